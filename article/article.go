@@ -1,0 +1,249 @@
+// Package article holds herald's Article contract: the JSON every ingest path (HTTP API, CLI,
+// feeds, webhooks) accepts, its validation and its stable id.
+package article
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits enforced by Validate. They bound memory per article and keep one bad CMS export from
+// blocking the queue.
+const (
+	MaxBodyBytes   = 1 << 20 // 1 MiB
+	MaxTitleChars  = 2000
+	MaxSummaryChar = 10000
+	MaxTags        = 50
+	MaxIDLen       = 128
+)
+
+// Article is the contract shared by the API, the CLI and every later issue. Fields are named as
+// in the JSON; extend it, do not rename.
+type Article struct {
+	ID          string     `json:"id"`
+	URL         string     `json:"url"`
+	Title       string     `json:"title"`
+	Summary     string     `json:"summary,omitempty"`
+	Body        string     `json:"body,omitempty"`
+	ImageURL    string     `json:"image_url,omitempty"`
+	Tags        []string   `json:"tags"`
+	Category    string     `json:"category,omitempty"`
+	Language    string     `json:"language,omitempty"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	Priority    int        `json:"priority,omitempty"`
+	Channels    []string   `json:"channels,omitempty"`
+}
+
+// FieldError is one problem with one field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every field error at once, so an editor fixes a payload in one round.
+type ValidationError struct {
+	Errors []FieldError `json:"errors"`
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Errors))
+	for i, fe := range e.Errors {
+		parts[i] = fe.Field + ": " + fe.Message
+	}
+	return "invalid article: " + strings.Join(parts, "; ")
+}
+
+func (e *ValidationError) add(field, format string, args ...any) {
+	e.Errors = append(e.Errors, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// ErrTooLarge is returned by Decode when the input exceeds the size an article may have.
+var ErrTooLarge = errors.New("article: payload too large")
+
+// MaxPayloadBytes bounds a whole JSON document: the body limit plus room for the other fields
+// and JSON escaping of the body (worst case \uXXXX is 6 bytes per byte, but CMS payloads escape
+// little; 4 MiB keeps memory bounded while accepting a 1 MiB body with heavy escaping).
+const MaxPayloadBytes = 4 << 20
+
+// Decode reads one JSON article, rejecting unknown fields and trailing data so a typo in a
+// field name is an error rather than a silently dropped value.
+func Decode(r io.Reader) (Article, error) {
+	lr := &io.LimitedReader{R: r, N: MaxPayloadBytes + 1}
+	data, err := io.ReadAll(lr)
+	if err != nil {
+		return Article{}, fmt.Errorf("article: reading: %w", err)
+	}
+	if len(data) > MaxPayloadBytes {
+		return Article{}, ErrTooLarge
+	}
+	return DecodeBytes(data)
+}
+
+// DecodeBytes is Decode over a byte slice.
+func DecodeBytes(data []byte) (Article, error) {
+	if !utf8.Valid(data) {
+		return Article{}, &ValidationError{Errors: []FieldError{{Field: "(document)", Message: "not valid UTF-8"}}}
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	var a Article
+	if err := dec.Decode(&a); err != nil {
+		return Article{}, fmt.Errorf("article: decoding JSON: %w", err)
+	}
+	if dec.More() {
+		return Article{}, errors.New("article: decoding JSON: trailing data after the article object")
+	}
+	return a, nil
+}
+
+// Normalize trims fields and fills the defaults: the id from the canonical URL.
+func (a *Article) Normalize() {
+	a.URL = strings.TrimSpace(a.URL)
+	a.Title = strings.TrimSpace(a.Title)
+	a.ID = strings.TrimSpace(a.ID)
+	a.Language = strings.ToLower(strings.TrimSpace(a.Language))
+	a.Category = strings.TrimSpace(a.Category)
+	if a.Tags == nil {
+		a.Tags = []string{}
+	}
+	for i, c := range a.Channels {
+		a.Channels[i] = strings.TrimSpace(c)
+	}
+	if a.ID == "" && a.URL != "" {
+		if c, err := CanonicalURL(a.URL); err == nil {
+			a.ID = IDFromURL(c)
+		}
+	}
+}
+
+// Validate returns a *ValidationError listing every problem, or nil.
+func (a *Article) Validate() error {
+	var ve ValidationError
+	checkUTF8 := func(field, v string) bool {
+		if !utf8.ValidString(v) {
+			ve.add(field, "not valid UTF-8")
+			return false
+		}
+		return true
+	}
+	if a.URL == "" {
+		ve.add("url", "required")
+	} else if checkUTF8("url", a.URL) {
+		if err := checkHTTPURL(a.URL); err != nil {
+			ve.add("url", "%v", err)
+		}
+	}
+	if a.Title == "" {
+		ve.add("title", "required")
+	} else if checkUTF8("title", a.Title) {
+		if n := utf8.RuneCountInString(a.Title); n > MaxTitleChars {
+			ve.add("title", "%d characters, at most %d allowed", n, MaxTitleChars)
+		}
+	}
+	if checkUTF8("summary", a.Summary) {
+		if n := utf8.RuneCountInString(a.Summary); n > MaxSummaryChar {
+			ve.add("summary", "%d characters, at most %d allowed", n, MaxSummaryChar)
+		}
+	}
+	if checkUTF8("body", a.Body) && len(a.Body) > MaxBodyBytes {
+		ve.add("body", "%d bytes, at most %d allowed (1 MiB)", len(a.Body), MaxBodyBytes)
+	}
+	if a.ImageURL != "" && checkUTF8("image_url", a.ImageURL) {
+		if err := checkHTTPURL(a.ImageURL); err != nil {
+			ve.add("image_url", "%v", err)
+		}
+	}
+	if checkUTF8("id", a.ID) {
+		if len(a.ID) > MaxIDLen {
+			ve.add("id", "%d bytes, at most %d allowed", len(a.ID), MaxIDLen)
+		} else if strings.ContainsAny(a.ID, ":{}\x00 \t\r\n/") {
+			// ':' separates TaskID parts and braces are Redis hash tags.
+			ve.add("id", "must not contain ':', '{', '}', '/', spaces or control characters")
+		}
+	}
+	checkUTF8("category", a.Category)
+	checkUTF8("language", a.Language)
+	if len(a.Tags) > MaxTags {
+		ve.add("tags", "%d tags, at most %d allowed", len(a.Tags), MaxTags)
+	}
+	for i, t := range a.Tags {
+		checkUTF8(fmt.Sprintf("tags[%d]", i), t)
+	}
+	for i, c := range a.Channels {
+		if c == "" {
+			ve.add(fmt.Sprintf("channels[%d]", i), "empty channel name")
+		} else if strings.ContainsAny(c, ":{} \t\r\n") {
+			ve.add(fmt.Sprintf("channels[%d]", i), "must not contain ':', '{', '}' or spaces")
+		}
+	}
+	if a.Priority < 0 || a.Priority > 10 {
+		ve.add("priority", "%d out of range 0..10", a.Priority)
+	}
+	if len(ve.Errors) == 0 {
+		return nil
+	}
+	return &ve
+}
+
+func checkHTTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return errors.New("must be an absolute http or https URL")
+	}
+	if u.Host == "" {
+		return errors.New("must have a host")
+	}
+	return nil
+}
+
+// trackingParams are dropped by CanonicalURL so the same story shared with different campaign
+// tags keeps one id.
+var trackingParams = map[string]bool{
+	"fbclid": true, "gclid": true, "igshid": true, "mc_cid": true, "mc_eid": true, "ref": true,
+}
+
+// CanonicalURL lowercases scheme and host, drops the fragment, default ports, tracking
+// parameters (utm_*, fbclid, …) and a trailing slash, and sorts the query.
+func CanonicalURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", fmt.Errorf("article: parsing url: %w", err)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	if (u.Scheme == "http" && strings.HasSuffix(u.Host, ":80")) || (u.Scheme == "https" && strings.HasSuffix(u.Host, ":443")) {
+		u.Host = u.Host[:strings.LastIndexByte(u.Host, ':')]
+	}
+	u.Fragment = ""
+	u.RawFragment = ""
+	q := u.Query()
+	for k := range q {
+		if strings.HasPrefix(strings.ToLower(k), "utm_") || trackingParams[strings.ToLower(k)] {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode() // Encode sorts by key
+
+	if len(u.Path) > 1 {
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = ""
+	}
+	return u.String(), nil
+}
+
+// IDFromURL is the default article id: a short, stable hash of the canonical URL.
+func IDFromURL(canonical string) string {
+	sum := sha256.Sum256([]byte(canonical))
+	return "u" + hex.EncodeToString(sum[:12])
+}

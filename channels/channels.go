@@ -1,0 +1,95 @@
+// Package channels defines what every platform package implements: a small Channel interface
+// taking a context, typed kinds and names, the rendered Post a formatter hands to a channel, and
+// one registry from kind to constructor.
+package channels
+
+import (
+	"context"
+)
+
+// Kind is a platform kind: one package under channels/ per kind.
+type Kind string
+
+// The kinds herald knows. A kind without a registered constructor can still be formatted
+// (herald format) but not delivered.
+const (
+	KindTelegram Kind = "telegram"
+	KindX        Kind = "x"
+	KindWhatsApp Kind = "whatsapp"
+	KindMastodon Kind = "mastodon"
+	KindBluesky  Kind = "bluesky"
+	KindDiscord  Kind = "discord"
+	KindFacebook Kind = "facebook"
+	KindWebhook  Kind = "webhook"
+)
+
+// Kinds lists every known kind in a stable order.
+var Kinds = []Kind{KindTelegram, KindX, KindWhatsApp, KindMastodon, KindBluesky, KindDiscord, KindFacebook, KindWebhook}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	for _, v := range Kinds {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Name is the operator's name for one configured channel ("tg-main", "x-breaking").
+type Name string
+
+// ParseMode tells the platform how to read Post.Text.
+type ParseMode string
+
+const (
+	ParseNone     ParseMode = ""
+	ParseHTML     ParseMode = "HTML"
+	ParseMarkdown ParseMode = "Markdown"
+)
+
+// Media is an attachment referenced by URL.
+type Media struct {
+	URL string `json:"url"`
+}
+
+// Post is one message as a platform will receive it, rendered by a formatter.
+type Post struct {
+	Text      string    `json:"text"`
+	ParseMode ParseMode `json:"parse_mode"`
+	Media     []Media   `json:"media"`
+	// Facets are platform rich-text annotations (Bluesky link facets); raw JSON objects.
+	Facets []map[string]any `json:"facets"`
+	// Extra carries a platform payload beyond text (Discord embed, Bluesky external card,
+	// webhook JSON); the channel package knows its shape.
+	Extra map[string]any `json:"extra,omitempty"`
+	// Length is Text measured in Unit; Limit is the platform's maximum in that unit.
+	Length int    `json:"length"`
+	Limit  int    `json:"limit"`
+	Unit   string `json:"unit"`
+}
+
+// Message is what a channel sends for one delivery.
+type Message struct {
+	ArticleID string
+	// Key is stable across retries of one delivery ("<article>:<channel>:<revision>"); platforms
+	// that deduplicate (Mastodon Idempotency-Key, webhook-id) use it.
+	Key     string
+	Attempt int
+	Posts   []Post
+}
+
+// Receipt is what the platform said about an accepted post.
+type Receipt struct {
+	RemoteID string `json:"remote_id"`
+	PostURL  string `json:"post_url,omitempty"`
+}
+
+// Channel posts to one configured destination.
+type Channel interface {
+	Name() Name
+	Kind() Kind
+	// Send posts the message. Errors say what to do next: see Permanent, RateLimited and
+	// UnknownOutcome; any other error is retryable.
+	Send(ctx context.Context, msg Message) (Receipt, error)
+}

@@ -1,0 +1,93 @@
+package channels
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+
+	"go.uber.org/zap"
+	"gopkg.in/yaml.v3"
+)
+
+// Spec is one configured channel as read from the config file.
+type Spec struct {
+	Name Name `yaml:"name"`
+	Kind Kind `yaml:"kind"`
+	// Settings holds the kind's own settings (chat id, endpoints, …); decode with Decode.
+	Settings yaml.Node `yaml:"settings"`
+}
+
+// Decode reads the kind's settings into v (a pointer to the package's Config struct), rejecting
+// unknown keys so a misspelt setting is an error at start-up.
+func (s Spec) Decode(v any) error {
+	if s.Settings.Kind == 0 {
+		return nil
+	}
+	b, err := yaml.Marshal(&s.Settings)
+	if err != nil {
+		return fmt.Errorf("channel %q: re-encoding settings: %w", s.Name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("channel %q: settings: %w", s.Name, err)
+	}
+	return nil
+}
+
+// Env is what constructors get from the process: the logger and an HTTP client to use (tests
+// and the sandbox swap it).
+type Env struct {
+	Logger     *zap.Logger
+	HTTPClient *http.Client
+}
+
+// Factory builds a Channel from its spec.
+type Factory func(spec Spec, env Env) (Channel, error)
+
+var (
+	regMu    sync.RWMutex
+	registry = map[Kind]Factory{}
+)
+
+// Register adds a constructor for a kind; platform packages call it from an init function of
+// their own and cmd imports them, so the registry is one explicit map.
+func Register(kind Kind, f Factory) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[kind]; dup {
+		panic("channels: kind registered twice: " + string(kind))
+	}
+	registry[kind] = f
+}
+
+// New builds the channel a spec describes.
+func New(spec Spec, env Env) (Channel, error) {
+	regMu.RLock()
+	f, ok := registry[spec.Kind]
+	regMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("channel %q: kind %q cannot deliver yet (deliverable kinds: %v)", spec.Name, spec.Kind, Registered())
+	}
+	if env.Logger == nil {
+		env.Logger = zap.NewNop()
+	}
+	if env.HTTPClient == nil {
+		env.HTTPClient = http.DefaultClient
+	}
+	return f(spec, env)
+}
+
+// Registered lists kinds that can deliver.
+func Registered() []Kind {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	out := make([]Kind, 0, len(registry))
+	for k := range registry {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
