@@ -93,3 +93,10 @@ type Channel interface {
 	// UnknownOutcome; any other error is retryable.
 	Send(ctx context.Context, msg Message) (Receipt, error)
 }
+
+// Deduplicating is implemented by channels whose platform drops a repeated request carrying the
+// same Message.Key (Mastodon Idempotency-Key, webhook-id). Only those are retried after an
+// unknown outcome; the others are parked for an admin.
+type Deduplicating interface {
+	Deduplicates() bool
+}

@@ -1,0 +1,339 @@
+// Package queue carries deliveries from publish to post: one asynq task per (article, channel),
+// our own effectively-once ledger moved by Lua compare-and-set, shared rate limits and pause
+// state, and the delivery log. asynq is an implementation detail: nothing outside this package
+// imports it.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"herald/article"
+	"herald/channels"
+)
+
+// Options tune the broker; zero values take the documented defaults.
+type Options struct {
+	// Retention is how long final delivery records, dead letters included, and stored articles
+	// are kept (default 90 days; the delivery log stream keeps LogMaxLen entries).
+	Retention time.Duration
+	// LogMaxLen caps the delivery log stream (default 100,000 entries, approximate trimming).
+	LogMaxLen int64
+	// TaskTimeout bounds one delivery attempt inside asynq (default 2 minutes).
+	TaskTimeout time.Duration
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.Retention <= 0 {
+		o.Retention = 90 * 24 * time.Hour
+	}
+	if o.LogMaxLen <= 0 {
+		o.LogMaxLen = 100_000
+	}
+	if o.TaskTimeout <= 0 {
+		o.TaskTimeout = 2 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Broker is the producer and inspector side: publish, status, pause, admin requeue.
+type Broker struct {
+	rdb    redis.UniversalClient
+	client *asynq.Client
+	insp   *asynq.Inspector
+	opts   Options
+}
+
+// NewBroker wraps a go-redis client. Close closes the asynq client, not rdb.
+func NewBroker(rdb redis.UniversalClient, opts Options) *Broker {
+	opts.defaults()
+	return &Broker{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), opts: opts}
+}
+
+// Close releases the broker's asynq handles (the Redis client stays open: the caller owns it).
+func (b *Broker) Close() error { return nil }
+
+// Ping checks Redis (readiness).
+func (b *Broker) Ping(ctx context.Context) error {
+	if err := b.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("queue: pinging redis: %w", err)
+	}
+	return nil
+}
+
+// Target is one channel an article is routed to.
+type Target struct {
+	Name channels.Name
+	Kind channels.Kind
+}
+
+// Enqueued is what publishing did for one channel.
+type Enqueued struct {
+	Channel channels.Name `json:"channel"`
+	Kind    channels.Kind `json:"kind"`
+	Status  State         `json:"status"`
+	TaskID  string        `json:"task_id"`
+	// Duplicate is true when the delivery already existed (the article was published before).
+	Duplicate bool `json:"duplicate"`
+}
+
+// Published is the result of Publish.
+type Published struct {
+	ArticleID  string     `json:"id"`
+	Deliveries []Enqueued `json:"deliveries"`
+}
+
+type taskPayload struct {
+	ArticleID string        `json:"a"`
+	Channel   channels.Name `json:"c"`
+	Revision  int           `json:"r"`
+}
+
+const taskType = "herald:deliver"
+
+// Publish records the article and one delivery per target, then enqueues one task per delivery.
+// The article must already be normalised and valid. Records are written atomically first, so a
+// failure while enqueueing loses nothing: the sweeper (and a repeated publish) enqueue what is
+// missing.
+func (b *Broker) Publish(ctx context.Context, a *article.Article, targets []Target) (*Published, error) {
+	if a.ID == "" {
+		return nil, errors.New("queue: publishing: article has no id")
+	}
+	if len(targets) == 0 {
+		return nil, errors.New("queue: publishing: no channels to deliver to")
+	}
+	body, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("queue: encoding article: %w", err)
+	}
+	now := b.opts.Now()
+	keys := []string{articleKey(a.ID), articleChannelsKey(a.ID), pendingKey, logKey}
+	args := []any{body, a.ID, nowMS(now), b.opts.LogMaxLen, int64(b.opts.Retention / time.Second)}
+	for _, t := range targets {
+		keys = append(keys, ledgerKey(a.ID, t.Name))
+		args = append(args, string(t.Name), string(t.Kind))
+	}
+	res, err := recordScript.Run(ctx, b.rdb, keys, args...).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("queue: recording article %s: %w", a.ID, err)
+	}
+	out := &Published{ArticleID: a.ID}
+	for i, t := range targets {
+		st := State(fmt.Sprint(res[3*i]))
+		rev := int(toInt64(res[3*i+1]))
+		e := Enqueued{Channel: t.Name, Kind: t.Kind, Status: st, TaskID: TaskID(a.ID, t.Name, rev), Duplicate: toInt64(res[3*i+2]) == 0}
+		if !st.Final() {
+			if err := b.enqueue(ctx, a.ID, t.Name, rev, time.Time{}); err != nil {
+				return out, err
+			}
+		}
+		out.Deliveries = append(out.Deliveries, e)
+	}
+	return out, nil
+}
+
+func toInt64(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	}
+	return 0
+}
+
+// enqueue adds the task of one delivery revision; an existing task with the same id is success.
+func (b *Broker) enqueue(ctx context.Context, articleID string, ch channels.Name, rev int, at time.Time) error {
+	payload, _ := json.Marshal(taskPayload{ArticleID: articleID, Channel: ch, Revision: rev})
+	opts := []asynq.Option{
+		asynq.Queue(asynqQueue(ch)),
+		asynq.TaskID(TaskID(articleID, ch, rev)),
+		// Attempts are counted by our ledger; asynq's counter only guards against a runaway loop.
+		asynq.MaxRetry(10_000),
+		asynq.Timeout(b.opts.TaskTimeout),
+		// Keeping completed tasks a day makes a second enqueue of the same id a conflict.
+		asynq.Retention(24 * time.Hour),
+	}
+	if !at.IsZero() {
+		opts = append(opts, asynq.ProcessAt(at))
+	}
+	_, err := b.client.EnqueueContext(ctx, asynq.NewTask(taskType, payload), opts...)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("queue: enqueueing %s: %w", TaskID(articleID, ch, rev), err)
+	}
+	return nil
+}
+
+// Article returns the stored article.
+func (b *Broker) Article(ctx context.Context, id string) (*article.Article, error) {
+	data, err := b.rdb.Get(ctx, articleKey(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("queue: article %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: reading article %s: %w", id, err)
+	}
+	var a article.Article
+	if err := json.Unmarshal(data, &a); err != nil {
+		return nil, fmt.Errorf("queue: decoding stored article %s: %w", id, err)
+	}
+	return &a, nil
+}
+
+// Deliveries returns every delivery of an article, sorted by channel name.
+func (b *Broker) Deliveries(ctx context.Context, articleID string) ([]Delivery, error) {
+	names, err := b.rdb.SMembers(ctx, articleChannelsKey(articleID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: listing deliveries of %s: %w", articleID, err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("queue: article %s: %w", articleID, ErrNotFound)
+	}
+	sort.Strings(names)
+	pipe := b.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(names))
+	for i, n := range names {
+		cmds[i] = pipe.HGetAll(ctx, ledgerKey(articleID, channels.Name(n)))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("queue: reading deliveries of %s: %w", articleID, err)
+	}
+	out := make([]Delivery, 0, len(names))
+	for _, c := range cmds {
+		if d, ok := parseDelivery(c.Val()); ok {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// Delivery returns one delivery record.
+func (b *Broker) Delivery(ctx context.Context, articleID string, ch channels.Name) (Delivery, error) {
+	d, ok, err := getDelivery(ctx, b.rdb, articleID, ch)
+	if err != nil {
+		return Delivery{}, err
+	}
+	if !ok {
+		return Delivery{}, fmt.Errorf("queue: delivery %s: %w", deliveryMember(articleID, ch), ErrNotFound)
+	}
+	return d, nil
+}
+
+// Requeue is an admin action on a final delivery: mode "retry" re-sends a failed or unknown
+// delivery under the same revision; "repost" posts again under a new revision, even if sent.
+func (b *Broker) Requeue(ctx context.Context, articleID string, ch channels.Name, mode string) (Delivery, error) {
+	if mode != "retry" && mode != "repost" {
+		return Delivery{}, fmt.Errorf("queue: requeue mode %q: want retry or repost", mode)
+	}
+	res, err := requeueScript.Run(ctx, b.rdb, []string{ledgerKey(articleID, ch), pendingKey, logKey},
+		mode, nowMS(b.opts.Now()), b.opts.LogMaxLen, deliveryMember(articleID, ch)).Slice()
+	if err != nil {
+		return Delivery{}, fmt.Errorf("queue: requeueing %s: %w", deliveryMember(articleID, ch), err)
+	}
+	switch r := fmt.Sprint(res[0]); r {
+	case "ok":
+	case "missing":
+		return Delivery{}, fmt.Errorf("queue: delivery %s: %w", deliveryMember(articleID, ch), ErrNotFound)
+	case "sent":
+		return Delivery{}, fmt.Errorf("queue: delivery %s was sent; use repost to post it again", deliveryMember(articleID, ch))
+	default:
+		return Delivery{}, fmt.Errorf("queue: delivery %s is still in progress", deliveryMember(articleID, ch))
+	}
+	rev := int(toInt64(res[1]))
+	// A retry reuses the revision, whose finished task asynq still retains (and would treat as
+	// a conflict): remove it first. The ledger is already pending, so nothing is lost if we stop
+	// here: the sweeper enqueues it.
+	if err := b.insp.DeleteTask(asynqQueue(ch), TaskID(articleID, ch, rev)); err != nil &&
+		!errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+		return Delivery{}, fmt.Errorf("queue: clearing finished task of %s: %w", deliveryMember(articleID, ch), err)
+	}
+	if err := b.enqueue(ctx, articleID, ch, rev, time.Time{}); err != nil {
+		return Delivery{}, err
+	}
+	return b.Delivery(ctx, articleID, ch)
+}
+
+// PauseInfo describes a paused channel.
+type PauseInfo struct {
+	Channel channels.Name `json:"channel"`
+	Since   time.Time     `json:"since"`
+	Reason  string        `json:"reason,omitempty"`
+}
+
+// Pause stops deliveries to a channel in every process until Resume. Queued deliveries wait.
+func (b *Broker) Pause(ctx context.Context, ch channels.Name, reason string) error {
+	rec, _ := json.Marshal(PauseInfo{Channel: ch, Since: b.opts.Now().UTC(), Reason: reason})
+	added, err := b.rdb.HSetNX(ctx, pausedKey, string(ch), rec).Result()
+	if err != nil {
+		return fmt.Errorf("queue: pausing %s: %w", ch, err)
+	}
+	if !added {
+		return nil
+	}
+	// asynq's own pause stops every server from dequeuing the channel's queue; our record lets
+	// a worker that already dequeued a task see the pause too.
+	if err := b.insp.PauseQueue(asynqQueue(ch)); err != nil && !strings.Contains(err.Error(), "already paused") {
+		return fmt.Errorf("queue: pausing %s: %w", ch, err)
+	}
+	return nil
+}
+
+// Resume lets a paused channel deliver again.
+func (b *Broker) Resume(ctx context.Context, ch channels.Name) error {
+	if err := b.rdb.HDel(ctx, pausedKey, string(ch)).Err(); err != nil {
+		return fmt.Errorf("queue: resuming %s: %w", ch, err)
+	}
+	if err := b.insp.UnpauseQueue(asynqQueue(ch)); err != nil && !strings.Contains(err.Error(), "not paused") {
+		return fmt.Errorf("queue: resuming %s: %w", ch, err)
+	}
+	return nil
+}
+
+// Paused lists paused channels.
+func (b *Broker) Paused(ctx context.Context) ([]PauseInfo, error) {
+	m, err := b.rdb.HGetAll(ctx, pausedKey).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: listing paused channels: %w", err)
+	}
+	out := make([]PauseInfo, 0, len(m))
+	for _, v := range m {
+		var p PauseInfo
+		if json.Unmarshal([]byte(v), &p) == nil {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Channel < out[j].Channel })
+	return out, nil
+}
+
+// ChannelStats counts a channel's tasks waiting in the queue.
+type ChannelStats struct {
+	Channel   channels.Name `json:"channel"`
+	Pending   int           `json:"pending"`
+	Active    int           `json:"active"`
+	Scheduled int           `json:"scheduled"`
+	Retry     int           `json:"retry"`
+	Paused    bool          `json:"paused"`
+}
+
+// Stats reads asynq's queue counters for a channel (zero when the queue has never been used).
+func (b *Broker) Stats(ch channels.Name) (ChannelStats, error) {
+	qi, err := b.insp.GetQueueInfo(asynqQueue(ch))
+	if err != nil {
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return ChannelStats{Channel: ch}, nil
+		}
+		return ChannelStats{}, fmt.Errorf("queue: stats of %s: %w", ch, err)
+	}
+	return ChannelStats{Channel: ch, Pending: qi.Pending, Active: qi.Active, Scheduled: qi.Scheduled, Retry: qi.Retry, Paused: qi.Paused}, nil
+}
