@@ -1,0 +1,138 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"go.uber.org/zap"
+)
+
+// newBot builds the library client without calling the network: NewBotAPIWithClient would call
+// getMe, which makes a wrong token or an unreachable API a start-up crash instead of a clear
+// error on Send. The struct is a template: every request runs on a shallow copy whose Client is
+// a roundTrip bound to that request's context.
+func newBot(cfg Config) *tgbotapi.BotAPI {
+	bot := &tgbotapi.BotAPI{Token: cfg.Token, Buffer: 100}
+	bot.SetAPIEndpoint(cfg.APIEndpoint)
+	return bot
+}
+
+// roundTrip is the tgbotapi.HTTPClient for one request. tgbotapi builds requests without a
+// context; roundTrip attaches the caller's, plus an httptrace that records how far the request
+// got, so a failure can be told apart: not sent (safe to retry) or possibly delivered.
+type roundTrip struct {
+	ctx    context.Context
+	client *http.Client
+
+	called atomic.Bool // Do was reached: the request was built
+	// conn is set when a connection was obtained for an attempt, from which point the request
+	// may reach Telegram; writeFailed when writing that attempt failed, so it cannot have.
+	conn        atomic.Bool
+	writeFailed atomic.Bool
+	status      atomic.Int32 // HTTP status of the answer, 0 when none arrived
+	retryAfter  atomic.Value // the answer's Retry-After header, if any
+}
+
+// Do implements tgbotapi.HTTPClient.
+func (rt *roundTrip) Do(req *http.Request) (*http.Response, error) {
+	rt.called.Store(true)
+	trace := &httptrace.ClientTrace{
+		// GotConn runs in the caller's goroutine before the request is written; a transport
+		// retry of an unwritten request starts a new attempt here.
+		GotConn: func(httptrace.GotConnInfo) {
+			rt.writeFailed.Store(false)
+			rt.conn.Store(true)
+		},
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err != nil {
+				rt.writeFailed.Store(true)
+			}
+		},
+	}
+	req = req.WithContext(httptrace.WithClientTrace(rt.ctx, trace))
+	resp, err := rt.client.Do(req)
+	if resp != nil {
+		rt.status.Store(int32(resp.StatusCode))
+		rt.retryAfter.Store(resp.Header.Get("Retry-After"))
+	}
+	return resp, err
+}
+
+// mayHaveArrived reports whether the request may have reached Telegram whole: a connection was
+// obtained and the write was not seen to fail. Erring towards "may have" is deliberate: a
+// visible duplicate post is worse than an admin prompt.
+func (rt *roundTrip) mayHaveArrived() bool {
+	return rt.conn.Load() && !rt.writeFailed.Load()
+}
+
+// call runs one Bot API request with ctx and the configured timeout, and turns a failure into
+// an error that says the action, never contains the token, and carries its kind (see errors.go).
+func (c *Channel) call(ctx context.Context, action string, do func(bot *tgbotapi.BotAPI) error) error {
+	if err := ctx.Err(); err != nil {
+		return errorf("%s: not sent: %w", action, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	rt := &roundTrip{ctx: ctx, client: c.http}
+	bot := *c.bot
+	bot.Client = rt
+	start := time.Now()
+	err := do(&bot)
+	if err != nil {
+		err = c.classify(action, err, rt)
+	}
+	c.log.Debug("telegram request",
+		zap.String("channel", string(c.name)),
+		zap.String("action", action),
+		zap.Int("status", int(rt.status.Load())),
+		zap.Duration("took", time.Since(start)),
+		zap.Error(err))
+	return err
+}
+
+// Check asks Telegram who the bot is (getMe): a cheap test of the token and the endpoint for
+// start-up diagnostics. Errors are classified like Send's.
+func (c *Channel) Check(ctx context.Context) (username string, err error) {
+	var me tgbotapi.User
+	// Specs: https://core.telegram.org/bots/api#getme
+	err = c.call(ctx, "checking the bot token", func(bot *tgbotapi.BotAPI) (err error) {
+		me, err = bot.GetMe()
+		return err
+	})
+	return me.UserName, err
+}
+
+const redacted = "<redacted>"
+
+// redact removes the token from err: in place from every *url.Error in the chain (their URL is
+// tgbotapi's /bot<token>/<method>), and, should the token still show in the message, by
+// replacing the whole error with its redacted text.
+func (c *Channel) redact(err error) error {
+	if err == nil || c.cfg.Token == "" {
+		return err
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ue, ok := e.(*url.Error); ok {
+			ue.URL = c.redactString(ue.URL)
+		}
+	}
+	if msg := err.Error(); strings.Contains(msg, c.cfg.Token) || strings.Contains(msg, url.PathEscape(c.cfg.Token)) {
+		return errors.New(c.redactString(msg))
+	}
+	return err
+}
+
+func (c *Channel) redactString(s string) string {
+	if c.cfg.Token == "" {
+		return s
+	}
+	s = strings.ReplaceAll(s, c.cfg.Token, redacted)
+	return strings.ReplaceAll(s, url.PathEscape(c.cfg.Token), redacted)
+}

@@ -1,0 +1,185 @@
+package telegram
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"herald/channels"
+)
+
+// Config is the settings block of a channel of kind "telegram":
+//
+//	channels:
+//	  - name: tg-main
+//	    kind: telegram
+//	    settings:
+//	      chat_id: "@my_news"          # or -1001234567890 (required)
+//	      token_file: /run/secrets/tg  # or token: "123:ABC"; default: $HERALD_TELEGRAM_TOKEN
+//	      token_env: TG_MAIN_TOKEN      # read the token from this variable instead
+//	      api_endpoint: "https://api.telegram.org/bot%s/%s"   # default; local Bot API servers, fakes
+//	      timeout: 15s                  # per request; default 15s
+//	      disable_web_page_preview: false
+//
+// The token is looked for in this order: token, token_file, the variable named by token_env,
+// then HERALD_TELEGRAM_TOKEN. Setting more than one of token, token_file and token_env is an
+// error. The token never appears in an error or a log line.
+type Config struct {
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	TokenEnv  string `yaml:"token_env"`
+	ChatID    ChatID `yaml:"chat_id"`
+	// APIEndpoint is tgbotapi's format string: the first %s is the token, the second the method.
+	APIEndpoint           string        `yaml:"api_endpoint"`
+	Timeout               time.Duration `yaml:"timeout"`
+	DisableWebPagePreview bool          `yaml:"disable_web_page_preview"`
+}
+
+// Defaults for zero values.
+const (
+	DefaultAPIEndpoint = "https://api.telegram.org/bot%s/%s"
+	DefaultTimeout     = 15 * time.Second
+	// TokenEnvVar is read when no other token source is set.
+	TokenEnvVar = "HERALD_TELEGRAM_TOKEN"
+)
+
+// ChatID is a chat's numeric id ("-1001234567890") or a public username ("@my_news"). In YAML
+// it may be written as a number or a string.
+type ChatID string
+
+var usernameRE = regexp.MustCompile(`^@[A-Za-z][A-Za-z0-9_]{3,31}$`)
+
+// UnmarshalYAML accepts a scalar: a number or a string.
+func (c *ChatID) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: chat_id must be a number or an @username", n.Line)
+	}
+	*c = ChatID(strings.TrimSpace(n.Value))
+	return nil
+}
+
+// Parse returns the numeric id, or the username (with its "@") when the id is a username.
+func (c ChatID) Parse() (id int64, username string, err error) {
+	s := string(c)
+	if strings.HasPrefix(s, "@") {
+		if !usernameRE.MatchString(s) {
+			return 0, "", fmt.Errorf("%q is not a valid @username (5-32 letters, digits or _)", s)
+		}
+		return 0, s, nil
+	}
+	id, err = strconv.ParseInt(s, 10, 64)
+	if err != nil || id == 0 {
+		return 0, "", fmt.Errorf("%q is neither a numeric chat id nor an @username", s)
+	}
+	return id, "", nil
+}
+
+// PostURL is the public link to message id in this chat: https://t.me/<username>/<id> for a
+// username, https://t.me/c/<id>/<id> for a supergroup or channel id (-100…), "" otherwise
+// (private chats and basic groups have no links).
+func (c ChatID) PostURL(messageID int) string {
+	id, username, err := c.Parse()
+	switch {
+	case err != nil || messageID <= 0:
+		return ""
+	case username != "":
+		return fmt.Sprintf("https://t.me/%s/%d", username[1:], messageID)
+	}
+	if s := strconv.FormatInt(id, 10); strings.HasPrefix(s, "-100") && len(s) > 4 {
+		return fmt.Sprintf("https://t.me/c/%s/%d", s[4:], messageID)
+	}
+	return ""
+}
+
+// LoadConfig decodes and validates a channel's settings, applies defaults and resolves the
+// token. Errors name the setting or environment variable at fault.
+func LoadConfig(spec channels.Spec) (Config, error) {
+	var cfg Config
+	if err := spec.Decode(&cfg); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.resolve(os.Getenv, os.ReadFile); err != nil {
+		return Config{}, fmt.Errorf("channel %q (telegram): %w", spec.Name, err)
+	}
+	return cfg, nil
+}
+
+// resolve applies defaults, reads the token and validates every setting.
+func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]byte, error)) error {
+	if c.APIEndpoint == "" {
+		c.APIEndpoint = DefaultAPIEndpoint
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Timeout < 0 {
+		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
+	}
+	if c.ChatID == "" {
+		return errors.New("chat_id: required (a numeric id such as -1001234567890, or @username)")
+	}
+	if _, _, err := c.ChatID.Parse(); err != nil {
+		return fmt.Errorf("chat_id: %w", err)
+	}
+	if err := checkEndpoint(c.APIEndpoint); err != nil {
+		return fmt.Errorf("api_endpoint: %w", err)
+	}
+	return c.resolveToken(getenv, readFile)
+}
+
+func (c *Config) resolveToken(getenv func(string) string, readFile func(string) ([]byte, error)) error {
+	set := 0
+	for _, s := range []string{c.Token, c.TokenFile, c.TokenEnv} {
+		if s != "" {
+			set++
+		}
+	}
+	if set > 1 {
+		return errors.New("token, token_file, token_env: set only one")
+	}
+	source := "token"
+	switch {
+	case c.Token != "":
+	case c.TokenFile != "":
+		source = "token_file"
+		b, err := readFile(c.TokenFile)
+		if err != nil {
+			return fmt.Errorf("token_file: %w", err)
+		}
+		c.Token = strings.TrimSpace(string(b))
+	case c.TokenEnv != "":
+		source = "token_env: $" + c.TokenEnv
+		c.Token = strings.TrimSpace(getenv(c.TokenEnv))
+	default:
+		source = "$" + TokenEnvVar
+		c.Token = strings.TrimSpace(getenv(TokenEnvVar))
+	}
+	if c.Token == "" {
+		return fmt.Errorf("%s: no bot token (set token, token_file, token_env or $%s)", source, TokenEnvVar)
+	}
+	if strings.ContainsAny(c.Token, " \t\r\n/?#%") {
+		return fmt.Errorf("%s: the bot token contains characters a token cannot have", source)
+	}
+	return nil
+}
+
+func checkEndpoint(ep string) error {
+	if strings.Count(ep, "%") != 2 || strings.Count(ep, "%s") != 2 {
+		return fmt.Errorf("%q must contain exactly two %%s (token, then method)", ep)
+	}
+	u, err := url.Parse(fmt.Sprintf(ep, "TOKEN", "getMe"))
+	if err != nil {
+		return fmt.Errorf("%q: %w", ep, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q must be an http or https URL", ep)
+	}
+	return nil
+}

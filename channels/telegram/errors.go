@@ -1,0 +1,135 @@
+package telegram
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"herald/channels"
+)
+
+// APIError is an answer of the Bot API with "ok": false, read with errors.As.
+type APIError struct {
+	Code        int    // error_code, or the HTTP status when the body had none
+	Description string // "Bad Request: chat not found"
+	RetryAfter  int    // parameters.retry_after, seconds (429)
+	// MigrateToChatID is set when a group became a supergroup: chat_id must change to it.
+	MigrateToChatID int64
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("%d %s", e.Code, e.Description)
+	if e.MigrateToChatID != 0 {
+		s += fmt.Sprintf(" (set chat_id to %d)", e.MigrateToChatID)
+	}
+	return s
+}
+
+// DefaultRetryAfter is used for a 429 that says neither parameters.retry_after, "retry after N"
+// nor Retry-After.
+const DefaultRetryAfter = 5 * time.Second
+
+// photoFetchFailures are the descriptions Telegram answers sendPhoto with when it cannot fetch
+// the photo URL (lower case, matched as substrings).
+var photoFetchFailures = []string{
+	"wrong file identifier/http url specified",
+	"failed to get http url content",
+	"wrong type of the web page content",
+}
+
+// isPhotoFetchFailure reports whether err says Telegram could not fetch the photo by its URL.
+func isPhotoFetchFailure(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != 400 {
+		return false
+	}
+	d := strings.ToLower(ae.Description)
+	for _, f := range photoFetchFailures {
+		if strings.Contains(d, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// errorf builds an error that says the action: "telegram: sending photo: …".
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("telegram: "+format, args...)
+}
+
+// classify turns a failed request into an error of the right kind (see channels/errors.go):
+//
+//	429                                     → channels.RateLimited until now + retry_after
+//	400, 401, 403, 404, other 4xx           → channels.Permanent
+//	5xx (but 504), 409                      → retryable
+//	504, or a 2xx whose body was unreadable → channels.UnknownOutcome
+//	transport error, request not sent       → retryable (dial, DNS, refused, ctx before send)
+//	transport error, request maybe sent     → channels.UnknownOutcome (timeout, reset, ctx after)
+//	request could not be built              → channels.Permanent
+//
+// Telegram has no idempotency key, so a request that may have arrived is never retried blindly.
+func (c *Channel) classify(action string, err error, rt *roundTrip) error {
+	status := int(rt.status.Load())
+	var tg *tgbotapi.Error
+	if errors.As(err, &tg) {
+		ae := &APIError{
+			Code:            tg.Code,
+			Description:     c.redactString(tg.Message),
+			RetryAfter:      tg.RetryAfter,
+			MigrateToChatID: tg.MigrateToChatID,
+		}
+		if ae.Code == 0 { // tgbotapi's UploadFiles leaves Code out
+			ae.Code = status
+		}
+		return c.kindOf(ae.Code, ae.RetryAfter, ae.Description, errorf("%s: %w", action, ae))
+	}
+	wrapped := c.redact(errorf("%s: %w", action, c.redact(err)))
+	switch {
+	case !rt.called.Load():
+		return channels.Permanent(wrapped)
+	case status != 0:
+		// An answer came but was not a Bot API answer (a proxy's HTML page, a cut body).
+		if status >= 200 && status < 300 {
+			return channels.UnknownOutcome(wrapped)
+		}
+		ra, _ := rt.retryAfter.Load().(string)
+		secs, _ := strconv.Atoi(strings.TrimSpace(ra))
+		return c.kindOf(status, secs, "", wrapped)
+	case rt.mayHaveArrived():
+		return channels.UnknownOutcome(wrapped)
+	default:
+		return wrapped
+	}
+}
+
+var retryAfterRE = regexp.MustCompile(`(?i)retry after (\d+)`)
+
+// kindOf wraps err by status code.
+func (c *Channel) kindOf(code, retryAfter int, description string, err error) error {
+	switch {
+	case code == 429:
+		if retryAfter <= 0 {
+			if m := retryAfterRE.FindStringSubmatch(description); m != nil {
+				retryAfter, _ = strconv.Atoi(m[1])
+			}
+		}
+		wait := time.Duration(retryAfter) * time.Second
+		if wait <= 0 {
+			wait = DefaultRetryAfter
+		}
+		return channels.RateLimited(err, c.now().Add(wait))
+	case code == 504:
+		return channels.UnknownOutcome(err)
+	case code == 409, code >= 500:
+		return err
+	case code >= 400:
+		return channels.Permanent(err)
+	default:
+		return err
+	}
+}

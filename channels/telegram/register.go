@@ -1,0 +1,7 @@
+package telegram
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindTelegram, New)
+}

@@ -1,0 +1,156 @@
+// Package telegram posts to a Telegram channel, group or chat through the Bot API
+// (github.com/go-telegram-bot-api/telegram-bot-api/v5). See config.go for the settings,
+// errors.go for how answers map to retry decisions, and docs/telegram.md.
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"go.uber.org/zap"
+
+	"herald/channels"
+)
+
+// Channel posts to one Telegram chat. It is safe for concurrent use.
+type Channel struct {
+	name     channels.Name
+	cfg      Config
+	chatID   int64
+	username string // "@name" when chat_id is a username
+	bot      *tgbotapi.BotAPI
+	http     *http.Client
+	log      *zap.Logger
+	now      func() time.Time
+}
+
+var _ channels.Channel = (*Channel)(nil)
+
+// New builds a Telegram channel from its spec. It does not call the network: a wrong token or
+// chat shows up as a permanent error on the first Send.
+func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
+	cfg, err := LoadConfig(spec)
+	if err != nil {
+		return nil, err
+	}
+	return newChannel(spec.Name, cfg, env), nil
+}
+
+func newChannel(name channels.Name, cfg Config, env channels.Env) *Channel {
+	if env.Logger == nil {
+		env.Logger = zap.NewNop()
+	}
+	if env.HTTPClient == nil {
+		env.HTTPClient = http.DefaultClient
+	}
+	id, username, _ := cfg.ChatID.Parse() // validated by LoadConfig
+	return &Channel{
+		name:     name,
+		cfg:      cfg,
+		chatID:   id,
+		username: username,
+		bot:      newBot(cfg),
+		http:     env.HTTPClient,
+		log:      env.Logger,
+		now:      time.Now,
+	}
+}
+
+// Name implements channels.Channel.
+func (c *Channel) Name() channels.Name { return c.name }
+
+// Kind implements channels.Channel.
+func (c *Channel) Kind() channels.Kind { return channels.KindTelegram }
+
+// Send posts each of msg.Posts in order: a post with media becomes a photo with the text as its
+// caption, any other a text message. The receipt holds the message id (several, comma-joined,
+// for several posts) and the public link to the first message when the chat has one.
+//
+// When a later post fails after an earlier one was accepted, the error is UnknownOutcome:
+// retrying would post the accepted ones again.
+func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Receipt, error) {
+	if len(msg.Posts) == 0 {
+		return channels.Receipt{}, channels.Permanent(errors.New("telegram: message has no posts"))
+	}
+	ids := make([]string, 0, len(msg.Posts))
+	var rcpt channels.Receipt
+	for i, post := range msg.Posts {
+		m, err := c.sendPost(ctx, post)
+		if err != nil {
+			if len(ids) == 0 {
+				return channels.Receipt{}, err
+			}
+			rcpt.RemoteID = strings.Join(ids, ",")
+			// %v, not %w: the failed post's kind must not decide what happens to the sent ones.
+			return rcpt, channels.UnknownOutcome(fmt.Errorf("telegram: post %d of %d failed after message(s) %s were sent: %v",
+				i+1, len(msg.Posts), rcpt.RemoteID, err))
+		}
+		if len(ids) == 0 {
+			rcpt.PostURL = c.cfg.ChatID.PostURL(m.MessageID)
+		}
+		ids = append(ids, strconv.Itoa(m.MessageID))
+	}
+	rcpt.RemoteID = strings.Join(ids, ",")
+	return rcpt, nil
+}
+
+// sendPost sends one post. A photo whose URL Telegram cannot fetch falls back to the text
+// alone (a caption fits a message: 1024 < 4096); uploading the bytes ourselves would mean
+// fetching arbitrary URLs from herald, which is left for later.
+func (c *Channel) sendPost(ctx context.Context, post channels.Post) (tgbotapi.Message, error) {
+	photo := photoURL(post)
+	if photo == "" {
+		return c.sendText(ctx, post)
+	}
+	m, err := c.sendPhoto(ctx, photo, post)
+	if err == nil || !isPhotoFetchFailure(err) {
+		return m, err
+	}
+	c.log.Warn("telegram: photo URL could not be fetched by Telegram; sending the text alone",
+		zap.String("channel", string(c.name)), zap.String("photo_url", photo), zap.Error(err))
+	return c.sendText(ctx, post)
+}
+
+// photoURL is the first media URL of the post, "" when there is none.
+func photoURL(post channels.Post) string {
+	for _, m := range post.Media {
+		if u := strings.TrimSpace(m.URL); u != "" {
+			return u
+		}
+	}
+	return ""
+}
+
+func (c *Channel) sendText(ctx context.Context, post channels.Post) (tgbotapi.Message, error) {
+	cfg := tgbotapi.NewMessage(c.chatID, post.Text)
+	cfg.ChannelUsername = c.username
+	cfg.ParseMode = string(post.ParseMode)
+	cfg.DisableWebPagePreview = c.cfg.DisableWebPagePreview
+	// Specs: https://core.telegram.org/bots/api#sendmessage
+	var m tgbotapi.Message
+	err := c.call(ctx, "sending message", func(bot *tgbotapi.BotAPI) (err error) {
+		m, err = bot.Send(cfg)
+		return err
+	})
+	return m, err
+}
+
+func (c *Channel) sendPhoto(ctx context.Context, photo string, post channels.Post) (tgbotapi.Message, error) {
+	cfg := tgbotapi.NewPhoto(c.chatID, tgbotapi.FileURL(photo))
+	cfg.ChannelUsername = c.username
+	cfg.Caption = post.Text
+	cfg.ParseMode = string(post.ParseMode)
+	// Specs: https://core.telegram.org/bots/api#sendphoto
+	var m tgbotapi.Message
+	err := c.call(ctx, "sending photo", func(bot *tgbotapi.BotAPI) (err error) {
+		m, err = bot.Send(cfg)
+		return err
+	})
+	return m, err
+}

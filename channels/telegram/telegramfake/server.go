@@ -1,0 +1,373 @@
+// Package telegramfake is a fake Telegram Bot API server on loopback, for tests and for the
+// sandbox (herald demo). It answers like the real API: paths /bot<token>/<method>; form,
+// multipart and JSON bodies; the same error bodies and codes; HTML parse-mode checking and
+// length limits in UTF-16 code units (see ParseHTML). Failures can be injected (FailNext,
+// RateLimitNext, RejectPhotoURL, Hold, OnAccept) and everything it accepted read back
+// (Messages, Requests). All methods are safe for concurrent use.
+//
+//	fake := telegramfake.New()
+//	defer fake.Close()
+//	// settings: api_endpoint: fake.Endpoint(), token: telegramfake.DefaultToken,
+//	//           chat_id: telegramfake.DefaultChat.ID (or "@" + DefaultChat.Username)
+package telegramfake
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults a new Server starts with.
+const (
+	// DefaultToken is the token a new Server accepts (change it with SetToken).
+	DefaultToken = "123456789:AAH-herald-fake-token_for-tests"
+	// BotUsername is what getMe answers.
+	BotUsername = "herald_fake_bot"
+	// DefaultMaxPollWait bounds getUpdates' long-poll timeout (change it with SetMaxPollWait).
+	DefaultMaxPollWait = time.Second
+)
+
+// DefaultChat is the chat a new Server knows (add more with AddChat).
+var DefaultChat = Chat{ID: -1001000000001, Type: "channel", Title: "Herald fake channel", Username: "herald_fake"}
+
+// Chat is a chat the server knows, as the Bot API describes it. Username has no "@".
+type Chat struct {
+	ID       int64  `json:"id"`
+	Type     string `json:"type"` // "channel", "supergroup", "group" or "private"
+	Title    string `json:"title,omitempty"`
+	Username string `json:"username,omitempty"`
+}
+
+// Message is one accepted sendMessage or sendPhoto.
+type Message struct {
+	MessageID int
+	Method    string // "sendMessage" or "sendPhoto"
+	Chat      Chat
+	Text      string // text as sent (sendMessage)
+	Caption   string // caption as sent (sendPhoto)
+	// Plain is the text or caption after entity parsing; Entities its formatting.
+	Plain                 string
+	Entities              []Entity
+	PhotoURL              string // the photo parameter: a URL or file id
+	PhotoUpload           int    // bytes of a photo uploaded as multipart, 0 otherwise
+	ParseMode             string
+	DisableWebPagePreview bool
+	Time                  time.Time
+}
+
+// Request is one request the server received (getUpdates polls are not recorded).
+type Request struct {
+	Method string // as in the path: "sendMessage"
+	ChatID string // the chat_id parameter, if any
+	Time   time.Time
+	Status int // HTTP status of the answer; 0 while it is being handled
+}
+
+// answer is an injected failure.
+type answer struct {
+	code        int
+	description string
+	retryAfter  int
+}
+
+// Server is the fake. Create it with New; Close it when done.
+type Server struct {
+	srv  *httptest.Server
+	done chan struct{}
+
+	mu          sync.Mutex
+	token       string
+	chats       map[int64]Chat
+	usernames   map[string]int64 // lower-case username → id
+	nextID      map[int64]int
+	msgs        []Message
+	reqs        []Request
+	inject      []answer
+	badPhotos   map[string]string
+	onAccept    func(Message)
+	hold        chan struct{} // non-nil while held; closed by Release
+	updates     []update
+	nextUpdate  int
+	commands    json.RawMessage
+	maxPollWait time.Duration
+	changed     chan struct{} // closed and replaced on every change
+	closeOnce   sync.Once
+}
+
+// New starts a fake on 127.0.0.1 that accepts DefaultToken and knows DefaultChat.
+func New() *Server {
+	s := &Server{done: make(chan struct{}), changed: make(chan struct{})}
+	s.resetLocked()
+	s.token = DefaultToken
+	s.chats = map[int64]Chat{}
+	s.usernames = map[string]int64{}
+	s.maxPollWait = DefaultMaxPollWait
+	s.addChatLocked(DefaultChat)
+	s.srv = httptest.NewServer(s)
+	return s
+}
+
+// URL is the server's base URL, "http://127.0.0.1:port".
+func (s *Server) URL() string { return s.srv.URL }
+
+// Endpoint is the api_endpoint format string for tgbotapi: URL + "/bot%s/%s".
+func (s *Server) Endpoint() string { return s.srv.URL + "/bot%s/%s" }
+
+// Client is an HTTP client for the server.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Close releases held requests, ends long polls and stops the server.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.Release()
+		close(s.done)
+		s.srv.Close()
+	})
+}
+
+// SetToken changes the accepted token; any other gets 401 Unauthorized.
+func (s *Server) SetToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token = token
+}
+
+// AddChat makes a chat known (by id, and by "@username" when it has one).
+func (s *Server) AddChat(c Chat) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addChatLocked(c)
+}
+
+func (s *Server) addChatLocked(c Chat) {
+	c.Username = strings.TrimPrefix(c.Username, "@")
+	if c.Type == "" {
+		c.Type = "channel"
+	}
+	s.chats[c.ID] = c
+	if c.Username != "" {
+		s.usernames[strings.ToLower(c.Username)] = c.ID
+	}
+}
+
+// FailNext makes the next n send requests (sendMessage, sendPhoto) fail with code and
+// description, e.g. FailNext(1, 403, "Forbidden: bot is not a member of the channel chat").
+// Injected failures are answered in order, after the token check and before any other.
+func (s *Server) FailNext(n, code int, description string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.inject = append(s.inject, answer{code: code, description: description})
+	}
+}
+
+// RateLimitNext makes the next n send requests answer 429 with parameters.retry_after.
+func (s *Server) RateLimitNext(n, retryAfter int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.inject = append(s.inject, answer{code: 429, retryAfter: retryAfter})
+	}
+}
+
+// RejectPhotoURL makes sendPhoto with this photo answer 400 "Bad Request: wrong file
+// identifier/HTTP URL specified", as Telegram does when it cannot fetch the URL.
+func (s *Server) RejectPhotoURL(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.badPhotos[url] = "Bad Request: wrong file identifier/HTTP URL specified"
+}
+
+// OnAccept sets a hook called with each accepted message after it is recorded and before the
+// answer is written (nil removes it). It runs on the request's goroutine: blocking in it delays
+// the answer, which is how a test makes a client time out after Telegram accepted a post.
+func (s *Server) OnAccept(f func(Message)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onAccept = f
+}
+
+// Hold makes accepted messages wait, recorded but unanswered, until Release (or until the
+// client goes away, or Close).
+func (s *Server) Hold() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold == nil {
+		s.hold = make(chan struct{})
+	}
+}
+
+// Release answers the held messages and stops holding.
+func (s *Server) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
+}
+
+// Messages returns every accepted message, oldest first.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.msgs...)
+}
+
+// Requests returns every request received (but getUpdates), oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.reqs...)
+}
+
+// Reset forgets messages, requests, injected failures, rejected photos, pending updates,
+// commands and the OnAccept hook, and releases held requests. Token, chats and the poll
+// bound stay.
+func (s *Server) Reset() {
+	s.Release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetLocked()
+	s.notifyLocked()
+}
+
+func (s *Server) resetLocked() {
+	s.nextID = map[int64]int{}
+	s.msgs, s.reqs, s.inject, s.updates = nil, nil, nil, nil
+	s.badPhotos = map[string]string{}
+	s.onAccept = nil
+	s.commands = nil
+}
+
+// notifyLocked wakes everyone waiting for a change.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// ServeHTTP implements http.Handler: /bot<token>/<method>.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
+	token, method, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 || method == "" || strings.Contains(method, "/") {
+		writeError(w, answer{code: 404, description: "Not Found"})
+		return
+	}
+	p, files, perr := readParams(r)
+	idx := -1
+	if !strings.EqualFold(method, "getUpdates") {
+		idx = s.record(Request{Method: method, ChatID: p["chat_id"], Time: time.Now()})
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	s.serve(sw, r, token, method, p, files, perr)
+	if idx >= 0 {
+		s.mu.Lock()
+		s.reqs[idx].Status = sw.status
+		s.notifyLocked()
+		s.mu.Unlock()
+	}
+}
+
+func (s *Server) record(req Request) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs = append(s.reqs, req)
+	s.notifyLocked()
+	return len(s.reqs) - 1
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, token, method string, p params, files map[string]int, err error) {
+	s.mu.Lock()
+	want := s.token
+	s.mu.Unlock()
+	if token != want {
+		writeError(w, answer{code: 401, description: "Unauthorized"})
+		return
+	}
+	if err != nil {
+		writeError(w, answer{code: 400, description: "Bad Request: " + err.Error()})
+		return
+	}
+	switch strings.ToLower(method) {
+	case "getme":
+		writeResult(w, map[string]any{"id": botID(token), "is_bot": true, "first_name": "Herald Fake",
+			"username": BotUsername, "can_join_groups": true, "can_read_all_group_messages": false,
+			"supports_inline_queries": false})
+	case "sendmessage":
+		s.send(w, r, "sendMessage", p, files)
+	case "sendphoto":
+		s.send(w, r, "sendPhoto", p, files)
+	case "getupdates":
+		s.getUpdates(w, r, p)
+	case "setmycommands":
+		s.setMyCommands(w, p)
+	case "getmycommands":
+		s.mu.Lock()
+		cmds := s.commands
+		s.mu.Unlock()
+		if cmds == nil {
+			cmds = json.RawMessage("[]")
+		}
+		writeResult(w, cmds)
+	case "deletemycommands":
+		s.mu.Lock()
+		s.commands = nil
+		s.mu.Unlock()
+		writeResult(w, true)
+	case "deletewebhook", "setwebhook":
+		writeResult(w, true)
+	case "getwebhookinfo":
+		writeResult(w, map[string]any{"url": "", "has_custom_certificate": false, "pending_update_count": 0})
+	default:
+		writeError(w, answer{code: 404, description: "Not Found"})
+	}
+}
+
+// botID is the numeric part of the token, as Telegram's bot ids are.
+func botID(token string) int64 {
+	var id int64
+	for _, r := range token {
+		if r < '0' || r > '9' {
+			break
+		}
+		id = id*10 + int64(r-'0')
+	}
+	return id
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func writeResult(w http.ResponseWriter, result any) {
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "result": result})
+}
+
+func writeError(w http.ResponseWriter, a answer) {
+	body := map[string]any{"ok": false, "error_code": a.code, "description": a.description}
+	if a.code == 429 {
+		if a.description == "" {
+			body["description"] = "Too Many Requests: retry after " + itoa(a.retryAfter)
+		}
+		body["parameters"] = map[string]any{"retry_after": a.retryAfter}
+	}
+	writeJSON(w, a.code, body)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,206 @@
+package telegramfake
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+type update struct {
+	id  int
+	raw json.RawMessage
+}
+
+// PushUpdate queues an update for getUpdates and returns its update_id (u.UpdateID is set
+// when zero).
+func (s *Server) PushUpdate(u tgbotapi.Update) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pushLocked(u)
+}
+
+func (s *Server) pushLocked(u tgbotapi.Update) int {
+	if u.UpdateID == 0 {
+		s.nextUpdate++
+		u.UpdateID = s.nextUpdate
+	} else if u.UpdateID > s.nextUpdate {
+		s.nextUpdate = u.UpdateID
+	}
+	raw, err := json.Marshal(u)
+	if err != nil {
+		panic("telegramfake: encoding update: " + err.Error()) // tgbotapi.Update always encodes
+	}
+	s.updates = append(s.updates, update{id: u.UpdateID, raw: raw})
+	s.notifyLocked()
+	return u.UpdateID
+}
+
+// PushText queues a message update: text sent to chatID by user fromID (@fromUsername). A
+// leading /command gets its bot_command entity, as Telegram adds it. A positive chatID is a
+// private chat, a negative one a supergroup.
+func (s *Server) PushText(chatID, fromID int64, fromUsername, text string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	chat := &tgbotapi.Chat{ID: chatID, Type: "private", UserName: fromUsername}
+	if c, ok := s.chats[chatID]; ok {
+		chat = &tgbotapi.Chat{ID: c.ID, Type: c.Type, Title: c.Title, UserName: c.Username}
+	} else if chatID < 0 {
+		chat = &tgbotapi.Chat{ID: chatID, Type: "supergroup", Title: "group " + strconv.FormatInt(chatID, 10)}
+	}
+	s.nextID[chatID]++
+	m := &tgbotapi.Message{
+		MessageID: s.nextID[chatID],
+		From:      &tgbotapi.User{ID: fromID, FirstName: fromUsername, UserName: fromUsername},
+		Chat:      chat,
+		Date:      int(time.Now().Unix()),
+		Text:      text,
+	}
+	if strings.HasPrefix(text, "/") {
+		cmd, _, _ := strings.Cut(text, " ")
+		m.Entities = []tgbotapi.MessageEntity{{Type: "bot_command", Offset: 0, Length: UTF16Len(cmd)}}
+	}
+	return s.pushLocked(tgbotapi.Update{Message: m})
+}
+
+// SetMaxPollWait bounds getUpdates' timeout parameter (default DefaultMaxPollWait), so long
+// polls stay short in tests.
+func (s *Server) SetMaxPollWait(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxPollWait = d
+}
+
+// getUpdates answers queued updates with update_id ≥ offset, forgetting older ones, waiting up
+// to timeout seconds (bounded by the max poll wait) when there are none.
+// Specs: https://core.telegram.org/bots/api#getupdates
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p params) {
+	offset, _ := strconv.Atoi(p["offset"])
+	limit, err := strconv.Atoi(p["limit"])
+	if err != nil || limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	timeout, _ := strconv.Atoi(p["timeout"])
+	s.mu.Lock()
+	wait := min(time.Duration(max(timeout, 0))*time.Second, s.maxPollWait)
+	s.mu.Unlock()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		out := s.pendingLocked(offset, limit)
+		changed := s.changed
+		s.mu.Unlock()
+		if len(out) > 0 || wait <= 0 {
+			writeResult(w, out)
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			wait = 0
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			wait = 0
+		}
+	}
+}
+
+func (s *Server) pendingLocked(offset, limit int) []json.RawMessage {
+	if offset < 0 { // the last -offset updates
+		if n := len(s.updates) + offset; n > 0 {
+			s.updates = s.updates[n:]
+		}
+	} else if offset > 0 {
+		i := 0
+		for i < len(s.updates) && s.updates[i].id < offset {
+			i++
+		}
+		s.updates = s.updates[i:]
+	}
+	out := []json.RawMessage{}
+	for _, u := range s.updates {
+		if len(out) == limit {
+			break
+		}
+		out = append(out, u.raw)
+	}
+	return out
+}
+
+// BotCommand is one entry of setMyCommands.
+type BotCommand struct {
+	Command     string `json:"command"`
+	Description string `json:"description"`
+}
+
+var commandRE = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+// setMyCommands checks and stores the command list.
+// Specs: https://core.telegram.org/bots/api#setmycommands
+func (s *Server) setMyCommands(w http.ResponseWriter, p params) {
+	var cmds []BotCommand
+	if err := json.Unmarshal([]byte(p["commands"]), &cmds); err != nil {
+		writeError(w, answer{code: 400, description: "Bad Request: can't parse commands JSON object"})
+		return
+	}
+	for _, c := range cmds {
+		if !commandRE.MatchString(c.Command) {
+			writeError(w, answer{code: 400, description: "Bad Request: BOT_COMMAND_INVALID"})
+			return
+		}
+		if n := UTF16Len(c.Description); n < 1 || n > 256 {
+			writeError(w, answer{code: 400, description: "Bad Request: command description is empty or too long"})
+			return
+		}
+	}
+	raw, _ := json.Marshal(cmds)
+	s.mu.Lock()
+	s.commands = raw
+	s.notifyLocked()
+	s.mu.Unlock()
+	writeResult(w, true)
+}
+
+// Commands returns the list last set with setMyCommands.
+func (s *Server) Commands() []BotCommand {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cmds []BotCommand
+	_ = json.Unmarshal(s.commands, &cmds)
+	return cmds
+}
+
+// WaitMessages waits until at least n messages were accepted, or ctx ends.
+func (s *Server) WaitMessages(ctx context.Context, n int) ([]Message, error) {
+	return waitFor(ctx, s, func() ([]Message, bool) { return s.msgs, len(s.msgs) >= n })
+}
+
+// WaitRequests waits until at least n requests were received, or ctx ends.
+func (s *Server) WaitRequests(ctx context.Context, n int) ([]Request, error) {
+	return waitFor(ctx, s, func() ([]Request, bool) { return s.reqs, len(s.reqs) >= n })
+}
+
+func waitFor[T any](ctx context.Context, s *Server, cond func() ([]T, bool)) ([]T, error) {
+	for {
+		s.mu.Lock()
+		v, ok := cond()
+		v = append([]T(nil), v...)
+		changed := s.changed
+		s.mu.Unlock()
+		if ok {
+			return v, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return v, ctx.Err()
+		}
+	}
+}
