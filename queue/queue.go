@@ -337,3 +337,25 @@ func (b *Broker) Stats(ch channels.Name) (ChannelStats, error) {
 	}
 	return ChannelStats{Channel: ch, Pending: qi.Pending, Active: qi.Active, Scheduled: qi.Scheduled, Retry: qi.Retry, Paused: qi.Paused}, nil
 }
+
+// ArticleStatus is an article with its per-channel delivery records (GET /v1/articles/{id},
+// herald status).
+type ArticleStatus struct {
+	ID         string     `json:"id"`
+	URL        string     `json:"url,omitempty"`
+	Title      string     `json:"title,omitempty"`
+	Deliveries []Delivery `json:"deliveries"`
+}
+
+// Status gathers an article's delivery records; ErrNotFound when there are none.
+func (b *Broker) Status(ctx context.Context, id string) (*ArticleStatus, error) {
+	ds, err := b.Deliveries(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st := &ArticleStatus{ID: id, Deliveries: ds}
+	if a, err := b.Article(ctx, id); err == nil {
+		st.URL, st.Title = a.URL, a.Title
+	}
+	return st, nil
+}

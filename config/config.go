@@ -1,0 +1,369 @@
+// Package config loads herald's YAML configuration, applies environment overrides for every
+// secret and validates it once at start-up, with errors that name the setting at fault.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"herald/article"
+	"herald/channels"
+	"herald/formatter"
+	"herald/queue"
+)
+
+// Config is the whole file. Zero values take the defaults documented on each field and in
+// herald.example.yaml.
+type Config struct {
+	Redis struct {
+		// URL of the Redis primary, redis://[:password@]host:port/db. Env REDIS_URL overrides.
+		// Empty means the embedded in-memory sandbox (demo and `make run` only).
+		URL string `yaml:"url"`
+	} `yaml:"redis"`
+	HTTP struct {
+		Addr string `yaml:"addr"` // listen address (default 127.0.0.1:8080); env HERALD_HTTP_ADDR
+		// APIToken is the bearer token for /v1 (env HERALD_API_TOKEN, or api_token_file).
+		APIToken     string `yaml:"api_token"`
+		APITokenFile string `yaml:"api_token_file"`
+	} `yaml:"http"`
+	Log struct {
+		Level  string `yaml:"level"`  // debug, info (default), warn, error
+		Format string `yaml:"format"` // json (default) or console
+	} `yaml:"log"`
+	Worker struct {
+		Concurrency int      `yaml:"concurrency"`  // default 10
+		SendTimeout Duration `yaml:"send_timeout"` // default 30s
+		MaxAttempts int      `yaml:"max_attempts"` // default 5, per channel override
+	} `yaml:"worker"`
+	// Retention keeps delivery records, dead letters included, this long (default 2160h = 90 d).
+	Retention Duration  `yaml:"retention"`
+	Channels  []Channel `yaml:"channels"`
+	Routes    []Route   `yaml:"routes"`
+}
+
+// Channel is one configured destination.
+type Channel struct {
+	Spec        channels.Spec     `yaml:",inline"`
+	Rate        string            `yaml:"rate"`         // "20/min" (telegram default), "1/s", "unlimited"
+	MaxAttempts int               `yaml:"max_attempts"` // default worker.max_attempts
+	Format      formatter.Options `yaml:"format"`
+
+	// Limit is Rate parsed.
+	Limit queue.Limit `yaml:"-"`
+}
+
+// Route sends matching articles to channels. An article matches when every non-empty condition
+// holds (any listed category, any listed tag, any listed language, priority ≥ min_priority).
+// With no routes, every channel gets every article.
+type Route struct {
+	Channels    []string `yaml:"channels"`
+	Categories  []string `yaml:"categories"`
+	Tags        []string `yaml:"tags"`
+	Languages   []string `yaml:"languages"`
+	MinPriority int      `yaml:"min_priority"`
+}
+
+// Duration reads "30s", "2h".
+type Duration time.Duration
+
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 30s or 2h", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// defaultRates are the per-kind defaults (PLATFORMS.md): Telegram ~20 msg/min per channel, X
+// 100 posts / 15 min per user, Mastodon 300 requests / 5 min, Discord ~5 / 2 s per webhook.
+var defaultRates = map[channels.Kind]string{
+	channels.KindTelegram: "20/min",
+	channels.KindX:        "100/15m",
+	channels.KindMastodon: "300/5m",
+	channels.KindDiscord:  "5/2s",
+	channels.KindWhatsApp: "20/min",
+	channels.KindBluesky:  "100/5m",
+	channels.KindFacebook: "200/h",
+	channels.KindWebhook:  "unlimited",
+}
+
+// Load reads a config file (path "" means no file: defaults and environment only).
+func Load(path string) (*Config, error) {
+	var data []byte
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
+	c, err := Parse(data)
+	if err != nil && path != "" {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, err
+}
+
+// Parse reads a config document, applies the environment and validates.
+func Parse(data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if err := c.applyEnv(); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// envName turns a channel name into its environment prefix: tg-main → HERALD_CH_TG_MAIN_.
+func envName(name channels.Name) string {
+	return "HERALD_CH_" + strings.ToUpper(nonWord.ReplaceAllString(string(name), "_")) + "_"
+}
+
+var nonWord = regexp.MustCompile(`[^A-Za-z0-9]`)
+
+// applyEnv applies REDIS_URL, HERALD_API_TOKEN, HERALD_HTTP_ADDR, the *_file secrets, and for
+// every channel HERALD_CH_<NAME>_<SETTING> (e.g. HERALD_CH_TG_MAIN_TOKEN), so no secret needs to
+// be written in the file.
+func (c *Config) applyEnv() error {
+	if v, ok := os.LookupEnv("REDIS_URL"); ok {
+		c.Redis.URL = v
+	}
+	if v, ok := os.LookupEnv("HERALD_HTTP_ADDR"); ok {
+		c.HTTP.Addr = v
+	}
+	if v, ok := os.LookupEnv("HERALD_API_TOKEN"); ok {
+		c.HTTP.APIToken = v
+	} else if c.HTTP.APITokenFile != "" {
+		b, err := os.ReadFile(c.HTTP.APITokenFile)
+		if err != nil {
+			return fmt.Errorf("config: http.api_token_file: %w", err)
+		}
+		c.HTTP.APIToken = strings.TrimSpace(string(b))
+	}
+	for i := range c.Channels {
+		ch := &c.Channels[i]
+		prefix := envName(ch.Spec.Name)
+		for _, kv := range os.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			if !strings.HasPrefix(k, prefix) || len(k) == len(prefix) {
+				continue
+			}
+			setSetting(&ch.Spec.Settings, strings.ToLower(k[len(prefix):]), v)
+		}
+	}
+	return nil
+}
+
+// setSetting sets key in a YAML mapping node (creating the mapping when absent).
+func setSetting(n *yaml.Node, key, value string) {
+	if n.Kind == 0 {
+		*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			n.Content[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+			return
+		}
+	}
+	n.Content = append(n.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
+}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.HTTP.Addr == "" {
+		c.HTTP.Addr = "127.0.0.1:8080"
+	}
+	if c.Worker.Concurrency < 0 {
+		bad("worker.concurrency: %d is negative", c.Worker.Concurrency)
+	}
+	if c.Worker.MaxAttempts <= 0 {
+		c.Worker.MaxAttempts = 5
+	}
+	if c.Worker.SendTimeout <= 0 {
+		c.Worker.SendTimeout = Duration(30 * time.Second)
+	}
+	if c.Retention <= 0 {
+		c.Retention = Duration(90 * 24 * time.Hour)
+	}
+	switch c.Log.Level {
+	case "":
+		c.Log.Level = "info"
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "":
+		c.Log.Format = "json"
+	case "json", "console":
+	default:
+		bad("log.format: %q is not json or console", c.Log.Format)
+	}
+	seen := map[channels.Name]bool{}
+	for i := range c.Channels {
+		ch := &c.Channels[i]
+		at := fmt.Sprintf("channels[%d]", i)
+		if ch.Spec.Name != "" {
+			at += fmt.Sprintf(" (%s)", ch.Spec.Name)
+		}
+		if !namePattern.MatchString(string(ch.Spec.Name)) {
+			bad("%s.name: %q must be 1-64 of a-z 0-9 _ . - starting with a letter or digit", at, ch.Spec.Name)
+		}
+		if seen[ch.Spec.Name] {
+			bad("%s.name: %q is used twice", at, ch.Spec.Name)
+		}
+		seen[ch.Spec.Name] = true
+		if !ch.Spec.Kind.Valid() {
+			bad("%s.kind: %q is not one of %v", at, ch.Spec.Kind, channels.Kinds)
+			continue
+		}
+		if ch.Rate == "" {
+			ch.Rate = defaultRates[ch.Spec.Kind]
+		}
+		lim, err := ParseRate(ch.Rate)
+		if err != nil {
+			bad("%s.rate: %v", at, err)
+		}
+		ch.Limit = lim
+		if ch.MaxAttempts <= 0 {
+			ch.MaxAttempts = c.Worker.MaxAttempts
+		}
+		if _, err := formatter.New(ch.Spec.Kind, ch.Format); err != nil {
+			bad("%s.format: %v", at, err)
+		}
+	}
+	for i, r := range c.Routes {
+		if len(r.Channels) == 0 {
+			bad("routes[%d].channels: empty", i)
+		}
+		for _, n := range r.Channels {
+			if !seen[channels.Name(n)] {
+				bad("routes[%d].channels: %q is not a configured channel", i, n)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var ratePattern = regexp.MustCompile(`^(\d+)\s*/\s*(\d*)\s*(ms|s|sec|m|min|h|hour)$`)
+
+// ParseRate reads "20/min", "100/15m", "1/s", "unlimited" (or "0").
+func ParseRate(s string) (queue.Limit, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "unlimited" || s == "0" || s == "none" {
+		return queue.Limit{}, nil
+	}
+	m := ratePattern.FindStringSubmatch(s)
+	if m == nil {
+		return queue.Limit{}, fmt.Errorf("%q is not a rate like 20/min, 100/15m, 1/s or unlimited", s)
+	}
+	n, _ := strconv.Atoi(m[1])
+	mult := 1
+	if m[2] != "" {
+		mult, _ = strconv.Atoi(m[2])
+	}
+	unit := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "sec": time.Second, "m": time.Minute, "min": time.Minute, "h": time.Hour, "hour": time.Hour}[m[3]]
+	if n <= 0 || mult <= 0 {
+		return queue.Limit{}, fmt.Errorf("%q: count and period must be positive", s)
+	}
+	return queue.Limit{Count: n, Period: time.Duration(mult) * unit}, nil
+}
+
+// Channel finds a configured channel by name.
+func (c *Config) Channel(name string) (Channel, bool) {
+	for _, ch := range c.Channels {
+		if string(ch.Spec.Name) == name {
+			return ch, true
+		}
+	}
+	return Channel{}, false
+}
+
+// Targets decides which channels get an article: its own `channels` list when given (every
+// name must be configured), else the matching routes, else every channel.
+func (c *Config) Targets(a *article.Article) ([]queue.Target, error) {
+	byName := map[string]Channel{}
+	for _, ch := range c.Channels {
+		byName[string(ch.Spec.Name)] = ch
+	}
+	var names []string
+	if len(a.Channels) > 0 {
+		var ve article.ValidationError
+		for i, n := range a.Channels {
+			if _, ok := byName[n]; !ok {
+				ve.Errors = append(ve.Errors, article.FieldError{Field: fmt.Sprintf("channels[%d]", i), Message: fmt.Sprintf("%q is not a configured channel", n)})
+			}
+		}
+		if len(ve.Errors) > 0 {
+			return nil, &ve
+		}
+		names = a.Channels
+	} else if len(c.Routes) > 0 {
+		for _, r := range c.Routes {
+			if r.matches(a) {
+				names = append(names, r.Channels...)
+			}
+		}
+	} else {
+		for _, ch := range c.Channels {
+			names = append(names, string(ch.Spec.Name))
+		}
+	}
+	seen := map[string]bool{}
+	var out []queue.Target
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		out = append(out, queue.Target{Name: channels.Name(n), Kind: byName[n].Spec.Kind})
+	}
+	if len(out) == 0 {
+		return nil, &article.ValidationError{Errors: []article.FieldError{{Field: "channels", Message: "no configured channel or route matches this article"}}}
+	}
+	return out, nil
+}
+
+func (r Route) matches(a *article.Article) bool {
+	anyFold := func(list []string, v ...string) bool {
+		for _, l := range list {
+			for _, x := range v {
+				if strings.EqualFold(strings.TrimSpace(l), strings.TrimSpace(x)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if len(r.Categories) > 0 && !anyFold(r.Categories, a.Category) {
+		return false
+	}
+	if len(r.Tags) > 0 && !anyFold(r.Tags, a.Tags...) {
+		return false
+	}
+	if len(r.Languages) > 0 && !anyFold(r.Languages, a.Language) {
+		return false
+	}
+	return a.Priority >= r.MinPriority
+}
