@@ -1,0 +1,66 @@
+# herald — run `make help` for the targets.
+SHELL := /bin/bash
+GO ?= go
+PKGS ?= ./...
+FUZZTIME ?= 10s
+BENCHTIME ?= 1s
+BIN := bin/herald
+
+.PHONY: help deps redis build run serve test test-short vet fmt-check lint bench fuzz clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+deps: redis ## install what the tests need (redis-server) and download Go modules
+	$(GO) mod download
+
+# redis-server is needed by the queue tests (a real server on a free port, never a mock).
+redis:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing redis-server with apt-get"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null || \
+	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null; }; \
+	  else \
+	    echo "redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install redis-server;"; \
+	    echo "macOS: brew install redis) or point the tests at one with HERALD_TEST_REDIS_ADDR=host:port"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+build: ## build bin/herald
+	$(GO) build -o $(BIN) ./cmd/herald
+
+run: ## run herald on its embedded default (in-memory Redis, fake Telegram) and keep serving
+	$(GO) run ./cmd/herald demo
+
+serve: build ## run herald serve (needs REDIS_URL and HERALD_CONFIG or --config)
+	$(BIN) serve
+
+vet: ## go vet
+	$(GO) vet $(PKGS)
+
+fmt-check: ## fail when a file is not gofmt-formatted
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+lint: vet fmt-check ## vet and gofmt
+
+test: deps lint ## all tests, with the race detector, against a real redis-server
+	$(GO) test -race -count=1 $(PKGS)
+
+test-short:
+	$(GO) test -count=1 $(PKGS)
+
+bench: ## benchmarks (formatter per platform, queue throughput)
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PKGS)
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

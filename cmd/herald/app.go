@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"herald/channels"
+	"herald/config"
+	"herald/formatter"
+	"herald/ingest"
+	"herald/queue"
+)
+
+// newLogger builds the process's one zap logger (stderr; JSON unless format is console).
+func newLogger(level, format string) (*zap.Logger, error) {
+	var lvl zapcore.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	var cfg zap.Config
+	if format == "console" {
+		cfg = zap.NewDevelopmentConfig()
+	} else {
+		cfg = zap.NewProductionConfig()
+		cfg.EncoderConfig.TimeKey = "time"
+		cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	}
+	cfg.Level = zap.NewAtomicLevelAt(lvl)
+	cfg.OutputPaths = []string{"stderr"}
+	cfg.ErrorOutputPaths = []string{"stderr"}
+	cfg.DisableStacktrace = true
+	return cfg.Build()
+}
+
+func loadConfig(g *globalFlags) (*config.Config, error) {
+	cfg, err := config.Load(g.configPath)
+	if err != nil {
+		return nil, err
+	}
+	if g.logLevel != "" {
+		cfg.Log.Level = g.logLevel
+	}
+	return cfg, nil
+}
+
+// openRedis connects to cfg.Redis.URL and checks it answers.
+func openRedis(ctx context.Context, url string) (*redis.Client, error) {
+	if url == "" {
+		return nil, fmt.Errorf("redis.url (env REDIS_URL) is not set: this command needs a real Redis; `herald demo` runs the embedded sandbox instead")
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis.url (env REDIS_URL): %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("connecting to redis at %s: %w", opt.Addr, err)
+	}
+	return rdb, nil
+}
+
+// buildRoutes builds every configured channel and its renderer through the registry.
+func buildRoutes(cfg *config.Config, log *zap.Logger, client *http.Client) (map[channels.Name]queue.Route, error) {
+	routes := make(map[channels.Name]queue.Route, len(cfg.Channels))
+	for _, c := range cfg.Channels {
+		ch, err := channels.New(c.Spec, channels.Env{Logger: log.With(zap.String("channel", string(c.Spec.Name))), HTTPClient: client})
+		if err != nil {
+			return nil, err
+		}
+		r, err := formatter.New(c.Spec.Kind, c.Format)
+		if err != nil {
+			return nil, fmt.Errorf("channel %q: format: %w", c.Spec.Name, err)
+		}
+		routes[c.Spec.Name] = queue.Route{Channel: ch, Renderer: r, Limit: c.Limit, MaxAttempts: c.MaxAttempts}
+	}
+	return routes, nil
+}
+
+func workerOptions(cfg *config.Config, log *zap.Logger) queue.WorkerOptions {
+	return queue.WorkerOptions{
+		Concurrency: cfg.Worker.Concurrency,
+		SendTimeout: time.Duration(cfg.Worker.SendTimeout),
+		Logger:      log,
+	}
+}
+
+func brokerFor(cfg *config.Config, rdb redis.UniversalClient) (*queue.Broker, *ingest.Publisher) {
+	b := queue.NewBroker(rdb, queue.Options{Retention: time.Duration(cfg.Retention)})
+	return b, &ingest.Publisher{Config: cfg, Broker: b}
+}
+
+func stderrf(format string, args ...any) { fmt.Fprintf(os.Stderr, format, args...) }

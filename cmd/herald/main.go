@@ -1,0 +1,59 @@
+// Command herald distributes a newsroom's articles to social channels. Subcommands live one per
+// file in this folder; see `herald --help`.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	_ "herald/channels/telegram" // registers the telegram kind
+)
+
+// exitError carries an exit code through cobra without printing twice.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	root := newRootCmd()
+	if err := root.Execute(); err != nil {
+		code := 1
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		fmt.Fprintln(os.Stderr, "herald:", err)
+		os.Exit(code)
+	}
+}
+
+type globalFlags struct {
+	configPath string
+	logLevel   string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "herald",
+		Short: "Distribute a newsroom's articles to Telegram, WhatsApp, X and more, exactly once",
+		Long: `herald takes articles (HTTP API, CLI) into a Redis queue, formats them for each channel
+and posts them exactly once per channel, keeping a delivery record for every post.
+
+Start with "herald demo": an embedded sandbox (in-memory Redis, fake Telegram) that needs
+no setup. Production: "herald serve --config herald.yaml" with REDIS_URL set.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&g.configPath, "config", "c", os.Getenv("HERALD_CONFIG"), "config file (YAML; env HERALD_CONFIG)")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "override log.level (debug, info, warn, error)")
+	root.AddCommand(newServeCmd(g), newPublishCmd(g), newStatusCmd(g), newDemoCmd(g))
+	return root
+}

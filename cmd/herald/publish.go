@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"herald/article"
+)
+
+type remoteFlags struct {
+	server string
+	token  string
+}
+
+func (r *remoteFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&r.server, "server", os.Getenv("HERALD_SERVER"), "talk to a running herald at this URL instead of Redis (env HERALD_SERVER)")
+	r.token = os.Getenv("HERALD_API_TOKEN")
+}
+
+func newPublishCmd(g *globalFlags) *cobra.Command {
+	var rf remoteFlags
+	cmd := &cobra.Command{
+		Use:   "publish [FILE|-]",
+		Short: "Publish one article (JSON) to its channels",
+		Long: `publish reads one article as JSON (the same contract as POST /v1/articles) from FILE or
+stdin, validates it, and queues one delivery per channel. Publishing the same article again
+posts nothing new. It writes to the configured Redis, or with --server to a running herald's
+API (token from HERALD_API_TOKEN). Invalid input prints every field error and queues nothing.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, name, err := openInput(cmd, args)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			data, err := io.ReadAll(io.LimitReader(in, article.MaxPayloadBytes+1))
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", name, err)
+			}
+			if len(data) > article.MaxPayloadBytes {
+				return &exitError{code: 2, err: fmt.Errorf("%s: article larger than 4 MiB", name)}
+			}
+			if rf.server != "" {
+				return publishRemote(cmd, rf, data)
+			}
+			a, err := article.DecodeBytes(data)
+			if err != nil {
+				return inputError(name, err)
+			}
+			cfg, err := loadConfig(g)
+			if err != nil {
+				return err
+			}
+			// Validate before touching Redis: bad input is answered without any connection.
+			a.Normalize()
+			if err := a.Validate(); err != nil {
+				return inputError(name, err)
+			}
+			if _, err := cfg.Targets(&a); err != nil {
+				return inputError(name, err)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			rdb, err := openRedis(ctx, cfg.Redis.URL)
+			if err != nil {
+				return err
+			}
+			defer rdb.Close()
+			_, pub := brokerFor(cfg, rdb)
+			res, err := pub.Publish(ctx, &a)
+			if err != nil {
+				return inputError(name, err)
+			}
+			return printJSON(cmd.OutOrStdout(), res)
+		},
+	}
+	rf.add(cmd)
+	return cmd
+}
+
+func openInput(cmd *cobra.Command, args []string) (io.ReadCloser, string, error) {
+	if len(args) == 0 || args[0] == "-" {
+		return io.NopCloser(cmd.InOrStdin()), "stdin", nil
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return nil, "", err
+	}
+	return f, args[0], nil
+}
+
+// inputError renders a validation error as a readable list and exits 2.
+func inputError(name string, err error) error {
+	var ve *article.ValidationError
+	if errors.As(err, &ve) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: invalid article, nothing was queued:", name)
+		for _, fe := range ve.Errors {
+			fmt.Fprintf(&b, "\n  - %s: %s", fe.Field, fe.Message)
+		}
+		return &exitError{code: 2, err: errors.New(b.String())}
+	}
+	if strings.HasPrefix(err.Error(), "article:") {
+		return &exitError{code: 2, err: fmt.Errorf("%s: %w (nothing was queued)", name, err)}
+	}
+	return err
+}
+
+func publishRemote(cmd *cobra.Command, rf remoteFlags, data []byte) error {
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimRight(rf.server, "/")+"/v1/articles", bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("--server: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+rf.token)
+	return doRemote(cmd, req)
+}
+
+// doRemote sends an API request and prints the JSON answer; a 4xx becomes a readable error.
+func doRemote(cmd *cobra.Command, req *http.Request) error {
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("calling %s: %w", req.URL.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 300 {
+		var ae struct {
+			Error  string               `json:"error"`
+			Errors []article.FieldError `json:"errors"`
+		}
+		_ = json.Unmarshal(body, &ae)
+		msg := fmt.Sprintf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, ae.Error)
+		for _, fe := range ae.Errors {
+			msg += fmt.Sprintf("\n  - %s: %s", fe.Field, fe.Message)
+		}
+		code := 1
+		if resp.StatusCode < 500 {
+			code = 2
+		}
+		return &exitError{code: code, err: errors.New(msg)}
+	}
+	_, err = cmd.OutOrStdout().Write(body)
+	return err
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

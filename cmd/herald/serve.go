@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"herald/channels"
+	"herald/config"
+	"herald/ingest"
+	"herald/queue"
+	"herald/web"
+)
+
+func newServeCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP API and the delivery workers (needs REDIS_URL)",
+		Long: `serve runs the publish API and the delivery workers until SIGINT or SIGTERM. On a signal it
+stops taking work, lets sends in flight finish and commit, and hands the rest back to the
+queue: nothing is lost and nothing is posted twice. Run several processes on one Redis to
+scale out; rate limits, pauses and the ledger are shared through Redis.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(g)
+			if err != nil {
+				return err
+			}
+			if cfg.HTTP.APIToken == "" {
+				return errors.New("http.api_token (env HERALD_API_TOKEN or http.api_token_file) is required: the publish API never runs open")
+			}
+			if len(cfg.Channels) == 0 {
+				return errors.New("channels: none configured; see herald.example.yaml")
+			}
+			log, err := newLogger(cfg.Log.Level, cfg.Log.Format)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = log.Sync() }()
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			rdb, err := openRedis(ctx, cfg.Redis.URL)
+			if err != nil {
+				return err
+			}
+			defer rdb.Close()
+			broker, pub := brokerFor(cfg, rdb)
+			routes, err := buildRoutes(cfg, log, &http.Client{Timeout: time.Duration(cfg.Worker.SendTimeout)})
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+			if err != nil {
+				return fmt.Errorf("http.addr %s: %w", cfg.HTTP.Addr, err)
+			}
+			log.Info("herald serving", zap.String("addr", ln.Addr().String()), zap.Int("channels", len(routes)))
+			return run(ctx, log, cfg, broker, pub, routes, ln)
+		},
+	}
+}
+
+// run serves the API on ln and runs the worker until ctx ends, then shuts both down gracefully.
+func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue.Broker, pub *ingest.Publisher,
+	routes map[channels.Name]queue.Route, ln net.Listener) error {
+	api := &web.Server{Publisher: pub, Broker: broker, Token: cfg.HTTP.APIToken, Logger: log}
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpErr := make(chan error, 1)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- err
+		}
+		close(httpErr)
+	}()
+	w := queue.NewWorker(broker, routes, workerOptions(cfg, log))
+	wctx, cancelWorker := context.WithCancel(context.Background())
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- w.Run(wctx) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("signal received: shutting down")
+	case err := <-httpErr:
+		runErr = fmt.Errorf("http server: %w", err)
+	case err := <-workerDone:
+		workerDone <- err
+		runErr = fmt.Errorf("worker stopped: %w", err)
+	}
+	// Stop accepting articles first, then let the worker finish its sends.
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_ = srv.Shutdown(sctx)
+	cancel()
+	cancelWorker()
+	if err := <-workerDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	log.Info("herald stopped")
+	return runErr
+}
