@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,13 @@ func (rt *roundTrip) Do(req *http.Request) (*http.Response, error) {
 		rt.retryAfter.Store(resp.Header.Get("Retry-After"))
 	}
 	return resp, err
+}
+
+// retryAfterHeader is the answer's Retry-After in seconds, 0 when absent or not a number.
+func (rt *roundTrip) retryAfterHeader() int {
+	ra, _ := rt.retryAfter.Load().(string)
+	secs, _ := strconv.Atoi(strings.TrimSpace(ra))
+	return secs
 }
 
 // mayHaveArrived reports whether the request may have reached Telegram whole: a connection was

@@ -65,6 +65,7 @@ func errorf(format string, args ...any) error {
 // classify turns a failed request into an error of the right kind (see channels/errors.go):
 //
 //	429                                     → channels.RateLimited until now + retry_after
+//	                                          (parameters, else Retry-After, else the description)
 //	400, 401, 403, 404, other 4xx           → channels.Permanent
 //	5xx (but 504), 409                      → retryable
 //	504, or a 2xx whose body was unreadable → channels.UnknownOutcome
@@ -86,7 +87,11 @@ func (c *Channel) classify(action string, err error, rt *roundTrip) error {
 		if ae.Code == 0 { // tgbotapi's UploadFiles leaves Code out
 			ae.Code = status
 		}
-		return c.kindOf(ae.Code, ae.RetryAfter, ae.Description, errorf("%s: %w", action, ae))
+		wait := ae.RetryAfter
+		if wait <= 0 {
+			wait = rt.retryAfterHeader()
+		}
+		return c.kindOf(ae.Code, wait, ae.Description, errorf("%s: %w", action, ae))
 	}
 	wrapped := c.redact(errorf("%s: %w", action, c.redact(err)))
 	switch {
@@ -97,9 +102,7 @@ func (c *Channel) classify(action string, err error, rt *roundTrip) error {
 		if status >= 200 && status < 300 {
 			return channels.UnknownOutcome(wrapped)
 		}
-		ra, _ := rt.retryAfter.Load().(string)
-		secs, _ := strconv.Atoi(strings.TrimSpace(ra))
-		return c.kindOf(status, secs, "", wrapped)
+		return c.kindOf(status, rt.retryAfterHeader(), "", wrapped)
 	case rt.mayHaveArrived():
 		return channels.UnknownOutcome(wrapped)
 	default:
