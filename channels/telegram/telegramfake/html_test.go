@@ -107,3 +107,23 @@ func TestUTF16Len(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseHTML: the parser never panics, and entities stay inside the plain text.
+func FuzzParseHTML(f *testing.F) {
+	for _, s := range []string{"<b>a</b>", `<a href="x">y</a>`, "&amp;&#x1F600;", "<pre><code class=\"language-go\">x</code></pre>",
+		"<b><i>مَرْحَبًا</i></b>", "<", "&", "</b>", `<a href='`, "<span class=tg-spoiler>s</span>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		plain, ents, err := ParseHTML(s)
+		if err != nil {
+			return
+		}
+		n := UTF16Len(plain)
+		for _, e := range ents {
+			if e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > n {
+				t.Fatalf("ParseHTML(%q): entity %+v outside %d units", s, e, n)
+			}
+		}
+	})
+}
