@@ -43,6 +43,14 @@ type Config struct {
 		Concurrency int      `yaml:"concurrency"`  // default 10
 		SendTimeout Duration `yaml:"send_timeout"` // default 30s
 		MaxAttempts int      `yaml:"max_attempts"` // default 5, per channel override
+		// LeaseDuration protects a send in progress (default send_timeout + 30s); a lease that
+		// runs out before the commit turns the delivery unknown instead of re-posting it.
+		LeaseDuration Duration `yaml:"lease_duration"`
+		// ShutdownTimeout is how long a stopping process waits for sends in flight (default
+		// send_timeout + 5s).
+		ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+		// PollInterval is how often an idle worker looks for work (default 1s).
+		PollInterval Duration `yaml:"poll_interval"`
 	} `yaml:"worker"`
 	// Retention keeps delivery records, dead letters included, this long (default 2160h = 90 d).
 	Retention Duration  `yaml:"retention"`

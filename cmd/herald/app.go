@@ -88,9 +88,12 @@ func buildRoutes(cfg *config.Config, log *zap.Logger, client *http.Client) (map[
 
 func workerOptions(cfg *config.Config, log *zap.Logger) queue.WorkerOptions {
 	return queue.WorkerOptions{
-		Concurrency: cfg.Worker.Concurrency,
-		SendTimeout: time.Duration(cfg.Worker.SendTimeout),
-		Logger:      log,
+		Concurrency:     cfg.Worker.Concurrency,
+		SendTimeout:     time.Duration(cfg.Worker.SendTimeout),
+		LeaseDuration:   time.Duration(cfg.Worker.LeaseDuration),
+		ShutdownTimeout: time.Duration(cfg.Worker.ShutdownTimeout),
+		PollInterval:    time.Duration(cfg.Worker.PollInterval),
+		Logger:          log,
 	}
 }
 

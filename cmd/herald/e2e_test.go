@@ -1,0 +1,484 @@
+package main
+
+// End-to-end tests: the real herald binary or command against a real redis-server and the fake
+// Telegram Bot API (channels/telegram/telegramfake).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"herald/channels/telegram/telegramfake"
+	"herald/internal/redistest"
+)
+
+const testToken = "e2e-api-token"
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// heraldBinary builds cmd/herald once per test run.
+func heraldBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "herald-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "herald")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+type stack struct {
+	t      *testing.T
+	rdb    *redis.Client
+	redis  string
+	fake   *telegramfake.Server
+	config string
+	addr   string
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	rdb, srv := redistest.Start(t)
+	fake := telegramfake.New()
+	t.Cleanup(fake.Close)
+	s := &stack{t: t, rdb: rdb, redis: "redis://" + srv.Addr + "/" + fmt.Sprint(rdb.Options().DB), fake: fake, addr: freeAddr(t)}
+	s.config = filepath.Join(t.TempDir(), "herald.yaml")
+	doc := fmt.Sprintf(`redis:
+  url: %q
+http:
+  addr: %q
+  api_token: %q
+log:
+  level: debug
+worker:
+  concurrency: 1
+  send_timeout: 2s
+  lease_duration: 3s
+  shutdown_timeout: 10s
+  poll_interval: 100ms
+channels:
+  - name: tg
+    kind: telegram
+    settings:
+      token: %q
+      chat_id: "@%s"
+      api_endpoint: %q
+`, s.redis, s.addr, testToken, telegramfake.DefaultToken, telegramfake.DefaultChat.Username, fake.Endpoint())
+	if err := os.WriteFile(s.config, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// proc is a running `herald serve`.
+type proc struct {
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+	done chan error
+}
+
+func (s *stack) serve() *proc {
+	s.t.Helper()
+	cmd := exec.Command(heraldBinary(s.t), "serve", "--config", s.config)
+	// The config file is the only source: drop the caller's REDIS_URL and HERALD_* settings.
+	cmd.Env = append(filterEnv(os.Environ()), "HERALD_API_TOKEN="+testToken)
+	logs := &bytes.Buffer{}
+	lw := &lockedWriter{w: logs}
+	cmd.Stdout, cmd.Stderr = lw, lw
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, logs: logs, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	s.t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.done
+		if s.t.Failed() {
+			s.t.Logf("herald serve output:\n%s", logs.String())
+		}
+	})
+	s.waitReady()
+	return p
+}
+
+func filterEnv(env []string) []string {
+	var out []string
+	for _, e := range env {
+		if !strings.HasPrefix(e, "REDIS_URL=") && !strings.HasPrefix(e, "HERALD_") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (s *stack) waitReady() {
+	s.t.Helper()
+	waitUntil(s.t, 20*time.Second, "herald ready", func() bool {
+		resp, err := http.Get("http://" + s.addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+}
+
+func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(25 * time.Millisecond) // polling a condition, bounded by the deadline
+	}
+}
+
+func (s *stack) post(body string, headers map[string]string) (int, map[string]any) {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/v1/articles", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	for k, v := range headers {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func (s *stack) status(id string) map[string]any {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.addr+"/v1/articles/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return out
+}
+
+func deliveryStatus(st map[string]any) string {
+	ds, _ := st["deliveries"].([]any)
+	if len(ds) != 1 {
+		return ""
+	}
+	d, _ := ds[0].(map[string]any)
+	v, _ := d["status"].(string)
+	return v
+}
+
+// runCLI runs a herald subcommand in-process.
+func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	if err != nil {
+		code = 1
+		if ee, ok := err.(*exitError); ok {
+			code = ee.code
+		}
+		errb.WriteString(err.Error())
+	}
+	return out.String(), errb.String(), code
+}
+
+func (s *stack) redisKeys() []string {
+	keys, err := s.rdb.Keys(context.Background(), "*").Result()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return keys
+}
+
+const sampleArticle = `{"id":"zel-2024-10-13","url":"https://news.example.com/world/zelensky-north-korea","title":"زيلينسكي يقول إن كوريا الشمالية أرسلت قوات لدعم الجيش الروسي","summary":"اتهم الرئيس الأوكراني كوريا الشمالية بإرسال قوات إلى الجيش الروسي.","tags":["أوكرانيا","كوريا الشمالية"],"category":"الدفاع و الامن","language":"ar"}`
+
+func TestPublishTwiceThroughAPIAndCLIPostsOnce(t *testing.T) {
+	s := newStack(t)
+	s.serve()
+	code, body := s.post(sampleArticle, nil)
+	if code != http.StatusAccepted || body["id"] != "zel-2024-10-13" {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	// The same article again through the CLI, straight into Redis.
+	out, errOut, exit := runCLI(t, sampleArticle, "publish", "--config", s.config, "-")
+	if exit != 0 {
+		t.Fatalf("herald publish: exit %d: %s", exit, errOut)
+	}
+	if !strings.Contains(out, `"duplicate": true`) {
+		t.Fatalf("CLI publish should report the delivery as a duplicate:\n%s", out)
+	}
+	waitUntil(t, 15*time.Second, "sent", func() bool { return deliveryStatus(s.status("zel-2024-10-13")) == "sent" })
+	// And once more after it was sent.
+	if _, _, exit := runCLI(t, sampleArticle, "publish", "--config", s.config, "-"); exit != 0 {
+		t.Fatal("third publish failed")
+	}
+	time.Sleep(500 * time.Millisecond) // five poll intervals for a (wrong) second send to show up
+	msgs := s.fake.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("fake Telegram received %d messages, want exactly 1", len(msgs))
+	}
+	if !strings.Contains(msgs[0].Plain, "زيلينسكي") || msgs[0].ParseMode != "HTML" {
+		t.Fatalf("unexpected post: %+v", msgs[0])
+	}
+	st := s.status("zel-2024-10-13")
+	d := st["deliveries"].([]any)[0].(map[string]any)
+	if d["remote_id"] != fmt.Sprint(msgs[0].MessageID) || !strings.HasPrefix(fmt.Sprint(d["post_url"]), "https://t.me/herald_fake/") {
+		t.Fatalf("delivery record does not match the post: %v", d)
+	}
+	// herald status prints the same record.
+	sout, serr, exit := runCLI(t, "", "status", "--config", s.config, "zel-2024-10-13")
+	if exit != 0 || !strings.Contains(sout, "sent") || !strings.Contains(sout, "https://t.me/herald_fake/") {
+		t.Fatalf("herald status: exit %d\n%s\n%s", exit, sout, serr)
+	}
+}
+
+func TestSIGTERMDuringSendLosesAndDuplicatesNothing(t *testing.T) {
+	s := newStack(t)
+	p := s.serve()
+	s.fake.Hold() // the first send stays in flight until Release
+	ids := []string{"sig-1", "sig-2", "sig-3"}
+	for _, id := range ids {
+		body := fmt.Sprintf(`{"id":%q,"url":"https://news.example.com/%s","title":"خبر عاجل %s"}`, id, id, id)
+		if code, out := s.post(body, nil); code != http.StatusAccepted {
+			t.Fatalf("POST %s: %d %v", id, code, out)
+		}
+	}
+	waitUntil(t, 10*time.Second, "a send in flight", func() bool { return len(s.fake.Requests()) > 0 })
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // let the shutdown start while the request is held
+	s.fake.Release()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			t.Fatalf("herald serve exited with %v after SIGTERM\n%s", err, p.logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("herald serve did not stop after SIGTERM")
+	}
+	if n := len(s.fake.Messages()); n < 1 {
+		t.Fatal("the send in flight at SIGTERM was lost")
+	}
+	states := map[string]int{}
+	for _, id := range ids {
+		st := deliveryStatus(statusFromRedis(t, s, id))
+		states[st]++
+		if st == "sending" {
+			t.Fatalf("%s left in sending after a graceful stop", id)
+		}
+	}
+	// One worker slot: the held send finished and committed, the others wait in the queue.
+	if states["sent"] != 1 || states["pending"] != 2 {
+		t.Fatalf("after SIGTERM want 1 sent and 2 pending, have %v", states)
+	}
+	// A restarted process delivers the rest, exactly once each.
+	s.serve()
+	for _, id := range ids {
+		waitUntil(t, 15*time.Second, id+" sent", func() bool { return deliveryStatus(s.status(id)) == "sent" })
+	}
+	per := map[string]int{}
+	for _, m := range s.fake.Messages() {
+		for _, id := range ids {
+			if strings.Contains(m.Plain, "خبر عاجل "+id) {
+				per[id]++
+			}
+		}
+	}
+	for _, id := range ids {
+		if per[id] != 1 {
+			t.Fatalf("%s posted %d times, want 1 (%v)", id, per[id], per)
+		}
+	}
+}
+
+// statusFromRedis reads a delivery record with the CLI while no server runs.
+func statusFromRedis(t *testing.T, s *stack, id string) map[string]any {
+	out, errOut, exit := runCLI(t, "", "status", "--json", "--config", s.config, id)
+	if exit != 0 {
+		t.Fatalf("herald status %s: %s", id, errOut)
+	}
+	var st map[string]any
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestBadInputOverHTTPEnqueuesNothing(t *testing.T) {
+	s := newStack(t)
+	s.serve()
+	before := len(s.redisKeys())
+	huge := `{"url":"https://e.com/x","title":"t","body":"` + strings.Repeat("a", 5<<20) + `"}`
+	bigBody := `{"url":"https://e.com/x","title":"t","body":"` + strings.Repeat("ب", 600_000) + `"}`
+	cases := []struct {
+		name    string
+		body    string
+		headers map[string]string
+		code    int
+		want    string
+	}{
+		{"no token", sampleArticle, map[string]string{"Authorization": ""}, 401, "bearer token"},
+		{"wrong token", sampleArticle, map[string]string{"Authorization": "Bearer nope"}, 401, "bearer token"},
+		{"not json", sampleArticle, map[string]string{"Content-Type": "text/plain"}, 415, "application/json"},
+		{"broken json", `{"url":`, nil, 400, "decoding JSON"},
+		{"unknown field", `{"url":"https://e.com","title":"t","titel":"x"}`, nil, 400, "unknown field"},
+		{"trailing data", `{"url":"https://e.com","title":"t"} {}`, nil, 400, "trailing data"},
+		{"too large payload", huge, nil, 413, "larger than"},
+		{"body over 1 MiB", bigBody, nil, 413, "body"},
+		{"invalid fields", `{"url":"ftp://e.com/x","title":"","priority":42,"channels":["nope"]}`, nil, 422, "url"},
+		{"unknown channel", `{"url":"https://e.com/x","title":"t","channels":["nope"]}`, nil, 422, "not a configured channel"},
+		{"bad utf8", "{\"url\":\"https://e.com/x\",\"title\":\"\xff\xfe\"}", nil, 422, "UTF-8"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := s.post(tc.body, tc.headers)
+			if code != tc.code {
+				t.Fatalf("status %d, want %d: %v", code, tc.code, out)
+			}
+			if b, _ := json.Marshal(out); !strings.Contains(string(b), tc.want) {
+				t.Fatalf("answer %s does not mention %q", b, tc.want)
+			}
+		})
+	}
+	// 422 lists every field error at once.
+	_, out := s.post(`{"url":"ftp://e.com/x","title":"","priority":42}`, nil)
+	if errs, _ := out["errors"].([]any); len(errs) != 3 {
+		t.Fatalf("want 3 field errors (url, title, priority), got %v", out["errors"])
+	}
+	if after := len(s.redisKeys()); after != before {
+		t.Fatalf("bad input wrote to Redis: %d keys before, %d after", before, after)
+	}
+	if len(s.fake.Requests()) != 0 {
+		t.Fatal("bad input reached Telegram")
+	}
+}
+
+func TestBadInputOverCLIEnqueuesNothing(t *testing.T) {
+	s := newStack(t)
+	before := len(s.redisKeys())
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"url":"not a url","title":"","tags":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, exit := runCLI(t, "", "publish", "--config", s.config, bad)
+	if exit != 2 || !strings.Contains(errOut, "url: must be an absolute http or https URL") || !strings.Contains(errOut, "title: required") || !strings.Contains(errOut, "nothing was queued") {
+		t.Fatalf("exit %d, stderr:\n%s", exit, errOut)
+	}
+	_, errOut, exit = runCLI(t, `{"url":`, "publish", "--config", s.config, "-")
+	if exit != 2 || !strings.Contains(errOut, "decoding JSON") {
+		t.Fatalf("broken JSON: exit %d, stderr:\n%s", exit, errOut)
+	}
+	_, errOut, exit = runCLI(t, `{"url":"https://e.com/a","title":"t","channels":["missing"]}`, "publish", "--config", s.config, "-")
+	if exit != 2 || !strings.Contains(errOut, `"missing" is not a configured channel`) {
+		t.Fatalf("unknown channel: exit %d, stderr:\n%s", exit, errOut)
+	}
+	_, errOut, exit = runCLI(t, "", "publish", "--config", s.config, filepath.Join(t.TempDir(), "missing.json"))
+	if exit == 0 || !strings.Contains(errOut, "no such file") {
+		t.Fatalf("missing file: exit %d, stderr:\n%s", exit, errOut)
+	}
+	if after := len(s.redisKeys()); after != before {
+		t.Fatalf("bad CLI input wrote to Redis: %d keys before, %d after", before, after)
+	}
+}
+
+func TestDemoJSON(t *testing.T) {
+	out, errOut, exit := runCLI(t, "", "demo", "--json", "--addr", "127.0.0.1:0", "--wait", "30s")
+	if exit != 0 {
+		t.Fatalf("herald demo --json: exit %d\n%s\n%s", exit, out, errOut)
+	}
+	var sum demoSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
+	}
+	if sum.Articles < 1 || sum.Deliveries < sum.Articles || sum.Sent != sum.Deliveries || sum.Duplicates != 0 || sum.Failed+sum.Unknown != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+}
+
+func TestServeRefusesToRunWithoutRedisOrToken(t *testing.T) {
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("HERALD_API_TOKEN", "")
+	s := newStack(t)
+	cfg := strings.Replace(readFile(t, s.config), fmt.Sprintf("api_token: %q", testToken), `api_token: ""`, 1)
+	os.WriteFile(s.config, []byte(cfg), 0o600)
+	_, errOut, exit := runCLI(t, "", "serve", "--config", s.config)
+	if exit == 0 || !strings.Contains(errOut, "http.api_token") {
+		t.Fatalf("serve without a token: exit %d: %s", exit, errOut)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
