@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -25,6 +26,17 @@ func (l Limit) IsZero() bool { return l.Count <= 0 || l.Period <= 0 }
 func (l Limit) String() string {
 	if l.IsZero() {
 		return "unlimited"
+	}
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "h"}, {time.Minute, "min"}, {time.Second, "s"}} {
+		if l.Period == u.d {
+			return fmt.Sprintf("%d/%s", l.Count, u.name)
+		}
+		if l.Period%u.d == 0 {
+			return fmt.Sprintf("%d/%d%s", l.Count, l.Period/u.d, strings.TrimSuffix(u.name, "in"))
+		}
 	}
 	return fmt.Sprintf("%d/%s", l.Count, l.Period)
 }

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"herald/article"
+	"herald/channels"
 	"herald/ingest"
 	"herald/queue"
 )
@@ -23,6 +24,8 @@ type Server struct {
 	// Token is the bearer token required on /v1; it is never logged or echoed.
 	Token  string
 	Logger *zap.Logger
+	// Channels are the configured channels (GET /v1/channels, pause and resume).
+	Channels []queue.ChannelConfig
 }
 
 // Handler returns the API's routes.
@@ -30,6 +33,10 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/articles", s.auth(http.HandlerFunc(s.postArticle)))
 	mux.Handle("GET /v1/articles/{id}", s.auth(http.HandlerFunc(s.getArticle)))
+	mux.Handle("GET /v1/channels", s.auth(http.HandlerFunc(s.listChannels)))
+	mux.Handle("POST /v1/channels/{name}/pause", s.auth(http.HandlerFunc(s.pauseChannel)))
+	mux.Handle("POST /v1/channels/{name}/resume", s.auth(http.HandlerFunc(s.pauseChannel)))
+	mux.Handle("POST /v1/articles/{id}/deliveries/{channel}/{action}", s.auth(http.HandlerFunc(s.requeue)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -124,4 +131,63 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
+	infos, err := queue.ChannelInfos(r.Context(), s.Broker, s.Channels)
+	if err != nil {
+		s.Logger.Error("reading channel state", zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not read channel state"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"channels": infos})
+}
+
+func (s *Server) channel(name string) bool {
+	for _, c := range s.Channels {
+		if string(c.Name) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// pauseChannel serves POST /v1/channels/{name}/pause?reason=… and …/resume.
+func (s *Server) pauseChannel(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !s.channel(name) {
+		writeJSON(w, http.StatusNotFound, apiError{Error: "no configured channel " + name})
+		return
+	}
+	var err error
+	paused := strings.HasSuffix(r.URL.Path, "/pause")
+	if paused {
+		err = s.Broker.Pause(r.Context(), channels.Name(name), r.URL.Query().Get("reason"))
+	} else {
+		err = s.Broker.Resume(r.Context(), channels.Name(name))
+	}
+	if err != nil {
+		s.Logger.Error("pausing or resuming", zap.String("channel", name), zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not change the channel's state"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"channel": name, "paused": paused})
+}
+
+// requeue serves POST /v1/articles/{id}/deliveries/{channel}/retry and …/repost.
+func (s *Server) requeue(w http.ResponseWriter, r *http.Request) {
+	action := r.PathValue("action")
+	if action != "retry" && action != "repost" {
+		writeJSON(w, http.StatusNotFound, apiError{Error: "unknown action " + action + " (retry or repost)"})
+		return
+	}
+	d, err := s.Broker.Requeue(r.Context(), r.PathValue("id"), channels.Name(r.PathValue("channel")), action)
+	switch {
+	case errors.Is(err, queue.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+	case err != nil:
+		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
+	default:
+		writeJSON(w, http.StatusAccepted, d)
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
 
 	"herald/channels/telegram/telegramfake"
 	"herald/internal/redistest"
@@ -482,3 +483,5 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+func nopLogger() *zap.Logger { return zap.NewNop() }

@@ -70,7 +70,7 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 // run serves the API on ln and runs the worker until ctx ends, then shuts both down gracefully.
 func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue.Broker, pub *ingest.Publisher,
 	routes map[channels.Name]queue.Route, ln net.Listener) error {
-	api := &web.Server{Publisher: pub, Broker: broker, Token: cfg.HTTP.APIToken, Logger: log}
+	api := &web.Server{Publisher: pub, Broker: broker, Token: cfg.HTTP.APIToken, Logger: log, Channels: cfgChannels(cfg)}
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	httpErr := make(chan error, 1)
 	go func() {

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"herald/channels"
+	"herald/config"
+	"herald/queue"
+)
+
+// withBroker loads the config, connects to Redis and runs f with a broker.
+func withBroker(cmd *cobra.Command, g *globalFlags, f func(ctx context.Context, cfg *config.Config, b *queue.Broker) error) error {
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+	defer cancel()
+	rdb, err := openRedis(ctx, cfg.Redis.URL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	b, _ := brokerFor(cfg, rdb)
+	return f(ctx, cfg, b)
+}
+
+func remoteRequest(cmd *cobra.Command, rf remoteFlags, method, path string) error {
+	req, err := http.NewRequestWithContext(cmd.Context(), method, strings.TrimRight(rf.server, "/")+path, nil)
+	if err != nil {
+		return fmt.Errorf("--server: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+rf.token)
+	return doRemote(cmd, req)
+}
+
+func configuredChannel(cfg *config.Config, name string) error {
+	if _, ok := cfg.Channel(name); !ok {
+		return &exitError{code: 2, err: fmt.Errorf("%q is not a configured channel", name)}
+	}
+	return nil
+}
+
+func newPauseCmd(g *globalFlags) *cobra.Command {
+	var rf remoteFlags
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "pause CHANNEL",
+		Short: "Stop deliveries to a channel in every herald process (queued ones wait)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if rf.server != "" {
+				return remoteRequest(cmd, rf, http.MethodPost, "/v1/channels/"+url.PathEscape(args[0])+"/pause?reason="+url.QueryEscape(reason))
+			}
+			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				if err := configuredChannel(cfg, args[0]); err != nil {
+					return err
+				}
+				if err := b.Pause(ctx, channels.Name(args[0]), reason); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "paused %s\n", args[0])
+				return nil
+			})
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().StringVar(&reason, "reason", "", "why, shown in herald channels")
+	return cmd
+}
+
+func newResumeCmd(g *globalFlags) *cobra.Command {
+	var rf remoteFlags
+	cmd := &cobra.Command{
+		Use:   "resume CHANNEL",
+		Short: "Let a paused channel deliver again",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if rf.server != "" {
+				return remoteRequest(cmd, rf, http.MethodPost, "/v1/channels/"+url.PathEscape(args[0])+"/resume")
+			}
+			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				if err := configuredChannel(cfg, args[0]); err != nil {
+					return err
+				}
+				if err := b.Resume(ctx, channels.Name(args[0])); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "resumed %s\n", args[0])
+				return nil
+			})
+		},
+	}
+	rf.add(cmd)
+	return cmd
+}
+
+func newChannelsCmd(g *globalFlags) *cobra.Command {
+	var rf remoteFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "channels",
+		Short: "List configured channels with their queue, pause and rate-limit state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if rf.server != "" {
+				return remoteRequest(cmd, rf, http.MethodGet, "/v1/channels")
+			}
+			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				infos, err := queue.ChannelInfos(ctx, b, cfgChannels(cfg))
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), infos)
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tSCHEDULED\tRETRY\tACTIVE\tPAUSED\tNOT BEFORE")
+				for _, c := range infos {
+					nb := ""
+					if !c.NotBefore.IsZero() {
+						nb = c.NotBefore.Format(time.RFC3339)
+					}
+					paused := "no"
+					if c.Paused {
+						paused = "yes " + c.PauseReason
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Scheduled, c.Retry, c.Active, paused, nb)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (same as GET /v1/channels)")
+	return cmd
+}
+
+func cfgChannels(cfg *config.Config) []queue.ChannelConfig {
+	out := make([]queue.ChannelConfig, 0, len(cfg.Channels))
+	for _, c := range cfg.Channels {
+		out = append(out, queue.ChannelConfig{Name: c.Spec.Name, Kind: c.Spec.Kind, Limit: c.Limit})
+	}
+	return out
+}
+
+// newRequeueCmd builds `retry` and `repost`: admin actions on one delivery.
+func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
+	var rf remoteFlags
+	cmd := &cobra.Command{
+		Use:   mode + " ARTICLE_ID CHANNEL",
+		Short: short,
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if rf.server != "" {
+				return remoteRequest(cmd, rf, http.MethodPost, "/v1/articles/"+url.PathEscape(args[0])+"/deliveries/"+url.PathEscape(args[1])+"/"+mode)
+			}
+			return withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
+				d, err := b.Requeue(ctx, args[0], channels.Name(args[1]), mode)
+				if errors.Is(err, queue.ErrNotFound) {
+					return &exitError{code: 3, err: err}
+				}
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				return printJSON(cmd.OutOrStdout(), d)
+			})
+		},
+	}
+	rf.add(cmd)
+	return cmd
+}

@@ -1,0 +1,54 @@
+package queue
+
+import (
+	"context"
+	"time"
+
+	"herald/channels"
+)
+
+// ChannelConfig is what the status views need to know about a configured channel.
+type ChannelConfig struct {
+	Name  channels.Name
+	Kind  channels.Kind
+	Limit Limit
+}
+
+// ChannelInfo is a channel's live state (herald channels, GET /v1/channels).
+type ChannelInfo struct {
+	ChannelStats
+	Kind        channels.Kind `json:"kind"`
+	Rate        string        `json:"rate"`
+	PauseReason string        `json:"pause_reason,omitempty"`
+	NotBefore   time.Time     `json:"not_before,omitzero"`
+}
+
+// ChannelInfos reads the queue, pause and not-before state of each channel.
+func ChannelInfos(ctx context.Context, b *Broker, chs []ChannelConfig) ([]ChannelInfo, error) {
+	paused, err := b.Paused(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reasons := map[channels.Name]string{}
+	for _, p := range paused {
+		reasons[p.Channel] = p.Reason
+	}
+	out := make([]ChannelInfo, 0, len(chs))
+	for _, c := range chs {
+		st, err := b.Stats(c.Name)
+		if err != nil {
+			return nil, err
+		}
+		reason, isPaused := reasons[c.Name]
+		st.Paused = isPaused
+		nb, err := b.NotBefore(ctx, c.Name)
+		if err != nil {
+			return nil, err
+		}
+		if !nb.After(b.opts.Now()) {
+			nb = time.Time{}
+		}
+		out = append(out, ChannelInfo{ChannelStats: st, Kind: c.Kind, Rate: c.Limit.String(), PauseReason: reason, NotBefore: nb.UTC()})
+	}
+	return out, nil
+}
