@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -108,5 +109,18 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if _, err := buildRoutes(cfg, nopLogger(), http.DefaultClient); err != nil {
 		t.Fatalf("example channels do not build: %v", err)
+	}
+}
+
+func TestRedisPasswordNeverInErrors(t *testing.T) {
+	for _, u := range []string{
+		"redis://:s3cret-pw@127.0.0.1:1/0",      // refused connection
+		"redis://user:s3cret-pw@[::1/0",         // unparsable: url.Parse quotes the URL
+		"rediss://user:s3cret-pw@127.0.0.1:1/x", // bad database
+	} {
+		_, err := openRedis(context.Background(), u)
+		if err == nil || strings.Contains(err.Error(), "s3cret-pw") {
+			t.Fatalf("%v", err)
+		}
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
+	"regexp"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,7 +57,8 @@ func openRedis(ctx context.Context, url string) (*redis.Client, error) {
 	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("redis.url (env REDIS_URL): %w", err)
+		// url.Parse errors quote the whole URL, password included.
+		return nil, fmt.Errorf("redis.url (env REDIS_URL): %s", redactUserinfo.ReplaceAllString(err.Error(), "//$1:xxxxx@"))
 	}
 	rdb := redis.NewClient(opt)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -102,4 +103,5 @@ func brokerFor(cfg *config.Config, rdb redis.UniversalClient) (*queue.Broker, *i
 	return b, &ingest.Publisher{Config: cfg, Broker: b}
 }
 
-func stderrf(format string, args ...any) { fmt.Fprintf(os.Stderr, format, args...) }
+// redactUserinfo matches the password part of "scheme://user:password@host".
+var redactUserinfo = regexp.MustCompile(`//([^:/@\s]*):[^@\s]*@`)
