@@ -1,0 +1,660 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/article"
+	"herald/channels"
+	"herald/queue"
+)
+
+// cleanEnv removes every variable Parse reads, for the duration of the test, so the developer's or
+// CI's environment cannot change the outcome.
+func cleanEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "REDIS_URL" || k == "HERALD_API_TOKEN" || k == "HERALD_HTTP_ADDR" || strings.HasPrefix(k, "HERALD_CH_") {
+			unsetenv(t, k)
+		}
+	}
+	for _, k := range []string{"REDIS_URL", "HERALD_API_TOKEN", "HERALD_HTTP_ADDR"} {
+		unsetenv(t, k)
+	}
+}
+
+// unsetenv unsets k for the test; t.Setenv restores the old value afterwards.
+func unsetenv(t *testing.T, k string) {
+	t.Helper()
+	t.Setenv(k, "")
+	if err := os.Unsetenv(k); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustParse(t *testing.T, doc string) *Config {
+	t.Helper()
+	c, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatalf("Parse:\n%s\nerror: %v", doc, err)
+	}
+	return c
+}
+
+// wantErr parses doc and checks the error mentions every substring.
+func wantErr(t *testing.T, doc string, subs ...string) error {
+	t.Helper()
+	c, err := Parse([]byte(doc))
+	if err == nil {
+		t.Fatalf("Parse:\n%s\nno error (config %+v), want one mentioning %q", doc, c, subs)
+	}
+	if c != nil {
+		t.Errorf("Parse returned a config with an error")
+	}
+	for _, s := range subs {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q\ndoes not mention %q", err, s)
+		}
+	}
+	return err
+}
+
+func TestDefaults(t *testing.T) {
+	cleanEnv(t)
+	check := func(t *testing.T, c *Config) {
+		t.Helper()
+		if c.HTTP.Addr != "127.0.0.1:8080" {
+			t.Errorf("http.addr = %q, want 127.0.0.1:8080", c.HTTP.Addr)
+		}
+		if c.Redis.URL != "" {
+			t.Errorf("redis.url = %q, want empty (sandbox)", c.Redis.URL)
+		}
+		if c.HTTP.APIToken != "" {
+			t.Errorf("http.api_token = %q, want empty", c.HTTP.APIToken)
+		}
+		if c.Log.Level != "info" || c.Log.Format != "json" {
+			t.Errorf("log = %+v, want info/json", c.Log)
+		}
+		if c.Worker.MaxAttempts != 5 {
+			t.Errorf("worker.max_attempts = %d, want 5", c.Worker.MaxAttempts)
+		}
+		if time.Duration(c.Worker.SendTimeout) != 30*time.Second {
+			t.Errorf("worker.send_timeout = %v, want 30s", time.Duration(c.Worker.SendTimeout))
+		}
+		if time.Duration(c.Retention) != 2160*time.Hour {
+			t.Errorf("retention = %v, want 2160h", time.Duration(c.Retention))
+		}
+	}
+	t.Run("nil document", func(t *testing.T) { check(t, mustParse(t, "")) })
+	t.Run("comment only", func(t *testing.T) { check(t, mustParse(t, "# nothing here\n")) })
+	t.Run("empty sections", func(t *testing.T) { check(t, mustParse(t, "http: {}\nlog: {}\nworker: {}\n")) })
+	t.Run("zero values", func(t *testing.T) {
+		check(t, mustParse(t, "worker:\n  max_attempts: 0\n  send_timeout: 0s\nretention: 0s\nlog:\n  level: \"\"\n"))
+	})
+	t.Run("Load without a file", func(t *testing.T) {
+		c, err := Load("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, c)
+	})
+
+	t.Run("explicit values kept", func(t *testing.T) {
+		c := mustParse(t, `
+redis: {url: "redis://r:6379/2"}
+http: {addr: "0.0.0.0:9090", api_token: "file-token"}
+log: {level: debug, format: console}
+worker: {concurrency: 3, send_timeout: 10s, max_attempts: 2, lease_duration: 1m, shutdown_timeout: 20s, poll_interval: 250ms}
+retention: 24h
+`)
+		if c.Redis.URL != "redis://r:6379/2" || c.HTTP.Addr != "0.0.0.0:9090" || c.HTTP.APIToken != "file-token" {
+			t.Errorf("redis/http = %+v %+v", c.Redis, c.HTTP)
+		}
+		if c.Log.Level != "debug" || c.Log.Format != "console" {
+			t.Errorf("log = %+v", c.Log)
+		}
+		w := c.Worker
+		if w.Concurrency != 3 || time.Duration(w.SendTimeout) != 10*time.Second || w.MaxAttempts != 2 ||
+			time.Duration(w.LeaseDuration) != time.Minute || time.Duration(w.ShutdownTimeout) != 20*time.Second ||
+			time.Duration(w.PollInterval) != 250*time.Millisecond {
+			t.Errorf("worker = %+v", w)
+		}
+		if time.Duration(c.Retention) != 24*time.Hour {
+			t.Errorf("retention = %v", time.Duration(c.Retention))
+		}
+	})
+
+	t.Run("telegram channel", func(t *testing.T) {
+		c := mustParse(t, `
+worker: {max_attempts: 7}
+channels:
+  - {name: tg-main, kind: telegram}
+  - {name: tg-slow, kind: telegram, rate: 1/s, max_attempts: 3}
+`)
+		if len(c.Channels) != 2 {
+			t.Fatalf("%d channels", len(c.Channels))
+		}
+		main, slow := c.Channels[0], c.Channels[1]
+		if main.Rate != "20/min" || main.Limit != (queue.Limit{Count: 20, Period: time.Minute}) {
+			t.Errorf("tg-main rate %q limit %+v, want the telegram default 20/min", main.Rate, main.Limit)
+		}
+		if main.MaxAttempts != 7 {
+			t.Errorf("tg-main max_attempts = %d, want worker.max_attempts 7", main.MaxAttempts)
+		}
+		if slow.Limit != (queue.Limit{Count: 1, Period: time.Second}) || slow.MaxAttempts != 3 {
+			t.Errorf("tg-slow = limit %+v max_attempts %d, want 1/s and 3", slow.Limit, slow.MaxAttempts)
+		}
+		if got, ok := c.Channel("tg-slow"); !ok || got.Spec.Name != "tg-slow" {
+			t.Errorf("Channel(tg-slow) = %+v, %v", got, ok)
+		}
+		if _, ok := c.Channel("nope"); ok {
+			t.Errorf("Channel(nope) found")
+		}
+	})
+
+	t.Run("channel max_attempts inherits the default 5", func(t *testing.T) {
+		c := mustParse(t, "channels:\n  - {name: tg, kind: telegram}\n")
+		if c.Channels[0].MaxAttempts != 5 {
+			t.Errorf("max_attempts = %d, want 5", c.Channels[0].MaxAttempts)
+		}
+	})
+
+	t.Run("webhook channel is unlimited", func(t *testing.T) {
+		c, err := Parse([]byte("channels:\n  - {name: hook, kind: webhook}\n"))
+		if err != nil && strings.Contains(err.Error(), "channels[0] (hook).format") {
+			t.Skipf("formatter has no webhook renderer yet: %v", err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch := c.Channels[0]; ch.Rate != "unlimited" || !ch.Limit.IsZero() {
+			t.Errorf("webhook rate %q limit %+v, want unlimited", ch.Rate, ch.Limit)
+		}
+	})
+}
+
+// TestDefaultRates checks every kind has a default rate that parses, with the documented values.
+func TestDefaultRates(t *testing.T) {
+	want := map[channels.Kind]queue.Limit{
+		channels.KindTelegram: {Count: 20, Period: time.Minute},
+		channels.KindX:        {Count: 100, Period: 15 * time.Minute},
+		channels.KindMastodon: {Count: 300, Period: 5 * time.Minute},
+		channels.KindDiscord:  {Count: 5, Period: 2 * time.Second},
+		channels.KindWebhook:  {},
+	}
+	for _, k := range channels.Kinds {
+		s, ok := defaultRates[k]
+		if !ok {
+			t.Errorf("kind %s has no default rate", k)
+			continue
+		}
+		lim, err := ParseRate(s)
+		if err != nil {
+			t.Errorf("kind %s: default rate %q: %v", k, s, err)
+			continue
+		}
+		if w, ok := want[k]; ok && lim != w {
+			t.Errorf("kind %s: default %+v, want %+v", k, lim, w)
+		}
+	}
+}
+
+func TestUnknownKeys(t *testing.T) {
+	cleanEnv(t)
+	tests := []struct{ name, doc, key string }{
+		{"top level", "redis: {url: x}\nredus: {}\n", "redus"},
+		{"http", "http:\n  adr: 0.0.0.0:80\n", "adr"},
+		{"http token typo", "http:\n  api_tokn: x\n", "api_tokn"},
+		{"worker", "worker:\n  concurency: 4\n", "concurency"},
+		{"log", "log:\n  levle: debug\n", "levle"},
+		{"channel", "channels:\n  - name: tg\n    kind: telegram\n    chat_id: 1\n", "chat_id"},
+		{"channel format", "channels:\n  - name: tg\n    kind: telegram\n    format:\n      templat: x\n", "templat"},
+		{"route", "channels:\n  - {name: tg, kind: telegram}\nroutes:\n  - channels: [tg]\n    category: [a]\n", "category"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantErr(t, tc.doc, "field "+tc.key+" not found")
+		})
+	}
+}
+
+func TestValidationErrors(t *testing.T) {
+	cleanEnv(t)
+	tests := []struct {
+		name string
+		doc  string
+		want []string
+	}{
+		{"log.level", "log: {level: verbose}", []string{`log.level: "verbose"`}},
+		{"log.format", "log: {format: xml}", []string{`log.format: "xml"`}},
+		{"worker.concurrency", "worker: {concurrency: -1}", []string{"worker.concurrency: -1"}},
+		{"bad duration", "worker:\n  send_timeout: 30\n", []string{"line 2", `"30" is not a duration`}},
+		{"bad retention", "retention: 90d\n", []string{`"90d" is not a duration`}},
+		{"bad rate", `
+channels:
+  - {name: tg-main, kind: telegram}
+  - {name: x-main, kind: x, rate: 5/fortnight}
+`, []string{`channels[1] (x-main).rate: "5/fortnight"`}},
+		{"zero count rate", "channels:\n  - {name: tg, kind: telegram, rate: 0/min}\n", []string{"channels[0] (tg).rate"}},
+		{"duplicate names", `
+channels:
+  - {name: tg-main, kind: telegram}
+  - {name: tg-other, kind: telegram}
+  - {name: tg-main, kind: telegram}
+`, []string{`channels[2] (tg-main).name: "tg-main" is used twice`}},
+		{"invalid kind", "channels:\n  - {name: tw, kind: twitter}\n", []string{`channels[0] (tw).kind: "twitter" is not one of`, "telegram"}},
+		{"missing kind", "channels:\n  - {name: tw}\n", []string{`channels[0] (tw).kind: ""`}},
+		{"missing name", "channels:\n  - {kind: telegram}\n", []string{`channels[0].name: ""`}},
+		{"upper-case name", "channels:\n  - {name: TG-Main, kind: telegram}\n", []string{`channels[0] (TG-Main).name`}},
+		{"name with space", "channels:\n  - {name: tg main, kind: telegram}\n", []string{`(tg main).name`}},
+		{"name with colon", "channels:\n  - {name: \"tg:main\", kind: telegram}\n", []string{`(tg:main).name`}},
+		{"name with brace", "channels:\n  - {name: \"{tg}\", kind: telegram}\n", []string{`({tg}).name`}},
+		{"name starting with dash", "channels:\n  - {name: -tg, kind: telegram}\n", []string{`(-tg).name`}},
+		{"name of 65 characters", "channels:\n  - {name: " + strings.Repeat("a", 65) + ", kind: telegram}\n", []string{`.name: "` + strings.Repeat("a", 65) + `"`}},
+		{"route without channels", "channels:\n  - {name: tg, kind: telegram}\nroutes:\n  - categories: [a]\n", []string{"routes[0].channels: empty"}},
+		{"route with unknown channel", `
+channels:
+  - {name: tg, kind: telegram}
+routes:
+  - channels: [tg]
+  - channels: [tg, nope]
+`, []string{`routes[1].channels: "nope" is not a configured channel`}},
+		{"every error at once", `
+log: {level: loud}
+channels:
+  - {name: tg, kind: telegram, rate: fast}
+  - {name: tg, kind: telegram}
+routes:
+  - channels: [missing]
+`, []string{"log.level", "channels[0] (tg).rate", `channels[1] (tg).name: "tg" is used twice`, `routes[0].channels: "missing"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { wantErr(t, tc.doc, tc.want...) })
+	}
+
+	t.Run("valid names", func(t *testing.T) {
+		for _, n := range []string{"tg", "0", "tg-main", "tg_main2", "mastodon.ar", strings.Repeat("a", 64)} {
+			if _, err := Parse([]byte("channels:\n  - {name: \"" + n + "\", kind: telegram}\n")); err != nil {
+				t.Errorf("name %q: %v", n, err)
+			}
+		}
+	})
+}
+
+func TestLoad(t *testing.T) {
+	cleanEnv(t)
+	dir := t.TempDir()
+	t.Run("file", func(t *testing.T) {
+		p := filepath.Join(dir, "ok.yaml")
+		writeFile(t, p, "http: {addr: \":7000\"}\nchannels:\n  - {name: tg, kind: telegram}\n")
+		c, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.HTTP.Addr != ":7000" || len(c.Channels) != 1 {
+			t.Fatalf("config %+v", c)
+		}
+	})
+	t.Run("missing file", func(t *testing.T) {
+		_, err := Load(filepath.Join(dir, "nope.yaml"))
+		if !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("err = %v, want ErrNotExist", err)
+		}
+	})
+	t.Run("error names the file and the setting", func(t *testing.T) {
+		p := filepath.Join(dir, "bad.yaml")
+		writeFile(t, p, "log: {level: loud}\n")
+		_, err := Load(p)
+		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "log.level") {
+			t.Fatalf("err = %v, want the path and log.level", err)
+		}
+	})
+	t.Run("example config", func(t *testing.T) {
+		// The example at the repository root must stay loadable (its token_file is only read by
+		// the telegram channel, not here).
+		p := filepath.Join("..", "herald.example.yaml")
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("no example config: %v", err)
+		}
+		c, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Channels) == 0 {
+			t.Fatal("example has no channels")
+		}
+	})
+}
+
+func writeFile(t *testing.T, p, s string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		in   string
+		want queue.Limit
+	}{
+		{"20/min", queue.Limit{Count: 20, Period: time.Minute}},
+		{"100/15m", queue.Limit{Count: 100, Period: 15 * time.Minute}},
+		{"1/s", queue.Limit{Count: 1, Period: time.Second}},
+		{"5/2s", queue.Limit{Count: 5, Period: 2 * time.Second}},
+		{"300/5m", queue.Limit{Count: 300, Period: 5 * time.Minute}},
+		{"200/h", queue.Limit{Count: 200, Period: time.Hour}},
+		{"10/hour", queue.Limit{Count: 10, Period: time.Hour}},
+		{"3/sec", queue.Limit{Count: 3, Period: time.Second}},
+		{"1/500ms", queue.Limit{Count: 1, Period: 500 * time.Millisecond}},
+		{" 20 / min ", queue.Limit{Count: 20, Period: time.Minute}},
+		{"20/MIN", queue.Limit{Count: 20, Period: time.Minute}},
+		{"unlimited", queue.Limit{}},
+		{"Unlimited", queue.Limit{}},
+		{"none", queue.Limit{}},
+		{"0", queue.Limit{}},
+	}
+	for _, tc := range tests {
+		got, err := ParseRate(tc.in)
+		if err != nil {
+			t.Errorf("ParseRate(%q): %v", tc.in, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("ParseRate(%q) = %+v, want %+v", tc.in, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "20", "20/", "/min", "20/minute", "20/d", "20 per min", "-1/s", "0/min", "5/0s", "1.5/s", "20/min/2", "fast", "1/s;"} {
+		if got, err := ParseRate(bad); err == nil {
+			t.Errorf("ParseRate(%q) = %+v, want an error", bad, got)
+		}
+	}
+}
+
+// telegramSettings is the part of telegram's settings the env tests look at.
+type telegramSettings struct {
+	Token  string `yaml:"token"`
+	ChatID string `yaml:"chat_id"`
+}
+
+func settingsOf(t *testing.T, c *Config, name string) telegramSettings {
+	t.Helper()
+	ch, ok := c.Channel(name)
+	if !ok {
+		t.Fatalf("no channel %s", name)
+	}
+	var s telegramSettings
+	if err := ch.Spec.Decode(&s); err != nil {
+		t.Fatalf("channel %s: Decode: %v", name, err)
+	}
+	return s
+}
+
+func TestEnvOverrides(t *testing.T) {
+	const doc = `
+redis: {url: "redis://file:6379/0"}
+http: {addr: "127.0.0.1:1111", api_token: "file-token"}
+channels:
+  - name: tg-main
+    kind: telegram
+    settings:
+      chat_id: "@file_chat"
+      token: file-token
+  - name: tg-breaking
+    kind: telegram
+  - name: tg.ar
+    kind: telegram
+    settings: {chat_id: -100123}
+`
+	t.Run("none set", func(t *testing.T) {
+		cleanEnv(t)
+		c := mustParse(t, doc)
+		if c.Redis.URL != "redis://file:6379/0" || c.HTTP.Addr != "127.0.0.1:1111" || c.HTTP.APIToken != "file-token" {
+			t.Fatalf("redis %+v http %+v", c.Redis, c.HTTP)
+		}
+		if s := settingsOf(t, c, "tg-main"); s != (telegramSettings{Token: "file-token", ChatID: "@file_chat"}) {
+			t.Fatalf("tg-main settings %+v", s)
+		}
+		if s := settingsOf(t, c, "tg-breaking"); s != (telegramSettings{}) {
+			t.Fatalf("tg-breaking settings %+v", s)
+		}
+	})
+	t.Run("process settings", func(t *testing.T) {
+		cleanEnv(t)
+		t.Setenv("REDIS_URL", "redis://:pw@redis:6379/3")
+		t.Setenv("HERALD_HTTP_ADDR", "0.0.0.0:8080")
+		t.Setenv("HERALD_API_TOKEN", "env-token")
+		c := mustParse(t, doc)
+		if c.Redis.URL != "redis://:pw@redis:6379/3" {
+			t.Errorf("redis.url = %q", c.Redis.URL)
+		}
+		if c.HTTP.Addr != "0.0.0.0:8080" {
+			t.Errorf("http.addr = %q", c.HTTP.Addr)
+		}
+		if c.HTTP.APIToken != "env-token" {
+			t.Errorf("http.api_token = %q", c.HTTP.APIToken)
+		}
+	})
+	t.Run("per channel", func(t *testing.T) {
+		cleanEnv(t)
+		// A real bot token has a colon; YAML re-encoding must keep it a string, verbatim.
+		const tok = "123456789:AAH-bb_cc: #not-a-comment"
+		t.Setenv("HERALD_CH_TG_MAIN_TOKEN", tok)
+		t.Setenv("HERALD_CH_TG_MAIN_CHAT_ID", "-1001234567890")
+		t.Setenv("HERALD_CH_TG_BREAKING_TOKEN", "breaking-token")
+		t.Setenv("HERALD_CH_TG_AR_TOKEN", "ar-token")
+		t.Setenv("HERALD_CH_TG_MAIN_", "ignored: no setting name")
+		t.Setenv("HERALD_CH_NOT_CONFIGURED_TOKEN", "ignored")
+		c := mustParse(t, doc)
+		if s := settingsOf(t, c, "tg-main"); s != (telegramSettings{Token: tok, ChatID: "-1001234567890"}) {
+			t.Errorf("tg-main settings %+v: env must override the file", s)
+		}
+		// tg-breaking has no settings block: the env creates it.
+		if s := settingsOf(t, c, "tg-breaking"); s != (telegramSettings{Token: "breaking-token"}) {
+			t.Errorf("tg-breaking settings %+v", s)
+		}
+		// tg.ar → HERALD_CH_TG_AR_; the file's chat_id stays.
+		if s := settingsOf(t, c, "tg.ar"); s != (telegramSettings{Token: "ar-token", ChatID: "-100123"}) {
+			t.Errorf("tg.ar settings %+v", s)
+		}
+	})
+	t.Run("api_token_file", func(t *testing.T) {
+		cleanEnv(t)
+		p := filepath.Join(t.TempDir(), "token")
+		writeFile(t, p, "  from-file\n")
+		c := mustParse(t, "http:\n  api_token_file: "+p+"\n")
+		if c.HTTP.APIToken != "from-file" {
+			t.Fatalf("api token %q, want from-file (trimmed)", c.HTTP.APIToken)
+		}
+	})
+	t.Run("api_token_file beats api_token", func(t *testing.T) {
+		cleanEnv(t)
+		p := filepath.Join(t.TempDir(), "token")
+		writeFile(t, p, "from-file")
+		c := mustParse(t, "http:\n  api_token: inline\n  api_token_file: "+p+"\n")
+		if c.HTTP.APIToken != "from-file" {
+			t.Fatalf("api token %q, want from-file", c.HTTP.APIToken)
+		}
+	})
+	t.Run("HERALD_API_TOKEN beats api_token_file", func(t *testing.T) {
+		cleanEnv(t)
+		t.Setenv("HERALD_API_TOKEN", "env-token")
+		// The file is not even read.
+		c := mustParse(t, "http:\n  api_token_file: "+filepath.Join(t.TempDir(), "missing")+"\n")
+		if c.HTTP.APIToken != "env-token" {
+			t.Fatalf("api token %q, want env-token", c.HTTP.APIToken)
+		}
+	})
+	t.Run("missing api_token_file", func(t *testing.T) {
+		cleanEnv(t)
+		err := wantErr(t, "http:\n  api_token_file: "+filepath.Join(t.TempDir(), "missing")+"\n", "http.api_token_file")
+		if !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("err = %v, want it to wrap ErrNotExist", err)
+		}
+	})
+	t.Run("Load applies the environment", func(t *testing.T) {
+		cleanEnv(t)
+		t.Setenv("HERALD_CH_TG_MAIN_TOKEN", "via-load")
+		p := filepath.Join(t.TempDir(), "herald.yaml")
+		writeFile(t, p, doc)
+		c, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := settingsOf(t, c, "tg-main"); s.Token != "via-load" {
+			t.Fatalf("tg-main token %q", s.Token)
+		}
+	})
+}
+
+func TestEnvName(t *testing.T) {
+	for name, want := range map[channels.Name]string{
+		"tg-main":     "HERALD_CH_TG_MAIN_",
+		"tg.ar":       "HERALD_CH_TG_AR_",
+		"x_breaking2": "HERALD_CH_X_BREAKING2_",
+	} {
+		if got := envName(name); got != want {
+			t.Errorf("envName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+const targetsDoc = `
+channels:
+  - {name: tg-main, kind: telegram}
+  - {name: tg-breaking, kind: telegram}
+  - {name: tg-sport, kind: telegram}
+routes:
+  - channels: [tg-main]
+    languages: [ar]
+  - channels: [tg-breaking]
+    min_priority: 8
+  - channels: [tg-sport, tg-main]
+    categories: [Sport, رياضة]
+  - channels: [tg-sport]
+    tags: [Football]
+`
+
+func TestTargets(t *testing.T) {
+	cleanEnv(t)
+	c := mustParse(t, targetsDoc)
+	tests := []struct {
+		name string
+		a    article.Article
+		want []string
+	}{
+		{"language route", article.Article{Language: "ar"}, []string{"tg-main"}},
+		{"language case-insensitive", article.Article{Language: "AR"}, []string{"tg-main"}},
+		{"min_priority reached", article.Article{Language: "en", Priority: 8}, []string{"tg-breaking"}},
+		{"min_priority exceeded", article.Article{Language: "ar", Priority: 10}, []string{"tg-main", "tg-breaking"}},
+		{"category case-insensitive, union without duplicates", article.Article{Language: "ar", Category: "SPORT"}, []string{"tg-main", "tg-sport"}},
+		{"Arabic category", article.Article{Language: "en", Category: "رياضة"}, []string{"tg-sport", "tg-main"}},
+		{"tag case-insensitive", article.Article{Language: "en", Tags: []string{"politics", "football"}}, []string{"tg-sport"}},
+		{"everything", article.Article{Language: "ar", Category: "sport", Tags: []string{"FOOTBALL"}, Priority: 9}, []string{"tg-main", "tg-breaking", "tg-sport"}},
+		{"own channels override routes", article.Article{Language: "ar", Priority: 10, Channels: []string{"tg-sport"}}, []string{"tg-sport"}},
+		{"own channels deduplicated, order kept", article.Article{Channels: []string{"tg-sport", "tg-main", "tg-sport"}}, []string{"tg-sport", "tg-main"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := c.Targets(&tc.a)
+			if err != nil {
+				t.Fatalf("Targets: %v", err)
+			}
+			var names []string
+			for _, tg := range got {
+				names = append(names, string(tg.Name))
+				if tg.Kind != channels.KindTelegram {
+					t.Errorf("target %s kind %q", tg.Name, tg.Kind)
+				}
+			}
+			if !reflect.DeepEqual(names, tc.want) {
+				t.Fatalf("targets %v, want %v", names, tc.want)
+			}
+		})
+	}
+
+	t.Run("unknown own channels", func(t *testing.T) {
+		_, err := c.Targets(&article.Article{Channels: []string{"tg-main", "nope", "tg-sport", "x-main"}})
+		var ve *article.ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("err = %v (%T), want *article.ValidationError", err, err)
+		}
+		var fields []string
+		for _, fe := range ve.Errors {
+			fields = append(fields, fe.Field)
+		}
+		if !reflect.DeepEqual(fields, []string{"channels[1]", "channels[3]"}) {
+			t.Fatalf("fields %v, want channels[1] and channels[3] (%v)", fields, err)
+		}
+		if !strings.Contains(err.Error(), `"nope" is not a configured channel`) {
+			t.Errorf("message %q", err)
+		}
+	})
+	t.Run("no route matches", func(t *testing.T) {
+		_, err := c.Targets(&article.Article{Language: "en", Category: "politics", Priority: 7})
+		var ve *article.ValidationError
+		if !errors.As(err, &ve) || len(ve.Errors) != 1 || ve.Errors[0].Field != "channels" {
+			t.Fatalf("err = %v, want a ValidationError on channels", err)
+		}
+	})
+}
+
+func TestTargetsWithoutRoutes(t *testing.T) {
+	cleanEnv(t)
+	c := mustParse(t, `
+channels:
+  - {name: tg-b, kind: telegram}
+  - {name: tg-a, kind: telegram}
+`)
+	got, err := c.Targets(&article.Article{Language: "ar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []queue.Target{{Name: "tg-b", Kind: channels.KindTelegram}, {Name: "tg-a", Kind: channels.KindTelegram}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("targets %+v, want every channel in config order %+v", got, want)
+	}
+
+	empty := mustParse(t, "")
+	if _, err := empty.Targets(&article.Article{}); err == nil {
+		t.Fatal("no channels configured: no error")
+	}
+}
+
+// TestRouteConditionsAreAnded: a route with several conditions needs all of them.
+func TestRouteConditionsAreAnded(t *testing.T) {
+	cleanEnv(t)
+	c := mustParse(t, `
+channels:
+  - {name: tg, kind: telegram}
+routes:
+  - channels: [tg]
+    categories: [sport]
+    tags: [football, tennis]
+    languages: [ar, en]
+    min_priority: 3
+`)
+	match := article.Article{Category: "Sport", Tags: []string{"Tennis"}, Language: "en", Priority: 3}
+	if _, err := c.Targets(&match); err != nil {
+		t.Fatalf("all conditions hold: %v", err)
+	}
+	for name, mutate := range map[string]func(a *article.Article){
+		"category": func(a *article.Article) { a.Category = "news" },
+		"no tags":  func(a *article.Article) { a.Tags = nil },
+		"tags":     func(a *article.Article) { a.Tags = []string{"golf"} },
+		"language": func(a *article.Article) { a.Language = "fr" },
+		"priority": func(a *article.Article) { a.Priority = 2 },
+	} {
+		a := match
+		mutate(&a)
+		if got, err := c.Targets(&a); err == nil {
+			t.Errorf("%s does not hold, yet targets %v", name, got)
+		}
+	}
+}
