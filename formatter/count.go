@@ -21,20 +21,21 @@ const (
 // CountUTF16 is the length of s in UTF-16 code units: what Telegram's entity offsets and
 // JavaScript-based limits count. Invalid UTF-8 bytes count as U+FFFD, one unit each.
 func CountUTF16(s string) int {
-	n := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			n++
-			i++
-			continue
+	if !utf8.ValidString(s) {
+		n := 0
+		for _, r := range s {
+			n += utf16Len(r)
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if r >= 0x10000 {
-			n += 2
-		} else {
+		return n
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		// A lead byte starts one unit, a 4-byte sequence two, continuation bytes none.
+		switch c := s[i]; {
+		case c < 0x80 || (c >= 0xC0 && c < 0xF0):
 			n++
+		case c >= 0xF0:
+			n += 2
 		}
 	}
 	return n

@@ -3,7 +3,6 @@ package formatter
 import (
 	"html"
 	"strings"
-	"unicode/utf16"
 
 	"herald/article"
 	"herald/channels"
@@ -11,31 +10,49 @@ import (
 
 // Telegram limits, counted in UTF-16 code units after entity parsing.
 // Specs: https://core.telegram.org/bots/api#sendmessage
+// and https://core.telegram.org/bots/api#sendphoto
 const (
 	telegramTextLimit    = 4096
 	telegramCaptionLimit = 1024
 )
 
-type telegramRenderer struct{ opts Options }
+// telegram renders HTML parse mode: the title bold, the summary, hashtags (Telegram links
+// them), and the link as an <a href> so the whole URL is linked.
+// Specs: https://core.telegram.org/bots/api#formatting-options
+type telegram struct{}
 
-func newTelegram(opts Options) (*telegramRenderer, error) { return &telegramRenderer{opts: opts}, nil }
-
-func (r *telegramRenderer) Kind() channels.Kind { return channels.KindTelegram }
-
-func (r *telegramRenderer) Render(a *article.Article) ([]channels.Post, error) {
+func (telegram) layout(d *Data) string {
 	var b strings.Builder
-	b.WriteString("<b>" + html.EscapeString(a.Title) + "</b>")
-	if a.Summary != "" {
-		b.WriteString("\n\n" + html.EscapeString(a.Summary))
+	if d.Title != "" {
+		b.WriteString("<b>" + telegramEscape(d.Title) + "</b>\n\n")
 	}
-	b.WriteString("\n\n" + html.EscapeString(a.URL))
-	text := b.String()
-	p := channels.Post{Text: text, ParseMode: channels.ParseHTML, Media: []channels.Media{}, Facets: []map[string]any{},
-		Limit: telegramTextLimit, Unit: "utf16"}
-	if a.ImageURL != "" {
-		p.Media = []channels.Media{{URL: a.ImageURL}}
-		p.Limit = telegramCaptionLimit
+	if d.Summary != "" {
+		b.WriteString(telegramEscape(d.Summary) + "\n\n")
 	}
-	p.Length = len(utf16.Encode([]rune(html.UnescapeString(text))))
-	return []channels.Post{p}, nil
+	if len(d.Hashtags) > 0 {
+		b.WriteString(telegramEscape(strings.Join(d.Hashtags, " ")) + "\n\n")
+	}
+	b.WriteString(telegram{}.link(d.URL, ""))
+	return b.String()
+}
+
+func (telegram) escape(s string) string { return telegramEscape(s) }
+
+// telegramEscape escapes < > & and quotes. html.EscapeString's &#39; and &#34; are numeric
+// entities, which Telegram accepts.
+func telegramEscape(s string) string { return html.EscapeString(s) }
+
+func (telegram) link(url, text string) string {
+	if text == "" {
+		text = url
+	}
+	return `<a href="` + telegramEscape(url) + `">` + telegramEscape(text) + "</a>"
+}
+
+func (telegram) measure(text string) (int, error) { return CheckTelegramHTML(text) }
+
+func (telegram) markup() markup { return markupHTML }
+
+func (telegram) finish(p *channels.Post, _, _ *Data, _ *article.Article) {
+	p.ParseMode = channels.ParseHTML
 }

@@ -515,31 +515,62 @@ func nfc(s string) string {
 }
 
 func isNFCFast(s string) bool {
-	prevCCC := uint8(0)
+	var prevCCC uint8
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
+		if c < 0xCC { // below U+0300: always NFC, canonical class 0
 			i++
-			prevCCC = 0
+			if c < utf8.RuneSelf || c >= 0xC0 {
+				prevCCC = 0
+			}
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		switch {
-		case r < 0x300, r >= 0x2000 && r <= 0x206F, r >= 0x1F300 && r <= 0x1FAFF, r == 0xFE0F:
-			prevCCC = 0
-		case r >= 0x600 && r <= 0x6FF && (r < 0x653 || r > 0x655):
-			ccc := uint8(0)
-			if isArabicMark(r) {
-				ccc = norm.NFC.PropertiesString(s[i-size : i]).CCC()
-			}
-			if ccc != 0 && ccc < prevCCC {
-				return false
-			}
-			prevCCC = ccc
-		default:
+		ccc, ok := nfcSafe(r)
+		if !ok || (ccc != 0 && ccc < prevCCC) {
 			return false
 		}
+		prevCCC = ccc
 	}
 	return true
+}
+
+// nfcSafe reports whether r (from U+0300 up) is known to be unchanged by NFC in any context but
+// the ordering of marks, with its canonical combining class: Arabic letters and harakat,
+// general punctuation, emoji. ok=false means "not known": use the full algorithm.
+func nfcSafe(r rune) (ccc uint8, ok bool) {
+	switch {
+	case r >= 0x600 && r <= 0x6FF:
+		if r >= 0x653 && r <= 0x655 { // maddah and hamza above/below compose with alef
+			return 0, false
+		}
+		return arabicCCC(r), true
+	case r >= 0x2000 && r <= 0x206F, r >= 0x1F300 && r <= 0x1FAFF, r == 0xFE0F, r == 0x20E3:
+		return 0, true
+	}
+	return 0, false
+}
+
+// arabicCCC is the canonical combining class of the Arabic block's marks (UnicodeData.txt).
+func arabicCCC(r rune) uint8 {
+	switch {
+	case r >= 0x0610 && r <= 0x0617:
+		return 230
+	case r >= 0x0618 && r <= 0x061A:
+		return uint8(30 + r - 0x0618)
+	case r >= 0x064B && r <= 0x0652:
+		return uint8(27 + r - 0x064B)
+	case r == 0x0670:
+		return 35
+	}
+	switch r {
+	case 0x0655, 0x0656, 0x065C, 0x065F, 0x06E3, 0x06EA, 0x06ED:
+		return 220
+	case 0x0653, 0x0654, 0x0657, 0x0658, 0x0659, 0x065A, 0x065B, 0x065D, 0x065E,
+		0x06D6, 0x06D7, 0x06D8, 0x06D9, 0x06DA, 0x06DB, 0x06DC, 0x06DF, 0x06E0, 0x06E1, 0x06E2,
+		0x06E4, 0x06E7, 0x06E8, 0x06EB, 0x06EC:
+		return 230
+	}
+	return 0
 }

@@ -1,0 +1,131 @@
+package formatter
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"herald/article"
+	"herald/channels"
+)
+
+// Bluesky post text: at most 300 graphemes and 3000 bytes. Links are not detected in the
+// text: a link facet with UTF-8 byte offsets (byteStart inclusive, byteEnd exclusive) makes one.
+// Specs: https://docs.bsky.app/docs/advanced-guides/post-richtext
+// and https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/feed/post.json
+const (
+	blueskyLimit     = 300
+	blueskyByteLimit = 3000
+	// blueskyFullLink: a link up to this many graphemes is shown whole; a longer one is shown as
+	// host/path… the way the Bluesky app shows links, its facet still carrying the full URI.
+	blueskyFullLink    = 64
+	blueskyShortLink   = 40
+	blueskyCardSummary = 300
+)
+
+var errOverBytes = errors.New("over Bluesky's 3000-byte limit")
+
+// bluesky renders the title, hashtags (with tag facets) and the link (with a link facet), and
+// an external link card in Extra["external"] {uri, title, description, thumb_url} for
+// app.bsky.embed.external (the channel uploads thumb_url as the card's blob), plus
+// Extra["langs"].
+type bluesky struct{}
+
+func (bluesky) layout(d *Data) string {
+	t := *d
+	t.Summary = "" // the summary goes to the card
+	t.URL = blueskyDisplay(d.URL)
+	return plainLayout(&t, true)
+}
+
+func (bluesky) escape(s string) string { return s }
+
+func (bluesky) link(u, text string) string {
+	if text != "" {
+		return text
+	}
+	return blueskyDisplay(u)
+}
+
+func (bluesky) measure(text string) (int, error) {
+	n := CountGraphemes(text)
+	if len(text) > blueskyByteLimit {
+		return n, errOverBytes
+	}
+	return n, nil
+}
+
+func (bluesky) markup() markup { return markupNone }
+
+// blueskyDisplay is the link text: the URI when short, else host and readable path, cut.
+func blueskyDisplay(link string) string {
+	if CountGraphemes(link) <= blueskyFullLink {
+		return link
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return link
+	}
+	show := u.Host + u.EscapedPath()
+	if p, err := url.PathUnescape(u.EscapedPath()); err == nil && utf8.ValidString(p) && !strings.ContainsAny(p, " \n") {
+		show = u.Host + p
+	}
+	show = strings.TrimSuffix(show, "/")
+	if utf8.RuneCountInString(show) <= blueskyShortLink {
+		return show
+	}
+	i := graphemeFloor(show, runePrefix(show, blueskyShortLink-1))
+	return show[:i] + ellipsis
+}
+
+func (bluesky) finish(p *channels.Post, d, full *Data, a *article.Article) {
+	p.Facets = blueskyFacets(p.Text, d)
+	desc := full.Summary
+	if desc != "" {
+		desc = cutText(desc, blueskyCardSummary, true)
+	}
+	external := map[string]any{"uri": d.URL, "title": full.Title, "description": desc}
+	if d.ImageURL != "" {
+		external["thumb_url"] = d.ImageURL
+	}
+	p.Extra = map[string]any{"external": external}
+	if d.Language != "" {
+		p.Extra["langs"] = []string{d.Language}
+	}
+	p.Media = []channels.Media{} // the image is the card's thumbnail, not an attachment
+}
+
+// blueskyFacets annotates the link (its display text, last occurrence) and each hashtag.
+func blueskyFacets(text string, d *Data) []map[string]any {
+	facets := []map[string]any{}
+	if show := blueskyDisplay(d.URL); show != "" {
+		if i := strings.LastIndex(text, show); i >= 0 {
+			facets = append(facets, facet(i, i+len(show), map[string]any{"$type": "app.bsky.richtext.facet#link", "uri": d.URL}))
+		}
+	}
+	for _, h := range d.Hashtags {
+		for from := 0; from < len(text); {
+			i := strings.Index(text[from:], h)
+			if i < 0 {
+				break
+			}
+			start, end := from+i, from+i+len(h)
+			from = end
+			before, _ := utf8.DecodeLastRuneInString(text[:start])
+			after, _ := utf8.DecodeRuneInString(text[end:])
+			if (start == 0 || before == ' ' || before == '\n') && (end == len(text) || after == ' ' || after == '\n') {
+				facets = append(facets, facet(start, end, map[string]any{"$type": "app.bsky.richtext.facet#tag", "tag": strings.TrimPrefix(h, "#")}))
+				break
+			}
+		}
+	}
+	return facets
+}
+
+func facet(start, end int, feature map[string]any) map[string]any {
+	return map[string]any{
+		"index":    map[string]any{"byteStart": start, "byteEnd": end},
+		"features": []any{feature},
+	}
+}

@@ -1,0 +1,103 @@
+package formatter
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/bidi"
+)
+
+// Clients choose a paragraph's direction from its first strong character, so in an Arabic
+// post a line that starts with a Latin word, a number or a URL renders left-to-right. An RLM
+// (U+200F) first keeps it right-to-left.
+// Specs: https://www.unicode.org/reports/tr9/#P2
+const rlm = "\u200f"
+
+var rtlLanguages = map[string]bool{
+	"ar": true, "fa": true, "ur": true, "he": true, "iw": true, "ps": true, "ckb": true, "ku": true,
+	"sd": true, "ug": true, "yi": true, "dv": true, "syr": true,
+}
+
+// isRTL reports whether an article is right-to-left: by its language, else by the first
+// strong character of its title.
+func isRTL(lang, title string) bool {
+	if lang != "" {
+		base, _, _ := strings.Cut(strings.ToLower(lang), "-")
+		base, _, _ = strings.Cut(base, "_")
+		return rtlLanguages[base]
+	}
+	for _, r := range title {
+		switch bidiClass(r) {
+		case bidi.R, bidi.AL:
+			return true
+		case bidi.L:
+			return false
+		}
+	}
+	return false
+}
+
+func bidiClass(r rune) bidi.Class {
+	p, _ := bidi.LookupRune(r)
+	return p.Class()
+}
+
+// markup tells lineNeedsRLM which characters are formatting, not text.
+type markup int
+
+const (
+	markupNone markup = iota
+	markupHTML        // Telegram: skip <tags>; entities are text
+	markupStars       // WhatsApp and Discord: skip * _ ~ ` and markdown escapes
+)
+
+// lineNeedsRLM reports whether a line's first strong character (ignoring markup, spaces and
+// punctuation) is left-to-right or a European digit.
+func lineNeedsRLM(line string, m markup) bool {
+	for i := 0; i < len(line); {
+		c := line[i]
+		if m == markupHTML && c == '<' {
+			if j := strings.IndexByte(line[i:], '>'); j > 0 {
+				i += j + 1
+				continue
+			}
+		}
+		if m == markupHTML && c == '&' {
+			if j := strings.IndexByte(line[i:], ';'); j > 0 && j < 10 {
+				i += j + 1
+				continue
+			}
+		}
+		r, size := utf8.DecodeRuneInString(line[i:])
+		i += size
+		if r == 0x200F || r == 0x061C {
+			return false // already marked
+		}
+		switch bidiClass(r) {
+		case bidi.L, bidi.EN:
+			return true
+		case bidi.R, bidi.AL, bidi.AN:
+			return false
+		}
+	}
+	return false
+}
+
+// addRLMs starts every line that needs it with an RLM.
+func addRLMs(text string, m markup) string {
+	if !strings.ContainsFunc(text, func(r rune) bool { return r < utf8.RuneSelf && (r >= 'A' && r <= 'z' || r >= '0' && r <= '9') }) {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	changed := false
+	for i, l := range lines {
+		if lineNeedsRLM(l, m) {
+			lines[i] = rlm + l
+			changed = true
+		}
+	}
+	if !changed {
+		return text
+	}
+	return strings.Join(lines, "\n")
+}
