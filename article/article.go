@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -98,7 +99,8 @@ func DecodeBytes(data []byte) (Article, error) {
 	if err := dec.Decode(&a); err != nil {
 		return Article{}, fmt.Errorf("article: decoding JSON: %w", err)
 	}
-	if dec.More() {
+	// More() misses a stray '}' or ']'; asking for the next token sees everything.
+	if _, err := dec.Token(); err != io.EOF {
 		return Article{}, errors.New("article: decoding JSON: trailing data after the article object")
 	}
 	return a, nil
@@ -164,9 +166,9 @@ func (a *Article) Validate() error {
 	if checkUTF8("id", a.ID) {
 		if len(a.ID) > MaxIDLen {
 			ve.add("id", "%d bytes, at most %d allowed", len(a.ID), MaxIDLen)
-		} else if strings.ContainsAny(a.ID, ":{}\x00 \t\r\n/") {
+		} else if strings.ContainsFunc(a.ID, badIDRune) {
 			// ':' separates TaskID parts and braces are Redis hash tags.
-			ve.add("id", "must not contain ':', '{', '}', '/', spaces or control characters")
+			ve.add("id", "must not contain ':', '{', '}', '/', spaces, control or format characters")
 		}
 	}
 	checkUTF8("category", a.Category)
@@ -191,6 +193,11 @@ func (a *Article) Validate() error {
 		return nil
 	}
 	return &ve
+}
+
+func badIDRune(r rune) bool {
+	return strings.ContainsRune(":{}/", r) || unicode.IsSpace(r) || unicode.IsControl(r) ||
+		unicode.Is(unicode.Cf, r) || r == utf8.RuneError
 }
 
 func checkHTTPURL(raw string) error {
@@ -227,6 +234,7 @@ func CanonicalURL(raw string) (string, error) {
 	}
 	u.Fragment = ""
 	u.RawFragment = ""
+	u.ForceQuery = false // "https://a.com/x?" is "https://a.com/x"
 	q := u.Query()
 	for k := range q {
 		if strings.HasPrefix(strings.ToLower(k), "utm_") || trackingParams[strings.ToLower(k)] {
@@ -235,8 +243,10 @@ func CanonicalURL(raw string) (string, error) {
 	}
 	u.RawQuery = q.Encode() // Encode sorts by key
 
-	if len(u.Path) > 1 {
-		u.Path = strings.TrimRight(u.Path, "/")
+	// "https://a.com", "https://a.com/" and "https://a.com/x/" name the same pages as their
+	// slash-less forms.
+	if trimmed := strings.TrimRight(u.Path, "/"); trimmed != u.Path {
+		u.Path = trimmed
 		u.RawPath = ""
 	}
 	return u.String(), nil

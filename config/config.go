@@ -149,13 +149,14 @@ var nonWord = regexp.MustCompile(`[^A-Za-z0-9]`)
 // every channel HERALD_CH_<NAME>_<SETTING> (e.g. HERALD_CH_TG_MAIN_TOKEN), so no secret needs to
 // be written in the file.
 func (c *Config) applyEnv() error {
-	if v, ok := os.LookupEnv("REDIS_URL"); ok {
+	// A variable set to "" counts as unset: an empty export must not wipe a configured value.
+	if v := os.Getenv("REDIS_URL"); v != "" {
 		c.Redis.URL = v
 	}
-	if v, ok := os.LookupEnv("HERALD_HTTP_ADDR"); ok {
+	if v := os.Getenv("HERALD_HTTP_ADDR"); v != "" {
 		c.HTTP.Addr = v
 	}
-	if v, ok := os.LookupEnv("HERALD_API_TOKEN"); ok {
+	if v := os.Getenv("HERALD_API_TOKEN"); v != "" {
 		c.HTTP.APIToken = v
 	} else if c.HTTP.APITokenFile != "" {
 		b, err := os.ReadFile(c.HTTP.APITokenFile)
@@ -164,34 +165,44 @@ func (c *Config) applyEnv() error {
 		}
 		c.HTTP.APIToken = strings.TrimSpace(string(b))
 	}
-	for i := range c.Channels {
-		ch := &c.Channels[i]
-		prefix := envName(ch.Spec.Name)
-		for _, kv := range os.Environ() {
-			k, v, _ := strings.Cut(kv, "=")
-			if !strings.HasPrefix(k, prefix) || len(k) == len(prefix) {
-				continue
+	// Each variable belongs to the channel with the longest matching prefix, so HERALD_CH_TG_MAIN_TOKEN
+	// is tg-main's token even when a channel "tg" exists too.
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		best := -1
+		for i := range c.Channels {
+			p := envName(c.Channels[i].Spec.Name)
+			if strings.HasPrefix(k, p) && len(k) > len(p) && (best < 0 || len(p) > len(envName(c.Channels[best].Spec.Name))) {
+				best = i
 			}
-			setSetting(&ch.Spec.Settings, strings.ToLower(k[len(prefix):]), v)
+		}
+		if best >= 0 {
+			ch := &c.Channels[best]
+			setSetting(&ch.Spec.Settings, strings.ToLower(k[len(envName(ch.Spec.Name)):]), v)
 		}
 	}
 	return nil
 }
 
-// setSetting sets key in a YAML mapping node (creating the mapping when absent).
+// setSetting sets key in a YAML mapping node (creating the mapping when absent). The value is
+// left untagged so YAML resolves it as it would in the file (true → bool, 15s → duration
+// string), except that a null-looking value stays the literal string.
 func setSetting(n *yaml.Node, key, value string) {
 	if n.Kind == 0 {
 		*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	}
+	val := &yaml.Node{Kind: yaml.ScalarNode, Value: value}
+	switch value {
+	case "", "~", "null", "Null", "NULL":
+		val.Tag = "!!str"
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			n.Content[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+			n.Content[i+1] = val
 			return
 		}
 	}
-	n.Content = append(n.Content,
-		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
-		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
+	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, val)
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
@@ -229,6 +240,7 @@ func (c *Config) validate() error {
 		bad("log.format: %q is not json or console", c.Log.Format)
 	}
 	seen := map[channels.Name]bool{}
+	envSeen := map[string]channels.Name{}
 	for i := range c.Channels {
 		ch := &c.Channels[i]
 		at := fmt.Sprintf("channels[%d]", i)
@@ -240,8 +252,11 @@ func (c *Config) validate() error {
 		}
 		if seen[ch.Spec.Name] {
 			bad("%s.name: %q is used twice", at, ch.Spec.Name)
+		} else if other, dup := envSeen[envName(ch.Spec.Name)]; dup {
+			bad("%s.name: %q and %q share the environment prefix %s; rename one", at, other, ch.Spec.Name, envName(ch.Spec.Name))
 		}
 		seen[ch.Spec.Name] = true
+		envSeen[envName(ch.Spec.Name)] = ch.Spec.Name
 		if !ch.Spec.Kind.Valid() {
 			bad("%s.kind: %q is not one of %v", at, ch.Spec.Kind, channels.Kinds)
 			continue
@@ -274,6 +289,13 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
+// Bounds that keep a rate's arithmetic far from overflow; no platform limit comes near them.
+const (
+	maxRateCount      = 1_000_000
+	maxRateMultiplier = 100_000
+	maxRatePeriod     = 7 * 24 * time.Hour
+)
+
 var ratePattern = regexp.MustCompile(`^(\d+)\s*/\s*(\d*)\s*(ms|s|sec|m|min|h|hour)$`)
 
 // ParseRate reads "20/min", "100/15m", "1/s", "unlimited" (or "0").
@@ -286,16 +308,22 @@ func ParseRate(s string) (queue.Limit, error) {
 	if m == nil {
 		return queue.Limit{}, fmt.Errorf("%q is not a rate like 20/min, 100/15m, 1/s or unlimited", s)
 	}
-	n, _ := strconv.Atoi(m[1])
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 || n > maxRateCount {
+		return queue.Limit{}, fmt.Errorf("%q: the count must be 1..%d", s, maxRateCount)
+	}
 	mult := 1
 	if m[2] != "" {
-		mult, _ = strconv.Atoi(m[2])
+		if mult, err = strconv.Atoi(m[2]); err != nil || mult <= 0 || mult > maxRateMultiplier {
+			return queue.Limit{}, fmt.Errorf("%q: the period multiplier must be 1..%d", s, maxRateMultiplier)
+		}
 	}
 	unit := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "sec": time.Second, "m": time.Minute, "min": time.Minute, "h": time.Hour, "hour": time.Hour}[m[3]]
-	if n <= 0 || mult <= 0 {
-		return queue.Limit{}, fmt.Errorf("%q: count and period must be positive", s)
+	period := time.Duration(mult) * unit
+	if period < time.Millisecond || period > maxRatePeriod {
+		return queue.Limit{}, fmt.Errorf("%q: the period must be between 1ms and %s", s, maxRatePeriod)
 	}
-	return queue.Limit{Count: n, Period: time.Duration(mult) * unit}, nil
+	return queue.Limit{Count: n, Period: period}, nil
 }
 
 // Channel finds a configured channel by name.

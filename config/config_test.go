@@ -370,7 +370,8 @@ func TestParseRate(t *testing.T) {
 			t.Errorf("ParseRate(%q) = %+v, want %+v", tc.in, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "20", "20/", "/min", "20/minute", "20/d", "20 per min", "-1/s", "0/min", "5/0s", "1.5/s", "20/min/2", "fast", "1/s;"} {
+	for _, bad := range []string{"", "20", "20/", "/min", "20/minute", "20/d", "20 per min", "-1/s", "0/min", "5/0s", "1.5/s", "20/min/2", "fast", "1/s;",
+		"1/9999999999h", "99999999999999999999/s", "1/200000s", "1/8760h", "2000000/s"} {
 		if got, err := ParseRate(bad); err == nil {
 			t.Errorf("ParseRate(%q) = %+v, want an error", bad, got)
 		}
@@ -657,4 +658,51 @@ routes:
 			t.Errorf("%s does not hold, yet targets %v", name, got)
 		}
 	}
+}
+
+func TestEnvOverrideEdgeCases(t *testing.T) {
+	cleanEnv(t)
+	t.Run("longest channel prefix wins", func(t *testing.T) {
+		t.Setenv("HERALD_CH_TG_MAIN_TOKEN", "1:main")
+		t.Setenv("HERALD_CH_TG_TOKEN", "2:short")
+		c := mustParse(t, `
+channels:
+  - {name: tg, kind: telegram, settings: {chat_id: "@short_chat"}}
+  - {name: tg-main, kind: telegram, settings: {chat_id: "@main_chat"}}
+`)
+		if s := settingsOf(t, c, "tg-main"); s.Token != "1:main" {
+			t.Fatalf("tg-main token %q", s.Token)
+		}
+		if s := settingsOf(t, c, "tg"); s.Token != "2:short" {
+			t.Fatalf("tg token %q (HERALD_CH_TG_MAIN_TOKEN must not become tg's main_token)", s.Token)
+		}
+	})
+	t.Run("names sharing an env prefix are rejected", func(t *testing.T) {
+		wantErr(t, `
+channels:
+  - {name: tg-main, kind: telegram}
+  - {name: tg_main, kind: telegram}
+`, "channels[1] (tg_main).name", "HERALD_CH_TG_MAIN_")
+	})
+	t.Run("typed values resolve like YAML", func(t *testing.T) {
+		t.Setenv("HERALD_CH_TG_DISABLE_WEB_PAGE_PREVIEW", "true")
+		t.Setenv("HERALD_CH_TG_TOKEN", "null")
+		c := mustParse(t, "channels:\n  - {name: tg, kind: telegram}\n")
+		ch, _ := c.Channel("tg")
+		var v struct {
+			Token   string `yaml:"token"`
+			Disable bool   `yaml:"disable_web_page_preview"`
+		}
+		if err := ch.Spec.Decode(&v); err != nil || !v.Disable || v.Token != "null" {
+			t.Fatalf("decoded %+v, %v", v, err)
+		}
+	})
+	t.Run("empty variables do not wipe configured values", func(t *testing.T) {
+		t.Setenv("REDIS_URL", "")
+		t.Setenv("HERALD_API_TOKEN", "")
+		c := mustParse(t, `{redis: {url: "redis://file:6379/0"}, http: {api_token: file-token}}`)
+		if c.Redis.URL != "redis://file:6379/0" || c.HTTP.APIToken != "file-token" {
+			t.Fatalf("redis %q token %q", c.Redis.URL, c.HTTP.APIToken)
+		}
+	})
 }
