@@ -61,6 +61,7 @@ func CountGraphemes(s string) int {
 // except combining marks and joiners, and CR LF is one cluster. ok is false for anything else.
 func fastGraphemeCount(s string) (n int, ok bool) {
 	prevCR := false
+	prevCtl := true // at the start, or after CR, LF or a tab, a mark starts its own cluster
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -68,15 +69,18 @@ func fastGraphemeCount(s string) (n int, ok bool) {
 			switch {
 			case c == '\n' && prevCR:
 				// CR LF is one cluster.
-			case c < 0x20 && c != '\n' && c != '\r' && c != '\t':
+			case (c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7F:
 				return 0, false
 			default:
 				n++
 			}
 			prevCR = c == '\r'
+			prevCtl = c == '\r' || c == '\n' || c == '\t'
 			continue
 		}
 		prevCR = false
+		wasCtl := prevCtl
+		prevCtl = false
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
@@ -88,11 +92,14 @@ func fastGraphemeCount(s string) (n int, ok bool) {
 			if r <= 0x0605 || r == 0x06DD {
 				return 0, false // Prepend characters join the next cluster
 			}
-			if !isArabicMark(r) {
+			if !isArabicMark(r) || wasCtl {
 				n++
 			}
 		case r == 0x200C || r == 0x200D:
 			// joiners extend the previous cluster
+			if wasCtl {
+				n++
+			}
 		case r >= 0x2010 && r <= 0x2027, r >= 0x2030 && r <= 0x205E, r == 0x200E, r == 0x200F:
 			n++
 		default:
