@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"herald/article"
+	"herald/channels"
+	"herald/config"
+	"herald/formatter"
+)
+
+// formatOutput is what `herald format` prints: the posts exactly as the channel would send them.
+type formatOutput struct {
+	Channel string          `json:"channel"`
+	Kind    channels.Kind   `json:"kind"`
+	Posts   []channels.Post `json:"posts"`
+}
+
+// newFormatCmd is the editor's preview: it needs no Redis and no config (each kind with its
+// defaults); with --config it also takes a configured channel's name and its format options.
+func newFormatCmd() *cobra.Command {
+	var channel, configPath string
+	cmd := &cobra.Command{
+		Use:   "format --channel NAME|KIND [--config FILE] [ARTICLE.json|-]",
+		Short: "Preview the posts an article becomes on a channel (no Redis needed)",
+		Long: `Render an article (JSON, from a file or stdin) for one channel and print the posts as JSON:
+{"channel":..,"kind":..,"posts":[{"text":..,"parse_mode":..,"media":[..],"facets":[..],"length":N,"limit":N,"unit":".."}]}
+
+--channel takes a kind (` + kindList() + `), formatted with that kind's
+defaults, or, with --config, the name of a configured channel, formatted with its format: options.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			stderr := cmd.ErrOrStderr()
+			kind, opts, name, err := resolveFormatChannel(channel, configPath)
+			if err != nil {
+				fmt.Fprintln(stderr, "herald format:", err)
+				return err
+			}
+			a, err := readArticle(cmd, args)
+			if err != nil {
+				printArticleError(stderr, err)
+				return err
+			}
+			r, err := formatter.New(kind, opts)
+			if err != nil {
+				fmt.Fprintln(stderr, "herald format:", err)
+				return err
+			}
+			posts, err := r.Render(&a)
+			if err != nil {
+				fmt.Fprintln(stderr, "herald format:", err)
+				return err
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetEscapeHTML(false) // show Telegram HTML as the channel sends it
+			enc.SetIndent("", "  ")
+			return enc.Encode(formatOutput{Channel: name, Kind: kind, Posts: posts})
+		},
+	}
+	cmd.Flags().StringVar(&channel, "channel", "", "channel name (with --config) or kind: "+kindList())
+	cmd.Flags().StringVar(&configPath, "config", os.Getenv("HERALD_CONFIG"), "config file whose channels --channel may name (env HERALD_CONFIG)")
+	_ = cmd.MarkFlagRequired("channel")
+	return cmd
+}
+
+func kindList() string {
+	names := make([]string, len(channels.Kinds))
+	for i, k := range channels.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// resolveFormatChannel finds the kind and options for --channel: a configured channel's name
+// first (when a config is given), else a kind with its defaults.
+func resolveFormatChannel(channel, configPath string) (channels.Kind, formatter.Options, string, error) {
+	channel = strings.TrimSpace(channel)
+	if channel == "" {
+		return "", formatter.Options{}, "", errors.New("--channel is required")
+	}
+	var configured []string
+	if configPath != "" {
+		cfg, err := config.Load(configPath)
+		if err != nil {
+			return "", formatter.Options{}, "", err
+		}
+		if ch, ok := cfg.Channel(channel); ok {
+			return ch.Spec.Kind, ch.Format, string(ch.Spec.Name), nil
+		}
+		for _, ch := range cfg.Channels {
+			configured = append(configured, string(ch.Spec.Name))
+		}
+		sort.Strings(configured)
+	}
+	if k := channels.Kind(strings.ToLower(channel)); k.Valid() {
+		return k, formatter.Options{}, channel, nil
+	}
+	msg := fmt.Sprintf("unknown channel %q: want a kind (%s)", channel, kindList())
+	if len(configured) > 0 {
+		msg += " or a configured channel (" + strings.Join(configured, ", ") + ")"
+	} else if configPath == "" {
+		msg += ", or pass --config to use a configured channel's name"
+	}
+	return "", formatter.Options{}, "", errors.New(msg)
+}
+
+// readArticle decodes, normalises and validates the article from the file argument or stdin.
+func readArticle(cmd *cobra.Command, args []string) (article.Article, error) {
+	var in io.Reader = cmd.InOrStdin()
+	if len(args) == 1 && args[0] != "-" {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return article.Article{}, err
+		}
+		defer f.Close()
+		in = f
+	}
+	a, err := article.Decode(in)
+	if err != nil {
+		return article.Article{}, err
+	}
+	a.Normalize()
+	if err := a.Validate(); err != nil {
+		return article.Article{}, err
+	}
+	return a, nil
+}
+
+// printArticleError writes a validation error one field per line, so an editor fixes every
+// problem in one round.
+func printArticleError(w io.Writer, err error) {
+	var ve *article.ValidationError
+	if errors.As(err, &ve) {
+		fmt.Fprintln(w, "herald format: invalid article:")
+		for _, fe := range ve.Errors {
+			fmt.Fprintf(w, "  %s: %s\n", fe.Field, fe.Message)
+		}
+		return
+	}
+	fmt.Fprintln(w, "herald format:", err)
+}
