@@ -3,6 +3,7 @@ package formatter
 import (
 	"bytes"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -554,4 +555,27 @@ func mustRender(t *testing.T, r Renderer, a *article.Article) channels.Post {
 		t.Fatalf("Render: %v", err)
 	}
 	return posts[0]
+}
+
+// TestXCasesFile runs the hand-written cases kept in testdata.
+func TestXCasesFile(t *testing.T) {
+	data, err := os.ReadFile("testdata/x-weighted-cases.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Text     string `yaml:"text"`
+		Weighted int    `yaml:"weighted"`
+	}
+	if err := yaml.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 5 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	for _, c := range cases {
+		if got := CountX(c.Text); got != c.Weighted {
+			t.Errorf("CountX(%q) = %d, want %d", c.Text, got, c.Weighted)
+		}
+	}
 }
