@@ -174,7 +174,9 @@ func isBuiltinBoilerplate(p string) bool {
 		return true
 	}
 	// A line made only of social network names, perhaps separated by | - , •.
-	parts := strings.FieldsFunc(f, func(r rune) bool { return r == '|' || r == ',' || r == '•' || r == '،' || r == '/' || r == '-' || r == '·' })
+	parts := strings.FieldsFunc(f, func(r rune) bool {
+		return r == '|' || r == ',' || r == '•' || r == '،' || r == '/' || r == '-' || r == '·'
+	})
 	if len(parts) == 0 {
 		return false
 	}

@@ -46,9 +46,9 @@ func bidiClass(r rune) bidi.Class {
 type markup int
 
 const (
-	markupNone markup = iota
-	markupHTML        // Telegram: skip <tags>; entities are text
-	markupStars       // WhatsApp and Discord: skip * _ ~ ` and markdown escapes
+	markupNone  markup = iota
+	markupHTML         // Telegram: skip <tags>; entities are text
+	markupStars        // WhatsApp and Discord: skip * _ ~ ` and markdown escapes
 )
 
 // lineNeedsRLM reports whether a line's first strong character (ignoring markup, spaces and

@@ -379,7 +379,7 @@ func TestRenderers(t *testing.T) {
 		notContain []string
 	}{
 		{kind: channels.KindTelegram, parseMode: channels.ParseHTML, limit: 4096, unit: UnitUTF16,
-			contains: []string{"<b>زيلينسكي يقول", "#كوريا_الشمالية", `<a href="https://www.defense-arabic.com/2024/10/13/%D8%B2`, "utm_source=telegram&amp;utm_medium=social", "قال الرئيس الأوكراني"},
+			contains:   []string{"<b>زيلينسكي يقول", "#كوريا_الشمالية", `<a href="https://www.defense-arabic.com/2024/10/13/%D8%B2`, "utm_source=telegram&amp;utm_medium=social", "قال الرئيس الأوكراني"},
 			notContain: []string{"ادارة الموقع", "JOIN US", "Telegram\n", "الدفاع و الامن\n"}},
 		{kind: channels.KindTelegram, image: true, parseMode: channels.ParseHTML, limit: 1024, unit: UnitUTF16},
 		{kind: channels.KindX, limit: 280, unit: UnitWeighted, contains: []string{"#أوكرانيا #كوريا_الشمالية\n", "utm_source=x"},
