@@ -18,10 +18,11 @@ func TestOneLogLinePerOutcomeWithFixedKeys(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	opts := testOpts(t)
 	opts.Logger = zap.New(core)
-	e.publish("log-1")
-	e.publish("log-2")
 	e.start(opts, nil)
+	// One at a time: the scripted failure must meet log-1.
+	e.publish("log-1")
 	e.waitState("log-1", StateFailed, 10*time.Second)
+	e.publish("log-2")
 	e.waitState("log-2", StateSent, 10*time.Second)
 	waitFor(t, 5*time.Second, func() bool { return logs.FilterMessage("delivery").Len() >= 2 })
 	byArticle := map[string][]observer.LoggedEntry{}

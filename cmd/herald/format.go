@@ -66,7 +66,7 @@ defaults, or, with --config, the name of a configured channel, formatted with it
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "channel name (with --config) or kind: "+kindList())
-	cmd.Flags().StringVar(&configPath, "config", os.Getenv("HERALD_CONFIG"), "config file whose channels --channel may name (env HERALD_CONFIG)")
+	cmd.Flags().StringVarP(&configPath, "config", "c", os.Getenv("HERALD_CONFIG"), "config file whose channels --channel may name (env HERALD_CONFIG)")
 	_ = cmd.MarkFlagRequired("channel")
 	return cmd
 }
