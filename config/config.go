@@ -49,7 +49,7 @@ type Config struct {
 		// ShutdownTimeout is how long a stopping process waits for sends in flight (default
 		// send_timeout + 5s).
 		ShutdownTimeout Duration `yaml:"shutdown_timeout"`
-		// PollInterval is how often an idle worker looks for work (default 1s).
+		// PollInterval is how often an idle worker looks for work (default 250ms).
 		PollInterval Duration `yaml:"poll_interval"`
 	} `yaml:"worker"`
 	// Retention keeps delivery records, dead letters included, this long (default 2160h = 90 d).

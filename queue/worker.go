@@ -39,7 +39,7 @@ type WorkerOptions struct {
 	ShutdownTimeout time.Duration
 	BackoffBase     time.Duration // first retry delay (default 2s), doubled per attempt with jitter
 	BackoffMax      time.Duration // longest retry delay (default 10m)
-	PollInterval    time.Duration // how often an idle worker looks for tasks (default 1s)
+	PollInterval    time.Duration // how often an idle worker looks for tasks (default 250ms)
 	// DelayedInterval is how often retries and rescheduled tasks are moved back to the queue
 	// (default 1s).
 	DelayedInterval time.Duration
@@ -95,7 +95,8 @@ func NewWorker(b *Broker, routes map[channels.Name]Route, opts WorkerOptions) *W
 		opts.BackoffMax = 10 * time.Minute
 	}
 	if opts.PollInterval <= 0 {
-		opts.PollInterval = time.Second
+		// A breaking story should not wait a second per process; one cheap Redis call per tick.
+		opts.PollInterval = 250 * time.Millisecond
 	}
 	if opts.DelayedInterval <= 0 {
 		opts.DelayedInterval = time.Second
