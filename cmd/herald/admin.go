@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,9 +36,17 @@ func withBroker(cmd *cobra.Command, g *globalFlags, f func(ctx context.Context, 
 }
 
 func remoteRequest(cmd *cobra.Command, rf remoteFlags, method, path string) error {
-	req, err := http.NewRequestWithContext(cmd.Context(), method, strings.TrimRight(rf.server, "/")+path, nil)
+	return remoteCall(cmd, rf, method, path, nil)
+}
+
+// remoteCall sends an API request to --server with the bearer token and prints the answer.
+func remoteCall(cmd *cobra.Command, rf remoteFlags, method, path string, body []byte) error {
+	req, err := http.NewRequestWithContext(cmd.Context(), method, strings.TrimRight(rf.server, "/")+path, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("--server: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Authorization", "Bearer "+rf.token)
 	return doRemote(cmd, req)

@@ -207,15 +207,7 @@ func (s *stack) post(body string, headers map[string]string) (int, map[string]an
 
 func (s *stack) status(id string) map[string]any {
 	s.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+s.addr+"/v1/articles/"+id, nil)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
+	_, out := s.call(http.MethodGet, "/v1/articles/"+id)
 	return out
 }
 

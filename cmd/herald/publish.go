@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"herald/article"
+	"herald/config"
+	"herald/ingest"
+	"herald/queue"
 )
 
 type remoteFlags struct {
@@ -69,15 +71,12 @@ API (token from HERALD_API_TOKEN). Invalid input prints every field error and qu
 			if _, err := cfg.Targets(&a); err != nil {
 				return inputError(name, err)
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
-			defer cancel()
-			rdb, err := openRedis(ctx, cfg.Redis.URL)
-			if err != nil {
+			var res *queue.Published
+			err = withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				var err error
+				res, err = (&ingest.Publisher{Config: cfg, Broker: b}).Publish(ctx, &a)
 				return err
-			}
-			defer rdb.Close()
-			_, pub := brokerFor(cfg, rdb)
-			res, err := pub.Publish(ctx, &a)
+			})
 			if err != nil {
 				return inputError(name, err)
 			}
@@ -117,13 +116,7 @@ func inputError(name string, err error) error {
 }
 
 func publishRemote(cmd *cobra.Command, rf remoteFlags, data []byte) error {
-	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimRight(rf.server, "/")+"/v1/articles", bytes.NewReader(data))
-	if err != nil {
-		return fmt.Errorf("--server: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+rf.token)
-	return doRemote(cmd, req)
+	return remoteCall(cmd, rf, http.MethodPost, "/v1/articles", data)
 }
 
 // doRemote sends an API request and prints the JSON answer; a 4xx becomes a readable error.

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"herald/config"
 	"herald/queue"
 )
 
@@ -25,26 +24,14 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
 			if rf.server != "" {
-				req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, strings.TrimRight(rf.server, "/")+"/v1/articles/"+url.PathEscape(id), nil)
-				if err != nil {
-					return fmt.Errorf("--server: %w", err)
-				}
-				req.Header.Set("Authorization", "Bearer "+rf.token)
-				return doRemote(cmd, req)
+				return remoteRequest(cmd, rf, http.MethodGet, "/v1/articles/"+url.PathEscape(id))
 			}
-			cfg, err := loadConfig(g)
-			if err != nil {
+			var st *queue.ArticleStatus
+			err := withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
+				var err error
+				st, err = b.Status(ctx, id)
 				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
-			defer cancel()
-			rdb, err := openRedis(ctx, cfg.Redis.URL)
-			if err != nil {
-				return err
-			}
-			defer rdb.Close()
-			b, _ := brokerFor(cfg, rdb)
-			st, err := b.Status(ctx, id)
+			})
 			if errors.Is(err, queue.ErrNotFound) {
 				return &exitError{code: 3, err: fmt.Errorf("no article with id %s", id)}
 			}
