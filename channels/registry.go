@@ -25,7 +25,8 @@ func (s Spec) Decode(v any) error {
 	if s.Settings.Kind == 0 {
 		return nil
 	}
-	b, err := yaml.Marshal(&s.Settings)
+	// Re-encoding loses anchors, so aliases (settings: *common) are expanded first.
+	b, err := yaml.Marshal(expandAliases(&s.Settings))
 	if err != nil {
 		return fmt.Errorf("channel %q: re-encoding settings: %w", s.Name, err)
 	}
@@ -35,6 +36,23 @@ func (s Spec) Decode(v any) error {
 		return fmt.Errorf("channel %q: settings: %w", s.Name, err)
 	}
 	return nil
+}
+
+// expandAliases returns a copy of n with every alias replaced by what it refers to.
+func expandAliases(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return expandAliases(n.Alias)
+	}
+	c := *n
+	c.Anchor = ""
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = expandAliases(k)
+	}
+	return &c
 }
 
 // Env is what constructors get from the process: the logger and an HTTP client to use (tests

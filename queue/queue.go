@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -328,11 +329,17 @@ type ChannelStats struct {
 
 // Stats reads asynq's queue counters for a channel (zero when the queue has never been used).
 func (b *Broker) Stats(ch channels.Name) (ChannelStats, error) {
+	// GetQueueInfo's not-found error is not exported in a form errors.Is can read; ask for the
+	// list of queues instead.
+	qs, err := b.insp.Queues()
+	if err != nil {
+		return ChannelStats{}, fmt.Errorf("queue: stats of %s: %w", ch, err)
+	}
+	if !slices.Contains(qs, asynqQueue(ch)) {
+		return ChannelStats{Channel: ch}, nil
+	}
 	qi, err := b.insp.GetQueueInfo(asynqQueue(ch))
 	if err != nil {
-		if errors.Is(err, asynq.ErrQueueNotFound) {
-			return ChannelStats{Channel: ch}, nil
-		}
 		return ChannelStats{}, fmt.Errorf("queue: stats of %s: %w", ch, err)
 	}
 	return ChannelStats{Channel: ch, Pending: qi.Pending, Active: qi.Active, Scheduled: qi.Scheduled, Retry: qi.Retry, Paused: qi.Paused}, nil

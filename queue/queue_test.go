@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"herald/article"
 	"herald/channels"
@@ -77,6 +80,9 @@ type env struct {
 	broker *Broker
 	ch     *scripted
 	route  Route
+	// other is a second channel, "tg2", that every worker also serves: a delivery there going
+	// out proves the worker is running while "tg" must stay silent.
+	other *scripted
 }
 
 func newEnv(t *testing.T) *env {
@@ -87,7 +93,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	ch := &scripted{name: "tg"}
-	return &env{t: t, broker: NewBroker(rdb, Options{}), ch: ch, route: Route{Channel: ch, Renderer: r, MaxAttempts: 3}}
+	return &env{t: t, broker: NewBroker(rdb, Options{}), ch: ch, route: Route{Channel: ch, Renderer: r, MaxAttempts: 3}, other: &scripted{name: "tg2"}}
 }
 
 func testOpts(t *testing.T) WorkerOptions {
@@ -102,7 +108,8 @@ func testOpts(t *testing.T) WorkerOptions {
 
 // start runs a worker until the returned stop is called (or the test ends).
 func (e *env) start(opts WorkerOptions, hook func(Delivery)) (stop func()) {
-	w := NewWorker(e.broker, map[channels.Name]Route{e.ch.name: e.route}, opts)
+	other := Route{Channel: e.other, Renderer: e.route.Renderer}
+	w := NewWorker(e.broker, map[channels.Name]Route{e.ch.name: e.route, e.other.name: other}, opts)
 	w.afterSend = hook
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -122,12 +129,17 @@ func (e *env) start(opts WorkerOptions, hook func(Delivery)) (stop func()) {
 
 func (e *env) publish(id string) *Published {
 	e.t.Helper()
+	return e.publishTo(id, e.ch.name)
+}
+
+func (e *env) publishTo(id string, ch channels.Name) *Published {
+	e.t.Helper()
 	a := &article.Article{ID: id, URL: "https://example.com/news/" + id, Title: "عنوان الخبر " + id}
 	a.Normalize()
 	if err := a.Validate(); err != nil {
 		e.t.Fatal(err)
 	}
-	p, err := e.broker.Publish(context.Background(), a, []Target{{Name: e.ch.name, Kind: channels.KindTelegram}})
+	p, err := e.broker.Publish(context.Background(), a, []Target{{Name: ch, Kind: channels.KindTelegram}})
 	if err != nil {
 		e.t.Fatalf("publish: %v", err)
 	}
@@ -341,9 +353,10 @@ func TestPauseAndResume(t *testing.T) {
 	for i := range 3 {
 		e.publish(fmt.Sprintf("z%d", i))
 	}
-	// Wait until the queue holds the three tasks and the worker had many chances to take them.
 	waitFor(t, 5*time.Second, func() bool { st, _ := e.broker.Stats("tg"); return st.Pending == 3 && st.Paused })
-	time.Sleep(500 * time.Millisecond) // give a (wrongly) running worker ten poll intervals to misbehave
+	// The worker is live: an article for the other channel, published after, goes out.
+	e.publishTo("live", e.other.name)
+	waitFor(t, 10*time.Second, func() bool { return len(e.other.sent()) == 1 })
 	if n := len(e.ch.sent()); n != 0 {
 		t.Fatalf("%d sends while paused", n)
 	}
@@ -376,11 +389,14 @@ func TestShutdownDuringSendLosesAndDuplicatesNothing(t *testing.T) {
 	}
 	opts := testOpts(t)
 	opts.Concurrency = 1
+	core, logs := observer.New(zap.InfoLevel)
+	opts.Logger = zap.New(zapcore.NewTee(opts.Logger.Core(), core))
 	stop := e.start(opts, nil)
 	<-inSend
 	stopped := make(chan struct{})
 	go func() { stop(); close(stopped) }()
-	time.Sleep(100 * time.Millisecond) // let shutdown begin while the send is in flight
+	// Release the platform only once the shutdown has begun.
+	waitFor(t, 5*time.Second, func() bool { return logs.FilterMessageSnippet("worker stopping").Len() > 0 })
 	close(release)
 	<-stopped
 	// The in-flight send was committed before the worker exited.
@@ -493,5 +509,17 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 			t.Fatalf("condition not met within %s", within)
 		}
 		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
+	}
+}
+
+func TestStatsOfAnUnusedChannelAreZero(t *testing.T) {
+	e := newEnv(t)
+	st, err := e.broker.Stats("never-used")
+	if err != nil || st != (ChannelStats{Channel: "never-used"}) {
+		t.Fatalf("%+v %v", st, err)
+	}
+	e.publish("st1")
+	if st, err := e.broker.Stats("tg"); err != nil || st.Pending != 1 {
+		t.Fatalf("%+v %v", st, err)
 	}
 }

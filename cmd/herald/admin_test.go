@@ -41,21 +41,25 @@ func TestPauseWithCLIResumeWithAPI(t *testing.T) {
 	}
 	out, _, exit := runCLI(t, "", "channels", "--json", "--config", s.config)
 	var infos []map[string]any
-	if exit != 0 || json.Unmarshal([]byte(out), &infos) != nil || len(infos) != 1 {
+	if exit != 0 || json.Unmarshal([]byte(out), &infos) != nil || len(infos) != 2 {
 		t.Fatalf("channels: exit %d %s", exit, out)
 	}
 	waitUntil(t, 5*time.Second, "both queued", func() bool {
 		code, body := s.call(http.MethodGet, "/v1/channels")
 		chs, _ := body["channels"].([]any)
-		if code != 200 || len(chs) != 1 {
+		if code != 200 || len(chs) != 2 {
 			return false
 		}
 		c := chs[0].(map[string]any)
 		return c["pending"] == float64(2) && c["paused"] == true && c["pause_reason"] == "editorial review" && c["rate"] == "20/min"
 	})
-	time.Sleep(500 * time.Millisecond) // five worker poll intervals in which a paused channel must stay silent
-	if n := len(s.fake.Requests()); n != 0 {
-		t.Fatalf("%d requests to Telegram while paused", n)
+	// The worker is live: an article for tg2, published after, goes out while tg stays silent.
+	if code, out := s.post(`{"id":"live","url":"https://news.example.com/live","title":"خبر","channels":["tg2"]}`, nil); code != 202 {
+		t.Fatalf("POST: %d %v", code, out)
+	}
+	waitUntil(t, 10*time.Second, "tg2 delivery", func() bool { return deliveryStatus(s.status("live")) == "sent" })
+	if n := len(s.fake.Requests()); n != 1 {
+		t.Fatalf("%d requests to Telegram, want only tg2's one while tg is paused", n)
 	}
 	if code, _ := s.call(http.MethodPost, "/v1/channels/tg/resume"); code != 200 {
 		t.Fatalf("resume: %d", code)
@@ -63,8 +67,8 @@ func TestPauseWithCLIResumeWithAPI(t *testing.T) {
 	for _, id := range []string{"p-1", "p-2"} {
 		waitUntil(t, 10*time.Second, id+" sent", func() bool { return deliveryStatus(s.status(id)) == "sent" })
 	}
-	if n := len(s.fake.Messages()); n != 2 {
-		t.Fatalf("%d messages after resume, want 2", n)
+	if n := len(s.fake.Messages()); n != 3 {
+		t.Fatalf("%d messages after resume, want 3 (two for tg, one for tg2)", n)
 	}
 	if code, _ := s.call(http.MethodPost, "/v1/channels/nope/pause"); code != 404 {
 		t.Fatalf("pausing an unknown channel over HTTP: %d", code)

@@ -36,8 +36,18 @@ func newLogger(level, format string) (*zap.Logger, error) {
 	cfg.OutputPaths = []string{"stderr"}
 	cfg.ErrorOutputPaths = []string{"stderr"}
 	cfg.DisableStacktrace = true
-	return cfg.Build()
+	log, err := cfg.Build()
+	if err != nil {
+		return nil, err
+	}
+	// go-redis logs pool trouble with the standard logger; keep the process's output one format.
+	redis.SetLogger(redisLogger{log.Named("redis").Sugar()})
+	return log, nil
 }
+
+type redisLogger struct{ s *zap.SugaredLogger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) { l.s.Warnf(format, v...) }
 
 func loadConfig(g *globalFlags) (*config.Config, error) {
 	cfg, err := config.Load(g.configPath)

@@ -88,10 +88,17 @@ worker:
 channels:
   - name: tg
     kind: telegram
-    settings:
+    settings: &tg
       token: %q
       chat_id: "@%s"
       api_endpoint: %q
+  # tg2 only gets articles that name it: a post there proves the worker is live while tg must
+  # stay silent.
+  - name: tg2
+    kind: telegram
+    settings: *tg
+routes:
+  - channels: [tg]
 `, s.redis, s.addr, testToken, telegramfake.DefaultToken, telegramfake.DefaultChat.Username, fake.Endpoint())
 	if err := os.WriteFile(s.config, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
@@ -111,9 +118,11 @@ func freeAddr(t *testing.T) string {
 // proc is a running `herald serve`.
 type proc struct {
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *lockedWriter
 	done chan error
 }
+
+func (p *proc) output() string { return p.logs.String() }
 
 func (s *stack) serve() *proc {
 	s.t.Helper()
@@ -126,16 +135,16 @@ func (s *stack) serve() *proc {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, logs: logs, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, logs: lw, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()
 	s.t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-p.done
 		if s.t.Failed() {
-			s.t.Logf("herald serve output:\n%s", logs.String())
+			s.t.Logf("herald serve output:\n%s", lw.String())
 		}
 	})
-	s.waitReady()
+	s.waitReady(p)
 	return p
 }
 
@@ -154,15 +163,27 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.(*bytes.Buffer).String()
+}
+
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
 
-func (s *stack) waitReady() {
+func (s *stack) waitReady(p *proc) {
 	s.t.Helper()
 	waitUntil(s.t, 20*time.Second, "herald ready", func() bool {
+		select {
+		case err := <-p.done:
+			p.done <- err
+			s.t.Fatalf("herald serve exited before it was ready (%v):\n%s", err, p.output())
+		default:
+		}
 		resp, err := http.Get("http://" + s.addr + "/readyz")
 		if err != nil {
 			return false
@@ -267,14 +288,23 @@ func TestPublishTwiceThroughAPIAndCLIPostsOnce(t *testing.T) {
 		t.Fatalf("CLI publish should report the delivery as a duplicate:\n%s", out)
 	}
 	waitUntil(t, 15*time.Second, "sent", func() bool { return deliveryStatus(s.status("zel-2024-10-13")) == "sent" })
-	// And once more after it was sent.
+	// And once more after it was sent, then a new article behind it on the same one-slot worker:
+	// once that is out, a (wrong) second post of the first would be out too.
 	if _, _, exit := runCLI(t, sampleArticle, "publish", "--config", s.config, "-"); exit != 0 {
 		t.Fatal("third publish failed")
 	}
-	time.Sleep(500 * time.Millisecond) // five poll intervals for a (wrong) second send to show up
-	msgs := s.fake.Messages()
-	if len(msgs) != 1 {
-		t.Fatalf("fake Telegram received %d messages, want exactly 1", len(msgs))
+	if code, _ := s.post(`{"id":"after","url":"https://news.example.com/after","title":"خبر لاحق"}`, nil); code != 202 {
+		t.Fatal("publishing the follow-up article failed")
+	}
+	waitUntil(t, 15*time.Second, "follow-up sent", func() bool { return deliveryStatus(s.status("after")) == "sent" })
+	var msgs []telegramfake.Message
+	for _, m := range s.fake.Messages() {
+		if strings.Contains(m.Plain, "زيلينسكي") {
+			msgs = append(msgs, m)
+		}
+	}
+	if len(msgs) != 1 || len(s.fake.Messages()) != 2 {
+		t.Fatalf("fake Telegram received %d posts of the article (%d in all), want exactly 1 (2)", len(msgs), len(s.fake.Messages()))
 	}
 	if !strings.Contains(msgs[0].Plain, "زيلينسكي") || msgs[0].ParseMode != "HTML" {
 		t.Fatalf("unexpected post: %+v", msgs[0])
@@ -306,13 +336,14 @@ func TestSIGTERMDuringSendLosesAndDuplicatesNothing(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // let the shutdown start while the request is held
+	// Release the held request only once the shutdown has begun.
+	waitUntil(t, 10*time.Second, "shutdown to begin", func() bool { return strings.Contains(p.output(), "signal received") })
 	s.fake.Release()
 	select {
 	case err := <-p.done:
 		p.done <- err
 		if err != nil {
-			t.Fatalf("herald serve exited with %v after SIGTERM\n%s", err, p.logs.String())
+			t.Fatalf("herald serve exited with %v after SIGTERM\n%s", err, p.output())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("herald serve did not stop after SIGTERM")

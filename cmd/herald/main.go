@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	_ "herald/channels/telegram" // registers the telegram kind
 )
@@ -51,6 +53,11 @@ Start with "herald demo": an embedded sandbox (in-memory Redis, fake Telegram) t
 no setup. Production: "herald serve --config herald.yaml" with REDIS_URL set.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRun: func(*cobra.Command, []string) {
+			// One-shot commands return their Redis errors; serve and demo route go-redis's own
+			// logging into zap when they build their logger.
+			redis.SetLogger(redisLogger{zap.NewNop().Sugar()})
+		},
 	}
 	root.PersistentFlags().StringVarP(&g.configPath, "config", "c", os.Getenv("HERALD_CONFIG"), "config file (YAML; env HERALD_CONFIG)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "override log.level (debug, info, warn, error)")

@@ -1,0 +1,58 @@
+package channels
+
+import (
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+func specs(t *testing.T, doc string) []Spec {
+	t.Helper()
+	var out struct {
+		Channels []Spec `yaml:"channels"`
+	}
+	if err := yaml.Unmarshal([]byte(doc), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Channels
+}
+
+type settings struct {
+	Token  string `yaml:"token"`
+	ChatID string `yaml:"chat_id"`
+}
+
+func TestSpecDecodeExpandsAliases(t *testing.T) {
+	ss := specs(t, `
+channels:
+  - name: a
+    kind: telegram
+    settings: &common {token: "1:x", chat_id: "@one"}
+  - name: b
+    kind: telegram
+    settings: *common
+  - name: c
+    kind: telegram
+    settings: {<<: *common, chat_id: "@three"}
+`)
+	want := []settings{{"1:x", "@one"}, {"1:x", "@one"}, {"1:x", "@three"}}
+	for i, s := range ss {
+		var got settings
+		if err := s.Decode(&got); err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+		if got != want[i] {
+			t.Fatalf("%s: %+v, want %+v", s.Name, got, want[i])
+		}
+	}
+}
+
+func TestSpecDecodeRejectsUnknownSettings(t *testing.T) {
+	ss := specs(t, "channels:\n  - {name: a, kind: telegram, settings: {chat_idd: 1}}\n")
+	var got settings
+	err := ss[0].Decode(&got)
+	if err == nil || !strings.Contains(err.Error(), "chat_idd") || !strings.Contains(err.Error(), `channel "a"`) {
+		t.Fatalf("error %v should name the channel and the unknown key", err)
+	}
+}
