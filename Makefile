@@ -11,7 +11,7 @@ BIN := bin/herald
 HERALD_TWITTER_TEXT_DIR ?= $(firstword $(wildcard $(CURDIR)/../shared/conformance/twitter-text /work/shared/conformance/twitter-text))
 export HERALD_TWITTER_TEXT_DIR
 
-.PHONY: help deps redis build run serve test test-short vet fmt-check lint bench fuzz clean
+.PHONY: help deps redis build run serve test test-short vet fmt-check staticcheck lint bench fuzz clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,7 +48,12 @@ vet: ## go vet
 fmt-check: ## fail when a file is not gofmt-formatted
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 
-lint: vet fmt-check ## vet and gofmt
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+staticcheck: ## staticcheck (pinned; fetched through the Go module proxy)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+lint: vet fmt-check staticcheck ## go vet, gofmt and staticcheck
 
 test: deps lint ## all tests, with the race detector, against a real redis-server
 	$(GO) test -race -count=1 $(PKGS)
