@@ -274,7 +274,7 @@ const sampleArticle = `{"id":"zel-2024-10-13","url":"https://news.example.com/wo
 
 func TestPublishTwiceThroughAPIAndCLIPostsOnce(t *testing.T) {
 	s := newStack(t)
-	s.serve()
+	p := s.serve()
 	code, body := s.post(sampleArticle, nil)
 	if code != http.StatusAccepted || body["id"] != "zel-2024-10-13" {
 		t.Fatalf("POST: %d %v", code, body)
@@ -318,6 +318,19 @@ func TestPublishTwiceThroughAPIAndCLIPostsOnce(t *testing.T) {
 	sout, serr, exit := runCLI(t, "", "status", "--config", s.config, "zel-2024-10-13")
 	if exit != 0 || !strings.Contains(sout, "sent") || !strings.Contains(sout, "https://t.me/herald_fake/") {
 		t.Fatalf("herald status: exit %d\n%s\n%s", exit, sout, serr)
+	}
+	// A wrong token on the API is answered, and neither secret reaches the (debug-level) log.
+	if code, _ := s.post(sampleArticle, map[string]string{"Authorization": "Bearer " + testToken + "x"}); code != 401 {
+		t.Fatalf("wrong token: %d", code)
+	}
+	out = p.output()
+	if !strings.Contains(out, `"status":"sent"`) {
+		t.Fatalf("the delivery line is missing from the log:\n%s", out)
+	}
+	for _, secret := range []string{testToken, telegramfake.DefaultToken} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("a secret reached the log:\n%s", out)
+		}
 	}
 }
 

@@ -1,0 +1,51 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"herald/config"
+	"herald/ingest"
+	"herald/internal/redistest"
+	"herald/queue"
+)
+
+// With Redis gone, publishing answers 503 (safe to retry) and readiness fails; liveness holds.
+func TestRedisDownIs503NotLoss(t *testing.T) {
+	rdb, srv := redistest.Start(t)
+	cfg, err := config.Parse([]byte("channels:\n  - {name: tg, kind: telegram}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	api := &Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: "tok", Logger: zap.NewNop()}
+	h := api.Handler()
+	do := func(method, path, body string) int {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer tok")
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := do(http.MethodGet, "/readyz", ""); code != 200 {
+		t.Fatalf("readyz with Redis up: %d", code)
+	}
+	srv.Stop()
+	if code := do(http.MethodPost, "/v1/articles", `{"url":"https://e.com/a","title":"t"}`); code != http.StatusServiceUnavailable {
+		t.Fatalf("publish with Redis down: %d, want 503", code)
+	}
+	if code := do(http.MethodGet, "/readyz", ""); code != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with Redis down: %d, want 503", code)
+	}
+	if code := do(http.MethodGet, "/healthz", ""); code != 200 {
+		t.Fatalf("healthz: %d", code)
+	}
+	if code := do(http.MethodGet, "/v1/articles/x", ""); code != http.StatusServiceUnavailable {
+		t.Fatalf("status with Redis down: %d, want 503", code)
+	}
+}
