@@ -51,6 +51,9 @@ type Config struct {
 		ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 		// PollInterval is how often an idle worker looks for work (default 250ms).
 		PollInterval Duration `yaml:"poll_interval"`
+		// UrgentPriority: articles with priority ≥ this (default 8) go ahead of every channel's
+		// backlog, still within its rate limit.
+		UrgentPriority int `yaml:"urgent_priority"`
 	} `yaml:"worker"`
 	// Retention keeps delivery records, dead letters included, this long (default 2160h = 90 d).
 	Retention Duration  `yaml:"retention"`
@@ -218,6 +221,12 @@ func (c *Config) validate() error {
 	}
 	if c.Worker.MaxAttempts <= 0 {
 		c.Worker.MaxAttempts = 5
+	}
+	switch {
+	case c.Worker.UrgentPriority == 0:
+		c.Worker.UrgentPriority = 8
+	case c.Worker.UrgentPriority < 1 || c.Worker.UrgentPriority > 10:
+		bad("worker.urgent_priority: %d is not in 1..10", c.Worker.UrgentPriority)
 	}
 	if c.Worker.SendTimeout <= 0 {
 		c.Worker.SendTimeout = Duration(30 * time.Second)

@@ -706,3 +706,14 @@ channels:
 		}
 	})
 }
+
+func TestUrgentPriority(t *testing.T) {
+	cleanEnv(t)
+	if c := mustParse(t, ""); c.Worker.UrgentPriority != 8 {
+		t.Fatalf("default urgent_priority %d, want 8", c.Worker.UrgentPriority)
+	}
+	if c := mustParse(t, "worker: {urgent_priority: 5}"); c.Worker.UrgentPriority != 5 {
+		t.Fatalf("urgent_priority %d, want 5", c.Worker.UrgentPriority)
+	}
+	wantErr(t, "worker: {urgent_priority: 11}", "worker.urgent_priority")
+}

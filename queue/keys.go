@@ -30,8 +30,19 @@ func notBeforeKey(ch channels.Name) string { return keyPrefix + "nb:{" + string(
 func rateKey(ch channels.Name) string { return keyPrefix + "rl:{" + string(ch) + "}" }
 
 // asynqQueue is the asynq queue of one channel: one queue per channel lets asynq pause a
-// channel for every process at once.
-func asynqQueue(ch channels.Name) string { return "ch:" + string(ch) }
+// channel for every process at once. Urgent articles (priority ≥ Options.UrgentPriority) go to
+// the channel's second queue, which workers drain first.
+func asynqQueue(ch channels.Name, urgent bool) string {
+	if urgent {
+		return "ch:" + string(ch) + ":urgent"
+	}
+	return "ch:" + string(ch)
+}
+
+// asynqQueues are both queues of a channel.
+func asynqQueues(ch channels.Name) []string {
+	return []string{asynqQueue(ch, true), asynqQueue(ch, false)}
+}
 
 func deliveryMember(articleID string, ch channels.Name) string { return articleID + ":" + string(ch) }
 

@@ -35,6 +35,7 @@ type Delivery struct {
 	Kind       channels.Kind `json:"kind"`
 	State      State         `json:"status"`
 	Revision   int           `json:"revision"`
+	Urgent     bool          `json:"urgent,omitempty"`
 	Attempt    int           `json:"attempt"`
 	RemoteID   string        `json:"remote_id,omitempty"`
 	PostURL    string        `json:"post_url,omitempty"`
@@ -65,6 +66,7 @@ func parseDelivery(m map[string]string) (Delivery, bool) {
 		Kind:       channels.Kind(m["kind"]),
 		State:      State(m["state"]),
 		Revision:   atoi("revision"),
+		Urgent:     m["urgent"] == "1",
 		Attempt:    atoi("attempt"),
 		RemoteID:   m["remote_id"],
 		PostURL:    m["post_url"],
@@ -91,31 +93,37 @@ func getDelivery(ctx context.Context, rdb redis.UniversalClient, articleID strin
 //	KEYS[1] article key, KEYS[2] article channels set, KEYS[3] pending zset, KEYS[4] log stream,
 //	KEYS[5..] ledger keys (one per channel, same order as the channel triples in ARGV)
 //	ARGV[1] article JSON, ARGV[2] article id, ARGV[3] now ms, ARGV[4] log max length,
-//	ARGV[5] record TTL seconds (0 = none), ARGV[6..] channel name, kind pairs
+//	ARGV[5] record TTL seconds (0 = none), ARGV[6] "1" if the article is urgent,
+//	ARGV[7..] channel name, kind pairs
 //
-// Returns, per channel, the state the ledger now has, its revision and 1 if it was created now.
+// Returns, per channel, the state the ledger now has, its revision, 1 if it was created now, and
+// whether it is urgent (decided once, when the record is created, so every later enqueue of the
+// delivery picks the same asynq queue and TaskID deduplication holds).
 var recordScript = redis.NewScript(`
 redis.call("SET", KEYS[1], ARGV[1])
 if tonumber(ARGV[5]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[5]) end
 local out = {}
 for i = 5, #KEYS do
-  local j = 6 + (i - 5) * 2
+  local j = 7 + (i - 5) * 2
   local name, kind = ARGV[j], ARGV[j + 1]
   local key = KEYS[i]
   if redis.call("EXISTS", key) == 0 then
     redis.call("HSET", key, "article_id", ARGV[2], "channel", name, "kind", kind,
-      "state", "pending", "revision", 1, "attempt", 0, "created_at", ARGV[3], "updated_at", ARGV[3])
+      "state", "pending", "revision", 1, "attempt", 0, "created_at", ARGV[3], "updated_at", ARGV[3],
+      "urgent", ARGV[6])
     redis.call("ZADD", KEYS[3], ARGV[3], ARGV[2] .. ":" .. name)
     redis.call("XADD", KEYS[4], "MAXLEN", "~", ARGV[4], "*", "article_id", ARGV[2], "channel", name,
       "status", "pending", "attempt", 0)
     table.insert(out, "pending")
     table.insert(out, 1)
     table.insert(out, 1)
+    table.insert(out, ARGV[6])
   else
-    local st = redis.call("HMGET", key, "state", "revision")
+    local st = redis.call("HMGET", key, "state", "revision", "urgent")
     table.insert(out, st[1])
     table.insert(out, tonumber(st[2]))
     table.insert(out, 0)
+    table.insert(out, st[3] or "0")
   end
   redis.call("SADD", KEYS[2], name)
 end
@@ -186,10 +194,10 @@ return "ok"
 //	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream
 //	ARGV[1] mode, ARGV[2] now ms, ARGV[3] log max len, ARGV[4] member
 //
-// Returns {result, revision}: "ok", "missing" or "not-final" / "sent" (retry refused).
+// Returns {result, revision, urgent}: "ok", "missing" or "not-final" / "sent" (retry refused).
 var requeueScript = redis.NewScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", 0} end
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "channel")
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "channel", "urgent")
 local state, rev = f[1], tonumber(f[2])
 if state == "pending" or state == "sending" then return {"not-final", rev} end
 if ARGV[1] == "retry" and state == "sent" then return {"sent", rev} end
@@ -200,7 +208,7 @@ redis.call("PERSIST", KEYS[1])
 redis.call("ZADD", KEYS[2], ARGV[2], ARGV[4])
 redis.call("XADD", KEYS[3], "MAXLEN", "~", ARGV[3], "*", "article_id", f[3], "channel", f[4],
   "status", "pending", "attempt", 0, "error", ARGV[1])
-return {"ok", rev}
+return {"ok", rev, f[5] or "0"}
 `)
 
 // ErrNotFound is returned for an unknown article or delivery.

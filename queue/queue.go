@@ -30,6 +30,9 @@ type Options struct {
 	LogMaxLen int64
 	// TaskTimeout bounds one delivery attempt inside asynq (default 2 minutes).
 	TaskTimeout time.Duration
+	// UrgentPriority: articles with this priority or more (default 8; 0..10) jump ahead of their
+	// channels' backlogs. They still respect each channel's rate limit.
+	UrgentPriority int
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -46,6 +49,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.UrgentPriority <= 0 {
+		o.UrgentPriority = 8
 	}
 }
 
@@ -86,6 +92,7 @@ type Enqueued struct {
 	Kind    channels.Kind `json:"kind"`
 	Status  State         `json:"status"`
 	TaskID  string        `json:"task_id"`
+	Urgent  bool          `json:"urgent,omitempty"`
 	// Duplicate is true when the delivery already existed (the article was published before).
 	Duplicate bool `json:"duplicate"`
 }
@@ -121,7 +128,11 @@ func (b *Broker) Publish(ctx context.Context, a *article.Article, targets []Targ
 	}
 	now := b.opts.Now()
 	keys := []string{articleKey(a.ID), articleChannelsKey(a.ID), pendingKey, logKey}
-	args := []any{body, a.ID, nowMS(now), b.opts.LogMaxLen, int64(b.opts.Retention / time.Second)}
+	urgent := "0"
+	if a.Priority >= b.opts.UrgentPriority {
+		urgent = "1"
+	}
+	args := []any{body, a.ID, nowMS(now), b.opts.LogMaxLen, int64(b.opts.Retention / time.Second), urgent}
 	for _, t := range targets {
 		keys = append(keys, ledgerKey(a.ID, t.Name))
 		args = append(args, string(t.Name), string(t.Kind))
@@ -132,11 +143,12 @@ func (b *Broker) Publish(ctx context.Context, a *article.Article, targets []Targ
 	}
 	out := &Published{ArticleID: a.ID}
 	for i, t := range targets {
-		st := State(fmt.Sprint(res[3*i]))
-		rev := int(toInt64(res[3*i+1]))
-		e := Enqueued{Channel: t.Name, Kind: t.Kind, Status: st, TaskID: TaskID(a.ID, t.Name, rev), Duplicate: toInt64(res[3*i+2]) == 0}
+		st := State(fmt.Sprint(res[4*i]))
+		rev := int(toInt64(res[4*i+1]))
+		urg := fmt.Sprint(res[4*i+3]) == "1"
+		e := Enqueued{Channel: t.Name, Kind: t.Kind, Status: st, TaskID: TaskID(a.ID, t.Name, rev), Duplicate: toInt64(res[4*i+2]) == 0, Urgent: urg}
 		if !st.Final() {
-			if err := b.enqueue(ctx, a.ID, t.Name, rev, time.Time{}); err != nil {
+			if err := b.enqueue(ctx, a.ID, t.Name, rev, urg); err != nil {
 				return out, err
 			}
 		}
@@ -154,19 +166,16 @@ func toInt64(v any) int64 {
 }
 
 // enqueue adds the task of one delivery revision; an existing task with the same id is success.
-func (b *Broker) enqueue(ctx context.Context, articleID string, ch channels.Name, rev int, at time.Time) error {
+func (b *Broker) enqueue(ctx context.Context, articleID string, ch channels.Name, rev int, urgent bool) error {
 	payload, _ := json.Marshal(taskPayload{ArticleID: articleID, Channel: ch, Revision: rev})
 	opts := []asynq.Option{
-		asynq.Queue(asynqQueue(ch)),
+		asynq.Queue(asynqQueue(ch, urgent)),
 		asynq.TaskID(TaskID(articleID, ch, rev)),
 		// Attempts are counted by our ledger; asynq's counter only guards against a runaway loop.
 		asynq.MaxRetry(10_000),
 		asynq.Timeout(b.opts.TaskTimeout),
 		// Keeping completed tasks a day makes a second enqueue of the same id a conflict.
 		asynq.Retention(24 * time.Hour),
-	}
-	if !at.IsZero() {
-		opts = append(opts, asynq.ProcessAt(at))
 	}
 	_, err := b.client.EnqueueContext(ctx, asynq.NewTask(taskType, payload), opts...)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
@@ -250,15 +259,15 @@ func (b *Broker) Requeue(ctx context.Context, articleID string, ch channels.Name
 	default:
 		return Delivery{}, fmt.Errorf("queue: delivery %s is still in progress", deliveryMember(articleID, ch))
 	}
-	rev := int(toInt64(res[1]))
+	rev, urgent := int(toInt64(res[1])), fmt.Sprint(res[2]) == "1"
 	// A retry reuses the revision, whose finished task asynq still retains (and would treat as
 	// a conflict): remove it first. The ledger is already pending, so nothing is lost if we stop
 	// here: the sweeper enqueues it.
-	if err := b.insp.DeleteTask(asynqQueue(ch), TaskID(articleID, ch, rev)); err != nil &&
+	if err := b.insp.DeleteTask(asynqQueue(ch, urgent), TaskID(articleID, ch, rev)); err != nil &&
 		!errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
 		return Delivery{}, fmt.Errorf("queue: clearing finished task of %s: %w", deliveryMember(articleID, ch), err)
 	}
-	if err := b.enqueue(ctx, articleID, ch, rev, time.Time{}); err != nil {
+	if err := b.enqueue(ctx, articleID, ch, rev, urgent); err != nil {
 		return Delivery{}, err
 	}
 	return b.Delivery(ctx, articleID, ch)
@@ -281,10 +290,12 @@ func (b *Broker) Pause(ctx context.Context, ch channels.Name, reason string) err
 	if !added {
 		return nil
 	}
-	// asynq's own pause stops every server from dequeuing the channel's queue; our record lets
+	// asynq's own pause stops every server from dequeuing the channel's queues; our record lets
 	// a worker that already dequeued a task see the pause too.
-	if err := b.insp.PauseQueue(asynqQueue(ch)); err != nil && !strings.Contains(err.Error(), "already paused") {
-		return fmt.Errorf("queue: pausing %s: %w", ch, err)
+	for _, q := range asynqQueues(ch) {
+		if err := b.insp.PauseQueue(q); err != nil && !strings.Contains(err.Error(), "already paused") {
+			return fmt.Errorf("queue: pausing %s: %w", ch, err)
+		}
 	}
 	return nil
 }
@@ -294,8 +305,10 @@ func (b *Broker) Resume(ctx context.Context, ch channels.Name) error {
 	if err := b.rdb.HDel(ctx, pausedKey, string(ch)).Err(); err != nil {
 		return fmt.Errorf("queue: resuming %s: %w", ch, err)
 	}
-	if err := b.insp.UnpauseQueue(asynqQueue(ch)); err != nil && !strings.Contains(err.Error(), "not paused") {
-		return fmt.Errorf("queue: resuming %s: %w", ch, err)
+	for _, q := range asynqQueues(ch) {
+		if err := b.insp.UnpauseQueue(q); err != nil && !strings.Contains(err.Error(), "not paused") {
+			return fmt.Errorf("queue: resuming %s: %w", ch, err)
+		}
 	}
 	return nil
 }
@@ -317,17 +330,18 @@ func (b *Broker) Paused(ctx context.Context) ([]PauseInfo, error) {
 	return out, nil
 }
 
-// ChannelStats counts a channel's tasks waiting in the queue.
+// ChannelStats counts a channel's tasks waiting in the queue (urgent and normal together).
 type ChannelStats struct {
 	Channel   channels.Name `json:"channel"`
 	Pending   int           `json:"pending"`
+	Urgent    int           `json:"urgent"` // of Pending, how many are urgent
 	Active    int           `json:"active"`
 	Scheduled int           `json:"scheduled"`
 	Retry     int           `json:"retry"`
 	Paused    bool          `json:"paused"`
 }
 
-// Stats reads asynq's queue counters for a channel (zero when the queue has never been used).
+// Stats reads asynq's queue counters for a channel (zero when it has never been used).
 func (b *Broker) Stats(ch channels.Name) (ChannelStats, error) {
 	// GetQueueInfo's not-found error is not exported in a form errors.Is can read; ask for the
 	// list of queues instead.
@@ -335,14 +349,25 @@ func (b *Broker) Stats(ch channels.Name) (ChannelStats, error) {
 	if err != nil {
 		return ChannelStats{}, fmt.Errorf("queue: stats of %s: %w", ch, err)
 	}
-	if !slices.Contains(qs, asynqQueue(ch)) {
-		return ChannelStats{Channel: ch}, nil
+	st := ChannelStats{Channel: ch}
+	for _, q := range asynqQueues(ch) {
+		if !slices.Contains(qs, q) {
+			continue
+		}
+		qi, err := b.insp.GetQueueInfo(q)
+		if err != nil {
+			return ChannelStats{}, fmt.Errorf("queue: stats of %s: %w", ch, err)
+		}
+		st.Pending += qi.Pending
+		st.Active += qi.Active
+		st.Scheduled += qi.Scheduled
+		st.Retry += qi.Retry
+		st.Paused = st.Paused || qi.Paused
+		if q == asynqQueue(ch, true) {
+			st.Urgent = qi.Pending
+		}
 	}
-	qi, err := b.insp.GetQueueInfo(asynqQueue(ch))
-	if err != nil {
-		return ChannelStats{}, fmt.Errorf("queue: stats of %s: %w", ch, err)
-	}
-	return ChannelStats{Channel: ch, Pending: qi.Pending, Active: qi.Active, Scheduled: qi.Scheduled, Retry: qi.Retry, Paused: qi.Paused}, nil
+	return st, nil
 }
 
 // ArticleStatus is an article with its per-channel delivery records (GET /v1/articles/{id},

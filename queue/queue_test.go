@@ -457,7 +457,7 @@ func TestSweepEnqueuesOrphanedDelivery(t *testing.T) {
 	ctx := context.Background()
 	e.publish("o1")
 	// Simulate a crash between the ledger write and the enqueue: the task is gone.
-	if err := e.broker.insp.DeleteTask(asynqQueue("tg"), "o1:tg:1"); err != nil {
+	if err := e.broker.insp.DeleteTask(asynqQueue("tg", false), "o1:tg:1"); err != nil {
 		t.Fatal(err)
 	}
 	e.start(testOpts(t), nil)
@@ -522,4 +522,40 @@ func TestStatsOfAnUnusedChannelAreZero(t *testing.T) {
 	if st, err := e.broker.Stats("tg"); err != nil || st.Pending != 1 {
 		t.Fatalf("%+v %v", st, err)
 	}
+}
+
+func TestUrgentArticlesJumpTheBacklog(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.broker.Pause(ctx, "tg", "build a backlog"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		e.publish(fmt.Sprintf("n%d", i))
+	}
+	urgent := &article.Article{ID: "breaking", URL: "https://example.com/news/breaking", Title: "عاجل", Priority: 9}
+	urgent.Normalize()
+	p, err := e.broker.Publish(ctx, urgent, []Target{{Name: "tg", Kind: channels.KindTelegram}})
+	if err != nil || !p.Deliveries[0].Urgent {
+		t.Fatalf("publish urgent: %+v %v", p, err)
+	}
+	if st, _ := e.broker.Stats("tg"); st.Pending != 4 || st.Urgent != 1 || !st.Paused {
+		t.Fatalf("stats %+v", st)
+	}
+	opts := testOpts(t)
+	opts.Concurrency = 1
+	e.start(opts, nil)
+	if err := e.broker.Resume(ctx, "tg"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(e.ch.sent()) == 4 })
+	if first := e.ch.sent()[0].articleID; first != "breaking" {
+		t.Fatalf("first post was %s, want the urgent article", first)
+	}
+	// The urgency is part of the record: a repost goes through the urgent queue again.
+	d, err := e.broker.Requeue(ctx, "breaking", "tg", "repost")
+	if err != nil || !d.Urgent {
+		t.Fatalf("repost: %+v %v", d, err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(e.ch.sent()) == 5 })
 }

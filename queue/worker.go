@@ -137,16 +137,19 @@ func (e *retryIn) Unwrap() error { return e.err }
 // Run processes deliveries until ctx ends, then stops taking work, lets in-flight sends finish
 // (up to ShutdownTimeout) and hands unfinished tasks back to the queue.
 func (w *Worker) Run(ctx context.Context) error {
-	queues := make(map[string]int, len(w.routes))
+	queues := make(map[string]int, 2*len(w.routes))
 	for n := range w.routes {
-		queues[asynqQueue(n)] = 1
+		queues[asynqQueue(n, true)] = 2
+		queues[asynqQueue(n, false)] = 1
 	}
 	if len(queues) == 0 {
 		return errors.New("queue: worker has no channels to deliver to")
 	}
 	srv := asynq.NewServerFromRedisClient(w.rdb, asynq.Config{
-		Concurrency:              w.opts.Concurrency,
-		Queues:                   queues,
+		Concurrency: w.opts.Concurrency,
+		Queues:      queues,
+		// Urgent queues first, always: a breaking story must not wait behind a backlog.
+		StrictPriority:           true,
 		TaskCheckInterval:        w.opts.PollInterval,
 		DelayedTaskCheckInterval: w.opts.DelayedInterval,
 		ShutdownTimeout:          w.opts.ShutdownTimeout,

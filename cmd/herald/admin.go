@@ -133,7 +133,7 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 					return printJSON(cmd.OutOrStdout(), infos)
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tSCHEDULED\tRETRY\tACTIVE\tPAUSED\tNOT BEFORE")
+				fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tURGENT\tSCHEDULED\tRETRY\tACTIVE\tPAUSED\tNOT BEFORE")
 				for _, c := range infos {
 					nb := ""
 					if !c.NotBefore.IsZero() {
@@ -143,7 +143,7 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 					if c.Paused {
 						paused = "yes " + c.PauseReason
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Scheduled, c.Retry, c.Active, paused, nb)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active, paused, nb)
 				}
 				return tw.Flush()
 			})
