@@ -477,6 +477,11 @@ func TestBadInputOverCLIEnqueuesNothing(t *testing.T) {
 	if exit != 2 || !strings.Contains(errOut, `"missing" is not a configured channel`) {
 		t.Fatalf("unknown channel: exit %d, stderr:\n%s", exit, errOut)
 	}
+	t.Setenv("HERALD_CONFIG", "")
+	_, errOut, exit = runCLI(t, sampleArticle, "publish", "-")
+	if exit != 2 || !strings.Contains(errOut, "no channels are configured") {
+		t.Fatalf("no config: exit %d, stderr:\n%s", exit, errOut)
+	}
 	_, errOut, exit = runCLI(t, "", "publish", "--config", s.config, filepath.Join(t.TempDir(), "missing.json"))
 	if exit == 0 || !strings.Contains(errOut, "no such file") {
 		t.Fatalf("missing file: exit %d, stderr:\n%s", exit, errOut)

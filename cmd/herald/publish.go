@@ -63,6 +63,9 @@ API (token from HERALD_API_TOKEN). Invalid input prints every field error and qu
 			if err != nil {
 				return err
 			}
+			if len(cfg.Channels) == 0 {
+				return &exitError{code: 2, err: errors.New("no channels are configured: pass --config FILE (or set HERALD_CONFIG), or publish through a running herald with --server URL")}
+			}
 			// Validate before touching Redis: bad input is answered without any connection.
 			a.Normalize()
 			if err := a.Validate(); err != nil {
