@@ -223,10 +223,7 @@ func TestCrashAfterAcceptBeforeCommitParksUnknown(t *testing.T) {
 		t.Fatalf("%d sends, want 1 (no blind re-post)", n)
 	}
 	// The task is acknowledged: nothing left to run for the channel.
-	waitFor(t, 10*time.Second, func() bool {
-		st, err := e.broker.Stats("tg")
-		return err == nil && st.Pending+st.Active+st.Scheduled+st.Retry == 0
-	})
+	e.waitIdle()
 	if n := len(e.ch.sent()); n != 1 {
 		t.Fatalf("%d sends after settling, want 1", n)
 	}
@@ -281,10 +278,7 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 	if d.Attempt != 1 || d.Error == "" {
 		t.Fatalf("failed record: %+v", d)
 	}
-	waitFor(t, 10*time.Second, func() bool {
-		st, _ := e.broker.Stats("tg")
-		return st.Pending+st.Retry+st.Scheduled+st.Active == 0
-	})
+	e.waitIdle()
 	if n := len(e.ch.sent()); n != 1 {
 		t.Fatalf("%d sends, want 1 (no retry of a permanent error)", n)
 	}
@@ -499,6 +493,15 @@ func TestRequeueRetryAndRepost(t *testing.T) {
 	if _, err := e.broker.Requeue(ctx, "nope", "tg", "retry"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing delivery: %v", err)
 	}
+}
+
+// waitIdle waits until the channel "tg" has no task left in any state: every task acknowledged.
+func (e *env) waitIdle() {
+	e.t.Helper()
+	waitFor(e.t, 10*time.Second, func() bool {
+		st, err := e.broker.Stats("tg")
+		return err == nil && st.Pending+st.Active+st.Scheduled+st.Retry == 0
+	})
 }
 
 func waitFor(t *testing.T, within time.Duration, cond func() bool) {

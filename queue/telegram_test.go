@@ -73,10 +73,7 @@ func TestTelegramPermanentErrorsFailAtOnce(t *testing.T) {
 			if d.Attempt != 1 || !strings.Contains(d.Error, desc) {
 				t.Fatalf("failed record %+v", d)
 			}
-			waitFor(t, 10*time.Second, func() bool {
-				st, _ := e.broker.Stats("tg")
-				return st.Pending+st.Retry+st.Scheduled+st.Active == 0
-			})
+			e.waitIdle()
 			if n := len(fake.Requests()); n != 1 {
 				t.Fatalf("%d requests, want 1: a permanent error is not retried", n)
 			}
@@ -104,10 +101,7 @@ func TestTelegramCrashAfterAcceptParksUnknownAndNeverReposts(t *testing.T) {
 	if !strings.Contains(d.Error, "lease expired") {
 		t.Fatalf("unknown record should say why: %+v", d)
 	}
-	waitFor(t, 10*time.Second, func() bool {
-		st, _ := e.broker.Stats("tg")
-		return st.Pending+st.Retry+st.Scheduled+st.Active == 0
-	})
+	e.waitIdle()
 	if n := len(fake.Messages()); n != 1 {
 		t.Fatalf("Telegram has %d messages, want 1 (no second post after restart)", n)
 	}

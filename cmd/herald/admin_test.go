@@ -11,20 +11,6 @@ import (
 	"herald/config"
 )
 
-func (s *stack) call(method, path string) (int, map[string]any) {
-	s.t.Helper()
-	req, _ := http.NewRequest(method, "http://"+s.addr+path, nil)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
-}
-
 func TestPauseWithCLIResumeWithAPI(t *testing.T) {
 	s := newStack(t)
 	if out, errOut, exit := runCLI(t, "", "pause", "--config", s.config, "--reason", "editorial review", "tg"); exit != 0 || !strings.Contains(out, "paused tg") {

@@ -204,9 +204,10 @@ func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool
 	}
 }
 
-func (s *stack) post(body string, headers map[string]string) (int, map[string]any) {
+// request calls the API with the test token; headers override (an empty value deletes).
+func (s *stack) request(method, path, body string, headers map[string]string) (int, map[string]any) {
 	s.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/v1/articles", strings.NewReader(body))
+	req, _ := http.NewRequest(method, "http://"+s.addr+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+testToken)
 	for k, v := range headers {
@@ -224,6 +225,16 @@ func (s *stack) post(body string, headers map[string]string) (int, map[string]an
 	var out map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+func (s *stack) post(body string, headers map[string]string) (int, map[string]any) {
+	s.t.Helper()
+	return s.request(http.MethodPost, "/v1/articles", body, headers)
+}
+
+func (s *stack) call(method, path string) (int, map[string]any) {
+	s.t.Helper()
+	return s.request(method, path, "", nil)
 }
 
 func (s *stack) status(id string) map[string]any {
