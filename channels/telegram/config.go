@@ -27,6 +27,9 @@ import (
 //	      api_endpoint: "https://api.telegram.org/bot%s/%s"   # default; local Bot API servers, fakes
 //	      timeout: 15s                  # per request; default 15s
 //	      disable_web_page_preview: false
+//	      photo_upload: true            # Telegram can't fetch a photo URL → download and upload it
+//	      photo_max_bytes: 10485760     # download cap (Telegram's upload limit is 10 MB)
+//	      allow_private_photo_hosts: false  # refuse photo URLs on loopback/private addresses
 //
 // The token is looked for in this order: token, token_file, the variable named by token_env,
 // then HERALD_TELEGRAM_TOKEN. Setting more than one of token, token_file and token_env is an
@@ -40,7 +43,20 @@ type Config struct {
 	APIEndpoint           string        `yaml:"api_endpoint"`
 	Timeout               time.Duration `yaml:"timeout"`
 	DisableWebPagePreview bool          `yaml:"disable_web_page_preview"`
+	// PhotoUpload: when Telegram cannot fetch a photo URL (it caches such failures for long),
+	// herald downloads the image and uploads the bytes; nil means on. Off, or when the download
+	// fails, the post goes out as text.
+	PhotoUpload *bool `yaml:"photo_upload"`
+	// PhotoMaxBytes caps the download (default and maximum 10 MiB, Telegram's upload limit).
+	PhotoMaxBytes int64 `yaml:"photo_max_bytes"`
+	// AllowPrivatePhotoHosts lets the download reach loopback, private and link-local addresses
+	// (a CMS on the same network); off by default so an article cannot make herald probe them.
+	AllowPrivatePhotoHosts bool `yaml:"allow_private_photo_hosts"`
 }
+
+// MaxPhotoBytes is Telegram's limit for an uploaded photo.
+// Specs: https://core.telegram.org/bots/api#sending-files
+const MaxPhotoBytes = 10 << 20
 
 // Defaults for zero values.
 const (
@@ -121,6 +137,12 @@ func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]by
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
+	}
+	if c.PhotoMaxBytes == 0 {
+		c.PhotoMaxBytes = MaxPhotoBytes
+	}
+	if c.PhotoMaxBytes < 0 || c.PhotoMaxBytes > MaxPhotoBytes {
+		return fmt.Errorf("photo_max_bytes: %d is not in 1..%d", c.PhotoMaxBytes, MaxPhotoBytes)
 	}
 	if c.ChatID == "" {
 		return errors.New("chat_id: required (a numeric id such as -1001234567890, or @username)")

@@ -42,14 +42,23 @@ var photoFetchFailures = []string{
 	"wrong type of the web page content",
 }
 
+// photoRejections are the descriptions of an uploaded photo Telegram cannot use.
+var photoRejections = []string{"image_process_failed", "photo_invalid_dimensions", "photo_ext_invalid", "photo_save_file_invalid"}
+
 // isPhotoFetchFailure reports whether err says Telegram could not fetch the photo by its URL.
-func isPhotoFetchFailure(err error) bool {
+func isPhotoFetchFailure(err error) bool { return badRequestAbout(err, photoFetchFailures) }
+
+// isPhotoRejected reports whether err says Telegram could not use an uploaded photo.
+func isPhotoRejected(err error) bool { return badRequestAbout(err, photoRejections) }
+
+// badRequestAbout reports whether err is a 400 whose description contains one of needles.
+func badRequestAbout(err error, needles []string) bool {
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Code != 400 {
 		return false
 	}
 	d := strings.ToLower(ae.Description)
-	for _, f := range photoFetchFailures {
+	for _, f := range needles {
 		if strings.Contains(d, f) {
 			return true
 		}

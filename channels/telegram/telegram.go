@@ -26,8 +26,10 @@ type Channel struct {
 	username string // "@name" when chat_id is a username
 	bot      *tgbotapi.BotAPI
 	http     *http.Client
-	log      *zap.Logger
-	now      func() time.Time
+	// photoHTTP downloads photos Telegram could not fetch (see photo.go).
+	photoHTTP *http.Client
+	log       *zap.Logger
+	now       func() time.Time
 }
 
 var _ channels.Channel = (*Channel)(nil)
@@ -51,14 +53,15 @@ func newChannel(name channels.Name, cfg Config, env channels.Env) *Channel {
 	}
 	id, username, _ := cfg.ChatID.Parse() // validated by LoadConfig
 	return &Channel{
-		name:     name,
-		cfg:      cfg,
-		chatID:   id,
-		username: username,
-		bot:      newBot(cfg),
-		http:     env.HTTPClient,
-		log:      env.Logger,
-		now:      time.Now,
+		name:      name,
+		cfg:       cfg,
+		chatID:    id,
+		username:  username,
+		bot:       newBot(cfg),
+		http:      env.HTTPClient,
+		photoHTTP: newPhotoClient(cfg),
+		log:       env.Logger,
+		now:       time.Now,
 	}
 }
 
@@ -100,19 +103,31 @@ func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Rece
 	return rcpt, nil
 }
 
-// sendPost sends one post. A photo whose URL Telegram cannot fetch falls back to the text
-// alone (a caption fits a message: 1024 < 4096); uploading the bytes ourselves would mean
-// fetching arbitrary URLs from herald, which is left for later.
+// sendPost sends one post. A photo whose URL Telegram cannot fetch is downloaded and uploaded
+// (photo_upload, on by default); when that is off or fails too, the text goes out alone (a
+// caption fits a message: 1024 < 4096).
 func (c *Channel) sendPost(ctx context.Context, post channels.Post) (tgbotapi.Message, error) {
 	photo := photoURL(post)
 	if photo == "" {
 		return c.sendText(ctx, post)
 	}
-	m, err := c.sendPhoto(ctx, photo, post)
+	m, err := c.sendPhoto(ctx, tgbotapi.FileURL(photo), post)
 	if err == nil || !isPhotoFetchFailure(err) {
 		return m, err
 	}
-	c.log.Warn("telegram: photo URL could not be fetched by Telegram; sending the text alone",
+	if c.cfg.PhotoUpload == nil || *c.cfg.PhotoUpload {
+		file, derr := c.downloadPhoto(ctx, photo)
+		if derr == nil {
+			m, err = c.sendPhoto(ctx, file, post)
+			if err == nil || !isPhotoRejected(err) {
+				return m, err
+			}
+			// Telegram cannot use the bytes either (not an image it can process): text alone.
+		} else {
+			err = fmt.Errorf("%w; downloading it: %v", err, derr)
+		}
+	}
+	c.log.Warn("telegram: photo could not be sent; sending the text alone",
 		zap.String("channel", string(c.name)), zap.String("photo_url", photo), zap.Error(err))
 	return c.sendText(ctx, post)
 }
@@ -141,8 +156,8 @@ func (c *Channel) sendText(ctx context.Context, post channels.Post) (tgbotapi.Me
 	return m, err
 }
 
-func (c *Channel) sendPhoto(ctx context.Context, photo string, post channels.Post) (tgbotapi.Message, error) {
-	cfg := tgbotapi.NewPhoto(c.chatID, tgbotapi.FileURL(photo))
+func (c *Channel) sendPhoto(ctx context.Context, photo tgbotapi.RequestFileData, post channels.Post) (tgbotapi.Message, error) {
+	cfg := tgbotapi.NewPhoto(c.chatID, photo)
 	cfg.ChannelUsername = c.username
 	cfg.Caption = post.Text
 	cfg.ParseMode = string(post.ParseMode)
