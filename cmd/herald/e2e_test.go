@@ -124,6 +124,17 @@ type proc struct {
 
 func (p *proc) output() string { return p.logs.String() }
 
+// waitExit returns a channel closed once the process has exited (its exit error is kept).
+func (p *proc) waitExit() <-chan struct{} {
+	c := make(chan struct{})
+	go func() {
+		err := <-p.done
+		p.done <- err
+		close(c)
+	}()
+	return c
+}
+
 func (s *stack) serve() *proc {
 	s.t.Helper()
 	cmd := exec.Command(heraldBinary(s.t), "serve", "--config", s.config)
@@ -537,3 +548,48 @@ func readFile(t *testing.T, p string) string {
 }
 
 func nopLogger() *zap.Logger { return zap.NewNop() }
+
+// The process is killed (SIGKILL) after Telegram accepted the post and before herald recorded
+// it. After a restart the delivery is parked as unknown and never posted twice. This takes about
+// a minute: asynq hands a dead worker's task back once its 30 s lease has run out, when its
+// recoverer next runs (at start and then every minute).
+func TestKilledAfterTelegramAcceptedParksUnknown(t *testing.T) {
+	s := newStack(t)
+	p := s.serve()
+	s.fake.OnAccept(func(telegramfake.Message) {
+		// The post is in the channel; the answer never reaches herald.
+		_ = p.cmd.Process.Kill()
+		<-p.waitExit()
+	})
+	if code, out := s.post(`{"id":"killed","url":"https://news.example.com/killed","title":"خبر قبل الانهيار"}`, nil); code != 202 {
+		t.Fatalf("POST: %d %v", code, out)
+	}
+	select {
+	case <-p.waitExit():
+	case <-time.After(15 * time.Second):
+		t.Fatal("herald was not killed: the post never reached Telegram")
+	}
+	s.fake.OnAccept(nil)
+	if st := deliveryStatus(statusFromRedis(t, s, "killed")); st != "sending" {
+		t.Fatalf("after the kill the record says %q, want sending", st)
+	}
+	s.serve()
+	waitUntil(t, 90*time.Second, "the delivery to be parked as unknown", func() bool {
+		return deliveryStatus(s.status("killed")) == "unknown"
+	})
+	// The worker is live and the parked delivery stays parked: a new article goes out, the
+	// killed one is not posted again.
+	if code, _ := s.post(`{"id":"after-kill","url":"https://news.example.com/after-kill","title":"خبر بعد الانهيار"}`, nil); code != 202 {
+		t.Fatal("POST after restart failed")
+	}
+	waitUntil(t, 15*time.Second, "the next article", func() bool { return deliveryStatus(s.status("after-kill")) == "sent" })
+	n := 0
+	for _, m := range s.fake.Messages() {
+		if strings.Contains(m.Plain, "خبر قبل الانهيار") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the killed delivery was posted %d times, want 1", n)
+	}
+}
