@@ -69,9 +69,6 @@ func NewBroker(rdb redis.UniversalClient, opts Options) *Broker {
 	return &Broker{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), opts: opts}
 }
 
-// Close releases the broker's asynq handles (the Redis client stays open: the caller owns it).
-func (b *Broker) Close() error { return nil }
-
 // Ping checks Redis (readiness).
 func (b *Broker) Ping(ctx context.Context) error {
 	if err := b.rdb.Ping(ctx).Err(); err != nil {
