@@ -100,3 +100,15 @@ type Channel interface {
 type Deduplicating interface {
 	Deduplicates() bool
 }
+
+// Checker is implemented by channels that can verify their credentials and destination without
+// posting (Telegram getMe + getChat, X users/me, Graph /me). `herald serve` calls it once at
+// start and `herald doctor` on demand; a failure is a warning, never a refusal to start.
+type Checker interface {
+	Check(ctx context.Context) error
+}
+
+// Deleter is implemented by channels whose platform can take a post back (corrections).
+type Deleter interface {
+	Delete(ctx context.Context, remoteID string) error
+}

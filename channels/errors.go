@@ -57,3 +57,47 @@ func IsUnknownOutcome(err error) bool {
 	var u *UnknownOutcomeError
 	return errors.As(err, &u)
 }
+
+// PauseError means every delivery on this channel would fail the same way until an operator
+// acts (a revoked token, a bot removed from its channel, a webhook endpoint gone, a spending
+// budget reached). The worker pauses the channel with Reason, visible in `herald channels` and
+// the API, and hands the delivery back without using an attempt, instead of failing the whole
+// backlog one delivery at a time.
+type PauseError struct {
+	Reason string // short, operator-facing: "auth: Unauthorized", "webhook gone (410)"
+	Err    error
+}
+
+func (e *PauseError) Error() string { return "channel must pause (" + e.Reason + "): " + e.Err.Error() }
+func (e *PauseError) Unwrap() error { return e.Err }
+
+// Auth marks err as a credentials or membership failure (401, 403 not a member, Graph 190).
+func Auth(err error) error { return &PauseError{Reason: "auth: " + err.Error(), Err: err} }
+
+// Pause marks err as a reason to pause the channel (410 gone, budget reached).
+func Pause(reason string, err error) error { return &PauseError{Reason: reason, Err: err} }
+
+// AsPause reads a PauseError through wrapping.
+func AsPause(err error) (*PauseError, bool) {
+	var p *PauseError
+	ok := errors.As(err, &p)
+	return p, ok
+}
+
+// DuplicateContentError is a permanent refusal because the platform already holds the same
+// text (X 403 "duplicate content"); the record says so, so an admin does not retry it blindly.
+type DuplicateContentError struct{ Err error }
+
+func (e *DuplicateContentError) Error() string { return "duplicate content: " + e.Err.Error() }
+func (e *DuplicateContentError) Unwrap() error { return e.Err }
+
+// DuplicateContent marks err as the platform refusing a repeated post; it is also permanent.
+func DuplicateContent(err error) error {
+	return &PermanentError{Err: &DuplicateContentError{Err: err}}
+}
+
+// IsDuplicateContent reports whether err is a DuplicateContentError.
+func IsDuplicateContent(err error) bool {
+	var d *DuplicateContentError
+	return errors.As(err, &d)
+}
