@@ -171,7 +171,7 @@ func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if rf.server != "" {
-				return remoteRequest(cmd, rf, http.MethodPost, "/v1/articles/"+url.PathEscape(args[0])+"/deliveries/"+url.PathEscape(args[1])+"/"+mode)
+				return notFoundExit3(remoteRequest(cmd, rf, http.MethodPost, "/v1/articles/"+url.PathEscape(args[0])+"/deliveries/"+url.PathEscape(args[1])+"/"+mode))
 			}
 			return withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
 				d, err := b.Requeue(ctx, args[0], channels.Name(args[1]), mode)

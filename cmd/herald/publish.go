@@ -144,9 +144,27 @@ func doRemote(cmd *cobra.Command, req *http.Request) error {
 		if resp.StatusCode < 500 {
 			code = 2
 		}
-		return &exitError{code: code, err: errors.New(msg)}
+		return &exitError{code: code, err: &apiStatusError{status: resp.StatusCode, msg: msg}}
 	}
 	_, err = cmd.OutOrStdout().Write(body)
+	return err
+}
+
+// apiStatusError is a non-2xx answer of the API.
+type apiStatusError struct {
+	status int
+	msg    string
+}
+
+func (e *apiStatusError) Error() string { return e.msg }
+
+// notFoundExit3 gives a 404 from the API the same exit status, 3, as a lookup in Redis that
+// finds nothing.
+func notFoundExit3(err error) error {
+	var ae *apiStatusError
+	if errors.As(err, &ae) && ae.status == http.StatusNotFound {
+		return &exitError{code: 3, err: ae}
+	}
 	return err
 }
 

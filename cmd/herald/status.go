@@ -24,7 +24,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
 			if rf.server != "" {
-				return remoteRequest(cmd, rf, http.MethodGet, "/v1/articles/"+url.PathEscape(id))
+				return notFoundExit3(remoteRequest(cmd, rf, http.MethodGet, "/v1/articles/"+url.PathEscape(id)))
 			}
 			var st *queue.ArticleStatus
 			err := withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
