@@ -99,7 +99,7 @@ func getDelivery(ctx context.Context, rdb redis.UniversalClient, articleID strin
 // Returns, per channel, the state the ledger now has, its revision, 1 if it was created now, and
 // whether it is urgent (decided once, when the record is created, so every later enqueue of the
 // delivery picks the same asynq queue and TaskID deduplication holds).
-var recordScript = redis.NewScript(`
+var recordScript = logScript(`
 redis.call("SET", KEYS[1], ARGV[1])
 if tonumber(ARGV[5]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[5]) end
 local out = {}
@@ -112,8 +112,7 @@ for i = 5, #KEYS do
       "state", "pending", "revision", 1, "attempt", 0, "created_at", ARGV[3], "updated_at", ARGV[3],
       "urgent", ARGV[6])
     redis.call("ZADD", KEYS[3], ARGV[3], ARGV[2] .. ":" .. name)
-    redis.call("XADD", KEYS[4], "MAXLEN", "~", ARGV[4], "*", "article_id", ARGV[2], "channel", name,
-      "status", "pending", "attempt", 0)
+    log_append(KEYS[4], ARGV[4], {article_id = ARGV[2], channel = name, status = "pending", attempt = 0})
     table.insert(out, "pending")
     table.insert(out, 1)
     table.insert(out, 1)
@@ -140,7 +139,7 @@ return out
 // Returns {result, attempt, lease_until}: result is "claimed", "missing", "stale" (another
 // revision), "busy" (another worker holds a live lease), "expired" (a lease ran out mid-send:
 // the record is now unknown), or the final state name.
-var claimScript = redis.NewScript(`
+var claimScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", 0, 0} end
 local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel")
 local state, rev, attempt, lease = f[1], tonumber(f[2]), tonumber(f[3]), tonumber(f[4] or "0")
@@ -151,8 +150,8 @@ if state == "sending" then
     "error", "lease expired while sending: the worker stopped between the request and the commit")
   redis.call("ZREM", KEYS[2], ARGV[6])
   if tonumber(ARGV[7]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[7]) end
-  redis.call("XADD", KEYS[3], "MAXLEN", "~", ARGV[5], "*", "article_id", f[5], "channel", f[6],
-    "status", "unknown", "attempt", attempt, "error", "lease expired while sending")
+  log_append(KEYS[3], ARGV[5], {article_id = f[5], channel = f[6], status = "unknown", attempt = attempt,
+    error = "lease expired while sending"})
   return {"expired", attempt, 0}
 end
 if state ~= "pending" then return {state, attempt, 0} end
@@ -171,7 +170,7 @@ return {"claimed", attempt, tonumber(ARGV[3])}
 //	ARGV[11] "1" to give the attempt back (rate limit, shutdown before the request left)
 //
 // Returns "ok" or "lost" (the lease was taken over; nothing changed).
-var finishScript = redis.NewScript(`
+var finishScript = logScript(`
 local f = redis.call("HMGET", KEYS[1], "state", "owner", "attempt", "article_id", "channel")
 if f[1] ~= "sending" or f[2] ~= ARGV[1] or f[3] ~= ARGV[2] then return "lost" end
 local attempt = tonumber(f[3])
@@ -183,8 +182,8 @@ if ARGV[3] ~= "pending" then
   redis.call("ZREM", KEYS[2], ARGV[9])
   if tonumber(ARGV[10]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[10]) end
 end
-redis.call("XADD", KEYS[3], "MAXLEN", "~", ARGV[8], "*", "article_id", f[4], "channel", f[5],
-  "status", ARGV[3], "attempt", f[3], "remote_id", ARGV[4], "error", ARGV[6])
+log_append(KEYS[3], ARGV[8], {article_id = f[4], channel = f[5], status = ARGV[3], attempt = f[3],
+  remote_id = ARGV[4], error = ARGV[6]})
 return "ok"
 `)
 
@@ -195,7 +194,7 @@ return "ok"
 //	ARGV[1] mode, ARGV[2] now ms, ARGV[3] log max len, ARGV[4] member
 //
 // Returns {result, revision, urgent}: "ok", "missing" or "not-final" / "sent" (retry refused).
-var requeueScript = redis.NewScript(`
+var requeueScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", 0} end
 local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "channel", "urgent")
 local state, rev = f[1], tonumber(f[2])
@@ -206,8 +205,8 @@ redis.call("HSET", KEYS[1], "state", "pending", "revision", rev, "attempt", 0, "
   "lease_until", 0, "owner", "", "updated_at", ARGV[2])
 redis.call("PERSIST", KEYS[1])
 redis.call("ZADD", KEYS[2], ARGV[2], ARGV[4])
-redis.call("XADD", KEYS[3], "MAXLEN", "~", ARGV[3], "*", "article_id", f[3], "channel", f[4],
-  "status", "pending", "attempt", 0, "error", ARGV[1])
+log_append(KEYS[3], ARGV[3], {article_id = f[3], channel = f[4], status = "pending", attempt = 0,
+  error = ARGV[1]})
 return {"ok", rev, f[5] or "0"}
 `)
 

@@ -10,6 +10,34 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// luaLogAppend is the one Lua fragment every ledger script uses to append to the delivery log
+// (the stream at logKey), so what a log entry holds, how the stream is trimmed and any index
+// kept beside it are decided here and nowhere else. A script that changes a delivery's state
+// is built with logScript, which puts this fragment in front of its body; the body calls
+//
+//	log_append(stream, maxlen, e)
+//
+// with stream the log key (passed in KEYS, so the script declares every key it touches),
+// maxlen the approximate cap (Options.LogMaxLen) and e a table with article_id, channel,
+// status, attempt and, when there is one, remote_id and error. Empty optional fields are left
+// out of the entry (logEntry reads a missing field as ""). It returns the new entry's id.
+const luaLogAppend = `
+local function log_append(stream, maxlen, e)
+  local fields = {"article_id", e.article_id, "channel", e.channel, "status", e.status,
+    "attempt", tostring(e.attempt or 0)}
+  if e.remote_id ~= nil and e.remote_id ~= "" then
+    table.insert(fields, "remote_id"); table.insert(fields, e.remote_id)
+  end
+  if e.error ~= nil and e.error ~= "" then
+    table.insert(fields, "error"); table.insert(fields, e.error)
+  end
+  return redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", unpack(fields))
+end
+`
+
+// logScript builds a ledger script whose body may call log_append (see luaLogAppend).
+func logScript(body string) *redis.Script { return redis.NewScript(luaLogAppend + body) }
+
 // LogEntry is one state change in the delivery log.
 type LogEntry struct {
 	ID        string    `json:"id"`
