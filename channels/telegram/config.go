@@ -157,35 +157,16 @@ func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]by
 }
 
 func (c *Config) resolveToken(getenv func(string) string, readFile func(string) ([]byte, error)) error {
-	set := 0
-	for _, s := range []string{c.Token, c.TokenFile, c.TokenEnv} {
-		if s != "" {
-			set++
-		}
-	}
-	if set > 1 {
-		return errors.New("token, token_file, token_env: set only one")
-	}
-	source := "token"
-	switch {
-	case c.Token != "":
-	case c.TokenFile != "":
-		source = "token_file"
-		b, err := readFile(c.TokenFile)
-		if err != nil {
-			return fmt.Errorf("token_file: %w", err)
-		}
-		c.Token = strings.TrimSpace(string(b))
-	case c.TokenEnv != "":
-		source = "token_env: $" + c.TokenEnv
-		c.Token = strings.TrimSpace(getenv(c.TokenEnv))
-	default:
-		source = "$" + TokenEnvVar
-		c.Token = strings.TrimSpace(getenv(TokenEnvVar))
-	}
-	if c.Token == "" {
+	sec := channels.Secret{Setting: "token", Value: c.Token, File: c.TokenFile, Env: c.TokenEnv, FallbackEnv: TokenEnvVar}
+	tok, err := sec.ResolveWith(getenv, readFile)
+	source := sec.Source()
+	if errors.Is(err, channels.ErrNoSecret) {
 		return fmt.Errorf("%s: no bot token (set token, token_file, token_env or $%s)", source, TokenEnvVar)
 	}
+	if err != nil {
+		return err
+	}
+	c.Token = tok
 	if strings.ContainsAny(c.Token, " \t\r\n/?#%") {
 		return fmt.Errorf("%s: the bot token contains characters a token cannot have", source)
 	}

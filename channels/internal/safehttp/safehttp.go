@@ -1,0 +1,141 @@
+// Package safehttp downloads article-supplied files (photos for Telegram, X media, Facebook
+// photos) without letting an article make herald probe the operator's network: http(s) only, a
+// size cap, a content-type check, and no connection to loopback, private, link-local, CGNAT or
+// otherwise non-public addresses unless the channel allows them.
+package safehttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"path"
+	"syscall"
+	"time"
+)
+
+// ErrPrivateAddress refuses a host whose resolved address is not public.
+var ErrPrivateAddress = errors.New("host resolves to a private address (loopback, private, link-local, CGNAT or unspecified)")
+
+// cgnat is the shared address space of RFC 6598 (carrier-grade NAT), which net.IP.IsPrivate
+// does not cover.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// Public reports whether ip is an address an article-supplied URL may reach.
+func Public(ip net.IP) bool {
+	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
+		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
+		return false
+	}
+	if a, ok := netip.AddrFromSlice(ip); ok && cgnat.Contains(a.Unmap()) {
+		return false
+	}
+	return true
+}
+
+// Options configure a download client.
+type Options struct {
+	Timeout time.Duration // whole request, headers and body (default 15s)
+	// AllowPrivate lets the client reach non-public addresses (a CMS on the same network).
+	AllowPrivate bool
+	// Setting names the channel setting that allows private hosts, for the error message.
+	Setting string
+}
+
+// NewClient returns a client for article-supplied URLs. The address check runs on the resolved
+// address at connect time, so DNS tricks and redirects to an internal host are refused too.
+func NewClient(o Options) *http.Client {
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	if !o.AllowPrivate {
+		refusal := ErrPrivateAddress
+		if o.Setting != "" {
+			refusal = fmt.Errorf("%w (%s is off)", ErrPrivateAddress, o.Setting)
+		}
+		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if !Public(net.ParseIP(host)) {
+				return refusal
+			}
+			return nil
+		}
+	}
+	return &http.Client{
+		Timeout: o.Timeout,
+		Transport: &http.Transport{
+			Proxy:                 nil, // a proxy would connect for us and bypass the address check
+			DialContext:           dialer.DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: o.Timeout,
+		},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("too many redirects")
+			}
+			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+				return fmt.Errorf("redirect to a %s URL", req.URL.Scheme)
+			}
+			return nil
+		},
+	}
+}
+
+// File is a downloaded file.
+type File struct {
+	Name        string // the last path element of the URL, "image" when it has none
+	ContentType string // the media type the host sent ("image/jpeg")
+	Data        []byte
+}
+
+// DownloadImage fetches rawURL with client: an absolute http(s) URL, a 200 answer with an image/*
+// media type, at most maxBytes (capName names the setting or limit in errors). Errors say which
+// check failed.
+func DownloadImage(ctx context.Context, client *http.Client, rawURL string, maxBytes int64, capName string) (File, error) {
+	const typePrefix = "image/"
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return File{}, fmt.Errorf("%q is not an absolute http(s) URL", rawURL)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return File{}, err
+	}
+	req.Header.Set("Accept", typePrefix+"*")
+	resp, err := client.Do(req)
+	if err != nil {
+		return File{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return File{}, fmt.Errorf("host answered %s", resp.Status)
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if len(mt) < len(typePrefix) || mt[:len(typePrefix)] != typePrefix {
+		return File{}, fmt.Errorf("host sent %q, not an image", mt)
+	}
+	if resp.ContentLength > maxBytes {
+		return File{}, fmt.Errorf("image is %d bytes, over %s (%d)", resp.ContentLength, capName, maxBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
+	if err != nil {
+		return File{}, fmt.Errorf("reading: %w", err)
+	}
+	if int64(len(data)) > maxBytes {
+		return File{}, fmt.Errorf("image is over %s (%d)", capName, maxBytes)
+	}
+	name := path.Base(u.Path)
+	if name == "." || name == "/" || name == "" {
+		name = "image"
+	}
+	return File{Name: name, ContentType: mt, Data: data}, nil
+}
