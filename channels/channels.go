@@ -21,10 +21,12 @@ const (
 	KindDiscord  Kind = "discord"
 	KindFacebook Kind = "facebook"
 	KindWebhook  Kind = "webhook"
+	// KindWebSub pings WebSub hubs so feed readers (Google News, Nabd) re-fetch at once.
+	KindWebSub Kind = "websub"
 )
 
 // Kinds lists every known kind in a stable order.
-var Kinds = []Kind{KindTelegram, KindX, KindWhatsApp, KindMastodon, KindBluesky, KindDiscord, KindFacebook, KindWebhook}
+var Kinds = []Kind{KindTelegram, KindX, KindWhatsApp, KindMastodon, KindBluesky, KindDiscord, KindFacebook, KindWebhook, KindWebSub}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
@@ -111,4 +113,18 @@ type Checker interface {
 // Deleter is implemented by channels whose platform can take a post back (corrections).
 type Deleter interface {
 	Delete(ctx context.Context, remoteID string) error
+}
+
+// Previewer is implemented by channels that can show the HTTP requests Send would make for a
+// message without sending them, credentials hidden (`herald format` with a configured channel).
+type Previewer interface {
+	Preview(msg Message) ([]Request, error)
+}
+
+// Request is one HTTP request as a channel would send it.
+type Request struct {
+	Method string            `json:"method"`
+	URL    string            `json:"url"`
+	Header map[string]string `json:"header,omitempty"`
+	Body   string            `json:"body,omitempty"`
 }

@@ -106,6 +106,7 @@ var defaultRates = map[channels.Kind]string{
 	channels.KindBluesky:  "100/5m",
 	channels.KindFacebook: "200/h",
 	channels.KindWebhook:  "unlimited",
+	channels.KindWebSub:   "unlimited",
 }
 
 // Load reads a config file (path "" means no file: defaults and environment only).

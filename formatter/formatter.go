@@ -107,6 +107,8 @@ func newPlatform(kind channels.Kind, opt resolved) platform {
 		return facebook{}
 	case channels.KindWebhook:
 		return webhook{}
+	case channels.KindWebSub:
+		return websub{}
 	}
 	panic("formatter: no platform for " + string(kind)) // resolve rejected unknown kinds
 }

@@ -90,6 +90,7 @@ var defaults = map[channels.Kind]kindDefaults{
 	channels.KindDiscord:  {limit: discordContentLimit, summaryMax: 600, maxHashtags: -1, image: true, unit: UnitUTF16},
 	channels.KindFacebook: {limit: facebookLimit, summaryMax: 600, maxHashtags: 3, unit: UnitUTF16},
 	channels.KindWebhook:  {limit: webhookDefaultLimit, maxLimit: 1 << 20, summaryMax: 600, maxHashtags: 5, unit: UnitUTF16},
+	channels.KindWebSub:   {limit: websubLimit, summaryMax: -1, maxHashtags: -1, unit: UnitUTF16},
 }
 
 // Defaults returns the options a zero Options means for kind, every field spelled out.

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	_ "herald/channels/telegram" // registers the telegram kind
+	_ "herald/channels/webhook"  // registers the webhook kind
 )
 
 // exitError carries an exit code through cobra without printing twice.

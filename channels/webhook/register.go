@@ -1,0 +1,7 @@
+package webhook
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindWebhook, New)
+}
