@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -34,6 +35,9 @@ type Config struct {
 		// APIToken is the bearer token for /v1 (env HERALD_API_TOKEN, or api_token_file).
 		APIToken     string `yaml:"api_token"`
 		APITokenFile string `yaml:"api_token_file"`
+		// PublicURL is where WebSub hubs reach this herald (https://herald.example.com); empty
+		// means no WebSub subscriptions, polling only. Env HERALD_PUBLIC_URL.
+		PublicURL string `yaml:"public_url"`
 	} `yaml:"http"`
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info (default), warn, error
@@ -59,6 +63,10 @@ type Config struct {
 	Retention Duration  `yaml:"retention"`
 	Channels  []Channel `yaml:"channels"`
 	Routes    []Route   `yaml:"routes"`
+	// Webhooks are the signed sources allowed to publish (config/sources.go).
+	Webhooks []Webhook `yaml:"webhooks"`
+	// Feeds are the RSS, Atom and RDF feeds polled (and followed by WebSub) by herald serve.
+	Feeds []Feed `yaml:"feeds"`
 }
 
 // Channel is one configured destination.
@@ -67,20 +75,28 @@ type Channel struct {
 	Rate        string            `yaml:"rate"`         // "20/min" (telegram default), "1/s", "unlimited"
 	MaxAttempts int               `yaml:"max_attempts"` // default worker.max_attempts
 	Format      formatter.Options `yaml:"format"`
+	// Route, when given, is this channel's own routing rule (a route without channels).
+	Route *Route `yaml:"route"`
 
 	// Limit is Rate parsed.
 	Limit queue.Limit `yaml:"-"`
 }
 
 // Route sends matching articles to channels. An article matches when every non-empty condition
-// holds (any listed category, any listed tag, any listed language, priority ≥ min_priority).
-// With no routes, every channel gets every article.
+// holds (any listed category, any listed tag, any listed language, any keyword, any source,
+// priority ≥ min_priority) and no condition of its exclude block holds. With no routes, every
+// channel gets every article. Matching is in config/route.go.
 type Route struct {
 	Channels    []string `yaml:"channels"`
 	Categories  []string `yaml:"categories"`
 	Tags        []string `yaml:"tags"`
 	Languages   []string `yaml:"languages"`
 	MinPriority int      `yaml:"min_priority"`
+	// Name labels the route in `herald route` output.
+	Name     string   `yaml:"name"`
+	Keywords []string `yaml:"keywords"`
+	Sources  []string `yaml:"sources"`
+	Exclude  *Match   `yaml:"exclude"`
 }
 
 // Duration reads "30s", "2h".
@@ -159,6 +175,9 @@ func (c *Config) applyEnv() error {
 	}
 	if v := os.Getenv("HERALD_HTTP_ADDR"); v != "" {
 		c.HTTP.Addr = v
+	}
+	if v := os.Getenv("HERALD_PUBLIC_URL"); v != "" {
+		c.HTTP.PublicURL = v
 	}
 	if v := os.Getenv("HERALD_API_TOKEN"); v != "" {
 		c.HTTP.APIToken = v
@@ -286,14 +305,12 @@ func (c *Config) validate() error {
 			bad("%s.format: %v", at, err)
 		}
 	}
-	for i, r := range c.Routes {
-		if len(r.Channels) == 0 {
-			bad("routes[%d].channels: empty", i)
-		}
-		for _, n := range r.Channels {
-			if !seen[channels.Name(n)] {
-				bad("routes[%d].channels: %q is not a configured channel", i, n)
-			}
+	isChannel := func(n string) bool { return seen[channels.Name(n)] }
+	c.validateRoutes(bad, isChannel)
+	c.validateSources(bad, isChannel)
+	if c.HTTP.PublicURL != "" {
+		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("http.public_url: %q is not an absolute http or https URL", c.HTTP.PublicURL)
 		}
 	}
 	return errors.Join(errs...)
@@ -347,69 +364,8 @@ func (c *Config) Channel(name string) (Channel, bool) {
 }
 
 // Targets decides which channels get an article: its own `channels` list when given (every
-// name must be configured), else the matching routes, else every channel.
+// name must be configured), else the matching routes, else every channel. The source is "api";
+// TargetsFrom names another.
 func (c *Config) Targets(a *article.Article) ([]queue.Target, error) {
-	byName := map[string]Channel{}
-	for _, ch := range c.Channels {
-		byName[string(ch.Spec.Name)] = ch
-	}
-	var names []string
-	if len(a.Channels) > 0 {
-		var ve article.ValidationError
-		for i, n := range a.Channels {
-			if _, ok := byName[n]; !ok {
-				ve.Errors = append(ve.Errors, article.FieldError{Field: fmt.Sprintf("channels[%d]", i), Message: fmt.Sprintf("%q is not a configured channel", n)})
-			}
-		}
-		if len(ve.Errors) > 0 {
-			return nil, &ve
-		}
-		names = a.Channels
-	} else if len(c.Routes) > 0 {
-		for _, r := range c.Routes {
-			if r.matches(a) {
-				names = append(names, r.Channels...)
-			}
-		}
-	} else {
-		for _, ch := range c.Channels {
-			names = append(names, string(ch.Spec.Name))
-		}
-	}
-	seen := map[string]bool{}
-	var out []queue.Target
-	for _, n := range names {
-		if seen[n] {
-			continue
-		}
-		seen[n] = true
-		out = append(out, queue.Target{Name: channels.Name(n), Kind: byName[n].Spec.Kind})
-	}
-	if len(out) == 0 {
-		return nil, &article.ValidationError{Errors: []article.FieldError{{Field: "channels", Message: "no configured channel or route matches this article"}}}
-	}
-	return out, nil
-}
-
-func (r Route) matches(a *article.Article) bool {
-	anyFold := func(list []string, v ...string) bool {
-		for _, l := range list {
-			for _, x := range v {
-				if strings.EqualFold(strings.TrimSpace(l), strings.TrimSpace(x)) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	if len(r.Categories) > 0 && !anyFold(r.Categories, a.Category) {
-		return false
-	}
-	if len(r.Tags) > 0 && !anyFold(r.Tags, a.Tags...) {
-		return false
-	}
-	if len(r.Languages) > 0 && !anyFold(r.Languages, a.Language) {
-		return false
-	}
-	return a.Priority >= r.MinPriority
+	return c.TargetsFrom(a, SourceAPI)
 }

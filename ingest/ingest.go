@@ -1,5 +1,5 @@
-// Package ingest turns an incoming article (HTTP API, CLI, later feeds and CMS webhooks) into
-// queued deliveries: normalise, validate, route, then publish. Nothing is enqueued for an
+// Package ingest turns an incoming article (HTTP API, CLI, signed webhooks, feeds and WebSub)
+// into queued deliveries: normalise, validate, route, then publish. Nothing is enqueued for an
 // article that fails any step before publishing.
 package ingest
 
@@ -18,14 +18,31 @@ type Publisher struct {
 	Broker *queue.Broker
 }
 
+type sourceKey struct{}
+
+// WithSource marks ctx as carrying an article from the named source (a webhook or feed name),
+// which routes may select on. Without it the source is "api".
+func WithSource(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, sourceKey{}, name)
+}
+
+// SourceFrom is the source set by WithSource, or "api".
+func SourceFrom(ctx context.Context) string {
+	if s, ok := ctx.Value(sourceKey{}).(string); ok && s != "" {
+		return s
+	}
+	return config.SourceAPI
+}
+
 // Publish normalises, validates and routes a, then records and enqueues its deliveries. A
-// validation problem returns *article.ValidationError and enqueues nothing.
+// validation problem returns *article.ValidationError and enqueues nothing. The routing source
+// comes from ctx (WithSource).
 func (p *Publisher) Publish(ctx context.Context, a *article.Article) (*queue.Published, error) {
 	a.Normalize()
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	targets, err := p.Config.Targets(a)
+	targets, err := p.Config.TargetsFrom(a, SourceFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
