@@ -6,11 +6,6 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 BIN := bin/herald
 
-# twitter-text's conformance cases live beside the checkout (../shared); CI clones elsewhere, so
-# also look where this workplace keeps them. The test skips, saying so, when neither exists.
-HERALD_TWITTER_TEXT_DIR ?= $(firstword $(wildcard $(CURDIR)/../shared/conformance/twitter-text /work/shared/conformance/twitter-text))
-export HERALD_TWITTER_TEXT_DIR
-
 .PHONY: help deps redis build run serve test test-short vet fmt-check staticcheck lint bench fuzz clean
 
 help: ## list targets

@@ -2,40 +2,12 @@ package formatter
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 )
-
-// twitterTextDir finds the shared twitter-text conformance data: $HERALD_TWITTER_TEXT_DIR, or
-// ../shared/conformance/twitter-text beside the checkout (from the repository root, which may
-// be a fresh clone in a temporary directory in CI).
-func twitterTextDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("HERALD_TWITTER_TEXT_DIR"); d != "" {
-		return d
-	}
-	var roots []string
-	if out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output(); err == nil {
-		roots = append(roots, strings.TrimSpace(string(out)))
-	}
-	if wd, err := os.Getwd(); err == nil {
-		// formatter/ is one level below the repository root.
-		roots = append(roots, filepath.Dir(wd))
-	}
-	for _, root := range roots {
-		for _, rel := range []string{"../shared/conformance/twitter-text", "../../shared/conformance/twitter-text"} {
-			d := filepath.Join(root, rel)
-			if _, err := os.Stat(filepath.Join(d, "validate.yml")); err == nil {
-				return d
-			}
-		}
-	}
-	return ""
-}
 
 type weightedCase struct {
 	Description string `yaml:"description"`
@@ -50,11 +22,8 @@ type weightedCase struct {
 // the v3 sections, and the cases of the v2 section whose text has no emoji (v2 did not
 // discount emoji; everything else is weighed the same).
 func TestCountXConformance(t *testing.T) {
-	dir := twitterTextDir(t)
-	if dir == "" {
-		t.Skip("twitter-text conformance data not found: set HERALD_TWITTER_TEXT_DIR or place it at ../shared/conformance/twitter-text beside the checkout")
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "validate.yml"))
+	// twitter-text's own file, carried in the repository (testdata/twitter-text/README.md).
+	data, err := os.ReadFile(filepath.Join("testdata", "twitter-text", "validate.yml"))
 	if err != nil {
 		t.Fatalf("reading validate.yml: %v", err)
 	}
@@ -114,4 +83,36 @@ func hasEmoji(s string) bool {
 		}
 	}
 	return false
+}
+
+// TestCountXNewEmoji: an emoji newer than twitter-text 3.1.0's list is weighed as twitter-text
+// weighs its code points (Found 1 of issue 11: 🫶🏿 counted 2 where X counts 4), while emoji it
+// knows stay 2.
+func TestCountXNewEmoji(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"🫶🏿", 4},      // U+1FAF6 (Emoji 14) unknown, the skin tone alone is an emoji: 2+2
+		{"🫶", 2},       // unknown, one code point outside the light ranges
+		{"🥲", 2},       // Emoji 13, one code point
+		{"❤️‍🔥", 5},    // Emoji 13.1 ZWJ sequence of known emoji: ❤️ 2, ZWJ 1, 🔥 2
+		{"🐈‍⬛", 5},     // Emoji 13.0: 🐈 2, ZWJ 1, ⬛ 2
+		{"🧑‍🤝‍🧑", 2},   // Emoji 12.0: in the list
+		{"👨‍👩‍👧‍👦", 2}, // in the list
+		{"🇵🇸", 2},      // flag
+		{"👍🏽", 2},      // skin tone on a known base
+		{"x🫶🏿y", 6},    // with text around it
+		{"🫶🏿🫶🏿🫶🏿", 12}, // each one
+	}
+	for _, tc := range tests {
+		if got := CountX(tc.text); got != tc.want {
+			t.Errorf("CountX(%q) = %d, want %d", tc.text, got, tc.want)
+		}
+	}
+	// A post herald once measured at 279 with one new emoji is 281 to X: it must not pass.
+	text := strings.Repeat("a", 277) + "🫶🏿"
+	if n := CountX(text); n != 281 {
+		t.Errorf("CountX(277 letters + 🫶🏿) = %d, want 281", n)
+	}
 }
