@@ -65,10 +65,24 @@ type Post struct {
 	// Extra carries a platform payload beyond text (Discord embed, Bluesky external card,
 	// webhook JSON); the channel package knows its shape.
 	Extra map[string]any `json:"extra,omitempty"`
+	// LinkPreview, when set, says how the platform should preview the post's link (Telegram
+	// link_preview_options, WhatsApp preview_url / linkPreview). nil = the platform's default.
+	LinkPreview *LinkPreview `json:"link_preview,omitempty"`
 	// Length is Text measured in Unit; Limit is the platform's maximum in that unit.
 	Length int    `json:"length"`
 	Limit  int    `json:"limit"`
 	Unit   string `json:"unit"`
+}
+
+// LinkPreview is how a text post previews a link. Field names follow Telegram's
+// LinkPreviewOptions (https://core.telegram.org/bots/api#linkpreviewoptions).
+type LinkPreview struct {
+	// URL is the link to preview; "" = the first link in the text. Telegram previews an image
+	// URL as the image itself.
+	URL string `json:"url,omitempty"`
+	// PreferLargeMedia shows the preview's media large; ShowAboveText puts it above the text.
+	PreferLargeMedia bool `json:"prefer_large_media,omitempty"`
+	ShowAboveText    bool `json:"show_above_text,omitempty"`
 }
 
 // Message is what a channel sends for one delivery.

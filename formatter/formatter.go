@@ -34,6 +34,7 @@ type Data struct {
 	Title    string
 	Summary  string
 	URL      string   // the link: URI form with UTM parameters
+	LinkText string   // the link's short visible text: "اقرأ المزيد", "Read more", the host …
 	Hashtags []string // each with its '#'
 	Category string
 	Tags     []string
@@ -92,7 +93,7 @@ func New(kind channels.Kind, opts Options) (Renderer, error) {
 func newPlatform(kind channels.Kind, opt resolved) platform {
 	switch kind {
 	case channels.KindTelegram:
-		return telegram{}
+		return telegram{style: opt.style}
 	case channels.KindX:
 		return xPlatform{}
 	case channels.KindWhatsApp:
@@ -117,34 +118,60 @@ func (r *renderer) Kind() channels.Kind { return r.kind }
 
 // Render renders one post for the article. The article should be normalised and valid; any
 // input still yields valid UTF-8 within the limit, or an error.
+//
+// Telegram with an image sends a photo whose caption holds at most 1024 units; when the caption
+// cannot hold the post (its title would be cut, or it cannot fit at all), the post becomes a
+// text message of up to 4096 units whose link preview shows the image, large and above the
+// text: a long article never fails for want of caption room.
 func (r *renderer) Render(a *article.Article) ([]channels.Post, error) {
 	if a == nil {
 		return nil, errors.New("formatter: nil article")
 	}
-	withImage := r.opt.image && strings.TrimSpace(a.ImageURL) != ""
-	limit := r.opt.limit
-	summaryMax := r.opt.summaryMax
+	image := strings.TrimSpace(a.ImageURL)
+	withImage := r.opt.image && image != ""
 	if r.kind == channels.KindTelegram && withImage {
 		// Specs: https://core.telegram.org/bots/api#sendphoto (caption 0-1024 after parsing)
-		limit = min(limit, telegramCaptionLimit)
-		summaryMax = r.opt.captionMax
+		post, held, err := r.render(a, min(r.opt.limit, telegramCaptionLimit), r.opt.captionMax, image)
+		if err == nil && held {
+			return []channels.Post{post}, nil
+		}
+		// Specs: https://core.telegram.org/bots/api#linkpreviewoptions
+		post, _, err = r.render(a, r.opt.limit, r.opt.summaryMax, "")
+		if err != nil {
+			return nil, err
+		}
+		post.LinkPreview = &channels.LinkPreview{URL: image, PreferLargeMedia: true, ShowAboveText: true}
+		return []channels.Post{post}, nil
 	}
-	d, err := r.prepare(a, summaryMax)
+	if !withImage {
+		image = ""
+	}
+	post, _, err := r.render(a, r.opt.limit, r.opt.summaryMax, image)
 	if err != nil {
 		return nil, err
+	}
+	return []channels.Post{post}, nil
+}
+
+// render renders one post within limit, with image attached when not "". held reports whether
+// the post kept its whole title.
+func (r *renderer) render(a *article.Article, limit, summaryMax int, image string) (channels.Post, bool, error) {
+	d, err := r.prepare(a, summaryMax)
+	if err != nil {
+		return channels.Post{}, false, err
 	}
 	full := *d
 	text, n, err := r.fit(d, limit)
 	if err != nil {
-		return nil, fmt.Errorf("formatter: %s: %w", r.kind, err)
+		return channels.Post{}, false, fmt.Errorf("formatter: %s: %w", r.kind, err)
 	}
 	post := channels.Post{Text: text, Media: []channels.Media{}, Facets: []map[string]any{},
 		Length: n, Limit: limit, Unit: r.opt.unit}
-	if withImage {
-		post.Media = []channels.Media{{URL: strings.TrimSpace(a.ImageURL)}}
+	if image != "" {
+		post.Media = []channels.Media{{URL: image}}
 	}
 	r.p.finish(&post, d, &full, a)
-	return []channels.Post{post}, nil
+	return post, d.Title == full.Title, nil
 }
 
 // prepare cleans the article into the parts of a post.
@@ -163,6 +190,7 @@ func (r *renderer) prepare(a *article.Article, summaryMax int) (*Data, error) {
 		Language: a.Language,
 	}
 	d.RTL = isRTL(a.Language, d.Title)
+	d.LinkText = linkText(r.opt.linkText, a.Language, link)
 	if summaryMax > 0 {
 		d.Summary = r.summary(a, d, summaryMax)
 	}

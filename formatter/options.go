@@ -42,6 +42,14 @@ type Options struct {
 	Image *bool `yaml:"image" json:"image,omitempty"`
 	// Embed makes a Discord post an embed (title, description, link, image) instead of content.
 	Embed bool `yaml:"embed" json:"embed,omitempty"`
+	// Style is Telegram's layout preset: "title-summary-link" (the default: bold title, summary,
+	// hashtags, a short link line), "title-link" (the bold title is the link; summary, hashtags)
+	// or "headline-only" (the linked title alone). Ignored when Template is set.
+	Style string `yaml:"style" json:"style,omitempty"`
+	// LinkText is the visible text of the article link where the URL can hide behind it
+	// (Telegram) or the label line before it (WhatsApp): "" = "اقرأ المزيد" / "Read more" … in the
+	// article's language, else the link's host; "host" = the host; anything else as written.
+	LinkText string `yaml:"link_text" json:"link_text,omitempty"`
 	// UTM campaign parameters added to the article link.
 	UTM UTMOptions `yaml:"utm" json:"utm"`
 	// Boilerplate removal from the body and summary.
@@ -121,6 +129,8 @@ type resolved struct {
 	rtlMarks    bool
 	image       bool
 	embed       bool
+	style       string // Telegram layout preset
+	linkText    string
 	utm         *UTMOptions // nil = off
 	unit        string
 }
@@ -163,6 +173,9 @@ func (o Options) resolve(kind channels.Kind) (resolved, error) {
 	if o.Embed && kind != channels.KindDiscord {
 		return r, fmt.Errorf("embed: only Discord posts embeds, not %s", kind)
 	}
+	if err := r.resolveStyle(o); err != nil {
+		return r, err
+	}
 	if o.UTM.Enabled == nil || *o.UTM.Enabled {
 		u := o.UTM
 		u.Source = strings.TrimSpace(u.Source)
@@ -177,6 +190,40 @@ func (o Options) resolve(kind channels.Kind) (resolved, error) {
 		r.utm = &u
 	}
 	return r, nil
+}
+
+// Telegram layout presets (Options.Style).
+const (
+	StyleTitleSummaryLink = "title-summary-link"
+	StyleTitleLink        = "title-link"
+	StyleHeadlineOnly     = "headline-only"
+)
+
+// Styles lists the presets, the default first.
+var Styles = []string{StyleTitleSummaryLink, StyleTitleLink, StyleHeadlineOnly}
+
+func (r *resolved) resolveStyle(o Options) error {
+	r.linkText = strings.TrimSpace(o.LinkText)
+	style := strings.TrimSpace(o.Style)
+	if style == "" {
+		if r.kind == channels.KindTelegram {
+			r.style = StyleTitleSummaryLink
+		}
+		return nil
+	}
+	if r.kind != channels.KindTelegram {
+		return fmt.Errorf("style: only telegram has style presets, not %s", r.kind)
+	}
+	switch style {
+	case StyleTitleSummaryLink, StyleTitleLink:
+	case StyleHeadlineOnly:
+		// The headline alone: no summary to build or fit.
+		r.summaryMax, r.captionMax = -1, -1
+	default:
+		return fmt.Errorf("style: %q is not one of %s", style, strings.Join(Styles, ", "))
+	}
+	r.style = style
+	return nil
 }
 
 // maxSummary bounds summary_max: beyond it a summary is the article, and the body scan that

@@ -16,23 +16,35 @@ const (
 	telegramCaptionLimit = 1024
 )
 
-// telegram renders HTML parse mode: the title bold, the summary, hashtags (Telegram links
-// them), and the link as an <a href> so the whole URL is linked.
+// telegram renders HTML parse mode in one of the style presets. The link is always an
+// <a href> whose visible text is short (the title itself, or "اقرأ المزيد" in the article's
+// language): only visible text counts toward Telegram's limits, so the full tracked URL costs
+// nothing, however long. Hashtags are plain text (Telegram links them).
 // Specs: https://core.telegram.org/bots/api#formatting-options
-type telegram struct{}
+type telegram struct{ style string }
 
-func (telegram) layout(d *Data) string {
+func (t telegram) layout(d *Data) string {
 	var b strings.Builder
+	linkedTitle := t.style == StyleTitleLink || t.style == StyleHeadlineOnly
 	if d.Title != "" {
-		b.WriteString("<b>" + telegramEscape(d.Title) + "</b>\n\n")
+		title := telegramEscape(d.Title)
+		if linkedTitle {
+			title = t.link(d.URL, d.Title)
+		}
+		b.WriteString("<b>" + title + "</b>\n\n")
 	}
-	if d.Summary != "" {
-		b.WriteString(telegramEscape(d.Summary) + "\n\n")
+	if t.style != StyleHeadlineOnly {
+		if d.Summary != "" {
+			b.WriteString(telegramEscape(d.Summary) + "\n\n")
+		}
+		if len(d.Hashtags) > 0 {
+			b.WriteString(telegramEscape(strings.Join(d.Hashtags, " ")) + "\n\n")
+		}
 	}
-	if len(d.Hashtags) > 0 {
-		b.WriteString(telegramEscape(strings.Join(d.Hashtags, " ")) + "\n\n")
+	if !linkedTitle || d.Title == "" {
+		// A title cut away entirely takes its link with it: the link line stays.
+		b.WriteString(t.link(d.URL, d.LinkText))
 	}
-	b.WriteString(telegram{}.link(d.URL, ""))
 	return b.String()
 }
 

@@ -36,12 +36,12 @@ var blockElements = map[atom.Atom]bool{
 // more than this.
 const maxParagraphBytes = 16 << 10
 
-// looksLikeHTML reports whether s contains a tag ("<p", "</", "<!"); otherwise it is plain text
-// whose line breaks are paragraph breaks.
+// looksLikeHTML reports whether s holds real markup: a start or end tag of a known HTML element
+// ("<p", "</div", "<br/>") or a comment or doctype ("<!"). Otherwise it is plain text whose line
+// breaks are paragraph breaks; a '<' that opens nothing known ("x<y", "a < b", "<3") is text.
 func looksLikeHTML(s string) bool {
-	for i := strings.IndexByte(s, '<'); i >= 0 && i+1 < len(s); {
-		c := s[i+1]
-		if c == '/' || c == '!' || (c|0x20 >= 'a' && c|0x20 <= 'z') {
+	for i := strings.IndexByte(s, '<'); i >= 0; {
+		if realTagAt(s, i) {
 			return true
 		}
 		j := strings.IndexByte(s[i+1:], '<')
@@ -51,6 +51,73 @@ func looksLikeHTML(s string) bool {
 		i += 1 + j
 	}
 	return false
+}
+
+// realTagAt reports whether the '<' at s[i] opens a comment, a doctype or a tag of a known
+// HTML element, closed by a '>' later on.
+func realTagAt(s string, i int) bool {
+	j := i + 1
+	if j < len(s) && s[j] == '!' {
+		return strings.IndexByte(s[j:], '>') >= 0
+	}
+	if j < len(s) && s[j] == '/' {
+		j++
+	}
+	k := j
+	for k < len(s) && (s[k]|0x20 >= 'a' && s[k]|0x20 <= 'z' || k > j && (s[k] >= '0' && s[k] <= '9' || s[k] == '-')) {
+		k++
+	}
+	if k == j || k-j > 12 {
+		return false
+	}
+	if k < len(s) && !strings.ContainsRune(" \t\n\r\f/>", rune(s[k])) {
+		return false
+	}
+	if atom.Lookup([]byte(strings.ToLower(s[j:k]))) == 0 {
+		return false
+	}
+	return strings.IndexByte(s[k:], '>') >= 0
+}
+
+// escapeStrayLT writes every '<' that opens no real tag as "&lt;", so the HTML tokenizer keeps
+// it, and what follows it, as text.
+func escapeStrayLT(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := strings.IndexByte(s, '<'); i >= 0; {
+		if !realTagAt(s, i) {
+			if b.Len() == 0 {
+				b.Grow(len(s) + 16)
+			}
+			b.WriteString(s[last:i])
+			b.WriteString("&lt;")
+			last = i + 1
+		}
+		j := strings.IndexByte(s[i+1:], '<')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// unescapeText decodes HTML character references, twice when the text was escaped twice
+// ("&amp;quot;" from a feed that escapes its already escaped titles): a news text never means
+// to show "&quot;".
+func unescapeText(s string) string {
+	if strings.IndexByte(s, '&') < 0 {
+		return s
+	}
+	u := html.UnescapeString(s)
+	if u != s && strings.IndexByte(u, '&') >= 0 && strings.IndexByte(u, ';') >= 0 {
+		u = html.UnescapeString(u)
+	}
+	return u
 }
 
 // paragraphs turns an HTML or plain-text body into clean paragraphs, streaming: it stops as soon
@@ -66,7 +133,7 @@ func paragraphs(body string, need int, keep func(string) bool) []string {
 func paragraphsOf(body string, need int, keep func(string) bool) (out []string, runes []int, complete bool) {
 	c := collector{need: need, keep: keep}
 	if looksLikeHTML(body) {
-		complete = c.html(body)
+		complete = c.html(escapeStrayLT(body))
 	} else {
 		complete = c.plain(body)
 	}
@@ -93,6 +160,12 @@ func (c *collector) flush() {
 		c.scratch = make([]byte, 0, len(c.cur)+len(c.cur)/4)
 	}
 	p, n := cleanLineBuf(string(c.cur), c.scratch)
+	if strings.Contains(p, "&") && strings.Contains(p, ";") {
+		// Double-escaped text: the tokenizer decoded one level.
+		if u := html.UnescapeString(p); u != p {
+			p, n = cleanLineBuf(u, nil)
+		}
+	}
 	c.cur = c.cur[:0]
 	if p == "" || (c.keep != nil && !c.keep(p)) {
 		return
@@ -162,7 +235,7 @@ func (c *collector) plain(body string) (complete bool) {
 		} else {
 			body = ""
 		}
-		c.write([]byte(html.UnescapeString(line)))
+		c.write([]byte(unescapeText(line)))
 		c.flush()
 	}
 	return len(body) == 0
@@ -258,11 +331,11 @@ func trimMarks(s string) string {
 	return strings.TrimFunc(s, func(r rune) bool { return r == ' ' || isDirectionalMark(r) })
 }
 
-// inlineText cleans a one-line field (title, tag): tags removed if it holds HTML, entities
-// decoded, whitespace normalised.
+// inlineText cleans a one-line field (title, tag): tags removed only if it holds real HTML (a
+// bare '<' or '&' is text), entities decoded (twice when escaped twice), whitespace normalised.
 func inlineText(s string) string {
 	if looksLikeHTML(s) {
 		return strings.Join(paragraphs(s, -1, nil), " ")
 	}
-	return cleanLine(html.UnescapeString(s))
+	return cleanLine(unescapeText(s))
 }

@@ -12,18 +12,29 @@ import (
 // Specs: https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#text-object
 const whatsappLimit = 4096
 
-// whatsapp renders WhatsApp markup: *bold* title, summary, link. WhatsApp has no escape
-// character, so markup characters in the text are replaced by look-alikes that do not format.
+// whatsapp renders WhatsApp markup: *bold* title, summary, hashtags, then a short label line
+// ("🔗 اقرأ المزيد") and the tracked URL once, last, where WhatsApp's link preview picks it up.
+// WhatsApp cannot hide a URL behind text, so the label tells the reader what the long line is.
+// WhatsApp has no escape character: markup characters in the text become look-alikes.
 // Specs: https://faq.whatsapp.com/539178204879377
 type whatsapp struct{}
 
 func (whatsapp) layout(d *Data) string {
-	t := *d
-	if t.Title != "" {
-		t.Title = "*" + whatsappEscape(d.Title) + "*"
+	parts := make([]string, 0, 4)
+	if d.Title != "" {
+		parts = append(parts, "*"+whatsappEscape(d.Title)+"*")
 	}
-	t.Summary = whatsappEscape(d.Summary)
-	return plainLayout(&t, true)
+	if d.Summary != "" {
+		parts = append(parts, whatsappEscape(d.Summary))
+	}
+	if len(d.Hashtags) > 0 {
+		parts = append(parts, strings.Join(d.Hashtags, " "))
+	}
+	link := d.URL
+	if d.LinkText != "" {
+		link = "🔗 " + whatsappEscape(d.LinkText) + "\n" + d.URL
+	}
+	return strings.Join(append(parts, link), "\n\n")
 }
 
 var whatsappReplacer = strings.NewReplacer("*", "∗", "_", "＿", "~", "∼", "`", "ˋ")
@@ -43,6 +54,8 @@ func (whatsapp) measure(text string) (int, error) { return CountUTF16(text), nil
 
 func (whatsapp) markup() markup { return markupStars }
 
-func (whatsapp) finish(p *channels.Post, _, _ *Data, _ *article.Article) {
+// finish asks for the link preview (Cloud API preview_url, WAHA linkPreview) of the URL.
+func (whatsapp) finish(p *channels.Post, d, _ *Data, _ *article.Article) {
 	p.ParseMode = channels.ParseNone
+	p.LinkPreview = &channels.LinkPreview{URL: d.URL}
 }
