@@ -13,7 +13,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"herald/channels"
-	"herald/channels/httpsend"
 )
 
 // Config is the settings block of a channel of kind "webhook":
@@ -108,8 +107,8 @@ func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]by
 		return errors.New("url: must be an absolute http or https URL")
 	}
 	c.URL = u.String()
-	first, err := httpsend.Secret("secret", c.Secret, c.SecretFile, c.SecretEnv, getenv, readFile)
-	if err != nil {
+	first, err := channels.Secret{Setting: "secret", Value: c.Secret, File: c.SecretFile, Env: c.SecretEnv}.ResolveWith(getenv, readFile)
+	if err != nil && !(errors.Is(err, channels.ErrNoSecret) && c.SecretFile == "" && c.SecretEnv == "") {
 		return err
 	}
 	c.Secret = first

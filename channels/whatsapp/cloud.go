@@ -1,0 +1,98 @@
+package whatsapp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/rivo/uniseg"
+)
+
+// cloud is Meta's WhatsApp Cloud API.
+type cloud struct{ cfg Config }
+
+// Specs: https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
+func (p cloud) send(text string) (string, any) {
+	path := "/" + p.cfg.PhoneNumberID + "/messages"
+	if p.cfg.Template.Name != "" {
+		// Specs: https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-message-templates
+		return path, map[string]any{
+			"messaging_product": "whatsapp",
+			"recipient_type":    "individual",
+			"to":                p.cfg.To,
+			"type":              "template",
+			"template": map[string]any{
+				"name":     p.cfg.Template.Name,
+				"language": map[string]string{"code": p.cfg.Template.Language},
+				"components": []any{map[string]any{
+					"type":       "body",
+					"parameters": []any{map[string]string{"type": "text", "text": templateParam(text)}},
+				}},
+			},
+		}
+	}
+	return path, map[string]any{
+		"messaging_product": "whatsapp",
+		"recipient_type":    "individual",
+		"to":                p.cfg.To,
+		"type":              "text",
+		"text":              map[string]any{"body": text, "preview_url": true},
+	}
+}
+
+// maxTemplateParam keeps a body variable inside a template body's 1024 characters.
+const maxTemplateParam = 900
+
+// templateParam is text on one line: a template variable may not hold new lines, tabs or more
+// than four spaces in a row (the API refuses it), and is cut at a grapheme boundary.
+func templateParam(text string) string {
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	s := strings.Join(lines, " — ")
+	if uniseg.GraphemeClusterCount(s) <= maxTemplateParam {
+		return s
+	}
+	var b strings.Builder
+	g := uniseg.NewGraphemes(s)
+	for n := 0; n < maxTemplateParam-1 && g.Next(); n++ {
+		b.WriteString(g.Str())
+	}
+	return strings.TrimSpace(b.String()) + "…"
+}
+
+func (p cloud) authorize(h http.Header) { h.Set("Authorization", "Bearer "+p.cfg.Token) }
+
+// sentID reads {"messaging_product":"whatsapp","contacts":[…],"messages":[{"id":"wamid.…"}]}.
+func (cloud) sentID(body []byte) (string, error) {
+	var r struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return "", err
+	}
+	if len(r.Messages) == 0 {
+		return "", errors.New("no messages in the answer")
+	}
+	return r.Messages[0].ID, nil
+}
+
+// Specs: https://developers.facebook.com/docs/whatsapp/cloud-api/reference/phone-numbers
+func (p cloud) check() string { return "/" + p.cfg.PhoneNumberID }
+
+func (cloud) checked(body []byte) error {
+	var r struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.ID == "" {
+		return fmt.Errorf("unexpected answer %.100q", body)
+	}
+	return nil
+}

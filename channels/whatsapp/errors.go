@@ -1,0 +1,181 @@
+package whatsapp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"herald/channels"
+	"herald/channels/httpsend"
+)
+
+// DefaultRetryAfter is the wait after a rate limit that does not say how long.
+const DefaultRetryAfter = 60 * time.Second
+
+// APIError is a provider's refusal, read with errors.As.
+type APIError struct {
+	Status  int    // HTTP status
+	Code    int    // Cloud API error.code (131047, 190, …); 0 for the gateways
+	Subcode int    // Cloud API error.error_subcode
+	Message string // the provider's message, secrets removed
+	Details string // Cloud API error.error_data.details
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("%d", e.Status)
+	if e.Code != 0 {
+		s += fmt.Sprintf(" (#%d)", e.Code)
+	}
+	if e.Message != "" {
+		s += " " + e.Message
+	}
+	if e.Details != "" {
+		s += ": " + e.Details
+	}
+	return s
+}
+
+// Cloud API error codes that decide what happens.
+// Specs: https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
+const (
+	CodeReEngagement = 131047 // more than 24 h since the recipient last wrote: a template is needed
+)
+
+var (
+	// cloudAuth: the token or the app's permissions: every later post fails the same way.
+	cloudAuth = map[int]bool{0: true, 190: true, 10: true, 200: true, 131005: true, 131031: true}
+	// cloudRate: throughput, pair and spam rate limits.
+	cloudRate = map[int]bool{4: true, 80007: true, 130429: true, 131048: true, 131056: true}
+	// cloudRetry: Meta's own transient failures.
+	cloudRetry = map[int]bool{1: true, 2: true, 131000: true, 131016: true, 133004: true}
+)
+
+// classify for the Cloud API reads {"error":{"message","type","code","error_subcode",
+// "error_data":{"details"},"fbtrace_id"}}:
+//
+//	HTTP 401, or code 0/190 (token), 10/200 (permission), 131005, 131031 → channels.Auth (pause)
+//	HTTP 429, or code 4/80007/130429/131048/131056 → channels.RateLimited (Retry-After, else 60s)
+//	code 131047 (outside the 24-hour window)        → channels.Permanent, saying to set template
+//	code 1/2/131000/131016/133004, HTTP 5xx         → retryable (504: unknown outcome)
+//	other                                           → channels.Permanent
+func (cloud) classify(c *Channel, action string, resp *httpsend.Response) error {
+	var body struct {
+		Error struct {
+			Message   string `json:"message"`
+			Code      int    `json:"code"`
+			Subcode   int    `json:"error_subcode"`
+			ErrorData struct {
+				Details string `json:"details"`
+			} `json:"error_data"`
+		} `json:"error"`
+	}
+	ae := &APIError{Status: resp.Status}
+	graph := json.Unmarshal(resp.Body, &body) == nil && body.Error.Message != ""
+	if graph {
+		ae.Code, ae.Subcode = body.Error.Code, body.Error.Subcode
+		ae.Message = c.http.RedactString(body.Error.Message)
+		ae.Details = c.http.RedactString(body.Error.ErrorData.Details)
+	} else {
+		ae.Message = c.http.Snippet(resp.Body)
+	}
+	err := c.http.Errorf("%s: %w", action, ae)
+	switch {
+	case resp.Status == 401 || (graph && cloudAuth[ae.Code]):
+		return channels.Auth(err)
+	case resp.Status == 429 || cloudRate[ae.Code]:
+		return channels.RateLimited(err, c.http.RetryAt(resp, DefaultRetryAfter))
+	case ae.Code == CodeReEngagement:
+		return channels.Permanent(fmt.Errorf("%w (outside the 24-hour window the Cloud API takes only templates: set template)", err))
+	case resp.Status == 504:
+		return channels.UnknownOutcome(err)
+	case resp.Status >= 500 || cloudRetry[ae.Code]:
+		return err
+	default:
+		return channels.Permanent(err)
+	}
+}
+
+// gatewayError reads the gateways' error bodies: WAHA {"statusCode","message","error"}, Whapi
+// {"error":{"code","message","details"}}, or anything else as text.
+func gatewayError(c *Channel, resp *httpsend.Response) *APIError {
+	ae := &APIError{Status: resp.Status}
+	var waha struct {
+		Message json.RawMessage `json:"message"`
+		Status  string          `json:"status"`
+	}
+	var whapi struct {
+		Error struct {
+			Message string `json:"message"`
+			Details string `json:"details"`
+		} `json:"error"`
+	}
+	switch {
+	case json.Unmarshal(resp.Body, &whapi) == nil && whapi.Error.Message != "":
+		ae.Message, ae.Details = whapi.Error.Message, whapi.Error.Details
+	case json.Unmarshal(resp.Body, &waha) == nil && len(waha.Message) > 0:
+		var s string
+		if json.Unmarshal(waha.Message, &s) != nil {
+			s = string(waha.Message)
+		}
+		ae.Message = s
+		if waha.Status != "" {
+			ae.Details = "session status " + waha.Status
+		}
+	default:
+		ae.Message = string(resp.Body)
+	}
+	ae.Message = c.http.Snippet([]byte(ae.Message))
+	ae.Details = c.http.RedactString(ae.Details)
+	return ae
+}
+
+// classify for WAHA:
+//
+//	401, 403                                → channels.Auth (X-Api-Key)
+//	404 (no such session), 422 (session not WORKING: QR to scan, stopped, failed)
+//	                                        → channels.Pause: nothing can be sent until the
+//	                                          operator fixes the session
+//	429                                     → channels.RateLimited
+//	5xx                                     → retryable (504: unknown outcome)
+//	other 4xx                               → channels.Permanent
+func (waha) classify(c *Channel, action string, resp *httpsend.Response) error {
+	ae := gatewayError(c, resp)
+	err := c.http.Errorf("%s: %w", action, ae)
+	switch resp.Status {
+	case 401, 403:
+		return channels.Auth(err)
+	case 404, 422:
+		return channels.Pause(fmt.Sprintf("waha session %q cannot send (%d)", c.cfg.Session, resp.Status), err)
+	}
+	return gatewayKind(c, resp, err)
+}
+
+// classify for Whapi.Cloud: 401/403 → channels.Auth, then as gatewayKind.
+func (whapi) classify(c *Channel, action string, resp *httpsend.Response) error {
+	err := c.http.Errorf("%s: %w", action, gatewayError(c, resp))
+	if resp.Status == 401 || resp.Status == 403 {
+		return channels.Auth(err)
+	}
+	return gatewayKind(c, resp, err)
+}
+
+func gatewayKind(c *Channel, resp *httpsend.Response, err error) error {
+	switch {
+	case resp.Status == 429:
+		return channels.RateLimited(err, c.http.RetryAt(resp, DefaultRetryAfter))
+	case resp.Status == 504:
+		return channels.UnknownOutcome(err)
+	case resp.Status >= 500:
+		return err
+	default:
+		return channels.Permanent(err)
+	}
+}
+
+// AsAPIError reads an APIError through wrapping.
+func AsAPIError(err error) (*APIError, bool) {
+	var ae *APIError
+	ok := errors.As(err, &ae)
+	return ae, ok
+}

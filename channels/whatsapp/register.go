@@ -1,0 +1,7 @@
+package whatsapp
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindWhatsApp, New)
+}

@@ -1,0 +1,141 @@
+package whatsappfake
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// wahaError writes WAHA's (NestJS) error body.
+func wahaError(w http.ResponseWriter, status int, msg string, extra map[string]any) {
+	body := map[string]any{"statusCode": status, "message": msg, "error": http.StatusText(status)}
+	for k, v := range extra {
+		body[k] = v
+	}
+	writeJSON(w, status, body)
+}
+
+// waha serves POST /api/sendText and GET /api/sessions/{session}.
+// Specs: https://waha.devlike.pro/docs/how-to/send-messages/
+func (s *Server) waha(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Api-Key") != WAHAKey {
+		wahaError(w, 401, "Unauthorized", nil)
+		return
+	}
+	s.mu.Lock()
+	status := s.session
+	s.mu.Unlock()
+	if name, ok := strings.CutPrefix(r.URL.Path, "/api/sessions/"); ok && r.Method == http.MethodGet {
+		if name != WAHASession {
+			wahaError(w, 404, fmt.Sprintf("Session %q does not exist", name), nil)
+			return
+		}
+		writeJSON(w, 200, map[string]any{"name": name, "status": status,
+			"me": map[string]string{"id": "15550100000@c.us", "pushName": "Herald Fake"}, "engine": map[string]string{"engine": "WEBJS"}})
+		return
+	}
+	if r.URL.Path != "/api/sendText" || r.Method != http.MethodPost {
+		wahaError(w, 404, fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path), nil)
+		return
+	}
+	if a, ok := s.injected(WAHA); ok {
+		if a.RetryAfter != "" {
+			w.Header().Set("Retry-After", a.RetryAfter)
+		}
+		wahaError(w, a.Status, a.Message, nil)
+		return
+	}
+	var req struct {
+		Session string `json:"session"`
+		ChatID  string `json:"chatId"`
+		Text    string `json:"text"`
+	}
+	if err := decode(r, &req); err != nil {
+		wahaError(w, 400, err.Error(), nil)
+		return
+	}
+	switch {
+	case req.Session != WAHASession:
+		wahaError(w, 404, fmt.Sprintf("Session %q does not exist", req.Session), nil)
+		return
+	case status != "WORKING":
+		wahaError(w, 422, "Session status is not as expected. Try again later or restart the session",
+			map[string]any{"session": req.Session, "status": status, "expected": []string{"WORKING"}})
+		return
+	case req.ChatID != ChannelID:
+		wahaError(w, 400, fmt.Sprintf("chatId %q: no such chat or channel", req.ChatID), nil)
+		return
+	case req.Text == "":
+		wahaError(w, 400, "text should not be empty", nil)
+		return
+	case units(req.Text) > MaxText:
+		wahaError(w, 400, "text is longer than 4096 characters", nil)
+		return
+	}
+	m := s.accept(Message{Provider: WAHA, To: req.ChatID, Type: "text", Text: req.Text, Session: req.Session})
+	short := strings.TrimPrefix(m.ID, "true_"+req.ChatID+"_")
+	writeJSON(w, 201, map[string]any{
+		"id":        map[string]any{"fromMe": true, "remote": req.ChatID, "id": short, "_serialized": m.ID},
+		"body":      req.Text,
+		"timestamp": m.Time.Unix(),
+		"fromMe":    true,
+	})
+}
+
+// whapiError writes Whapi.Cloud's error body.
+func whapiError(w http.ResponseWriter, status int, msg, details string) {
+	e := map[string]any{"code": status, "message": msg}
+	if details != "" {
+		e["details"] = details
+	}
+	writeJSON(w, status, map[string]any{"error": e})
+}
+
+// whapi serves POST /messages/text and GET /health.
+// Specs: https://whapi.readme.io/reference/sendmessagetext
+func (s *Server) whapi(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+WhapiToken {
+		whapiError(w, 401, "Unauthorized", "invalid or missing token")
+		return
+	}
+	switch {
+	case r.URL.Path == "/health" && r.Method == http.MethodGet:
+		writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 4, "text": "AUTH"}, "channel_id": "HERALD-FAKE"})
+		return
+	case r.URL.Path == "/messages/text" && r.Method == http.MethodPost:
+	default:
+		whapiError(w, 404, "Not found", r.Method+" "+r.URL.Path)
+		return
+	}
+	if a, ok := s.injected(Whapi); ok {
+		if a.RetryAfter != "" {
+			w.Header().Set("Retry-After", a.RetryAfter)
+		}
+		whapiError(w, a.Status, a.Message, a.Details)
+		return
+	}
+	var req struct {
+		To   string `json:"to"`
+		Body string `json:"body"`
+	}
+	if err := decode(r, &req); err != nil {
+		whapiError(w, 400, "Bad request", err.Error())
+		return
+	}
+	switch {
+	case req.To == "" || req.Body == "":
+		whapiError(w, 400, "Bad request", "to and body are required")
+		return
+	case req.To != ChannelID:
+		whapiError(w, 404, "Chat not found", req.To)
+		return
+	case units(req.Body) > MaxText:
+		whapiError(w, 400, "Bad request", "body is longer than 4096 characters")
+		return
+	}
+	m := s.accept(Message{Provider: Whapi, To: req.To, Type: "text", Text: req.Body})
+	writeJSON(w, 200, map[string]any{"sent": true, "message": map[string]any{
+		"id": m.ID, "from_me": true, "type": "text", "chat_id": req.To, "timestamp": time.Now().Unix(),
+		"source": "api", "status": "pending", "text": map[string]string{"body": req.Body}}})
+}

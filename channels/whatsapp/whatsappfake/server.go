@@ -1,0 +1,247 @@
+// Package whatsappfake is a fake of the three ways herald reaches WhatsApp, on one loopback
+// server: Meta's Cloud API (under /v21.0), a WAHA gateway (/api/…) and Whapi.Cloud
+// (/messages/text, /health). Each face checks what the real one checks (credential, ids,
+// body fields, the 4096-character limit, the Cloud API's 24-hour window and templates) and
+// answers with the real error bodies. Failures can be injected (FailNext, SetSessionStatus),
+// the send held (OnAccept), and everything accepted read back (Messages, Requests).
+//
+//	fake := whatsappfake.New()
+//	defer fake.Close()
+//	// cloud: api_base: fake.CloudBase(), token: whatsappfake.CloudToken,
+//	//        phone_number_id: whatsappfake.PhoneNumberID, to: whatsappfake.CloudTo
+//	// waha:  api_base: fake.URL(), api_key: whatsappfake.WAHAKey, chat_id: whatsappfake.ChannelID
+//	// whapi: api_base: fake.URL(), token: whatsappfake.WhapiToken, to: whatsappfake.ChannelID
+package whatsappfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+)
+
+// What a new Server accepts.
+const (
+	CloudVersion  = "v21.0"
+	CloudToken    = "EAAGfake-cloud-token-0123456789abcdef"
+	PhoneNumberID = "106540352242922"
+	CloudTo       = "966500000001"
+	// Template is the approved template (language TemplateLanguage, one body variable).
+	Template         = "herald_news"
+	TemplateLanguage = "ar"
+
+	WAHAKey     = "waha-fake-api-key-0123456789"
+	WAHASession = "default"
+	WhapiToken  = "whapi-fake-token-0123456789"
+	// ChannelID is the WhatsApp Channel (newsletter) both gateways can post to.
+	ChannelID = "120363000000000001@newsletter"
+
+	// MaxText is the text body limit (characters; counted here in UTF-16 units, as strictly as
+	// the formatter does).
+	MaxText = 4096
+)
+
+// Provider names a face.
+type Provider string
+
+const (
+	Cloud Provider = "cloud"
+	WAHA  Provider = "waha"
+	Whapi Provider = "whapi"
+)
+
+// Message is one accepted message.
+type Message struct {
+	Provider Provider
+	ID       string
+	To       string // Cloud: the number; gateways: the chat id
+	Type     string // "text" or "template"
+	Text     string // the text body, or the template's variable
+	Template string // template name
+	Language string
+	Preview  bool // Cloud preview_url
+	Session  string
+	Time     time.Time
+}
+
+// Request is one request received.
+type Request struct {
+	Provider Provider
+	Method   string
+	Path     string
+	Status   int
+	Time     time.Time
+}
+
+// Answer is an injected failure: HTTP status, the Cloud API error code (and details), and an
+// optional Retry-After header.
+type Answer struct {
+	Status     int
+	Code       int
+	Message    string
+	Details    string
+	RetryAfter string
+}
+
+// Server is the fake.
+type Server struct {
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	msgs     []Message
+	reqs     []Request
+	inject   map[Provider][]Answer
+	windows  map[string]bool // Cloud recipients whose 24-hour window is open
+	session  string          // WAHA session status
+	onAccept func(Message)
+	seq      int
+}
+
+// New starts the fake on 127.0.0.1. Every Cloud recipient's window starts closed (free text
+// gets 131047); the WAHA session starts WORKING.
+func New() *Server {
+	s := &Server{inject: map[Provider][]Answer{}, windows: map[string]bool{}, session: "WORKING"}
+	s.srv = httptest.NewServer(s)
+	return s
+}
+
+// URL is the base for the gateways (api_base of waha and whapi).
+func (s *Server) URL() string { return s.srv.URL }
+
+// CloudBase is the Cloud API's api_base: URL + "/v21.0".
+func (s *Server) CloudBase() string { return s.srv.URL + "/" + CloudVersion }
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// OpenWindow opens the 24-hour customer-service window of a Cloud recipient (as if they had
+// just written), so free text is accepted.
+func (s *Server) OpenWindow(to string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.windows[to] = true
+}
+
+// SetSessionStatus sets the WAHA session's status (WORKING, SCAN_QR_CODE, STOPPED, FAILED).
+func (s *Server) SetSessionStatus(status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.session = status
+}
+
+// FailNext makes the next n send requests to a face answer a.
+func (s *Server) FailNext(p Provider, n int, a Answer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.inject[p] = append(s.inject[p], a)
+	}
+}
+
+// OnAccept sets a hook run after a message is recorded and before the answer; blocking in it
+// makes the client time out on an accepted message.
+func (s *Server) OnAccept(f func(Message)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onAccept = f
+}
+
+// Messages returns every accepted message, oldest first.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.msgs...)
+}
+
+// Requests returns every request, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.reqs...)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// ServeHTTP routes to a face by path.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	var p Provider
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/"+CloudVersion+"/"):
+		p = Cloud
+		s.cloud(sw, r)
+	case strings.HasPrefix(r.URL.Path, "/api/"):
+		p = WAHA
+		s.waha(sw, r)
+	default:
+		p = Whapi
+		s.whapi(sw, r)
+	}
+	s.mu.Lock()
+	s.reqs = append(s.reqs, Request{Provider: p, Method: r.Method, Path: r.URL.Path, Status: sw.status, Time: time.Now()})
+	s.mu.Unlock()
+}
+
+// injected takes the next injected answer for a face.
+func (s *Server) injected(p Provider) (Answer, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.inject[p]) == 0 {
+		return Answer{}, false
+	}
+	a := s.inject[p][0]
+	s.inject[p] = s.inject[p][1:]
+	return a, true
+}
+
+// accept records m with a new id and runs the hook.
+func (s *Server) accept(m Message) Message {
+	s.mu.Lock()
+	s.seq++
+	switch m.Provider {
+	case Cloud:
+		m.ID = fmt.Sprintf("wamid.HBgM%s%08d", m.To, s.seq)
+	case WAHA:
+		m.ID = fmt.Sprintf("true_%s_3EB0%08X", m.To, s.seq)
+	default:
+		m.ID = fmt.Sprintf("PsobWy36679.%08d", s.seq)
+	}
+	m.Time = time.Now()
+	s.msgs = append(s.msgs, m)
+	hook := s.onAccept
+	s.mu.Unlock()
+	if hook != nil {
+		hook(m)
+	}
+	return m
+}
+
+func units(s string) int { return len(utf16.Encode([]rune(s))) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return fmt.Errorf("Content-Type %q, want application/json", ct)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	return dec.Decode(v)
+}
