@@ -143,6 +143,9 @@ func photoURL(post channels.Post) string {
 }
 
 func (c *Channel) sendText(ctx context.Context, post channels.Post) (tgbotapi.Message, error) {
+	if post.LinkPreview != nil && !c.cfg.DisableWebPagePreview {
+		return c.sendTextWithPreview(ctx, post) // preview.go
+	}
 	cfg := tgbotapi.NewMessage(c.chatID, post.Text)
 	cfg.ChannelUsername = c.username
 	cfg.ParseMode = string(post.ParseMode)

@@ -1,6 +1,7 @@
 package telegramfake
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -61,7 +62,15 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, p p
 // check validates a send request the way Telegram does and returns the message to record, or
 // the text after "Bad Request: ".
 func (s *Server) check(method string, p params, files map[string]int) (Message, string) {
-	msg := Message{Method: method, ParseMode: p["parse_mode"], DisableWebPagePreview: boolParam(p["disable_web_page_preview"])}
+	msg := Message{Method: method, ParseMode: p["parse_mode"], DisableWebPagePreview: boolParam(p["disable_web_page_preview"]),
+		LinkPreviewOptions: p["link_preview_options"]}
+	if lp := msg.LinkPreviewOptions; lp != "" {
+		// Specs: https://core.telegram.org/bots/api#linkpreviewoptions
+		var obj map[string]any
+		if json.Unmarshal([]byte(lp), &obj) != nil {
+			return msg, "can't parse link preview options JSON object"
+		}
+	}
 	chat, fail := s.lookupChat(p["chat_id"])
 	if fail != "" {
 		return msg, fail

@@ -55,7 +55,9 @@ type Message struct {
 	PhotoUpload           int    // bytes of a photo uploaded as multipart, 0 otherwise
 	ParseMode             string
 	DisableWebPagePreview bool
-	Time                  time.Time
+	// LinkPreviewOptions is the link_preview_options parameter as sent (a JSON object), "" if none.
+	LinkPreviewOptions string
+	Time               time.Time
 }
 
 // Request is one request the server received (getUpdates polls are not recorded).
