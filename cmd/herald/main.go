@@ -13,6 +13,7 @@ import (
 
 	_ "herald/channels/telegram" // registers the telegram kind
 	_ "herald/channels/webhook"  // registers the webhook kind
+	_ "herald/channels/websub"   // registers the websub kind
 	_ "herald/channels/whatsapp" // registers the whatsapp kind
 )
 

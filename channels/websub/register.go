@@ -1,0 +1,7 @@
+package websub
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindWebSub, New)
+}
