@@ -142,3 +142,15 @@ type Request struct {
 	Header map[string]string `json:"header,omitempty"`
 	Body   string            `json:"body,omitempty"`
 }
+
+// Coster is implemented by channels whose platform bills per post (X). The worker counts each
+// sent message's posts per channel and month in Redis, shared by every process, shows the
+// estimated spend in `herald channels` and the API, and pauses the channel before a send that
+// would pass the monthly budget.
+type Coster interface {
+	// Cost is what sending posts costs: the billing kind of each post ("post",
+	// "post_with_url") and the total in USD.
+	Cost(posts []Post) (kinds []string, usd float64)
+	// MonthlyBudget is the spending limit per calendar month (UTC) in USD; 0 means none.
+	MonthlyBudget() float64
+}

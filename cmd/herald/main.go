@@ -15,6 +15,7 @@ import (
 	_ "herald/channels/webhook"  // registers the webhook kind
 	_ "herald/channels/websub"   // registers the websub kind
 	_ "herald/channels/whatsapp" // registers the whatsapp kind
+	_ "herald/channels/x"        // registers the x kind
 )
 
 // exitError carries an exit code through cobra without printing twice.

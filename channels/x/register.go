@@ -1,0 +1,7 @@
+package x
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindX, New)
+}

@@ -1,0 +1,417 @@
+package x
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+	"gopkg.in/yaml.v3"
+
+	"herald/article"
+	"herald/channels"
+	"herald/channels/x/xfake"
+	"herald/formatter"
+)
+
+type harness struct {
+	fake *xfake.Server
+	ch   *Channel
+	logs *observer.ObservedLogs
+}
+
+func specFrom(t *testing.T, settings string) channels.Spec {
+	t.Helper()
+	spec := channels.Spec{Name: "x-main", Kind: channels.KindX}
+	if err := yaml.Unmarshal([]byte(settings), &spec.Settings); err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// settingsFor are the YAML settings of a channel against base with creds; extra "key: value"
+// lines replace or add to them.
+func settingsFor(base string, creds xfake.Credentials, extra ...string) string {
+	q := func(s string) string { return fmt.Sprintf("%q", s) }
+	lines := map[string]string{
+		"consumer_key": q(creds.ConsumerKey), "consumer_secret": q(creds.ConsumerSecret),
+		"access_token": q(creds.AccessToken), "access_secret": q(creds.AccessSecret),
+		"api_base": q(base), "timeout": "5s",
+	}
+	for _, e := range extra {
+		k, v, _ := strings.Cut(e, ":")
+		lines[k] = strings.TrimSpace(v)
+	}
+	var b strings.Builder
+	for k, v := range lines {
+		fmt.Fprintf(&b, "%s: %s\n", k, v)
+	}
+	return b.String()
+}
+
+func newHarness(t *testing.T, extra ...string) *harness {
+	t.Helper()
+	fake := xfake.New()
+	t.Cleanup(fake.Close)
+	return newHarnessAt(t, fake, http.DefaultClient, xfake.DefaultCredentials, extra...)
+}
+
+func newHarnessAt(t *testing.T, fake *xfake.Server, client *http.Client, creds xfake.Credentials, extra ...string) *harness {
+	t.Helper()
+	core, logs := observer.New(zapcore.DebugLevel)
+	ch, err := New(specFrom(t, settingsFor(fake.APIBase(), creds, extra...)), channels.Env{Logger: zap.New(core), HTTPClient: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{fake: fake, ch: ch.(*Channel), logs: logs}
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func msgOf(posts ...channels.Post) channels.Message {
+	return channels.Message{ArticleID: "a1", Key: "a1:x-main:1", Attempt: 1, Posts: posts}
+}
+
+// render is what the worker sends: the x renderer's posts for an Arabic article.
+func render(t *testing.T, imageURL string) []channels.Post {
+	t.Helper()
+	a := article.Article{
+		URL:      "https://news.example.com/world/2026/11/story",
+		Title:    "زيلينسكي يقول إن كوريا الشمالية أرسلت قوات لدعم الجيش الروسي",
+		Tags:     []string{"أوكرانيا", "كوريا الشمالية"},
+		Language: "ar", ImageURL: imageURL,
+	}
+	r, err := formatter.New(channels.KindX, formatter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, err := r.Render(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return posts
+}
+
+func TestSendTextIsExactlyTheRenderedPost(t *testing.T) {
+	h := newHarness(t)
+	posts := render(t, "")
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(posts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.fake.Posts()
+	if len(got) != 1 || got[0].Text != posts[0].Text || len(got[0].MediaIDs) != 0 {
+		t.Fatalf("fake got %+v, want the rendered text %q", got, posts[0].Text)
+	}
+	if rcpt.RemoteID != got[0].ID || rcpt.PostURL != "https://x.com/i/web/status/"+got[0].ID {
+		t.Fatalf("receipt %+v for post %s", rcpt, got[0].ID)
+	}
+}
+
+var png = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{3}, 3000)...)
+
+func imageHost(t *testing.T, contentType string, body []byte) (string, *atomic.Int32) {
+	t.Helper()
+	hits := &atomic.Int32{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", contentType)
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/media/story.png", hits
+}
+
+func TestSendWithImageUploadsItFirst(t *testing.T) {
+	h := newHarness(t, "allow_private_hosts: true") // the test image host is on loopback
+	img, hits := imageHost(t, "image/png", png)
+	posts := render(t, img)
+	if len(posts[0].Media) != 1 {
+		t.Fatalf("renderer attached no image: %+v", posts[0])
+	}
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(posts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.fake.Posts()
+	if len(got) != 1 || len(got[0].MediaIDs) != 1 || got[0].Text != posts[0].Text || rcpt.RemoteID != got[0].ID {
+		t.Fatalf("fake got %+v, receipt %+v", got, rcpt)
+	}
+	m, ok := h.fake.MediaByID(got[0].MediaIDs[0])
+	if !ok || m.Type != "image/png" || m.Size != len(png) || m.Category != "tweet_image" || hits.Load() != 1 {
+		t.Fatalf("media %+v (known %v), image host hits %d", m, ok, hits.Load())
+	}
+}
+
+func TestUpToFourImages(t *testing.T) {
+	h := newHarness(t, "allow_private_hosts: true")
+	img, hits := imageHost(t, "image/png", png)
+	post := channels.Post{Text: "خمس صور"}
+	for range 5 {
+		post.Media = append(post.Media, channels.Media{URL: img})
+	}
+	if _, err := h.ch.Send(testCtx(t), msgOf(post)); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.fake.Posts(); len(got) != 1 || len(got[0].MediaIDs) != 4 || hits.Load() != 4 {
+		t.Fatalf("posts %+v, image host hits %d", got, hits.Load())
+	}
+}
+
+func TestImageRefusedOrUnusableGoesOutAsText(t *testing.T) {
+	cases := []struct {
+		name     string
+		extra    []string
+		ctype    string
+		wantLog  string
+		wantHits int32
+	}{
+		{"private host refused by default", nil, "image/png", "private address", 0},
+		{"not an image", []string{"allow_private_hosts: true"}, "text/html", "not an image", 1},
+		{"a type X does not take", []string{"allow_private_hosts: true"}, "image/gif", "does not take", 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.extra...)
+			img, hits := imageHost(t, tc.ctype, png)
+			if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "نص", Media: []channels.Media{{URL: img}}})); err != nil {
+				t.Fatal(err)
+			}
+			if got := h.fake.Posts(); len(got) != 1 || got[0].Text != "نص" || len(got[0].MediaIDs) != 0 {
+				t.Fatalf("posts %+v", got)
+			}
+			if hits.Load() != tc.wantHits {
+				t.Fatalf("image host hits %d, want %d", hits.Load(), tc.wantHits)
+			}
+			logs := h.logs.FilterMessageSnippet("image left out").All()
+			if len(logs) != 1 || !strings.Contains(logs[0].ContextMap()["error"].(string), tc.wantLog) {
+				t.Fatalf("log %+v should mention %q", logs, tc.wantLog)
+			}
+		})
+	}
+}
+
+func TestErrorClasses(t *testing.T) {
+	reset := time.Now().Add(7 * time.Minute).Truncate(time.Second)
+	cases := []struct {
+		name   string
+		inject func(*xfake.Server)
+		check  func(t *testing.T, err error)
+	}{
+		{"429 waits until x-rate-limit-reset", func(f *xfake.Server) { f.RateLimitNext(reset) }, func(t *testing.T, err error) {
+			rl, ok := channels.AsRateLimited(err)
+			if !ok || !rl.RetryAt.Equal(reset) {
+				t.Fatalf("%v: want rate limited until %s", err, reset)
+			}
+		}},
+		{"429 usage cap pauses", func(f *xfake.Server) {
+			f.FailNext(429, `{"title":"UsageCapExceeded","detail":"Usage cap exceeded: Monthly product cap","type":"https://api.twitter.com/2/problems/usage-capped","period":"Monthly","scope":"Product"}`, nil)
+		}, func(t *testing.T, err error) {
+			if p, ok := channels.AsPause(err); !ok || !strings.Contains(p.Reason, "usage cap") {
+				t.Fatalf("%v: want a pause", err)
+			}
+		}},
+		{"403 duplicate content", func(f *xfake.Server) {
+			f.FailNext(403, `{"detail":"You are not allowed to create a Tweet with duplicate content.","type":"about:blank","title":"Forbidden","status":403}`, nil)
+		}, func(t *testing.T, err error) {
+			if !channels.IsDuplicateContent(err) || !channels.IsPermanent(err) {
+				t.Fatalf("%v: want duplicate content, permanent", err)
+			}
+		}},
+		{"403 app without write permission pauses", func(f *xfake.Server) { f.SetAccessLevel("read") }, func(t *testing.T, err error) {
+			if p, ok := channels.AsPause(err); !ok || !strings.HasPrefix(p.Reason, "auth: ") || !strings.Contains(p.Reason, "oauth1 app permissions") {
+				t.Fatalf("%v: want an auth pause", err)
+			}
+		}},
+		{"400 invalid request is permanent", func(f *xfake.Server) {
+			f.FailNext(400, `{"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request","errors":[{"message":"bad text"}]}`, nil)
+		}, func(t *testing.T, err error) {
+			var ae *APIError
+			if !channels.IsPermanent(err) || !errors.As(err, &ae) || ae.Status != 400 || !strings.Contains(err.Error(), "bad text") {
+				t.Fatalf("%v: want permanent 400 with the message", err)
+			}
+		}},
+		{"503 is retryable", func(f *xfake.Server) {
+			f.FailNext(503, `{"title":"Service Unavailable","detail":"Service Unavailable","type":"about:blank","status":503}`, nil)
+		}, func(t *testing.T, err error) {
+			_, pause := channels.AsPause(err)
+			_, rl := channels.AsRateLimited(err)
+			if err == nil || channels.IsPermanent(err) || channels.IsUnknownOutcome(err) || pause || rl {
+				t.Fatalf("%v: want plain retryable", err)
+			}
+		}},
+		{"504 may have posted", func(f *xfake.Server) { f.FailNext(504, `<html>gateway timeout</html>`, nil) }, func(t *testing.T, err error) {
+			if !channels.IsUnknownOutcome(err) {
+				t.Fatalf("%v: want unknown outcome", err)
+			}
+		}},
+		{"answer lost after the post was made", func(f *xfake.Server) { f.DropNextPost() }, func(t *testing.T, err error) {
+			if !channels.IsUnknownOutcome(err) {
+				t.Fatalf("%v: want unknown outcome", err)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			tc.inject(h.fake)
+			_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"}))
+			tc.check(t, err)
+		})
+	}
+}
+
+func TestWrongSecretIsRefusedAndPauses(t *testing.T) {
+	fake := xfake.New()
+	t.Cleanup(fake.Close)
+	wrong := xfake.DefaultCredentials
+	wrong.AccessSecret = "not-the-access-secret-at-all"
+	h := newHarnessAt(t, fake, http.DefaultClient, wrong)
+	_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"}))
+	p, ok := channels.AsPause(err)
+	if !ok || !strings.Contains(p.Reason, "401") {
+		t.Fatalf("%v: want an auth pause for the 401", err)
+	}
+	if len(fake.Posts()) != 0 {
+		t.Fatal("a badly signed request was accepted")
+	}
+	if err := h.ch.Check(testCtx(t)); err == nil {
+		t.Fatal("Check passed with a wrong secret")
+	}
+	if reqs := fake.Requests(); len(reqs) != 2 || reqs[0].Status != 401 || reqs[1].Status != 401 {
+		t.Fatalf("requests %+v", reqs)
+	}
+}
+
+func TestConnectionRefusedIsRetryable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	core, _ := observer.New(zapcore.DebugLevel)
+	ch, err := New(specFrom(t, settingsFor("http://"+addr, xfake.DefaultCredentials)), channels.Env{Logger: zap.New(core)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"}))
+	if err == nil || channels.IsUnknownOutcome(err) || channels.IsPermanent(err) {
+		t.Fatalf("%v: a request that never left must be plainly retryable", err)
+	}
+}
+
+func TestDeleteAndCheck(t *testing.T) {
+	h := newHarness(t)
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "تصحيح"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ch.Delete(testCtx(t), rcpt.RemoteID); err != nil {
+		t.Fatal(err)
+	}
+	if d := h.fake.Deleted(); len(d) != 1 || d[0] != rcpt.RemoteID {
+		t.Fatalf("deleted %v, want %s", d, rcpt.RemoteID)
+	}
+	if err := h.ch.Delete(testCtx(t), rcpt.RemoteID); err != nil {
+		t.Fatalf("deleting an already deleted post: %v", err)
+	}
+	// The same text may be posted again once the first is gone.
+	if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "تصحيح"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ch.Check(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCost(t *testing.T) {
+	h := newHarness(t)
+	kinds, usd := h.ch.Cost([]channels.Post{{Text: "عاجل https://news.example.com/a"}, {Text: "بلا رابط"}})
+	if fmt.Sprint(kinds) != "[post_with_url post]" || fmt.Sprintf("%.3f", usd) != "0.215" {
+		t.Fatalf("cost %v %v", kinds, usd)
+	}
+	h = newHarness(t, "price_post: 0.01", "price_post_with_url: 0.5", "monthly_budget: 12.5")
+	if _, usd := h.ch.Cost([]channels.Post{{Text: "x https://a.example"}}); usd != 0.5 || h.ch.MonthlyBudget() != 12.5 {
+		t.Fatalf("configured cost %v budget %v", usd, h.ch.MonthlyBudget())
+	}
+}
+
+// leakyTransport fails every request with an error that quotes the request's headers, as a
+// careless proxy or library might.
+type leakyTransport struct{}
+
+func (leakyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, fmt.Errorf("proxy refused %s %s with Authorization %q", r.Method, r.URL, r.Header.Get("Authorization"))
+}
+
+func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
+	fake := xfake.New()
+	t.Cleanup(fake.Close)
+	h := newHarnessAt(t, fake, &http.Client{Transport: leakyTransport{}}, xfake.DefaultCredentials)
+	_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"}))
+	if err == nil {
+		t.Fatal("the failing transport let the send through")
+	}
+	cerr := h.ch.Check(testCtx(t))
+	var all strings.Builder
+	all.WriteString(err.Error() + "\n" + fmt.Sprint(cerr) + "\n")
+	for _, e := range h.logs.All() {
+		all.WriteString(e.Message + fmt.Sprint(e.ContextMap()) + "\n")
+	}
+	if !strings.Contains(all.String(), "proxy refused") {
+		t.Fatalf("the transport's error is not reported: %s", all.String())
+	}
+	c := xfake.DefaultCredentials
+	for _, secret := range []string{c.ConsumerKey, c.ConsumerSecret, c.AccessToken, c.AccessSecret} {
+		if strings.Contains(all.String(), secret) {
+			t.Fatalf("secret %q leaked:\n%s", secret, all.String())
+		}
+	}
+}
+
+func TestConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("X_TEST_ACCESS_SECRET", "from-env")
+	cfg, err := LoadConfig(specFrom(t, "consumer_key: k\nconsumer_secret_file: "+file+"\naccess_token: t\naccess_secret_env: X_TEST_ACCESS_SECRET\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ConsumerSecret != "from-file" || cfg.AccessSecret != "from-env" || cfg.APIBase != DefaultAPIBase ||
+		*cfg.PricePost != DefaultPricePost || *cfg.PricePostWithURL != DefaultPricePostWithURL || cfg.Timeout != DefaultTimeout {
+		t.Fatalf("config %+v", cfg)
+	}
+	for settings, want := range map[string]string{
+		"consumer_key: k\nconsumer_secret: s\naccess_token: t\n":                                        "access_secret: not set",
+		"consumer_key: k\nconsumer_key_env: K\nconsumer_secret: s\naccess_token: t\naccess_secret: a\n": "consumer_key, consumer_key_file, consumer_key_env: set only one",
+		"consumer_key: k\nconsumer_secret: s\naccess_token: t\naccess_secret: a\napi_base: ftp://x\n":   "api_base:",
+		"consumer_key: k\nconsumer_secret: s\naccess_token: t\naccess_secret: a\nmonthly_budget: -1\n":  "monthly_budget:",
+		"consumer_key: k\nconsumer_secret: s\naccess_token: t\naccess_secret: a\nprice_post: -1\n":      "price_post:",
+		"consumer_key: k\nconsumer_secret: s\naccess_token: t\naccess_secret: a\nbearer_token: b\n":     "bearer_token",
+	} {
+		_, err := LoadConfig(specFrom(t, settings))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", settings, err, want)
+		}
+	}
+}
