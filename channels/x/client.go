@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/dghubble/oauth1"
-	"go.uber.org/zap"
 
 	"herald/channels"
-	"herald/channels/internal/httpx"
 )
 
 // newSignedClient returns a client that signs every request with OAuth 1.0a user context
@@ -26,19 +24,12 @@ func newSignedClient(cfg Config, base *http.Client) *http.Client {
 	return &http.Client{Transport: signed.Transport, Timeout: cfg.Timeout, CheckRedirect: base.CheckRedirect}
 }
 
-// maxAnswer caps how much of an answer is read.
-const maxAnswer = 1 << 20
-
-// call runs one X API request: body (JSON) is sent when not nil, a 2xx answer is decoded into
-// out when not nil, any other answer becomes a classified error (errors.go). posting marks a
-// request that creates something, whose transport failure after the request may have left is
-// an unknown outcome rather than retryable. Errors never contain a credential.
+// call runs one X API request through the shared round trip (httpsend: timeout, context,
+// request-left-or-not trace, secrets out of errors): body (JSON) is sent when not nil, a 2xx
+// answer is decoded into out when not nil, any other answer becomes a classified error
+// (errors.go). posting marks a request that creates something: only there may a lost answer
+// mean a post went out (UnknownOutcome); elsewhere it is retryable.
 func (c *Channel) call(ctx context.Context, action, method, path string, body, out any, posting bool) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("x: %s: not sent: %w", action, err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -47,51 +38,37 @@ func (c *Channel) call(ctx context.Context, action, method, path string, body, o
 		}
 		rd = bytes.NewReader(b)
 	}
-	trace := &httpx.Trace{}
-	req, err := http.NewRequestWithContext(trace.Context(ctx), method, c.cfg.APIBase+path, rd)
+	req, err := http.NewRequest(method, c.cfg.APIBase+path, rd)
 	if err != nil {
-		return channels.Permanent(fmt.Errorf("x: %s: %w", action, c.redact(err)))
+		return channels.Permanent(c.send.Errorf("%s: %w", action, err))
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	start := time.Now()
-	status, err := c.roundTrip(req, action, out, trace, posting)
-	c.log.Debug("x request", zap.String("channel", string(c.name)), zap.String("action", action),
-		zap.Int("status", status), zap.Duration("took", time.Since(start)), zap.Error(err))
-	return err
-}
-
-func (c *Channel) roundTrip(req *http.Request, action string, out any, trace *httpx.Trace, posting bool) (int, error) {
-	resp, err := c.http.Do(req)
+	resp, err := c.send.Do(ctx, action, req)
 	if err != nil {
-		err = fmt.Errorf("x: %s: %w", action, c.redact(err))
-		if posting && trace.MayHaveArrived() {
-			return 0, channels.UnknownOutcome(err)
+		var u *channels.UnknownOutcomeError
+		if !posting && errors.As(err, &u) {
+			return u.Err // nothing is created by this request: trying again is safe
 		}
-		return 0, err // never reached X whole: safe to retry
+		return err
 	}
-	defer resp.Body.Close()
-	data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if rerr == nil && out != nil {
-			rerr = json.Unmarshal(data, out)
+	if resp.Status >= 200 && resp.Status < 300 {
+		if out == nil {
+			return nil
 		}
-		if rerr != nil {
+		if err := json.Unmarshal(resp.Body, out); err != nil {
 			// X answered yes but we cannot read the id: the post exists.
-			err = fmt.Errorf("x: %s: reading the %d answer: %w", action, resp.StatusCode, rerr)
+			err = c.send.Errorf("%s: reading the %d answer: %w", action, resp.Status, err)
 			if posting {
-				return resp.StatusCode, channels.UnknownOutcome(err)
+				return channels.UnknownOutcome(err)
 			}
-			return resp.StatusCode, err
+			return err
 		}
-		return resp.StatusCode, nil
+		return nil
 	}
-	ae := parseProblem(resp.StatusCode, data)
-	ae.Detail = httpx.RedactString(ae.Detail, c.cfg.secrets()...)
-	ae.Title = httpx.RedactString(ae.Title, c.cfg.secrets()...)
-	return resp.StatusCode, c.classify(action, ae, resp.Header.Get("x-rate-limit-reset"), posting)
+	ae := parseProblem(resp.Status, resp.Body)
+	ae.Title, ae.Detail = c.send.RedactString(ae.Title), c.send.RedactString(ae.Detail)
+	return c.classify(action, ae, resp.Header.Get("x-rate-limit-reset"), posting)
 }
-
-func (c *Channel) redact(err error) error { return httpx.Redact(err, c.cfg.secrets()...) }

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"herald/channels"
+	"herald/channels/httpsend"
 	"herald/channels/internal/safehttp"
 )
 
@@ -23,7 +24,7 @@ import (
 type Channel struct {
 	name channels.Name
 	cfg  Config
-	http *http.Client // signs every request
+	send *httpsend.Client // signs every request (newSignedClient)
 	// mediaHTTP downloads article images for upload, with the private-address guard.
 	mediaHTTP *http.Client
 	log       *zap.Logger
@@ -55,9 +56,10 @@ func newChannel(name channels.Name, cfg Config, env channels.Env) *Channel {
 		env.HTTPClient = http.DefaultClient
 	}
 	return &Channel{
-		name:      name,
-		cfg:       cfg,
-		http:      newSignedClient(cfg, env.HTTPClient),
+		name: name,
+		cfg:  cfg,
+		send: &httpsend.Client{HTTP: newSignedClient(cfg, env.HTTPClient), Timeout: cfg.Timeout, Prefix: "x",
+			Channel: name, Secrets: cfg.secrets(), Log: env.Logger},
 		mediaHTTP: safehttp.NewClient(safehttp.Options{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateHosts, Setting: "allow_private_hosts"}),
 		log:       env.Logger,
 		now:       time.Now,
