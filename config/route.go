@@ -7,7 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
 
 	"herald/article"
@@ -250,7 +249,7 @@ func (t *matchText) anyKeyword(kws []string) (string, bool) {
 		return "", false
 	}
 	if !t.done {
-		t.text = " " + NormalizeText(t.a.Title+"\n"+t.a.Summary+"\n"+htmlText(t.a.Body)) + " "
+		t.text = " " + NormalizeText(t.a.Title+"\n"+t.a.Summary+"\n"+article.PlainText(t.a.Body)) + " "
 		t.done = true
 	}
 	for _, kw := range kws {
@@ -320,37 +319,6 @@ func NormalizeText(s string) string {
 		}
 	}
 	return strings.TrimRight(b.String(), " ")
-}
-
-// htmlText is the text of an HTML fragment (script and style dropped); plain text passes
-// through.
-func htmlText(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return s
-	}
-	z := html.NewTokenizer(strings.NewReader(s))
-	var b strings.Builder
-	skip := 0
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.StartTagToken:
-			if n, _ := z.TagName(); slices.Contains([]string{"script", "style"}, string(n)) {
-				skip++
-			}
-			b.WriteByte(' ')
-		case html.EndTagToken:
-			if n, _ := z.TagName(); slices.Contains([]string{"script", "style"}, string(n)) && skip > 0 {
-				skip--
-			}
-			b.WriteByte(' ')
-		case html.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		}
-	}
 }
 
 func (c *Config) validateRoutes(bad func(string, ...any), seen func(string) bool) {

@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/redis/go-redis/v9"
+
 	"herald/article"
 	"herald/config"
 	"herald/queue"
@@ -16,6 +18,9 @@ import (
 type Publisher struct {
 	Config *config.Config
 	Broker *queue.Broker
+	// Redis holds ingest's own state: webhook ids seen, feed state, leases and WebSub
+	// subscriptions. Only signed webhooks and feeds need it.
+	Redis redis.UniversalClient
 }
 
 type sourceKey struct{}

@@ -26,12 +26,16 @@ type Server struct {
 	Logger *zap.Logger
 	// Channels are the configured channels (GET /v1/channels, pause and resume).
 	Channels []queue.ChannelConfig
+	// Webhooks verifies signed publishes (web/hooks.go); nil refuses every signed request.
+	Webhooks *ingest.Verifier
 }
 
 // Handler returns the API's routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/articles", s.auth(http.HandlerFunc(s.postArticle)))
+	// A signed request (Standard Webhooks or X-Hub-Signature-256) needs no bearer token.
+	mux.Handle("POST /v1/articles", s.signedOr(s.auth(http.HandlerFunc(s.postArticle)), http.HandlerFunc(s.postArticle)))
+	mux.HandleFunc("POST /v1/hooks/wordpress", s.wordpressHook)
 	mux.Handle("GET /v1/articles/{id}", s.auth(http.HandlerFunc(s.getArticle)))
 	mux.Handle("GET /v1/channels", s.auth(http.HandlerFunc(s.listChannels)))
 	mux.Handle("POST /v1/channels/{name}/pause", s.auth(http.HandlerFunc(s.pauseChannel)))

@@ -122,7 +122,7 @@ func workerOptions(cfg *config.Config, log *zap.Logger) queue.WorkerOptions {
 
 func brokerFor(cfg *config.Config, rdb redis.UniversalClient) (*queue.Broker, *ingest.Publisher) {
 	b := queue.NewBroker(rdb, queue.Options{Retention: time.Duration(cfg.Retention), UrgentPriority: cfg.Worker.UrgentPriority})
-	return b, &ingest.Publisher{Config: cfg, Broker: b}
+	return b, &ingest.Publisher{Config: cfg, Broker: b, Redis: rdb}
 }
 
 // redactUserinfo matches the password part of "scheme://user:password@host".

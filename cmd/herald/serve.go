@@ -71,6 +71,7 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue.Broker, pub *ingest.Publisher,
 	routes map[channels.Name]queue.Route, ln net.Listener) error {
 	api := &web.Server{Publisher: pub, Broker: broker, Token: cfg.HTTP.APIToken, Logger: log, Channels: cfgChannels(cfg)}
+	api.Webhooks = &ingest.Verifier{Sources: cfg.Webhooks, Redis: pub.Redis}
 	// Bounded reads and writes: a slow client cannot hold a connection (or a 4 MiB body) forever.
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}

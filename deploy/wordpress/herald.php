@@ -1,0 +1,168 @@
+<?php
+/**
+ * Plugin Name: herald publisher
+ * Description: Tells herald (https://github.com/ — see deploy/wordpress/README.md) the moment a post is published, updated or trashed, signed with Standard Webhooks.
+ * Version:     1.0.0
+ * License:     MIT
+ *
+ * A must-use plugin: copy this file to wp-content/mu-plugins/herald.php. Settings are constants
+ * in wp-config.php:
+ *
+ *   define( 'HERALD_URL', 'https://herald.example.com/v1/hooks/wordpress' );
+ *   define( 'HERALD_WEBHOOK_SECRET', 'whsec_...' );       // the same secret as herald's webhooks[].secret
+ *   define( 'HERALD_POST_TYPES', 'post' );                // optional, comma-separated
+ *   define( 'HERALD_TIMEOUT', 5 );                        // optional, seconds per attempt
+ *
+ * Each event sends the post as the REST API shows it (GET /wp/v2/posts/<id>?_embed), signed per
+ * https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md :
+ * webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">.
+ * A failed send is retried by WP-Cron with the same webhook-id (1, 5, 30 minutes).
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+if ( ! defined( 'HERALD_URL' ) || ! defined( 'HERALD_WEBHOOK_SECRET' ) ) {
+	return; // Not configured: do nothing rather than fail a save.
+}
+
+/** Post types herald hears about. */
+function herald_post_types() {
+	$types = defined( 'HERALD_POST_TYPES' ) ? HERALD_POST_TYPES : 'post';
+	return array_filter( array_map( 'trim', explode( ',', $types ) ) );
+}
+
+/**
+ * The HMAC key: a "whsec_" secret is base64 after the prefix (Standard Webhooks); any other
+ * secret is used as written, as herald does.
+ */
+function herald_signing_key() {
+	$secret = HERALD_WEBHOOK_SECRET;
+	if ( 0 === strpos( $secret, 'whsec_' ) ) {
+		return base64_decode( substr( $secret, 6 ), true );
+	}
+	return $secret;
+}
+
+/** The post as GET /wp/v2/posts/<id>?_embed shows it: title, excerpt, content, link, terms, featured image. */
+function herald_post_payload( $post ) {
+	$type_object = get_post_type_object( $post->post_type );
+	$base        = ( $type_object && ! empty( $type_object->rest_base ) ) ? $type_object->rest_base : $post->post_type;
+	$request     = new WP_REST_Request( 'GET', '/wp/v2/' . $base . '/' . $post->ID );
+	$request->set_query_params( array( '_embed' => 'wp:featuredmedia,wp:term' ) );
+	$response = rest_do_request( $request );
+	if ( $response->is_error() ) {
+		return null;
+	}
+	return rest_get_server()->response_to_data( $response, true );
+}
+
+/** A trashed post is no longer readable over the REST API: send what herald needs. */
+function herald_trash_payload( $post ) {
+	return array(
+		'id'     => $post->ID,
+		'status' => 'trash',
+		'link'   => get_permalink( $post ),
+		'title'  => array( 'rendered' => get_the_title( $post ) ),
+	);
+}
+
+/** Queue one event to send when the request ends, so saving a post never waits for herald. */
+function herald_queue_event( $event, $payload ) {
+	static $queued = array();
+	$body = wp_json_encode( $payload, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES );
+	if ( false === $body ) {
+		return;
+	}
+	$key = $event . ':' . ( isset( $payload['id'] ) ? $payload['id'] : md5( $body ) );
+	if ( isset( $queued[ $key ] ) ) {
+		return; // The block editor may save twice in one request.
+	}
+	$queued[ $key ] = true;
+	$msg_id         = 'msg_' . wp_generate_uuid4();
+	add_action(
+		'shutdown',
+		function () use ( $event, $body, $msg_id ) {
+			herald_send( $event, $body, $msg_id, 0 );
+		}
+	);
+}
+
+/** Sign and POST one event; on failure schedule a retry with the same message id. */
+function herald_send( $event, $body, $msg_id, $attempt ) {
+	$key = herald_signing_key();
+	if ( false === $key || '' === $key ) {
+		error_log( 'herald: HERALD_WEBHOOK_SECRET is not whsec_ followed by base64' );
+		return;
+	}
+	$timestamp = time();
+	$signature = 'v1,' . base64_encode( hash_hmac( 'sha256', $msg_id . '.' . $timestamp . '.' . $body, $key, true ) );
+	$response  = wp_remote_post(
+		HERALD_URL,
+		array(
+			'timeout' => defined( 'HERALD_TIMEOUT' ) ? (int) HERALD_TIMEOUT : 5,
+			'headers' => array(
+				'Content-Type'      => 'application/json; charset=utf-8',
+				'webhook-id'        => $msg_id,
+				'webhook-timestamp' => (string) $timestamp,
+				'webhook-signature' => $signature,
+				'X-Herald-Event'    => $event,
+			),
+			'body'    => $body,
+		)
+	);
+	$code = is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response );
+	if ( $code >= 200 && $code < 300 ) {
+		return;
+	}
+	// 4xx other than 429 will not get better by retrying (bad secret, invalid post).
+	$retryable = 0 === $code || 429 === $code || $code >= 500;
+	$delays    = array( 60, 300, 1800 );
+	$why       = is_wp_error( $response ) ? $response->get_error_message() : 'HTTP ' . $code;
+	error_log( sprintf( 'herald: sending %s %s failed (%s), attempt %d', $event, $msg_id, $why, $attempt + 1 ) );
+	if ( $retryable && $attempt < count( $delays ) ) {
+		wp_schedule_single_event( time() + $delays[ $attempt ], 'herald_retry', array( $event, $body, $msg_id, $attempt + 1 ) );
+	}
+}
+add_action( 'herald_retry', 'herald_send', 10, 4 );
+
+/**
+ * Publish and update: wp_after_insert_post runs once terms and meta (the featured image) are
+ * saved, which transition_post_status does not wait for.
+ */
+add_action(
+	'wp_after_insert_post',
+	function ( $post_id, $post, $update, $post_before ) {
+		if ( 'publish' !== $post->post_status || ! in_array( $post->post_type, herald_post_types(), true ) ) {
+			return;
+		}
+		if ( wp_is_post_revision( $post_id ) || wp_is_post_autosave( $post_id ) || post_password_required( $post ) ) {
+			return;
+		}
+		$was_published = $post_before && 'publish' === $post_before->post_status;
+		$payload       = herald_post_payload( $post );
+		if ( null !== $payload ) {
+			herald_queue_event( $was_published ? 'update' : 'publish', $payload );
+		}
+	},
+	10,
+	4
+);
+
+/** Trash: only posts that were public; herald acknowledges it and posts nothing. */
+add_action(
+	'trashed_post',
+	function ( $post_id, $previous_status = '' ) {
+		$post = get_post( $post_id );
+		if ( ! $post || ! in_array( $post->post_type, herald_post_types(), true ) ) {
+			return;
+		}
+		if ( '' !== $previous_status && 'publish' !== $previous_status ) {
+			return;
+		}
+		herald_queue_event( 'trash', herald_trash_payload( $post ) );
+	},
+	10,
+	2
+);

@@ -1,0 +1,97 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"herald/article"
+)
+
+// wpPost is the part of a WordPress REST API post object herald reads; every other field is
+// ignored.
+// Specs: https://developer.wordpress.org/rest-api/reference/posts/#schema
+// and https://developer.wordpress.org/rest-api/using-the-rest-api/linking-and-embedding/#embedding
+type wpPost struct {
+	ID            int64      `json:"id"`
+	Link          string     `json:"link"`
+	Status        string     `json:"status"`
+	DateGMT       string     `json:"date_gmt"`
+	Title         wpRendered `json:"title"`
+	Excerpt       wpRendered `json:"excerpt"`
+	Content       wpRendered `json:"content"`
+	FeaturedMedia int64      `json:"featured_media"`
+	Lang          string     `json:"lang"` // Polylang and WPML add it
+	Embedded      struct {
+		FeaturedMedia []struct {
+			ID        int64  `json:"id"`
+			SourceURL string `json:"source_url"`
+		} `json:"wp:featuredmedia"`
+		Terms [][]struct {
+			Name     string `json:"name"`
+			Taxonomy string `json:"taxonomy"`
+		} `json:"wp:term"`
+	} `json:"_embedded"`
+}
+
+type wpRendered struct {
+	Rendered string `json:"rendered"`
+}
+
+// WordPressPost is a WordPress REST post mapped to the article contract.
+type WordPressPost struct {
+	Article article.Article
+	// Status is the post's status: only "publish" is published; "trash", "draft", "future",
+	// "private" and "pending" are acknowledged and ignored.
+	Status string
+}
+
+// WordPressArticle maps a WordPress REST post (as GET /wp-json/wp/v2/posts/<id>?_embed returns
+// it) to an article with id wp-<site>-<post id>: title and excerpt as text, content as the
+// body, the featured image's URL, the first category as the category, tags (and any further
+// categories) as tags.
+func WordPressArticle(body []byte, site string) (*WordPressPost, error) {
+	var p wpPost
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("wordpress: decoding the post JSON: %w", err)
+	}
+	if p.ID <= 0 {
+		return nil, &article.ValidationError{Errors: []article.FieldError{{Field: "id", Message: "the WordPress post id is missing"}}}
+	}
+	a := article.Article{
+		ID:       fmt.Sprintf("wp-%s-%d", site, p.ID),
+		URL:      p.Link,
+		Title:    article.PlainText(p.Title.Rendered),
+		Summary:  strings.TrimSpace(strings.TrimSuffix(article.PlainText(p.Excerpt.Rendered), "[…]")),
+		Body:     p.Content.Rendered,
+		Language: p.Lang,
+		Tags:     []string{},
+	}
+	for _, m := range p.Embedded.FeaturedMedia {
+		if m.SourceURL != "" && (p.FeaturedMedia == 0 || m.ID == p.FeaturedMedia) {
+			a.ImageURL = m.SourceURL
+			break
+		}
+	}
+	for _, group := range p.Embedded.Terms {
+		for _, t := range group {
+			name := article.PlainText(t.Name)
+			switch {
+			case name == "":
+			case t.Taxonomy == "category" && a.Category == "":
+				a.Category = name
+			case t.Taxonomy == "category" || t.Taxonomy == "post_tag":
+				a.Tags = append(a.Tags, name)
+			}
+		}
+	}
+	// date_gmt has no zone: it is UTC by definition.
+	if ts, err := time.Parse("2006-01-02T15:04:05", p.DateGMT); err == nil {
+		ts = ts.UTC()
+		a.PublishedAt = &ts
+	}
+	return &WordPressPost{Article: a, Status: p.Status}, nil
+}

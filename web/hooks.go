@@ -1,0 +1,131 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"herald/article"
+	"herald/ingest"
+)
+
+// Signed publish webhooks (POST /v1/articles with a signature, POST /v1/hooks/wordpress). The
+// checks live in ingest.Verifier; these handlers only read, verify and hand over.
+
+// readSigned reads the body (bounded), verifies its signature and returns the claim. On failure
+// it has answered: 401 for any signature problem (nothing enqueued), 413, or 503 when Redis
+// cannot record the message id.
+func (s *Server) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, *ingest.Claim, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, article.MaxPayloadBytes+1))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "reading the request body: " + err.Error()})
+		return nil, nil, false
+	}
+	if len(body) > article.MaxPayloadBytes {
+		writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: "payload larger than 4 MiB"})
+		return nil, nil, false
+	}
+	claim, err := s.Webhooks.Verify(r.Context(), r.Header, body)
+	if errors.Is(err, ingest.ErrUnauthorized) {
+		s.Logger.Warn("webhook refused", zap.String("path", r.URL.Path), zap.String("reason", err.Error()))
+		writeJSON(w, http.StatusUnauthorized, apiError{Error: err.Error()})
+		return nil, nil, false
+	}
+	if err != nil {
+		s.Logger.Error("verifying webhook", zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not verify the webhook; it is safe to retry"})
+		return nil, nil, false
+	}
+	return body, claim, true
+}
+
+// signedOr serves a request that carries a webhook signature with next, after verifying it and
+// marking the article's source; any other request goes to bearer (the bearer-token check).
+// When next answers with an error, the message id is released so the sender's retry works.
+func (s *Server) signedOr(bearer, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ingest.Signed(r.Header) {
+			bearer.ServeHTTP(w, r)
+			return
+		}
+		body, claim, ok := s.readSigned(w, r)
+		if !ok {
+			return
+		}
+		r = r.WithContext(ingest.WithSource(r.Context(), claim.Source.Name))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status >= 300 {
+			claim.Release(r.Context())
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// wordpressHook serves POST /v1/hooks/wordpress: a signed WordPress REST post object. A
+// published post is queued as wp-<site>-<post id> (202, like POST /v1/articles; an update of a
+// post already sent is a duplicate and posts nothing); any other status (trash, draft, …) is
+// acknowledged with 200 and queues nothing.
+func (s *Server) wordpressHook(w http.ResponseWriter, r *http.Request) {
+	body, claim, ok := s.readSigned(w, r)
+	if !ok {
+		return
+	}
+	if s.publishWordPress(w, r, body, claim) >= 300 {
+		claim.Release(r.Context())
+	}
+}
+
+func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body []byte, claim *ingest.Claim) int {
+	post, err := ingest.WordPressArticle(body, claim.Source.Site)
+	var ve *article.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "invalid WordPress post", Errors: ve.Errors})
+		return http.StatusUnprocessableEntity
+	case err != nil:
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return http.StatusBadRequest
+	}
+	if post.Status != "publish" {
+		s.Logger.Info("wordpress post not published", zap.String("article_id", post.Article.ID), zap.String("status", post.Status))
+		writeJSON(w, http.StatusOK, map[string]string{"id": post.Article.ID, "ignored": "post status is " + strings.TrimSpace(post.Status+" (only publish is sent)")})
+		return http.StatusOK
+	}
+	ctx := ingest.WithSource(r.Context(), claim.Source.Name)
+	res, err := s.Publisher.Publish(ctx, &post.Article)
+	if errors.As(err, &ve) {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "invalid article", Errors: ve.Errors})
+		return http.StatusUnprocessableEntity
+	}
+	if err != nil {
+		s.Logger.Error("publishing wordpress post", zap.String("article_id", post.Article.ID), zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not queue the article; it is safe to retry"})
+		return http.StatusServiceUnavailable
+	}
+	writeJSON(w, http.StatusAccepted, res)
+	return http.StatusAccepted
+}
