@@ -91,17 +91,17 @@ func TestVerifyStandardWebhooks(t *testing.T) {
 	}
 
 	for name, h := range map[string]http.Header{
-		"expired":         standardHeaders(t, testSecret, "msg_old", now.Add(-5*time.Minute-time.Second), body),
-		"too far ahead":   standardHeaders(t, testSecret, "msg_new", now.Add(5*time.Minute+time.Second), body),
-		"wrong secret":    standardHeaders(t, "whsec_"+"d3JvbmctLXNlY3JldC0td3JvbmctLXNlY3JldA==", "msg_x", now, body),
-		"unsigned":        {},
-		"id without sig":  {"Webhook-Id": {"m"}},
-		"other body":      standardHeaders(t, testSecret, "msg_body", now, []byte(`{}`)),
-		"v2 scheme":       {"Webhook-Id": {"m2"}, "Webhook-Timestamp": {strconv.FormatInt(now.Unix(), 10)}, "Webhook-Signature": {"v1a,AAAA"}},
-		"bad timestamp":   {"Webhook-Id": {"m3"}, "Webhook-Timestamp": {"yesterday"}, "Webhook-Signature": {"v1,AAAA"}},
-		"hub wrong":       {"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(make([]byte, 32))}},
-		"hub not hex":     {"X-Hub-Signature-256": {"sha256=zz"}},
-		"hub wrong algo":  {"X-Hub-Signature-256": {"sha1=00"}},
+		"expired":        standardHeaders(t, testSecret, "msg_old", now.Add(-5*time.Minute-time.Second), body),
+		"too far ahead":  standardHeaders(t, testSecret, "msg_new", now.Add(5*time.Minute+time.Second), body),
+		"wrong secret":   standardHeaders(t, "whsec_"+"d3JvbmctLXNlY3JldC0td3JvbmctLXNlY3JldA==", "msg_x", now, body),
+		"unsigned":       {},
+		"id without sig": {"Webhook-Id": {"m"}},
+		"other body":     standardHeaders(t, testSecret, "msg_body", now, []byte(`{}`)),
+		"v2 scheme":      {"Webhook-Id": {"m2"}, "Webhook-Timestamp": {strconv.FormatInt(now.Unix(), 10)}, "Webhook-Signature": {"v1a,AAAA"}},
+		"bad timestamp":  {"Webhook-Id": {"m3"}, "Webhook-Timestamp": {"yesterday"}, "Webhook-Signature": {"v1,AAAA"}},
+		"hub wrong":      {"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(make([]byte, 32))}},
+		"hub not hex":    {"X-Hub-Signature-256": {"sha256=zz"}},
+		"hub wrong algo": {"X-Hub-Signature-256": {"sha1=00"}},
 	} {
 		if _, err := v.Verify(ctx, h, body); !errors.Is(err, ErrUnauthorized) {
 			t.Errorf("%s: err %v, want ErrUnauthorized", name, err)

@@ -336,7 +336,7 @@ func TestWordPressPluginSignatureAccepted(t *testing.T) {
 		t.Fatal("the plugin's post was not queued")
 	}
 	// A wrong secret is refused, and a 401 is not retried.
-	if out := run("whsec_"+"d3JvbmctLXNlY3JldC0td3JvbmctLXNlY3JldA=="); !strings.Contains(out, "status 401") || strings.Contains(out, "retry scheduled") {
+	if out := run("whsec_" + "d3JvbmctLXNlY3JldC0td3JvbmctLXNlY3JldA=="); !strings.Contains(out, "status 401") || strings.Contains(out, "retry scheduled") {
 		t.Fatalf("plugin with the wrong secret: %s", out)
 	}
 }
