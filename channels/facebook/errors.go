@@ -1,0 +1,120 @@
+package facebook
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"herald/channels"
+	"herald/channels/httpsend"
+)
+
+// APIError is a Graph API error answer, read with errors.As.
+// Specs: https://developers.facebook.com/docs/graph-api/guides/error-handling
+type APIError struct {
+	HTTPStatus int    `json:"-"`
+	Message    string `json:"message"`
+	Type       string `json:"type"`
+	Code       int    `json:"code"`
+	Subcode    int    `json:"error_subcode,omitempty"`
+	FBTraceID  string `json:"fbtrace_id,omitempty"`
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("%d %s (code %d", e.HTTPStatus, e.Message, e.Code)
+	if e.Subcode != 0 {
+		s += fmt.Sprintf(", subcode %d", e.Subcode)
+	}
+	if e.FBTraceID != "" {
+		s += ", fbtrace_id " + e.FBTraceID
+	}
+	return s + ")"
+}
+
+func parseError(resp *httpsend.Response, redact func(string) string) *APIError {
+	var body struct {
+		Error *APIError `json:"error"`
+	}
+	if json.Unmarshal(resp.Body, &body) != nil || body.Error == nil {
+		body.Error = &APIError{Message: strings.TrimSpace(string(resp.Body[:min(len(resp.Body), 200)]))}
+	}
+	body.Error.HTTPStatus = resp.Status
+	body.Error.Message = redact(body.Error.Message)
+	return body.Error
+}
+
+// DefaultRateLimitWait is used when a throttled answer does not say when access comes back.
+const DefaultRateLimitWait = 5 * time.Minute
+
+// rateLimitCodes are Graph's throttling codes: 4 app, 17 user, 32 page, 613 call-rate, 80001
+// page (business use case).
+var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 613: true, 80001: true}
+
+// classify turns a Graph error into an error of the right kind (channels/errors.go):
+//
+//	190 (token invalid or expired), 10 and 200–299 (permission) → channels.Auth: the channel pauses
+//	4, 17, 32, 613, 80001 (throttled)  → channels.RateLimited (estimated_time_to_regain_access, else 5 min)
+//	506 (duplicate post)              → channels.DuplicateContent
+//	368 (blocked for policy), other 4xx → channels.Permanent
+//	1, 2 (unknown, temporarily down), 5xx → retryable; 504 on a post → channels.UnknownOutcome
+func (c *Channel) classify(action string, resp *httpsend.Response, posting bool) error {
+	ae := parseError(resp, c.send.RedactString)
+	err := fmt.Errorf("facebook: %s: %w", action, ae)
+	switch {
+	case ae.Code == 190, ae.Code == 10, ae.Code >= 200 && ae.Code < 300:
+		return channels.Auth(err)
+	case rateLimitCodes[ae.Code] || resp.Status == http.StatusTooManyRequests:
+		return channels.RateLimited(err, c.now().Add(regainWait(resp.Header)))
+	case ae.Code == 506:
+		return channels.DuplicateContent(err)
+	case ae.Code == 1 || ae.Code == 2:
+		return err
+	case resp.Status == http.StatusGatewayTimeout && posting:
+		return channels.UnknownOutcome(err)
+	case resp.Status >= 500:
+		return err
+	default: // 368 blocked, 100 invalid parameter, …
+		return channels.Permanent(err)
+	}
+}
+
+// regainWait reads estimated_time_to_regain_access (minutes) from the usage headers Graph sends
+// with throttled answers, the longest one given.
+// Specs: https://developers.facebook.com/docs/graph-api/overview/rate-limiting
+func regainWait(h http.Header) time.Duration {
+	wait := time.Duration(0)
+	for _, name := range []string{"X-Business-Use-Case-Usage", "X-Page-Usage", "X-App-Usage"} {
+		v := h.Get(name)
+		if v == "" {
+			continue
+		}
+		var flat map[string]any
+		if json.Unmarshal([]byte(v), &flat) != nil {
+			continue
+		}
+		walkMinutes(flat, &wait)
+	}
+	if wait <= 0 {
+		return DefaultRateLimitWait
+	}
+	return wait
+}
+
+func walkMinutes(v any, wait *time.Duration) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if f, ok := x.(float64); ok && k == "estimated_time_to_regain_access" {
+				*wait = max(*wait, time.Duration(f)*time.Minute)
+				continue
+			}
+			walkMinutes(x, wait)
+		}
+	case []any:
+		for _, x := range t {
+			walkMinutes(x, wait)
+		}
+	}
+}

@@ -1,0 +1,294 @@
+package facebook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+	"gopkg.in/yaml.v3"
+
+	"herald/article"
+	"herald/channels"
+	"herald/channels/facebook/facebookfake"
+	"herald/formatter"
+)
+
+type harness struct {
+	fake *facebookfake.Server
+	ch   *Channel
+	logs *observer.ObservedLogs
+}
+
+func specFrom(t *testing.T, settings string) channels.Spec {
+	t.Helper()
+	spec := channels.Spec{Name: "fb-page", Kind: channels.KindFacebook}
+	if err := yaml.Unmarshal([]byte(settings), &spec.Settings); err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+func newHarness(t *testing.T, client *http.Client, extra ...string) *harness {
+	t.Helper()
+	fake := facebookfake.New()
+	t.Cleanup(fake.Close)
+	s := fmt.Sprintf("page_id: %q\npage_token: %q\ngraph_base: %q\ntimeout: 5s\n", facebookfake.DefaultPage, facebookfake.DefaultToken, fake.GraphBase())
+	for _, e := range extra {
+		s += e + "\n"
+	}
+	core, logs := observer.New(zapcore.DebugLevel)
+	ch, err := New(specFrom(t, s), channels.Env{Logger: zap.New(core), HTTPClient: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{fake: fake, ch: ch.(*Channel), logs: logs}
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func msgOf(posts ...channels.Post) channels.Message {
+	return channels.Message{ArticleID: "a1", Key: "a1:fb-page:1", Attempt: 1, Posts: posts}
+}
+
+// render is what the worker sends: the facebook renderer's posts (image on when asked).
+func render(t *testing.T, imageURL string, withImage bool) []channels.Post {
+	t.Helper()
+	a := article.Article{
+		URL:     "https://news.example.com/world/2026/11/story",
+		Title:   "زيلينسكي يقول إن كوريا الشمالية أرسلت قوات لدعم الجيش الروسي",
+		Summary: "قال الرئيس الأوكراني إن قوات كورية شمالية وصلت.", Tags: []string{"أوكرانيا"},
+		Language: "ar", ImageURL: imageURL,
+	}
+	r, err := formatter.New(channels.KindFacebook, formatter.Options{Image: &withImage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, err := r.Render(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return posts
+}
+
+func TestFeedPostIsExactlyTheRenderedPost(t *testing.T) {
+	h := newHarness(t, nil)
+	posts := render(t, "", false)
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(posts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.fake.Posts()
+	if len(got) != 1 || got[0].Kind != "feed" || got[0].Message != posts[0].Text || got[0].Link != posts[0].Extra["link"] || got[0].Link == "" {
+		t.Fatalf("fake got %+v, want message %q and link %v", got, posts[0].Text, posts[0].Extra["link"])
+	}
+	if rcpt.RemoteID != got[0].ID || rcpt.PostURL != "https://www.facebook.com/"+got[0].ID {
+		t.Fatalf("receipt %+v for %s", rcpt, got[0].ID)
+	}
+}
+
+var jpeg = append([]byte{0xff, 0xd8, 0xff, 0xe0}, bytes.Repeat([]byte{9}, 2000)...)
+
+func imageHost(t *testing.T, ctype string) (string, *atomic.Int32) {
+	t.Helper()
+	hits := &atomic.Int32{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", ctype)
+		_, _ = w.Write(jpeg)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/story.jpg", hits
+}
+
+func TestPhotoPostByURL(t *testing.T) {
+	h := newHarness(t, nil)
+	posts := render(t, "https://news.example.com/media/story.jpg", true)
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(posts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.fake.Posts()
+	if len(got) != 1 || got[0].Kind != "photo" || got[0].PhotoURL != "https://news.example.com/media/story.jpg" || got[0].Message != posts[0].Text {
+		t.Fatalf("fake got %+v", got)
+	}
+	if rcpt.RemoteID != got[0].ID || !strings.HasPrefix(rcpt.RemoteID, facebookfake.DefaultPage+"_") {
+		t.Fatalf("receipt %+v: want the feed post id, not the photo id", rcpt)
+	}
+}
+
+func TestPhotoFacebookCannotFetchIsUploaded(t *testing.T) {
+	h := newHarness(t, nil, "allow_private_hosts: true")
+	img, hits := imageHost(t, "image/jpeg")
+	h.fake.RejectPhotoURL(img)
+	if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "صورة", Media: []channels.Media{{URL: img}}})); err != nil {
+		t.Fatal(err)
+	}
+	got := h.fake.Posts()
+	if len(got) != 1 || got[0].Kind != "photo" || got[0].PhotoUpload != len(jpeg) || hits.Load() != 1 {
+		t.Fatalf("fake got %+v, image host hits %d", got, hits.Load())
+	}
+}
+
+func TestPhotoUnfetchableAndPrivateHostFallsBackToFeed(t *testing.T) {
+	h := newHarness(t, nil) // allow_private_hosts off: the loopback image host is refused
+	img, hits := imageHost(t, "image/jpeg")
+	h.fake.RejectPhotoURL(img)
+	post := channels.Post{Text: "صورة", Media: []channels.Media{{URL: img}}, Extra: map[string]any{"link": "https://news.example.com/a"}}
+	if _, err := h.ch.Send(testCtx(t), msgOf(post)); err != nil {
+		t.Fatal(err)
+	}
+	got := h.fake.Posts()
+	if len(got) != 1 || got[0].Kind != "feed" || got[0].Link != "https://news.example.com/a" || hits.Load() != 0 {
+		t.Fatalf("fake got %+v, image host hits %d", got, hits.Load())
+	}
+	logs := h.logs.FilterMessageSnippet("photo could not be posted").All()
+	if len(logs) != 1 || !strings.Contains(logs[0].ContextMap()["error"].(string), "private address") {
+		t.Fatalf("logs %+v", logs)
+	}
+}
+
+func TestErrorClasses(t *testing.T) {
+	cases := []struct {
+		name   string
+		inject func(*facebookfake.Server)
+		check  func(t *testing.T, err error)
+	}{
+		{"190 invalid token pauses", func(f *facebookfake.Server) { f.SetToken("another-token") }, func(t *testing.T, err error) {
+			var ae *APIError
+			if p, ok := channels.AsPause(err); !ok || !strings.HasPrefix(p.Reason, "auth: ") || !errors.As(err, &ae) || ae.Code != 190 {
+				t.Fatalf("%v: want an auth pause with code 190", err)
+			}
+		}},
+		{"32 page rate limit waits for estimated_time_to_regain_access", func(f *facebookfake.Server) { f.RateLimitNext(7) }, func(t *testing.T, err error) {
+			rl, ok := channels.AsRateLimited(err)
+			if !ok || time.Until(rl.RetryAt) < 6*time.Minute || time.Until(rl.RetryAt) > 8*time.Minute {
+				t.Fatalf("%v: want rate limited for about 7 minutes", err)
+			}
+		}},
+		{"4, 17, 613 are rate limits too", func(f *facebookfake.Server) {
+			f.FailNext(400, 4, 0, "(#4) Application request limit reached", nil)
+		}, func(t *testing.T, err error) {
+			rl, ok := channels.AsRateLimited(err)
+			if !ok || time.Until(rl.RetryAt) < DefaultRateLimitWait-time.Minute {
+				t.Fatalf("%v: want rate limited for the default wait", err)
+			}
+		}},
+		{"368 blocked is permanent", func(f *facebookfake.Server) {
+			f.FailNext(400, 368, 1390008, "It looks like you were misusing this feature by going too fast.", nil)
+		}, func(t *testing.T, err error) {
+			_, pause := channels.AsPause(err)
+			if !channels.IsPermanent(err) || pause || !strings.Contains(err.Error(), "code 368") {
+				t.Fatalf("%v: want permanent", err)
+			}
+		}},
+		{"506 duplicate", func(f *facebookfake.Server) { f.FailNext(400, 506, 0, "(#506) Duplicate status message", nil) }, func(t *testing.T, err error) {
+			if !channels.IsDuplicateContent(err) {
+				t.Fatalf("%v: want duplicate content", err)
+			}
+		}},
+		{"2 temporarily unavailable is retryable", func(f *facebookfake.Server) {
+			f.FailNext(500, 2, 0, "An unexpected error has occurred. Please retry your request later.", nil)
+		}, func(t *testing.T, err error) {
+			_, pause := channels.AsPause(err)
+			if err == nil || channels.IsPermanent(err) || channels.IsUnknownOutcome(err) || pause {
+				t.Fatalf("%v: want plain retryable", err)
+			}
+		}},
+		{"answer lost after the post was made", func(f *facebookfake.Server) { f.DropNextPost() }, func(t *testing.T, err error) {
+			if !channels.IsUnknownOutcome(err) {
+				t.Fatalf("%v: want unknown outcome", err)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			tc.inject(h.fake)
+			_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"}))
+			tc.check(t, err)
+		})
+	}
+}
+
+func TestDeleteAndCheck(t *testing.T) {
+	h := newHarness(t, nil)
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "تصحيح"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ch.Delete(testCtx(t), rcpt.RemoteID); err != nil || !h.fake.Deleted(rcpt.RemoteID) {
+		t.Fatalf("delete: %v, deleted %v", err, h.fake.Deleted(rcpt.RemoteID))
+	}
+	if err := h.ch.Delete(testCtx(t), rcpt.RemoteID); err != nil {
+		t.Fatalf("deleting a deleted post: %v", err)
+	}
+	if err := h.ch.Check(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	h.fake.SetToken("rotated")
+	if _, ok := channels.AsPause(h.ch.Check(testCtx(t))); !ok {
+		t.Fatal("Check with a revoked token is not an auth error")
+	}
+}
+
+type leakyTransport struct{}
+
+func (leakyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	body := ""
+	if r.Body != nil {
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(r.Body)
+		body = b.String()
+	}
+	return nil, fmt.Errorf("proxy refused %s %s body %s", r.Method, r.URL, body)
+}
+
+func TestTokenNeverInErrorsOrLogs(t *testing.T) {
+	h := newHarness(t, &http.Client{Transport: leakyTransport{}})
+	_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل", Extra: map[string]any{"link": "https://news.example.com/a"}}))
+	cerr := h.ch.Check(testCtx(t))
+	derr := h.ch.Delete(testCtx(t), "1_2")
+	var all strings.Builder
+	fmt.Fprintf(&all, "%v\n%v\n%v\n", err, cerr, derr)
+	for _, e := range h.logs.All() {
+		all.WriteString(e.Message + fmt.Sprint(e.ContextMap()) + "\n")
+	}
+	if err == nil || !strings.Contains(all.String(), "proxy refused") {
+		t.Fatalf("the transport's error is not reported: %s", all.String())
+	}
+	if strings.Contains(all.String(), facebookfake.DefaultToken) {
+		t.Fatalf("page token leaked:\n%s", all.String())
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for settings, want := range map[string]string{
+		"page_token: t":   "page_id: required",
+		"page_id: \"12\"": "page_token: not set",
+		"page_id: \"12\"\npage_token: t\ngraph_base: x":     "graph_base:",
+		"page_id: \"12\"\npage_token: t\npage_token_env: E": "set only one",
+	} {
+		_, err := LoadConfig(specFrom(t, settings))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", settings, err, want)
+		}
+	}
+	cfg, err := LoadConfig(specFrom(t, "page_id: 12\npage_token: t"))
+	if err != nil || cfg.GraphBase != DefaultGraphBase || cfg.Timeout != DefaultTimeout {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+}

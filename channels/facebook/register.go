@@ -1,0 +1,7 @@
+package facebook
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindFacebook, New)
+}
