@@ -147,6 +147,12 @@ func (r *renderer) Render(a *article.Article) ([]channels.Post, error) {
 		image = ""
 	}
 	post, _, err := r.render(a, r.opt.limit, r.opt.summaryMax, image)
+	if errors.Is(err, ErrTooLong) && r.kind == channels.KindDiscord && !r.opt.embed {
+		// A link longer than Discord's 2000-character content: an embed carries it in its url.
+		e := *r
+		e.opt.embed, e.p, e.tmpl = true, discord{embed: true}, nil
+		return e.Render(a)
+	}
 	if err != nil {
 		return nil, err
 	}

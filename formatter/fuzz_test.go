@@ -167,6 +167,15 @@ func checkPost(t *testing.T, kind channels.Kind, p channels.Post, link string) {
 		if !hasWholeURL(p.Text, link, kind == channels.KindX) {
 			t.Fatalf("link %q not counted as one URL in %q", link, p.Text)
 		}
+	case channels.KindDiscord:
+		if p.Text == "" { // an embed
+			embeds, _ := p.Extra["embeds"].([]any)
+			if len(embeds) != 1 || embeds[0].(map[string]any)["url"] != link {
+				t.Fatalf("embed without the link %q: %v", link, p.Extra)
+			}
+		} else if !strings.Contains(p.Text, link) {
+			t.Fatalf("link %q missing from %q", link, p.Text)
+		}
 	default:
 		if !strings.Contains(p.Text, link) {
 			t.Fatalf("link %q missing from %q", link, p.Text)

@@ -18,18 +18,28 @@ func Hashtag(s string) string {
 	var b strings.Builder
 	letter := false
 	under := false
+	base := false // the last rune kept can carry a mark
 	n := 0
 	for _, r := range s {
 		switch {
-		case unicode.IsLetter(r) || unicode.IsMark(r):
+		case unicode.IsLetter(r):
 			letter = true
+		case unicode.IsMark(r):
+			// A mark needs its letter: one left after a dropped symbol (©️, 1️⃣'s keycap) or at
+			// a word's start would stand alone, a cut grapheme. Emoji selectors never belong.
+			if !base || under || r == 0xFE0F || r == 0xFE0E || r == 0x20E3 {
+				continue
+			}
 		case unicode.IsDigit(r) || r == 0x200C:
 		case r == '_' || unicode.IsSpace(r) || unicode.Is(unicode.Zs, r):
 			under = b.Len() > 0
+			base = false
 			continue
 		default:
+			base = false
 			continue
 		}
+		base = r != 0x200C
 		if under {
 			b.WriteByte('_')
 			under = false
