@@ -41,13 +41,19 @@ var (
 		func(r *rand.Rand) string { // long percent-encoded Arabic path
 			return "https://www.example-news.com/2024/10/13/" + strings.Repeat("زيلينسكي-يقول-", 1+r.IntN(25)) + "/"
 		},
-		func(r *rand.Rand) string { return "https://مثال.السعودية/أخبار/" + strings.Repeat("خبر-", 1+r.IntN(10)) },
-		func(r *rand.Rand) string { return "https://bücher.example.de/artikel?id=" + fmt.Sprint(r.IntN(1000)) + "#teil" },
+		func(r *rand.Rand) string {
+			return "https://مثال.السعودية/أخبار/" + strings.Repeat("خبر-", 1+r.IntN(10))
+		},
+		func(r *rand.Rand) string {
+			return "https://bücher.example.de/artikel?id=" + fmt.Sprint(r.IntN(1000)) + "#teil"
+		},
 		func(r *rand.Rand) string { return "http://example.org/a_(b)/c.html?x=1&y=<2>&utm_source=feed" },
 		func(r *rand.Rand) string {
 			return "https://news.example.co.uk/" + strings.Repeat("very-long-segment/", 20+r.IntN(60)) + "end."
 		},
-		func(r *rand.Rand) string { return "https://example.com/%D8%B9%D8%B1%D8%A8%D9%8A?q=%E2%9C%93&utm_medium=x" },
+		func(r *rand.Rand) string {
+			return "https://example.com/%D8%B9%D8%B1%D8%A8%D9%8A?q=%E2%9C%93&utm_medium=x"
+		},
 	}
 	genImages = []string{"", "", "https://example.com/i.jpg", "https://مثال.السعودية/صورة.png", "http://img.example.com/a%20b.webp"}
 	genLangs  = []string{"ar", "ar", "fa", "he", "ur", "en", "zh", "", "ar-EG"}
