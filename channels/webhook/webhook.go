@@ -216,8 +216,8 @@ func (c *Channel) deliver(ctx context.Context, r request) error {
 	return c.classify(r.id, resp)
 }
 
-// Preview implements channels.Previewer: the requests Send would make now, with the configured
-// header values hidden (they may be credentials).
+// Preview implements channels.Previewer: the requests Send would make now, with the URL's path
+// and the configured header values hidden (they may be credentials).
 func (c *Channel) Preview(msg channels.Message) ([]channels.Request, error) {
 	reqs, err := c.requests(msg)
 	if err != nil {
@@ -238,7 +238,7 @@ func (c *Channel) Preview(msg channels.Message) ([]channels.Request, error) {
 				h[http.CanonicalHeaderKey(k)] = "<redacted>"
 			}
 		}
-		out = append(out, channels.Request{Method: hr.Method, URL: c.http.RedactString(c.cfg.URL), Header: h, Body: string(r.body)})
+		out = append(out, channels.Request{Method: hr.Method, URL: origin(hr.URL), Header: h, Body: string(r.body)})
 	}
 	return out, nil
 }

@@ -334,3 +334,19 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("secrets as one string: %v, %d keys", err, len(cfg.keys))
 	}
 }
+
+func TestPreviewHidesCredentials(t *testing.T) {
+	ch := newTest(t, fmt.Sprintf("{url: %q, secret: %q, headers: {Authorization: %q}}", "https://hooks.example.com/services/tok-123456", specSecret, "Bearer xyz-secret-1"), channels.Env{})
+	reqs, err := ch.Preview(message(t, "p1:hook:1"))
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("%v %+v", err, reqs)
+	}
+	r := reqs[0]
+	b, _ := json.Marshal(r)
+	if strings.Contains(string(b), "tok-123456") || strings.Contains(string(b), "xyz-secret-1") || strings.Contains(string(b), "MfKQ9r8") {
+		t.Fatalf("preview leaks a credential: %s", b)
+	}
+	if r.URL != "https://hooks.example.com/…" || r.Header["Webhook-Id"] != "p1:hook:1" || !strings.HasPrefix(r.Header["Webhook-Signature"], "v1,") || r.Header["Authorization"] != "<redacted>" {
+		t.Fatalf("preview %+v", r)
+	}
+}

@@ -22,6 +22,10 @@ type formatOutput struct {
 	Channel string          `json:"channel"`
 	Kind    channels.Kind   `json:"kind"`
 	Posts   []channels.Post `json:"posts"`
+	// Requests are the HTTP requests the channel would send (kinds whose channel is a
+	// channels.Previewer), built from RequestsFrom: the configured channel or example settings.
+	Requests     []channels.Request `json:"requests,omitempty"`
+	RequestsFrom string             `json:"requests_from,omitempty"`
 }
 
 // newFormatCmd is the editor's preview: it needs no Redis and no config (each kind with its
@@ -62,7 +66,9 @@ defaults, or, with --config, the name of a configured channel, formatted with it
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetEscapeHTML(false) // show Telegram HTML as the channel sends it
 			enc.SetIndent("", "  ")
-			return enc.Encode(formatOutput{Channel: name, Kind: kind, Posts: posts})
+			out := formatOutput{Channel: name, Kind: kind, Posts: posts}
+			out.Requests, out.RequestsFrom = previewRequests(configPath, name, kind, &a, posts)
+			return enc.Encode(out)
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "channel name (with --config) or kind: "+kindList())
