@@ -21,6 +21,8 @@ type ChannelInfo struct {
 	Rate        string        `json:"rate"`
 	PauseReason string        `json:"pause_reason,omitempty"`
 	NotBefore   time.Time     `json:"not_before,omitzero"`
+
+	Spend *Spend `json:"spend,omitempty"` // billing channels (X) that posted this month, spend.go
 }
 
 // ChannelInfos reads the queue, pause and not-before state of each channel.
@@ -50,5 +52,5 @@ func ChannelInfos(ctx context.Context, b *Broker, chs []ChannelConfig) ([]Channe
 		}
 		out = append(out, ChannelInfo{ChannelStats: st, Kind: c.Kind, Rate: c.Limit.String(), PauseReason: reason, NotBefore: nb.UTC()})
 	}
-	return out, nil
+	return out, b.addSpend(ctx, out)
 }

@@ -120,6 +120,7 @@ func NewWorker(b *Broker, routes map[channels.Name]Route, opts WorkerOptions) *W
 			routes[n] = r
 		}
 	}
+	routes = meter(b, routes) // spend.go: per-post billing (X) counted in Redis, monthly budget
 	return &Worker{rdb: b.rdb, broker: b, routes: routes, opts: opts, lim: newLimiter(b.rdb), log: opts.Logger}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -133,7 +134,7 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 					return printJSON(cmd.OutOrStdout(), infos)
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tURGENT\tSCHEDULED\tRETRY\tACTIVE\tPAUSED\tNOT BEFORE")
+				fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tURGENT\tSCHEDULED\tRETRY\tACTIVE\tPAUSED\tNOT BEFORE\tSPEND")
 				for _, c := range infos {
 					nb := ""
 					if !c.NotBefore.IsZero() {
@@ -143,7 +144,7 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 					if c.Paused {
 						paused = "yes " + c.PauseReason
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active, paused, nb)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active, paused, nb, spendText(c.Spend))
 				}
 				return tw.Flush()
 			})
@@ -187,4 +188,24 @@ func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 	}
 	rf.add(cmd)
 	return cmd
+}
+
+// spendText is a billing channel's month: "$0.40 of $50.00 (2026-11: 2 post_with_url, 1 post)".
+func spendText(s *queue.Spend) string {
+	if s == nil {
+		return ""
+	}
+	out := fmt.Sprintf("$%.2f", s.USD)
+	if s.Budget > 0 {
+		out += fmt.Sprintf(" of $%.2f", s.Budget)
+	}
+	kinds := make([]string, 0, len(s.Posts))
+	for k := range s.Posts {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for i, k := range kinds {
+		kinds[i] = fmt.Sprintf("%d %s", s.Posts[k], k)
+	}
+	return out + " (" + s.Month + ": " + strings.Join(kinds, ", ") + ")"
 }
