@@ -167,9 +167,6 @@ channels:
 
 	t.Run("webhook channel is unlimited", func(t *testing.T) {
 		c, err := Parse([]byte("channels:\n  - {name: hook, kind: webhook}\n"))
-		if err != nil && strings.Contains(err.Error(), "channels[0] (hook).format") {
-			t.Skipf("formatter has no webhook renderer yet: %v", err)
-		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,9 +316,6 @@ func TestLoad(t *testing.T) {
 		// The example at the repository root must stay loadable (its token_file is only read by
 		// the telegram channel, not here).
 		p := filepath.Join("..", "herald.example.yaml")
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("no example config: %v", err)
-		}
 		c, err := Load(p)
 		if err != nil {
 			t.Fatal(err)

@@ -32,17 +32,26 @@ type formatOutput struct {
 // defaults); with --config it also takes a configured channel's name and its format options.
 func newFormatCmd() *cobra.Command {
 	var channel, configPath string
+	var all, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "format --channel NAME|KIND [--config FILE] [ARTICLE.json|-]",
+		Use:   "format (--channel NAME|KIND | --all [--json]) [--config FILE] [ARTICLE.json|-]",
 		Short: "Preview the posts an article becomes on a channel (no Redis needed)",
 		Long: `Render an article (JSON, from a file or stdin) for one channel and print the posts as JSON:
 {"channel":..,"kind":..,"posts":[{"text":..,"parse_mode":..,"media":[..],"facets":[..],"length":N,"limit":N,"unit":".."}]}
 
 --channel takes a kind (` + kindList() + `), formatted with that kind's
-defaults, or, with --config, the name of a configured channel, formatted with its format: options.`,
+defaults, or, with --config, the name of a configured channel, formatted with its format: options.
+
+--all shows every channel's post one after another: each configured channel with --config, else
+every kind with its defaults; each with its length and limit, its photo or link preview, and the
+text as it is sent. --json prints [{"channel","kind","posts":[..],"error"}] instead. A channel
+that cannot render shows its error and the exit status is non-zero.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stderr := cmd.ErrOrStderr()
+			if all {
+				return formatAll(cmd, args, configPath, asJSON)
+			}
 			kind, opts, name, err := resolveFormatChannel(channel, configPath)
 			if err != nil {
 				fmt.Fprintln(stderr, "herald format:", err)
@@ -72,9 +81,59 @@ defaults, or, with --config, the name of a configured channel, formatted with it
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "channel name (with --config) or kind: "+kindList())
+	cmd.Flags().BoolVar(&all, "all", false, "every channel's post, one after another")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "with --all: print JSON instead of text")
 	cmd.Flags().StringVarP(&configPath, "config", "c", os.Getenv("HERALD_CONFIG"), "config file whose channels --channel may name (env HERALD_CONFIG)")
-	_ = cmd.MarkFlagRequired("channel")
+	cmd.MarkFlagsOneRequired("channel", "all")
+	cmd.MarkFlagsMutuallyExclusive("channel", "all")
 	return cmd
+}
+
+// formatAll previews the article on every channel (formatter.PreviewAll, which the dashboard's
+// article page shares).
+func formatAll(cmd *cobra.Command, args []string, configPath string, asJSON bool) error {
+	stderr := cmd.ErrOrStderr()
+	targets := formatter.DefaultTargets()
+	if configPath != "" {
+		cfg, err := config.Load(configPath)
+		if err != nil {
+			fmt.Fprintln(stderr, "herald format:", err)
+			return err
+		}
+		targets = targets[:0]
+		for _, ch := range cfg.Channels {
+			targets = append(targets, formatter.PreviewTarget{Name: string(ch.Spec.Name), Kind: ch.Spec.Kind, Options: ch.Format})
+		}
+	}
+	a, err := readArticle(cmd, args)
+	if err != nil {
+		printArticleError(stderr, err)
+		return err
+	}
+	previews := formatter.PreviewAll(&a, targets)
+	if asJSON {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(previews)
+	} else {
+		err = formatter.WritePreviews(cmd.OutOrStdout(), previews)
+	}
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, p := range previews {
+		if p.Error != "" {
+			failed++
+		}
+	}
+	if failed > 0 {
+		err = fmt.Errorf("%d of %d channels could not render the article", failed, len(previews))
+		fmt.Fprintln(stderr, "herald format:", err)
+		return err
+	}
+	return nil
 }
 
 func kindList() string {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"herald/article"
+	"herald/channels"
 	"herald/formatter"
 )
 
@@ -118,7 +120,7 @@ func TestFormatConfiguredChannel(t *testing.T) {
 	}
 	out, stderr, err := runFormatterCmd(t, newFormatCmd(), formatSampleArticle, "--config", cfg, "--channel", "masto-main")
 	if err != nil {
-		t.Skipf("config could not be loaded here (other settings required?): %v\n%s", err, stderr)
+		t.Fatalf("format --config: %v\n%s", err, stderr)
 	}
 	if !strings.Contains(out, `"channel": "masto-main"`) || !strings.Contains(out, `"limit": 1000`) ||
 		!strings.Contains(out, "utm_campaign=preview") || strings.Contains(out, "#كوريا") {
@@ -150,5 +152,85 @@ func TestCount(t *testing.T) {
 	}
 	if _, stderr, err := runFormatterCmd(t, newCountCmd(), "", "--platform", "telegram", "--html", "<p>x</p>"); err == nil || !strings.Contains(stderr, "unsupported tag") {
 		t.Errorf("bad telegram html: %v %q", err, stderr)
+	}
+}
+
+// TestFormatAll: every kind's post for one article, as text and as JSON.
+func TestFormatAll(t *testing.T) {
+	t.Setenv("HERALD_CONFIG", "")
+	out, stderr, err := runFormatterCmd(t, newFormatCmd(), formatSampleArticle, "--all", "-")
+	if err != nil {
+		t.Fatalf("format --all: %v\n%s", err, stderr)
+	}
+	for _, k := range channels.Kinds {
+		if !strings.Contains(out, "── "+string(k)+" ("+string(k)+") · ") {
+			t.Errorf("no %s block in:\n%s", k, out)
+		}
+	}
+	if !strings.Contains(out, ">اقرأ المزيد</a>") || !strings.Contains(out, "🔗 اقرأ المزيد\n") {
+		t.Errorf("Telegram or WhatsApp link line missing:\n%s", out)
+	}
+	out, stderr, err = runFormatterCmd(t, newFormatCmd(), formatSampleArticle, "--all", "--json")
+	if err != nil {
+		t.Fatalf("format --all --json: %v\n%s", err, stderr)
+	}
+	var previews []formatter.Preview
+	if err := json.Unmarshal([]byte(out), &previews); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(previews) != len(channels.Kinds) {
+		t.Fatalf("%d previews, want %d", len(previews), len(channels.Kinds))
+	}
+	for _, p := range previews {
+		if p.Error != "" || len(p.Posts) != 1 || p.Posts[0].Length > p.Posts[0].Limit {
+			t.Errorf("preview %+v", p)
+		}
+	}
+	if _, _, err := runFormatterCmd(t, newFormatCmd(), formatSampleArticle, "--all", "--channel", "x"); err == nil {
+		t.Error("--all with --channel accepted")
+	}
+	if _, _, err := runFormatterCmd(t, newFormatCmd(), formatSampleArticle); err == nil {
+		t.Error("neither --all nor --channel accepted")
+	}
+}
+
+// TestFormatAllConfigured: with --config, each configured channel with its own options; one that
+// cannot render shows its error, the others still render, and the exit status says so.
+func TestFormatAllConfigured(t *testing.T) {
+	t.Setenv("HERALD_CONFIG", "")
+	cfg := filepath.Join(t.TempDir(), "herald.yaml")
+	doc := `channels:
+  - name: tg-headlines
+    kind: telegram
+    format: {style: headline-only}
+  - name: hook
+    kind: webhook
+`
+	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runFormatterCmd(t, newFormatCmd(), formatSampleArticle, "--all", "--config", cfg)
+	if err != nil {
+		t.Fatalf("format --all --config: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "── tg-headlines (telegram)") || !strings.Contains(out, "── hook (webhook)") || strings.Contains(out, "── x (x)") {
+		t.Errorf("configured previews:\n%s", out)
+	}
+	// headline-only: the Telegram post is the linked title alone.
+	block := out[strings.Index(out, "── tg-headlines"):strings.Index(out, "── hook")]
+	if strings.Contains(block, "قال المتحدث") || !strings.Contains(block, "<b><a href=") {
+		t.Errorf("headline-only block:\n%s", block)
+	}
+
+	previews := formatter.PreviewAll(&article.Article{URL: "https://e.com/a", Title: "t"}, []formatter.PreviewTarget{
+		{Name: "bad", Kind: channels.KindTelegram, Options: formatter.Options{Template: "{{.Nope}}"}},
+		{Name: "ok", Kind: channels.KindX},
+	})
+	if previews[0].Error == "" || previews[1].Error != "" || len(previews[1].Posts) != 1 {
+		t.Errorf("PreviewAll with one bad channel: %+v", previews)
+	}
+	var b strings.Builder
+	if err := formatter.WritePreviews(&b, previews); err != nil || !strings.Contains(b.String(), "── bad (telegram) · error: ") {
+		t.Errorf("WritePreviews: %v\n%s", err, b.String())
 	}
 }
