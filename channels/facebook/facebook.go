@@ -36,9 +36,10 @@ type Channel struct {
 }
 
 var (
-	_ channels.Channel = (*Channel)(nil)
-	_ channels.Checker = (*Channel)(nil)
-	_ channels.Deleter = (*Channel)(nil)
+	_ channels.Channel   = (*Channel)(nil)
+	_ channels.Checker   = (*Channel)(nil)
+	_ channels.Deleter   = (*Channel)(nil)
+	_ channels.Previewer = (*Channel)(nil)
 )
 
 // New builds a Facebook channel from its spec. It does not call the network.
@@ -166,18 +167,45 @@ func (a postAnswer) postID() string {
 // feed makes a Page feed post.
 // Specs: https://developers.facebook.com/docs/graph-api/reference/page/feed/#publish
 func (c *Channel) feed(ctx context.Context, post channels.Post) (string, error) {
+	return c.create(ctx, "posting to the page feed", "/"+c.cfg.PageID+"/feed", formType, strings.NewReader(c.feedForm(post).Encode()))
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+func (c *Channel) feedForm(post channels.Post) url.Values {
 	form := url.Values{"message": {post.Text}, "access_token": {c.cfg.PageToken}}
 	if l := link(post); l != "" {
 		form.Set("link", l)
 	}
-	return c.create(ctx, "posting to the page feed", "/"+c.cfg.PageID+"/feed", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	return form
+}
+
+func (c *Channel) photoForm(photo, caption string) url.Values {
+	return url.Values{"url": {photo}, "caption": {caption}, "access_token": {c.cfg.PageToken}}
+}
+
+// Preview implements channels.Previewer: the request Send makes first for each post, the Page
+// token hidden. (A photo Facebook cannot fetch is then uploaded, or the post falls back to the
+// feed; those depend on Facebook's answer.)
+func (c *Channel) Preview(msg channels.Message) ([]channels.Request, error) {
+	out := make([]channels.Request, 0, len(msg.Posts))
+	for _, post := range msg.Posts {
+		path, form := "/feed", c.feedForm(post)
+		if photo := photoURL(post); photo != "" {
+			path, form = "/photos", c.photoForm(photo, post.Text)
+		}
+		form.Set("access_token", "TOKEN")
+		body := strings.Replace(form.Encode(), "access_token=TOKEN", "access_token=<redacted>", 1)
+		out = append(out, channels.Request{Method: http.MethodPost, URL: c.cfg.GraphBase + "/" + c.cfg.PageID + path,
+			Header: map[string]string{"Content-Type": formType}, Body: body})
+	}
+	return out, nil
 }
 
 // photoByURL makes a photo post that Facebook fetches from url.
 // Specs: https://developers.facebook.com/docs/graph-api/reference/page/photos/#publish
 func (c *Channel) photoByURL(ctx context.Context, photo, caption string) (string, error) {
-	form := url.Values{"url": {photo}, "caption": {caption}, "access_token": {c.cfg.PageToken}}
-	return c.create(ctx, "posting a photo", "/"+c.cfg.PageID+"/photos", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	return c.create(ctx, "posting a photo", "/"+c.cfg.PageID+"/photos", formType, strings.NewReader(c.photoForm(photo, caption).Encode()))
 }
 
 // photoUpload makes a photo post from the image's bytes (multipart "source").

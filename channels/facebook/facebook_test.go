@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -290,5 +291,30 @@ func TestConfigErrors(t *testing.T) {
 	cfg, err := LoadConfig(specFrom(t, "page_id: 12\npage_token: t"))
 	if err != nil || cfg.GraphBase != DefaultGraphBase || cfg.Timeout != DefaultTimeout {
 		t.Fatalf("%+v %v", cfg, err)
+	}
+}
+
+// TestPreviewIsWhatSendSends: herald format prints Preview; the form it shows must be the one
+// Graph receives, the token hidden.
+func TestPreviewIsWhatSendSends(t *testing.T) {
+	h := newHarness(t, nil)
+	posts := render(t, "", false)
+	reqs, err := h.ch.Preview(msgOf(posts...))
+	if err != nil || len(reqs) != 1 || reqs[0].URL != h.fake.GraphBase()+"/"+facebookfake.DefaultPage+"/feed" || strings.Contains(fmt.Sprint(reqs), facebookfake.DefaultToken) {
+		t.Fatalf("preview %+v %v", reqs, err)
+	}
+	shown, err := url.ParseQuery(reqs[0].Body)
+	if err != nil || shown.Get("access_token") != "<redacted>" {
+		t.Fatalf("preview body %q: %v", reqs[0].Body, err)
+	}
+	if _, err := h.ch.Send(testCtx(t), msgOf(posts...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.fake.Posts(); len(got) != 1 || got[0].Message != shown.Get("message") || got[0].Link != shown.Get("link") {
+		t.Fatalf("preview %v, Graph received %+v", shown, got)
+	}
+	reqs, _ = h.ch.Preview(msgOf(render(t, "https://news.example.com/i.jpg", true)...))
+	if len(reqs) != 1 || !strings.HasSuffix(reqs[0].URL, "/photos") || !strings.Contains(reqs[0].Body, "url=https%3A%2F%2Fnews.example.com%2Fi.jpg") {
+		t.Fatalf("photo preview %+v", reqs)
 	}
 }

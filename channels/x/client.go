@@ -32,7 +32,7 @@ func newSignedClient(cfg Config, base *http.Client) *http.Client {
 func (c *Channel) call(ctx context.Context, action, method, path string, body, out any, posting bool) error {
 	var rd io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := marshal(body)
 		if err != nil {
 			return channels.Permanent(fmt.Errorf("x: %s: encoding: %w", action, err))
 		}
@@ -71,4 +71,15 @@ func (c *Channel) call(ctx context.Context, action, method, path string, body, o
 	ae := parseProblem(resp.Status, resp.Body)
 	ae.Title, ae.Detail = c.send.RedactString(ae.Title), c.send.RedactString(ae.Detail)
 	return c.classify(action, ae, resp.Header.Get("x-rate-limit-reset"), posting)
+}
+
+// marshal is JSON as sent: text as it is (no \u003c for '<'), no trailing newline.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

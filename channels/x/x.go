@@ -32,10 +32,11 @@ type Channel struct {
 }
 
 var (
-	_ channels.Channel = (*Channel)(nil)
-	_ channels.Checker = (*Channel)(nil)
-	_ channels.Deleter = (*Channel)(nil)
-	_ channels.Coster  = (*Channel)(nil)
+	_ channels.Channel   = (*Channel)(nil)
+	_ channels.Checker   = (*Channel)(nil)
+	_ channels.Deleter   = (*Channel)(nil)
+	_ channels.Coster    = (*Channel)(nil)
+	_ channels.Previewer = (*Channel)(nil)
 )
 
 // New builds an X channel from its spec. It does not call the network: wrong credentials show
@@ -222,3 +223,32 @@ func (c *Channel) Cost(posts []channels.Post) ([]string, float64) {
 
 // MonthlyBudget implements channels.Coster.
 func (c *Channel) MonthlyBudget() float64 { return c.cfg.MonthlyBudget }
+
+// Preview implements channels.Previewer: the requests Send makes for msg, signatures hidden.
+// Each image is uploaded first (its bytes, downloaded at send time, stand as a placeholder) and
+// the post then names the media ids X answered.
+func (c *Channel) Preview(msg channels.Message) ([]channels.Request, error) {
+	hdr := map[string]string{"Content-Type": "application/json", "Authorization": "OAuth <redacted: HMAC-SHA1 signed per request>"}
+	var out []channels.Request
+	for _, post := range msg.Posts {
+		req := tweetRequest{Text: post.Text}
+		for _, m := range post.Media {
+			u := strings.TrimSpace(m.URL)
+			if u == "" || req.Media != nil && len(req.Media.MediaIDs) == MaxImages {
+				continue
+			}
+			up, _ := marshal(uploadRequest{Media: "<base64 of the image at " + u + ">", MediaCategory: "tweet_image", MediaType: "<its image/* type>"})
+			out = append(out, channels.Request{Method: http.MethodPost, URL: c.cfg.APIBase + "/2/media/upload", Header: hdr, Body: string(up)})
+			if req.Media == nil {
+				req.Media = &tweetMedia{}
+			}
+			req.Media.MediaIDs = append(req.Media.MediaIDs, fmt.Sprintf("<media id %d>", len(req.Media.MediaIDs)+1))
+		}
+		b, err := marshal(req)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, channels.Request{Method: http.MethodPost, URL: c.cfg.APIBase + "/2/tweets", Header: hdr, Body: string(b)})
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package x
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -413,5 +414,31 @@ func TestConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", settings, err, want)
 		}
+	}
+}
+
+// TestPreviewIsWhatSendSends: herald format prints Preview; the post request it shows must be
+// byte for byte the one X receives.
+func TestPreviewIsWhatSendSends(t *testing.T) {
+	h := newHarness(t)
+	posts := render(t, "")
+	reqs, err := h.ch.Preview(msgOf(posts...))
+	if err != nil || len(reqs) != 1 || reqs[0].URL != h.fake.APIBase()+"/2/tweets" || strings.Contains(fmt.Sprint(reqs), xfake.DefaultCredentials.ConsumerKey) {
+		t.Fatalf("preview %+v %v", reqs, err)
+	}
+	var shown tweetRequest
+	if err := json.Unmarshal([]byte(reqs[0].Body), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ch.Send(testCtx(t), msgOf(posts...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.fake.Posts(); len(got) != 1 || got[0].Text != shown.Text {
+		t.Fatalf("preview text %q, X received %+v", shown.Text, got)
+	}
+	withImage := render(t, "https://news.example.com/i.jpg")
+	reqs, _ = h.ch.Preview(msgOf(withImage...))
+	if len(reqs) != 2 || !strings.HasSuffix(reqs[0].URL, "/2/media/upload") || !strings.Contains(reqs[1].Body, `"media_ids"`) {
+		t.Fatalf("preview with an image %+v", reqs)
 	}
 }

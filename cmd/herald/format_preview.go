@@ -23,6 +23,12 @@ var exampleSettings = map[channels.Kind]func(a *article.Article) string{
 		// The Standard Webhooks specification's published example secret.
 		return `{url: "https://receiver.example.com/herald", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}`
 	},
+	channels.KindX: func(*article.Article) string {
+		return `{consumer_key: example-key, consumer_secret: example-secret, access_token: example-token, access_secret: example-token-secret}`
+	},
+	channels.KindFacebook: func(*article.Article) string {
+		return `{page_id: "104000000000001", page_token: example-page-token}`
+	},
 	channels.KindWebSub: func(a *article.Article) string {
 		site := "https://news.example.com"
 		if u, err := url.Parse(a.URL); err == nil && u.Host != "" {
