@@ -6,7 +6,7 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 BIN := bin/herald
 
-.PHONY: help deps redis build run serve test test-short vet fmt-check staticcheck lint bench fuzz clean
+.PHONY: help deps redis build run serve test test-short vet fmt-check staticcheck lint bench bench-go chaos fuzz clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -56,7 +56,13 @@ test: deps lint ## all tests, with the race detector, against a real redis-serve
 test-short:
 	$(GO) test -count=1 $(PKGS)
 
-bench: ## benchmarks (formatter per platform, queue throughput)
+bench: redis ## load harness: real herald, redis-server and fake platforms; a table, then one JSON line (under 10 min)
+	$(GO) run ./internal/harness/bench $(BENCHFLAGS)
+
+chaos: redis ## fault harness: 3 herald processes, kill -9, Redis restart and outage, faulty fakes; exits 1 on a missed target
+	$(GO) run ./internal/harness/chaos $(CHAOSFLAGS)
+
+bench-go: ## Go micro-benchmarks (formatter per platform, queue throughput)
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PKGS)
 
 fuzz: ## run every fuzz target for FUZZTIME each

@@ -53,8 +53,15 @@ type apiError struct {
 	Errors []article.FieldError `json:"errors,omitempty"`
 }
 
+// RetryAfter is the Retry-After (seconds) of every 503: Redis is unavailable, and a client that
+// retries after this long loses nothing (nothing was enqueued, or the retry is deduplicated).
+const RetryAfter = "2"
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", RetryAfter)
+	}
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

@@ -14,7 +14,8 @@ import (
 	"herald/queue"
 )
 
-// With Redis gone, publishing answers 503 (safe to retry) and readiness fails; liveness holds.
+// With Redis gone, publishing answers 503 (safe to retry) with Retry-After and readiness fails;
+// liveness holds.
 func TestRedisDownIs503NotLoss(t *testing.T) {
 	rdb, srv := redistest.Start(t)
 	cfg, err := config.Parse([]byte("channels:\n  - {name: tg, kind: telegram}\n"))
@@ -24,12 +25,14 @@ func TestRedisDownIs503NotLoss(t *testing.T) {
 	b := queue.NewBroker(rdb, queue.Options{})
 	api := &Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: "tok", Logger: zap.NewNop()}
 	h := api.Handler()
+	var retryAfter string
 	do := func(method, path, body string) int {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer tok")
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
+		retryAfter = rec.Header().Get("Retry-After")
 		return rec.Code
 	}
 	if code := do(http.MethodGet, "/readyz", ""); code != 200 {
@@ -39,6 +42,9 @@ func TestRedisDownIs503NotLoss(t *testing.T) {
 	if code := do(http.MethodPost, "/v1/articles", `{"url":"https://e.com/a","title":"t"}`); code != http.StatusServiceUnavailable {
 		t.Fatalf("publish with Redis down: %d, want 503", code)
 	}
+	if retryAfter != RetryAfter {
+		t.Fatalf("publish with Redis down: Retry-After %q, want %q", retryAfter, RetryAfter)
+	}
 	if code := do(http.MethodGet, "/readyz", ""); code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with Redis down: %d, want 503", code)
 	}
@@ -47,5 +53,8 @@ func TestRedisDownIs503NotLoss(t *testing.T) {
 	}
 	if code := do(http.MethodGet, "/v1/articles/x", ""); code != http.StatusServiceUnavailable {
 		t.Fatalf("status with Redis down: %d, want 503", code)
+	}
+	if retryAfter != RetryAfter {
+		t.Fatalf("status with Redis down: Retry-After %q, want %q", retryAfter, RetryAfter)
 	}
 }

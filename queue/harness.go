@@ -1,0 +1,104 @@
+package queue
+
+// Hooks for the load harness (`make bench`, internal/harness/bench). herald itself never calls
+// them; they live here because they must know asynq and the ledger's layout, which nothing
+// outside this package may.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"herald/article"
+	"herald/channels"
+)
+
+// NoopBaseline is the yardstick `make bench` compares herald with: n tasks through plain asynq,
+// on rdb, with a handler that does nothing, at the concurrency and poll interval opts give
+// herald's worker (their defaults when zero). The tasks are enqueued first; the result is the
+// time from starting the server to the n-th task handled. The queue is deleted afterwards.
+func NoopBaseline(ctx context.Context, rdb redis.UniversalClient, n int, opts WorkerOptions) (time.Duration, error) {
+	w := NewWorker(NewBroker(rdb, Options{}), map[channels.Name]Route{}, opts)
+	const q = "herald-bench-noop"
+	client := asynq.NewClientFromRedisClient(rdb)
+	for i := range n {
+		if _, err := client.EnqueueContext(ctx, asynq.NewTask("noop", []byte(strconv.Itoa(i))), asynq.Queue(q)); err != nil {
+			return 0, fmt.Errorf("queue: baseline: enqueueing: %w", err)
+		}
+	}
+	var handled atomic.Int64
+	done := make(chan struct{})
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:       w.opts.Concurrency,
+		Queues:            map[string]int{q: 1},
+		TaskCheckInterval: w.opts.PollInterval,
+		LogLevel:          asynq.FatalLevel,
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("noop", func(context.Context, *asynq.Task) error {
+		if handled.Add(1) == int64(n) {
+			close(done)
+		}
+		return nil
+	})
+	start := time.Now()
+	if err := srv.Start(mux); err != nil {
+		return 0, fmt.Errorf("queue: baseline: starting asynq: %w", err)
+	}
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("queue: baseline: %d of %d handled: %w", handled.Load(), n, ctx.Err())
+	}
+	took := time.Since(start)
+	srv.Shutdown()
+	_ = asynq.NewInspectorFromRedisClient(rdb).DeleteQueue(q, true)
+	return took, err
+}
+
+// SeedRecord is one final delivery for SeedFinal.
+type SeedRecord struct {
+	Article  *article.Article
+	Channels []channels.Name
+	Kind     channels.Kind
+}
+
+// SeedFinal writes articles and their deliveries as `sent` records directly, pipelined, in the
+// layout Publish and the worker leave behind (article, its channel set, one ledger hash per
+// channel, each with the retention TTL), without tasks or log entries. `make bench` uses it to
+// put a million delivery records in Redis in seconds and time status lookups among them.
+func (b *Broker) SeedFinal(ctx context.Context, recs []SeedRecord) error {
+	pipe := b.rdb.Pipeline()
+	ttl := b.opts.Retention
+	now := nowMS(b.opts.Now())
+	for _, r := range recs {
+		body, err := json.Marshal(r.Article)
+		if err != nil {
+			return fmt.Errorf("queue: seeding: encoding article: %w", err)
+		}
+		id := r.Article.ID
+		pipe.Set(ctx, articleKey(id), body, ttl)
+		names := make([]any, len(r.Channels))
+		for i, ch := range r.Channels {
+			names[i] = string(ch)
+			k := ledgerKey(id, ch)
+			pipe.HSet(ctx, k, "article_id", id, "channel", string(ch), "kind", string(r.Kind),
+				"state", string(StateSent), "revision", 1, "attempt", 1, "created_at", now, "updated_at", now,
+				"urgent", "0", "lease_until", 0, "owner", "", "error", "", "remote_id", strconv.Itoa(i+1), "post_url", "")
+			pipe.Expire(ctx, k, ttl)
+		}
+		pipe.SAdd(ctx, articleChannelsKey(id), names...)
+		pipe.Expire(ctx, articleChannelsKey(id), ttl)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("queue: seeding %d articles: %w", len(recs), err)
+	}
+	return nil
+}
