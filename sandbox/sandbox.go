@@ -54,6 +54,7 @@ type Sandbox struct {
 	RDB      *redis.Client
 	Telegram *telegramfake.Server
 	Config   *config.Config
+	fakes    httpFakes // WhatsApp, webhook, WebSub (whatsapp_webhook_websub.go)
 }
 
 // Start brings up miniredis and the fake Telegram, and a config pointing a telegram channel
@@ -64,6 +65,7 @@ func Start(httpAddr string) (*Sandbox, error) {
 		return nil, fmt.Errorf("sandbox: starting in-memory redis: %w", err)
 	}
 	tg := telegramfake.New()
+	fakes := startHTTPFakes()
 	doc := fmt.Sprintf(`
 http:
   addr: %q
@@ -77,10 +79,11 @@ channels:
       token: %q
       chat_id: "@%s"
       api_endpoint: %q
-`, httpAddr, APIToken, ChannelName, telegramfake.DefaultToken, telegramfake.DefaultChat.Username, tg.Endpoint())
+`, httpAddr, APIToken, ChannelName, telegramfake.DefaultToken, telegramfake.DefaultChat.Username, tg.Endpoint()) + fakes.channelsYAML()
 	cfg, err := config.Parse([]byte(doc))
 	if err != nil {
 		tg.Close()
+		fakes.close()
 		mr.Close()
 		return nil, fmt.Errorf("sandbox: config: %w", err)
 	}
@@ -88,13 +91,14 @@ channels:
 	cfg.Redis.URL = "redis://" + mr.Addr()
 	cfg.HTTP.APIToken = APIToken
 	cfg.HTTP.Addr = httpAddr
-	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg}, nil
+	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes}, nil
 }
 
 // Close stops everything; all data is gone.
 func (s *Sandbox) Close() {
 	_ = s.RDB.Close()
 	s.Telegram.Close()
+	s.fakes.close()
 	s.Redis.Close()
 }
 
@@ -110,5 +114,5 @@ func (s *Sandbox) Duplicates() int {
 			dups++
 		}
 	}
-	return dups
+	return dups + s.fakes.duplicates()
 }

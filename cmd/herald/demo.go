@@ -101,7 +101,7 @@ func runDemo(cmd *cobra.Command, g *globalFlags, asJSON bool, addr string, wait 
 	go func() { runDone <- run(runCtx, log, cfg, broker, pub, routes, ln) }()
 
 	if !asJSON {
-		fmt.Fprintln(out, "herald demo: embedded sandbox — in-memory Redis and a fake Telegram on loopback.")
+		fmt.Fprintln(out, "herald demo: embedded sandbox — in-memory Redis and fake platforms (Telegram, WhatsApp, webhook, WebSub) on loopback.")
 		fmt.Fprintln(out, "Nothing is kept across restarts. Production: `herald serve` with REDIS_URL and a config file.")
 		fmt.Fprintln(out)
 	}
@@ -208,6 +208,9 @@ func printDemo(out io.Writer, sb *sandbox.Sandbox, sts []*queue.ArticleStatus) {
 					}
 					fmt.Fprintf(out, "\n   Telegram received (%s, parse_mode %s):\n%s\n", m.Method, m.ParseMode, indent(body, "   │ "))
 				}
+			}
+			if title, body, ok := sb.Received(d.Kind, d.RemoteID); ok {
+				fmt.Fprintf(out, "\n   %s:\n%s\n", title, indent(body, "   │ "))
 			}
 			rec, _ := json.MarshalIndent(d, "   ", "  ")
 			fmt.Fprintf(out, "\n   delivery record:\n   %s\n\n", rec)
