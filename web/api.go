@@ -28,6 +28,8 @@ type Server struct {
 	Channels []queue.ChannelConfig
 	// Webhooks verifies signed publishes (web/hooks.go); nil refuses every signed request.
 	Webhooks *ingest.Verifier
+	// Feeds serves GET /v1/feeds and the WebSub callbacks; nil means no feeds.
+	Feeds *ingest.Poller
 }
 
 // Handler returns the API's routes.
@@ -36,6 +38,9 @@ func (s *Server) Handler() http.Handler {
 	// A signed request (Standard Webhooks or X-Hub-Signature-256) needs no bearer token.
 	mux.Handle("POST /v1/articles", s.signedOr(s.auth(http.HandlerFunc(s.postArticle)), http.HandlerFunc(s.postArticle)))
 	mux.HandleFunc("POST /v1/hooks/wordpress", s.wordpressHook)
+	mux.Handle("GET /v1/feeds", s.auth(http.HandlerFunc(s.listFeeds)))
+	mux.HandleFunc("GET /websub/{feed}", s.websubVerify)
+	mux.HandleFunc("POST /websub/{feed}", s.websubPush)
 	mux.Handle("GET /v1/articles/{id}", s.auth(http.HandlerFunc(s.getArticle)))
 	mux.Handle("GET /v1/channels", s.auth(http.HandlerFunc(s.listChannels)))
 	mux.Handle("POST /v1/channels/{name}/pause", s.auth(http.HandlerFunc(s.pauseChannel)))

@@ -129,3 +129,57 @@ func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body [
 	writeJSON(w, http.StatusAccepted, res)
 	return http.StatusAccepted
 }
+
+// listFeeds serves GET /v1/feeds: every configured feed's poll and WebSub state.
+func (s *Server) listFeeds(w http.ResponseWriter, r *http.Request) {
+	if s.Feeds == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"feeds": []ingest.FeedStatus{}})
+		return
+	}
+	sts, err := s.Feeds.Statuses(r.Context())
+	if err != nil {
+		s.Logger.Error("reading feed state", zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not read feed state"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"feeds": sts})
+}
+
+// websubVerify serves GET /websub/{feed}: the hub's verification of intent (no bearer token:
+// the hub cannot have one; only a subscription herald asked for is confirmed).
+func (s *Server) websubVerify(w http.ResponseWriter, r *http.Request) {
+	if s.Feeds == nil {
+		http.NotFound(w, r)
+		return
+	}
+	status, body := s.Feeds.VerifyIntent(r.Context(), r.PathValue("feed"), r.URL.Query())
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// websubPush serves POST /websub/{feed}: content from the hub, processed at once when its
+// X-Hub-Signature checks out; 403 (nothing processed) when it does not.
+func (s *Server) websubPush(w http.ResponseWriter, r *http.Request) {
+	if s.Feeds == nil {
+		http.NotFound(w, r)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 10<<20))
+	if err != nil {
+		writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: "push larger than 10 MiB"})
+		return
+	}
+	feed := r.PathValue("feed")
+	err = s.Feeds.Push(r.Context(), feed, r.Header, body)
+	switch {
+	case errors.Is(err, ingest.ErrPushRefused):
+		s.Logger.Warn("websub push refused", zap.String("feed", feed), zap.Error(err))
+		writeJSON(w, http.StatusForbidden, apiError{Error: "push refused"})
+	case err != nil:
+		s.Logger.Error("websub push", zap.String("feed", feed), zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not process the push; polling will pick it up"})
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

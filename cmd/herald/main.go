@@ -67,7 +67,7 @@ no setup. Production: "herald serve --config herald.yaml" with REDIS_URL set.`,
 	root.PersistentFlags().StringVarP(&g.configPath, "config", "c", os.Getenv("HERALD_CONFIG"), "config file (YAML; env HERALD_CONFIG)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "override log.level (debug, info, warn, error)")
 	root.AddCommand(newServeCmd(g), newPublishCmd(g), newStatusCmd(g), newDemoCmd(g),
-		newFormatCmd(), newCountCmd(), newRouteCmd(g),
+		newFormatCmd(), newCountCmd(), newRouteCmd(g), newFeedsCmd(g),
 		newChannelsCmd(g), newPauseCmd(g), newResumeCmd(g),
 		newRequeueCmd(g, "retry", "Send a failed or unknown delivery again (same revision)"),
 		newRequeueCmd(g, "repost", "Post an article to a channel again, even if it was sent (new revision)"))

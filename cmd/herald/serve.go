@@ -72,6 +72,9 @@ func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue
 	routes map[channels.Name]queue.Route, ln net.Listener) error {
 	api := &web.Server{Publisher: pub, Broker: broker, Token: cfg.HTTP.APIToken, Logger: log, Channels: cfgChannels(cfg)}
 	api.Webhooks = &ingest.Verifier{Sources: cfg.Webhooks, Redis: pub.Redis}
+	api.Feeds = ingest.NewPoller(pub, ingest.PollerOptions{Logger: log.Named("feeds"), PublicURL: cfg.HTTP.PublicURL})
+	stopFeeds := runFeeds(api.Feeds, log)
+	defer stopFeeds()
 	// Bounded reads and writes: a slow client cannot hold a connection (or a 4 MiB body) forever.
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -107,4 +110,21 @@ func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue
 	}
 	log.Info("herald stopped")
 	return runErr
+}
+
+// runFeeds polls the configured feeds until the returned stop is called (and waits for polls in
+// flight).
+func runFeeds(p *ingest.Poller, log *zap.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := p.Run(ctx); err != nil {
+			log.Error("feed poller stopped", zap.Error(err))
+		}
+	}()
+	if n := len(p.Feeds()); n > 0 {
+		log.Info("polling feeds", zap.Int("feeds", n))
+	}
+	return func() { cancel(); <-done }
 }

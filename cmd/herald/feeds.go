@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"herald/ingest"
+)
+
+func newFeedsCmd(g *globalFlags) *cobra.Command {
+	var rf remoteFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "feeds",
+		Short: "List configured feeds with their last poll, last error, items seen and WebSub state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if rf.server != "" {
+				return remoteRequest(cmd, rf, http.MethodGet, "/v1/feeds")
+			}
+			cfg, err := loadConfig(g)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			rdb, err := openRedis(ctx, cfg.Redis.URL)
+			if err != nil {
+				return err
+			}
+			defer rdb.Close()
+			sts, err := ingest.FeedStatuses(ctx, rdb, cfg.Feeds)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"feeds": sts})
+			}
+			printFeeds(cmd, sts)
+			return nil
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (same as GET /v1/feeds)")
+	return cmd
+}
+
+func printFeeds(cmd *cobra.Command, sts []ingest.FeedStatus) {
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FEED\tINTERVAL\tLAST SUCCESS\tFAILURES\tLAST ERROR\tITEMS SEEN\tNEXT POLL\tWEBSUB")
+	ts := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.Format(time.RFC3339)
+	}
+	for _, s := range sts {
+		ws := "-"
+		if s.WebSub != nil {
+			ws = s.WebSub.State
+			if s.WebSub.Expires != nil {
+				ws += " until " + ts(s.WebSub.Expires)
+			}
+			if s.WebSub.Error != "" {
+				ws += " (" + s.WebSub.Error + ")"
+			}
+		}
+		lastErr := "-"
+		if s.LastError != "" {
+			lastErr = ts(s.LastErrorAt) + " " + s.LastError
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", s.Name, s.Interval, ts(s.LastSuccess), s.Failures, lastErr, s.ItemsSeen, ts(s.NextPoll), ws)
+	}
+	_ = tw.Flush()
+}

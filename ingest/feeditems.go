@@ -1,0 +1,224 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	"go.uber.org/zap"
+
+	"herald/article"
+	"herald/config"
+)
+
+// ingest posts a parsed document's new items (oldest first). A feed's first document posts
+// nothing (first_run: skip) or its newest N, and marks the rest seen. An item is the same
+// article as one seen before when its GUID or its canonical URL matches. An item that cannot
+// become an article (no link, no route) is logged and not retried; a Redis failure returns an
+// error and leaves the item unseen, so the next poll retries it.
+func (p *Poller) ingest(ctx context.Context, f config.Feed, parsed *gofeed.Feed) error {
+	rdb := p.pub.Redis
+	items := sortedItems(parsed.Items)
+	initialized, err := rdb.HExists(ctx, feedKey(f.Name), fInitialized).Result()
+	if err != nil {
+		return fmt.Errorf("feed %s: reading state: %w", f.Name, err)
+	}
+	post := len(items) // every new item
+	if !initialized {
+		post = min(f.Newest, len(items))
+	}
+	var errs []error
+	for i, it := range items {
+		keys := itemKeys(it)
+		if len(keys) == 0 {
+			p.log.Warn("feed item without guid or link skipped", zap.String("feed", f.Name), zap.String("title", it.Title))
+			continue
+		}
+		args := append([]any{ms(p.now()), maxSeen}, anySlice(keys)...)
+		fresh, err := markSeenScript.Run(ctx, rdb, []string{feedSeenKey(f.Name), feedKey(f.Name)}, args...).Int()
+		if err != nil {
+			return fmt.Errorf("feed %s: recording items: %w", f.Name, err)
+		}
+		if fresh == 0 || i < len(items)-post {
+			continue // seen before, or older than the first run's newest N
+		}
+		if err := p.publishItem(ctx, f, parsed, it); err != nil {
+			var ve *article.ValidationError
+			if errors.As(err, &ve) {
+				p.log.Warn("feed item not posted", zap.String("feed", f.Name), zap.String("link", it.Link), zap.Error(err))
+				continue
+			}
+			// Not the item's fault: forget it, so the next poll tries again.
+			rdb.ZRem(context.WithoutCancel(ctx), feedSeenKey(f.Name), anySlice(keys)...)
+			rdb.HIncrBy(context.WithoutCancel(ctx), feedKey(f.Name), fItemsSeen, -1)
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("feed %s: %w", f.Name, err)
+	}
+	if !initialized {
+		if err := rdb.HSet(ctx, feedKey(f.Name), fInitialized, ms(p.now())).Err(); err != nil {
+			return fmt.Errorf("feed %s: recording the first run: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
+func (p *Poller) publishItem(ctx context.Context, f config.Feed, parsed *gofeed.Feed, it *gofeed.Item) error {
+	a := ItemArticle(parsed, it)
+	if len(f.Channels) > 0 {
+		a.Channels = slices.Clone(f.Channels)
+	}
+	res, err := p.pub.Publish(WithSource(ctx, f.Name), &a)
+	if err != nil {
+		return err
+	}
+	p.log.Info("feed item queued", zap.String("feed", f.Name), zap.String("article_id", res.ArticleID), zap.Int("channels", len(res.Deliveries)))
+	return nil
+}
+
+// sortedItems orders items oldest first by their published (else updated) time; items without
+// a time keep the feed's order, which is newest first by convention.
+func sortedItems(items []*gofeed.Item) []*gofeed.Item {
+	out := slices.Clone(items)
+	slices.Reverse(out)
+	for _, it := range out {
+		if itemTime(it).IsZero() {
+			return out
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *gofeed.Item) int { return itemTime(a).Compare(itemTime(b)) })
+	return out
+}
+
+func itemTime(it *gofeed.Item) time.Time {
+	if it.PublishedParsed != nil {
+		return *it.PublishedParsed
+	}
+	if it.UpdatedParsed != nil {
+		return *it.UpdatedParsed
+	}
+	return time.Time{}
+}
+
+// itemKeys are the identities of an item: its GUID and its canonical URL.
+func itemKeys(it *gofeed.Item) []string {
+	var keys []string
+	if g := strings.TrimSpace(it.GUID); g != "" {
+		keys = append(keys, "g:"+g)
+	}
+	if link := itemLink(it); link != "" {
+		if c, err := article.CanonicalURL(link); err == nil {
+			keys = append(keys, "u:"+c)
+		}
+	}
+	return keys
+}
+
+func itemLink(it *gofeed.Item) string {
+	if l := strings.TrimSpace(it.Link); l != "" {
+		return l
+	}
+	for _, l := range it.Links {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	// RSS GUIDs are often the permalink.
+	if g := strings.TrimSpace(it.GUID); strings.HasPrefix(g, "http://") || strings.HasPrefix(g, "https://") {
+		return g
+	}
+	return ""
+}
+
+// ItemArticle maps a feed item to the article contract: link → url, title, description →
+// summary, content:encoded (or Atom content; else the description) → body, the enclosure or
+// media:content image → image_url, categories → tags (the first also the category), the feed's
+// language → language.
+func ItemArticle(feed *gofeed.Feed, it *gofeed.Item) article.Article {
+	a := article.Article{
+		URL:      itemLink(it),
+		Title:    article.PlainText(it.Title),
+		Body:     it.Content,
+		ImageURL: itemImage(it),
+		Tags:     []string{},
+	}
+	if a.Body == "" {
+		a.Body = it.Description
+	} else {
+		a.Summary = article.PlainText(it.Description)
+	}
+	for _, c := range it.Categories {
+		c = strings.TrimSpace(article.PlainText(c))
+		if c != "" && !slices.Contains(a.Tags, c) && len(a.Tags) < article.MaxTags {
+			a.Tags = append(a.Tags, c)
+		}
+	}
+	if len(a.Tags) > 0 {
+		a.Category = a.Tags[0]
+	}
+	if feed != nil {
+		lang, _, _ := strings.Cut(strings.TrimSpace(feed.Language), "-")
+		a.Language = strings.ToLower(lang)
+	}
+	if it.DublinCoreExt != nil && len(it.DublinCoreExt.Language) > 0 {
+		lang, _, _ := strings.Cut(it.DublinCoreExt.Language[0], "-")
+		a.Language = strings.ToLower(lang)
+	}
+	if t := itemTime(it); !t.IsZero() {
+		t = t.UTC()
+		a.PublishedAt = &t
+	}
+	return a
+}
+
+// itemImage: the translator's image (RSS: itunes:image, media:content image, image enclosure),
+// else an image enclosure (Atom rel="enclosure"), else media:content or media:thumbnail, also
+// inside media:group.
+func itemImage(it *gofeed.Item) string {
+	if it.Image != nil && it.Image.URL != "" {
+		return it.Image.URL
+	}
+	for _, e := range it.Enclosures {
+		if strings.HasPrefix(e.Type, "image/") && e.URL != "" {
+			return e.URL
+		}
+	}
+	media := it.Extensions["media"]
+	for _, group := range media["group"] {
+		for _, c := range group.Children["content"] {
+			if isImage(c.Attrs) {
+				return c.Attrs["url"]
+			}
+		}
+	}
+	for _, c := range media["content"] {
+		if isImage(c.Attrs) {
+			return c.Attrs["url"]
+		}
+	}
+	for _, c := range media["thumbnail"] {
+		if c.Attrs["url"] != "" {
+			return c.Attrs["url"]
+		}
+	}
+	return ""
+}
+
+func isImage(attrs map[string]string) bool {
+	return attrs["url"] != "" && (attrs["medium"] == "image" || strings.HasPrefix(attrs["type"], "image/") ||
+		(attrs["medium"] == "" && attrs["type"] == ""))
+}
+
+func anySlice(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}

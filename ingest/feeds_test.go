@@ -1,0 +1,410 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"herald/article"
+	"herald/config"
+	"herald/internal/redistest"
+	"herald/queue"
+)
+
+// feedServer serves a fixture with {{ITEMS}} replaced by the items added so far, an ETag and
+// Last-Modified, and answers 304 to a matching conditional GET, like a CMS behind a cache.
+type feedServer struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	fixture  string
+	items    []string
+	vars     map[string]string
+	status   int // forced status (0: normal)
+	requests []feedRequest
+}
+
+type feedRequest struct {
+	at     time.Time
+	status int
+}
+
+func newFeedServer(t *testing.T, fixture string) *feedServer {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &feedServer{t: t, fixture: string(b), vars: map[string]string{}}
+	fs.srv = httptest.NewServer(http.HandlerFunc(fs.serve))
+	t.Cleanup(fs.srv.Close)
+	return fs
+}
+
+func (fs *feedServer) serve(w http.ResponseWriter, r *http.Request) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	code := fs.status
+	defer func() { fs.requests = append(fs.requests, feedRequest{time.Now(), code}) }()
+	if code != 0 {
+		http.Error(w, "down", code)
+		return
+	}
+	body := strings.Replace(fs.fixture, "{{ITEMS}}", strings.Join(fs.items, "\n"), 1)
+	for k, v := range fs.vars {
+		body = strings.ReplaceAll(body, k, v)
+	}
+	sum := sha256.Sum256([]byte(body))
+	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Last-Modified", "Tue, 24 Nov 2026 12:00:00 GMT")
+	if r.Header.Get("If-None-Match") == etag {
+		code = http.StatusNotModified
+		w.WriteHeader(code)
+		return
+	}
+	code = http.StatusOK
+	w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+	_, _ = w.Write([]byte(body))
+}
+
+func (fs *feedServer) addItem(xml string) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.items = append([]string{xml}, fs.items...)
+}
+
+func (fs *feedServer) setItems(xml ...string) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.items = xml
+}
+
+func (fs *feedServer) setStatus(code int) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.status = code
+}
+
+func (fs *feedServer) setFixture(name string) {
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		fs.t.Fatal(err)
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.fixture = string(b)
+}
+
+func (fs *feedServer) reqs() []feedRequest {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return slices.Clone(fs.requests)
+}
+
+type feedEnv struct {
+	t      *testing.T
+	rdb    *redis.Client
+	cfg    *config.Config
+	broker *queue.Broker
+}
+
+// newFeedEnv parses a config whose feed URLs are given as %s arguments.
+func newFeedEnv(t *testing.T, doc string, args ...any) *feedEnv {
+	t.Helper()
+	rdb, _ := redistest.Start(t)
+	cfg, err := config.Parse([]byte(fmt.Sprintf(doc, args...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &feedEnv{t: t, rdb: rdb, cfg: cfg, broker: queue.NewBroker(rdb, queue.Options{})}
+}
+
+func (e *feedEnv) poller(opts PollerOptions) *Poller {
+	return NewPoller(&Publisher{Config: e.cfg, Broker: e.broker, Redis: e.rdb}, opts)
+}
+
+// articles are the queued articles, by title.
+func (e *feedEnv) articles() map[string]*article.Article {
+	e.t.Helper()
+	ctx := context.Background()
+	keys, err := e.rdb.Keys(ctx, "herald:art:{*}").Result()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]*article.Article{}
+	for _, k := range keys {
+		if strings.HasSuffix(k, ":ch") {
+			continue
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(k, "herald:art:{"), "}")
+		a, err := e.broker.Article(ctx, id)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out[a.Title] = a
+	}
+	return out
+}
+
+func (e *feedEnv) channels(id string) []string {
+	e.t.Helper()
+	ds, err := e.broker.Deliveries(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, d := range ds {
+		out = append(out, string(d.Channel))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (e *feedEnv) status(name string) FeedStatus {
+	e.t.Helper()
+	sts, err := FeedStatuses(context.Background(), e.rdb, e.cfg.Feeds)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, s := range sts {
+		if s.Name == name {
+			return s
+		}
+	}
+	e.t.Fatalf("no status for feed %s", name)
+	return FeedStatus{}
+}
+
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
+	}
+}
+
+const rssNewItem = `<item>
+    <title>New item: talks collapse</title>
+    <link>https://news.example.com/world/talks-collapse</link>
+    <guid isPermaLink="false">news-1004</guid>
+    <pubDate>Tue, 24 Nov 2026 13:00:00 GMT</pubDate>
+    <description>Talks collapsed late on Tuesday.</description>
+    <content:encoded><![CDATA[<p>Talks <i>collapsed</i> late on Tuesday.</p>]]></content:encoded>
+    <category>World</category>
+    <enclosure url="https://news.example.com/img/talks.jpg" length="1" type="image/jpeg"/>
+  </item>`
+
+// RSS 2.0: the first poll posts nothing, a new item posts once, a 304 is honoured, and neither a
+// GUID change nor a tracking parameter reposts.
+func TestFeedRSSFirstPollNewItemOnce(t *testing.T) {
+	fs := newFeedServer(t, "rss2.xml")
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: news, url: %q, interval: 1s}]
+`, fs.srv.URL)
+	p := e.poller(PollerOptions{})
+	ctx := context.Background()
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.articles()); n != 0 {
+		t.Fatalf("first poll queued %d articles, want none (first_run: skip)", n)
+	}
+	if st := e.status("news"); st.ItemsSeen != 3 || st.LastSuccess == nil || st.LastError != "" {
+		t.Fatalf("status after the first poll %+v", st)
+	}
+
+	// Unchanged: the conditional GET gets a 304 and nothing happens.
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	if r := fs.reqs(); r[len(r)-1].status != http.StatusNotModified {
+		t.Fatalf("second poll answered %d, want 304 (If-None-Match sent)", r[len(r)-1].status)
+	}
+
+	fs.addItem(rssNewItem)
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	arts := e.articles()
+	a := arts["New item: talks collapse"]
+	if len(arts) != 1 || a == nil {
+		t.Fatalf("after a new item: %v", arts)
+	}
+	if a.URL != "https://news.example.com/world/talks-collapse" || a.Body != "<p>Talks <i>collapsed</i> late on Tuesday.</p>" ||
+		a.Summary != "Talks collapsed late on Tuesday." || a.ImageURL != "https://news.example.com/img/talks.jpg" ||
+		a.Language != "en" || a.Category != "World" || !slices.Equal(a.Tags, []string{"World"}) ||
+		a.PublishedAt == nil || !a.PublishedAt.Equal(time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)) {
+		t.Fatalf("mapped article %+v", a)
+	}
+	if ch := e.channels(a.ID); !slices.Equal(ch, []string{"tg"}) {
+		t.Fatalf("deliveries %v", ch)
+	}
+
+	// The CMS changes the GUID; then adds a tracking parameter to the link with yet another GUID.
+	fs.setItems(strings.Replace(rssNewItem, "news-1004", "news-1004-v2", 1))
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	fs.setItems(strings.NewReplacer("news-1004", "news-1004-v3", "talks-collapse", "talks-collapse?utm_source=feed&amp;utm_medium=rss").Replace(rssNewItem))
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	// The same GUID under a new link (a slug edit) is the same item too.
+	fs.setItems(strings.Replace(rssNewItem, "talks-collapse", "talks-collapse-updated", 1))
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.articles()); n != 1 {
+		t.Fatalf("%d articles after GUID and URL changes, want 1", n)
+	}
+	if st := e.status("news"); st.ItemsSeen != 4 {
+		t.Fatalf("items seen %d, want 4", st.ItemsSeen)
+	}
+}
+
+// A WordPress feed with Arabic items, first_run newest:2: the two newest post, routed by an
+// Arabic keyword; the older one does not.
+func TestFeedWordPressArabicNewest(t *testing.T) {
+	fs := newFeedServer(t, "wordpress-ar.xml")
+	e := newFeedEnv(t, `
+channels: [{name: tg-main, kind: telegram}, {name: tg-gaza, kind: telegram}]
+routes:
+  - {channels: [tg-main], sources: [ar-site]}
+  - {channels: [tg-gaza], keywords: [غزة]}
+feeds: [{name: ar-site, url: %q, first_run: "newest:2"}]
+`, fs.srv.URL)
+	if err := e.poller(PollerOptions{}).PollNow(context.Background(), "ar-site"); err != nil {
+		t.Fatal(err)
+	}
+	arts := e.articles()
+	z := arts["زيلينسكي يقول إن كوريا الشمالية أرسلت قوات لدعم الجيش الروسي"]
+	g := arts["قصف على غَزَّة والاحتلال يواصل عملياته"]
+	if len(arts) != 2 || z == nil || g == nil {
+		t.Fatalf("articles %v, want the two newest", arts)
+	}
+	if z.Language != "ar" || z.Category != "الدفاع و الامن" || !slices.Equal(z.Tags, []string{"الدفاع و الامن", "أوكرانيا"}) ||
+		z.Summary != "قال الرئيس الأوكراني إن كوريا الشمالية أرسلت قوات […]" || !strings.Contains(z.Body, "فولوديمير زيلينسكي") ||
+		z.ImageURL != "" || z.URL != "https://ar.example.com/2026/11/25/%d8%b2%d9%8a%d9%84%d9%8a%d9%86%d8%b3%d9%83%d9%8a/" {
+		t.Fatalf("mapped %+v (the tracking pixel in the body is not the image)", z)
+	}
+	if ch := e.channels(g.ID); !slices.Equal(ch, []string{"tg-gaza", "tg-main"}) {
+		t.Fatalf("gaza article channels %v", ch)
+	}
+	if ch := e.channels(z.ID); !slices.Equal(ch, []string{"tg-main"}) {
+		t.Fatalf("other article channels %v", ch)
+	}
+}
+
+// Atom (image from rel="enclosure", html title decoded) and RSS 1.0 (RDF, dc:language,
+// dc:subject) map to articles.
+func TestFeedAtomAndRDF(t *testing.T) {
+	atom := newFeedServer(t, "atom.xml")
+	atom.vars["{{HUB}}"] = ""
+	atom.vars["{{SELF}}"] = atom.srv.URL
+	rdf := newFeedServer(t, "rdf.xml")
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds:
+  - {name: atom, url: %q, first_run: "newest:5"}
+  - {name: rdf, url: %q, first_run: "newest:5"}
+`, atom.srv.URL, rdf.srv.URL)
+	p := e.poller(PollerOptions{})
+	for _, name := range []string{"atom", "rdf"} {
+		if err := p.PollNow(context.Background(), name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arts := e.articles()
+	el, pr, fr := arts["Elections & results"], arts["Science prize awarded"], arts["Première nouvelle"]
+	if len(arts) != 3 || el == nil || pr == nil || fr == nil {
+		t.Fatalf("articles %v", arts)
+	}
+	if el.ImageURL != "https://atom.example.com/img/elections.jpg" || el.URL != "https://atom.example.com/2026/11/elections" ||
+		el.Body != "<p>Counting continues in every district.</p>" || el.Category != "Politics" {
+		t.Fatalf("atom entry %+v", el)
+	}
+	if pr.URL != "https://atom.example.com/2026/11/prize" || pr.Body != "A physics prize." {
+		t.Fatalf("atom entry without content %+v", pr)
+	}
+	if fr.URL != "https://rdf.example.com/a/1" || fr.Language != "fr" || fr.Category != "Culture" {
+		t.Fatalf("rdf item %+v", fr)
+	}
+}
+
+// A broken feed records the error and backs off (interval × 2 per failure), then recovers.
+func TestFeedFailureBacksOff(t *testing.T) {
+	fs := newFeedServer(t, "broken.xml")
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: flaky, url: %q, interval: 1s}]
+`, fs.srv.URL)
+	p := e.poller(PollerOptions{Tick: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	waitFor(t, 5*time.Second, "a first failed poll", func() bool { return e.status("flaky").Failures >= 1 })
+	st := e.status("flaky")
+	if !strings.Contains(st.LastError, "parsing the feed") || st.LastErrorAt == nil || st.LastSuccess != nil {
+		t.Fatalf("status after a broken document %+v", st)
+	}
+	fs.setFixture("rss2.xml") // only takes effect on the next poll
+	fs.setStatus(http.StatusInternalServerError)
+	waitFor(t, 10*time.Second, "a second failed poll", func() bool { return len(fs.reqs()) >= 2 })
+	waitFor(t, 10*time.Second, "a third failed poll", func() bool { return len(fs.reqs()) >= 3 })
+	r := fs.reqs()
+	if gap := r[1].at.Sub(r[0].at); gap < 1900*time.Millisecond {
+		t.Fatalf("second poll %s after the first failure, want ≥ 2s (interval doubled)", gap)
+	}
+	if gap := r[2].at.Sub(r[1].at); gap < 3900*time.Millisecond {
+		t.Fatalf("third poll %s after the second failure, want ≥ 4s", gap)
+	}
+	if st := e.status("flaky"); st.Failures != 3 || !strings.Contains(st.LastError, "HTTP 500") {
+		t.Fatalf("status %+v", st)
+	}
+	fs.setStatus(0)
+	waitFor(t, 15*time.Second, "recovery", func() bool { st := e.status("flaky"); return st.Failures == 0 && st.LastSuccess != nil })
+}
+
+// Two herald processes on one Redis poll a feed once per interval between them.
+func TestFeedTwoProcessesPollOnceBetweenThem(t *testing.T) {
+	fs := newFeedServer(t, "rss2.xml")
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: shared, url: %q, interval: 1s}]
+`, fs.srv.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 2 {
+		p := e.poller(PollerOptions{Tick: 10 * time.Millisecond})
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = p.Run(ctx) }()
+	}
+	waitFor(t, 10*time.Second, "four polls", func() bool { return len(fs.reqs()) >= 4 })
+	cancel()
+	wg.Wait()
+	r := fs.reqs()
+	for i := 1; i < len(r); i++ {
+		if gap := r[i].at.Sub(r[i-1].at); gap < 900*time.Millisecond {
+			t.Fatalf("polls %d and %d only %s apart: two processes polled in one interval (%d polls)", i-1, i, gap, len(r))
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"herald/config"
+	"herald/ingest"
+	"herald/ingest/websubfake"
+	"herald/internal/redistest"
+	"herald/queue"
+)
+
+type websubEnv struct {
+	hub    *websubfake.Hub
+	feed   *httptest.Server
+	herald *httptest.Server
+	poller *ingest.Poller
+	broker *queue.Broker
+	items  func(string)
+	doc    func() string
+}
+
+// newWebSubEnv: an Atom feed advertising the fake hub, and herald's API on a real listener so
+// the hub can call back.
+func newWebSubEnv(t *testing.T, lease int) *websubEnv {
+	t.Helper()
+	rdb, _ := redistest.Start(t)
+	hub := websubfake.New()
+	t.Cleanup(hub.Close)
+	hub.SetLease(lease)
+	tmpl, err := os.ReadFile("../ingest/testdata/atom.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	extra := ""
+	var feedURL string
+	doc := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.NewReplacer("{{HUB}}", hub.URL(), "{{SELF}}", feedURL, "{{ITEMS}}", extra).Replace(string(tmpl))
+	}
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/atom+xml")
+		_, _ = io.WriteString(w, doc())
+	}))
+	t.Cleanup(feed.Close)
+	feedURL = feed.URL + "/atom"
+
+	var h http.Handler
+	herald := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(herald.Close)
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: atom, url: %q, interval: 1s}]
+`, feedURL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	pub := &ingest.Publisher{Config: cfg, Broker: b, Redis: rdb}
+	p := ingest.NewPoller(pub, ingest.PollerOptions{PublicURL: herald.URL, Tick: 20 * time.Millisecond})
+	h = (&Server{Publisher: pub, Broker: b, Token: "tok", Logger: zap.NewNop(), Feeds: p}).Handler()
+	return &websubEnv{hub: hub, feed: feed, herald: herald, poller: p, broker: b, doc: doc,
+		items: func(s string) { mu.Lock(); extra = s; mu.Unlock() }}
+}
+
+func (e *websubEnv) verified(topic string) (websubfake.Subscription, bool) {
+	for _, s := range e.hub.Subscriptions() {
+		if s.Topic == topic && s.Verified {
+			return s, true
+		}
+	}
+	return websubfake.Subscription{}, false
+}
+
+const pushedEntry = `<entry>
+    <title>Pushed: breaking story</title>
+    <id>urn:example:entry:3</id>
+    <link href="https://atom.example.com/2026/11/pushed"/>
+    <updated>2026-11-24T13:00:00Z</updated>
+    <summary>Pushed by the hub.</summary>
+  </entry>`
+
+// WebSub: herald subscribes when the feed advertises a hub, answers the verification, takes a
+// signed push at once and refuses a badly signed one.
+func TestWebSubSubscribeVerifyPush(t *testing.T) {
+	e := newWebSubEnv(t, 864000)
+	ctx := context.Background()
+	topic := e.feed.URL + "/atom"
+	if err := e.poller.PollNow(ctx, "atom"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntilT(t, 5*time.Second, "the hub verified herald's subscription", func() bool { _, ok := e.verified(topic); return ok })
+	sub, _ := e.verified(topic)
+	if sub.Callback != e.herald.URL+"/websub/atom" || len(sub.Secret) < 32 {
+		t.Fatalf("subscription %+v", sub)
+	}
+	sts, err := e.poller.Statuses(ctx)
+	if err != nil || sts[0].WebSub == nil || sts[0].WebSub.State != "verified" || sts[0].WebSub.Expires == nil {
+		t.Fatalf("status %+v %v", sts, err)
+	}
+	if d := time.Until(*sts[0].WebSub.Expires); d < 239*time.Hour || d > 241*time.Hour {
+		t.Fatalf("lease expires in %s, want the granted 10 days", d)
+	}
+
+	// A verification herald did not ask for is not confirmed.
+	resp, err := http.Get(e.herald.URL + "/websub/atom?" + url.Values{"hub.mode": {"subscribe"}, "hub.topic": {"https://evil.example/feed"}, "hub.challenge": {"x"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unrequested verification answered %d, want 404", resp.StatusCode)
+	}
+
+	// A badly signed push is refused and queues nothing.
+	e.items(pushedEntry)
+	codes, err := e.hub.PublishWithSignature(topic, "application/atom+xml", []byte(e.doc()), "sha256=00"+strings.Repeat("ab", 31))
+	if err != nil || len(codes) != 1 || codes[0] != http.StatusForbidden {
+		t.Fatalf("forged push: %v %v, want [403]", codes, err)
+	}
+	codes, err = e.hub.PublishWithSignature(topic, "application/atom+xml", []byte(e.doc()), "")
+	if err != nil || len(codes) != 1 || codes[0] != http.StatusForbidden {
+		t.Fatalf("unsigned push: %v %v, want [403]", codes, err)
+	}
+	if _, err := e.broker.Status(ctx, mustID(t, "https://atom.example.com/2026/11/pushed")); err == nil {
+		t.Fatal("a badly signed push was queued")
+	}
+
+	// A signed push is processed at once: queued before the hub's request returns.
+	start := time.Now()
+	codes, err = e.hub.Publish(topic, "application/atom+xml", []byte(e.doc()))
+	if err != nil || len(codes) != 1 || codes[0] != http.StatusNoContent {
+		t.Fatalf("push: %v %v", codes, err)
+	}
+	st, err := e.broker.Status(ctx, mustID(t, "https://atom.example.com/2026/11/pushed"))
+	if elapsed := time.Since(start); err != nil || elapsed > time.Second {
+		t.Fatalf("pushed entry: %v after %s, want queued within a second", err, elapsed)
+	}
+	if st.Title != "Pushed: breaking story" || len(st.Deliveries) != 1 {
+		t.Fatalf("pushed article %+v", st)
+	}
+	// The next poll sees the same entry and does not queue it again.
+	if err := e.poller.PollNow(ctx, "atom"); err != nil {
+		t.Fatal(err)
+	}
+	if sts, _ := e.poller.Statuses(ctx); sts[0].ItemsSeen != 3 || sts[0].WebSub.LastPush == nil {
+		t.Fatalf("status after push and poll %+v", sts[0])
+	}
+}
+
+// A short lease is renewed before it runs out, while polling carries on as the fallback.
+func TestWebSubRenewsLease(t *testing.T) {
+	e := newWebSubEnv(t, 3)
+	topic := e.feed.URL + "/atom"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.poller.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitUntilT(t, 5*time.Second, "a verified subscription", func() bool { _, ok := e.verified(topic); return ok })
+	waitUntilT(t, 6*time.Second, "a renewal before the 3s lease ends", func() bool { s, ok := e.verified(topic); return ok && s.Requests >= 2 })
+	// Polling goes on: a new entry appears without any push.
+	e.items(pushedEntry)
+	waitUntilT(t, 5*time.Second, "the polled entry", func() bool {
+		_, err := e.broker.Status(context.Background(), mustID(t, "https://atom.example.com/2026/11/pushed"))
+		return err == nil
+	})
+}
+
+func waitUntilT(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: not yet %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
+	}
+}
