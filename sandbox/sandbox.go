@@ -13,7 +13,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"herald/article"
+	"herald/channels/facebook/facebookfake"
 	"herald/channels/telegram/telegramfake"
+	"herald/channels/x/xfake"
 	"herald/config"
 )
 
@@ -53,6 +55,8 @@ type Sandbox struct {
 	Redis    *miniredis.Miniredis
 	RDB      *redis.Client
 	Telegram *telegramfake.Server
+	X        *xfake.Server
+	Facebook *facebookfake.Server
 	Config   *config.Config
 	fakes    httpFakes // WhatsApp, webhook, WebSub (whatsapp_webhook_websub.go)
 }
@@ -66,6 +70,7 @@ func Start(httpAddr string) (*Sandbox, error) {
 	}
 	tg := telegramfake.New()
 	fakes := startHTTPFakes()
+	xf, fb := xfake.New(), facebookfake.New()
 	doc := fmt.Sprintf(`
 http:
   addr: %q
@@ -80,10 +85,13 @@ channels:
       chat_id: "@%s"
       api_endpoint: %q
 `, httpAddr, APIToken, ChannelName, telegramfake.DefaultToken, telegramfake.DefaultChat.Username, tg.Endpoint()) + fakes.channelsYAML()
+	doc += xFacebookYAML(xf, fb)
 	cfg, err := config.Parse([]byte(doc))
 	if err != nil {
 		tg.Close()
 		fakes.close()
+		xf.Close()
+		fb.Close()
 		mr.Close()
 		return nil, fmt.Errorf("sandbox: config: %w", err)
 	}
@@ -91,7 +99,7 @@ channels:
 	cfg.Redis.URL = "redis://" + mr.Addr()
 	cfg.HTTP.APIToken = APIToken
 	cfg.HTTP.Addr = httpAddr
-	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes}, nil
+	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb}, nil
 }
 
 // Close stops everything; all data is gone.
@@ -99,6 +107,8 @@ func (s *Sandbox) Close() {
 	_ = s.RDB.Close()
 	s.Telegram.Close()
 	s.fakes.close()
+	s.X.Close()
+	s.Facebook.Close()
 	s.Redis.Close()
 }
 
@@ -114,5 +124,5 @@ func (s *Sandbox) Duplicates() int {
 			dups++
 		}
 	}
-	return dups + s.fakes.duplicates()
+	return dups + s.fakes.duplicates() + s.xFacebookDuplicates()
 }

@@ -212,6 +212,7 @@ func printDemo(out io.Writer, sb *sandbox.Sandbox, sts []*queue.ArticleStatus) {
 			if title, body, ok := sb.Received(d.Kind, d.RemoteID); ok {
 				fmt.Fprintf(out, "\n   %s:\n%s\n", title, indent(body, "   │ "))
 			}
+			printXFacebook(out, sb, d)
 			rec, _ := json.MarshalIndent(d, "   ", "  ")
 			fmt.Fprintf(out, "\n   delivery record:\n   %s\n\n", rec)
 		}
