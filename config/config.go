@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"herald/admin"
 	"herald/article"
 	"herald/channels"
 	"herald/formatter"
@@ -67,6 +68,8 @@ type Config struct {
 	Webhooks []Webhook `yaml:"webhooks"`
 	// Feeds are the RSS, Atom and RDF feeds polled (and followed by WebSub) by herald serve.
 	Feeds []Feed `yaml:"feeds"`
+	// Admin configures the Telegram admin bot (see the admin package); nil: no bot runs.
+	Admin *admin.Config `yaml:"admin"`
 }
 
 // Channel is one configured destination.
@@ -305,6 +308,13 @@ func (c *Config) validate() error {
 			bad("%s.format: %v", at, err)
 		}
 	}
+	if c.Admin != nil {
+		if err := c.Admin.Resolve(os.Getenv, os.ReadFile); err != nil {
+			for _, e := range unjoin(err) {
+				bad("admin.%v", e)
+			}
+		}
+	}
 	isChannel := func(n string) bool { return seen[channels.Name(n)] }
 	c.validateRoutes(bad, isChannel)
 	c.validateSources(bad, isChannel)
@@ -314,6 +324,14 @@ func (c *Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unjoin splits an errors.Join.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // Bounds that keep a rate's arithmetic far from overflow; no platform limit comes near them.

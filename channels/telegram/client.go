@@ -2,10 +2,8 @@ package telegram
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -117,30 +115,8 @@ func (c *Channel) Check(ctx context.Context) (username string, err error) {
 	return me.UserName, err
 }
 
-const redacted = "<redacted>"
+// redact and redactString apply RedactError and RedactString (redact.go) with this channel's
+// token.
+func (c *Channel) redact(err error) error { return RedactError(c.cfg.Token, err) }
 
-// redact removes the token from err: in place from every *url.Error in the chain (their URL is
-// tgbotapi's /bot<token>/<method>), and, should the token still show in the message, by
-// replacing the whole error with its redacted text.
-func (c *Channel) redact(err error) error {
-	if err == nil || c.cfg.Token == "" {
-		return err
-	}
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if ue, ok := e.(*url.Error); ok {
-			ue.URL = c.redactString(ue.URL)
-		}
-	}
-	if msg := err.Error(); strings.Contains(msg, c.cfg.Token) || strings.Contains(msg, url.PathEscape(c.cfg.Token)) {
-		return errors.New(c.redactString(msg))
-	}
-	return err
-}
-
-func (c *Channel) redactString(s string) string {
-	if c.cfg.Token == "" {
-		return s
-	}
-	s = strings.ReplaceAll(s, c.cfg.Token, redacted)
-	return strings.ReplaceAll(s, url.PathEscape(c.cfg.Token), redacted)
-}
+func (c *Channel) redactString(s string) string { return RedactString(c.cfg.Token, s) }

@@ -70,6 +70,7 @@ no setup. Production: "herald serve --config herald.yaml" with REDIS_URL set.`,
 		newFormatCmd(), newCountCmd(), newRouteCmd(g), newFeedsCmd(g),
 		newChannelsCmd(g), newPauseCmd(g), newResumeCmd(g),
 		newRequeueCmd(g, "retry", "Send a failed or unknown delivery again (same revision)"),
-		newRequeueCmd(g, "repost", "Post an article to a channel again, even if it was sent (new revision)"))
+		newRequeueCmd(g, "repost", "Post an article to a channel again, even if it was sent (new revision)"),
+		newAuditCmd(g))
 	return root
 }

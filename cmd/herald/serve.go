@@ -75,8 +75,12 @@ func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue
 	api.Feeds = ingest.NewPoller(pub, ingest.PollerOptions{Logger: log.Named("feeds"), PublicURL: cfg.HTTP.PublicURL})
 	stopFeeds := runFeeds(api.Feeds, log)
 	defer stopFeeds()
+	adminBot, handler, err := newAdminBot(cfg, broker, log, api.Handler())
+	if err != nil {
+		return err
+	}
 	// Bounded reads and writes: a slow client cannot hold a connection (or a 4 MiB body) forever.
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	httpErr := make(chan error, 1)
 	go func() {
@@ -89,6 +93,8 @@ func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue
 	wctx, cancelWorker := context.WithCancel(context.Background())
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- w.Run(wctx) }()
+	adminCtx, stopAdmin := context.WithCancel(context.Background())
+	adminDone := runAdminBot(adminCtx, adminBot, log)
 
 	var runErr error
 	select {
@@ -104,6 +110,8 @@ func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	_ = srv.Shutdown(sctx)
 	cancel()
+	stopAdmin()
+	<-adminDone
 	cancelWorker()
 	if err := <-workerDone; err != nil && runErr == nil {
 		runErr = err

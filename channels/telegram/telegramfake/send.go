@@ -76,6 +76,9 @@ func (s *Server) check(method string, p params, files map[string]int) (Message, 
 		return msg, fail
 	}
 	msg.Chat = chat
+	if msg.ReplyMarkup, fail = checkReplyMarkup(p["reply_markup"]); fail != "" {
+		return msg, fail
+	}
 	raw := p["text"]
 	if method == "sendPhoto" {
 		raw = p["caption"]

@@ -57,7 +57,10 @@ type Message struct {
 	DisableWebPagePreview bool
 	// LinkPreviewOptions is the link_preview_options parameter as sent (a JSON object), "" if none.
 	LinkPreviewOptions string
-	Time               time.Time
+	// ReplyMarkup is the reply_markup parameter as sent (JSON), e.g. an inline keyboard; see
+	// Buttons. editMessageReplyMarkup replaces it.
+	ReplyMarkup string
+	Time        time.Time
 }
 
 // Request is one request the server received (getUpdates polls are not recorded).
@@ -95,7 +98,8 @@ type Server struct {
 	nextUpdate  int
 	commands    json.RawMessage
 	maxPollWait time.Duration
-	changed     chan struct{} // closed and replaced on every change
+	callbacks   map[string]*callbackQuery // callback query id → state (callbacks.go)
+	changed     chan struct{}             // closed and replaced on every change
 	closeOnce   sync.Once
 }
 
@@ -243,6 +247,7 @@ func (s *Server) resetLocked() {
 	s.badPhotos = map[string]string{}
 	s.onAccept = nil
 	s.commands = nil
+	s.callbacks = map[string]*callbackQuery{}
 }
 
 // notifyLocked wakes everyone waiting for a change.
@@ -320,6 +325,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, token, method str
 		s.commands = nil
 		s.mu.Unlock()
 		writeResult(w, true)
+	case "answercallbackquery":
+		s.answerCallbackQuery(w, p)
+	case "editmessagereplymarkup":
+		s.editMessageReplyMarkup(w, p)
 	case "deletewebhook", "setwebhook":
 		writeResult(w, true)
 	case "getwebhookinfo":

@@ -53,6 +53,10 @@ func (s *Server) PushText(chatID, fromID int64, fromUsername, text string) int {
 	} else if chatID < 0 {
 		chat = &tgbotapi.Chat{ID: chatID, Type: "supergroup", Title: "group " + strconv.FormatInt(chatID, 10)}
 	}
+	// Once someone writes to the bot, Telegram lets the bot write back to that chat.
+	if _, ok := s.chats[chatID]; !ok {
+		s.addChatLocked(Chat{ID: chat.ID, Type: chat.Type, Title: chat.Title, Username: chat.UserName})
+	}
 	s.nextID[chatID]++
 	m := &tgbotapi.Message{
 		MessageID: s.nextID[chatID],

@@ -1,0 +1,597 @@
+package admin
+
+// The admin bot driven through the fake Telegram's getUpdates and callback queries, against a
+// real Redis and a real worker posting to a second fake Telegram.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+	"gopkg.in/yaml.v3"
+
+	"herald/article"
+	"herald/channels"
+	"herald/channels/telegram"
+	"herald/channels/telegram/telegramfake"
+	"herald/formatter"
+	"herald/internal/redistest"
+	"herald/queue"
+)
+
+const (
+	adminToken = "987654321:AAF-admin-secret-token_xyz"
+	adminID    = int64(1001)
+	adminName  = "editor"
+	strangerID = int64(666)
+	alertChat  = int64(-1009000000001)
+)
+
+// secondChat is the chat of channel tg-b on the channel fake.
+var secondChat = telegramfake.Chat{ID: -1001000000002, Type: "channel", Title: "Second", Username: "herald_second"}
+
+type env struct {
+	t       *testing.T
+	rdb     *redis.Client
+	broker  *queue.Broker
+	botTG   *telegramfake.Server // the admin bot's Telegram
+	chTG    *telegramfake.Server // the channels' Telegram
+	routes  map[channels.Name]queue.Route
+	chans   []queue.ChannelConfig
+	cfg     Config
+	logs    *observer.ObservedLogs
+	log     *zap.Logger
+	mu      sync.Mutex
+	outcome []queue.Outcome
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	rdb, _ := redistest.Start(t)
+	e := &env{t: t, rdb: rdb, broker: queue.NewBroker(rdb, queue.Options{})}
+	e.botTG = telegramfake.New()
+	t.Cleanup(e.botTG.Close)
+	e.botTG.SetToken(adminToken)
+	e.botTG.SetMaxPollWait(200 * time.Millisecond)
+	e.botTG.AddChat(telegramfake.Chat{ID: alertChat, Type: "supergroup", Title: "herald alerts"})
+	e.chTG = telegramfake.New()
+	t.Cleanup(e.chTG.Close)
+	e.chTG.AddChat(secondChat)
+	e.routes = map[channels.Name]queue.Route{}
+	for name, chat := range map[channels.Name]string{"tg-a": telegramfake.DefaultChat.Username, "tg-b": secondChat.Username} {
+		var settings yaml.Node
+		doc := fmt.Sprintf("token: %q\nchat_id: \"@%s\"\napi_endpoint: %q\ntimeout: 1s\n", telegramfake.DefaultToken, chat, e.chTG.Endpoint())
+		if err := yaml.Unmarshal([]byte(doc), &settings); err != nil {
+			t.Fatal(err)
+		}
+		ch, err := telegram.New(channels.Spec{Name: name, Kind: channels.KindTelegram, Settings: *settings.Content[0]}, channels.Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := formatter.New(channels.KindTelegram, formatter.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.routes[name] = queue.Route{Channel: ch, Renderer: r, MaxAttempts: 2}
+		e.chans = append(e.chans, queue.ChannelConfig{Name: name, Kind: channels.KindTelegram})
+	}
+	if e.chans[0].Name != "tg-a" {
+		e.chans[0], e.chans[1] = e.chans[1], e.chans[0]
+	}
+	e.cfg = Config{
+		Telegram: TelegramConfig{Token: adminToken, APIEndpoint: e.botTG.Endpoint(), AllowedUserIDs: []int64{adminID},
+			AlertChatID: alertChat, Language: "en", PollTimeout: time.Second},
+		Alerts: AlertsConfig{Delay: 300 * time.Millisecond, Interval: time.Hour},
+	}
+	if err := e.cfg.Resolve(os.Getenv, os.ReadFile); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.DebugLevel)
+	e.log, e.logs = zap.New(core), logs
+	return e
+}
+
+// startBot runs one admin bot process (owner names it) until the returned stop or the test's end.
+func (e *env) startBot(owner string) (stop func()) {
+	e.t.Helper()
+	b, err := New(e.cfg, Deps{Broker: e.broker, Redis: e.rdb, Channels: e.chans, Logger: e.log, Owner: owner})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				e.t.Errorf("bot %s: %v", owner, err)
+			}
+		})
+	}
+	e.t.Cleanup(stop)
+	return stop
+}
+
+func (e *env) startWorker() {
+	w := queue.NewWorker(e.broker, e.routes, queue.WorkerOptions{
+		Concurrency: 4, SendTimeout: 2 * time.Second, LeaseDuration: 3 * time.Second,
+		BackoffBase: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
+		PollInterval: 20 * time.Millisecond, DelayedInterval: 100 * time.Millisecond,
+		SweepInterval: 200 * time.Millisecond, ShutdownTimeout: 3 * time.Second, Logger: e.log,
+		OnOutcome: func(o queue.Outcome) { e.mu.Lock(); e.outcome = append(e.outcome, o); e.mu.Unlock() },
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	e.t.Cleanup(func() { cancel(); <-done })
+}
+
+// alertGroupReady creates the alert consumer group now, as a running bot would have, so that
+// log entries written before the bot starts are alerted.
+func (e *env) alertGroupReady() {
+	if _, err := e.broker.NewConsumer(context.Background(), alertGroup, "test"); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) publish(id, title string, chs ...string) *article.Article {
+	e.t.Helper()
+	a := &article.Article{ID: id, URL: "https://news.example.com/a/" + id, Title: title, Language: "ar", Channels: chs}
+	a.Normalize()
+	if err := a.Validate(); err != nil {
+		e.t.Fatal(err)
+	}
+	var targets []queue.Target
+	for _, c := range chs {
+		targets = append(targets, queue.Target{Name: channels.Name(c), Kind: channels.KindTelegram})
+	}
+	if _, err := e.broker.Publish(context.Background(), a, targets); err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+// say sends text to the bot from user id in their private chat.
+func (e *env) say(from int64, text string) int {
+	name := adminName
+	if from != adminID {
+		name = "stranger"
+	}
+	return e.botTG.PushText(from, from, name, text)
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// replies are the bot's messages to chat whose text contains s.
+func (e *env) replies(chat int64, s string) []telegramfake.Message {
+	var out []telegramfake.Message
+	for _, m := range e.botTG.Messages() {
+		if m.Chat.ID == chat && strings.Contains(m.Plain, s) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (e *env) waitReply(chat int64, s string) telegramfake.Message {
+	e.t.Helper()
+	var got []telegramfake.Message
+	waitFor(e.t, fmt.Sprintf("a reply containing %q in chat %d", s, chat), 15*time.Second, func() bool {
+		got = e.replies(chat, s)
+		return len(got) > 0
+	})
+	return got[len(got)-1]
+}
+
+func (e *env) waitState(id, ch string, st queue.State, rev int) queue.Delivery {
+	e.t.Helper()
+	var d queue.Delivery
+	waitFor(e.t, fmt.Sprintf("%s on %s to be %s (revision %d)", id, ch, st, rev), 15*time.Second, func() bool {
+		var err error
+		d, err = e.broker.Delivery(context.Background(), id, channels.Name(ch))
+		return err == nil && d.State == st && d.Revision >= rev
+	})
+	return d
+}
+
+func (e *env) chatMessages(chat int64) []telegramfake.Message {
+	var out []telegramfake.Message
+	for _, m := range e.chTG.Messages() {
+		if m.Chat.ID == chat {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (e *env) audit() []queue.AuditEntry {
+	e.t.Helper()
+	es, err := e.broker.Audit(context.Background(), 100)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return es
+}
+
+// button finds the callback data of the button whose text contains label.
+func button(t *testing.T, m telegramfake.Message, label string) string {
+	t.Helper()
+	for _, row := range m.Buttons() {
+		for _, b := range row {
+			if strings.Contains(b.Text, label) {
+				return b.CallbackData
+			}
+		}
+	}
+	t.Fatalf("no button %q in %+v", label, m.Buttons())
+	return ""
+}
+
+func TestStrangerIsRefusedAndAudited(t *testing.T) {
+	e := newEnv(t)
+	e.startBot("p1")
+	e.say(strangerID, "/pause tg-a")
+	e.waitReply(strangerID, "not allowed")
+	e.say(strangerID, "/resume tg-a")
+	e.say(adminID, "/help") // answered after the stranger's second command: the bot has seen it
+	e.waitReply(adminID, "/status <id|url>")
+	if ps, _ := e.broker.Paused(context.Background()); len(ps) != 0 {
+		t.Fatalf("a stranger paused %+v", ps)
+	}
+	if n := len(e.replies(strangerID, "")); n != 1 {
+		t.Fatalf("%d refusals sent, want 1 (every attempt audited, the refusal said once)", n)
+	}
+	var refused []queue.AuditEntry
+	for _, a := range e.audit() {
+		if a.UserID == strangerID {
+			refused = append(refused, a)
+		}
+	}
+	if len(refused) != 2 || refused[1].Action != "/pause" || refused[0].Action != "/resume" || refused[0].Allowed ||
+		!strings.Contains(refused[0].Result, "refused") || refused[1].Args != "tg-a" {
+		t.Fatalf("audit of the stranger: %+v", refused)
+	}
+	// A stranger's button press is refused too, and does not use the button up.
+	_, q := e.botTG.PushCallback(strangerID, strangerID, "stranger", 1, callbackData("0123456789abcdef01234567", choiceYes))
+	waitFor(t, "the stranger's button answered", 10*time.Second, func() bool { _, ok := e.botTG.CallbackAnswer(q); return ok })
+	if a, _ := e.botTG.CallbackAnswer(q); !strings.Contains(a.Text, "not allowed") {
+		t.Fatalf("answer to a stranger's button: %+v", a)
+	}
+}
+
+func TestStatusShowsEachChannelWithThePostLink(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	e.startBot("p1")
+	// A title that would break unescaped HTML, right to left, with a Latin word inside.
+	titleText := `عاجل: <تحديث> & "Reuters" يؤكد`
+	a := e.publish("st-1", titleText, "tg-a", "tg-b")
+	da := e.waitState(a.ID, "tg-a", queue.StateSent, 1)
+	db := e.waitState(a.ID, "tg-b", queue.StateSent, 1)
+	if da.PostURL == "" || db.PostURL == "" {
+		t.Fatalf("no post URLs: %+v %+v", da, db)
+	}
+	e.say(adminID, "/status "+a.ID)
+	m := e.waitReply(adminID, "tg-b")
+	if !strings.Contains(m.Plain, titleText) {
+		t.Fatalf("reply %q lacks the title as written", m.Plain)
+	}
+	if !strings.Contains(m.Plain, "\u2068"+titleText+"\u2069") {
+		t.Fatalf("title not direction-isolated in %q", m.Plain)
+	}
+	links := map[string]bool{}
+	for _, en := range m.Entities {
+		if en.URL != "" {
+			links[en.URL] = true
+		}
+	}
+	if !links[da.PostURL] || !links[db.PostURL] || !strings.Contains(m.Plain, "tg-a") {
+		t.Fatalf("reply %q links %v, want both posts %s %s", m.Plain, links, da.PostURL, db.PostURL)
+	}
+	// By URL (tracking parameters and all), the canonical URL's id.
+	b := e.publish("", "by url", "tg-a")
+	e.say(adminID, "/status "+b.URL+"?utm_source=x#top")
+	e.waitReply(adminID, "by url")
+	e.say(adminID, "/status")
+	e.waitReply(adminID, "Usage: /status <id|url>")
+	e.say(adminID, "/frobnicate")
+	e.waitReply(adminID, "Unknown command /frobnicate")
+	e.say(adminID, "/status no-such-article")
+	e.waitReply(adminID, "No article no-such-article")
+}
+
+func TestRepostAsksAndTheConfirmationPostsExactlyOnce(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	e.startBot("p1")
+	a := e.publish("rp-1", "خبر لإعادة النشر", "tg-a")
+	e.waitState(a.ID, "tg-a", queue.StateSent, 1)
+	chat := telegramfake.DefaultChat.ID
+
+	e.say(adminID, "/repost "+a.ID+" tg-a")
+	ask := e.waitReply(adminID, "Repost")
+	if d, _ := e.broker.Delivery(context.Background(), a.ID, "tg-a"); d.Revision != 1 || len(e.chatMessages(chat)) != 1 {
+		t.Fatalf("asking reposted already: %+v, %d posts", d, len(e.chatMessages(chat)))
+	}
+	data := button(t, ask, "Repost")
+	// A stranger's press does nothing; the admin's first press reposts, the second is refused.
+	_, qs := e.botTG.PushCallback(adminID, strangerID, "stranger", ask.MessageID, data)
+	_, q1 := e.botTG.PushCallback(adminID, adminID, adminName, ask.MessageID, data)
+	_, q2 := e.botTG.PushCallback(adminID, adminID, adminName, ask.MessageID, data)
+	e.waitState(a.ID, "tg-a", queue.StateSent, 2)
+	waitFor(t, "three answers", 10*time.Second, func() bool { return len(e.botTG.CallbackAnswers()) == 3 })
+	as, _ := e.botTG.CallbackAnswer(qs)
+	a1, _ := e.botTG.CallbackAnswer(q1)
+	a2, _ := e.botTG.CallbackAnswer(q2)
+	if !strings.Contains(as.Text, "not allowed") || a1.Text != "Done." || !strings.Contains(a2.Text, "Already done") {
+		t.Fatalf("answers: stranger %+v, first %+v, second %+v", as, a1, a2)
+	}
+	if n := len(e.chatMessages(chat)); n != 2 {
+		t.Fatalf("%d posts, want 2: the original and exactly one repost", n)
+	}
+	if d, _ := e.broker.Delivery(context.Background(), a.ID, "tg-a"); d.Revision != 2 {
+		t.Fatalf("revision %d, want 2", d.Revision)
+	}
+	// The confirmed prompt lost its buttons.
+	for _, m := range e.botTG.Messages() {
+		if m.MessageID == ask.MessageID && m.Chat.ID == adminID && len(m.Buttons()) != 0 {
+			t.Fatalf("prompt still has buttons: %s", m.ReplyMarkup)
+		}
+	}
+	// The typed confirmation reposts without asking.
+	e.say(adminID, "/repost "+a.ID+" confirm")
+	e.waitState(a.ID, "tg-a", queue.StateSent, 3)
+	if n := len(e.chatMessages(chat)); n != 3 {
+		t.Fatalf("%d posts after the typed confirmation, want 3", n)
+	}
+	// A button nobody stored (expired) does nothing.
+	_, qx := e.botTG.PushCallback(adminID, adminID, adminName, ask.MessageID, callbackData("ffffffffffffffffffffffff", choiceYes))
+	waitFor(t, "the expired button's answer", 10*time.Second, func() bool { _, ok := e.botTG.CallbackAnswer(qx); return ok })
+	if ax, _ := e.botTG.CallbackAnswer(qx); !strings.Contains(ax.Text, "expired") {
+		t.Fatalf("expired button answered %+v", ax)
+	}
+	var actions []string
+	for _, en := range e.audit() {
+		actions = append(actions, en.Action+"="+en.Result)
+	}
+	joined := strings.Join(actions, "\n")
+	for _, want := range []string{"button:repost:y=reposted rp-1 on tg-a", "button:repost:y=refused: already used", "button=refused: not an allowed user", "/repost=asked to confirm tg-a"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("audit lacks %q:\n%s", want, joined)
+		}
+	}
+}
+
+func TestRetryResendsAFailedDeliveryOnce(t *testing.T) {
+	e := newEnv(t)
+	e.chTG.FailNext(1, 400, "Bad Request: chat not found")
+	e.startWorker()
+	e.startBot("p1")
+	a := e.publish("rt-1", "خبر فشل", "tg-a")
+	e.waitState(a.ID, "tg-a", queue.StateFailed, 1)
+	e.say(adminID, "/retry "+a.ID)
+	e.waitReply(adminID, "Sending again")
+	e.waitState(a.ID, "tg-a", queue.StateSent, 1)
+	e.say(adminID, "/retry "+a.ID)
+	e.waitReply(adminID, "Nothing to retry")
+	if n := len(e.chatMessages(telegramfake.DefaultChat.ID)); n != 1 {
+		t.Fatalf("%d posts, want 1", n)
+	}
+	sends := 0
+	for _, r := range e.chTG.Requests() {
+		if r.Method == "sendMessage" {
+			sends++
+		}
+	}
+	if sends != 2 {
+		t.Fatalf("%d sendMessage requests, want 2 (the failure and one retry)", sends)
+	}
+}
+
+func TestPauseStopsSendsAndResumeReleasesThem(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	e.startBot("p1")
+	e.say(adminID, "/pause tg-a maintenance")
+	e.waitReply(adminID, "paused")
+	ps, err := e.broker.Paused(context.Background())
+	if err != nil || len(ps) != 1 || ps[0].Channel != "tg-a" || !strings.Contains(ps[0].Reason, "maintenance") || !strings.Contains(ps[0].Reason, "@"+adminName) {
+		t.Fatalf("paused %+v %v", ps, err)
+	}
+	a := e.publish("pz-1", "خبر أثناء الإيقاف", "tg-a", "tg-b")
+	e.waitState(a.ID, "tg-b", queue.StateSent, 1) // the worker runs…
+	if n := len(e.chatMessages(telegramfake.DefaultChat.ID)); n != 0 {
+		t.Fatalf("%d posts on the paused channel", n)
+	}
+	if d, _ := e.broker.Delivery(context.Background(), a.ID, "tg-a"); d.State != queue.StatePending {
+		t.Fatalf("paused delivery %+v, want pending", d)
+	}
+	e.say(adminID, "/channels")
+	e.waitReply(adminID, "maintenance")
+	e.say(adminID, "/resume tg-a")
+	e.waitReply(adminID, "resumed")
+	e.waitState(a.ID, "tg-a", queue.StateSent, 1)
+	if n := len(e.chatMessages(telegramfake.DefaultChat.ID)); n != 1 {
+		t.Fatalf("%d posts after resume, want 1", n)
+	}
+	// A pause by the bot is not alerted back to the admins.
+	e.say(adminID, "/stats")
+	e.waitReply(adminID, "queue")
+	if n := len(e.replies(alertChat, "")); n != 0 {
+		t.Fatalf("%d alerts for the bot's own pause", n)
+	}
+}
+
+func TestBurstOfFiftyFailuresSendsOneDigest(t *testing.T) {
+	e := newEnv(t)
+	e.alertGroupReady()
+	e.chTG.FailNext(50, 400, "Bad Request: chat not found")
+	e.startWorker()
+	var ids []string
+	for i := range 50 {
+		ids = append(ids, e.publish(fmt.Sprintf("burst-%02d", i), "خبر", "tg-a").ID)
+	}
+	for _, id := range ids {
+		e.waitState(id, "tg-a", queue.StateFailed, 1)
+	}
+	e.startBot("p1")
+	m := e.waitReply(alertChat, "herald alerts")
+	if !strings.Contains(m.Plain, "Failed: 50") || !strings.Contains(m.Plain, "tg-a: 50") {
+		t.Fatalf("digest %q does not count the 50 failures", m.Plain)
+	}
+	waitFor(t, "the digest list drained", 10*time.Second, func() bool { return e.rdb.LLen(context.Background(), digestKey).Val() == 0 })
+	// More failures within the interval wait for the next digest: still one message.
+	e.chTG.FailNext(1, 400, "Bad Request: chat not found")
+	late := e.publish("burst-late", "خبر", "tg-a")
+	e.waitState(late.ID, "tg-a", queue.StateFailed, 1)
+	waitFor(t, "the late failure queued for the next digest", 10*time.Second, func() bool { return e.rdb.LLen(context.Background(), digestKey).Val() == 1 })
+	if n := len(e.replies(alertChat, "")); n != 1 {
+		t.Fatalf("%d messages in the alert chat, want one digest", n)
+	}
+}
+
+func TestUnknownAlertMarkSentRecordsWithoutPosting(t *testing.T) {
+	e := newEnv(t)
+	e.alertGroupReady()
+	release := make(chan struct{})
+	e.chTG.OnAccept(func(telegramfake.Message) { <-release }) // accepted, but the answer comes too late
+	t.Cleanup(func() { close(release) })
+	e.startWorker()
+	a := e.publish("unk-1", "خبر غير مؤكد", "tg-a")
+	e.waitState(a.ID, "tg-a", queue.StateUnknown, 1)
+	e.startBot("p1")
+	m := e.waitReply(alertChat, "Unknown outcome")
+	if !strings.Contains(m.Plain, a.ID) {
+		t.Fatalf("digest %q lacks the article", m.Plain)
+	}
+	data := button(t, m, "mark sent")
+	_, q := e.botTG.PushCallback(alertChat, adminID, adminName, m.MessageID, data)
+	d := e.waitState(a.ID, "tg-a", queue.StateSent, 1)
+	if d.Revision != 1 || d.RemoteID != "" {
+		t.Fatalf("marked record %+v", d)
+	}
+	e.waitReply(alertChat, "marked sent by @"+adminName)
+	if a, _ := e.botTG.CallbackAnswer(q); a.Text != "Done." {
+		t.Fatalf("answer %+v", a)
+	}
+	// The drop button of the same alert is now used up.
+	_, q2 := e.botTG.PushCallback(alertChat, adminID, adminName, m.MessageID, button(t, m, "drop"))
+	waitFor(t, "the second button answered", 10*time.Second, func() bool { _, ok := e.botTG.CallbackAnswer(q2); return ok })
+	if a, _ := e.botTG.CallbackAnswer(q2); !strings.Contains(a.Text, "Already done") {
+		t.Fatalf("second decision answered %+v", a)
+	}
+	if n := len(e.chTG.Messages()); n != 1 {
+		t.Fatalf("%d posts, want only the one Telegram accepted before the timeout", n)
+	}
+	found := false
+	for _, en := range e.audit() {
+		found = found || (en.Action == "button:unknown:s" && en.Result == "marked sent" && en.UserID == adminID && en.Args == a.ID+" tg-a")
+	}
+	if !found {
+		t.Fatalf("no audit entry for the decision: %+v", e.audit())
+	}
+}
+
+func TestARestartReplaysNoCommand(t *testing.T) {
+	e := newEnv(t)
+	stop := e.startBot("p1")
+	id := e.say(adminID, "/status gone-1")
+	e.waitReply(adminID, "No article gone-1")
+	stop()
+	// Telegram hands out an update until a poll's offset confirms it; the stopped process may
+	// never have polled again. Queue it again, as Telegram would.
+	e.botTG.PushUpdate(tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{MessageID: 50,
+		From: &tgbotapi.User{ID: adminID, UserName: adminName}, Chat: &tgbotapi.Chat{ID: adminID, Type: "private"},
+		Text: "/status gone-1", Entities: []tgbotapi.MessageEntity{{Type: "bot_command", Length: 7}}}})
+	e.startBot("p2")
+	e.say(adminID, "/status gone-2")
+	e.waitReply(adminID, "No article gone-2")
+	if n := len(e.replies(adminID, "gone-1")); n != 1 {
+		t.Fatalf("/status gone-1 answered %d times across a restart", n)
+	}
+}
+
+func TestTwoProcessesNeverBothAnswer(t *testing.T) {
+	e := newEnv(t)
+	e.startBot("p1")
+	e.startBot("p2")
+	for i := range 6 {
+		e.say(adminID, fmt.Sprintf("/status twice-%d", i))
+	}
+	e.say(adminID, "/help")
+	e.waitReply(adminID, "/status <id|url>")
+	for i := range 6 {
+		e.waitReply(adminID, fmt.Sprintf("twice-%d", i))
+		if n := len(e.replies(adminID, fmt.Sprintf("twice-%d", i))); n != 1 {
+			t.Fatalf("command %d answered %d times", i, n)
+		}
+	}
+}
+
+func TestCommandsAreRegistered(t *testing.T) {
+	e := newEnv(t)
+	e.startBot("p1")
+	waitFor(t, "setMyCommands", 10*time.Second, func() bool { return len(e.botTG.Commands()) == len(commandList) })
+	var names []string
+	for _, c := range e.botTG.Commands() {
+		names = append(names, c.Command)
+	}
+	if got := strings.Join(names, " "); got != "help status repost retry failed last pause resume channels stats" {
+		t.Fatalf("commands %s", got)
+	}
+}
+
+func TestAdminTokenNeverInLogsOrErrors(t *testing.T) {
+	e := newEnv(t)
+	// An endpoint that refuses connections: tgbotapi's *url.Error carries /bot<token>/getMe.
+	dead := telegramfake.New()
+	ep := dead.Endpoint()
+	dead.Close()
+	e.cfg.Telegram.APIEndpoint = ep
+	e.startBot("p1")
+	waitFor(t, "a failed connection logged", 10*time.Second, func() bool {
+		return e.logs.FilterMessage("admin bot: connecting to Telegram").Len() > 0
+	})
+	// And on a live fake, a refused reply.
+	e.cfg.Telegram.APIEndpoint = e.botTG.Endpoint()
+	e.startBot("p2")
+	e.botTG.FailNext(1, 400, "Bad Request: weird echo of "+adminToken)
+	e.say(adminID, "/help")
+	waitFor(t, "the refused reply logged", 10*time.Second, func() bool { return e.logs.FilterMessage("admin bot: replying").Len() > 0 })
+	for _, en := range e.logs.All() {
+		line := en.Message + fmt.Sprint(en.ContextMap())
+		if strings.Contains(line, adminToken) || strings.Contains(line, "AAF-admin") {
+			t.Fatalf("token in log: %s", line)
+		}
+	}
+	if !strings.Contains(fmt.Sprint(e.logs.FilterMessage("admin bot: connecting to Telegram").All()[0].ContextMap()), telegram.Redacted) {
+		t.Fatalf("connection error not redacted but stripped? %v", e.logs.All()[0].ContextMap())
+	}
+	// A config error names the setting, not the token.
+	bad := Config{Telegram: TelegramConfig{Token: "123:has space secretpart", AllowedUserIDs: []int64{1}}}
+	err := bad.Resolve(os.Getenv, os.ReadFile)
+	if err == nil || strings.Contains(err.Error(), "secretpart") || !strings.Contains(err.Error(), "telegram.token") {
+		t.Fatalf("config error %v", err)
+	}
+}

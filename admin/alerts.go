@@ -1,0 +1,321 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"herald/queue"
+)
+
+// Alerts come from the delivery log, read with a Redis consumer group (every process reads,
+// each entry reaches one of them): failed deliveries, and deliveries parked unknown. Other
+// parts of herald raise alerts with queue.Broker.RaiseAlert (a feed failing), and a watcher
+// notices channels paused by anything but this bot (herald pausing a channel on an auth
+// failure, a spent budget, a webhook gone). Each becomes an item in a Redis list; one process
+// at a time (a lease) turns the list into a digest: the first item waits Delay for company, and
+// digests are at least Interval apart, so a bad hour sends a few messages, not hundreds.
+// Nothing is kept in process memory, so a restart loses no alert.
+
+// digestItem is one thing to tell the admins.
+type digestItem struct {
+	Kind    string `json:"k"` // failed, unknown, paused, or an Alert's kind (feed, …)
+	Article string `json:"a,omitempty"`
+	Channel string `json:"c,omitempty"`
+	Text    string `json:"t,omitempty"`
+	At      int64  `json:"at"`
+}
+
+// maxDigestItems bounds what one digest reads; the rest waits for the next one.
+const maxDigestItems = 5000
+
+// maxUnknownButtons is how many unknown deliveries get their own buttons in one digest.
+const maxUnknownButtons = 8
+
+func (b *Bot) alertTick() time.Duration {
+	return min(max(b.cfg.Alerts.Delay/4, 50*time.Millisecond), 5*time.Second)
+}
+
+// runAlerts collects and sends alerts until ctx ends.
+func (b *Bot) runAlerts(ctx context.Context) {
+	var cons *queue.Consumer
+	for ctx.Err() == nil {
+		var err error
+		if cons, err = b.d.Broker.NewConsumer(ctx, alertGroup, b.d.Owner); err == nil {
+			break
+		}
+		b.log.Warn("admin alerts: joining the delivery log", zap.Error(err))
+		sleep(ctx, 5*time.Second)
+	}
+	if cons == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); b.collect(ctx, cons) }()
+	t := time.NewTicker(b.alertTick())
+	defer t.Stop()
+	defer b.releaseLease(digestLeaseKey)
+	var retryAt time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			<-done
+			return
+		case <-t.C:
+		}
+		if err := b.watchPauses(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn("admin alerts: watching pauses", zap.Error(err))
+		}
+		if time.Now().Before(retryAt) {
+			continue
+		}
+		if err := b.flushDigest(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn("admin alerts: sending the digest", zap.Error(err))
+			retryAt = time.Now().Add(min(time.Minute, b.cfg.Alerts.Interval))
+		}
+	}
+}
+
+// collect moves delivery log entries and raised alerts into the digest list.
+func (b *Bot) collect(ctx context.Context, cons *queue.Consumer) {
+	for ctx.Err() == nil {
+		batch, err := cons.Read(ctx, 200, 2*time.Second)
+		if err != nil {
+			if ctx.Err() == nil {
+				b.log.Warn("admin alerts: reading the delivery log", zap.Error(err))
+				sleep(ctx, 2*time.Second)
+			}
+			continue
+		}
+		var items []digestItem
+		for _, e := range batch.Log {
+			if e.By != "" {
+				continue // an admin's own decision
+			}
+			switch queue.State(e.Status) {
+			case queue.StateFailed, queue.StateUnknown:
+				items = append(items, digestItem{Kind: e.Status, Article: e.ArticleID, Channel: e.Channel, Text: e.Error, At: e.Time.UnixMilli()})
+			}
+		}
+		for _, a := range batch.Alerts {
+			items = append(items, digestItem{Kind: a.Kind, Channel: a.Subject, Text: a.Text, At: a.Time.UnixMilli()})
+		}
+		if err := b.pushItems(ctx, items); err != nil {
+			b.log.Warn("admin alerts: queueing alerts", zap.Error(err))
+			continue // not acknowledged: read again after the claim idle time
+		}
+		if err := cons.Ack(ctx, batch); err != nil {
+			b.log.Warn("admin alerts: acknowledging", zap.Error(err))
+		}
+	}
+}
+
+func (b *Bot) pushItems(ctx context.Context, items []digestItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	vals := make([]any, len(items))
+	for i, it := range items {
+		vals[i], _ = json.Marshal(it)
+	}
+	_, err := b.d.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.RPush(ctx, digestKey, vals...)
+		p.SetNX(ctx, digestFirstKey, b.d.Now().UnixMilli(), 0)
+		return nil
+	})
+	return err
+}
+
+// watchPauses queues one item per pause this bot did not make.
+func (b *Bot) watchPauses(ctx context.Context) error {
+	ps, err := b.d.Broker.Paused(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if isBotPause(p.Reason) {
+			continue
+		}
+		first, err := b.d.Redis.SetNX(ctx, pauseAlertKey(string(p.Channel), p.Since.UnixMilli()), 1, 30*24*time.Hour).Result()
+		if err != nil {
+			return err
+		}
+		if first {
+			if err := b.pushItems(ctx, []digestItem{{Kind: "paused", Channel: string(p.Channel), Text: p.Reason, At: p.Since.UnixMilli()}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flushDigest sends the pending items as one digest when it is time, holding the digest lease.
+func (b *Bot) flushDigest(ctx context.Context) error {
+	held, err := b.holdLease(ctx, digestLeaseKey, 30*time.Second+b.alertTick())
+	if err != nil || !held {
+		return err
+	}
+	now := b.d.Now().UnixMilli()
+	first, err := b.d.Redis.Get(ctx, digestFirstKey).Int64()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if now-first < b.cfg.Alerts.Delay.Milliseconds() {
+		return nil
+	}
+	last, err := b.d.Redis.Get(ctx, digestLastKey).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	if now-last < b.cfg.Alerts.Interval.Milliseconds() {
+		return nil
+	}
+	raws, err := b.d.Redis.LRange(ctx, digestKey, 0, maxDigestItems-1).Result()
+	if err != nil {
+		return err
+	}
+	items := make([]digestItem, 0, len(raws))
+	for _, r := range raws {
+		var it digestItem
+		if json.Unmarshal([]byte(r), &it) == nil {
+			items = append(items, it)
+		}
+	}
+	if len(items) > 0 {
+		r, err := b.digest(ctx, items, time.UnixMilli(first))
+		if err != nil {
+			return err
+		}
+		if _, err := b.send(b.cfg.Telegram.AlertChatID, r); err != nil {
+			return err
+		}
+	}
+	return digestSentScript.Run(ctx, b.d.Redis, []string{digestKey, digestFirstKey, digestLastKey}, len(raws), now).Err()
+}
+
+// digestSentScript drops the items just sent and restarts the clocks.
+//
+//	KEYS[1] digest list, KEYS[2] first-item time, KEYS[3] last-digest time
+//	ARGV[1] items sent, ARGV[2] now ms
+var digestSentScript = redis.NewScript(`
+redis.call("LTRIM", KEYS[1], ARGV[1], -1)
+if redis.call("LLEN", KEYS[1]) == 0 then redis.call("DEL", KEYS[2]) else redis.call("SET", KEYS[2], ARGV[2]) end
+redis.call("SET", KEYS[3], ARGV[2])
+return 1
+`)
+
+// digest renders items as one message, with buttons for the unknown deliveries.
+func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (reply, error) {
+	tx := b.tx
+	var failed, unknown, paused, other []digestItem
+	seenUnknown := map[string]bool{}
+	for _, it := range items {
+		switch it.Kind {
+		case "failed":
+			failed = append(failed, it)
+		case "unknown":
+			if k := it.Article + "\x00" + it.Channel; !seenUnknown[k] {
+				seenUnknown[k] = true
+				unknown = append(unknown, it)
+			}
+		case "paused":
+			paused = append(paused, it)
+		default:
+			other = append(other, it)
+		}
+	}
+	lines := []string{tx.f("digest.title", len(items), since.UTC().Format("15:04"))}
+	if len(failed) > 0 {
+		lines = append(lines, "", tx.f("digest.failed", len(failed)))
+		perChannel := map[string]int{}
+		for _, it := range failed {
+			perChannel[it.Channel]++
+		}
+		names := make([]string, 0, len(perChannel))
+		for n := range perChannel {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			lines = append(lines, fmt.Sprintf("  %s: %d", code(n), perChannel[n]))
+		}
+		for i, it := range failed {
+			if i == 5 {
+				lines = append(lines, "  "+tx.f("digest.more", len(failed)-5))
+				break
+			}
+			lines = append(lines, fmt.Sprintf("  ❌ %s · %s · %s", code(it.Article), code(it.Channel), esc(cut(it.Text, 80))))
+		}
+	}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	if len(unknown) > 0 {
+		lines = append(lines, "", tx.f("digest.unknown", len(unknown)))
+		for i, it := range unknown {
+			if i == maxUnknownButtons {
+				lines = append(lines, "  "+tx.f("digest.more", len(unknown)-maxUnknownButtons))
+				break
+			}
+			line := fmt.Sprintf("  %d. ❓ %s · %s", i+1, code(it.Article), code(it.Channel))
+			if a, err := b.d.Broker.Article(ctx, it.Article); err == nil && a.Title != "" {
+				line += " · " + title(cut(a.Title, 60))
+			}
+			lines = append(lines, line)
+			token, err := b.newCallback(ctx, callbackRecord{Action: actionUnknown, Article: it.Article, Channel: it.Channel}, b.cfg.Alerts.ButtonTTL)
+			if err != nil {
+				return reply{}, err
+			}
+			rows = append(rows, tgbotapi.NewInlineKeyboardRow(
+				tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.retry", i+1), callbackData(token, choiceRetry)),
+				tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.marksent", i+1), callbackData(token, choiceSent)),
+				tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.drop", i+1), callbackData(token, choiceDrop)),
+			))
+		}
+	}
+	if len(paused) > 0 {
+		lines = append(lines, "", tx.f("digest.paused"))
+		for _, it := range paused {
+			lines = append(lines, fmt.Sprintf("  ⏸ %s: %s", code(it.Channel), esc(cut(it.Text, 120))))
+		}
+	}
+	if len(other) > 0 {
+		lines = append(lines, "", tx.f("digest.other"))
+		type key struct{ kind, subject string }
+		count := map[key]int{}
+		var order []digestItem
+		for _, it := range other {
+			k := key{it.Kind, it.Channel}
+			if count[k] == 0 {
+				order = append(order, it)
+			}
+			count[k]++
+		}
+		for i, it := range order {
+			if i == 10 {
+				lines = append(lines, "  "+tx.f("digest.more", len(order)-10))
+				break
+			}
+			s := fmt.Sprintf("  %s %s: %s", esc(it.Kind), title(cut(it.Channel, 80)), esc(cut(it.Text, 120)))
+			if n := count[key{it.Kind, it.Channel}]; n > 1 {
+				s += fmt.Sprintf(" (×%d)", n)
+			}
+			lines = append(lines, s)
+		}
+	}
+	r := reply{text: strings.Join(lines, "\n")}
+	if len(rows) > 0 {
+		kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
+		r.buttons = &kb
+	}
+	return r, nil
+}

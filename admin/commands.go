@@ -1,0 +1,522 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"go.uber.org/zap"
+
+	"herald/article"
+	"herald/channels"
+	"herald/queue"
+)
+
+// request is one command from an allowed user.
+type request struct {
+	chatID int64
+	user   *tgbotapi.User
+	args   []string
+}
+
+// command is one bot command: its name (as registered with setMyCommands), its usage line and
+// what it does. run returns the reply and a short English result for the audit log.
+type command struct {
+	name  string
+	usage string
+	run   func(b *Bot, ctx context.Context, r request) (reply, string)
+}
+
+// commandList is the bot's menu, in order (built in init: the commands refer to it).
+var commandList []command
+
+func init() {
+	commandList = []command{
+		{"help", "/help", (*Bot).cmdHelp},
+		{"status", "/status <id|url>", (*Bot).cmdStatus},
+		{"repost", "/repost <id|url> [channel…] [confirm]", (*Bot).cmdRepost},
+		{"retry", "/retry <id|url> [channel]", (*Bot).cmdRetry},
+		{"failed", "/failed [channel] [n]", (*Bot).cmdFailed},
+		{"last", "/last [n]", (*Bot).cmdLast},
+		{"pause", "/pause <channel> [reason]", (*Bot).cmdPause},
+		{"resume", "/resume <channel>", (*Bot).cmdResume},
+		{"channels", "/channels", (*Bot).cmdChannels},
+		{"stats", "/stats", (*Bot).cmdStats},
+	}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commandList {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// handle answers one update.
+func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) {
+	switch {
+	case u.Message != nil:
+		b.handleMessage(ctx, u.Message)
+	case u.CallbackQuery != nil:
+		b.handleCallback(ctx, u.CallbackQuery)
+	}
+}
+
+// allowed reports whether a user may command: listed in allowed_user_ids, or writing in the
+// admin group.
+func (b *Bot) allowed(userID, chatID int64) bool {
+	t := b.cfg.Telegram
+	return slices.Contains(t.AllowedUserIDs, userID) || (t.AdminChatID != 0 && chatID == t.AdminChatID)
+}
+
+func who(u *tgbotapi.User) string {
+	if u == nil {
+		return "?"
+	}
+	if u.UserName != "" {
+		return "@" + u.UserName
+	}
+	return "id " + itoa(u.ID)
+}
+
+// parseCommand splits "/status@herald_bot abc" into "status" and its arguments; ok is false
+// for text that is not a command or is addressed to another bot.
+func parseCommand(text, botUsername string) (name string, args []string, ok bool) {
+	fields := strings.Fields(text)
+	if len(fields) == 0 || !strings.HasPrefix(fields[0], "/") {
+		return "", nil, false
+	}
+	name, to, addressed := strings.Cut(strings.TrimPrefix(fields[0], "/"), "@")
+	if addressed && !strings.EqualFold(to, botUsername) {
+		return "", nil, false
+	}
+	return strings.ToLower(name), fields[1:], true
+}
+
+func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
+	if m.From == nil || m.Chat == nil {
+		return
+	}
+	text := strings.TrimSpace(m.Text)
+	name, args, isCmd := parseCommand(text, b.api.Self.UserName)
+	entry := queue.AuditEntry{Source: "telegram", UserID: m.From.ID, Username: m.From.UserName, ChatID: m.Chat.ID,
+		Action: "/" + name, Args: strings.Join(args, " ")}
+	if !b.allowed(m.From.ID, m.Chat.ID) {
+		if !isCmd && !m.Chat.IsPrivate() {
+			return // chatter in a group the bot is in, not addressed to it
+		}
+		if !isCmd {
+			entry.Action, entry.Args = "message", cut(text, 100)
+		}
+		entry.Result = "refused: not an allowed user"
+		b.audit(ctx, entry)
+		// Every attempt is audited; the refusal is said once an hour, so a stranger cannot make
+		// the bot spam.
+		if first, err := b.d.Redis.SetNX(ctx, refusedKey(m.From.ID), 1, time.Hour).Result(); err == nil && first {
+			b.reply(m.Chat.ID, reply{text: b.tx.f("refused")})
+		}
+		return
+	}
+	if !isCmd {
+		if m.Chat.IsPrivate() {
+			b.reply(m.Chat.ID, reply{text: b.tx.f("not.command")})
+		}
+		return
+	}
+	c, ok := findCommand(name)
+	if !ok {
+		entry.Result = "unknown command"
+		b.audit(ctx, entry)
+		b.reply(m.Chat.ID, reply{text: b.tx.f("unknown.cmd", code("/"+name))})
+		return
+	}
+	r, result := c.run(b, ctx, request{chatID: m.Chat.ID, user: m.From, args: args})
+	entry.Result, entry.Allowed = result, true
+	b.audit(ctx, entry)
+	b.reply(m.Chat.ID, r)
+}
+
+// reply sends r, logging (redacted) when Telegram refuses it.
+func (b *Bot) reply(chatID int64, r reply) {
+	if _, err := b.send(chatID, r); err != nil {
+		b.log.Warn("admin bot: replying", zap.Int64("chat_id", chatID), zap.Error(err))
+	}
+}
+
+func (b *Bot) audit(ctx context.Context, e queue.AuditEntry) {
+	if err := b.d.Broker.AppendAudit(ctx, e); err != nil {
+		b.log.Error("admin bot: writing the audit log", zap.String("action", e.Action), zap.Error(err))
+	}
+}
+
+func (b *Bot) usage(c string) (reply, string) {
+	cmd, _ := findCommand(c)
+	return reply{text: b.tx.f("usage", esc(cmd.usage))}, "usage"
+}
+
+func (b *Bot) failure(err error) (reply, string) {
+	b.log.Warn("admin bot: command failed", zap.Error(err))
+	return reply{text: b.tx.f("error", esc(cut(err.Error(), 300)))}, "error: " + err.Error()
+}
+
+func (b *Bot) configured(name string) bool {
+	return slices.ContainsFunc(b.d.Channels, func(c queue.ChannelConfig) bool { return string(c.Name) == name })
+}
+
+// findArticle looks an article up by id, or by URL (the id of its canonical URL).
+func (b *Bot) findArticle(ctx context.Context, ref string) (*queue.ArticleStatus, error) {
+	id := ref
+	if strings.Contains(ref, "://") {
+		canon, err := article.CanonicalURL(ref)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref, queue.ErrNotFound)
+		}
+		id = article.IDFromURL(canon)
+	}
+	return b.d.Broker.Status(ctx, id)
+}
+
+// lookup is findArticle with the reply for an unknown article.
+func (b *Bot) lookup(ctx context.Context, ref string) (*queue.ArticleStatus, *reply, string) {
+	st, err := b.findArticle(ctx, ref)
+	if errors.Is(err, queue.ErrNotFound) {
+		return nil, &reply{text: b.tx.f("not.found", code(ref))}, "not found"
+	}
+	if err != nil {
+		r, res := b.failure(err)
+		return nil, &r, res
+	}
+	return st, nil, ""
+}
+
+// pick selects the article's deliveries on the named channels (all when none are named).
+func (b *Bot) pick(st *queue.ArticleStatus, names []string) ([]queue.Delivery, *reply, string) {
+	if len(names) == 0 {
+		return st.Deliveries, nil, ""
+	}
+	var out []queue.Delivery
+	for _, n := range names {
+		i := slices.IndexFunc(st.Deliveries, func(d queue.Delivery) bool { return string(d.Channel) == n })
+		if i < 0 {
+			if !b.configured(n) {
+				return nil, &reply{text: b.tx.f("no.channel", code(n))}, "unknown channel"
+			}
+			return nil, &reply{text: b.tx.f("not.routed", code(st.ID), code(n))}, "not routed"
+		}
+		if !slices.ContainsFunc(out, func(d queue.Delivery) bool { return d.Channel == st.Deliveries[i].Channel }) {
+			out = append(out, st.Deliveries[i])
+		}
+	}
+	return out, nil, ""
+}
+
+func (b *Bot) cmdHelp(_ context.Context, _ request) (reply, string) {
+	lines := []string{b.tx.f("help.title"), ""}
+	for _, c := range commandList {
+		lines = append(lines, code(c.usage)+"\n    "+esc(b.tx.describe(c.name)))
+	}
+	return reply{text: strings.Join(lines, "\n")}, "ok"
+}
+
+func (b *Bot) cmdStatus(ctx context.Context, r request) (reply, string) {
+	if len(r.args) != 1 {
+		return b.usage("status")
+	}
+	st, fail, res := b.lookup(ctx, r.args[0])
+	if fail != nil {
+		return *fail, res
+	}
+	lines := []string{b.articleHeader(st), ""}
+	for _, d := range st.Deliveries {
+		lines = append(lines, b.deliveryLine(d))
+	}
+	return reply{text: strings.Join(lines, "\n")}, "ok"
+}
+
+func (b *Bot) cmdRepost(ctx context.Context, r request) (reply, string) {
+	args := r.args
+	confirm := len(args) > 1 && strings.EqualFold(args[len(args)-1], "confirm")
+	if confirm {
+		args = args[:len(args)-1]
+	}
+	if len(args) < 1 {
+		return b.usage("repost")
+	}
+	st, fail, res := b.lookup(ctx, args[0])
+	if fail != nil {
+		return *fail, res
+	}
+	ds, fail, res := b.pick(st, args[1:])
+	if fail != nil {
+		return *fail, res
+	}
+	names := channelNames(ds)
+	if confirm {
+		text, res := b.repost(ctx, st.ID, names)
+		return reply{text: text}, res
+	}
+	token, err := b.newCallback(ctx, callbackRecord{Action: actionRepost, Article: st.ID, Channels: names, By: r.user.ID}, repostConfirmTTL)
+	if err != nil {
+		return b.failure(err)
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData(b.tx.f("repost.confirm"), callbackData(token, choiceYes)),
+		tgbotapi.NewInlineKeyboardButtonData(b.tx.f("repost.cancel"), callbackData(token, choiceNo)),
+	))
+	t := st.Title
+	if t == "" {
+		t = st.ID
+	}
+	return reply{text: b.tx.f("repost.ask", "<b>"+title(cut(t, 200))+"</b>", codes(names)), buttons: &kb}, "asked to confirm " + strings.Join(names, ",")
+}
+
+// repostConfirmTTL is how long a repost confirmation button stays usable.
+const repostConfirmTTL = 10 * time.Minute
+
+// repost posts the article again on each channel, as a new revision.
+func (b *Bot) repost(ctx context.Context, id string, names []string) (string, string) {
+	var done, lines []string
+	for _, n := range names {
+		if _, err := b.d.Broker.Requeue(ctx, id, channels.Name(n), "repost"); err != nil {
+			lines = append(lines, b.tx.f("action.error", code(id), code(n), esc(err.Error())))
+			continue
+		}
+		done = append(done, n)
+	}
+	if len(done) > 0 {
+		lines = append([]string{b.tx.f("repost.done", codes(done))}, lines...)
+	}
+	return strings.Join(lines, "\n"), fmt.Sprintf("reposted %s on %s", id, strings.Join(done, ","))
+}
+
+func (b *Bot) cmdRetry(ctx context.Context, r request) (reply, string) {
+	if len(r.args) < 1 || len(r.args) > 2 {
+		return b.usage("retry")
+	}
+	st, fail, res := b.lookup(ctx, r.args[0])
+	if fail != nil {
+		return *fail, res
+	}
+	ds, fail, res := b.pick(st, r.args[1:])
+	if fail != nil {
+		return *fail, res
+	}
+	var done, lines []string
+	for _, d := range ds {
+		if d.State != queue.StateFailed && d.State != queue.StateUnknown {
+			if len(r.args) == 2 {
+				lines = append(lines, b.tx.f("action.error", code(st.ID), code(string(d.Channel)), b.tx.f("state."+string(d.State))))
+			}
+			continue
+		}
+		if _, err := b.d.Broker.Requeue(ctx, st.ID, d.Channel, "retry"); err != nil {
+			lines = append(lines, b.tx.f("action.error", code(st.ID), code(string(d.Channel)), esc(err.Error())))
+			continue
+		}
+		done = append(done, string(d.Channel))
+	}
+	if len(done) == 0 && len(lines) == 0 {
+		return reply{text: b.tx.f("retry.nothing", code(st.ID))}, "nothing to retry"
+	}
+	if len(done) > 0 {
+		lines = append([]string{b.tx.f("retry.done", codes(done))}, lines...)
+	}
+	return reply{text: strings.Join(lines, "\n")}, fmt.Sprintf("retried %s on %s", st.ID, strings.Join(done, ","))
+}
+
+// numberOr reads a count argument within 1..hi, or def.
+func numberOr(s string, def, hi int) (int, bool) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def, false
+	}
+	return min(max(n, 1), hi), true
+}
+
+func (b *Bot) cmdFailed(ctx context.Context, r request) (reply, string) {
+	n, ch := 10, ""
+	for _, a := range r.args {
+		if v, ok := numberOr(a, 10, 30); ok {
+			n = v
+			continue
+		}
+		if ch != "" || !b.configured(a) {
+			if !b.configured(a) {
+				return reply{text: b.tx.f("no.channel", code(a))}, "unknown channel"
+			}
+			return b.usage("failed")
+		}
+		ch = a
+	}
+	ds, err := b.d.Broker.Failed(ctx, channels.Name(ch), n)
+	if err != nil {
+		return b.failure(err)
+	}
+	if len(ds) == 0 {
+		return reply{text: b.tx.f("failed.none")}, "ok"
+	}
+	lines := []string{b.tx.f("failed.title", len(ds)), ""}
+	for _, d := range ds {
+		head := fmt.Sprintf("%s %s · %s", stateIcons[d.State], code(d.ArticleID), code(string(d.Channel)))
+		if a, err := b.d.Broker.Article(ctx, d.ArticleID); err == nil && a.Title != "" {
+			head += " · " + title(cut(a.Title, 60))
+		}
+		if d.Error != "" {
+			head += "\n    " + esc(cut(d.Error, 100))
+		}
+		lines = append(lines, head)
+	}
+	lines = append(lines, "", esc(b.tx.f("failed.hint")))
+	return reply{text: strings.Join(lines, "\n")}, "ok"
+}
+
+func (b *Bot) cmdLast(ctx context.Context, r request) (reply, string) {
+	n := 5
+	if len(r.args) > 1 {
+		return b.usage("last")
+	}
+	if len(r.args) == 1 {
+		v, ok := numberOr(r.args[0], 5, 20)
+		if !ok {
+			return b.usage("last")
+		}
+		n = v
+	}
+	sts, err := b.d.Broker.Recent(ctx, n)
+	if err != nil {
+		return b.failure(err)
+	}
+	if len(sts) == 0 {
+		return reply{text: b.tx.f("last.none")}, "ok"
+	}
+	lines := []string{b.tx.f("last.title")}
+	for _, st := range sts {
+		var chs []string
+		for _, d := range st.Deliveries {
+			c := stateIcons[d.State] + " " + esc(string(d.Channel))
+			if d.PostURL != "" {
+				c = stateIcons[d.State] + " " + link(d.PostURL, string(d.Channel))
+			}
+			chs = append(chs, c)
+		}
+		lines = append(lines, "", b.articleHeader(&st), strings.Join(chs, "  "))
+	}
+	return reply{text: strings.Join(lines, "\n")}, "ok"
+}
+
+// pauseReason records who paused through the bot; the alerter does not alert these.
+func pauseReason(u *tgbotapi.User, reason string) string {
+	s := "by " + who(u) + " (Telegram)"
+	if reason != "" {
+		s += ": " + reason
+	}
+	return s
+}
+
+func isBotPause(reason string) bool {
+	head, _, _ := strings.Cut(reason, ":")
+	return strings.HasPrefix(head, "by ") && strings.HasSuffix(head, " (Telegram)")
+}
+
+func (b *Bot) cmdPause(ctx context.Context, r request) (reply, string) {
+	if len(r.args) < 1 {
+		return b.usage("pause")
+	}
+	if !b.configured(r.args[0]) {
+		return reply{text: b.tx.f("no.channel", code(r.args[0]))}, "unknown channel"
+	}
+	if err := b.d.Broker.Pause(ctx, channels.Name(r.args[0]), pauseReason(r.user, strings.Join(r.args[1:], " "))); err != nil {
+		return b.failure(err)
+	}
+	return reply{text: b.tx.f("paused", code(r.args[0]))}, "paused"
+}
+
+func (b *Bot) cmdResume(ctx context.Context, r request) (reply, string) {
+	if len(r.args) != 1 {
+		return b.usage("resume")
+	}
+	if !b.configured(r.args[0]) {
+		return reply{text: b.tx.f("no.channel", code(r.args[0]))}, "unknown channel"
+	}
+	if err := b.d.Broker.Resume(ctx, channels.Name(r.args[0])); err != nil {
+		return b.failure(err)
+	}
+	return reply{text: b.tx.f("resumed", code(r.args[0]))}, "resumed"
+}
+
+func (b *Bot) cmdChannels(ctx context.Context, r request) (reply, string) {
+	if len(r.args) != 0 {
+		return b.usage("channels")
+	}
+	infos, err := queue.ChannelInfos(ctx, b.d.Broker, b.d.Channels)
+	if err != nil {
+		return b.failure(err)
+	}
+	lines := []string{b.tx.f("channels.title")}
+	for _, c := range infos {
+		state := b.tx.f("channel.active")
+		if c.Paused {
+			state = b.tx.f("channel.paused")
+			if c.PauseReason != "" {
+				state += ": " + esc(cut(c.PauseReason, 100))
+			}
+		}
+		lines = append(lines, "", fmt.Sprintf("<b>%s</b> (%s) · %s · %s", esc(string(c.Channel)), esc(string(c.Kind)), esc(c.Rate), state),
+			"    "+b.tx.f("channel.queue", c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active))
+		if !c.NotBefore.IsZero() {
+			lines = append(lines, "    "+b.tx.f("channel.nb", c.NotBefore.UTC().Format("15:04:05")))
+		}
+	}
+	return reply{text: strings.Join(lines, "\n")}, "ok"
+}
+
+func (b *Bot) cmdStats(ctx context.Context, r request) (reply, string) {
+	if len(r.args) != 0 {
+		return b.usage("stats")
+	}
+	now := b.d.Now()
+	hour, err := b.d.Broker.Outcomes(ctx, now.Add(-time.Hour))
+	if err != nil {
+		return b.failure(err)
+	}
+	day, err := b.d.Broker.Outcomes(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		return b.failure(err)
+	}
+	rows := []string{b.tx.f("stats.head")}
+	for _, c := range b.d.Channels {
+		st, err := b.d.Broker.Stats(c.Name)
+		if err != nil {
+			return b.failure(err)
+		}
+		h, d := hour[c.Name], day[c.Name]
+		rows = append(rows, fmt.Sprintf("%-14s %-11s %-10s %d", cut(string(c.Name), 14),
+			fmt.Sprintf("%d/%d/%d", h.Sent, h.Failed, h.Unknown), fmt.Sprintf("%d/%d/%d", d.Sent, d.Failed, d.Unknown),
+			st.Pending+st.Scheduled+st.Retry+st.Active))
+	}
+	// <pre> keeps the columns; it is left-to-right whatever the reply's language.
+	return reply{text: b.tx.f("stats.title") + "\n<pre>" + esc(strings.Join(rows, "\n")) + "</pre>"}, "ok"
+}
+
+func channelNames(ds []queue.Delivery) []string {
+	out := make([]string, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, string(d.Channel))
+	}
+	return out
+}
+
+func codes(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = code(n)
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,284 @@
+package admin
+
+import (
+	"fmt"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/rivo/uniseg"
+
+	"herald/formatter"
+	"herald/queue"
+)
+
+// Replies are Telegram HTML. Everything that comes from outside herald's own strings (titles,
+// ids, errors, reasons, channel names) goes through esc, so an Arabic title with "<" or "&"
+// cannot break a reply, and titles are direction-isolated so they read correctly inside a line
+// of the other direction.
+
+// texts are the bot's strings in one language; keys are looked up with f.
+type texts map[string]string
+
+func textsFor(lang string) texts {
+	if lang == "en" {
+		return textsEN
+	}
+	return textsAR
+}
+
+// f formats the string key (English when the language lacks it).
+func (t texts) f(key string, args ...any) string {
+	s, ok := t[key]
+	if !ok {
+		s = textsEN[key]
+	}
+	if len(args) == 0 {
+		return s
+	}
+	return fmt.Sprintf(s, args...)
+}
+
+func (t texts) describe(cmd string) string { return t.f("cmd." + cmd) }
+
+func esc(s string) string { return formatter.TelegramEscape(s) }
+
+// title escapes and isolates an article title (or any free text of unknown direction).
+func title(s string) string { return esc(formatter.Isolate(s)) }
+
+func code(s string) string { return "<code>" + esc(s) + "</code>" }
+
+func link(url, text string) string { return `<a href="` + esc(url) + `">` + esc(text) + "</a>" }
+
+// cut shortens s to n grapheme clusters (a letter keeps its harakat), adding "…".
+func cut(s string, n int) string {
+	if uniseg.GraphemeClusterCount(s) <= n {
+		return s
+	}
+	var b strings.Builder
+	g := uniseg.NewGraphemes(s)
+	for i := 0; i < n-1 && g.Next(); i++ {
+		b.WriteString(g.Str())
+	}
+	return strings.TrimSpace(b.String()) + "…"
+}
+
+// maxReply keeps a reply under Telegram's 4096 limit with room for entities and marks.
+const maxReply = 3800
+
+// finish directs the text for the language and keeps it within Telegram's limit by dropping
+// whole lines from the end (never cutting inside a tag).
+func (b *Bot) finish(text string) string {
+	if b.cfg.Telegram.Language == "ar" {
+		// A <pre> table keeps its left-to-right columns.
+		head, pre, _ := strings.Cut(text, "<pre>")
+		text = formatter.RTLLines(head)
+		if pre != "" {
+			text += "<pre>" + pre
+		}
+	}
+	if formatter.CountUTF16(text) <= maxReply {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	for len(lines) > 1 && formatter.CountUTF16(strings.Join(lines, "\n"))+2 > maxReply {
+		lines = lines[:len(lines)-1]
+	}
+	return strings.Join(lines, "\n") + "\n…"
+}
+
+// reply is one message to send.
+type reply struct {
+	text    string
+	buttons *tgbotapi.InlineKeyboardMarkup
+}
+
+// send posts a reply in HTML parse mode.
+// Specs: https://core.telegram.org/bots/api#sendmessage
+func (b *Bot) send(chatID int64, r reply) (tgbotapi.Message, error) {
+	m := tgbotapi.NewMessage(chatID, b.finish(r.text))
+	m.ParseMode = tgbotapi.ModeHTML
+	m.DisableWebPagePreview = true
+	if r.buttons != nil {
+		m.ReplyMarkup = *r.buttons
+	}
+	sent, err := b.api.Send(m)
+	if err != nil {
+		return sent, fmt.Errorf("admin: sending reply: %w", b.redact(err))
+	}
+	return sent, nil
+}
+
+var stateIcons = map[queue.State]string{
+	queue.StateSent: "✅", queue.StateFailed: "❌", queue.StateUnknown: "❓", queue.StatePending: "⏳", queue.StateSending: "📤",
+}
+
+// deliveryLine is one channel of an article: state, attempts, error, link to the post.
+func (b *Bot) deliveryLine(d queue.Delivery) string {
+	tx := b.tx
+	s := fmt.Sprintf("%s %s — %s · %s", stateIcons[d.State], code(string(d.Channel)), tx.f("state."+string(d.State)), tx.f("attempts", d.Attempt))
+	if d.Revision > 1 {
+		s += " · " + tx.f("revision", d.Revision)
+	}
+	if d.PostURL != "" {
+		s += " · " + link(d.PostURL, tx.f("post"))
+	} else if d.RemoteID != "" {
+		s += " · id " + code(d.RemoteID)
+	}
+	if d.Error != "" {
+		s += "\n    " + esc(cut(d.Error, 160))
+	}
+	return s
+}
+
+// articleHeader is the title line and the id of an article.
+func (b *Bot) articleHeader(st *queue.ArticleStatus) string {
+	t := st.Title
+	if t == "" {
+		t = st.ID
+	}
+	return "<b>" + title(cut(t, 200)) + "</b>\n" + code(st.ID)
+}
+
+var textsEN = texts{
+	"cmd.help":     "What I can do",
+	"cmd.status":   "Delivery state of an article: /status <id|url>",
+	"cmd.repost":   "Post again as a new revision: /repost <id|url> [channel…]",
+	"cmd.retry":    "Re-send failed or unknown deliveries: /retry <id|url> [channel]",
+	"cmd.failed":   "Failed and unknown deliveries: /failed [channel] [n]",
+	"cmd.last":     "The latest articles: /last [n]",
+	"cmd.pause":    "Stop sending to a channel: /pause <channel> [reason]",
+	"cmd.resume":   "Send to a paused channel again: /resume <channel>",
+	"cmd.channels": "Channels: state, rate, queue",
+	"cmd.stats":    "Sent, failed and unknown in the last hour and day",
+
+	"help.title":    "<b>herald admin</b>",
+	"usage":         "Usage: %s",
+	"unknown.cmd":   "Unknown command %s. /help lists what I can do.",
+	"not.command":   "Send a command; /help lists them.",
+	"refused":       "Sorry, you are not allowed to command this bot. This attempt was logged.",
+	"error":         "Something went wrong: %s",
+	"not.found":     "No article %s.",
+	"no.channel":    "%s is not a configured channel. /channels lists them.",
+	"not.routed":    "Article %s has no delivery on %s.",
+	"state.sent":    "sent",
+	"state.failed":  "failed",
+	"state.unknown": "unknown",
+	"state.pending": "pending",
+	"state.sending": "sending",
+	"attempts":      "attempt %d",
+	"revision":      "revision %d",
+	"post":          "post",
+
+	"repost.ask":       "Repost %s to %s? Each channel gets one new post.",
+	"repost.confirm":   "✅ Repost",
+	"repost.cancel":    "Cancel",
+	"repost.done":      "🔁 Reposting to %s.",
+	"repost.cancelled": "Repost cancelled.",
+	"repost.refused":   "%s: %s",
+	"retry.done":       "🔁 Sending again: %s.",
+	"retry.nothing":    "Nothing to retry: no failed or unknown delivery of %s.",
+	"failed.none":      "No failed or unknown deliveries.",
+	"failed.title":     "<b>Failed and unknown</b> (%d)",
+	"failed.hint":      "/retry <id> <channel> sends again; the buttons of an alert decide an unknown.",
+	"last.none":        "No articles yet.",
+	"last.title":       "<b>Latest articles</b>",
+	"paused":           "⏸ %s paused.",
+	"resumed":          "▶️ %s resumed; queued deliveries go out.",
+	"channels.title":   "<b>Channels</b>",
+	"channel.active":   "active",
+	"channel.paused":   "⏸ paused",
+	"channel.queue":    "queue %d (urgent %d) · scheduled %d · retrying %d · sending %d",
+	"channel.nb":       "waiting until %s (platform rate limit)",
+	"stats.title":      "<b>Deliveries</b> sent / failed / unknown",
+	"stats.head":       "channel        1h          24h        queue",
+
+	"cb.expired":   "This button has expired.",
+	"cb.used":      "Already done: someone pressed this before.",
+	"cb.refused":   "You are not allowed to do this.",
+	"cb.ok":        "Done.",
+	"marked.sent":  "✅ %s on %s marked sent by %s (nothing posted).",
+	"dropped":      "🗑 %s on %s dropped by %s.",
+	"retry.one":    "🔁 %s on %s: sending again (%s).",
+	"action.error": "%s on %s: %s",
+
+	"digest.title":    "⚠️ <b>herald alerts</b>: %d since %s UTC",
+	"digest.failed":   "<b>Failed</b>: %d",
+	"digest.unknown":  "<b>Unknown outcome</b> (may be posted; decide): %d",
+	"digest.paused":   "<b>Paused by herald</b>",
+	"digest.other":    "<b>Other</b>",
+	"digest.more":     "… and %d more (/failed)",
+	"digest.retry":    "🔁 %d retry",
+	"digest.marksent": "✅ %d mark sent",
+	"digest.drop":     "🗑 %d drop",
+}
+
+var textsAR = texts{
+	"cmd.help":     "ما يمكنني فعله",
+	"cmd.status":   "حالة نشر خبر: /status <id|url>",
+	"cmd.repost":   "إعادة النشر كنسخة جديدة: /repost <id|url> [channel…]",
+	"cmd.retry":    "إعادة إرسال ما فشل أو لم تُعرف نتيجته: /retry <id|url> [channel]",
+	"cmd.failed":   "عمليات النشر الفاشلة وغير المعروفة: /failed [channel] [n]",
+	"cmd.last":     "آخر الأخبار: /last [n]",
+	"cmd.pause":    "إيقاف النشر في قناة: /pause <channel> [reason]",
+	"cmd.resume":   "استئناف النشر في قناة: /resume <channel>",
+	"cmd.channels": "القنوات: الحالة والمعدل والطابور",
+	"cmd.stats":    "المنشور والفاشل وغير المعروف خلال الساعة واليوم",
+
+	"help.title":    "<b>إدارة herald</b>",
+	"usage":         "الاستخدام: %s",
+	"unknown.cmd":   "أمر غير معروف %s. أرسل /help لقائمة الأوامر.",
+	"not.command":   "أرسل أمرًا؛ /help يعرض الأوامر.",
+	"refused":       "عذرًا، لا يحق لك استخدام هذا البوت. سُجّلت هذه المحاولة.",
+	"error":         "حدث خطأ: %s",
+	"not.found":     "لا يوجد خبر %s.",
+	"no.channel":    "%s ليست قناة معرّفة. /channels يعرض القنوات.",
+	"not.routed":    "الخبر %s لا يُنشر في %s.",
+	"state.sent":    "نُشر",
+	"state.failed":  "فشل",
+	"state.unknown": "غير معروف",
+	"state.pending": "في الانتظار",
+	"state.sending": "قيد الإرسال",
+	"attempts":      "المحاولة %d",
+	"revision":      "النسخة %d",
+	"post":          "المنشور",
+
+	"repost.ask":       "إعادة نشر %s في %s؟ ستحصل كل قناة على منشور جديد واحد.",
+	"repost.confirm":   "✅ أعد النشر",
+	"repost.cancel":    "إلغاء",
+	"repost.done":      "🔁 جارٍ إعادة النشر في %s.",
+	"repost.cancelled": "أُلغيت إعادة النشر.",
+	"retry.done":       "🔁 جارٍ الإرسال من جديد: %s.",
+	"retry.nothing":    "لا شيء لإعادته: لا نشر فاشل أو غير معروف للخبر %s.",
+	"failed.none":      "لا توجد عمليات نشر فاشلة أو غير معروفة.",
+	"failed.title":     "<b>الفاشل وغير المعروف</b> (%d)",
+	"failed.hint":      "/retry <id> <channel> يعيد الإرسال؛ وأزرار التنبيه تحسم غير المعروف.",
+	"last.none":        "لا أخبار بعد.",
+	"last.title":       "<b>آخر الأخبار</b>",
+	"paused":           "⏸ أُوقفت %s.",
+	"resumed":          "▶️ استؤنفت %s؛ ستُرسل المنشورات المنتظرة.",
+	"channels.title":   "<b>القنوات</b>",
+	"channel.active":   "تعمل",
+	"channel.paused":   "⏸ موقوفة",
+	"channel.queue":    "الطابور %d (عاجل %d) · مجدول %d · إعادة %d · قيد الإرسال %d",
+	"channel.nb":       "انتظار حتى %s (حد المنصة)",
+	"stats.title":      "<b>عمليات النشر</b> نُشر / فشل / غير معروف",
+
+	"cb.expired":   "انتهت صلاحية هذا الزر.",
+	"cb.used":      "تم ذلك من قبل: ضغط أحدهم هذا الزر.",
+	"cb.refused":   "لا يحق لك فعل هذا.",
+	"cb.ok":        "تم.",
+	"marked.sent":  "✅ سُجّل %s في %s منشورًا بقرار %s (لم يُنشر شيء).",
+	"dropped":      "🗑 أُسقط %s في %s بقرار %s.",
+	"retry.one":    "🔁 %s في %s: إعادة الإرسال (%s).",
+	"action.error": "%s في %s: %s",
+
+	"digest.title":    "⚠️ <b>تنبيهات herald</b>: %d منذ %s UTC",
+	"digest.failed":   "<b>فشل</b>: %d",
+	"digest.unknown":  "<b>نتيجة غير معروفة</b> (ربما نُشر؛ قرّر): %d",
+	"digest.paused":   "<b>أوقفها herald</b>",
+	"digest.other":    "<b>أخرى</b>",
+	"digest.more":     "… و%d غيرها (/failed)",
+	"digest.retry":    "🔁 %d أعد",
+	"digest.marksent": "✅ %d منشور",
+	"digest.drop":     "🗑 %d أسقط",
+}

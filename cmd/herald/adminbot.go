@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"herald/admin"
+	"herald/config"
+	"herald/queue"
+)
+
+// newAdminBot builds the Telegram admin bot when the config has an admin block (nil otherwise),
+// and mounts its webhook beside the API in webhook mode.
+func newAdminBot(cfg *config.Config, broker *queue.Broker, log *zap.Logger, api http.Handler) (*admin.Bot, http.Handler, error) {
+	if cfg.Admin == nil {
+		return nil, api, nil
+	}
+	bot, err := admin.New(*cfg.Admin, admin.Deps{Broker: broker, Redis: broker.Client(), Channels: cfgChannels(cfg), Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	if p := bot.WebhookPath(); p != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/", api)
+		mux.Handle("POST "+p, bot.WebhookHandler())
+		api = mux
+	}
+	return bot, api, nil
+}
+
+// runAdminBot runs bot (if any) until ctx ends; the returned channel closes when it stopped.
+func runAdminBot(ctx context.Context, bot *admin.Bot, log *zap.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if bot == nil {
+			return
+		}
+		if err := bot.Run(ctx); err != nil {
+			log.Error("admin bot stopped", zap.Error(err))
+		}
+	}()
+	return done
+}

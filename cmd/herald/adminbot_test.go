@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/channels/telegram/telegramfake"
+)
+
+// herald serve with an admin block answers the admin bot's commands, audits them, and serves
+// the audit through the CLI and the API; the token stays out of the log.
+func TestServeRunsTheAdminBot(t *testing.T) {
+	s := newStack(t)
+	s.fake.SetMaxPollWait(200 * time.Millisecond)
+	f, err := os.OpenFile(s.config, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "admin:\n  telegram:\n    token: %q\n    api_endpoint: %q\n    allowed_user_ids: [42]\n    language: en\n    poll_timeout: 1s\n",
+		telegramfake.DefaultToken, s.fake.Endpoint())
+	f.Close()
+	p := s.serve()
+	s.fake.PushText(42, 42, "editor", "/pause tg checking")
+	waitUntil(t, 15*time.Second, "the bot's reply", func() bool {
+		for _, m := range s.fake.Messages() {
+			if m.Chat.ID == 42 && strings.Contains(m.Plain, "tg paused") {
+				return true
+			}
+		}
+		return false
+	})
+	s.fake.PushText(7, 7, "stranger", "/resume tg")
+	waitUntil(t, 15*time.Second, "the refusal", func() bool {
+		for _, m := range s.fake.Messages() {
+			if m.Chat.ID == 7 && strings.Contains(m.Plain, "not allowed") {
+				return true
+			}
+		}
+		return false
+	})
+	out, errOut, exit := runCLI(t, "", "audit", "--json", "--config", s.config)
+	var got struct {
+		Entries []map[string]any `json:"entries"`
+	}
+	if exit != 0 || json.Unmarshal([]byte(out), &got) != nil || len(got.Entries) != 2 {
+		t.Fatalf("herald audit: exit %d %s %s", exit, out, errOut)
+	}
+	if e := got.Entries[1]; e["action"] != "/pause" || e["user_id"] != float64(42) || e["result"] != "paused" || e["allowed"] != true {
+		t.Fatalf("audit entry %v", e)
+	}
+	if e := got.Entries[0]; e["action"] != "/resume" || e["allowed"] != false {
+		t.Fatalf("audit entry %v", e)
+	}
+	code, body := s.call(http.MethodGet, "/v1/audit?n=1")
+	if es, _ := body["entries"].([]any); code != 200 || len(es) != 1 || es[0].(map[string]any)["action"] != "/resume" {
+		t.Fatalf("GET /v1/audit: %d %v", code, body)
+	}
+	if code, _ := s.call(http.MethodGet, "/v1/audit?n=0"); code != 400 {
+		t.Fatalf("GET /v1/audit?n=0: %d", code)
+	}
+	if out, _, exit := runCLI(t, "", "audit", "--config", s.config); exit != 0 || !strings.Contains(out, "42 @editor") || !strings.Contains(out, "7 @stranger (refused)") {
+		t.Fatalf("herald audit: %d %s", exit, out)
+	}
+	if strings.Contains(p.output(), telegramfake.DefaultToken) {
+		t.Fatal("the bot token is in the serve log")
+	}
+}
+
+// With no admin block nothing of the bot starts.
+func TestNoAdminBlockStartsNoBot(t *testing.T) {
+	s := newStack(t)
+	s.serve()
+	if code, out := s.post(`{"id":"nb-1","url":"https://news.example.com/nb","title":"خبر"}`, nil); code != 202 {
+		t.Fatalf("POST: %d %v", code, out)
+	}
+	waitUntil(t, 10*time.Second, "sent", func() bool { return deliveryStatus(s.status("nb-1")) == "sent" })
+	for _, r := range s.fake.Requests() {
+		if r.Method != "sendMessage" {
+			t.Fatalf("request %s without an admin block", r.Method)
+		}
+	}
+}

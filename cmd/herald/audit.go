@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"herald/config"
+	"herald/queue"
+)
+
+func newAuditCmd(g *globalFlags) *cobra.Command {
+	var rf remoteFlags
+	var asJSON bool
+	var n int
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Show the newest admin actions (who, when, what, result), newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if n < 1 || n > 1000 {
+				return &exitError{code: 2, err: fmt.Errorf("-n %d: want 1 to 1000", n)}
+			}
+			if rf.server != "" {
+				return remoteRequest(cmd, rf, http.MethodGet, "/v1/audit?n="+strconv.Itoa(n))
+			}
+			return withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
+				es, err := b.Audit(ctx, int64(n))
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), map[string]any{"entries": es})
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "TIME\tSOURCE\tUSER\tCHAT\tACTION\tARGS\tRESULT")
+				for _, e := range es {
+					user := strconv.FormatInt(e.UserID, 10)
+					if e.Username != "" {
+						user += " @" + e.Username
+					}
+					if !e.Allowed {
+						user += " (refused)"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339), e.Source, user, e.ChatID, e.Action, e.Args, e.Result)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().IntVarP(&n, "number", "n", 50, "how many entries")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (same as GET /v1/audit)")
+	return cmd
+}
