@@ -42,7 +42,7 @@ const logScanLimit = 50_000
 //	ARGV[6] by, ARGV[7] remote id, ARGV[8] post url, ARGV[9] error text
 //
 // Returns "ok", "missing", or the state that refused the change.
-var adminSetScript = redis.NewScript(`
+var adminSetScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return "missing" end
 local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt")
 local state = f[1]
@@ -62,8 +62,8 @@ if ARGV[1] == "sent" then
 end
 redis.call("ZREM", KEYS[2], ARGV[4])
 if tonumber(ARGV[5]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[5]) end
-redis.call("XADD", KEYS[3], "MAXLEN", "~", ARGV[3], "*", "article_id", f[2], "channel", f[3],
-  "status", new, "attempt", f[4], "remote_id", ARGV[7], "error", ARGV[9], "by", ARGV[6])
+log_append(KEYS[3], ARGV[3], {article_id = f[2], channel = f[3], status = new, attempt = f[4],
+  remote_id = ARGV[7], error = ARGV[9], by = ARGV[6]})
 return "ok"
 `)
 

@@ -19,8 +19,9 @@ import (
 //
 // with stream the log key (passed in KEYS, so the script declares every key it touches),
 // maxlen the approximate cap (Options.LogMaxLen) and e a table with article_id, channel,
-// status, attempt and, when there is one, remote_id and error. Empty optional fields are left
-// out of the entry (logEntry reads a missing field as ""). It returns the new entry's id.
+// status, attempt and, when there is one, remote_id, error and by (the admin who decided).
+// Empty optional fields are left out of the entry (logEntry reads a missing field as ""). It
+// returns the new entry's id.
 const luaLogAppend = `
 local function log_append(stream, maxlen, e)
   local fields = {"article_id", e.article_id, "channel", e.channel, "status", e.status,
@@ -30,6 +31,9 @@ local function log_append(stream, maxlen, e)
   end
   if e.error ~= nil and e.error ~= "" then
     table.insert(fields, "error"); table.insert(fields, e.error)
+  end
+  if e.by ~= nil and e.by ~= "" then
+    table.insert(fields, "by"); table.insert(fields, e.by)
   end
   return redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", unpack(fields))
 end
