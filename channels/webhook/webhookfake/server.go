@@ -36,7 +36,7 @@ type Delivery struct {
 // Request is every request received, accepted or not.
 type Request struct {
 	ID     string
-	Status int
+	Status int // 0 while it is being handled
 	Time   time.Time
 }
 
@@ -119,9 +119,14 @@ func (s *Server) Requests() []Request {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Recorded on arrival: a request held in OnAccept is already visible, with status 0.
+	s.mu.Lock()
+	i := len(s.reqs)
+	s.reqs = append(s.reqs, Request{ID: r.Header.Get("webhook-id"), Time: time.Now()})
+	s.mu.Unlock()
 	status := s.serve(w, r)
 	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{ID: r.Header.Get("webhook-id"), Status: status, Time: time.Now()})
+	s.reqs[i].Status = status
 	s.mu.Unlock()
 }
 

@@ -73,7 +73,7 @@ type Request struct {
 	Provider Provider
 	Method   string
 	Path     string
-	Status   int
+	Status   int // 0 while it is being handled
 	Time     time.Time
 }
 
@@ -179,20 +179,28 @@ func (w *statusWriter) WriteHeader(code int) {
 // ServeHTTP routes to a face by path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
-	var p Provider
+	p := Whapi
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/"+CloudVersion+"/"):
 		p = Cloud
-		s.cloud(sw, r)
 	case strings.HasPrefix(r.URL.Path, "/api/"):
 		p = WAHA
+	}
+	// Recorded on arrival: a request held in OnAccept is already visible, with status 0.
+	s.mu.Lock()
+	i := len(s.reqs)
+	s.reqs = append(s.reqs, Request{Provider: p, Method: r.Method, Path: r.URL.Path, Time: time.Now()})
+	s.mu.Unlock()
+	switch p {
+	case Cloud:
+		s.cloud(sw, r)
+	case WAHA:
 		s.waha(sw, r)
 	default:
-		p = Whapi
 		s.whapi(sw, r)
 	}
 	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Provider: p, Method: r.Method, Path: r.URL.Path, Status: sw.status, Time: time.Now()})
+	s.reqs[i].Status = sw.status
 	s.mu.Unlock()
 }
 
