@@ -93,17 +93,28 @@ func TestCountXNewEmoji(t *testing.T) {
 		text string
 		want int
 	}{
-		{"🫶🏿", 4},      // U+1FAF6 (Emoji 14) unknown, the skin tone alone is an emoji: 2+2
-		{"🫶", 2},       // unknown, one code point outside the light ranges
-		{"🥲", 2},       // Emoji 13, one code point
-		{"❤️‍🔥", 5},    // Emoji 13.1 ZWJ sequence of known emoji: ❤️ 2, ZWJ 1, 🔥 2
-		{"🐈‍⬛", 5},     // Emoji 13.0: 🐈 2, ZWJ 1, ⬛ 2
-		{"🧑‍🤝‍🧑", 2},   // Emoji 12.0: in the list
-		{"👨‍👩‍👧‍👦", 2}, // in the list
-		{"🇵🇸", 2},      // flag
-		{"👍🏽", 2},      // skin tone on a known base
-		{"x🫶🏿y", 6},    // with text around it
-		{"🫶🏿🫶🏿🫶🏿", 12}, // each one
+		{"🫶🏿", 4},       // U+1FAF6 (Emoji 14) unknown, the skin tone alone is an emoji: 2+2
+		{"🫶", 2},        // unknown, one code point outside the light ranges
+		{"🥲", 2},        // Emoji 13, one code point
+		{"❤️‍🔥", 5},     // Emoji 13.1 ZWJ sequence of known emoji: ❤️ 2, ZWJ 1, 🔥 2
+		{"🐈‍⬛", 5},      // Emoji 13.0: 🐈 2, ZWJ 1, ⬛ 2
+		{"🧑‍🤝‍🧑", 2},    // Emoji 12.0: in the list
+		{"👩🏽‍🤝‍👨🏿", 2},  // Emoji 12.0, with skin tones
+		{"🧑‍🎄", 5},      // Emoji 13.0: 🧑 2, ZWJ 1, 🎄 2
+		{"👩‍🍼", 5},      // Emoji 13.0 profession
+		{"👩‍⚕️", 2},     // Emoji 4.0 profession
+		{"🏳️‍🌈", 2},     // fixed sequence
+		{"🏳️‍⚧️", 7},    // Emoji 13.0: 🏳️ 2, ZWJ 1, ⚧ and its U+FE0F 2 each
+		{"🧔‍♀️", 5},     // Emoji 13.1 gendered beard
+		{"🏃‍♀️", 2},     // Emoji 4.0 gendered
+		{"🫱🏻‍🫲🏼", 9},    // Emoji 14.0: two new bases with skin tones (4 each) and a ZWJ
+		{"👩‍❤️‍👨", 2},   // couple without skin tones
+		{"👩🏻‍❤️‍👨🏾", 8}, // Emoji 13.1 couple with skin tones: 👩🏻 2, ❤️ 2, 👨🏾 2, two ZWJ 1 each
+		{"👨‍👩‍👧‍👦", 2},  // in the list
+		{"🇵🇸", 2},       // flag
+		{"👍🏽", 2},       // skin tone on a known base
+		{"x🫶🏿y", 6},     // with text around it
+		{"🫶🏿🫶🏿🫶🏿", 12},  // each one
 	}
 	for _, tc := range tests {
 		if got := CountX(tc.text); got != tc.want {

@@ -62,25 +62,6 @@ func CountX(s string) int {
 	return n
 }
 
-// twitterTextEmojiWeight is what twitter-text 3.1.0 weighs an emoji sequence herald found: 2 when
-// its emoji list has it whole, else the sum of the pieces it knows (2 each) and of the other
-// code points (U+200D 1, the rest 2). An emoji newer than its list (🫶🏿, Emoji 14) is 4, not 2.
-func twitterTextEmojiWeight(seq string) int {
-	re := twitterTextEmoji()
-	n := 0
-	for i := 0; i < len(seq); {
-		if m := re.FindStringIndex(seq[i:]); m != nil && m[1] > 0 {
-			n += 2
-			i += m[1]
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(seq[i:])
-		n += xWeight(r)
-		i += size
-	}
-	return n
-}
-
 // isExtendedPictographic reports the Unicode Extended_Pictographic property.
 func isExtendedPictographic(r rune) bool {
 	if r < 0xA9 {
