@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -171,7 +172,6 @@ func (p *Poller) pollClaimed(ctx context.Context, f config.Feed) {
 func (p *Poller) poll(ctx context.Context, f config.Feed) error {
 	rdb := p.pub.Redis
 	defer releaseScript.Run(context.WithoutCancel(ctx), rdb, []string{feedLeaseKey(f.Name)}, p.owner)
-	start := p.now()
 	err := p.fetchAndIngest(ctx, f)
 	if ctx.Err() != nil {
 		return err
@@ -185,7 +185,8 @@ func (p *Poller) poll(ctx context.Context, f config.Feed) error {
 		return errors.Join(err, herr)
 	}
 	wait := backoff(time.Duration(f.Interval), int(failures))
-	rdb.HSet(ctx, feedKey(f.Name), fLastError, err.Error(), fLastErrorAt, ms(p.now()), fNextPoll, ms(start.Add(wait)))
+	rdb.HSet(ctx, feedKey(f.Name), fLastError, err.Error(), fLastErrorAt, ms(p.now()))
+	deferScript.Run(ctx, rdb, []string{feedKey(f.Name)}, wait.Milliseconds())
 	return fmt.Errorf("%w (failure %d, next poll in %s)", err, failures, wait)
 }
 
@@ -233,6 +234,10 @@ func (p *Poller) fetchAndIngest(ctx context.Context, f config.Feed) error {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = redactURL(ue.URL)
+		}
 		return fmt.Errorf("feed %s: fetching: %w", f.Name, err)
 	}
 	defer resp.Body.Close()

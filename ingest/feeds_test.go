@@ -408,3 +408,19 @@ feeds: [{name: shared, url: %q, interval: 1s}]
 		}
 	}
 }
+
+// A password in a feed URL stays out of the status and the recorded error.
+func TestFeedURLPasswordRedacted(t *testing.T) {
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: private, url: "http://reader:s3cr3t-pw@127.0.0.1:1/feed"}]
+`)
+	err := e.poller(PollerOptions{}).PollNow(context.Background(), "private")
+	st := e.status("private")
+	if err == nil || st.Failures != 1 || st.LastError == "" {
+		t.Fatalf("poll of a closed port: %v, status %+v", err, st)
+	}
+	if s := fmt.Sprint(err, st); strings.Contains(s, "s3cr3t-pw") {
+		t.Fatalf("the feed password shows: %s", s)
+	}
+}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -58,6 +59,15 @@ local nxt = tonumber(redis.call('HGET', KEYS[1], 'next_poll') or '0')
 if now < nxt then return 0 end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 0 end
 redis.call('HSET', KEYS[1], 'next_poll', now + tonumber(ARGV[1]), 'last_poll', now)
+return now
+`)
+
+// deferScript pushes the next poll back by ARGV[1] ms from now on the Redis clock, the clock
+// claimPollScript reads. KEYS[1] feed hash.
+var deferScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], 'next_poll', now + tonumber(ARGV[1]))
 return now
 `)
 
@@ -126,7 +136,7 @@ func FeedStatuses(ctx context.Context, rdb redis.UniversalClient, feeds []config
 	out := make([]FeedStatus, len(feeds))
 	for i, f := range feeds {
 		h := cmds[i].Val()
-		st := FeedStatus{Name: f.Name, URL: f.URL, Interval: time.Duration(f.Interval).String(),
+		st := FeedStatus{Name: f.Name, URL: redactURL(f.URL), Interval: time.Duration(f.Interval).String(),
 			LastPoll: msTime(h[fLastPoll]), LastSuccess: msTime(h[fLastSuccess]), LastError: h[fLastError],
 			LastErrorAt: msTime(h[fLastErrorAt]), NextPoll: msTime(h[fNextPoll])}
 		st.Failures, _ = strconv.Atoi(h[fFailures])
@@ -150,3 +160,12 @@ func msTime(s string) *time.Time {
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// redactURL hides a password in a feed URL (https://user:pass@host/feed) from status and errors.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

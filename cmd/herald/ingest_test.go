@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -84,4 +88,68 @@ func TestFeedsCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 || len(got.Feeds) != 2 || got.Feeds[0].ItemsSeen != 2 || got.Feeds[0].LastSuccess == nil {
 		t.Fatalf("feeds --server: exit %d %v\n%s\n%s", code, err, out, errOut)
 	}
+}
+
+// herald serve polls its feeds and takes signed webhooks: a feed item and a signed article each
+// reach Telegram once; a replayed webhook is refused.
+func TestServePollsFeedsAndTakesSignedWebhooks(t *testing.T) {
+	s := newStack(t)
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<rss version="2.0"><channel><title>t</title><language>ar</language>
+<item><title>خبر من الموقع</title><link>https://news.example.com/feed-item</link><guid>f-2</guid><pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate></item>
+<item><title>older</title><link>https://news.example.com/older</link><guid>f-1</guid><pubDate>Tue, 24 Nov 2026 08:00:00 GMT</pubDate></item>
+</channel></rss>`)
+	}))
+	defer feed.Close()
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	f, err := os.OpenFile(s.config, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "webhooks:\n  - {name: cms, secret: %q}\nfeeds:\n  - {name: site, url: %q, interval: 1s, first_run: \"newest:1\"}\n", secret, feed.URL)
+	f.Close()
+	p := s.serve()
+
+	waitUntil(t, 15*time.Second, "the feed's newest item posted", func() bool {
+		for _, m := range s.fake.Messages() {
+			if strings.Contains(m.Plain, "خبر من الموقع") {
+				return true
+			}
+		}
+		return false
+	})
+
+	body := `{"url":"https://news.example.com/signed","title":"خبر موقّع"}`
+	ts := fmt.Sprint(time.Now().Unix())
+	mac := hmac.New(sha256.New, mustDecode(t, strings.TrimPrefix(secret, "whsec_")))
+	mac.Write([]byte("msg_e2e." + ts + "." + body))
+	headers := map[string]string{"Authorization": "", "webhook-id": "msg_e2e", "webhook-timestamp": ts,
+		"webhook-signature": "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))}
+	if code, out := s.request(http.MethodPost, "/v1/articles", body, headers); code != http.StatusAccepted {
+		t.Fatalf("signed publish: %d %v", code, out)
+	}
+	if code, _ := s.request(http.MethodPost, "/v1/articles", body, headers); code != http.StatusUnauthorized {
+		t.Fatalf("replayed webhook: %d, want 401", code)
+	}
+	waitUntil(t, 15*time.Second, "the signed article posted", func() bool { return len(s.fake.Messages()) == 2 })
+	// More polls go by; nothing else is posted.
+	waitUntil(t, 10*time.Second, "two more polls", func() bool {
+		sts, err := ingest.FeedStatuses(context.Background(), s.rdb, []config.Feed{{Name: "site"}})
+		return err == nil && sts[0].LastPoll != nil && time.Since(*sts[0].LastPoll) < time.Second && sts[0].ItemsSeen == 2
+	})
+	if n := len(s.fake.Messages()); n != 2 {
+		t.Fatalf("%d messages, want 2\n%s", n, p.output())
+	}
+	if strings.Contains(p.output(), "MfKQ9r8") {
+		t.Fatal("the webhook secret is in the serve log")
+	}
+}
+
+func mustDecode(t *testing.T, b64 string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
