@@ -20,6 +20,7 @@ type ChannelInfo struct {
 	Kind        channels.Kind `json:"kind"`
 	Rate        string        `json:"rate"`
 	PauseReason string        `json:"pause_reason,omitempty"`
+	PausedBy    string        `json:"paused_by,omitempty"`
 	NotBefore   time.Time     `json:"not_before,omitzero"`
 
 	Spend *Spend `json:"spend,omitempty"` // billing channels (X) that posted this month, spend.go
@@ -31,9 +32,9 @@ func ChannelInfos(ctx context.Context, b *Broker, chs []ChannelConfig) ([]Channe
 	if err != nil {
 		return nil, err
 	}
-	reasons := map[channels.Name]string{}
+	reasons := map[channels.Name]PauseInfo{}
 	for _, p := range paused {
-		reasons[p.Channel] = p.Reason
+		reasons[p.Channel] = p
 	}
 	out := make([]ChannelInfo, 0, len(chs))
 	for _, c := range chs {
@@ -41,7 +42,7 @@ func ChannelInfos(ctx context.Context, b *Broker, chs []ChannelConfig) ([]Channe
 		if err != nil {
 			return nil, err
 		}
-		reason, isPaused := reasons[c.Name]
+		pi, isPaused := reasons[c.Name]
 		st.Paused = isPaused
 		nb, err := b.NotBefore(ctx, c.Name)
 		if err != nil {
@@ -50,7 +51,7 @@ func ChannelInfos(ctx context.Context, b *Broker, chs []ChannelConfig) ([]Channe
 		if !nb.After(b.opts.Now()) {
 			nb = time.Time{}
 		}
-		out = append(out, ChannelInfo{ChannelStats: st, Kind: c.Kind, Rate: c.Limit.String(), PauseReason: reason, NotBefore: nb.UTC()})
+		out = append(out, ChannelInfo{ChannelStats: st, Kind: c.Kind, Rate: c.Limit.String(), PauseReason: pi.Reason, PausedBy: pi.By, NotBefore: nb.UTC()})
 	}
 	return out, b.addSpend(ctx, out)
 }

@@ -27,7 +27,15 @@ const pausedKey = keyPrefix + "paused"
 
 func notBeforeKey(ch channels.Name) string { return keyPrefix + "nb:{" + string(ch) + "}" }
 
-func rateKey(ch channels.Name) string { return keyPrefix + "rl:{" + string(ch) + "}" }
+// scheduleKey holds a channel's GCRA schedule (the theoretical arrival time, ms).
+func scheduleKey(ch channels.Name) string { return keyPrefix + "gcra:{" + string(ch) + "}" }
+
+// groupScheduleKey is the schedule shared by the channels of one rate group (one bot token).
+func groupScheduleKey(group string) string { return keyPrefix + "gcra:group:{" + group + "}" }
+
+// wakeChannel is the pub/sub channel a publish signals on, so an idle worker starts at once
+// instead of polling; the message is the herald channel's name.
+const wakeChannel = keyPrefix + "wake"
 
 // asynqQueue is the asynq queue of one channel: one queue per channel lets asynq pause a
 // channel for every process at once. Urgent articles (priority ≥ Options.UrgentPriority) go to
@@ -39,6 +47,9 @@ func asynqQueue(ch channels.Name, urgent bool) string {
 	return "ch:" + string(ch)
 }
 
+// bellQueue holds the channel's idle-worker bells (see Worker.bell); it is served last.
+func bellQueue(ch channels.Name) string { return "ch:" + string(ch) + ":bell" }
+
 // asynqQueues are both queues of a channel.
 func asynqQueues(ch channels.Name) []string {
 	return []string{asynqQueue(ch, true), asynqQueue(ch, false)}
@@ -47,7 +58,22 @@ func asynqQueues(ch channels.Name) []string {
 func deliveryMember(articleID string, ch channels.Name) string { return articleID + ":" + string(ch) }
 
 // TaskID is the asynq task id of one delivery revision: publishing the same article twice maps
-// to the same id, so asynq refuses the second enqueue.
+// to the same id, so asynq refuses the second enqueue. It is also the key a deduplicating
+// platform sees, the same for every attempt of the revision.
 func TaskID(articleID string, ch channels.Name, revision int) string {
 	return articleID + ":" + string(ch) + ":" + itoa(revision)
 }
+
+// taskID is the id of one task of a delivery revision: generation 0 is the publish's (TaskID),
+// every admin retry or repost bumps the generation, so its task id was never used before —
+// asynq keeps a finished task's id for a day and would refuse it.
+func taskID(articleID string, ch channels.Name, revision, gen int) string {
+	if gen == 0 {
+		return TaskID(articleID, ch, revision)
+	}
+	return TaskID(articleID, ch, revision) + "." + itoa(gen)
+}
+
+// unknownKey indexes a channel's unknown deliveries (members "<article>:<channel>") for the
+// bulk retry; a hint checked against each record, never the truth.
+func unknownKey(ch channels.Name) string { return keyPrefix + "unk:{" + string(ch) + "}" }

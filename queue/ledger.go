@@ -30,23 +30,25 @@ func (s State) Final() bool { return s == StateSent || s == StateFailed || s == 
 
 // Delivery is one (article, channel) ledger record.
 type Delivery struct {
-	ArticleID  string        `json:"article_id"`
-	Channel    channels.Name `json:"channel"`
-	Kind       channels.Kind `json:"kind"`
-	State      State         `json:"status"`
-	Revision   int           `json:"revision"`
-	Urgent     bool          `json:"urgent,omitempty"`
-	Attempt    int           `json:"attempt"`
-	RemoteID   string        `json:"remote_id,omitempty"`
-	PostURL    string        `json:"post_url,omitempty"`
-	Error      string        `json:"error,omitempty"`
-	LeaseUntil time.Time     `json:"lease_until,omitzero"`
-	CreatedAt  time.Time     `json:"created_at"`
-	UpdatedAt  time.Time     `json:"updated_at"`
+	ArticleID string        `json:"article_id"`
+	Channel   channels.Name `json:"channel"`
+	Kind      channels.Kind `json:"kind"`
+	State     State         `json:"status"`
+	Revision  int           `json:"revision"`
+	// Gen counts the tasks enqueued for this revision by admin retries: each gets a new task id.
+	Gen        int       `json:"gen,omitempty"`
+	Urgent     bool      `json:"urgent,omitempty"`
+	Attempt    int       `json:"attempt"`
+	RemoteID   string    `json:"remote_id,omitempty"`
+	PostURL    string    `json:"post_url,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-// TaskID returns the asynq task id of the delivery's current revision.
-func (d Delivery) TaskID() string { return TaskID(d.ArticleID, d.Channel, d.Revision) }
+// TaskID returns the asynq task id of the delivery's current revision and generation.
+func (d Delivery) TaskID() string { return taskID(d.ArticleID, d.Channel, d.Revision, d.Gen) }
 
 func parseDelivery(m map[string]string) (Delivery, bool) {
 	if len(m) == 0 {
@@ -66,6 +68,7 @@ func parseDelivery(m map[string]string) (Delivery, bool) {
 		Kind:       channels.Kind(m["kind"]),
 		State:      State(m["state"]),
 		Revision:   atoi("revision"),
+		Gen:        atoi("gen"),
 		Urgent:     m["urgent"] == "1",
 		Attempt:    atoi("attempt"),
 		RemoteID:   m["remote_id"],
@@ -96,8 +99,8 @@ func getDelivery(ctx context.Context, rdb redis.UniversalClient, articleID strin
 //	ARGV[5] record TTL seconds (0 = none), ARGV[6] "1" if the article is urgent,
 //	ARGV[7..] channel name, kind pairs
 //
-// Returns, per channel, the state the ledger now has, its revision, 1 if it was created now, and
-// whether it is urgent (decided once, when the record is created, so every later enqueue of the
+// Returns, per channel, the state the ledger now has, its revision, 1 if it was created now,
+// whether it is urgent and its task generation (decided once, when the record is created, so every later enqueue of the
 // delivery picks the same asynq queue and TaskID deduplication holds).
 var recordScript = logScript(`
 redis.call("SET", KEYS[1], ARGV[1])
@@ -117,12 +120,14 @@ for i = 5, #KEYS do
     table.insert(out, 1)
     table.insert(out, 1)
     table.insert(out, ARGV[6])
+    table.insert(out, 0)
   else
-    local st = redis.call("HMGET", key, "state", "revision", "urgent")
+    local st = redis.call("HMGET", key, "state", "revision", "urgent", "gen")
     table.insert(out, st[1])
     table.insert(out, tonumber(st[2]))
     table.insert(out, 0)
     table.insert(out, st[3] or "0")
+    table.insert(out, tonumber(st[4] or "0"))
   end
   redis.call("SADD", KEYS[2], name)
 end
@@ -130,84 +135,122 @@ if tonumber(ARGV[5]) > 0 then redis.call("EXPIRE", KEYS[2], ARGV[5]) end
 return out
 `)
 
-// claimScript moves pending → sending(lease, attempt+1) for the given revision.
+// claimScript moves pending → sending(lease, attempt+1, token) for the given revision, unless
+// the channel is paused. Every state change of a claim carries the claim's token, a value the
+// worker draws once per claim: go-redis re-runs a script after a read timeout or EOF, and a
+// re-run that finds its own token answers as the first run did instead of seeing its own lease
+// as someone else's ("busy" → lease expiry → unknown with nothing sent).
 //
-//	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream
-//	ARGV[1] revision, ARGV[2] now ms, ARGV[3] lease until ms, ARGV[4] owner, ARGV[5] log max len,
-//	ARGV[6] member, ARGV[7] record TTL seconds
+//	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] paused hash,
+//	KEYS[5] article key, KEYS[6] the channel's unknown index
+//	ARGV[1] revision, ARGV[2] now ms, ARGV[3] lease until ms, ARGV[4] claim token,
+//	ARGV[5] log max len, ARGV[6] member, ARGV[7] record TTL seconds, ARGV[8] channel,
+//	ARGV[9] owner (process, for operators)
 //
-// Returns {result, attempt, lease_until}: result is "claimed", "missing", "stale" (another
-// revision), "busy" (another worker holds a live lease), "expired" (a lease ran out mid-send:
-// the record is now unknown), or the final state name.
+// Returns {result, attempt, lease_until, article JSON}: result is "claimed", "missing", "stale"
+// (another revision), "paused", "busy" (another claim holds a live lease), "expired" (a lease
+// ran out mid-send: the record is now unknown), or the final state name. The article comes
+// with "claimed" so a delivery costs one round trip less.
 var claimScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", 0, 0} end
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel")
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token")
 local state, rev, attempt, lease = f[1], tonumber(f[2]), tonumber(f[3]), tonumber(f[4] or "0")
 if rev ~= tonumber(ARGV[1]) then return {"stale", attempt, 0} end
+if state == "sending" and f[7] == ARGV[4] then
+  return {"claimed", attempt, lease, redis.call("GET", KEYS[5])}
+end
 if state == "sending" then
   if lease ~= nil and lease > tonumber(ARGV[2]) then return {"busy", attempt, lease} end
+  -- The token stays: a late commit of the claim that really sent may still record its receipt.
   redis.call("HSET", KEYS[1], "state", "unknown", "updated_at", ARGV[2], "lease_until", 0, "owner", "",
-    "error", "lease expired while sending: the worker stopped between the request and the commit")
+    "expired", "1", "error", "lease expired while sending: the worker stopped between the request and the commit")
   redis.call("ZREM", KEYS[2], ARGV[6])
+  redis.call("SADD", KEYS[6], ARGV[6])
   if tonumber(ARGV[7]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[7]) end
   log_append(KEYS[3], ARGV[5], {article_id = f[5], channel = f[6], status = "unknown", attempt = attempt,
     error = "lease expired while sending"})
   return {"expired", attempt, 0}
 end
 if state ~= "pending" then return {state, attempt, 0} end
+if redis.call("HEXISTS", KEYS[4], ARGV[8]) == 1 then return {"paused", attempt, 0} end
 attempt = attempt + 1
 redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until", ARGV[3],
-  "owner", ARGV[4], "updated_at", ARGV[2])
-return {"claimed", attempt, tonumber(ARGV[3])}
+  "owner", ARGV[9], "token", ARGV[4], "expired", "", "updated_at", ARGV[2])
+return {"claimed", attempt, tonumber(ARGV[3]), redis.call("GET", KEYS[5])}
 `)
 
-// finishScript moves sending → a new state, only for the owner and attempt that claimed it
-// (compare-and-set), and logs the change.
+// finishScript moves a claimed delivery to its new state, only for the claim that holds it
+// (its token), and logs the change. It is idempotent: a re-run that finds the state it was
+// asked to set under its own token answers "ok" and changes nothing. A claim whose lease ran
+// out while it was sending (the record became unknown, "expired") may still commit what it
+// learned: a receipt turns that unknown into sent with the remote id, a definite failure into
+// failed, a request that never left back into pending.
 //
-//	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream
-//	ARGV[1] owner, ARGV[2] attempt, ARGV[3] new state, ARGV[4] remote id, ARGV[5] post url,
+//	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] the channel's unknown index
+//	ARGV[1] claim token, ARGV[2] attempt, ARGV[3] new state, ARGV[4] remote id, ARGV[5] post url,
 //	ARGV[6] error, ARGV[7] now ms, ARGV[8] log max len, ARGV[9] member, ARGV[10] record TTL s,
-//	ARGV[11] "1" to give the attempt back (rate limit, shutdown before the request left)
+//	ARGV[11] "1" to give the attempt back (rate limit, shutdown before the request left, pause)
 //
-// Returns "ok" or "lost" (the lease was taken over; nothing changed).
+// Returns "ok" or "lost" (another claim or an admin took the delivery over; nothing changed).
 var finishScript = logScript(`
-local f = redis.call("HMGET", KEYS[1], "state", "owner", "attempt", "article_id", "channel")
-if f[1] ~= "sending" or f[2] ~= ARGV[1] or f[3] ~= ARGV[2] then return "lost" end
+local f = redis.call("HMGET", KEYS[1], "state", "token", "attempt", "article_id", "channel", "expired")
+if f[2] ~= ARGV[1] then return "lost" end
+local late = f[1] == "unknown" and f[6] == "1"
+if f[1] ~= "sending" and not late then
+  if f[1] == ARGV[3] then return "ok" end
+  return "lost"
+end
+if late and ARGV[3] == "unknown" then return "ok" end
 local attempt = tonumber(f[3])
 if ARGV[11] == "1" then attempt = attempt - 1 end
 redis.call("HSET", KEYS[1], "state", ARGV[3], "attempt", attempt, "lease_until", 0, "owner", "",
-  "updated_at", ARGV[7], "error", ARGV[6])
+  "updated_at", ARGV[7], "error", ARGV[6], "expired", "")
 if ARGV[4] ~= "" then redis.call("HSET", KEYS[1], "remote_id", ARGV[4], "post_url", ARGV[5]) end
-if ARGV[3] ~= "pending" then
+if ARGV[3] == "pending" then
+  redis.call("ZADD", KEYS[2], "NX", ARGV[7], ARGV[9])
+  redis.call("PERSIST", KEYS[1])
+  redis.call("SREM", KEYS[4], ARGV[9])
+else
   redis.call("ZREM", KEYS[2], ARGV[9])
   if tonumber(ARGV[10]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[10]) end
+  if ARGV[3] == "unknown" then redis.call("SADD", KEYS[4], ARGV[9]) else redis.call("SREM", KEYS[4], ARGV[9]) end
 end
-log_append(KEYS[3], ARGV[8], {article_id = f[4], channel = f[5], status = ARGV[3], attempt = f[3],
-  remote_id = ARGV[4], error = ARGV[6]})
+local err = ARGV[6]
+if late then err = "late commit after the lease expired: " .. err end
+log_append(KEYS[3], ARGV[8], {article_id = f[4], channel = f[5], status = ARGV[3], attempt = ARGV[2],
+  remote_id = ARGV[4], error = err})
 return "ok"
 `)
 
 // requeueScript moves a final delivery back to pending for an admin: "retry" keeps the revision
-// (failed/unknown only), "repost" bumps it (any final state, a fresh post is wanted).
+// (failed/unknown only), "repost" bumps it (any final state, a fresh post is wanted). Either way
+// the delivery's task generation goes up, so its next task has an id never used before (asynq
+// keeps a finished task's id for a day). The request token makes a re-run answer "ok" again.
 //
-//	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream
-//	ARGV[1] mode, ARGV[2] now ms, ARGV[3] log max len, ARGV[4] member
+//	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] the channel's unknown index
+//	ARGV[1] mode, ARGV[2] now ms, ARGV[3] log max len, ARGV[4] member, ARGV[5] request token,
+//	ARGV[6] "unknown" to act only on an unknown delivery (bulk retry), else ""
 //
-// Returns {result, revision, urgent}: "ok", "missing" or "not-final" / "sent" (retry refused).
+// Returns {result, revision, urgent, generation}: "ok", "missing", "not-final", "sent" (retry
+// refused) or "not-unknown".
 var requeueScript = logScript(`
-if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", 0} end
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "channel", "urgent")
-local state, rev = f[1], tonumber(f[2])
-if state == "pending" or state == "sending" then return {"not-final", rev} end
-if ARGV[1] == "retry" and state == "sent" then return {"sent", rev} end
+if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", 0, "0", 0} end
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "channel", "urgent", "gen", "token")
+local state, rev, gen = f[1], tonumber(f[2]), tonumber(f[6] or "0")
+if state == "pending" and f[7] == ARGV[5] then return {"ok", rev, f[5] or "0", gen} end
+if ARGV[6] == "unknown" and state ~= "unknown" then return {"not-unknown", rev, f[5] or "0", gen} end
+if state == "pending" or state == "sending" then return {"not-final", rev, f[5] or "0", gen} end
+if ARGV[1] == "retry" and state == "sent" then return {"sent", rev, f[5] or "0", gen} end
 if ARGV[1] == "repost" then rev = rev + 1 end
-redis.call("HSET", KEYS[1], "state", "pending", "revision", rev, "attempt", 0, "error", "",
-  "lease_until", 0, "owner", "", "updated_at", ARGV[2])
+gen = gen + 1
+redis.call("HSET", KEYS[1], "state", "pending", "revision", rev, "gen", gen, "attempt", 0, "error", "",
+  "lease_until", 0, "owner", "", "token", ARGV[5], "expired", "", "updated_at", ARGV[2])
 redis.call("PERSIST", KEYS[1])
 redis.call("ZADD", KEYS[2], ARGV[2], ARGV[4])
+redis.call("SREM", KEYS[4], ARGV[4])
 log_append(KEYS[3], ARGV[3], {article_id = f[3], channel = f[4], status = "pending", attempt = 0,
   error = ARGV[1]})
-return {"ok", rev, f[5] or "0"}
+return {"ok", rev, f[5] or "0", gen}
 `)
 
 // ErrNotFound is returned for an unknown article or delivery.

@@ -104,6 +104,7 @@ type taskPayload struct {
 	ArticleID string        `json:"a"`
 	Channel   channels.Name `json:"c"`
 	Revision  int           `json:"r"`
+	Gen       int           `json:"g,omitempty"`
 }
 
 const taskType = "herald:deliver"
@@ -140,12 +141,13 @@ func (b *Broker) Publish(ctx context.Context, a *article.Article, targets []Targ
 	}
 	out := &Published{ArticleID: a.ID}
 	for i, t := range targets {
-		st := State(fmt.Sprint(res[4*i]))
-		rev := int(toInt64(res[4*i+1]))
-		urg := fmt.Sprint(res[4*i+3]) == "1"
-		e := Enqueued{Channel: t.Name, Kind: t.Kind, Status: st, TaskID: TaskID(a.ID, t.Name, rev), Duplicate: toInt64(res[4*i+2]) == 0, Urgent: urg}
+		st := State(fmt.Sprint(res[5*i]))
+		rev := int(toInt64(res[5*i+1]))
+		urg := fmt.Sprint(res[5*i+3]) == "1"
+		gen := int(toInt64(res[5*i+4]))
+		e := Enqueued{Channel: t.Name, Kind: t.Kind, Status: st, TaskID: taskID(a.ID, t.Name, rev, gen), Duplicate: toInt64(res[5*i+2]) == 0, Urgent: urg}
 		if !st.Final() {
-			if err := b.enqueue(ctx, a.ID, t.Name, rev, urg); err != nil {
+			if err := b.enqueue(ctx, a.ID, t.Name, rev, gen, urg); err != nil {
 				return out, err
 			}
 		}
@@ -162,12 +164,14 @@ func toInt64(v any) int64 {
 	return 0
 }
 
-// enqueue adds the task of one delivery revision; an existing task with the same id is success.
-func (b *Broker) enqueue(ctx context.Context, articleID string, ch channels.Name, rev int, urgent bool) error {
-	payload, _ := json.Marshal(taskPayload{ArticleID: articleID, Channel: ch, Revision: rev})
+// enqueue adds the task of one delivery revision and generation (an existing task with the same
+// id is success), then wakes the channel's idle workers in every process.
+func (b *Broker) enqueue(ctx context.Context, articleID string, ch channels.Name, rev, gen int, urgent bool) error {
+	payload, _ := json.Marshal(taskPayload{ArticleID: articleID, Channel: ch, Revision: rev, Gen: gen})
+	id := taskID(articleID, ch, rev, gen)
 	opts := []asynq.Option{
 		asynq.Queue(asynqQueue(ch, urgent)),
-		asynq.TaskID(TaskID(articleID, ch, rev)),
+		asynq.TaskID(id),
 		// Attempts are counted by our ledger; asynq's counter only guards against a runaway loop.
 		asynq.MaxRetry(10_000),
 		asynq.Timeout(b.opts.TaskTimeout),
@@ -175,9 +179,14 @@ func (b *Broker) enqueue(ctx context.Context, articleID string, ch channels.Name
 		asynq.Retention(24 * time.Hour),
 	}
 	_, err := b.client.EnqueueContext(ctx, asynq.NewTask(taskType, payload), opts...)
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("queue: enqueueing %s: %w", TaskID(articleID, ch, rev), err)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("queue: enqueueing %s: %w", id, err)
+	}
+	// A lost wake-up costs latency, not the delivery: idle workers look again within IdleWake.
+	_ = b.rdb.Publish(ctx, wakeChannel, string(ch)).Err()
 	return nil
 }
 
@@ -238,36 +247,73 @@ func (b *Broker) Delivery(ctx context.Context, articleID string, ch channels.Nam
 
 // Requeue is an admin action on a final delivery: mode "retry" re-sends a failed or unknown
 // delivery under the same revision; "repost" posts again under a new revision, even if sent.
+// Either way the new task has an id never used before, so nothing can leave it stuck.
 func (b *Broker) Requeue(ctx context.Context, articleID string, ch channels.Name, mode string) (Delivery, error) {
+	return b.requeue(ctx, articleID, ch, mode, false)
+}
+
+func (b *Broker) requeue(ctx context.Context, articleID string, ch channels.Name, mode string, onlyUnknown bool) (Delivery, error) {
 	if mode != "retry" && mode != "repost" {
 		return Delivery{}, fmt.Errorf("queue: requeue mode %q: want retry or repost", mode)
 	}
-	res, err := requeueScript.Run(ctx, b.rdb, []string{ledgerKey(articleID, ch), pendingKey, logKey},
-		mode, nowMS(b.opts.Now()), b.opts.LogMaxLen, deliveryMember(articleID, ch)).Slice()
+	only := ""
+	if onlyUnknown {
+		only = "unknown"
+	}
+	member := deliveryMember(articleID, ch)
+	res, err := requeueScript.Run(ctx, b.rdb, []string{ledgerKey(articleID, ch), pendingKey, logKey, unknownKey(ch)},
+		mode, nowMS(b.opts.Now()), b.opts.LogMaxLen, member, randomToken(), only).Slice()
 	if err != nil {
-		return Delivery{}, fmt.Errorf("queue: requeueing %s: %w", deliveryMember(articleID, ch), err)
+		return Delivery{}, fmt.Errorf("queue: requeueing %s: %w", member, err)
 	}
 	switch r := fmt.Sprint(res[0]); r {
 	case "ok":
 	case "missing":
-		return Delivery{}, fmt.Errorf("queue: delivery %s: %w", deliveryMember(articleID, ch), ErrNotFound)
+		return Delivery{}, fmt.Errorf("queue: delivery %s: %w", member, ErrNotFound)
 	case "sent":
-		return Delivery{}, fmt.Errorf("queue: delivery %s was sent; use repost to post it again", deliveryMember(articleID, ch))
+		return Delivery{}, fmt.Errorf("queue: delivery %s was sent; use repost to post it again", member)
+	case "not-unknown":
+		return Delivery{}, fmt.Errorf("queue: delivery %s: %w", member, errNotUnknown)
 	default:
-		return Delivery{}, fmt.Errorf("queue: delivery %s is still in progress", deliveryMember(articleID, ch))
+		return Delivery{}, fmt.Errorf("queue: delivery %s is still in progress", member)
 	}
-	rev, urgent := int(toInt64(res[1])), fmt.Sprint(res[2]) == "1"
-	// A retry reuses the revision, whose finished task asynq still retains (and would treat as
-	// a conflict): remove it first. The ledger is already pending, so nothing is lost if we stop
-	// here: the sweeper enqueues it.
-	if err := b.insp.DeleteTask(asynqQueue(ch, urgent), TaskID(articleID, ch, rev)); err != nil &&
-		!errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
-		return Delivery{}, fmt.Errorf("queue: clearing finished task of %s: %w", deliveryMember(articleID, ch), err)
-	}
-	if err := b.enqueue(ctx, articleID, ch, rev, urgent); err != nil {
+	rev, urgent, gen := int(toInt64(res[1])), fmt.Sprint(res[2]) == "1", int(toInt64(res[3]))
+	// The ledger is already pending, so nothing is lost if this enqueue fails: the sweeper
+	// enqueues the same new id.
+	if err := b.enqueue(ctx, articleID, ch, rev, gen, urgent); err != nil {
 		return Delivery{}, err
 	}
 	return b.Delivery(ctx, articleID, ch)
+}
+
+var errNotUnknown = errors.New("not unknown")
+
+// RetryUnknown retries every unknown delivery of a channel (after an outage an admin has
+// checked the channel by hand: what is missing is re-sent). It returns how many it requeued.
+// A delivery that left unknown meanwhile is skipped.
+func (b *Broker) RetryUnknown(ctx context.Context, ch channels.Name) (n int, err error) {
+	members, err := b.rdb.SMembers(ctx, unknownKey(ch)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("queue: listing unknown deliveries of %s: %w", ch, err)
+	}
+	sort.Strings(members)
+	suffix := ":" + string(ch)
+	for _, m := range members {
+		art, ok := strings.CutSuffix(m, suffix)
+		if !ok {
+			continue
+		}
+		_, err := b.requeue(ctx, art, ch, "retry", true)
+		switch {
+		case err == nil:
+			n++
+		case errors.Is(err, ErrNotFound), errors.Is(err, errNotUnknown):
+			b.rdb.SRem(ctx, unknownKey(ch), m)
+		default:
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // PauseInfo describes a paused channel.
@@ -275,11 +321,22 @@ type PauseInfo struct {
 	Channel channels.Name `json:"channel"`
 	Since   time.Time     `json:"since"`
 	Reason  string        `json:"reason,omitempty"`
+	// By is who paused it: an admin's name, or "herald" when a worker paused it itself (a
+	// revoked token, a bot removed from its chat).
+	By string `json:"by,omitempty"`
 }
+
+// PausedByHerald is PauseInfo.By when a worker paused the channel on a PauseError.
+const PausedByHerald = "herald"
 
 // Pause stops deliveries to a channel in every process until Resume. Queued deliveries wait.
 func (b *Broker) Pause(ctx context.Context, ch channels.Name, reason string) error {
-	rec, _ := json.Marshal(PauseInfo{Channel: ch, Since: b.opts.Now().UTC(), Reason: reason})
+	return b.PauseBy(ctx, ch, reason, "")
+}
+
+// PauseBy is Pause that records who paused the channel.
+func (b *Broker) PauseBy(ctx context.Context, ch channels.Name, reason, by string) error {
+	rec, _ := json.Marshal(PauseInfo{Channel: ch, Since: b.opts.Now().UTC(), Reason: reason, By: by})
 	added, err := b.rdb.HSetNX(ctx, pausedKey, string(ch), rec).Result()
 	if err != nil {
 		return fmt.Errorf("queue: pausing %s: %w", ch, err)
@@ -307,6 +364,7 @@ func (b *Broker) Resume(ctx context.Context, ch channels.Name) error {
 			return fmt.Errorf("queue: resuming %s: %w", ch, err)
 		}
 	}
+	_ = b.rdb.Publish(ctx, wakeChannel, string(ch)).Err()
 	return nil
 }
 

@@ -423,26 +423,49 @@ func TestShutdownDuringSendLosesAndDuplicatesNothing(t *testing.T) {
 	}
 }
 
-func TestSharedRateLimit(t *testing.T) {
+// Paced, not polled: a rate-limited channel's deliveries wait for their slot inside the
+// handler (no reschedule, no rate_limited round trips), go out in publish order, never closer
+// than the rate's spacing, and the burst goes out back to back.
+func TestPacedInPublishOrderWithBurst(t *testing.T) {
 	e := newEnv(t)
-	e.route.Limit = Limit{Count: 2, Period: time.Minute}
+	e.route.Limit = Limit{Count: 10, Period: time.Second, Burst: 2}
 	var mu sync.Mutex
 	limited := 0
 	opts := testOpts(t)
 	opts.OnOutcome = func(o Outcome) {
-		if o.Status == "rate_limited" {
+		if o.Status == "rate_limited" || o.Status == "busy" {
 			mu.Lock()
 			limited++
 			mu.Unlock()
 		}
 	}
-	for i := range 3 {
+	const n = 8
+	for i := range n {
 		e.publish(fmt.Sprintf("l%d", i))
 	}
 	e.start(opts, nil)
-	waitFor(t, 10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return limited > 0 && len(e.ch.sent()) == 2 })
-	if n := len(e.ch.sent()); n != 2 {
-		t.Fatalf("%d sends within one minute at 2/min", n)
+	waitFor(t, 10*time.Second, func() bool { return len(e.ch.sent()) == n })
+	sends := e.ch.sent()
+	for i, s := range sends {
+		if s.articleID != fmt.Sprintf("l%d", i) {
+			t.Fatalf("send %d was %s: not in publish order", i, s.articleID)
+		}
+	}
+	// The burst: the first two back to back; then one per 100ms. Slots are exact on the Redis
+	// clock and a send leaves at or a little after its slot, so send i is never earlier than
+	// (i-1) spacings after the first (less the first send's own delay).
+	if gap := sends[1].at.Sub(sends[0].at); gap > 60*time.Millisecond {
+		t.Fatalf("burst of 2: second send %s after the first", gap)
+	}
+	for i := 2; i < n; i++ {
+		if span := sends[i].at.Sub(sends[0].at); span < time.Duration(i-1)*100*time.Millisecond-20*time.Millisecond {
+			t.Fatalf("%d sends in %s at 10/s with a burst of 2", i+1, span)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if limited != 0 {
+		t.Fatalf("%d deliveries were rescheduled: pacing must wait in place", limited)
 	}
 }
 

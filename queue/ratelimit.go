@@ -3,11 +3,9 @@ package queue
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
 	"herald/channels"
@@ -18,6 +16,9 @@ import (
 type Limit struct {
 	Count  int
 	Period time.Duration
+	// Burst is how many sends may go out back to back before the spacing Period/Count applies
+	// (default 1: evenly spaced, as Telegram channels want).
+	Burst int
 }
 
 // IsZero reports an unlimited channel.
@@ -41,44 +42,83 @@ func (l Limit) String() string {
 	return fmt.Sprintf("%d/%s", l.Count, l.Period)
 }
 
-// limiter combines the GCRA limit with the channel's "not before" time set from a platform 429.
-type limiter struct {
-	rdb redis.UniversalClient
-	rl  *redis_rate.Limiter
+// RateGrouper is implemented by a channel whose platform also limits it together with other
+// channels (Telegram: about 30 messages a second per bot, whatever the chat). Channels that
+// answer the same key share that limit through Redis, in every process.
+type RateGrouper interface {
+	RateGroup() (key string, lim Limit)
 }
 
-func newLimiter(rdb redis.UniversalClient) *limiter {
-	return &limiter{rdb: rdb, rl: redis_rate.NewLimiter(rdb)}
+// interval is the spacing of sends at the limit's rate (0 = unlimited). A small margin keeps
+// the platform's own count, taken at arrival, from seeing two sends closer than its window
+// allows when the network delays the first more than the second.
+func (l Limit) interval() time.Duration {
+	if l.IsZero() {
+		return 0
+	}
+	t := l.Period / time.Duration(l.Count)
+	return t + min(t/50, 20*time.Millisecond)
 }
 
-// wait returns how long the channel must wait before the next send (0 = go now, and a token
-// has been taken).
-func (l *limiter) wait(ctx context.Context, ch channels.Name, lim Limit, now time.Time) (time.Duration, error) {
-	nb, err := l.rdb.Get(ctx, notBeforeKey(ch)).Result()
-	if err != nil && err != redis.Nil {
-		return 0, fmt.Errorf("queue: reading not-before of %s: %w", ch, err)
-	}
-	if nb != "" {
-		if ms, _ := strconv.ParseInt(nb, 10, 64); ms > now.UnixMilli() {
-			return time.UnixMilli(ms).Sub(now), nil
-		}
-	}
-	if lim.IsZero() {
-		return 0, nil
-	}
-	res, err := l.rl.Allow(ctx, rateKey(ch), redis_rate.Limit{Rate: lim.Count, Burst: lim.Count, Period: lim.Period})
-	if err != nil {
-		return 0, fmt.Errorf("queue: rate limit of %s: %w", ch, err)
-	}
-	if res.Allowed > 0 {
-		return 0, nil
-	}
-	return res.RetryAfter, nil
-}
+func (l Limit) burst() int { return max(l.Burst, 1) }
+
+// slotScript hands out a delivery's send slot, in the order deliveries ask (within a channel
+// one worker dequeues them in publish order), and only to a delivery that can be claimed, so a
+// stale, final, busy or paused delivery spends nothing. A slot is the latest of now, the
+// channel's not-before time (a platform 429) and the next free time of the channel's and the
+// group's GCRA schedules (interval T, burst b: b sends back to back, then one per T). Taking it
+// moves both schedules on, so every process sees it; the caller then waits in memory until the
+// slot, which costs Redis nothing. A slot further away than the caller can wait is not taken.
+//
+//	KEYS[1] ledger key, KEYS[2] paused hash, KEYS[3] not-before key, KEYS[4] channel schedule,
+//	KEYS[5] group schedule
+//	ARGV[1] revision, ARGV[2] channel, ARGV[3] channel T ms (0 = unlimited), ARGV[4] burst,
+//	ARGV[5] group T ms (0 = none), ARGV[6] group burst, ARGV[7] longest wait ms
+//
+// Returns {result, wait ms}: "ok" (slot taken, wait until it), "later" (not taken: the wait is
+// longer than the caller can hold the task), "missing", "stale", "paused", "busy" (wait = lease
+// left), "claim" (an expired lease: let the claim settle it), or the final state name. Time is
+// the Redis server's, the same for every process.
+var slotScript = redis.NewScript(`
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until")
+if not f[1] then return {"missing", 0} end
+if tonumber(f[2]) ~= tonumber(ARGV[1]) then return {"stale", 0} end
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if f[1] == "sending" then
+  local lease = tonumber(f[3] or "0")
+  if lease > now then return {"busy", lease - now} end
+  return {"claim", 0}
+end
+if f[1] ~= "pending" then return {f[1], 0} end
+if redis.call("HEXISTS", KEYS[2], ARGV[2]) == 1 then return {"paused", 0} end
+local slot = now
+local nb = tonumber(redis.call("GET", KEYS[3]) or "0")
+if nb > slot then slot = nb end
+local function next_free(key, T, b)
+  if T <= 0 then return 0, 0 end
+  local tat = tonumber(redis.call("GET", key) or "0")
+  return math.max(now, tat - (b - 1) * T), tat
+end
+local cT, gT = tonumber(ARGV[3]), tonumber(ARGV[5])
+local cs, ctat = next_free(KEYS[4], cT, tonumber(ARGV[4]))
+local gs, gtat = next_free(KEYS[5], gT, tonumber(ARGV[6]))
+slot = math.max(slot, cs, gs)
+if slot - now > tonumber(ARGV[7]) then return {"later", slot - now} end
+if cT > 0 then
+  local tat = math.max(ctat, slot) + cT
+  redis.call("SET", KEYS[4], tat, "PX", tat - now + 60000)
+end
+if gT > 0 then
+  local tat = math.max(gtat, slot) + gT
+  redis.call("SET", KEYS[5], tat, "PX", tat - now + 60000)
+end
+return {"ok", slot - now}
+`)
 
 // setNotBefore records a platform's retry-after for every worker; it only moves the time later.
-func (l *limiter) setNotBefore(ctx context.Context, ch channels.Name, at time.Time) error {
-	err := setLaterScript.Run(ctx, l.rdb, []string{notBeforeKey(ch)}, at.UnixMilli(), int64(time.Until(at)/time.Millisecond)+60_000).Err()
+func setNotBefore(ctx context.Context, rdb redis.UniversalClient, ch channels.Name, at time.Time) error {
+	err := setLaterScript.Run(ctx, rdb, []string{notBeforeKey(ch)}, at.UnixMilli(), int64(time.Until(at)/time.Millisecond)+60_000).Err()
 	if err != nil {
 		return fmt.Errorf("queue: setting not-before of %s: %w", ch, err)
 	}

@@ -61,7 +61,7 @@ func (b *Broker) Sweep(ctx context.Context, minAge time.Duration, offset, count 
 			b.rdb.ZRem(ctx, pendingKey, m)
 			continue
 		}
-		if err := b.enqueue(ctx, art, ch, d.Revision, d.Urgent); err != nil {
+		if err := b.enqueue(ctx, art, ch, d.Revision, d.Gen, d.Urgent); err != nil {
 			return len(members), err
 		}
 	}

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"herald/article"
 	"herald/channels"
 	"herald/formatter"
 )
@@ -21,15 +23,24 @@ import (
 type Route struct {
 	Channel  channels.Channel
 	Renderer formatter.Renderer
-	// Limit is the channel's shared send rate (zero = unlimited).
+	// Limit is the channel's shared send rate (zero = unlimited), burst included.
 	Limit Limit
 	// MaxAttempts bounds sends for retryable errors (default 5); rate limits do not count.
 	MaxAttempts int
+	// InFlight caps the channel's deliveries in progress in one process (default 1 for a
+	// channel with a rate limit, so its posts leave one at a time in publish order, else
+	// WorkerOptions.Concurrency).
+	InFlight int
+	// Group and GroupLimit name a limit shared with other channels (one Telegram bot token);
+	// filled from the channel's RateGroup when it has one.
+	Group      string
+	GroupLimit Limit
 }
 
 // WorkerOptions tune a worker; zero values take the documented defaults.
 type WorkerOptions struct {
-	Concurrency int           // parallel deliveries (default 10)
+	// Concurrency is the in-flight cap of each channel without a rate limit (default 10).
+	Concurrency int
 	SendTimeout time.Duration // one platform call (default 30s)
 	// LeaseDuration is how long a claim protects a send; it must exceed SendTimeout (default
 	// SendTimeout + 30s). A lease that runs out while sending turns the delivery unknown.
@@ -39,14 +50,19 @@ type WorkerOptions struct {
 	ShutdownTimeout time.Duration
 	BackoffBase     time.Duration // first retry delay (default 2s), doubled per attempt with jitter
 	BackoffMax      time.Duration // longest retry delay (default 10m)
-	PollInterval    time.Duration // how often an idle worker looks for tasks (default 250ms)
+	// PollInterval is how often a channel's idle worker looks for tasks when no wake-up signal
+	// can reach it (default 250ms); normally a publish wakes it at once.
+	PollInterval time.Duration
 	// DelayedInterval is how often retries and rescheduled tasks are moved back to the queue
 	// (default 1s).
 	DelayedInterval time.Duration
-	SweepInterval   time.Duration // re-enqueue deliveries whose task went missing (default 30s)
-	Owner           string        // lease owner id (default host:pid:random)
-	Logger          *zap.Logger
-	Now             func() time.Time
+	// IdleWake is the longest an idle channel worker waits for a wake-up before looking at its
+	// queue again, which is how retries that came due are picked up (default 1s).
+	IdleWake      time.Duration
+	SweepInterval time.Duration // re-enqueue deliveries whose task went missing (default 30s)
+	Owner         string        // lease owner id (default host:pid:random)
+	Logger        *zap.Logger
+	Now           func() time.Time
 	// OnOutcome, if set, is called after each handled task (metrics, the demo).
 	OnOutcome func(Outcome)
 }
@@ -56,7 +72,7 @@ type Outcome struct {
 	ArticleID string
 	Channel   channels.Name
 	Attempt   int
-	Status    string // sent, failed, unknown, retry, rate_limited, paused, duplicate, stale, busy
+	Status    string // sent, failed, unknown, retry, rate_limited, paused, duplicate, stale, busy, handback
 	RemoteID  string
 	Err       error
 }
@@ -67,11 +83,16 @@ type Worker struct {
 	broker *Broker
 	routes map[channels.Name]Route
 	opts   WorkerOptions
-	lim    *limiter
 	log    *zap.Logger
+	// stopping is closed when Run's context ends: waits for a send slot and idle bells end at
+	// once, sends in flight finish.
+	stopping chan struct{}
+	wake     map[channels.Name]chan struct{}
 	// afterSend runs after the platform accepted a post and before the ledger commit; tests use
 	// it to inject a crash there.
 	afterSend func(Delivery)
+	// newToken draws a claim token (tests replace it to replay a claim).
+	newToken func() string
 }
 
 // NewWorker builds a worker on the broker's Redis.
@@ -95,11 +116,13 @@ func NewWorker(b *Broker, routes map[channels.Name]Route, opts WorkerOptions) *W
 		opts.BackoffMax = 10 * time.Minute
 	}
 	if opts.PollInterval <= 0 {
-		// A breaking story should not wait a second per process; one cheap Redis call per tick.
 		opts.PollInterval = 250 * time.Millisecond
 	}
 	if opts.DelayedInterval <= 0 {
 		opts.DelayedInterval = time.Second
+	}
+	if opts.IdleWake <= 0 {
+		opts.IdleWake = time.Second
 	}
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = 30 * time.Second
@@ -114,15 +137,30 @@ func NewWorker(b *Broker, routes map[channels.Name]Route, opts WorkerOptions) *W
 	if opts.Now == nil {
 		opts.Now = b.opts.Now
 	}
+	rs := make(map[channels.Name]Route, len(routes))
+	wake := make(map[channels.Name]chan struct{}, len(routes))
 	for n, r := range routes {
 		if r.MaxAttempts <= 0 {
 			r.MaxAttempts = 5
-			routes[n] = r
 		}
+		if r.InFlight <= 0 {
+			r.InFlight = opts.Concurrency
+			if !r.Limit.IsZero() {
+				r.InFlight = 1
+			}
+		}
+		if g, ok := r.Channel.(RateGrouper); ok && r.Group == "" {
+			r.Group, r.GroupLimit = g.RateGroup()
+		}
+		rs[n] = r
+		wake[n] = make(chan struct{}, r.InFlight)
 	}
-	routes = meter(b, routes) // spend.go: per-post billing (X) counted in Redis, monthly budget
-	return &Worker{rdb: b.rdb, broker: b, routes: routes, opts: opts, lim: newLimiter(b.rdb), log: opts.Logger}
+	rs = meter(b, rs) // spend.go: per-post billing (X) counted in Redis, monthly budget
+	return &Worker{rdb: b.rdb, broker: b, routes: rs, opts: opts, log: opts.Logger,
+		stopping: make(chan struct{}), wake: wake, newToken: randomToken}
 }
+
+func randomToken() string { return fmt.Sprintf("%016x", rand.Uint64()) }
 
 // retryIn tells asynq when to run the task again; counted is false for waits that must not use
 // an attempt (rate limits, pauses, a lease held elsewhere).
@@ -137,19 +175,73 @@ func (e *retryIn) Unwrap() error { return e.err }
 
 // Run processes deliveries until ctx ends, then stops taking work, lets in-flight sends finish
 // (up to ShutdownTimeout) and hands unfinished tasks back to the queue.
+//
+// Each channel has its own asynq server on its own queues (urgent first, strictly, then its
+// backlog, then its idle bells), with the channel's in-flight cap as concurrency: a backlog or
+// a slow platform on one channel never holds another channel's workers, and a paced channel
+// (cap 1) takes its deliveries in publish order. An idle channel's workers are parked in "bell"
+// tasks that wait for a publish's wake-up signal (Redis pub/sub, one subscription per process)
+// instead of polling Redis, so an idle publish is picked up at once.
 func (w *Worker) Run(ctx context.Context) error {
-	queues := make(map[string]int, 2*len(w.routes))
-	for n := range w.routes {
-		queues[asynqQueue(n, true)] = 2
-		queues[asynqQueue(n, false)] = 1
-	}
-	if len(queues) == 0 {
+	if len(w.routes) == 0 {
 		return errors.New("queue: worker has no channels to deliver to")
 	}
-	srv := asynq.NewServerFromRedisClient(w.rdb, asynq.Config{
-		Concurrency: w.opts.Concurrency,
-		Queues:      queues,
-		// Urgent queues first, always: a breaking story must not wait behind a backlog.
+	sub := w.rdb.Subscribe(context.Background(), wakeChannel)
+	defer sub.Close()
+	go w.wakeLoop(sub.Channel())
+	if err := w.rdb.Set(ctx, aliveKey(w.opts.Owner), "1", aliveTTL).Err(); err != nil {
+		return fmt.Errorf("queue: starting worker: %w", err)
+	}
+	var srvs []*asynq.Server
+	for name, r := range w.routes {
+		// The bells go in first, so the server's first look finds them.
+		for i := range r.InFlight {
+			if err := w.ringBell(ctx, name, i); err != nil {
+				w.log.Warn("parking an idle worker", zap.String("channel", string(name)), zap.Error(err))
+			}
+		}
+		srv := asynq.NewServerFromRedisClient(w.rdb, w.serverConfig(name, r))
+		mux := asynq.NewServeMux()
+		mux.HandleFunc(taskType, w.handle)
+		mux.HandleFunc(bellType, w.bell)
+		if err := srv.Start(mux); err != nil {
+			for _, s := range srvs {
+				s.Shutdown()
+			}
+			return fmt.Errorf("queue: starting worker of %s: %w", name, err)
+		}
+		srvs = append(srvs, srv)
+	}
+	bg, stopBg := context.WithCancel(context.Background())
+	var bgDone sync.WaitGroup
+	bgDone.Add(2)
+	go func() { defer bgDone.Done(); w.sweepLoop(bg) }()
+	go func() { defer bgDone.Done(); w.aliveLoop(bg) }()
+	<-ctx.Done()
+	w.log.Info("worker stopping: no new work, waiting for in-flight sends", zap.Duration("timeout", w.opts.ShutdownTimeout))
+	close(w.stopping)
+	stopBg()
+	// Every channel's server stops at the same time: the shutdown budget is one
+	// ShutdownTimeout, not one per channel.
+	var wg sync.WaitGroup
+	for _, s := range srvs {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.Shutdown() }()
+	}
+	wg.Wait()
+	bgDone.Wait()
+	dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = w.rdb.Del(dctx, aliveKey(w.opts.Owner)).Err()
+	return nil
+}
+
+func (w *Worker) serverConfig(name channels.Name, r Route) asynq.Config {
+	return asynq.Config{
+		Concurrency: r.InFlight,
+		Queues:      map[string]int{asynqQueue(name, true): 3, asynqQueue(name, false): 2, bellQueue(name): 1},
+		// Within the channel: urgent first, always, then the backlog in publish order, and the
+		// bells only when both are empty.
 		StrictPriority:           true,
 		TaskCheckInterval:        w.opts.PollInterval,
 		DelayedTaskCheckInterval: w.opts.DelayedInterval,
@@ -167,20 +259,89 @@ func (w *Worker) Run(ctx context.Context) error {
 			var r *retryIn
 			return !errors.As(err, &r) || r.counted
 		},
-	})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc(taskType, w.handle)
-	if err := srv.Start(mux); err != nil {
-		return fmt.Errorf("queue: starting worker: %w", err)
 	}
-	sweepDone := make(chan struct{})
-	sweepCtx, stopSweep := context.WithCancel(context.Background())
-	go func() { defer close(sweepDone); w.sweepLoop(sweepCtx) }()
-	<-ctx.Done()
-	w.log.Info("worker stopping: no new work, waiting for in-flight sends", zap.Duration("timeout", w.opts.ShutdownTimeout))
-	stopSweep()
-	srv.Shutdown()
-	<-sweepDone
+}
+
+// wakeLoop turns each wake-up message into a token for one parked worker of that channel.
+func (w *Worker) wakeLoop(msgs <-chan *redis.Message) {
+	for m := range msgs {
+		if c, ok := w.wake[channels.Name(m.Payload)]; ok {
+			select {
+			case c <- struct{}{}:
+			default: // every parked worker of the channel already has a token
+			}
+		}
+	}
+}
+
+// bellPayload is an idle-worker task: it parks one worker of a channel until a wake-up.
+type bellPayload struct {
+	Channel channels.Name `json:"c"`
+	Owner   string        `json:"o"`
+	Slot    int           `json:"s"`
+}
+
+const bellType = "herald:bell"
+
+const aliveTTL = 30 * time.Second
+
+func aliveKey(owner string) string { return keyPrefix + "alive:{" + owner + "}" }
+
+func (w *Worker) aliveLoop(ctx context.Context) {
+	t := time.NewTicker(aliveTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := w.rdb.Set(ctx, aliveKey(w.opts.Owner), "1", aliveTTL).Err(); err != nil && ctx.Err() == nil {
+				w.log.Warn("refreshing worker liveness", zap.Error(err))
+			}
+		}
+	}
+}
+
+// ringBell enqueues one bell of this process for a channel.
+func (w *Worker) ringBell(ctx context.Context, ch channels.Name, slot int) error {
+	payload, _ := json.Marshal(bellPayload{Channel: ch, Owner: w.opts.Owner, Slot: slot})
+	_, err := w.broker.client.EnqueueContext(ctx, asynq.NewTask(bellType, payload), asynq.Queue(bellQueue(ch)),
+		asynq.TaskID(fmt.Sprintf("bell:%s:%s:%d:%s", ch, w.opts.Owner, slot, randomToken())), asynq.MaxRetry(0))
+	return err
+}
+
+// bell parks a worker of an idle channel: asynq hands it out only when the channel has no
+// delivery waiting, and while every worker of the channel is parked the asynq processor waits
+// for a free worker instead of polling Redis. A wake-up (a publish), IdleWake or a stop ends
+// the wait; the bell then re-enqueues itself behind whatever arrived and returns, freeing the
+// worker to take the delivery. Bells of a process that is gone are dropped.
+func (w *Worker) bell(ctx context.Context, t *asynq.Task) error {
+	var b bellPayload
+	if err := json.Unmarshal(t.Payload(), &b); err != nil {
+		return nil // not ours to fix: drop it
+	}
+	if b.Owner != w.opts.Owner {
+		if n, err := w.rdb.Exists(ctx, aliveKey(b.Owner)).Result(); err == nil && n == 0 {
+			return nil
+		}
+	}
+	timer := time.NewTimer(w.opts.IdleWake)
+	defer timer.Stop()
+	select {
+	case <-w.wake[b.Channel]:
+	case <-timer.C:
+	case <-w.stopping:
+		if b.Owner == w.opts.Owner {
+			return nil // this process is leaving; its bells go with it
+		}
+	case <-ctx.Done():
+	}
+	payload, _ := json.Marshal(b)
+	_, err := w.broker.client.EnqueueContext(context.WithoutCancel(ctx), asynq.NewTask(bellType, payload), asynq.Queue(bellQueue(b.Channel)),
+		asynq.TaskID(fmt.Sprintf("bell:%s:%s:%d:%s", b.Channel, b.Owner, b.Slot, randomToken())), asynq.MaxRetry(0))
+	if err != nil {
+		w.log.Warn("re-parking an idle worker", zap.String("channel", string(b.Channel)), zap.Error(err))
+	}
 	return nil
 }
 
@@ -235,39 +396,54 @@ func (w *Worker) logOutcome(o Outcome) {
 	}
 }
 
-// deliver runs one delivery: ledger check → pause → rate limit → claim → format → send → commit.
+// deliver runs one delivery: reserve a send slot (ledger, pause and rate checked in one script)
+// → wait for it in memory → claim → format → send → commit.
 func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
 	route, ok := w.routes[p.Channel]
 	if !ok {
 		// Another process's channel, or one removed from the config: leave it for later.
 		return Outcome{Status: "retry", Err: &retryIn{delay: time.Minute, err: fmt.Errorf("channel %q is not configured in this process", p.Channel)}}
 	}
-	d, ok, err := getDelivery(ctx, w.rdb, p.ArticleID, p.Channel)
-	if err != nil {
-		return Outcome{Status: "retry", Err: &retryIn{delay: w.backoff(1), err: err}}
+	// The longest the task may wait for its slot: its asynq deadline less a send and a commit.
+	maxWait := 10 * time.Minute
+	if dl, ok := ctx.Deadline(); ok {
+		maxWait = time.Until(dl) - w.opts.SendTimeout - 5*time.Second
 	}
-	if !ok {
+	maxWait = max(maxWait, 0)
+	res, err := slotScript.Run(ctx, w.rdb,
+		[]string{ledgerKey(p.ArticleID, p.Channel), pausedKey, notBeforeKey(p.Channel), scheduleKey(p.Channel), groupScheduleKey(route.Group)},
+		p.Revision, string(p.Channel), route.Limit.interval().Milliseconds(), route.Limit.burst(),
+		route.GroupLimit.interval().Milliseconds(), route.GroupLimit.burst(), maxWait.Milliseconds()).Slice()
+	if err != nil {
+		return Outcome{Status: "retry", Err: &retryIn{delay: w.backoff(1), err: fmt.Errorf("queue: reserving a send slot: %w", err)}}
+	}
+	wait := time.Duration(toInt64(res[1])) * time.Millisecond
+	switch r := fmt.Sprint(res[0]); r {
+	case "ok":
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-w.stopping:
+				t.Stop()
+				// Nothing is claimed yet: the delivery goes back untouched.
+				return Outcome{Status: "handback", Err: &retryIn{delay: wait, err: errors.New("worker stopping")}}
+			}
+		}
+	case "claim":
+	case "later":
+		return Outcome{Status: "rate_limited", Err: &retryIn{delay: roundUpSecond(wait), err: errors.New("channel rate limit")}}
+	case "missing":
 		return Outcome{Status: "stale", Err: errors.New("no delivery record")}
-	}
-	if d.Revision != p.Revision {
-		return Outcome{Status: "stale", Attempt: d.Attempt}
-	}
-	if d.State.Final() {
-		// Effectively once: the ledger already has an answer, so the task is acknowledged.
-		return Outcome{Status: "duplicate", Attempt: d.Attempt, RemoteID: d.RemoteID}
-	}
-	paused, err := w.rdb.HExists(ctx, pausedKey, string(p.Channel)).Result()
-	if err != nil {
-		return Outcome{Status: "retry", Err: &retryIn{delay: w.backoff(1), err: err}}
-	}
-	if paused {
+	case "stale":
+		return Outcome{Status: "stale"}
+	case "paused":
 		return Outcome{Status: "paused", Err: &retryIn{delay: 5 * time.Second, err: errors.New("channel paused")}}
-	}
-	now := w.opts.Now()
-	if wait, err := w.lim.wait(ctx, p.Channel, route.Limit, now); err != nil {
-		return Outcome{Status: "retry", Err: &retryIn{delay: w.backoff(1), err: err}}
-	} else if wait > 0 {
-		return Outcome{Status: "rate_limited", Attempt: d.Attempt, Err: &retryIn{delay: roundUpSecond(wait), err: errors.New("channel rate limit")}}
+	case "busy":
+		return Outcome{Status: "busy", Err: &retryIn{delay: roundUpSecond(wait), err: errors.New("another worker holds the lease")}}
+	default:
+		// Effectively once: the ledger already has an answer, so the task is acknowledged.
+		return Outcome{Status: "duplicate"}
 	}
 	return w.claimAndSend(ctx, p, route)
 }
@@ -278,17 +454,30 @@ func roundUpSecond(d time.Duration) time.Duration {
 	return (d + time.Second - 1).Truncate(time.Second) + time.Second
 }
 
+// claim is one claim of a delivery: the token makes each of its state changes idempotent.
+type claim struct {
+	p       taskPayload
+	member  string
+	token   string
+	attempt int
+	until   time.Time // the lease's end
+}
+
 func (w *Worker) claimAndSend(ctx context.Context, p taskPayload, route Route) Outcome {
 	now := w.opts.Now()
-	lease := now.Add(w.opts.LeaseDuration)
-	member := deliveryMember(p.ArticleID, p.Channel)
+	c := &claim{p: p, member: deliveryMember(p.ArticleID, p.Channel), token: w.newToken(), until: now.Add(w.opts.LeaseDuration)}
 	ttl := int64(w.broker.opts.Retention / time.Second)
-	res, err := claimScript.Run(ctx, w.rdb, []string{ledgerKey(p.ArticleID, p.Channel), pendingKey, logKey},
-		p.Revision, now.UnixMilli(), lease.UnixMilli(), w.opts.Owner, w.broker.opts.LogMaxLen, member, ttl).Slice()
+	res, err := claimScript.Run(ctx, w.rdb,
+		[]string{ledgerKey(p.ArticleID, p.Channel), pendingKey, logKey, pausedKey, articleKey(p.ArticleID), unknownKey(p.Channel)},
+		p.Revision, now.UnixMilli(), c.until.UnixMilli(), c.token, w.broker.opts.LogMaxLen, c.member, ttl, string(p.Channel), w.opts.Owner).Slice()
 	if err != nil {
-		return Outcome{Status: "retry", Err: &retryIn{delay: w.backoff(1), err: fmt.Errorf("queue: claiming %s: %w", member, err)}}
+		// The claim may have happened with its reply lost (go-redis already re-ran it once):
+		// give it back under its token, so it cannot expire into unknown with nothing sent.
+		go func() { _ = w.finish(c, StatePending, channels.Receipt{}, "", true) }()
+		return Outcome{Status: "retry", Err: &retryIn{delay: w.backoff(1), err: fmt.Errorf("queue: claiming %s: %w", c.member, err)}}
 	}
 	result, attempt := fmt.Sprint(res[0]), int(toInt64(res[1]))
+	c.attempt = attempt
 	switch result {
 	case "claimed":
 	case "busy":
@@ -296,41 +485,53 @@ func (w *Worker) claimAndSend(ctx context.Context, p taskPayload, route Route) O
 		return Outcome{Status: "busy", Attempt: attempt, Err: &retryIn{delay: roundUpSecond(until.Sub(now)), err: errors.New("another worker holds the lease")}}
 	case "expired":
 		return Outcome{Status: "unknown", Attempt: attempt, Err: errors.New("lease expired while sending: parked for an admin, not re-posted")}
+	case "paused":
+		return Outcome{Status: "paused", Attempt: attempt, Err: &retryIn{delay: 5 * time.Second, err: errors.New("channel paused")}}
 	case "stale", "missing":
 		return Outcome{Status: "stale", Attempt: attempt}
 	default:
 		return Outcome{Status: "duplicate", Attempt: attempt}
 	}
-	fin := func(state State, rcpt channels.Receipt, errText string, giveBack bool) error {
-		return w.finish(member, p, attempt, state, rcpt, errText, giveBack)
-	}
-	if err := ctx.Err(); err != nil {
-		// Shutting down before the request left: hand the delivery back untouched.
-		if ferr := fin(StatePending, channels.Receipt{}, "", true); ferr != nil {
+	// From here on nothing has been posted until Send: every path that ends without a post
+	// hands the claim back (or fails it) under its token, retrying until the lease ends.
+	select {
+	case <-w.stopping:
+		if ferr := w.finish(c, StatePending, channels.Receipt{}, "", true); ferr != nil {
 			return Outcome{Status: "handback", Attempt: attempt, Err: ferr}
 		}
-		return Outcome{Status: "handback", Attempt: attempt - 1, Err: &retryIn{delay: time.Second, err: err}}
+		return Outcome{Status: "handback", Attempt: attempt - 1, Err: &retryIn{delay: time.Second, err: errors.New("worker stopping")}}
+	default:
 	}
-
-	a, err := w.broker.Article(ctx, p.ArticleID)
+	a, err := decodeArticle(p.ArticleID, res[3])
 	if err == nil {
 		var posts []channels.Post
 		posts, err = route.Renderer.Render(a)
 		if err == nil {
-			return w.send(ctx, p, route, attempt, posts, fin)
+			return w.send(ctx, c, route, posts)
 		}
 		err = fmt.Errorf("formatting for %s: %w", p.Channel, err)
 	}
 	// A missing article or a render error will not heal by retrying.
-	if ferr := fin(StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
+	if ferr := w.finish(c, StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
 		return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
 	}
 	return Outcome{Status: "failed", Attempt: attempt, Err: err}
 }
 
-func (w *Worker) send(ctx context.Context, p taskPayload, route Route, attempt int, posts []channels.Post,
-	fin func(State, channels.Receipt, string, bool) error) Outcome {
-	member := deliveryMember(p.ArticleID, p.Channel)
+func decodeArticle(id string, v any) (*article.Article, error) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("queue: article %s: %w", id, ErrNotFound)
+	}
+	var a article.Article
+	if err := json.Unmarshal([]byte(s), &a); err != nil {
+		return nil, fmt.Errorf("queue: decoding stored article %s: %w", id, err)
+	}
+	return &a, nil
+}
+
+func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channels.Post) Outcome {
+	p, attempt := c.p, c.attempt
 	sctx, cancel := context.WithTimeout(ctx, w.opts.SendTimeout)
 	rcpt, err := route.Channel.Send(sctx, channels.Message{ArticleID: p.ArticleID, Key: TaskID(p.ArticleID, p.Channel, p.Revision), Attempt: attempt, Posts: posts})
 	cancel()
@@ -338,9 +539,9 @@ func (w *Worker) send(ctx context.Context, p taskPayload, route Route, attempt i
 		if w.afterSend != nil {
 			w.afterSend(Delivery{ArticleID: p.ArticleID, Channel: p.Channel, Revision: p.Revision, Attempt: attempt, RemoteID: rcpt.RemoteID})
 		}
-		if ferr := fin(StateSent, rcpt, "", false); ferr != nil {
+		if ferr := w.finish(c, StateSent, rcpt, "", false); ferr != nil {
 			// The post is out but not recorded; the lease will expire into unknown rather than
-			// risk a second post.
+			// risk a second post (a later commit of this claim still turns it into sent).
 			return Outcome{Status: "retry", Attempt: attempt, RemoteID: rcpt.RemoteID, Err: &retryIn{delay: w.opts.LeaseDuration, err: ferr}}
 		}
 		return Outcome{Status: "sent", Attempt: attempt, RemoteID: rcpt.RemoteID}
@@ -348,47 +549,65 @@ func (w *Worker) send(ctx context.Context, p taskPayload, route Route, attempt i
 
 	var rl *channels.RateLimitedError
 	dedup, _ := route.Channel.(channels.Deduplicating)
+	pe, isPause := channels.AsPause(err)
 	switch {
+	case isPause:
+		// Every delivery of this channel would fail the same way: pause it for an operator and
+		// hand this one back; the backlog waits instead of failing one delivery at a time.
+		if perr := w.broker.PauseBy(context.WithoutCancel(ctx), p.Channel, pe.Reason, PausedByHerald); perr != nil {
+			w.log.Error("pausing channel", zap.String("channel", string(p.Channel)), zap.Error(perr))
+		}
+		if ferr := w.finish(c, StatePending, channels.Receipt{}, err.Error(), true); ferr != nil {
+			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
+		}
+		return Outcome{Status: "paused", Attempt: attempt - 1, Err: &retryIn{delay: 5 * time.Second, err: err}}
 	case errors.As(err, &rl):
 		// The platform said wait: every worker waits, and the attempt is given back.
-		if serr := w.lim.setNotBefore(context.WithoutCancel(ctx), p.Channel, rl.RetryAt); serr != nil {
+		if serr := setNotBefore(context.WithoutCancel(ctx), w.rdb, p.Channel, rl.RetryAt); serr != nil {
 			w.log.Warn("recording platform retry-after", zap.String("channel", string(p.Channel)), zap.Error(serr))
 		}
-		if ferr := fin(StatePending, channels.Receipt{}, err.Error(), true); ferr != nil {
+		if ferr := w.finish(c, StatePending, channels.Receipt{}, err.Error(), true); ferr != nil {
 			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
 		}
 		return Outcome{Status: "rate_limited", Attempt: attempt - 1, Err: &retryIn{delay: roundUpSecond(time.Until(rl.RetryAt)), err: err}}
 	case channels.IsPermanent(err):
-		if ferr := fin(StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
+		if ferr := w.finish(c, StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
 			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
 		}
 		return Outcome{Status: "failed", Attempt: attempt, Err: err}
 	case channels.IsUnknownOutcome(err) && !(dedup != nil && dedup.Deduplicates()):
 		// It may be posted already; a visible duplicate is worse than asking an admin.
-		if ferr := fin(StateUnknown, channels.Receipt{}, err.Error(), false); ferr != nil {
+		if ferr := w.finish(c, StateUnknown, channels.Receipt{}, err.Error(), false); ferr != nil {
 			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.opts.LeaseDuration, err: ferr}}
 		}
 		return Outcome{Status: "unknown", Attempt: attempt, Err: err}
 	case attempt >= route.MaxAttempts:
 		err = fmt.Errorf("giving up after %d attempts: %w", attempt, err)
-		if ferr := fin(StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
+		if ferr := w.finish(c, StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
 			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
 		}
 		return Outcome{Status: "failed", Attempt: attempt, Err: err}
 	default:
 		// A shutdown that cancelled the send before the request left gives the attempt back.
 		giveBack := ctx.Err() != nil
-		if ferr := fin(StatePending, channels.Receipt{}, err.Error(), giveBack); ferr != nil {
-			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: fmt.Errorf("%s: %w", member, ferr)}}
+		if ferr := w.finish(c, StatePending, channels.Receipt{}, err.Error(), giveBack); ferr != nil {
+			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: fmt.Errorf("%s: %w", c.member, ferr)}}
 		}
 		return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(attempt), counted: !giveBack, err: err}}
 	}
 }
 
-// finish commits a state change for the claim we hold. It retries briefly on Redis errors, on a
-// context of its own: a shutdown must not prevent recording a post that already went out.
-func (w *Worker) finish(member string, p taskPayload, attempt int, state State, rcpt channels.Receipt, errText string, giveBack bool) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+// finish commits a state change for the claim c. The script is idempotent by the claim's
+// token, so it is retried on any Redis error — on a context of its own, as long as the lease
+// lasts (a post that went out is committed even after a lease expiry, see finishScript): a
+// shutdown must not prevent recording a post, nor a blip leave a claim that sent nothing to
+// expire into unknown.
+func (w *Worker) finish(c *claim, state State, rcpt channels.Receipt, errText string, giveBack bool) error {
+	deadline := c.until
+	if state == StateSent {
+		deadline = deadline.Add(w.opts.LeaseDuration)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	give := "0"
 	if giveBack {
@@ -399,22 +618,21 @@ func (w *Worker) finish(member string, p taskPayload, attempt int, state State, 
 		ttl = int64(w.broker.opts.Retention / time.Second)
 	}
 	var err error
-	for try := 0; try < 5; try++ {
+	for try := 0; ; try++ {
 		var res string
-		res, err = finishScript.Run(ctx, w.rdb, []string{ledgerKey(p.ArticleID, p.Channel), pendingKey, logKey},
-			w.opts.Owner, attempt, string(state), rcpt.RemoteID, rcpt.PostURL, errText, w.opts.Now().UnixMilli(),
-			w.broker.opts.LogMaxLen, member, ttl, give).Text()
+		res, err = finishScript.Run(ctx, w.rdb, []string{ledgerKey(c.p.ArticleID, c.p.Channel), pendingKey, logKey, unknownKey(c.p.Channel)},
+			c.token, c.attempt, string(state), rcpt.RemoteID, rcpt.PostURL, errText, w.opts.Now().UnixMilli(),
+			w.broker.opts.LogMaxLen, c.member, ttl, give).Text()
 		if err == nil {
 			if res != "ok" {
-				return fmt.Errorf("queue: committing %s as %s: lease lost", member, state)
+				return fmt.Errorf("queue: committing %s as %s: lease lost", c.member, state)
 			}
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("queue: committing %s as %s: %w", member, state, err)
-		case <-time.After(time.Duration(try+1) * 200 * time.Millisecond):
+			return fmt.Errorf("queue: committing %s as %s: %w", c.member, state, err)
+		case <-time.After(min(time.Duration(try+1)*100*time.Millisecond, 2*time.Second)):
 		}
 	}
-	return fmt.Errorf("queue: committing %s as %s: %w", member, state, err)
 }

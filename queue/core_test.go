@@ -1,0 +1,430 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"herald/article"
+	"herald/channels"
+	"herald/formatter"
+	"herald/internal/redistest"
+)
+
+// newEnvVia is newEnv with the broker's (and so the worker's) Redis client behind a proxy that
+// can lose replies.
+func newEnvVia(t *testing.T) (*env, *redistest.Proxy) {
+	t.Helper()
+	_, srv := redistest.Start(t)
+	px := redistest.StartProxy(t, srv.Addr)
+	rdb := redis.NewClient(&redis.Options{Addr: px.Addr(), MaxRetries: 3})
+	t.Cleanup(func() { _ = rdb.Close() })
+	r, err := formatter.New(channels.KindTelegram, formatter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Loaded up front, so EVALSHA runs the script at once and a dropped reply is the script's.
+	for _, s := range []*redis.Script{claimScript, finishScript, slotScript, requeueScript, recordScript} {
+		if err := s.Load(context.Background(), rdb).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch := &scripted{name: "tg"}
+	return &env{t: t, broker: NewBroker(rdb, Options{}), ch: ch, route: Route{Channel: ch, Renderer: r, MaxAttempts: 3}, other: &scripted{name: "tg2"}}, px
+}
+
+// outcomes records every Outcome of a worker.
+type outcomes struct {
+	mu  sync.Mutex
+	all []Outcome
+}
+
+func (o *outcomes) add(x Outcome) { o.mu.Lock(); o.all = append(o.all, x); o.mu.Unlock() }
+
+func (o *outcomes) statuses(article string) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []string
+	for _, x := range o.all {
+		if x.ArticleID == article {
+			out = append(out, x.Status)
+		}
+	}
+	return out
+}
+
+// A lost reply to the claim: go-redis re-runs the script, and the re-run must see its own claim
+// (same token) as claimed, not as another worker's lease — which would end, after the lease,
+// as unknown with nothing sent. (Fails with the token check in claimScript removed.)
+func TestLostClaimReplyIsNotAnotherWorkersLease(t *testing.T) {
+	e, px := newEnvVia(t)
+	e.publish("lr1")
+	px.DropNext(claimScript.Hash())
+	var outs outcomes
+	opts := testOpts(t)
+	opts.OnOutcome = outs.add
+	e.start(opts, nil)
+	d := e.waitState("lr1", StateSent, 10*time.Second)
+	if px.Dropped() != 1 {
+		t.Fatalf("%d replies dropped, want 1", px.Dropped())
+	}
+	if n := len(e.ch.sent()); n != 1 || d.Attempt != 1 {
+		t.Fatalf("%d sends, attempt %d: want 1 and 1", n, d.Attempt)
+	}
+	if got := outs.statuses("lr1"); len(got) != 1 || got[0] != "sent" {
+		t.Fatalf("outcomes %v, want [sent]", got)
+	}
+}
+
+// A lost reply to the commit: the re-run finds the state it was asked to set under its own token
+// and answers ok; the delivery is sent once and the worker reports sent, not a retry.
+// (Fails with the "already applied" branch of finishScript removed.)
+func TestLostCommitReplyAnswersAsTheFirstRun(t *testing.T) {
+	e, px := newEnvVia(t)
+	e.publish("lr2")
+	px.DropNext(finishScript.Hash())
+	var outs outcomes
+	opts := testOpts(t)
+	opts.OnOutcome = outs.add
+	e.start(opts, nil)
+	e.waitState("lr2", StateSent, 10*time.Second)
+	waitFor(t, 5*time.Second, func() bool { return len(outs.statuses("lr2")) > 0 })
+	if got := outs.statuses("lr2"); got[0] != "sent" {
+		t.Fatalf("outcomes %v, want sent first", got)
+	}
+	if n := len(e.ch.sent()); n != 1 || px.Dropped() != 1 {
+		t.Fatalf("%d sends, %d dropped", n, px.Dropped())
+	}
+}
+
+// A retryable failure whose hand-back commit cannot reach Redis for a while (more lost replies
+// than go-redis retries): the worker keeps committing under its token until it lands, so the
+// delivery goes back to pending and is sent — never parked unknown with nothing posted.
+func TestHandBackThatFailsIsRetriedNotParkedUnknown(t *testing.T) {
+	e, px := newEnvVia(t)
+	e.ch.script(fail(errors.New("connection refused")))
+	e.publish("lr3")
+	for range 6 { // go-redis tries 4 times: the first finish call fails, a later one lands
+		px.DropNext(finishScript.Hash())
+	}
+	opts := testOpts(t)
+	e.start(opts, nil)
+	d := e.waitState("lr3", StateSent, 15*time.Second)
+	if n := len(e.ch.sent()); n != 2 || d.Attempt != 2 {
+		t.Fatalf("%d sends, attempt %d: want 2 and 2", n, d.Attempt)
+	}
+}
+
+// The scripts, replayed by hand: every state change answers a re-run as its first run did.
+func TestClaimAndFinishAreIdempotentByToken(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish("idem")
+	w := NewWorker(e.broker, map[channels.Name]Route{"tg": e.route}, testOpts(t))
+	claimOnce := func(token string) []any {
+		now := time.Now()
+		res, err := claimScript.Run(ctx, e.broker.rdb,
+			[]string{ledgerKey("idem", "tg"), pendingKey, logKey, pausedKey, articleKey("idem"), unknownKey("tg")},
+			1, now.UnixMilli(), now.Add(time.Minute).UnixMilli(), token, 100, "idem:tg", 0, "tg", "test").Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	first, again := claimOnce("T1"), claimOnce("T1")
+	if first[0] != "claimed" || again[0] != "claimed" || first[1] != again[1] {
+		t.Fatalf("claim %v, re-run %v: want claimed twice with the same attempt", first, again)
+	}
+	if other := claimOnce("T2"); other[0] != "busy" {
+		t.Fatalf("another claim: %v, want busy", other)
+	}
+	c := &claim{p: taskPayload{ArticleID: "idem", Channel: "tg", Revision: 1}, member: "idem:tg", token: "T1", attempt: 1, until: time.Now().Add(time.Minute)}
+	for i := range 2 {
+		if err := w.finish(c, StateSent, channels.Receipt{RemoteID: "42"}, "", false); err != nil {
+			t.Fatalf("finish run %d: %v", i+1, err)
+		}
+	}
+	log, _ := e.broker.Log(ctx, 10)
+	sent := 0
+	for _, l := range log {
+		if l.Status == "sent" {
+			sent++
+		}
+	}
+	if sent != 1 {
+		t.Fatalf("%d sent log entries after a re-run, want 1", sent)
+	}
+	c.token = "T2"
+	if err := w.finish(c, StateFailed, channels.Receipt{}, "x", false); err == nil {
+		t.Fatal("a finish under another token changed the record")
+	}
+}
+
+// A slow send whose lease expired (another worker found it and parked it unknown) still commits
+// its receipt: the real post is recorded as sent with its remote id, not left unknown.
+// (Fails with the "late" branch of finishScript removed.)
+func TestLateCommitTurnsLeaseExpiredUnknownIntoSent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish("late")
+	hook := func(d Delivery) {
+		// The lease runs out now: another claim finds it expired and parks the delivery.
+		now := time.Now().Add(time.Hour)
+		res, err := claimScript.Run(ctx, e.broker.rdb,
+			[]string{ledgerKey("late", "tg"), pendingKey, logKey, pausedKey, articleKey("late"), unknownKey("tg")},
+			1, now.UnixMilli(), now.Add(time.Minute).UnixMilli(), "other", 100, "late:tg", 0, "tg", "other").Slice()
+		if err != nil || res[0] != "expired" {
+			t.Errorf("expiring the lease: %v %v", res, err)
+		}
+	}
+	e.start(testOpts(t), hook)
+	d := e.waitState("late", StateSent, 10*time.Second)
+	if d.RemoteID == "" || n(e) != 1 {
+		t.Fatalf("record %+v after %d sends", d, n(e))
+	}
+	if m, _ := e.broker.rdb.SIsMember(ctx, unknownKey("tg"), "late:tg").Result(); m {
+		t.Fatal("still indexed as unknown")
+	}
+	log, _ := e.broker.Log(ctx, 1)
+	if !strings.Contains(log[0].Error, "late commit") {
+		t.Fatalf("log %+v", log)
+	}
+}
+
+func n(e *env) int { return len(e.ch.sent()) }
+
+// An admin retry whose enqueue never happened (the process died after the ledger moved to
+// pending) is picked up by the sweeper under a task id never used before; the finished task of
+// the first try, which asynq keeps for a day, does not block it. (Fails with the generation
+// removed from the task id.)
+func TestInterruptedRetryIsNotStuckBehindTheOldTaskID(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.ch.script(fail(channels.Permanent(errors.New("Bad Request: chat not found"))))
+	e.publish("rq")
+	e.start(testOpts(t), nil)
+	e.waitState("rq", StateFailed, 10*time.Second)
+	e.waitIdle()
+	// The retry's ledger step only, as if the process died before enqueueing.
+	res, err := requeueScript.Run(ctx, e.broker.rdb, []string{ledgerKey("rq", "tg"), pendingKey, logKey, unknownKey("tg")},
+		"retry", nowMS(time.Now().Add(-time.Minute)), 100, "rq:tg", "tok", "").Slice()
+	if err != nil || res[0] != "ok" {
+		t.Fatalf("requeue script: %v %v", res, err)
+	}
+	// A re-run of the same request answers ok again and does not bump the generation twice.
+	res2, _ := requeueScript.Run(ctx, e.broker.rdb, []string{ledgerKey("rq", "tg"), pendingKey, logKey, unknownKey("tg")},
+		"retry", nowMS(time.Now()), 100, "rq:tg", "tok", "").Slice()
+	if res2[0] != "ok" || toInt64(res2[3]) != toInt64(res[3]) {
+		t.Fatalf("re-run %v after %v", res2, res)
+	}
+	d := e.waitState("rq", StateSent, 10*time.Second)
+	if d.TaskID() != "rq:tg:1.1" {
+		t.Fatalf("task id %s", d.TaskID())
+	}
+}
+
+// A task that comes again after its delivery was committed sent (asynq redelivers after a crash
+// between the commit and the acknowledgement) is acknowledged without posting.
+func TestTaskRedeliveredAfterSentIsNotPostedAgain(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var outs outcomes
+	opts := testOpts(t)
+	opts.OnOutcome = outs.add
+	e.publish("again")
+	e.start(opts, nil)
+	e.waitState("again", StateSent, 10*time.Second)
+	// The same revision under another task id, as a redelivery would bring it.
+	if err := e.broker.enqueue(ctx, "again", "tg", 1, 7, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(outs.statuses("again")) == 2 })
+	if got := outs.statuses("again"); got[1] != "duplicate" || n(e) != 1 {
+		t.Fatalf("outcomes %v after %d sends", got, n(e))
+	}
+}
+
+// The worker's own pause check: a task dequeued although the channel is paused (asynq's queue
+// pause missed, or the pause came after the dequeue) is not sent, and waits.
+func TestWorkerChecksThePauseItself(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// Only herald's pause record, not asynq's queue pause.
+	if err := e.broker.rdb.HSet(ctx, pausedKey, "tg", `{"channel":"tg","reason":"test"}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var outs outcomes
+	opts := testOpts(t)
+	opts.OnOutcome = outs.add
+	e.publish("pz")
+	e.start(opts, nil)
+	waitFor(t, 10*time.Second, func() bool { return len(outs.statuses("pz")) > 0 })
+	if got := outs.statuses("pz"); got[0] != "paused" || n(e) != 0 {
+		t.Fatalf("outcomes %v, %d sends", got, n(e))
+	}
+	if d, _ := e.broker.Delivery(ctx, "pz", "tg"); d.State != StatePending || d.Attempt != 0 {
+		t.Fatalf("record %+v", d)
+	}
+}
+
+// A revoked token or a removed bot (channels.PauseError) pauses the channel, by herald, with the
+// reason; the delivery goes back without using an attempt and the backlog waits.
+func TestAuthErrorPausesTheChannelInsteadOfFailingTheBacklog(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.route.InFlight = 1
+	e.ch.script(fail(channels.Auth(errors.New("401 Unauthorized"))))
+	for i := range 3 {
+		e.publish(fmt.Sprintf("au%d", i))
+	}
+	e.start(testOpts(t), nil)
+	waitFor(t, 10*time.Second, func() bool {
+		p, _ := e.broker.Paused(ctx)
+		return len(p) == 1
+	})
+	p, _ := e.broker.Paused(ctx)
+	if p[0].By != PausedByHerald || !strings.Contains(p[0].Reason, "401 Unauthorized") {
+		t.Fatalf("pause %+v", p[0])
+	}
+	for i := range 3 {
+		d, _ := e.broker.Delivery(ctx, fmt.Sprintf("au%d", i), "tg")
+		if d.State != StatePending || d.Attempt != 0 {
+			t.Fatalf("au%d: %+v, want pending with no attempt used", i, d)
+		}
+	}
+	if n(e) != 1 {
+		t.Fatalf("%d sends while paused", n(e))
+	}
+	if err := e.broker.Resume(ctx, "tg"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		e.waitState(fmt.Sprintf("au%d", i), StateSent, 20*time.Second)
+	}
+}
+
+// Fair between channels: a backlog on a platform that hangs holds only its own channel's
+// workers; another channel's delivery goes out meanwhile. (Fails with one shared asynq server.)
+func TestSlowChannelDoesNotHoldAnother(t *testing.T) {
+	e := newEnv(t)
+	release := make(chan struct{})
+	defer close(release)
+	block := func(ctx context.Context) (channels.Receipt, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return channels.Receipt{}, errors.New("connection refused")
+	}
+	for range 20 {
+		e.ch.script(block)
+	}
+	for i := range 20 {
+		e.publish(fmt.Sprintf("slow%d", i))
+	}
+	opts := testOpts(t)
+	opts.SendTimeout = 10 * time.Second
+	opts.LeaseDuration = 20 * time.Second
+	e.start(opts, nil)
+	waitFor(t, 5*time.Second, func() bool { return len(e.ch.sent()) >= opts.Concurrency })
+	e.publishTo("fast", "tg2")
+	waitFor(t, 3*time.Second, func() bool { return len(e.other.sent()) == 1 })
+}
+
+// An idle worker is woken by the publish itself, not by its next poll: with polling and the
+// idle look-again both slower than the deadline, the post still goes out at once.
+func TestIdlePublishWakesTheWorker(t *testing.T) {
+	e := newEnv(t)
+	opts := testOpts(t)
+	opts.PollInterval = 10 * time.Second
+	opts.IdleWake = 30 * time.Second
+	e.start(opts, nil)
+	// Let every worker park on its bell.
+	waitFor(t, 5*time.Second, func() bool {
+		st, err := e.broker.insp.GetQueueInfo(bellQueue("tg"))
+		return err == nil && st.Active == opts.Concurrency
+	})
+	for i := range 3 {
+		start := time.Now()
+		e.publish(fmt.Sprintf("wake%d", i))
+		e.waitState(fmt.Sprintf("wake%d", i), StateSent, 2*time.Second)
+		t.Logf("publish → sent in %s", time.Since(start))
+	}
+}
+
+// Urgent deliveries go first within their channel, strictly: with a backlog waiting, every
+// urgent one goes out before any normal one. (Fails most of the time with StrictPriority off:
+// each dequeue would pick the normal queue with probability 1/3.)
+func TestUrgentFirstStrictly(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.broker.Pause(ctx, "tg", "build a backlog"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		e.publish(fmt.Sprintf("norm%d", i))
+	}
+	for i := range 8 {
+		a := &article.Article{ID: fmt.Sprintf("urg%d", i), URL: fmt.Sprintf("https://example.com/u/%d", i), Title: "عاجل", Priority: 9}
+		a.Normalize()
+		if _, err := e.broker.Publish(ctx, a, []Target{{Name: "tg", Kind: channels.KindTelegram}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.route.InFlight = 1
+	e.start(testOpts(t), nil)
+	if err := e.broker.Resume(ctx, "tg"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, func() bool { return n(e) == 13 })
+	for i, s := range e.ch.sent() {
+		want := fmt.Sprintf("urg%d", i)
+		if i >= 8 {
+			want = fmt.Sprintf("norm%d", i-8)
+		}
+		if s.articleID != want {
+			t.Fatalf("send %d was %s, want %s", i, s.articleID, want)
+		}
+	}
+}
+
+// Channels that share a rate group (one bot token) share its limit: two channels at 20/s each
+// but in a group of 10/s never send faster than 10/s together.
+func TestRateGroupIsSharedAcrossChannels(t *testing.T) {
+	e := newEnv(t)
+	e.route.Group, e.route.GroupLimit = "bot-1", Limit{Count: 10, Period: time.Second}
+	e.route.Limit = Limit{Count: 20, Period: time.Second}
+	other := Route{Channel: e.other, Renderer: e.route.Renderer, Limit: e.route.Limit, Group: "bot-1", GroupLimit: e.route.GroupLimit}
+	w := NewWorker(e.broker, map[channels.Name]Route{"tg": e.route, "tg2": other}, testOpts(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for i := range 4 {
+		e.publishTo(fmt.Sprintf("g%d", i), "tg")
+		e.publishTo(fmt.Sprintf("h%d", i), "tg2")
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(e.ch.sent())+len(e.other.sent()) == 8 })
+	var at []time.Time
+	for _, s := range append(e.ch.sent(), e.other.sent()...) {
+		at = append(at, s.at)
+	}
+	first, last := at[0], at[0]
+	for _, x := range at {
+		if x.Before(first) {
+			first = x
+		}
+		if x.After(last) {
+			last = x
+		}
+	}
+	if span := last.Sub(first); span < 7*100*time.Millisecond {
+		t.Fatalf("8 sends in %s with a shared 10/s", span)
+	}
+}
