@@ -89,25 +89,29 @@ webhooks:
 }
 
 // startWorker delivers to the fake until the test ends.
-func (e *hookEnv) startWorker() {
+func (e *hookEnv) startWorker() { startWorker(e.t, e.cfg, e.broker) }
+
+// startWorker runs a delivery worker for cfg's channels until the test ends.
+func startWorker(t *testing.T, cfg *config.Config, b *queue.Broker) {
+	t.Helper()
 	routes := map[channels.Name]queue.Route{}
-	for _, c := range e.cfg.Channels {
+	for _, c := range cfg.Channels {
 		ch, err := channels.New(c.Spec, channels.Env{Logger: zap.NewNop()})
 		if err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		r, err := formatter.New(c.Spec.Kind, c.Format)
 		if err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		routes[c.Spec.Name] = queue.Route{Channel: ch, Renderer: r, Limit: c.Limit, MaxAttempts: 3}
 	}
-	w := queue.NewWorker(e.broker, routes, queue.WorkerOptions{Concurrency: 2, PollInterval: 50 * time.Millisecond, Logger: zap.NewNop()})
+	w := queue.NewWorker(b, routes, queue.WorkerOptions{Concurrency: 2, PollInterval: 50 * time.Millisecond, Logger: zap.NewNop()})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = w.Run(ctx) }()
-	e.t.Cleanup(func() { cancel(); wg.Wait() })
+	t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
 func (e *hookEnv) do(path string, body []byte, h http.Header) (int, map[string]any) {

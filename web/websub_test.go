@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"herald/channels/telegram/telegramfake"
 	"herald/config"
 	"herald/ingest"
 	"herald/ingest/websubfake"
@@ -28,6 +29,8 @@ type websubEnv struct {
 	herald *httptest.Server
 	poller *ingest.Poller
 	broker *queue.Broker
+	fake   *telegramfake.Server
+	cfg    *config.Config
 	items  func(string)
 	doc    func() string
 }
@@ -62,10 +65,12 @@ func newWebSubEnv(t *testing.T, lease int) *websubEnv {
 	var h http.Handler
 	herald := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(herald.Close)
+	fake := telegramfake.New()
+	t.Cleanup(fake.Close)
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-channels: [{name: tg, kind: telegram}]
+channels: [{name: tg, kind: telegram, settings: {token: %q, chat_id: "@%s", api_endpoint: %q}}]
 feeds: [{name: atom, url: %q, interval: 1s}]
-`, feedURL)))
+`, telegramfake.DefaultToken, telegramfake.DefaultChat.Username, fake.Endpoint(), feedURL)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +78,7 @@ feeds: [{name: atom, url: %q, interval: 1s}]
 	pub := &ingest.Publisher{Config: cfg, Broker: b, Redis: rdb}
 	p := ingest.NewPoller(pub, ingest.PollerOptions{PublicURL: herald.URL, Tick: 20 * time.Millisecond})
 	h = (&Server{Publisher: pub, Broker: b, Token: "tok", Logger: zap.NewNop(), Feeds: p}).Handler()
-	return &websubEnv{hub: hub, feed: feed, herald: herald, poller: p, broker: b, doc: doc,
+	return &websubEnv{hub: hub, feed: feed, herald: herald, poller: p, broker: b, doc: doc, fake: fake, cfg: cfg,
 		items: func(s string) { mu.Lock(); extra = s; mu.Unlock() }}
 }
 
@@ -98,6 +103,7 @@ const pushedEntry = `<entry>
 // signed push at once and refuses a badly signed one.
 func TestWebSubSubscribeVerifyPush(t *testing.T) {
 	e := newWebSubEnv(t, 864000)
+	startWorker(t, e.cfg, e.broker)
 	ctx := context.Background()
 	topic := e.feed.URL + "/atom"
 	if err := e.poller.PollNow(ctx, "atom"); err != nil {
@@ -149,6 +155,20 @@ func TestWebSubSubscribeVerifyPush(t *testing.T) {
 	st, err := e.broker.Status(ctx, mustID(t, "https://atom.example.com/2026/11/pushed"))
 	if elapsed := time.Since(start); err != nil || elapsed > time.Second {
 		t.Fatalf("pushed entry: %v after %s, want queued within a second", err, elapsed)
+	}
+	// And on the channel: typically well within the second too, but the worker's pickup is
+	// scheduling, so the bound here is loose enough for a loaded CI machine.
+	waitUntilT(t, 5*time.Second, "the pushed entry posted", func() bool {
+		for _, m := range e.fake.Messages() {
+			if strings.Contains(m.Plain, "Pushed: breaking story") {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("push to post: %s", time.Since(start))
+	if n := len(e.fake.Messages()); n != 1 {
+		t.Fatalf("%d messages, want only the pushed entry (the first poll posts nothing, the forged push nothing)", n)
 	}
 	if st.Title != "Pushed: breaking story" || len(st.Deliveries) != 1 {
 		t.Fatalf("pushed article %+v", st)
