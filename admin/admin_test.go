@@ -595,3 +595,22 @@ func TestAdminTokenNeverInLogsOrErrors(t *testing.T) {
 		t.Fatalf("config error %v", err)
 	}
 }
+
+func TestAdminGroupMembersMayCommand(t *testing.T) {
+	e := newEnv(t)
+	group := int64(-1007770000000)
+	e.cfg.Telegram.AdminChatID = group
+	e.botTG.AddChat(telegramfake.Chat{ID: group, Type: "supergroup", Title: "newsroom admins"})
+	e.startBot("p1")
+	e.botTG.PushText(group, 777, "member", "/status@"+telegramfake.BotUsername+" grp-1")
+	e.botTG.PushText(group, 777, "member", "/status@some_other_bot grp-2") // not for us
+	e.botTG.PushText(group, 777, "member", "just chatting")
+	e.botTG.PushText(group, 777, "member", "/status grp-3")
+	e.waitReply(group, "No article grp-3")
+	if n := len(e.replies(group, "")); n != 2 || len(e.replies(group, "grp-1")) != 1 {
+		t.Fatalf("%d replies in the group, want grp-1 and grp-3 only", n)
+	}
+	// The same user elsewhere is a stranger.
+	e.say(777, "/status grp-4")
+	e.waitReply(777, "not allowed")
+}

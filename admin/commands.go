@@ -473,6 +473,13 @@ func (b *Bot) cmdChannels(ctx context.Context, r request) (reply, string) {
 		if !c.NotBefore.IsZero() {
 			lines = append(lines, "    "+b.tx.f("channel.nb", c.NotBefore.UTC().Format("15:04:05")))
 		}
+		if sp := c.Spend; sp != nil {
+			s := b.tx.f("channel.spend", esc(sp.Month), sp.USD)
+			if sp.Budget > 0 {
+				s += " " + b.tx.f("channel.budget", sp.Budget)
+			}
+			lines = append(lines, "    "+s)
+		}
 	}
 	return reply{text: strings.Join(lines, "\n")}, "ok"
 }

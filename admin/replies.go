@@ -189,6 +189,8 @@ var textsEN = texts{
 	"channel.paused":   "⏸ paused",
 	"channel.queue":    "queue %d (urgent %d) · scheduled %d · retrying %d · sending %d",
 	"channel.nb":       "waiting until %s (platform rate limit)",
+	"channel.spend":    "spend %s: $%.2f",
+	"channel.budget":   "of $%.2f",
 	"stats.title":      "<b>Deliveries</b> sent / failed / unknown",
 	"stats.head":       "channel        1h          24h        queue",
 
@@ -261,6 +263,8 @@ var textsAR = texts{
 	"channel.paused":   "⏸ موقوفة",
 	"channel.queue":    "الطابور %d (عاجل %d) · مجدول %d · إعادة %d · قيد الإرسال %d",
 	"channel.nb":       "انتظار حتى %s (حد المنصة)",
+	"channel.spend":    "الإنفاق %s: $%.2f",
+	"channel.budget":   "من $%.2f",
 	"stats.title":      "<b>عمليات النشر</b> نُشر / فشل / غير معروف",
 
 	"cb.expired":   "انتهت صلاحية هذا الزر.",

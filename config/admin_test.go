@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -42,5 +43,33 @@ func TestAdminBlock(t *testing.T) {
 	_, err = Parse([]byte("admin:\n  telegram:\n    token: \"1:x\"\n    allowed_user_ids: [1]\n    mode: webhook\n    webhook_url: https://h.example.com/tg\n"))
 	if err == nil || !strings.Contains(err.Error(), "admin.telegram.webhook_secret") {
 		t.Fatalf("webhook without a secret: %v", err)
+	}
+}
+
+// The commented-out admin block of herald.example.yaml, uncommented, is a valid config.
+func TestExampleAdminBlockLoads(t *testing.T) {
+	data, err := os.ReadFile("../herald.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(data), "\n# admin:\n")
+	if !ok {
+		t.Fatal("herald.example.yaml has no commented admin block")
+	}
+	var doc strings.Builder
+	doc.WriteString("admin:\n")
+	for _, l := range strings.Split(block, "\n") {
+		if !strings.HasPrefix(l, "#  ") {
+			break
+		}
+		doc.WriteString(strings.TrimPrefix(l, "#") + "\n")
+	}
+	t.Setenv("HERALD_ADMIN_BOT_TOKEN", "55:example")
+	c, err := Parse([]byte(doc.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, doc.String())
+	}
+	if c.Admin.Telegram.Token != "55:example" || c.Admin.Telegram.AlertChatID == 0 || c.Admin.Alerts.ButtonTTL.Hours() != 24 {
+		t.Fatalf("example admin block %+v", c.Admin)
 	}
 }

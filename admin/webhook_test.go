@@ -1,0 +1,81 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"herald/channels/telegram/telegramfake"
+)
+
+func TestWebhookModeChecksTheSecretAndAnswersOnce(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Telegram.Mode = "webhook"
+	e.cfg.Telegram.WebhookURL = "https://herald.example.com/telegram/admin"
+	e.cfg.Telegram.WebhookSecret = "s3cret_hook-token"
+	b, err := New(e.cfg, Deps{Broker: e.broker, Redis: e.rdb, Channels: e.chans, Logger: e.log, Owner: "w1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.WebhookPath() != "/telegram/admin" {
+		t.Fatalf("path %q", b.WebhookPath())
+	}
+	srv := httptest.NewServer(b.WebhookHandler())
+	t.Cleanup(srv.Close)
+	post := func(secret string, u tgbotapi.Update) int {
+		body, _ := json.Marshal(u)
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/telegram/admin", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	u := tgbotapi.Update{UpdateID: 7, Message: &tgbotapi.Message{MessageID: 1, From: &tgbotapi.User{ID: adminID, UserName: adminName},
+		Chat: &tgbotapi.Chat{ID: adminID, Type: "private"}, Text: "/status hook-1"}}
+	e.botTG.AddChat(telegramfake.Chat{ID: adminID, Type: "private", Username: adminName})
+	if code := post("", u); code != http.StatusUnauthorized {
+		t.Fatalf("no secret: %d", code)
+	}
+	if code := post("s3cret_hook-tokeN", u); code != http.StatusUnauthorized {
+		t.Fatalf("wrong secret: %d", code)
+	}
+	if code := post("s3cret_hook-token", u); code != http.StatusServiceUnavailable {
+		t.Fatalf("before the bot connected: %d, want 503 (Telegram retries)", code)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "setWebhook", 10*time.Second, func() bool {
+		for _, r := range e.botTG.Requests() {
+			if r.Method == "setWebhook" {
+				return true
+			}
+		}
+		return false
+	})
+	for range 2 { // Telegram redelivers an update it did not see answered
+		if code := post("s3cret_hook-token", u); code != http.StatusOK {
+			t.Fatalf("right secret: %d", code)
+		}
+	}
+	e.waitReply(adminID, "No article hook-1")
+	if n := len(e.replies(adminID, "hook-1")); n != 1 {
+		t.Fatalf("%d replies to one update", n)
+	}
+	if n := len(e.replies(adminID, "")); n != 1 {
+		t.Fatalf("%d replies, want 1 (unauthorised requests do nothing)", n)
+	}
+}
