@@ -57,6 +57,7 @@ type Response struct {
 // channels.UnknownOutcome when it may have (timeout or reset after writing, or a 2xx whose body
 // was cut). Errors say the action and never contain a secret.
 func (c *Client) Do(ctx context.Context, action string, req *http.Request) (*Response, error) {
+	action = c.RedactString(action) // it may name a URL that carries a credential
 	if err := ctx.Err(); err != nil {
 		return nil, c.errorf("%s: not sent: %w", action, err)
 	}

@@ -6,6 +6,7 @@ package websub
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -43,10 +44,27 @@ func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
 		Timeout: cfg.Timeout,
 		Prefix:  "websub",
 		Channel: spec.Name,
+		// A hub URL may carry credentials (https://user:token@hub.example/): never in an error.
+		Secrets: hubPasswords(cfg.Hubs),
+		SafeURL: func(u *url.URL) string { u.User = nil; return u.String() },
 		Log:     env.Logger,
 		Now:     func() time.Time { return c.now() },
 	}
 	return c, nil
+}
+
+func hubPasswords(hubs []string) []string {
+	var out []string
+	for _, h := range hubs {
+		if u, err := url.Parse(h); err == nil && u.User != nil {
+			// The userinfo as written, its password, and the Basic header Go's client makes of it.
+			out = append(out, u.User.String())
+			if p, ok := u.User.Password(); ok {
+				out = append(out, p, base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+p)))
+			}
+		}
+	}
+	return out
 }
 
 // Name implements channels.Channel.
@@ -171,7 +189,7 @@ func (c *Channel) Preview(channels.Message) ([]channels.Request, error) {
 	var out []channels.Request
 	for _, hub := range c.cfg.Hubs {
 		for _, topic := range c.cfg.Topics {
-			out = append(out, channels.Request{Method: http.MethodPost, URL: hub,
+			out = append(out, channels.Request{Method: http.MethodPost, URL: c.http.RedactString(hub),
 				Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, Body: form(topic).Encode()})
 		}
 	}

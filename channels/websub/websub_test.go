@@ -3,10 +3,14 @@ package websub
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"gopkg.in/yaml.v3"
 
 	"herald/channels"
@@ -180,5 +184,37 @@ func TestConfig(t *testing.T) {
 	}
 	if len(ch.cfg.Hubs) != 1 || ch.cfg.Hubs[0] != DefaultHub || len(ch.cfg.Topics) != 2 {
 		t.Fatalf("defaults and a list from one string: %+v", ch.cfg)
+	}
+}
+
+type failingTransport struct{}
+
+func (failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, fmt.Errorf("proxy refused %s (auth %q)", r.URL, r.Header.Get("Authorization"))
+}
+
+func TestHubCredentialsStayOutOfErrorsAndLogs(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	var n yaml.Node
+	_ = yaml.Unmarshal([]byte(fmt.Sprintf("{hubs: [%q], topics: [%q]}", "https://herald:hub-token-9f8e7d@hub.example.org/publish", feed)), &n)
+	ch, err := New(channels.Spec{Name: "feeds", Kind: channels.KindWebSub, Settings: *n.Content[0]},
+		channels.Env{Logger: zap.New(core), HTTPClient: &http.Client{Transport: failingTransport{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ch.Send(context.Background(), msg)
+	if err == nil || channels.IsPermanent(err) {
+		t.Fatalf("%v, want a retryable error", err)
+	}
+	reqs, _ := ch.(*Channel).Preview(msg)
+	text := err.Error() + fmt.Sprint(reqs)
+	for _, e := range logs.All() {
+		text += e.Message + fmt.Sprint(e.ContextMap())
+	}
+	if strings.Contains(text, "hub-token-9f8e7d") {
+		t.Fatalf("hub credential leaked:\n%s", text)
+	}
+	if !strings.Contains(err.Error(), "websub: pinging") {
+		t.Fatalf("error should say the action: %v", err)
 	}
 }
