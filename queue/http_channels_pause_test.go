@@ -58,4 +58,3 @@ func TestWhatsAppAuthFailurePausesTheChannel(t *testing.T) {
 		t.Fatalf("delivery %+v after an auth failure", d)
 	}
 }
-
