@@ -3,6 +3,7 @@ package webhook
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -146,6 +147,13 @@ func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]by
 	if strings.TrimSpace(c.BodyTemplate) != "" {
 		t, err := template.New("body_template").Funcs(templateFuncs).Parse(c.BodyTemplate)
 		if err != nil {
+			return fmt.Errorf("body_template: %w", err)
+		}
+		// Tried once on a sample, so a field TemplateData lacks ({{.Titel}}) fails at start-up,
+		// not on every delivery.
+		sample := TemplateData{Article: map[string]any{"url": "https://example.com/a", "title": "t"}, Text: "t",
+			Payload: map[string]any{"text": "t"}, ID: "a:hook:1", Timestamp: 1}
+		if err := t.Execute(io.Discard, sample); err != nil {
 			return fmt.Errorf("body_template: %w", err)
 		}
 		c.tmpl = t

@@ -304,17 +304,18 @@ func TestBodyTemplate(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	cases := map[string]string{
-		"{secret: " + specSecret + "}":                                                    "url: required",
-		"{url: ftp://x, secret: " + specSecret + "}":                                      "url: must be",
-		"{url: https://x.example}":                                                        "secret: required",
-		"{url: https://x.example, secret: whsec_notbase64!}":                              "secret: not whsec_",
-		"{url: https://x.example, secret: whsec_c2hvcnQ=}":                                "24 to 64 bytes",
-		"{url: https://x.example, secret: " + specSecret + ", secrets: [whsec_c2hvcnQ=]}": "secrets[0]",
-		"{url: https://x.example, secret: " + specSecret + ", headers: {webhook-id: x}}":  "set by herald",
-		"{url: https://x.example, secret: " + specSecret + ", body_template: '{{.Text'}":  "body_template",
-		"{url: https://x.example, secret: a, secret_env: B}":                              "set only one",
-		"{url: https://x.example, secret_env: HERALD_TEST_UNSET_SECRET_VAR}":              "secret_env",
-		"{url: https://x.example, secret_file: /nonexistent/secret}":                      "secret_file",
+		"{secret: " + specSecret + "}":                                                      "url: required",
+		"{url: ftp://x, secret: " + specSecret + "}":                                        "url: must be",
+		"{url: https://x.example}":                                                          "secret: required",
+		"{url: https://x.example, secret: whsec_notbase64!}":                                "secret: not whsec_",
+		"{url: https://x.example, secret: whsec_c2hvcnQ=}":                                  "24 to 64 bytes",
+		"{url: https://x.example, secret: " + specSecret + ", secrets: [whsec_c2hvcnQ=]}":   "secrets[0]",
+		"{url: https://x.example, secret: " + specSecret + ", headers: {webhook-id: x}}":    "set by herald",
+		"{url: https://x.example, secret: " + specSecret + ", body_template: '{{.Text'}":    "body_template",
+		"{url: https://x.example, secret: " + specSecret + ", body_template: '{{.Titel}}'}": "can't evaluate field Titel",
+		"{url: https://x.example, secret: a, secret_env: B}":                                "set only one",
+		"{url: https://x.example, secret_env: HERALD_TEST_UNSET_SECRET_VAR}":                "secret_env",
+		"{url: https://x.example, secret_file: /nonexistent/secret}":                        "secret_file",
 	}
 	for settings, want := range cases {
 		var n yaml.Node
