@@ -54,7 +54,7 @@ type sizes struct {
 }
 
 var full = sizes{noop: 5000, idle: 150, burst: 1000, tput: 3000, backlog: 2000, fairB: 60, paced: 200,
-	lookupRecords: 1_000_000, lookups: 2000, pacedWait: 270 * time.Second}
+	lookupRecords: 1_000_000, lookups: 2000, pacedWait: 260 * time.Second}
 
 var quick = sizes{noop: 1000, idle: 30, burst: 200, tput: 500, backlog: 300, fairB: 20, paced: 20,
 	lookupRecords: 50_000, lookups: 300, pacedWait: 60 * time.Second}
@@ -93,14 +93,27 @@ type bench struct {
 	rss     float64
 	mu      sync.Mutex
 	verbose bool
+	phases  map[string]bool // which phases run (-only)
 }
 
 func main() {
 	q := flag.Bool("quick", false, "smaller sizes (minutes → about one), to try the harness itself")
+	only := flag.String("only", "", "run only these phases, comma-separated: baseline, fast (idle, burst, throughput, memory), fair, paced, lookup")
 	keep := flag.Bool("keep", false, "keep the temporary directory (logs, configs)")
 	verbose := flag.Bool("v", false, "say what each phase is doing")
 	flag.Parse()
-	b := &bench{sz: full, verbose: *verbose}
+	b := &bench{sz: full, verbose: *verbose, phases: map[string]bool{}}
+	for _, p := range []string{"baseline", "fast", "fair", "paced", "lookup"} {
+		b.phases[p] = *only == ""
+	}
+	for p := range strings.SplitSeq(*only, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			if _, ok := b.phases[p]; !ok {
+				fatal(fmt.Errorf("-only: unknown phase %q", p))
+			}
+			b.phases[p] = true
+		}
+	}
 	if *q {
 		b.sz = quick
 	}
@@ -173,9 +186,14 @@ func (b *bench) run() error {
 		return err
 	}
 	b.col = b.fakes.Collect()
-	for _, phase := range []func() error{b.baseline, b.fastPhases, b.fairness, b.pacedAndLookup} {
-		if err := phase(); err != nil {
-			return err
+	for _, ph := range []struct {
+		name string
+		run  func() error
+	}{{"baseline", b.baseline}, {"fast", b.fastPhases}, {"fair", b.fairness}, {"paced", b.pacedAndLookup}} {
+		if b.phases[ph.name] || (ph.name == "paced" && b.phases["lookup"]) {
+			if err := ph.run(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -307,21 +325,28 @@ func (b *bench) fastPhases() error {
 	}
 
 	b.say("idle: %d articles one at a time", b.sz.idle)
-	starts := make([]time.Time, b.sz.idle)
+	// At most 45 s for the idle samples, so a broken build cannot stretch the run past 10 min.
+	starts := make([]time.Time, 0, b.sz.idle)
+	idleEnd := time.Now().Add(45 * time.Second)
 	for i := range b.sz.idle {
-		starts[i] = time.Now()
+		if time.Now().After(idleEnd) {
+			b.note("idle: stopped after %d of %d samples (45 s budget)", i, b.sz.idle)
+			break
+		}
+		starts = append(starts, time.Now())
 		code, _, body, err := h.Publish(ctx, articleJSON("idle", i, "fast"))
 		if err != nil || code != http.StatusAccepted {
 			return fmt.Errorf("idle publish: %d %s %v", code, body, err)
 		}
 		m := stack.Marker("idle", i)
-		b.col.WaitFor(time.Now().Add(10*time.Second), func() bool { _, ok := b.col.First(m); return ok })
+		b.col.WaitFor(time.Now().Add(5*time.Second), func() bool { _, ok := b.col.First(m); return ok })
 		time.Sleep(time.Duration(20+rand.IntN(60)) * time.Millisecond) // spacing between samples, so each is idle
 	}
+	idleN := len(starts)
 	ms, missing := b.latencies("idle", starts, time.Now())
 	b.res.P50ms, b.res.P99ms = stack.Round(stack.Percentile(ms, 50), 1), stack.Round(stack.Percentile(ms, 99), 1)
 	if missing > 0 {
-		b.note("idle: %d of %d posts never arrived (counted at the time waited)", missing, b.sz.idle)
+		b.note("idle: %d of %d posts never arrived (counted at the time waited)", missing, len(starts))
 	}
 
 	b.say("burst: %d articles from 8 clients", b.sz.burst)
@@ -329,11 +354,11 @@ func (b *bench) fastPhases() error {
 	if err != nil {
 		return fmt.Errorf("burst: %w", err)
 	}
-	b.col.WaitFor(time.Now().Add(2*time.Minute), func() bool { return b.col.Count("burst") >= b.sz.burst })
+	b.col.WaitFor(time.Now().Add(time.Minute), func() bool { return b.col.Count("burst") >= b.sz.burst })
 	ms, missing = b.latencies("burst", starts, time.Now())
 	b.res.BurstP99ms = stack.Round(stack.Percentile(ms, 99), 1)
 	if missing > 0 {
-		b.note("burst: %d of %d posts never arrived within 2 min", missing, b.sz.burst)
+		b.note("burst: %d of %d posts never arrived within 1 min", missing, b.sz.burst)
 	}
 
 	b.say("throughput: %d deliveries queued on a paused channel, then resumed", b.sz.tput)
@@ -350,7 +375,7 @@ func (b *bench) fastPhases() error {
 	if code, _, body, err := h.Do(ctx, http.MethodPost, "/v1/channels/fast/resume", nil); err != nil || code != 200 {
 		return fmt.Errorf("resuming: %d %s %v", code, body, err)
 	}
-	ok := b.col.WaitFor(time.Now().Add(3*time.Minute), func() bool { return b.col.Count("tput") >= b.sz.tput })
+	ok := b.col.WaitFor(time.Now().Add(75*time.Second), func() bool { return b.col.Count("tput") >= b.sz.tput })
 	var last time.Time
 	for i := range b.sz.tput {
 		if p, ok := b.col.First(stack.Marker("tput", i)); ok && p.Time().After(last) {
@@ -359,7 +384,7 @@ func (b *bench) fastPhases() error {
 	}
 	got := b.col.Count("tput")
 	if !ok {
-		b.note("throughput: only %d of %d delivered within 3 min", got, b.sz.tput)
+		b.note("throughput: only %d of %d delivered within 75 s", got, b.sz.tput)
 	}
 	b.res.HeraldPerS = stack.Round(float64(got)/last.Sub(t0).Seconds(), 0)
 	if b.res.AsynqNoopPerS > 0 {
@@ -368,7 +393,7 @@ func (b *bench) fastPhases() error {
 	b.res.Duplicates += b.duplicates()
 
 	// Every delivery so far is final and retained: Redis bytes per delivery, and where they go.
-	total := b.sz.idle + b.sz.burst + b.sz.tput
+	total := idleN + b.sz.burst + b.sz.tput
 	if !b.waitFinal(total, time.Minute) {
 		b.note("memory: not every delivery was final when measured")
 	}
@@ -496,11 +521,15 @@ func (b *bench) pacedAndLookup() error {
 	if err := b.fresh(); err != nil {
 		return err
 	}
-	var lookupErr error
+	var lookupErr, err error
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); lookupErr = b.lookup() }()
-	err := b.paced()
+	if b.phases["lookup"] {
+		wg.Add(1)
+		go func() { defer wg.Done(); lookupErr = b.lookup() }()
+	}
+	if b.phases["paced"] {
+		err = b.paced()
+	}
 	wg.Wait()
 	if err != nil {
 		return err
@@ -650,6 +679,7 @@ func (b *bench) lookup() error {
 }
 
 type target struct {
+	phase     string // the phase that measures it ("" = any)
 	key, want string
 	met       func(Result) bool
 	value     func(Result) string
@@ -658,21 +688,21 @@ type target struct {
 func f(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 var targets = []target{
-	{"asynq_noop_per_s", "—", nil, func(r Result) string { return f(r.AsynqNoopPerS) }},
-	{"herald_per_s", "—", nil, func(r Result) string { return f(r.HeraldPerS) }},
-	{"ratio", "≥ 0.6", func(r Result) bool { return r.Ratio >= 0.6 }, func(r Result) string { return f(r.Ratio) }},
-	{"p50_ms", "≤ 15", func(r Result) bool { return r.P50ms <= 15 }, func(r Result) string { return f(r.P50ms) }},
-	{"p99_ms", "≤ 50", func(r Result) bool { return r.P99ms <= 50 }, func(r Result) string { return f(r.P99ms) }},
-	{"burst_p99_ms", "—", nil, func(r Result) string { return f(r.BurstP99ms) }},
-	{"fair_p99_ms", "≤ 1000", func(r Result) bool { return r.FairP99ms <= 1000 }, func(r Result) string { return f(r.FairP99ms) }},
-	{"paced_429s", "0", func(r Result) bool { return r.Paced429s == 0 }, func(r Result) string { return strconv.Itoa(r.Paced429s) }},
-	{"paced_utilisation", "≥ 0.95", func(r Result) bool { return r.PacedUtilisation >= 0.95 }, func(r Result) string { return f(r.PacedUtilisation) }},
-	{"paced_inversions", "0", func(r Result) bool { return r.PacedInversions == 0 }, func(r Result) string { return strconv.Itoa(r.PacedInversions) }},
-	{"redis_cmds_per_delivery", "≤ 60", func(r Result) bool { return r.RedisCmdsPerDelivery <= 60 }, func(r Result) string { return f(r.RedisCmdsPerDelivery) }},
-	{"worker_rss_mb", "≤ 64", func(r Result) bool { return r.WorkerRSSMB <= 64 }, func(r Result) string { return f(r.WorkerRSSMB) }},
-	{"redis_bytes_per_delivery", "≤ 1024", func(r Result) bool { return r.RedisBytesPerDelivery <= 1024 }, func(r Result) string { return f(r.RedisBytesPerDelivery) }},
-	{"lookup_p99_ms", "≤ 20", func(r Result) bool { return r.LookupP99ms <= 20 }, func(r Result) string { return f(r.LookupP99ms) }},
-	{"duplicates", "0", func(r Result) bool { return r.Duplicates == 0 }, func(r Result) string { return strconv.Itoa(r.Duplicates) }},
+	{"baseline", "asynq_noop_per_s", "—", nil, func(r Result) string { return f(r.AsynqNoopPerS) }},
+	{"fast", "herald_per_s", "—", nil, func(r Result) string { return f(r.HeraldPerS) }},
+	{"fast", "ratio", "≥ 0.6", func(r Result) bool { return r.Ratio >= 0.6 }, func(r Result) string { return f(r.Ratio) }},
+	{"fast", "p50_ms", "≤ 15", func(r Result) bool { return r.P50ms <= 15 }, func(r Result) string { return f(r.P50ms) }},
+	{"fast", "p99_ms", "≤ 50", func(r Result) bool { return r.P99ms <= 50 }, func(r Result) string { return f(r.P99ms) }},
+	{"fast", "burst_p99_ms", "—", nil, func(r Result) string { return f(r.BurstP99ms) }},
+	{"fair", "fair_p99_ms", "≤ 1000", func(r Result) bool { return r.FairP99ms <= 1000 }, func(r Result) string { return f(r.FairP99ms) }},
+	{"paced", "paced_429s", "0", func(r Result) bool { return r.Paced429s == 0 }, func(r Result) string { return strconv.Itoa(r.Paced429s) }},
+	{"paced", "paced_utilisation", "≥ 0.95", func(r Result) bool { return r.PacedUtilisation >= 0.95 }, func(r Result) string { return f(r.PacedUtilisation) }},
+	{"paced", "paced_inversions", "0", func(r Result) bool { return r.PacedInversions == 0 }, func(r Result) string { return strconv.Itoa(r.PacedInversions) }},
+	{"paced", "redis_cmds_per_delivery", "≤ 60", func(r Result) bool { return r.RedisCmdsPerDelivery <= 60 }, func(r Result) string { return f(r.RedisCmdsPerDelivery) }},
+	{"", "worker_rss_mb", "≤ 64", func(r Result) bool { return r.WorkerRSSMB <= 64 }, func(r Result) string { return f(r.WorkerRSSMB) }},
+	{"fast", "redis_bytes_per_delivery", "≤ 1024", func(r Result) bool { return r.RedisBytesPerDelivery <= 1024 }, func(r Result) string { return f(r.RedisBytesPerDelivery) }},
+	{"lookup", "lookup_p99_ms", "≤ 20", func(r Result) bool { return r.LookupP99ms <= 20 }, func(r Result) string { return f(r.LookupP99ms) }},
+	{"", "duplicates", "0", func(r Result) bool { return r.Duplicates == 0 }, func(r Result) string { return strconv.Itoa(r.Duplicates) }},
 }
 
 func (b *bench) report() {
@@ -682,6 +712,10 @@ func (b *bench) report() {
 	fmt.Printf("  %-26s %12s  %-8s %s\n", "figure", "value", "target", "")
 	for _, t := range targets {
 		mark := ""
+		if t.phase != "" && !b.phases[t.phase] || t.key == "ratio" && !b.phases["baseline"] {
+			fmt.Printf("  %-26s %12s  %-8s %s\n", t.key, "—", t.want, "not run")
+			continue
+		}
 		if t.met != nil {
 			if t.met(b.res) {
 				mark = "met"

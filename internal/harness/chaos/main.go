@@ -3,7 +3,8 @@
 // replies, and fake Telegram platforms in their own process (internal/harness/fakes) that answer
 // some 429s, some 502s before reading the request, and some slow answers. While 1,000 articles
 // × 3 channels are published through the API, it kills a random herald process with SIGKILL
-// every 2 s ten times (restarting it), then stops Redis for 30 s and starts it again. When every
+// every 2 s ten times (restarting it), kills Redis once and restarts it on its AOF, then stops
+// Redis for 30 s and starts it again. When every
 // delivery is final (or the time is up) it reads every delivery record and every post the fakes
 // accepted and prints, last, one JSON line:
 //
@@ -39,6 +40,10 @@ import (
 
 var chans = []string{"ca", "cb", "cc"}
 
+// defaultLease is worker.lease_duration's default (send_timeout 30 s + 30 s), which the
+// harness's processes run with.
+const defaultLease = 60 * time.Second
+
 // Result is the JSON line.
 type Result struct {
 	Published       int `json:"published"`
@@ -61,6 +66,7 @@ type Result struct {
 	Fake429          int      `json:"fake_429s"`
 	Fake5xx          int      `json:"fake_5xx"`
 	FakeSlow         int      `json:"fake_slow"`
+	RedisRestarts    int      `json:"redis_restarts"`
 	OutageSeconds    float64  `json:"outage_s"`
 	Outage503        bool     `json:"outage_503"`
 	OutageRetryAfter bool     `json:"outage_retry_after"`
@@ -68,6 +74,12 @@ type Result struct {
 	Crashes          int      `json:"crashes"`
 	Seconds          float64  `json:"seconds"`
 	Missed           []string `json:"missed"`
+}
+
+// killed is one SIGKILL: the run of the process it ended, and when.
+type killed struct {
+	label string
+	at    time.Time
 }
 
 type chaos struct {
@@ -82,7 +94,9 @@ type chaos struct {
 
 	mu        sync.Mutex
 	killing   map[*stack.Herald]bool // killed on purpose, not a crash
-	published map[int][]string       // article → channels of its 202
+	starts    map[*stack.Herald]int
+	kills     []killed
+	published map[int][]string // article → channels of its 202
 	res       Result
 	notes     []string
 	verbose   bool
@@ -100,7 +114,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		os.Exit(2)
 	}
-	c := &chaos{dir: dir, rng: rand.New(rand.NewPCG(*seed, 1)), killing: map[*stack.Herald]bool{},
+	c := &chaos{dir: dir, rng: rand.New(rand.NewPCG(*seed, 1)), killing: map[*stack.Herald]bool{}, starts: map[*stack.Herald]int{},
 		published: map[int][]string{}, verbose: *verbose, n: *n}
 	c.res.Duplicates = map[string]int{}
 	start := time.Now()
@@ -179,19 +193,11 @@ func (c *chaos) run(seed uint64) error {
 			return err
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		var cs []stack.Channel
-		for _, ch := range chans {
-			cs = append(cs, stack.Channel{Name: ch, Endpoint: c.fakes.Endpoint(ch, name), Chat: "chaos_" + ch, Rate: "20/s"})
-		}
-		cfg := filepath.Join(c.dir, name+".yaml")
-		if err := (stack.Config{RedisURL: "redis://" + c.proxy.Addr + "/0", Addr: addr, Token: c.fakes.Token, Channels: cs, LogLevel: "debug"}).Write(cfg); err != nil {
-			return err
-		}
-		h := stack.NewHerald(c.herald, name, cfg, addr, filepath.Join(c.dir, name+".log"))
-		if err := h.Start(); err != nil {
-			return err
-		}
+		h := stack.NewHerald(c.herald, name, filepath.Join(c.dir, name+".yaml"), addr, filepath.Join(c.dir, name+".log"))
 		c.procs = append(c.procs, h)
+		if err := c.start(h); err != nil {
+			return err
+		}
 	}
 	c.proxy.Enable(true)
 	t0 := time.Now()
@@ -207,10 +213,15 @@ func (c *chaos) run(seed uint64) error {
 	outageAt := t0.Add(27 * time.Second)
 	go func() { defer close(pubDone); c.publish(t0, outageAt, hardStop) }()
 
-	// Kills: every 2 s from t0+3s, ten times.
+	// Kills: every 2 s from t0+3s, ten times; between the fourth and the fifth, Redis itself is
+	// killed and started again on its AOF (appendfsync always: nothing acknowledged is lost).
 	for k := range 10 {
 		sleepUntil(t0.Add(time.Duration(3+2*k) * time.Second))
 		c.kill()
+		if k == 3 {
+			sleepUntil(t0.Add(time.Duration(3+2*k)*time.Second + time.Second))
+			c.crashRedis()
+		}
 	}
 
 	sleepUntil(outageAt)
@@ -254,9 +265,7 @@ func (c *chaos) watch(stop <-chan struct{}) {
 			c.mu.Unlock()
 			b, _ := os.ReadFile(h.Log)
 			c.note("%s exited on its own (%v); last log lines: %s", h.Name, h.ExitErr(), tail(string(b), 3))
-			if err := h.Start(); err != nil {
-				c.note("restarting %s: %v", h.Name, err)
-			}
+			c.restart(h)
 		}
 	}
 }
@@ -272,30 +281,80 @@ func (c *chaos) kill() {
 	c.mu.Lock()
 	c.killing[h] = true
 	c.mu.Unlock()
-	inflight, recent, err := c.fakes.InFlight(h.Name)
+	label := c.label(h)
+	inflight, err := c.fakes.InFlight(label)
 	if err != nil {
 		c.note("kill: reading in-flight sends: %v", err)
 	}
+	at := time.Now()
 	h.Kill()
 	c.mu.Lock()
 	c.res.Kills++
-	c.res.InFlightAtKills += inflight
-	c.res.AnsweredAtKills += recent
+	c.kills = append(c.kills, killed{label: label, at: at})
 	c.mu.Unlock()
-	c.say("killed %s with %d sends in flight, %d answered in the last 50 ms", h.Name, inflight, recent)
-	if err := h.Start(); err != nil {
-		c.note("restarting %s after a kill: %v", h.Name, err)
-	}
+	c.say("killed %s with %d sends in flight", label, inflight)
+	c.restart(h)
 	c.mu.Lock()
 	c.killing[h] = false
 	c.mu.Unlock()
+}
+
+// label names one run of a process ("h2.3": h2's third start) in its api_endpoint, so the fakes
+// can tell which requests a killed process left behind.
+func (c *chaos) label(h *stack.Herald) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return fmt.Sprintf("%s.%d", h.Name, c.starts[h])
+}
+
+// start writes the process's config for its next run and starts it.
+func (c *chaos) start(h *stack.Herald) error {
+	c.mu.Lock()
+	c.starts[h]++
+	c.mu.Unlock()
+	label := c.label(h)
+	var cs []stack.Channel
+	for _, ch := range chans {
+		cs = append(cs, stack.Channel{Name: ch, Endpoint: c.fakes.Endpoint(ch, label), Chat: "chaos_" + ch, Rate: "20/s"})
+	}
+	cfg := stack.Config{RedisURL: "redis://" + c.proxy.Addr + "/0", Addr: h.Addr, Token: c.fakes.Token, Channels: cs, LogLevel: "debug"}
+	if err := cfg.Write(h.Config); err != nil {
+		return err
+	}
+	return h.Start()
+}
+
+// restart starts a killed process again; herald serve exits at start when Redis does not
+// answer, so it is tried for up to 20 s.
+func (c *chaos) restart(h *stack.Herald) {
+	var err error
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		if err = c.start(h); err == nil {
+			return
+		}
+		time.Sleep(500 * time.Millisecond) // between start attempts, bounded by the deadline
+	}
+	c.note("restarting %s after a kill: %v", h.Name, err)
+}
+
+// crashRedis kills Redis with SIGKILL and starts it again at once on its AOF.
+func (c *chaos) crashRedis() {
+	c.say("killing Redis and starting it again")
+	c.redis.Stop(false)
+	t := time.Now()
+	if err := c.redis.Start(); err != nil {
+		c.note("restarting Redis after a kill: %v", err)
+		return
+	}
+	c.res.RedisRestarts++
+	c.say("Redis restarted in %s", time.Since(t).Round(time.Millisecond))
 }
 
 // outage stops Redis for 30 s: the API must answer 503 with Retry-After and no process may
 // exit; after Redis returns, posts must resume within 5 s.
 func (c *chaos) outage() {
 	c.say("stopping Redis for 30 s")
-	c.redis.Stop(false)
+	c.redis.Stop(true)
 	down := time.Now()
 	probed := false
 	for time.Since(down) < 30*time.Second {
@@ -326,6 +385,7 @@ func (c *chaos) outage() {
 	}
 	back := time.Now()
 	c.res.OutageSeconds = stack.Round(back.Sub(down).Seconds(), 1)
+	c.res.RedisRestarts++
 	c.say("Redis is back")
 	// Work resumes: the tenth post the fakes accept after Redis is back (the first alone could
 	// be a send whose Redis calls were only waiting in go-redis's retries).
@@ -561,66 +621,105 @@ func (c *chaos) account() error {
 		}
 	}
 	c.res.RepliesDropped = c.proxy.Drops()
+	for _, k := range c.kills {
+		reqs, err := c.fakes.Requests(k.label)
+		if err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			switch {
+			case r.Done.IsZero() || r.Done.After(k.at):
+				c.res.InFlightAtKills++
+			case r.Done.After(k.at.Add(-50 * time.Millisecond)):
+				c.res.AnsweredAtKills++
+			}
+		}
+	}
 	if c.res.Failed > 0 || c.res.Unknown > 0 {
 		c.note("non-sent deliveries by error: %s", c.errorSummary(st))
+	}
+	reqs, err := c.fakes.Requests("")
+	if err != nil {
+		return err
 	}
 	shown := 0
 	for k, s := range st {
 		if s == "unknown" && perDelivery[k] == 0 && shown < 5 {
 			shown++
-			c.note("unknown, never posted: %s; its outcomes in the herald logs: %s", k, c.history(k))
+			c.note("unknown, never posted: %s: %s", k, c.history(k, reqs))
 		}
 	}
 	return nil
 }
 
-// history lists, from every process's log (debug level), the delivery outcomes logged for a
-// ledger key, to tell why a delivery that was never posted became unknown.
-func (c *chaos) history(key string) string {
+// history tells why a delivery that was never posted became unknown: its outcome lines from
+// every process's log (debug level), the fakes' requests for it, and the kills (within 2 s) and
+// dropped Redis replies (within 200 ms) next to those.
+func (c *chaos) history(key string, reqs []stack.Request) string {
 	inner := strings.TrimSuffix(strings.TrimPrefix(key, "herald:dlv:{"), "}")
 	i := strings.LastIndex(inner, ":")
 	art, ch := inner[:i], inner[i+1:]
-	var out []string
+	n, _ := strconv.Atoi(strings.TrimPrefix(art, "c-"))
+	type event struct {
+		t    time.Time
+		text string
+		own  bool
+		near time.Duration
+	}
+	var evs []event
 	for _, h := range c.procs {
 		b, _ := os.ReadFile(h.Log)
 		for line := range strings.SplitSeq(string(b), "\n") {
 			var l struct {
-				Time    string `json:"time"`
-				Msg     string `json:"msg"`
-				Article string `json:"article_id"`
-				Channel string `json:"channel"`
-				Status  string `json:"status"`
-				Error   string `json:"error"`
+				Time    time.Time `json:"time"`
+				Article string    `json:"article_id"`
+				Channel string    `json:"channel"`
+				Status  string    `json:"status"`
+				Error   string    `json:"error"`
 			}
 			if !strings.Contains(line, `"`+art+`"`) || json.Unmarshal([]byte(line), &l) != nil || l.Article != art || l.Channel != ch {
 				continue
 			}
-			e := l.Error
-			if len(e) > 80 {
-				e = e[:80]
+			evs = append(evs, event{t: l.Time, own: true, text: fmt.Sprintf("%s logged %s %.80s", h.Name, l.Status, l.Error)})
+			if l.Status == "unknown" && strings.Contains(l.Error, "lease expired") {
+				// The claim that expired was made at least a lease (default 60 s) earlier.
+				evs = append(evs, event{t: l.Time.Add(-defaultLease), own: true, text: "(latest time the expired lease can have been taken, with the default 60 s lease)"})
 			}
-			out = append(out, fmt.Sprintf("%s %s %s %s", l.Time[11:min(23, len(l.Time))], h.Name, l.Status, e))
 		}
 	}
-	for _, t := range c.proxy.DropTimes() {
-		out = append(out, t.UTC().Format("15:04:05.000")+" proxy dropped a Redis reply (any process)")
-	}
-	sort.Strings(out)
-	// Keep drops only next to this delivery's own lines.
-	var keep []string
-	for i, l := range out {
-		if !strings.Contains(l, "proxy dropped") {
-			keep = append(keep, l)
+	marker, chat := stack.Marker("chaos", n), "@chaos_"+ch
+	for _, r := range reqs {
+		if r.Marker != marker || r.Chat != chat {
 			continue
 		}
-		for _, j := range []int{i - 1, i + 1} {
-			if j >= 0 && j < len(out) && !strings.Contains(out[j], "proxy dropped") && near(l, out[j]) {
-				keep = append(keep, l)
-				break
+		ans := "unanswered"
+		if !r.Done.IsZero() {
+			ans = fmt.Sprintf("answered %d after %s", r.Code, r.Done.Sub(r.Recv).Round(time.Millisecond))
+		}
+		evs = append(evs, event{t: r.Recv, own: true, text: fmt.Sprintf("the fake got its request from %s, %s", r.Client, ans)})
+	}
+	c.mu.Lock()
+	for _, k := range c.kills {
+		evs = append(evs, event{t: k.at, near: 2 * time.Second, text: "kill -9 " + k.label})
+	}
+	c.mu.Unlock()
+	for _, t := range c.proxy.DropTimes() {
+		evs = append(evs, event{t: t, near: 200 * time.Millisecond, text: "the proxy dropped a Redis reply"})
+	}
+	sort.Slice(evs, func(i, j int) bool { return evs[i].t.Before(evs[j].t) })
+	var out []string
+	for _, e := range evs {
+		keep := e.own
+		for _, o := range evs {
+			if !keep && o.own && e.t.Sub(o.t).Abs() <= e.near {
+				keep = true
 			}
 		}
+		if keep {
+			out = append(out, e.t.UTC().Format("15:04:05.000")+" "+e.text)
+		}
 	}
-	return strings.Join(keep, " | ")
+	return strings.Join(out, " | ")
 }
 
 // errorSummary groups the error text of failed and unknown records.
@@ -650,13 +749,6 @@ func (c *chaos) errorSummary(st map[string]string) string {
 		parts = append(parts, fmt.Sprintf("%d× %q", e.n, e.k))
 	}
 	return strings.Join(parts, "; ")
-}
-
-// near reports whether two history lines ("15:04:05.000 …") are within 100 ms of each other.
-func near(a, b string) bool {
-	ta, err1 := time.Parse("15:04:05.000", a[:min(12, len(a))])
-	tb, err2 := time.Parse("15:04:05.000", b[:min(12, len(b))])
-	return err1 == nil && err2 == nil && ta.Sub(tb).Abs() <= 100*time.Millisecond
 }
 
 func (c *chaos) report() bool {
@@ -703,6 +795,7 @@ func (c *chaos) report() bool {
 	row("failed_but_posted", fmt.Sprint(r.FailedButPosted), "", true)
 	row("sent_not_posted", fmt.Sprint(r.SentNotPosted), "", true)
 	row("redis_replies_dropped", fmt.Sprint(r.RepliesDropped), "", true)
+	row("redis_restarts", fmt.Sprint(r.RedisRestarts), "", true)
 	row("fake 429 / 5xx / slow", fmt.Sprintf("%d/%d/%d", r.Fake429, r.Fake5xx, r.FakeSlow), "", true)
 	row("outage: 503", fmt.Sprint(r.Outage503), "true", r.Outage503)
 	row("outage: Retry-After", fmt.Sprint(r.OutageRetryAfter), "true", r.OutageRetryAfter)

@@ -13,8 +13,10 @@
 //
 //	GET  /posts?since=N     accepted posts from index N: {"next":M,"posts":[{"i","platform","chat","text","t_ns"}]}
 //	GET  /stats             per platform: requests, accepted, 429s, 5xx, slow answers, abandoned, in flight
-//	GET  /inflight?client=C send requests from client C received and not yet answered, and
-//	                        how many of its requests were answered in the last 50 ms
+//	GET  /inflight?client=C send requests from client C received and not yet answered
+//	GET  /requests[?client=C] every send request (from client C): [{"client","recv_ns","done_ns",
+//	                        "code","chat","marker"}] (done_ns 0 while unanswered; a client killed
+//	                        meanwhile never read the answer)
 //	POST /reset             forget posts and counters
 //
 // A client label is an optional first path segment "/x-<label>" before "/bot…" (give each herald
@@ -31,6 +33,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,9 +125,42 @@ type hub struct {
 	mu        sync.Mutex
 	posts     []Post
 	stats     map[string]*Stats
-	inflight  map[string]int         // client → send requests unanswered
-	answered  map[string][]time.Time // client → when its recent send requests were answered
+	inflight  map[string]int          // client → send requests unanswered
+	requests  map[string][]*reqRecord // client → its send requests
 	platforms map[string]*platform
+}
+
+// reqRecord is one send request: when it reached the handler and when it was answered, with
+// what status, to which chat and for which article (the harness's title marker; both empty for
+// a 502 answered before the request was read).
+type reqRecord struct {
+	Client string `json:"client"`
+	RecvNS int64  `json:"recv_ns"`
+	DoneNS int64  `json:"done_ns"`
+	Code   int    `json:"code"`
+	Chat   string `json:"chat"`
+	Marker string `json:"marker"`
+}
+
+var markerRE = regexp.MustCompile(`\[h-[a-z0-9]+-\d+\]`)
+
+type codeWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *codeWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *codeWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 type platform struct {
@@ -144,7 +180,7 @@ func main() {
 	flag.Var(&chats, "chats", "comma-separated chat usernames (without @) every platform knows")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed")
 	flag.Parse()
-	h := &hub{stats: map[string]*Stats{}, inflight: map[string]int{}, answered: map[string][]time.Time{}, platforms: map[string]*platform{}}
+	h := &hub{stats: map[string]*Stats{}, inflight: map[string]int{}, requests: map[string][]*reqRecord{}, platforms: map[string]*platform{}}
 	out := map[string]any{}
 	eps := map[string]string{}
 	var names []string
@@ -237,6 +273,8 @@ func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := h.stats[p.name]
 	st.Requests++
 	h.inflight[client]++
+	rr := &reqRecord{Client: client, RecvNS: time.Now().UnixNano()}
+	h.requests[client] = append(h.requests[client], rr)
 	st.InFlight[client]++
 	roll := p.rng.Float64()
 	slow := p.b.Delay
@@ -253,16 +291,22 @@ func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slow += p.b.SlowMin + time.Duration(p.rng.Int64N(int64(p.b.SlowMax-p.b.SlowMin)+1))
 	}
 	h.mu.Unlock()
+	cw := &codeWriter{ResponseWriter: w}
+	w = cw
+	if kind != "5xx" {
+		// ParseForm reads a urlencoded body once and keeps it, so the fake still sees every field.
+		_ = r.ParseForm()
+		text := r.Form.Get("text") + r.Form.Get("caption")
+		h.mu.Lock()
+		rr.Chat, rr.Marker = r.Form.Get("chat_id"), markerRE.FindString(text)
+		h.mu.Unlock()
+	}
 	defer func() {
 		h.mu.Lock()
 		h.inflight[client]--
 		st.InFlight[client]--
-		now := time.Now()
-		a := h.answered[client]
-		for len(a) > 0 && now.Sub(a[0]) > time.Second {
-			a = a[1:]
-		}
-		h.answered[client] = append(a, now)
+		rr.DoneNS = time.Now().UnixNano()
+		rr.Code = cw.code
 		h.mu.Unlock()
 	}()
 	switch kind {
@@ -313,8 +357,6 @@ func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // window is full, else takes a place in the window and returns 0. The window is the rate's
 // period less 200 ms of allowance for network jitter.
 func (p *platform) reserve(r *http.Request) time.Duration {
-	// ParseForm reads a urlencoded body once and keeps it, so the fake still sees every field.
-	_ = r.ParseForm()
 	chat := r.Form.Get("chat_id")
 	now := time.Now()
 	span := p.b.RatePeriod - 200*time.Millisecond
@@ -378,16 +420,24 @@ func (h *hub) control() http.Handler {
 		writeJSON(w, h.stats)
 	})
 	mux.HandleFunc("GET /inflight", func(w http.ResponseWriter, r *http.Request) {
-		client := r.URL.Query().Get("client")
 		h.mu.Lock()
-		n, recent := h.inflight[client], 0
-		for _, t := range h.answered[client] {
-			if time.Since(t) <= 50*time.Millisecond {
-				recent++
+		n := h.inflight[r.URL.Query().Get("client")]
+		h.mu.Unlock()
+		writeJSON(w, map[string]int{"inflight": n})
+	})
+	mux.HandleFunc("GET /requests", func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		out := []reqRecord{}
+		client, all := r.URL.Query().Get("client"), !r.URL.Query().Has("client")
+		for c, rrs := range h.requests {
+			if all || c == client {
+				for _, rr := range rrs {
+					out = append(out, *rr)
+				}
 			}
 		}
 		h.mu.Unlock()
-		writeJSON(w, map[string]int{"inflight": n, "answered_50ms": recent})
+		writeJSON(w, out)
 	})
 	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
@@ -403,7 +453,7 @@ func (h *hub) control() http.Handler {
 			p.window = map[string][]time.Time{}
 		}
 		h.inflight = map[string]int{}
-		h.answered = map[string][]time.Time{}
+		h.requests = map[string][]*reqRecord{}
 		h.mu.Unlock()
 		for _, n := range names {
 			p := h.platforms[n]

@@ -263,15 +263,52 @@ func (f *Fakes) Stats() (map[string]PlatformStats, error) {
 	return out, f.get("/stats", &out)
 }
 
-// InFlight is how many send requests from client the fakes hold unanswered, and how many of
-// its requests they answered in the last 50 ms.
-func (f *Fakes) InFlight(client string) (inflight, answeredJustNow int, err error) {
+// InFlight is how many send requests from client the fakes hold unanswered right now.
+func (f *Fakes) InFlight(client string) (int, error) {
 	var out struct {
-		N      int `json:"inflight"`
-		Recent int `json:"answered_50ms"`
+		N int `json:"inflight"`
 	}
-	err = f.get("/inflight?client="+client, &out)
-	return out.N, out.Recent, err
+	err := f.get("/inflight?client="+client, &out)
+	return out.N, err
+}
+
+// Request is one send request a fake received: when its handler started and when it answered
+// (zero while unanswered), the status, the chat_id and the article's marker (both empty for a
+// 502 answered before reading the request).
+type Request struct {
+	Client string
+	Recv   time.Time
+	Done   time.Time
+	Code   int
+	Chat   string
+	Marker string
+}
+
+// Requests lists every send request from client ("" = from every client).
+func (f *Fakes) Requests(client string) ([]Request, error) {
+	var raw []struct {
+		Client string `json:"client"`
+		Recv   int64  `json:"recv_ns"`
+		Done   int64  `json:"done_ns"`
+		Code   int    `json:"code"`
+		Chat   string `json:"chat"`
+		Marker string `json:"marker"`
+	}
+	path := "/requests"
+	if client != "" {
+		path += "?client=" + client
+	}
+	if err := f.get(path, &raw); err != nil {
+		return nil, err
+	}
+	out := make([]Request, len(raw))
+	for i, r := range raw {
+		out[i] = Request{Client: r.Client, Recv: time.Unix(0, r.Recv), Code: r.Code, Chat: r.Chat, Marker: r.Marker}
+		if r.Done != 0 {
+			out[i].Done = time.Unix(0, r.Done)
+		}
+	}
+	return out, nil
 }
 
 // Reset forgets every post and counter.
