@@ -30,6 +30,8 @@ type Server struct {
 	Webhooks *ingest.Verifier
 	// Feeds serves GET /v1/feeds and the WebSub callbacks; nil means no feeds.
 	Feeds *ingest.Poller
+	// Dashboard configures the web dashboard at /dashboard/ (web/dashboard*.go).
+	Dashboard DashboardOptions
 }
 
 // Handler returns the API's routes.
@@ -51,6 +53,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	s.dashboardRoutes(mux)
 	return mux
 }
 

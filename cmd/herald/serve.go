@@ -72,6 +72,7 @@ func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue
 	routes map[channels.Name]queue.Route, ln net.Listener) error {
 	api := &web.Server{Publisher: pub, Broker: broker, Token: cfg.HTTP.APIToken, Logger: log, Channels: cfgChannels(cfg)}
 	api.Webhooks = &ingest.Verifier{Sources: cfg.Webhooks, Redis: pub.Redis}
+	api.Dashboard = dashboardOptions(cfg)
 	api.Feeds = ingest.NewPoller(pub, ingest.PollerOptions{Logger: log.Named("feeds"), PublicURL: cfg.HTTP.PublicURL})
 	stopFeeds := runFeeds(api.Feeds, log)
 	defer stopFeeds()

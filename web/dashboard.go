@@ -1,0 +1,354 @@
+package web
+
+// The dashboard: one server-rendered page (channels, queues, the last deliveries, a 24-hour
+// chart per channel, admin buttons) and an article page, for people logged in with an admin or
+// viewer token. html/template escapes everything it prints; the CSS and the small refresh
+// script are embedded, so the page loads nothing from anywhere else.
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"herald/channels"
+	"herald/formatter"
+	"herald/queue"
+)
+
+// DashboardOptions configure the dashboard served beside the API.
+type DashboardOptions struct {
+	// Disabled leaves the dashboard's routes out.
+	Disabled bool
+	// Previews are the configured channels with their format options: the article page shows
+	// what each channel's platform receives (formatter.PreviewAll).
+	Previews []formatter.PreviewTarget
+	// SecureCookie marks the session cookie Secure even when the request came over plain HTTP
+	// (TLS ended at a proxy in front of herald). Requests over TLS always get Secure.
+	SecureCookie bool
+	// Refresh is how often the page reloads its live part (default 5s).
+	Refresh time.Duration
+	// Recent is how many recently changed articles the page lists (default 20).
+	Recent int
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+var dashFuncs = template.FuncMap{
+	"ago":     ago,
+	"clock":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"short":   func(t time.Time) string { return t.UTC().Format("15:04:05") },
+	"path":    url.PathEscape,
+	"buttons": newDeliveryButtons,
+}
+
+// dashTemplates holds one template set per page (each page defines its own title block) on
+// the shared layout and live fragment.
+var dashTemplates = func() map[string]*template.Template {
+	base := template.Must(template.New("").Funcs(dashFuncs).ParseFS(templateFS, "templates/layout.html", "templates/live.html"))
+	out := map[string]*template.Template{"live": base}
+	for _, page := range []string{"home.html", "article.html", "login.html", "notfound.html"} {
+		out[page] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+page))
+	}
+	return out
+}()
+
+// deliveryButtons are the retry and repost forms of one delivery.
+type deliveryButtons struct {
+	CSRF, Next string
+	Delivery   queue.Delivery
+	Actions    []string
+}
+
+// newDeliveryButtons offers what queue.Broker.Requeue allows: retry for a failed or unknown
+// delivery, repost for any final one.
+func newDeliveryButtons(csrf, next string, d queue.Delivery) deliveryButtons {
+	b := deliveryButtons{CSRF: csrf, Next: next, Delivery: d}
+	if d.State == queue.StateFailed || d.State == queue.StateUnknown {
+		b.Actions = append(b.Actions, "retry")
+	}
+	if d.State.Final() {
+		b.Actions = append(b.Actions, "repost")
+	}
+	return b
+}
+
+// dashboardRoutes adds the dashboard to mux: / redirects to /dashboard/. These are HTML pages
+// for browsers, not API routes, so they are not in the OpenAPI document.
+func (s *Server) dashboardRoutes(mux *http.ServeMux) {
+	if s.Dashboard.Disabled {
+		return
+	}
+	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard/", http.StatusSeeOther))
+	mux.HandleFunc("GET /dashboard/{$}", s.dashPage(s.dashHome))
+	mux.HandleFunc("GET /dashboard/live", s.dashPage(s.dashLive))
+	mux.HandleFunc("GET /dashboard/articles/{id}", s.dashPage(s.dashArticle))
+	mux.HandleFunc("GET /dashboard/login", s.dashLoginForm)
+	mux.HandleFunc("POST /dashboard/login", s.dashLogin)
+	mux.HandleFunc("POST /dashboard/logout", s.dashPost(false, s.dashLogout))
+	mux.HandleFunc("POST /dashboard/channels/{name}/{action}", s.dashPost(true, s.dashChannelAction))
+	mux.HandleFunc("POST /dashboard/articles/{id}/deliveries/{channel}/{action}", s.dashPost(true, s.dashDeliveryAction))
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /dashboard/static/", securityHeaders(http.StripPrefix("/dashboard/static/", http.FileServerFS(static))))
+}
+
+// securityHeaders: nothing from other origins, no framing, no inline script, no caching of pages
+// that show delivery state.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, "/dashboard/static/") {
+			hd.Set("Cache-Control", "no-store")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) dashRefresh() time.Duration {
+	if s.Dashboard.Refresh > 0 {
+		return s.Dashboard.Refresh
+	}
+	return 5 * time.Second
+}
+
+func (s *Server) dashRecent() int {
+	if s.Dashboard.Recent > 0 {
+		return s.Dashboard.Recent
+	}
+	return 20
+}
+
+func (s *Server) secure(r *http.Request) bool { return r.TLS != nil || s.Dashboard.SecureCookie }
+
+// crossOrigin refuses a POST another site's page sent: Sec-Fetch-Site must say same-origin, or
+// Origin must match the host (browsers send one or the other with every form POST).
+var crossOrigin = http.NewCrossOriginProtection()
+
+// dashPage wraps a GET page: without a session, the page redirects to the login form (the live
+// fragment answers 401 so the script can go there).
+func (s *Server) dashPage(h func(w http.ResponseWriter, r *http.Request, sess *session)) http.HandlerFunc {
+	return securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, err := loadSession(r, s.Broker.Client())
+		switch {
+		case errors.Is(err, errNoSession) && r.URL.Path == "/dashboard/live":
+			http.Error(w, "log in again", http.StatusUnauthorized)
+		case errors.Is(err, errNoSession):
+			http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
+		case err != nil:
+			s.Logger.Error("dashboard: reading the session", zap.Error(err))
+			http.Error(w, "Redis is unavailable; try again shortly", http.StatusServiceUnavailable)
+		default:
+			h(w, r, sess)
+		}
+	})).ServeHTTP
+}
+
+// dashPost wraps a form POST: same origin, a session, the session's CSRF token (compared in
+// constant time) and, for state changes, the admin role. Anything else is refused with 403
+// before the handler runs.
+func (s *Server) dashPost(adminOnly bool, h func(w http.ResponseWriter, r *http.Request, sess *session)) http.HandlerFunc {
+	return securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := crossOrigin.Check(r); err != nil {
+			http.Error(w, "cross-origin request refused", http.StatusForbidden)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		sess, err := loadSession(r, s.Broker.Client())
+		switch {
+		case errors.Is(err, errNoSession):
+			http.Error(w, "not logged in", http.StatusUnauthorized)
+			return
+		case err != nil:
+			s.Logger.Error("dashboard: reading the session", zap.Error(err))
+			http.Error(w, "Redis is unavailable; try again shortly", http.StatusServiceUnavailable)
+			return
+		}
+		if !sess.checkCSRF(r.PostFormValue("csrf")) {
+			http.Error(w, "missing or wrong CSRF token: reload the page and try again", http.StatusForbidden)
+			return
+		}
+		if adminOnly && !sess.admin() {
+			http.Error(w, "a "+sess.Role+" may not change anything (needs an admin token)", http.StatusForbidden)
+			return
+		}
+		h(w, r, sess)
+	})).ServeHTTP
+}
+
+func (s *Server) render(w http.ResponseWriter, name string, status int, data any) {
+	var buf bytes.Buffer
+	t := dashTemplates[name]
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		s.Logger.Error("dashboard: rendering", zap.String("template", name), zap.Error(err))
+		http.Error(w, "could not render the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Server) dashLoginForm(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := loadSession(r, s.Broker.Client()); err == nil {
+			http.Redirect(w, r, "/dashboard/", http.StatusSeeOther)
+			return
+		}
+		s.render(w, "login.html", http.StatusOK, pageView{})
+	})).ServeHTTP(w, r)
+}
+
+// dashLogin exchanges an admin or viewer API token for a session. The token is never echoed.
+func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := crossOrigin.Check(r); err != nil {
+			http.Error(w, "cross-origin request refused", http.StatusForbidden)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		role, ok := s.dashboardRole(r.PostFormValue("token"))
+		if !ok {
+			s.render(w, "login.html", http.StatusUnauthorized, pageView{Error: "That token is not an admin or viewer token."})
+			return
+		}
+		id, err := newSession(r.Context(), s.Broker.Client(), role)
+		if err != nil {
+			s.Logger.Error("dashboard: logging in", zap.Error(err))
+			s.render(w, "login.html", http.StatusServiceUnavailable, pageView{Error: "Redis is unavailable; try again shortly."})
+			return
+		}
+		setSessionCookie(w, id, s.secure(r), int(SessionTTL/time.Second))
+		http.Redirect(w, r, "/dashboard/", http.StatusSeeOther)
+	})).ServeHTTP(w, r)
+}
+
+func (s *Server) dashLogout(w http.ResponseWriter, r *http.Request, sess *session) {
+	if err := sess.end(r.Context(), s.Broker.Client()); err != nil {
+		s.Logger.Error("dashboard: logging out", zap.Error(err))
+		http.Error(w, "Redis is unavailable; try again shortly", http.StatusServiceUnavailable)
+		return
+	}
+	setSessionCookie(w, "", s.secure(r), -1)
+	http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
+}
+
+// back returns the page a form came from, only ever a dashboard path on this site.
+func back(r *http.Request) string {
+	next := r.PostFormValue("next")
+	if strings.HasPrefix(next, "/dashboard/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
+		return next
+	}
+	return "/dashboard/"
+}
+
+func (s *Server) done(w http.ResponseWriter, r *http.Request, sess *session, msg string) {
+	sess.setFlash(r.Context(), s.Broker.Client(), msg)
+	http.Redirect(w, r, back(r), http.StatusSeeOther)
+}
+
+// dashChannelAction serves the pause and resume buttons.
+func (s *Server) dashChannelAction(w http.ResponseWriter, r *http.Request, sess *session) {
+	name, action := r.PathValue("name"), r.PathValue("action")
+	if !s.channel(name) {
+		http.Error(w, "no configured channel "+name, http.StatusNotFound)
+		return
+	}
+	var err error
+	switch action {
+	case "pause":
+		reason := "by " + sess.Role + " (dashboard)"
+		if why := strings.TrimSpace(r.PostFormValue("reason")); why != "" {
+			reason += ": " + why
+		}
+		err = s.Broker.Pause(r.Context(), channels.Name(name), reason)
+	case "resume":
+		err = s.Broker.Resume(r.Context(), channels.Name(name))
+	default:
+		http.Error(w, "unknown action "+action+" (pause or resume)", http.StatusNotFound)
+		return
+	}
+	s.auditDash(r, sess, action, name, err)
+	if err != nil {
+		s.Logger.Error("dashboard: pausing or resuming", zap.String("channel", name), zap.Error(err))
+		s.done(w, r, sess, "Could not "+action+" "+name+": Redis is unavailable.")
+		return
+	}
+	s.done(w, r, sess, map[string]string{"pause": "Paused ", "resume": "Resumed "}[action]+name+".")
+}
+
+// dashDeliveryAction serves the retry and repost buttons (the rules are queue.Broker.Requeue's).
+func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess *session) {
+	id, ch, action := r.PathValue("id"), r.PathValue("channel"), r.PathValue("action")
+	if action != "retry" && action != "repost" {
+		http.Error(w, "unknown action "+action+" (retry or repost)", http.StatusNotFound)
+		return
+	}
+	_, err := s.Broker.Requeue(r.Context(), id, channels.Name(ch), action)
+	s.auditDash(r, sess, action, id+" "+ch, err)
+	switch {
+	case errors.Is(err, queue.ErrNotFound):
+		s.done(w, r, sess, "No delivery of "+id+" to "+ch+".")
+	case err != nil:
+		s.done(w, r, sess, "Could not "+action+" "+id+" on "+ch+": "+err.Error())
+	default:
+		s.done(w, r, sess, map[string]string{"retry": "Retrying ", "repost": "Reposting "}[action]+id+" on "+ch+".")
+	}
+}
+
+// auditDash records a dashboard action in the audit log that herald audit and the Telegram
+// admin bot show.
+func (s *Server) auditDash(r *http.Request, sess *session, action, args string, err error) {
+	result := "ok"
+	if err != nil {
+		result = err.Error()
+	}
+	e := queue.AuditEntry{Source: "dashboard", Username: sess.Role, Action: action, Args: args, Result: result, Allowed: true}
+	if aerr := s.Broker.AppendAudit(r.Context(), e); aerr != nil {
+		s.Logger.Warn("dashboard: writing the audit log", zap.Error(aerr))
+	}
+}
+
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := time.Since(t)
+	future := d < 0
+	if future {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		s = d.Round(time.Second).String()
+	case d < time.Hour:
+		s = d.Round(time.Minute).String()
+		s = strings.TrimSuffix(s, "0s")
+	case d < 48*time.Hour:
+		s = d.Round(time.Hour).String()
+		s = strings.TrimSuffix(strings.TrimSuffix(s, "0s"), "0m")
+	default:
+		s = t.UTC().Format("2006-01-02")
+		return s
+	}
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}

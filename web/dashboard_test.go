@@ -1,0 +1,414 @@
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"herald/article"
+	"herald/channels"
+	"herald/channels/telegram/telegramfake"
+	"herald/config"
+	"herald/formatter"
+	"herald/ingest"
+	"herald/internal/redistest"
+	"herald/queue"
+)
+
+const (
+	dashAdminToken = "dash-admin-token-0123456789"
+	arabicTitle    = "زيلينسكي يقول إن كوريا الشمالية أرسلت قوات لدعم الجيش الروسي"
+)
+
+type dashEnv struct {
+	t      *testing.T
+	srv    *Server
+	h      http.Handler
+	broker *queue.Broker
+	id     string // a published article
+}
+
+func newDashEnv(t *testing.T) *dashEnv {
+	t.Helper()
+	rdb, _ := redistest.Start(t)
+	doc := `
+channels:
+  - {name: tg-main, kind: telegram, settings: {token: "` + telegramfake.DefaultToken + `", chat_id: "@news", api_endpoint: "http://127.0.0.1:9"}}
+  - {name: tg-two, kind: telegram, settings: {token: "` + telegramfake.DefaultToken + `", chat_id: "@two", api_endpoint: "http://127.0.0.1:9"}}
+`
+	cfg, err := config.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	var chs []queue.ChannelConfig
+	var previews []formatter.PreviewTarget
+	for _, c := range cfg.Channels {
+		chs = append(chs, queue.ChannelConfig{Name: c.Spec.Name, Kind: c.Spec.Kind, Limit: c.Limit})
+		previews = append(previews, formatter.PreviewTarget{Name: string(c.Spec.Name), Kind: c.Spec.Kind, Options: c.Format})
+	}
+	pub := &ingest.Publisher{Config: cfg, Broker: b}
+	s := &Server{Publisher: pub, Broker: b, Token: dashAdminToken, Logger: zap.NewNop(), Channels: chs,
+		Dashboard: DashboardOptions{Previews: previews}}
+	a := article.Article{URL: "https://news.example.com/world/2026/11/story", Title: arabicTitle,
+		Body: "<p>نص الخبر</p>", Tags: []string{"أوكرانيا"}}
+	res, err := pub.Publish(context.Background(), &a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dashEnv{t: t, srv: s, h: s.Handler(), broker: b, id: res.ArticleID}
+}
+
+// client is a browser-like cookie holder talking to the handler directly.
+type client struct {
+	e      *dashEnv
+	cookie *http.Cookie
+}
+
+func (c *client) do(method, path string, form url.Values, h map[string]string) *httptest.ResponseRecorder {
+	c.e.t.Helper()
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	req := httptest.NewRequest(method, path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if method == http.MethodPost {
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	for k, v := range h {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	if c.cookie != nil {
+		req.AddCookie(c.cookie)
+	}
+	rec := httptest.NewRecorder()
+	c.e.h.ServeHTTP(rec, req)
+	return rec
+}
+
+func (e *dashEnv) login(token string) *client {
+	e.t.Helper()
+	c := &client{e: e}
+	rec := c.do(http.MethodPost, "/dashboard/login", url.Values{"token": {token}}, nil)
+	if rec.Code != http.StatusSeeOther {
+		e.t.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == sessionCookie {
+			c.cookie = ck
+		}
+	}
+	if c.cookie == nil {
+		e.t.Fatal("login set no session cookie")
+	}
+	return c
+}
+
+// loginAs gives a session of any role (the viewer's login by token is tested where viewer
+// tokens are configured).
+func (e *dashEnv) loginAs(role string) *client {
+	e.t.Helper()
+	id, err := newSession(context.Background(), e.broker.Client(), role)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &client{e: e, cookie: &http.Cookie{Name: sessionCookie, Value: id}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (c *client) page(path string) string {
+	c.e.t.Helper()
+	rec := c.do(http.MethodGet, path, nil, nil)
+	if rec.Code != http.StatusOK {
+		c.e.t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+func (c *client) csrf() string {
+	c.e.t.Helper()
+	m := csrfRE.FindStringSubmatch(c.page("/dashboard/"))
+	if m == nil {
+		c.e.t.Fatal("no CSRF token in the page")
+	}
+	return m[1]
+}
+
+func (e *dashEnv) paused(ch string) (queue.PauseInfo, bool) {
+	e.t.Helper()
+	ps, err := e.broker.Paused(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, p := range ps {
+		if string(p.Channel) == ch {
+			return p, true
+		}
+	}
+	return queue.PauseInfo{}, false
+}
+
+// A pause POST without the CSRF token, with a wrong one, or from another site is refused and
+// pauses nothing; with the session's token from the same origin it pauses.
+func TestDashboardCSRF(t *testing.T) {
+	e := newDashEnv(t)
+	c := e.login(dashAdminToken)
+	token := c.csrf()
+	const path = "/dashboard/channels/tg-main/pause"
+	cases := []struct {
+		name string
+		form url.Values
+		hdr  map[string]string
+	}{
+		{"no token", url.Values{"reason": {"x"}}, nil},
+		{"wrong token", url.Values{"csrf": {token[:len(token)-1] + "A"}}, nil},
+		{"another session's token", url.Values{"csrf": {e.loginAs(roleAdmin).csrf()}}, nil},
+		{"cross-site fetch", url.Values{"csrf": {token}}, map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		{"foreign Origin", url.Values{"csrf": {token}}, map[string]string{"Sec-Fetch-Site": "", "Origin": "https://evil.example"}},
+	}
+	for _, tc := range cases {
+		rec := c.do(http.MethodPost, path, tc.form, tc.hdr)
+		if rec.Code != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", tc.name, rec.Code)
+		}
+		if _, ok := e.paused("tg-main"); ok {
+			t.Fatalf("%s: the channel was paused", tc.name)
+		}
+	}
+	rec := c.do(http.MethodPost, path, url.Values{"csrf": {token}, "reason": {"صيانة"}}, nil)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("with the right token: %d %s", rec.Code, rec.Body)
+	}
+	p, ok := e.paused("tg-main")
+	if !ok || p.Reason != "by admin (dashboard): صيانة" {
+		t.Fatalf("after pause: %+v %v", p, ok)
+	}
+	page := c.page("/dashboard/")
+	for _, want := range []string{`id="ch-tg-main" data-state="paused"`, "by admin (dashboard): صيانة", "Paused tg-main.", `data-action="resume" data-channel="tg-main"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page after pause lacks %q", want)
+		}
+	}
+	// Resume through its button.
+	if rec := c.do(http.MethodPost, "/dashboard/channels/tg-main/resume", url.Values{"csrf": {token}}, nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("resume: %d", rec.Code)
+	}
+	if _, ok := e.paused("tg-main"); ok {
+		t.Fatal("still paused after resume")
+	}
+	// The actions are in the audit log.
+	es, err := e.broker.Audit(context.Background(), 10)
+	if err != nil || len(es) != 2 || es[0].Action != "resume" || es[1].Action != "pause" || es[1].Source != "dashboard" {
+		t.Fatalf("audit: %+v %v", es, err)
+	}
+}
+
+// A viewer sees the state but no button, and every POST but logout is refused.
+func TestDashboardViewerHasNoButtons(t *testing.T) {
+	e := newDashEnv(t)
+	v := e.loginAs(roleViewer)
+	home, art := v.page("/dashboard/"), v.page("/dashboard/articles/"+e.id)
+	for name, page := range map[string]string{"home": home, "article": art, "live": v.page("/dashboard/live")} {
+		if strings.Contains(page, "data-action=") || strings.Contains(page, "/pause\"") {
+			t.Errorf("viewer's %s page has buttons", name)
+		}
+		if !strings.Contains(page, "tg-main") {
+			t.Errorf("viewer's %s page does not show the channel", name)
+		}
+	}
+	token := v.csrf()
+	for _, path := range []string{"/dashboard/channels/tg-main/pause", "/dashboard/articles/" + e.id + "/deliveries/tg-main/repost"} {
+		if rec := v.do(http.MethodPost, path, url.Values{"csrf": {token}}, nil); rec.Code != http.StatusForbidden {
+			t.Errorf("viewer POST %s: %d, want 403", path, rec.Code)
+		}
+	}
+	if _, ok := e.paused("tg-main"); ok {
+		t.Fatal("a viewer paused a channel")
+	}
+	a := e.loginAs(roleAdmin)
+	if page := a.page("/dashboard/"); !strings.Contains(page, `data-action="pause" data-channel="tg-main"`) {
+		t.Fatal("the admin's page has no pause button")
+	}
+}
+
+// The session cookie is HttpOnly and SameSite=Strict, Secure over TLS; a wrong token gets no
+// cookie; logout ends the session in Redis, not only in the browser.
+func TestDashboardLoginCookieAndLogout(t *testing.T) {
+	e := newDashEnv(t)
+	anon := &client{e: e}
+	if rec := anon.do(http.MethodGet, "/dashboard/", nil, nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/dashboard/login" {
+		t.Fatalf("anonymous home: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	if rec := anon.do(http.MethodGet, "/dashboard/live", nil, nil); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("anonymous fragment: %d", rec.Code)
+	}
+	if rec := anon.do(http.MethodGet, "/", nil, nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/dashboard/" {
+		t.Fatalf("/: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	for _, tok := range []string{"", "wrong", dashAdminToken + "x"} {
+		rec := anon.do(http.MethodPost, "/dashboard/login", url.Values{"token": {tok}}, nil)
+		if rec.Code != http.StatusUnauthorized || len(rec.Result().Cookies()) != 0 {
+			t.Fatalf("login with %q: %d, cookies %v", tok, rec.Code, rec.Result().Cookies())
+		}
+		if tok != "" && strings.Contains(rec.Body.String(), tok) {
+			t.Fatal("the login page echoes the token")
+		}
+	}
+	if rec := anon.do(http.MethodPost, "/dashboard/login", url.Values{"token": {dashAdminToken}}, map[string]string{"Sec-Fetch-Site": "cross-site"}); rec.Code != http.StatusForbidden {
+		t.Fatalf("cross-site login: %d, want 403", rec.Code)
+	}
+
+	c := e.login(dashAdminToken)
+	ck := c.cookie
+	if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Secure || ck.Path != "/" || ck.MaxAge <= 0 {
+		t.Fatalf("cookie over HTTP: %+v", ck)
+	}
+	if len(ck.Value) < 40 {
+		t.Fatalf("session id too short: %d", len(ck.Value))
+	}
+	req := httptest.NewRequest(http.MethodPost, "https://herald.example/dashboard/login", strings.NewReader("token="+dashAdminToken))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.TLS = &tls.ConnectionState{}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if cs := rec.Result().Cookies(); len(cs) != 1 || !cs[0].Secure || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("cookie over TLS: %+v", cs)
+	}
+	// Redis holds a hash of the id, not the id.
+	keys, _ := e.broker.Client().Keys(context.Background(), sessionPrefix+"*").Result()
+	for _, k := range keys {
+		if strings.Contains(k, ck.Value) {
+			t.Fatal("the session id is stored in clear in Redis")
+		}
+	}
+
+	token := c.csrf()
+	if rec := c.do(http.MethodPost, "/dashboard/logout", url.Values{}, nil); rec.Code != http.StatusForbidden {
+		t.Fatalf("logout without CSRF: %d, want 403", rec.Code)
+	}
+	rec = c.do(http.MethodPost, "/dashboard/logout", url.Values{"csrf": {token}}, nil)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("logout: %d", rec.Code)
+	}
+	if cs := rec.Result().Cookies(); len(cs) != 1 || cs[0].MaxAge >= 0 {
+		t.Fatalf("logout cookie: %+v", cs)
+	}
+	// The old cookie (a copy an attacker kept) no longer works.
+	if rec := c.do(http.MethodGet, "/dashboard/", nil, nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("home after logout: %d", rec.Code)
+	}
+	if rec := c.do(http.MethodPost, "/dashboard/channels/tg-main/pause", url.Values{"csrf": {token}}, nil); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("pause after logout: %d", rec.Code)
+	}
+}
+
+// No page shows the API token, a channel's bot token or the session id; the Arabic title is
+// there with dir="auto"; the article page shows what the platform receives.
+func TestDashboardShowsNoSecrets(t *testing.T) {
+	e := newDashEnv(t)
+	c := e.login(dashAdminToken)
+	pages := map[string]string{}
+	for _, p := range []string{"/dashboard/", "/dashboard/live", "/dashboard/articles/" + e.id} {
+		pages[p] = c.page(p)
+	}
+	pages["login form"] = (&client{e: e}).page("/dashboard/login")
+	for p, body := range pages {
+		for _, secret := range []string{dashAdminToken, telegramfake.DefaultToken, c.cookie.Value} {
+			if strings.Contains(body, secret) {
+				t.Errorf("%s shows a secret (%.6s…)", p, secret)
+			}
+		}
+	}
+	home := pages["/dashboard/"]
+	if !strings.Contains(home, `dir="auto">`+arabicTitle+`</a>`) {
+		t.Error("home: the Arabic title is not shown with dir=auto")
+	}
+	art := pages["/dashboard/articles/"+e.id]
+	for _, want := range []string{`<h1 dir="auto" class="headline">` + arabicTitle, `id="d-tg-main"`, `id="d-tg-two"`, "What telegram receives", "#أوكرانيا"} {
+		if !strings.Contains(art, want) {
+			t.Errorf("article page lacks %q", want)
+		}
+	}
+	rec := c.do(http.MethodGet, "/dashboard/", nil, nil)
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP: %q", csp)
+	}
+	if rec := c.do(http.MethodGet, "/dashboard/articles/nope", nil, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown article: %d", rec.Code)
+	}
+	for _, f := range []string{"/dashboard/static/dashboard.css", "/dashboard/static/dashboard.js"} {
+		if rec := c.do(http.MethodGet, f, nil, nil); rec.Code != http.StatusOK || rec.Body.Len() < 100 {
+			t.Errorf("%s: %d", f, rec.Code)
+		}
+	}
+}
+
+// Retry and repost go through queue.Broker.Requeue: a repost of a pending delivery is refused
+// (shown as a message), the redirect stays on the dashboard whatever next says.
+func TestDashboardRequeueButtons(t *testing.T) {
+	e := newDashEnv(t)
+	c := e.login(dashAdminToken)
+	token := c.csrf()
+	path := "/dashboard/articles/" + e.id + "/deliveries/tg-main/repost"
+	rec := c.do(http.MethodPost, path, url.Values{"csrf": {token}, "next": {"//evil.example/x"}}, nil)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/dashboard/" {
+		t.Fatalf("repost: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	if page := c.page("/dashboard/"); !strings.Contains(page, "still in progress") {
+		t.Fatal("no message for a refused repost")
+	}
+	// Drop it (a final failed), then retry from the article page.
+	if _, err := e.broker.Drop(context.Background(), e.id, channels.Name("tg-main"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	back := "/dashboard/articles/" + e.id
+	if page := c.page(back); !strings.Contains(page, `data-action="retry" data-channel="tg-main"`) {
+		t.Fatal("no retry button for a failed delivery")
+	}
+	rec = c.do(http.MethodPost, "/dashboard/articles/"+e.id+"/deliveries/tg-main/retry", url.Values{"csrf": {token}, "next": {back}}, nil)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != back {
+		t.Fatalf("retry: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	d, err := e.broker.Delivery(context.Background(), e.id, "tg-main")
+	if err != nil || d.State != queue.StatePending {
+		t.Fatalf("after retry: %+v %v", d, err)
+	}
+}
+
+func TestBuildChart(t *testing.T) {
+	start := time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
+	cs := make([]queue.Counts, chartHours)
+	cs[0] = queue.Counts{Sent: 4}
+	cs[23] = queue.Counts{Sent: 2, Failed: 2}
+	c := buildChart(start, cs)
+	if len(c.Bars) != chartHours || c.Max != 4 {
+		t.Fatalf("bars %d max %d", len(c.Bars), c.Max)
+	}
+	if b := c.Bars[0]; b.SentH != c.Height-2 || b.FailedH != 0 || b.SentY+b.SentH != c.Height {
+		t.Fatalf("first bar %+v", b)
+	}
+	if b := c.Bars[23]; b.SentH != b.FailedH || b.FailedY+b.FailedH != b.SentY || b.Label != "19:00–20:00 UTC: 2 sent, 2 failed" {
+		t.Fatalf("last bar %+v", b)
+	}
+	if b := c.Bars[5]; b.SentH != 0 || b.FailedH != 0 {
+		t.Fatalf("empty bar %+v", b)
+	}
+}
