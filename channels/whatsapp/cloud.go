@@ -66,6 +66,17 @@ func templateParam(text string) string {
 	return strings.TrimSpace(b.String()) + "…"
 }
 
+// Specs: https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#media-object
+func (p cloud) sendImage(imageURL, caption string) (string, any) {
+	return "/" + p.cfg.PhoneNumberID + "/messages", map[string]any{
+		"messaging_product": "whatsapp",
+		"recipient_type":    "individual",
+		"to":                p.cfg.To,
+		"type":              "image",
+		"image":             map[string]string{"link": imageURL, "caption": caption},
+	}
+}
+
 func (p cloud) authorize(h http.Header) { h.Set("Authorization", "Bearer "+p.cfg.Token) }
 
 // sentID reads {"messaging_product":"whatsapp","contacts":[…],"messages":[{"id":"wamid.…"}]}.

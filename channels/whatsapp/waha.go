@@ -16,6 +16,12 @@ func (p waha) send(text string) (string, any) {
 	return "/api/sendText", map[string]any{"session": p.cfg.Session, "chatId": p.cfg.ChatID, "text": text}
 }
 
+// Specs: https://waha.devlike.pro/docs/how-to/send-messages/#send-image
+func (p waha) sendImage(imageURL, caption string) (string, any) {
+	return "/api/sendImage", map[string]any{"session": p.cfg.Session, "chatId": p.cfg.ChatID,
+		"file": map[string]string{"url": imageURL, "mimetype": mimeType(imageURL)}, "caption": caption}
+}
+
 func (p waha) authorize(h http.Header) {
 	if p.cfg.APIKey != "" {
 		h.Set("X-Api-Key", p.cfg.APIKey)

@@ -16,6 +16,11 @@ func (p whapi) send(text string) (string, any) {
 	return "/messages/text", map[string]any{"to": p.cfg.To, "body": text}
 }
 
+// Specs: https://whapi.readme.io/reference/sendmessageimage
+func (p whapi) sendImage(imageURL, caption string) (string, any) {
+	return "/messages/image", map[string]any{"to": p.cfg.To, "media": imageURL, "caption": caption}
+}
+
 func (p whapi) authorize(h http.Header) { h.Set("Authorization", "Bearer "+p.cfg.Token) }
 
 // sentID reads {"sent":true,"message":{"id":"…",…}}.

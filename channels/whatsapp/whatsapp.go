@@ -38,8 +38,9 @@ var (
 
 // provider is what differs between the Cloud API and the gateways.
 type provider interface {
-	// send is the request that posts text.
+	// send is the request that posts text; sendImage an image by URL with a caption.
 	send(text string) (path string, body any)
+	sendImage(imageURL, caption string) (path string, body any)
 	// authorize adds the credential to a request.
 	authorize(h http.Header)
 	// sentID reads the message id from a 2xx answer ("" when the answer has none).
@@ -92,7 +93,8 @@ func (c *Channel) Name() channels.Name { return c.name }
 // Kind implements channels.Channel.
 func (c *Channel) Kind() channels.Kind { return channels.KindWhatsApp }
 
-// Send posts each post's text in order. The receipt holds the message id the provider gave
+// Send posts each post in order: its text, or, when it carries an image (format.image: true)
+// and the text fits a caption, the image with the text as caption (image.go). The receipt holds the message id the provider gave
 // (several, comma-joined). WhatsApp has no idempotency key: when a later post fails after an
 // earlier one was accepted, or a request may have arrived without an answer, the error is
 // UnknownOutcome and the worker parks the delivery for an admin instead of posting twice.
@@ -102,7 +104,7 @@ func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Rece
 	}
 	ids := make([]string, 0, len(msg.Posts))
 	for i, post := range msg.Posts {
-		id, err := c.sendText(ctx, post.Text)
+		id, err := c.sendPost(ctx, post)
 		if err != nil {
 			if i == 0 {
 				return channels.Receipt{}, err
@@ -121,11 +123,15 @@ func (c *Channel) sendText(ctx context.Context, text string) (string, error) {
 		return "", channels.Permanent(errors.New("whatsapp: empty text"))
 	}
 	path, body := c.p.send(text)
+	return c.post(ctx, "sending message", path, body)
+}
+
+// post sends one message request and reads the message id from the answer.
+func (c *Channel) post(ctx context.Context, action, path string, body any) (string, error) {
 	req, err := c.request(http.MethodPost, path, body)
 	if err != nil {
 		return "", err
 	}
-	const action = "sending message"
 	resp, err := c.http.Do(ctx, action, req)
 	if err != nil {
 		return "", err
@@ -198,6 +204,9 @@ func (c *Channel) Preview(msg channels.Message) ([]channels.Request, error) {
 	out := make([]channels.Request, 0, len(msg.Posts))
 	for _, p := range msg.Posts {
 		path, body := c.p.send(p.Text)
+		if img := c.imageURL(p); img != "" {
+			path, body = c.p.sendImage(img, p.Text)
+		}
 		req, err := c.request(http.MethodPost, path, body)
 		if err != nil {
 			return nil, err

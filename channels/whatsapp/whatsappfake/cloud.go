@@ -61,6 +61,10 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request) {
 			Body    string `json:"body"`
 			Preview bool   `json:"preview_url"`
 		} `json:"text"`
+		Image *struct {
+			Link    string `json:"link"`
+			Caption string `json:"caption"`
+		} `json:"image"`
 		Template *struct {
 			Name     string `json:"name"`
 			Language struct {
@@ -106,6 +110,27 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		m.Text, m.Preview = req.Text.Body, req.Text.Preview
+	case "image":
+		switch {
+		case req.Image == nil || !okImageURL(req.Image.Link):
+			graphError(w, Answer{Status: 400, Code: 100, Message: "(#100) Param image['link'] must be a valid URL"})
+			return
+		case units(req.Image.Caption) > 1024:
+			graphError(w, Answer{Status: 400, Code: 100, Message: "(#100) Param image['caption'] must be at most 1024 characters long."})
+			return
+		case s.imageRejected(req.Image.Link):
+			graphError(w, Answer{Status: 400, Code: 131053, Message: "(#131053) Media upload error",
+				Details: "Downloading media from weblink failed with http code 404, status message Not Found"})
+			return
+		}
+		s.mu.Lock()
+		open := s.windows[req.To]
+		s.mu.Unlock()
+		if !open {
+			graphError(w, reEngagement)
+			return
+		}
+		m.Text, m.ImageURL = req.Image.Caption, req.Image.Link
 	case "template":
 		t := req.Template
 		if t == nil || t.Name != Template || t.Language.Code != TemplateLanguage {

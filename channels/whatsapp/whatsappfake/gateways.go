@@ -35,6 +35,10 @@ func (s *Server) waha(w http.ResponseWriter, r *http.Request) {
 			"me": map[string]string{"id": "15550100000@c.us", "pushName": "Herald Fake"}, "engine": map[string]string{"engine": "WEBJS"}})
 		return
 	}
+	if r.URL.Path == "/api/sendImage" && r.Method == http.MethodPost {
+		s.wahaImage(w, r, status)
+		return
+	}
 	if r.URL.Path != "/api/sendText" || r.Method != http.MethodPost {
 		wahaError(w, 404, fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path), nil)
 		return
@@ -83,6 +87,47 @@ func (s *Server) waha(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// wahaImage serves POST /api/sendImage {"session","chatId","file":{"url","mimetype"},"caption"}.
+func (s *Server) wahaImage(w http.ResponseWriter, r *http.Request, status string) {
+	if a, ok := s.injected(WAHA); ok {
+		wahaError(w, a.Status, a.Message, nil)
+		return
+	}
+	var req struct {
+		Session string `json:"session"`
+		ChatID  string `json:"chatId"`
+		File    struct {
+			URL      string `json:"url"`
+			Mimetype string `json:"mimetype"`
+		} `json:"file"`
+		Caption string `json:"caption"`
+	}
+	if err := decode(r, &req); err != nil {
+		wahaError(w, 400, err.Error(), nil)
+		return
+	}
+	switch {
+	case req.Session != WAHASession:
+		wahaError(w, 404, fmt.Sprintf("Session %q does not exist", req.Session), nil)
+		return
+	case status != "WORKING":
+		wahaError(w, 422, "Session status is not as expected. Try again later or restart the session",
+			map[string]any{"session": req.Session, "status": status, "expected": []string{"WORKING"}})
+		return
+	case req.ChatID != ChannelID:
+		wahaError(w, 400, fmt.Sprintf("chatId %q: no such chat or channel", req.ChatID), nil)
+		return
+	case !okImageURL(req.File.URL) || !strings.HasPrefix(req.File.Mimetype, "image/"):
+		wahaError(w, 400, "file.url and an image/* file.mimetype are required", nil)
+		return
+	case s.imageRejected(req.File.URL):
+		wahaError(w, 400, "Failed to download the file: Request failed with status code 404", nil)
+		return
+	}
+	m := s.accept(Message{Provider: WAHA, To: req.ChatID, Type: "image", Text: req.Caption, ImageURL: req.File.URL, Session: req.Session})
+	writeJSON(w, 201, map[string]any{"id": map[string]any{"fromMe": true, "remote": req.ChatID, "_serialized": m.ID}, "caption": req.Caption})
+}
+
 // whapiError writes Whapi.Cloud's error body.
 func whapiError(w http.ResponseWriter, status int, msg, details string) {
 	e := map[string]any{"code": status, "message": msg}
@@ -104,6 +149,9 @@ func (s *Server) whapi(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 4, "text": "AUTH"}, "channel_id": "HERALD-FAKE"})
 		return
 	case r.URL.Path == "/messages/text" && r.Method == http.MethodPost:
+	case r.URL.Path == "/messages/image" && r.Method == http.MethodPost:
+		s.whapiImage(w, r)
+		return
 	default:
 		whapiError(w, 404, "Not found", r.Method+" "+r.URL.Path)
 		return
@@ -138,4 +186,37 @@ func (s *Server) whapi(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"sent": true, "message": map[string]any{
 		"id": m.ID, "from_me": true, "type": "text", "chat_id": req.To, "timestamp": time.Now().Unix(),
 		"source": "api", "status": "pending", "text": map[string]string{"body": req.Body}}})
+}
+
+// whapiImage serves POST /messages/image {"to","media","caption"}.
+func (s *Server) whapiImage(w http.ResponseWriter, r *http.Request) {
+	if a, ok := s.injected(Whapi); ok {
+		whapiError(w, a.Status, a.Message, a.Details)
+		return
+	}
+	var req struct {
+		To      string `json:"to"`
+		Media   string `json:"media"`
+		Caption string `json:"caption"`
+	}
+	if err := decode(r, &req); err != nil {
+		whapiError(w, 400, "Bad request", err.Error())
+		return
+	}
+	switch {
+	case req.To != ChannelID:
+		whapiError(w, 404, "Chat not found", req.To)
+		return
+	case !okImageURL(req.Media):
+		whapiError(w, 400, "Bad request", "media must be a URL, a media id or base64")
+		return
+	case s.imageRejected(req.Media):
+		whapiError(w, 400, "Bad request", "could not download media")
+		return
+	case units(req.Caption) > 1024:
+		whapiError(w, 400, "Bad request", "caption is longer than 1024 characters")
+		return
+	}
+	m := s.accept(Message{Provider: Whapi, To: req.To, Type: "image", Text: req.Caption, ImageURL: req.Media})
+	writeJSON(w, 200, map[string]any{"sent": true, "message": map[string]any{"id": m.ID, "from_me": true, "type": "image", "chat_id": req.To}})
 }

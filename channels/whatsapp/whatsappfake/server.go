@@ -59,8 +59,9 @@ type Message struct {
 	Provider Provider
 	ID       string
 	To       string // Cloud: the number; gateways: the chat id
-	Type     string // "text" or "template"
-	Text     string // the text body, or the template's variable
+	Type     string // "text", "image" or "template"
+	Text     string // the text body, the image caption, or the template's variable
+	ImageURL string // the image's link (type "image")
 	Template string // template name
 	Language string
 	Preview  bool // Cloud preview_url
@@ -96,6 +97,7 @@ type Server struct {
 	reqs     []Request
 	inject   map[Provider][]Answer
 	windows  map[string]bool // Cloud recipients whose 24-hour window is open
+	badImage map[string]bool // image URLs the providers cannot fetch
 	session  string          // WAHA session status
 	onAccept func(Message)
 	seq      int
@@ -104,7 +106,7 @@ type Server struct {
 // New starts the fake on 127.0.0.1. Every Cloud recipient's window starts closed (free text
 // gets 131047); the WAHA session starts WORKING.
 func New() *Server {
-	s := &Server{inject: map[Provider][]Answer{}, windows: map[string]bool{}, session: "WORKING"}
+	s := &Server{inject: map[Provider][]Answer{}, windows: map[string]bool{}, badImage: map[string]bool{}, session: "WORKING"}
 	s.srv = httptest.NewServer(s)
 	return s
 }
@@ -124,6 +126,24 @@ func (s *Server) OpenWindow(to string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.windows[to] = true
+}
+
+// RejectImage makes every face fail to fetch this image URL, as it does for a link that
+// answers 404 or is not an image.
+func (s *Server) RejectImage(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.badImage[url] = true
+}
+
+func (s *Server) imageRejected(url string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.badImage[url]
+}
+
+func okImageURL(u string) bool {
+	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
 }
 
 // SetSessionStatus sets the WAHA session's status (WORKING, SCAN_QR_CODE, STOPPED, FAILED).
