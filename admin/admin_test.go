@@ -416,7 +416,7 @@ func TestPauseStopsSendsAndResumeReleasesThem(t *testing.T) {
 	e.say(adminID, "/pause tg-a maintenance")
 	e.waitReply(adminID, "paused")
 	ps, err := e.broker.Paused(context.Background())
-	if err != nil || len(ps) != 1 || ps[0].Channel != "tg-a" || !strings.Contains(ps[0].Reason, "maintenance") || !strings.Contains(ps[0].Reason, "@"+adminName) {
+	if err != nil || len(ps) != 1 || ps[0].Channel != "tg-a" || ps[0].Reason != "maintenance" || ps[0].By != "@"+adminName+" via Telegram" {
 		t.Fatalf("paused %+v %v", ps, err)
 	}
 	a := e.publish("pz-1", "خبر أثناء الإيقاف", "tg-a", "tg-b")
@@ -613,4 +613,54 @@ func TestAdminGroupMembersMayCommand(t *testing.T) {
 	// The same user elsewhere is a stranger.
 	e.say(777, "/status grp-4")
 	e.waitReply(777, "not allowed")
+}
+
+func TestHeraldsOwnPausesAndRaisedAlertsReachTheDigest(t *testing.T) {
+	e := newEnv(t)
+	e.alertGroupReady()
+	ctx := context.Background()
+	e.startBot("p1")
+	e.say(adminID, "/pause tg-a planned")
+	e.waitReply(adminID, "paused")
+	// What a worker does on an auth failure, and what the feed poller reports.
+	if err := e.broker.PauseBy(ctx, "tg-b", "401 Unauthorized: the token was revoked", queue.PausedByHerald); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := e.broker.RaiseAlert(ctx, queue.Alert{Kind: "feed", Subject: "https://news.example.com/feed/", Text: "404 Not Found"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := e.waitReply(alertChat, "herald alerts")
+	for _, want := range []string{"tg-b (herald): 401 Unauthorized: the token was revoked", "feed \u2068https://news.example.com/feed/\u2069: 404 Not Found (×3)"} {
+		if !strings.Contains(m.Plain, want) {
+			t.Errorf("digest %q lacks %q", m.Plain, want)
+		}
+	}
+	if strings.Contains(m.Plain, "tg-a") {
+		t.Errorf("the bot's own pause was alerted: %q", m.Plain)
+	}
+}
+
+func TestRetryEveryUnknownOfAChannel(t *testing.T) {
+	e := newEnv(t)
+	release := make(chan struct{})
+	e.chTG.OnAccept(func(telegramfake.Message) { <-release })
+	t.Cleanup(func() { close(release) })
+	e.startWorker()
+	e.startBot("p1")
+	a1 := e.publish("ru-1", "خبر", "tg-a")
+	a2 := e.publish("ru-2", "خبر", "tg-a")
+	e.waitState(a1.ID, "tg-a", queue.StateUnknown, 1)
+	e.waitState(a2.ID, "tg-a", queue.StateUnknown, 1)
+	e.chTG.OnAccept(nil)
+	e.say(adminID, "/retry unknown tg-a")
+	ask := e.waitReply(adminID, "Check the channel first")
+	if d, _ := e.broker.Delivery(context.Background(), a1.ID, "tg-a"); d.State != queue.StateUnknown {
+		t.Fatalf("asking retried already: %+v", d)
+	}
+	e.botTG.PushCallback(adminID, adminID, adminName, ask.MessageID, button(t, ask, "Retry them"))
+	e.waitReply(adminID, "2 unknown deliveries of tg-a sent again")
+	e.waitState(a1.ID, "tg-a", queue.StateSent, 1)
+	e.waitState(a2.ID, "tg-a", queue.StateSent, 1)
 }

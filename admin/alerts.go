@@ -31,6 +31,7 @@ type digestItem struct {
 	Article string `json:"a,omitempty"`
 	Channel string `json:"c,omitempty"`
 	Text    string `json:"t,omitempty"`
+	By      string `json:"by,omitempty"` // who paused (paused items)
 	At      int64  `json:"at"`
 }
 
@@ -141,7 +142,7 @@ func (b *Bot) watchPauses(ctx context.Context) error {
 		return err
 	}
 	for _, p := range ps {
-		if isBotPause(p.Reason) {
+		if isBotPause(p.By) {
 			continue
 		}
 		first, err := b.d.Redis.SetNX(ctx, pauseAlertKey(string(p.Channel), p.Since.UnixMilli()), 1, 30*24*time.Hour).Result()
@@ -149,7 +150,8 @@ func (b *Bot) watchPauses(ctx context.Context) error {
 			return err
 		}
 		if first {
-			if err := b.pushItems(ctx, []digestItem{{Kind: "paused", Channel: string(p.Channel), Text: p.Reason, At: p.Since.UnixMilli()}}); err != nil {
+			item := digestItem{Kind: "paused", Channel: string(p.Channel), Text: p.Reason, By: p.By, At: p.Since.UnixMilli()}
+			if err := b.pushItems(ctx, []digestItem{item}); err != nil {
 				return err
 			}
 		}
@@ -285,7 +287,14 @@ func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (
 	if len(paused) > 0 {
 		lines = append(lines, "", tx.f("digest.paused"))
 		for _, it := range paused {
-			lines = append(lines, fmt.Sprintf("  ⏸ %s: %s", code(it.Channel), esc(cut(it.Text, 120))))
+			line := "  ⏸ " + code(it.Channel)
+			if it.By != "" {
+				line += " (" + esc(it.By) + ")"
+			}
+			if it.Text != "" {
+				line += ": " + esc(cut(it.Text, 120))
+			}
+			lines = append(lines, line)
 		}
 	}
 	if len(other) > 0 {

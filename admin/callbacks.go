@@ -28,6 +28,8 @@ import (
 const (
 	actionRepost  = "repost"  // choices: yes, no
 	actionUnknown = "unknown" // an unknown delivery in an alert; choices: retry, sent, drop
+	// actionRetryUnknown retries every unknown delivery of a channel; choices: yes, no.
+	actionRetryUnknown = "retry-unknown"
 )
 
 // Button choices.
@@ -153,7 +155,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	entry.Result = result
 	b.audit(ctx, entry)
 	b.answer(q.ID, b.tx.f("cb.ok"))
-	if rec.Action == actionRepost && msgID != 0 {
+	if (rec.Action == actionRepost || rec.Action == actionRetryUnknown) && msgID != 0 {
 		b.removeButtons(chatID, msgID)
 	}
 	if text != "" && chatID != 0 {
@@ -167,7 +169,9 @@ func (b *Bot) act(ctx context.Context, rec callbackRecord, choice string, u *tgb
 	switch {
 	case rec.Action == actionRepost && choice == choiceYes:
 		return b.repost(ctx, rec.Article, rec.Channels)
-	case rec.Action == actionRepost:
+	case rec.Action == actionRetryUnknown && choice == choiceYes:
+		return b.retryUnknown(ctx, rec.Channel)
+	case rec.Action == actionRepost || rec.Action == actionRetryUnknown:
 		return b.tx.f("repost.cancelled"), "cancelled"
 	case rec.Action == actionUnknown && choice == choiceRetry:
 		d, err := b.d.Broker.Requeue(ctx, rec.Article, ch, "retry")

@@ -40,7 +40,7 @@ func init() {
 		{"help", "/help", (*Bot).cmdHelp},
 		{"status", "/status <id|url>", (*Bot).cmdStatus},
 		{"repost", "/repost <id|url> [channel…] [confirm]", (*Bot).cmdRepost},
-		{"retry", "/retry <id|url> [channel]", (*Bot).cmdRetry},
+		{"retry", "/retry <id|url> [channel] | /retry unknown <channel>", (*Bot).cmdRetry},
 		{"failed", "/failed [channel] [n]", (*Bot).cmdFailed},
 		{"last", "/last [n]", (*Bot).cmdLast},
 		{"pause", "/pause <channel> [reason]", (*Bot).cmdPause},
@@ -297,6 +297,9 @@ func (b *Bot) repost(ctx context.Context, id string, names []string) (string, st
 }
 
 func (b *Bot) cmdRetry(ctx context.Context, r request) (reply, string) {
+	if len(r.args) >= 2 && r.args[0] == "unknown" && b.configured(r.args[1]) {
+		return b.cmdRetryUnknown(ctx, r)
+	}
 	if len(r.args) < 1 || len(r.args) > 2 {
 		return b.usage("retry")
 	}
@@ -329,6 +332,38 @@ func (b *Bot) cmdRetry(ctx context.Context, r request) (reply, string) {
 		lines = append([]string{b.tx.f("retry.done", codes(done))}, lines...)
 	}
 	return reply{text: strings.Join(lines, "\n")}, fmt.Sprintf("retried %s on %s", st.ID, strings.Join(done, ","))
+}
+
+// cmdRetryUnknown is "/retry unknown <channel> [confirm]": every unknown delivery of the
+// channel is sent again (after an outage an admin has checked by hand what is missing). It asks
+// first, like repost: an unknown post may exist.
+func (b *Bot) cmdRetryUnknown(ctx context.Context, r request) (reply, string) {
+	ch := r.args[1]
+	switch {
+	case len(r.args) == 3 && strings.EqualFold(r.args[2], "confirm"):
+		text, res := b.retryUnknown(ctx, ch)
+		return reply{text: text}, res
+	case len(r.args) != 2:
+		return b.usage("retry")
+	}
+	token, err := b.newCallback(ctx, callbackRecord{Action: actionRetryUnknown, Channel: ch, By: r.user.ID}, repostConfirmTTL)
+	if err != nil {
+		return b.failure(err)
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData(b.tx.f("retryunknown.confirm"), callbackData(token, choiceYes)),
+		tgbotapi.NewInlineKeyboardButtonData(b.tx.f("repost.cancel"), callbackData(token, choiceNo)),
+	))
+	return reply{text: b.tx.f("retryunknown.ask", code(ch)), buttons: &kb}, "asked to confirm retrying unknown on " + ch
+}
+
+// retryUnknown requeues every unknown delivery of a channel (queue.Broker.RetryUnknown).
+func (b *Bot) retryUnknown(ctx context.Context, ch string) (string, string) {
+	n, err := b.d.Broker.RetryUnknown(ctx, channels.Name(ch))
+	if err != nil {
+		return b.tx.f("error", esc(err.Error())), "error: " + err.Error()
+	}
+	return b.tx.f("retryunknown.done", n, code(ch)), fmt.Sprintf("retried %d unknown on %s", n, ch)
 }
 
 // numberOr reads a count argument within 1..hi, or def.
@@ -411,19 +446,10 @@ func (b *Bot) cmdLast(ctx context.Context, r request) (reply, string) {
 	return reply{text: strings.Join(lines, "\n")}, "ok"
 }
 
-// pauseReason records who paused through the bot; the alerter does not alert these.
-func pauseReason(u *tgbotapi.User, reason string) string {
-	s := "by " + who(u) + " (Telegram)"
-	if reason != "" {
-		s += ": " + reason
-	}
-	return s
-}
+// pausedBy is PauseInfo.By for a pause made through the bot; the alerter does not alert these.
+func pausedBy(u *tgbotapi.User) string { return who(u) + " via Telegram" }
 
-func isBotPause(reason string) bool {
-	head, _, _ := strings.Cut(reason, ":")
-	return strings.HasPrefix(head, "by ") && strings.HasSuffix(head, " (Telegram)")
-}
+func isBotPause(by string) bool { return strings.HasSuffix(by, " via Telegram") }
 
 func (b *Bot) cmdPause(ctx context.Context, r request) (reply, string) {
 	if len(r.args) < 1 {
@@ -432,7 +458,7 @@ func (b *Bot) cmdPause(ctx context.Context, r request) (reply, string) {
 	if !b.configured(r.args[0]) {
 		return reply{text: b.tx.f("no.channel", code(r.args[0]))}, "unknown channel"
 	}
-	if err := b.d.Broker.Pause(ctx, channels.Name(r.args[0]), pauseReason(r.user, strings.Join(r.args[1:], " "))); err != nil {
+	if err := b.d.Broker.PauseBy(ctx, channels.Name(r.args[0]), strings.Join(r.args[1:], " "), pausedBy(r.user)); err != nil {
 		return b.failure(err)
 	}
 	return reply{text: b.tx.f("paused", code(r.args[0]))}, "paused"
@@ -464,6 +490,9 @@ func (b *Bot) cmdChannels(ctx context.Context, r request) (reply, string) {
 		state := b.tx.f("channel.active")
 		if c.Paused {
 			state = b.tx.f("channel.paused")
+			if c.PausedBy != "" {
+				state += " (" + esc(c.PausedBy) + ")"
+			}
 			if c.PauseReason != "" {
 				state += ": " + esc(cut(c.PauseReason, 100))
 			}
