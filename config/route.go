@@ -337,6 +337,15 @@ func (c *Config) validateRoutes(bad func(string, ...any), seen func(string) bool
 		if r.MinPriority < 0 || r.MinPriority > 10 {
 			bad("%s.min_priority: %d is not in 0..10", at, r.MinPriority)
 		}
+		sources := slices.Clone(r.Sources)
+		if r.Exclude != nil {
+			sources = append(sources, r.Exclude.Sources...)
+		}
+		for _, src := range sources {
+			if !c.isSource(src) {
+				bad("%s.sources: %q is not a configured webhook or feed name (or api)", at, src)
+			}
+		}
 		for _, kw := range append(slices.Clone(r.Keywords), r.excludeKeywords()...) {
 			if NormalizeText(kw) == "" {
 				bad("%s.keywords: %q has no letters or digits", at, kw)
@@ -358,4 +367,22 @@ func (r *Route) excludeKeywords() []string {
 		return nil
 	}
 	return r.Exclude.Keywords
+}
+
+// isSource reports whether name is a routing source: a webhook, a feed, or "api".
+func (c *Config) isSource(name string) bool {
+	if name == SourceAPI {
+		return true
+	}
+	for _, w := range c.Webhooks {
+		if w.Name == name {
+			return true
+		}
+	}
+	for _, f := range c.Feeds {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"herald/article"
 )
@@ -34,6 +35,7 @@ routes:
     min_priority: 8
   - channels: [tg-site]
     sources: [site]
+feeds: [{name: site, url: "https://news.example.com/feed/"}]
 `
 
 func route(t *testing.T, c *Config, a article.Article, source string) ([]string, *Decision, error) {
@@ -171,11 +173,34 @@ webhooks:
 feeds:
   - {name: site, url: "ftp://x"}
   - {name: f2, url: "https://e.com/f", interval: 10ms, first_run: newest:0, channels: [nope]}
-`, `webhooks[0] (site).secret: whsec_ must be followed by standard base64`,
+routes:
+  - {channels: [tg], sources: [site, typo], exclude: {sources: [api, other-typo]}}
+`, `routes[0].sources: "typo" is not a configured webhook or feed name (or api)`,
+		`routes[0].sources: "other-typo" is not`, `webhooks[0] (site).secret: whsec_ must be followed by standard base64`,
 		`webhooks[1] (nosecret).secret: give exactly one of secret, secret_file, secret_env`,
 		`feeds[0] (site).name: "site" is already webhooks[0] (site)`,
 		`feeds[0] (site).url: "ftp://x" is not an absolute http or https URL`,
 		`feeds[1] (f2).interval: 10ms is shorter than 1s`,
 		`feeds[1] (f2).first_run: "newest:0" is not skip or newest:N`,
 		`feeds[1] (f2).channels: "nope" is not a configured channel`)
+}
+
+// FuzzNormalizeText: normalised text is valid UTF-8, normalising twice changes nothing, and a
+// text always contains itself as a keyword.
+func FuzzNormalizeText(f *testing.F) {
+	for _, s := range []string{"غَزَّة", "الأقصى", "ﻻ", "Gaza, GAZA!", "مدرسة ـــ", "İstanbul", "\u0670\u06D6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := NormalizeText(s)
+		if !utf8.ValidString(n) {
+			t.Fatalf("NormalizeText(%q) = %q: invalid UTF-8", s, n)
+		}
+		if again := NormalizeText(n); again != n {
+			t.Fatalf("not idempotent: %q → %q → %q", s, n, again)
+		}
+		if n != "" && !containsKeyword(" "+n+" ", n) {
+			t.Fatalf("%q does not contain itself", n)
+		}
+	})
 }
