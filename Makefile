@@ -6,12 +6,12 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 BIN := bin/herald
 
-.PHONY: help deps redis build run serve test test-short vet fmt-check staticcheck lint bench bench-go chaos fuzz clean
+.PHONY: help deps redis chromium build run serve test test-short vet fmt-check staticcheck lint bench bench-go chaos fuzz clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-deps: redis ## install what the tests need (redis-server) and download Go modules
+deps: redis chromium ## install what the tests need (redis-server, chromium) and download Go modules
 	$(GO) mod download
 
 # redis-server is needed by the queue tests (a real server on a free port, never a mock).
@@ -25,6 +25,21 @@ redis:
 	    echo "redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install redis-server;"; \
 	    echo "macOS: brew install redis) or point the tests at one with HERALD_TEST_REDIS_ADDR=host:port"; \
 	    exit 1; \
+	  fi; \
+	fi
+
+# chromium drives the dashboard's browser test (web/dashboard_browser_test.go, chromedp). Where it
+# cannot be installed the test skips and says so; nothing else needs it.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium with apt-get (for the dashboard's browser test)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
+	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } || \
+	      echo "chromium could not be installed: the dashboard's browser test will skip"; \
+	  else \
+	    echo "chromium is missing: the dashboard's browser test will skip (Debian/Ubuntu: sudo apt-get install chromium;"; \
+	    echo "macOS: brew install --cask chromium)"; \
 	  fi; \
 	fi
 
