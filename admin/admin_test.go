@@ -664,3 +664,43 @@ func TestRetryEveryUnknownOfAChannel(t *testing.T) {
 	e.waitState(a1.ID, "tg-a", queue.StateSent, 1)
 	e.waitState(a2.ID, "tg-a", queue.StateSent, 1)
 }
+
+func TestAFailingFeedIsAlertedOncePerStreak(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	health := FeedHealth{Name: "site", URL: "https://news.example.com/feed/", Failures: 1, LastError: "404 Not Found"}
+	calls := 0
+	set := func(f func(*FeedHealth)) { mu.Lock(); f(&health); mu.Unlock() }
+	callsNow := func() int { mu.Lock(); defer mu.Unlock(); return calls }
+	b, err := New(e.cfg, Deps{Broker: e.broker, Redis: e.rdb, Channels: e.chans, Logger: e.log, Owner: "p1",
+		Feeds: func(context.Context) ([]FeedHealth, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			return []FeedHealth{health}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "the alerter watching feeds", 10*time.Second, func() bool { return callsNow() > 2 })
+	set(func(h *FeedHealth) { h.Failures = 3 })
+	m := e.waitReply(alertChat, "herald alerts")
+	if !strings.Contains(m.Plain, "3 failed polls: 404 Not Found") || !strings.Contains(m.Plain, "site https://news.example.com/feed/") {
+		t.Fatalf("digest %q", m.Plain)
+	}
+	waitFor(t, "the digest list drained", 10*time.Second, func() bool { return e.rdb.LLen(ctx, digestKey).Val() == 0 })
+	// Still failing: the same streak, no new alert.
+	set(func(h *FeedHealth) { h.Failures = 5 })
+	n := callsNow()
+	waitFor(t, "more feed checks", 10*time.Second, func() bool { return callsNow() > n+3 })
+	if l := e.rdb.LLen(ctx, digestKey).Val(); l != 0 {
+		t.Fatalf("%d new alerts for the same streak", l)
+	}
+	// It recovered, then failed again: a new streak.
+	set(func(h *FeedHealth) { h.LastSuccess = time.Now(); h.Failures = 4 })
+	waitFor(t, "the new streak queued", 10*time.Second, func() bool { return e.rdb.LLen(ctx, digestKey).Val() == 1 })
+}

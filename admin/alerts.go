@@ -75,6 +75,9 @@ func (b *Bot) runAlerts(ctx context.Context) {
 		if err := b.watchPauses(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("admin alerts: watching pauses", zap.Error(err))
 		}
+		if err := b.watchFeeds(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn("admin alerts: watching feeds", zap.Error(err))
+		}
 		if time.Now().Before(retryAt) {
 			continue
 		}
@@ -152,6 +155,42 @@ func (b *Bot) watchPauses(ctx context.Context) error {
 		if first {
 			item := digestItem{Kind: "paused", Channel: string(p.Channel), Text: p.Reason, By: p.By, At: p.Since.UnixMilli()}
 			if err := b.pushItems(ctx, []digestItem{item}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// FeedHealth is what the alerter needs to know about a feed.
+type FeedHealth struct {
+	Name        string
+	URL         string // for the alert; credentials already removed
+	Failures    int    // failed polls in a row
+	LastError   string
+	LastSuccess time.Time // zero if never
+}
+
+// watchFeeds queues one item per streak of failures of a feed (a streak ends with a success).
+func (b *Bot) watchFeeds(ctx context.Context) error {
+	if b.d.Feeds == nil {
+		return nil
+	}
+	fs, err := b.d.Feeds(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range fs {
+		if f.Failures < b.cfg.Alerts.FeedFailures {
+			continue
+		}
+		first, err := b.d.Redis.SetNX(ctx, feedAlertKey(f.Name, f.LastSuccess.UnixMilli()), 1, 30*24*time.Hour).Result()
+		if err != nil {
+			return err
+		}
+		if first {
+			text := fmt.Sprintf("%d failed polls: %s", f.Failures, f.LastError)
+			if err := b.pushItems(ctx, []digestItem{{Kind: "feed", Channel: f.Name + " " + f.URL, Text: text, At: b.d.Now().UnixMilli()}}); err != nil {
 				return err
 			}
 		}

@@ -30,6 +30,10 @@ type Deps struct {
 	// HTTPClient carries the Bot API requests (default: a client whose timeout covers a long
 	// poll).
 	HTTPClient *http.Client
+	// Feeds reports the health of the configured feeds (cmd/herald passes the feed poller's
+	// state); feeds failing alerts.feed_failures times in a row are alerted once per streak.
+	// nil: no feed alerts (other than those raised with queue.Broker.RaiseAlert).
+	Feeds func(ctx context.Context) ([]FeedHealth, error)
 	// Owner names this process in leases and consumer groups (default host:pid:random).
 	Owner string
 	Now   func() time.Time

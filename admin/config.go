@@ -30,6 +30,8 @@ import (
 //	  alerts:
 //	    delay: 30s       # gather alerts this long before the first digest
 //	    interval: 10m    # at most one digest per interval
+//	    button_ttl: 24h  # how long a digest's buttons work
+//	    feed_failures: 3 # failed polls in a row that make a feed alert
 type Config struct {
 	Telegram TelegramConfig `yaml:"telegram"`
 	Alerts   AlertsConfig   `yaml:"alerts"`
@@ -67,6 +69,8 @@ type AlertsConfig struct {
 	Interval time.Duration `yaml:"interval"`
 	// ButtonTTL is how long the buttons of a digest stay usable (default 24h).
 	ButtonTTL time.Duration `yaml:"button_ttl"`
+	// FeedFailures is how many failed polls in a row make a feed worth an alert (default 3).
+	FeedFailures int `yaml:"feed_failures"`
 }
 
 // Defaults.
@@ -78,6 +82,7 @@ const (
 	DefaultAlertDelay       = 30 * time.Second
 	DefaultAlertInterval    = 10 * time.Minute
 	DefaultButtonTTL        = 24 * time.Hour
+	DefaultFeedFailures     = 3
 )
 
 var secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -147,6 +152,9 @@ func (c *Config) Resolve(getenv func(string) string, readFile func(string) ([]by
 	}
 	if a.ButtonTTL <= 0 {
 		a.ButtonTTL = DefaultButtonTTL
+	}
+	if a.FeedFailures <= 0 {
+		a.FeedFailures = DefaultFeedFailures
 	}
 	return errors.Join(errs...)
 }

@@ -35,4 +35,10 @@ func pauseAlertKey(ch string, sinceMS int64) string {
 	return keyPrefix + "pause-alerted:" + ch + ":" + itoa(sinceMS)
 }
 
+// feedAlertKey remembers that one streak of failures of a feed (since its last success) was
+// alerted.
+func feedAlertKey(feed string, lastSuccessMS int64) string {
+	return keyPrefix + "feed-alerted:" + feed + ":" + itoa(lastSuccessMS)
+}
+
 func parseURL(s string) (*url.URL, error) { return url.Parse(s) }

@@ -8,6 +8,7 @@ import (
 
 	"herald/admin"
 	"herald/config"
+	"herald/ingest"
 	"herald/queue"
 )
 
@@ -17,7 +18,11 @@ func newAdminBot(cfg *config.Config, broker *queue.Broker, log *zap.Logger, api 
 	if cfg.Admin == nil {
 		return nil, api, nil
 	}
-	bot, err := admin.New(*cfg.Admin, admin.Deps{Broker: broker, Redis: broker.Client(), Channels: cfgChannels(cfg), Logger: log})
+	deps := admin.Deps{Broker: broker, Redis: broker.Client(), Channels: cfgChannels(cfg), Logger: log}
+	if len(cfg.Feeds) > 0 {
+		deps.Feeds = func(ctx context.Context) ([]admin.FeedHealth, error) { return feedHealth(ctx, broker, cfg) }
+	}
+	bot, err := admin.New(*cfg.Admin, deps)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -28,6 +33,22 @@ func newAdminBot(cfg *config.Config, broker *queue.Broker, log *zap.Logger, api 
 		api = mux
 	}
 	return bot, api, nil
+}
+
+// feedHealth is the feed poller's state as the admin bot's alerter reads it.
+func feedHealth(ctx context.Context, broker *queue.Broker, cfg *config.Config) ([]admin.FeedHealth, error) {
+	sts, err := ingest.FeedStatuses(ctx, broker.Client(), cfg.Feeds)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]admin.FeedHealth, len(sts))
+	for i, st := range sts {
+		out[i] = admin.FeedHealth{Name: st.Name, URL: st.URL, Failures: st.Failures, LastError: st.LastError}
+		if st.LastSuccess != nil {
+			out[i].LastSuccess = *st.LastSuccess
+		}
+	}
+	return out, nil
 }
 
 // runAdminBot runs bot (if any) until ctx ends; the returned channel closes when it stopped.
