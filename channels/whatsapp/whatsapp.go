@@ -94,10 +94,11 @@ func (c *Channel) Name() channels.Name { return c.name }
 func (c *Channel) Kind() channels.Kind { return channels.KindWhatsApp }
 
 // Send posts each post in order: its text, or, when it carries an image (format.image: true)
-// and the text fits a caption, the image with the text as caption (image.go). The receipt holds the message id the provider gave
-// (several, comma-joined). WhatsApp has no idempotency key: when a later post fails after an
-// earlier one was accepted, or a request may have arrived without an answer, the error is
-// UnknownOutcome and the worker parks the delivery for an admin instead of posting twice.
+// and the text fits a caption, the image with the text as caption (image.go). The receipt
+// holds the message id the provider gave (several, comma-joined). WhatsApp has no idempotency
+// key: when a later post fails after an earlier one was accepted, or a request may have
+// arrived without an answer, the error is UnknownOutcome and the worker parks the delivery for
+// an admin instead of posting twice.
 func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Receipt, error) {
 	if len(msg.Posts) == 0 {
 		return channels.Receipt{}, channels.Permanent(errors.New("whatsapp: message has no posts"))
@@ -153,24 +154,19 @@ func (c *Channel) post(ctx context.Context, action, path string, body any) (stri
 
 // request builds a JSON request to path under api_base, with the provider's credential.
 func (c *Channel) request(method, path string, body any) (*http.Request, error) {
-	var rd *bytes.Reader
+	var payload []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
 			return nil, channels.Permanent(c.http.Errorf("encoding the request: %w", err))
 		}
-		rd = bytes.NewReader(b)
 	}
-	var req *http.Request
-	var err error
-	if rd != nil {
-		req, err = http.NewRequest(method, c.cfg.APIBase+path, rd)
-		req.Header.Set("Content-Type", "application/json")
-	} else {
-		req, err = http.NewRequest(method, c.cfg.APIBase+path, nil)
-	}
+	req, err := http.NewRequest(method, c.cfg.APIBase+path, bytes.NewReader(payload))
 	if err != nil {
 		return nil, channels.Permanent(c.http.Errorf("building the request: %w", err))
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
 	c.p.authorize(req.Header)
