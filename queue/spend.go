@@ -19,8 +19,8 @@ import (
 // billing channel so that:
 //
 //   - before a send, the message's price is reserved against the budget by one Lua script; a
-//     send that would pass the budget is not made: the channel is paused with the reason and
-//     the send returns a channels.PauseError;
+//     send that would pass the budget is not made: it returns a channels.PauseError, on which
+//     the worker pauses the channel with the reason and hands the delivery back;
 //   - after an accepted send (or an unknown outcome, which X may have billed) each post is
 //     counted by its billing kind; a send that failed gets its reservation back.
 
@@ -135,10 +135,8 @@ func (m *metered) Send(ctx context.Context, msg channels.Message) (channels.Rece
 		return channels.Receipt{}, fmt.Errorf("queue: checking the budget of %s: %w", name, err)
 	}
 	if toInt64(res[0]) == 0 {
+		// The worker pauses the channel with this reason and hands the delivery back.
 		reason := fmt.Sprintf("monthly budget reached: $%.2f of $%.2f spent, the next post costs $%.3f", float64(toInt64(res[1]))/1e6, budget, usd)
-		if perr := m.b.Pause(bctx, name, reason); perr != nil {
-			return channels.Receipt{}, fmt.Errorf("queue: %s: %w", reason, perr)
-		}
 		return channels.Receipt{}, channels.Pause(reason, errors.New(reason))
 	}
 	rcpt, err := m.Channel.Send(ctx, msg)
