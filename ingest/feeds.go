@@ -242,6 +242,10 @@ func (p *Poller) fetchAndIngest(ctx context.Context, f config.Feed) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotModified {
+		// Unchanged, but a subscription still needs renewing before its lease ends.
+		if p.publicURL != "" && state[fHub] != "" {
+			p.ensureSubscription(ctx, f, hubLinks{hub: state[fHub], self: state[fTopic]})
+		}
 		return nil
 	}
 	if resp.StatusCode != http.StatusOK {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/http"
@@ -55,9 +56,18 @@ func newWebSubEnv(t *testing.T, lease int) *websubEnv {
 		defer mu.Unlock()
 		return strings.NewReplacer("{{HUB}}", hub.URL(), "{{SELF}}", feedURL, "{{ITEMS}}", extra).Replace(string(tmpl))
 	}
+	// The feed answers conditional GETs, so an unchanged feed is a 304 (and the lease must still
+	// be renewed then).
 	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := doc()
+		etag := fmt.Sprintf(`"%x"`, sha256.Sum256([]byte(body)))
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 		w.Header().Set("Content-Type", "application/atom+xml")
-		_, _ = io.WriteString(w, doc())
+		_, _ = io.WriteString(w, body)
 	}))
 	t.Cleanup(feed.Close)
 	feedURL = feed.URL + "/atom"
