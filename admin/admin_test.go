@@ -704,3 +704,68 @@ func TestAFailingFeedIsAlertedOncePerStreak(t *testing.T) {
 	set(func(h *FeedHealth) { h.LastSuccess = time.Now(); h.Failures = 4 })
 	waitFor(t, "the new streak queued", 10*time.Second, func() bool { return e.rdb.LLen(ctx, digestKey).Val() == 1 })
 }
+
+func TestFailedLastAndStats(t *testing.T) {
+	e := newEnv(t)
+	e.chTG.FailNext(1, 400, "Bad Request: chat not found")
+	e.startWorker()
+	e.startBot("p1")
+	f := e.publish("ls-f", "الخبر الفاشل", "tg-a")
+	e.waitState(f.ID, "tg-a", queue.StateFailed, 1)
+	s := e.publish("ls-s", "الخبر المنشور", "tg-a", "tg-b")
+	e.waitState(s.ID, "tg-a", queue.StateSent, 1)
+	e.waitState(s.ID, "tg-b", queue.StateSent, 1)
+
+	e.say(adminID, "/failed")
+	m := e.waitReply(adminID, "Failed and unknown")
+	if !strings.Contains(m.Plain, "ls-f") || !strings.Contains(m.Plain, "chat not found") || !strings.Contains(m.Plain, "الخبر الفاشل") || strings.Contains(m.Plain, "ls-s") {
+		t.Fatalf("/failed: %q", m.Plain)
+	}
+	e.say(adminID, "/failed tg-b 5")
+	e.waitReply(adminID, "No failed or unknown deliveries")
+	e.say(adminID, "/failed nosuch")
+	e.waitReply(adminID, "nosuch is not a configured channel")
+	e.say(adminID, "/last 2")
+	m = e.waitReply(adminID, "Latest articles")
+	if i, j := strings.Index(m.Plain, "الخبر المنشور"), strings.Index(m.Plain, "الخبر الفاشل"); i < 0 || j < 0 || i > j {
+		t.Fatalf("/last 2, newest first: %q", m.Plain)
+	}
+	e.say(adminID, "/last many")
+	e.waitReply(adminID, "Usage: /last [n]")
+	e.say(adminID, "/stats")
+	m = e.waitReply(adminID, "sent / failed / unknown")
+	for _, row := range []string{"tg-a           1/1/0       1/1/0      0", "tg-b           1/0/0       1/0/0      0"} {
+		if !strings.Contains(m.Plain, row) {
+			t.Errorf("/stats lacks %q:\n%s", row, m.Plain)
+		}
+	}
+}
+
+func TestArabicRepliesKeepTheirDirection(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Telegram.Language = "ar"
+	e.startWorker()
+	e.startBot("p1")
+	a := e.publish("ar-1", "Reuters: خبر عاجل", "tg-a")
+	e.waitState(a.ID, "tg-a", queue.StateSent, 1)
+	e.say(adminID, "/status "+a.ID)
+	m := e.waitReply(adminID, "نُشر")
+	checked := 0
+	for _, l := range strings.Split(m.Plain, "\n") {
+		// The id line and the channel line start with Latin text.
+		if strings.Contains(l, "ar-1") || strings.Contains(l, "tg-a") {
+			checked++
+			if !strings.HasPrefix(l, "\u200f") {
+				t.Errorf("line %q starts left-to-right without an RLM", l)
+			}
+		}
+	}
+	if checked < 2 {
+		t.Fatalf("reply %q lacks the id and channel lines", m.Plain)
+	}
+	if !strings.Contains(m.Plain, "\u2068Reuters: خبر عاجل\u2069") {
+		t.Errorf("title not isolated: %q", m.Plain)
+	}
+	e.say(adminID, "/nope")
+	e.waitReply(adminID, "أمر غير معروف")
+}

@@ -36,7 +36,7 @@ const logScanLimit = 50_000
 // adminSetScript moves a delivery to a final state on an admin's word and logs the change with
 // who decided.
 //
-//	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream
+//	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] the channel's unknown set
 //	ARGV[1] "sent" (mark sent: from failed or unknown) or "drop" (→ failed: from pending, failed
 //	or unknown), ARGV[2] now ms, ARGV[3] log max len, ARGV[4] member, ARGV[5] record TTL s,
 //	ARGV[6] by, ARGV[7] remote id, ARGV[8] post url, ARGV[9] error text
@@ -61,6 +61,7 @@ if ARGV[1] == "sent" then
   redis.call("HSET", KEYS[1], "remote_id", ARGV[7], "post_url", ARGV[8])
 end
 redis.call("ZREM", KEYS[2], ARGV[4])
+redis.call("SREM", KEYS[4], ARGV[4])
 if tonumber(ARGV[5]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[5]) end
 log_append(KEYS[3], ARGV[3], {article_id = f[2], channel = f[3], status = new, attempt = f[4],
   remote_id = ARGV[7], error = ARGV[9], by = ARGV[6]})
@@ -84,7 +85,7 @@ func (b *Broker) Drop(ctx context.Context, articleID string, ch channels.Name, b
 
 func (b *Broker) adminSet(ctx context.Context, mode, articleID string, ch channels.Name, by, remoteID, postURL, note string) (Delivery, error) {
 	member := deliveryMember(articleID, ch)
-	res, err := adminSetScript.Run(ctx, b.rdb, []string{ledgerKey(articleID, ch), pendingKey, logKey},
+	res, err := adminSetScript.Run(ctx, b.rdb, []string{ledgerKey(articleID, ch), pendingKey, logKey, unknownKey(ch)},
 		mode, nowMS(b.opts.Now()), b.opts.LogMaxLen, member, int64(b.opts.Retention/time.Second),
 		by, remoteID, postURL, note).Text()
 	if err != nil {

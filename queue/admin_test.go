@@ -22,9 +22,15 @@ func TestMarkSentAndDropFollowTheLedgerRules(t *testing.T) {
 	e.waitState("m3", StateSent, 10*time.Second)
 	e.waitIdle()
 
+	if n := e.broker.rdb.SCard(ctx, unknownKey("tg")).Val(); n != 1 {
+		t.Fatalf("unknown index has %d members, want 1", n)
+	}
 	d, err := e.broker.MarkSent(ctx, "m1", "tg", "@editor", "", "")
 	if err != nil || d.State != StateSent || d.RemoteID != "" || d.Revision != 1 {
 		t.Fatalf("mark sent: %+v %v", d, err)
+	}
+	if n := e.broker.rdb.SCard(ctx, unknownKey("tg")).Val(); n != 0 {
+		t.Fatalf("a delivery marked sent is still indexed as unknown")
 	}
 	d, err = e.broker.Drop(ctx, "m2", "tg", "@editor")
 	if err != nil || d.State != StateFailed || d.Error != "dropped by @editor" {
