@@ -55,7 +55,8 @@ function herald_post_payload( $post ) {
 	if ( $response->is_error() ) {
 		return null;
 	}
-	return rest_get_server()->response_to_data( $response, true );
+	// Embed only what herald reads: the featured image and the terms (WordPress 5.4+).
+	return rest_get_server()->response_to_data( $response, array( 'wp:featuredmedia', 'wp:term' ) );
 }
 
 /** A trashed post is no longer readable over the REST API: send what herald needs. */
@@ -84,8 +85,13 @@ function herald_queue_event( $event, $payload ) {
 	add_action(
 		'shutdown',
 		function () use ( $event, $body, $msg_id ) {
+			// Under PHP-FPM the editor gets its answer first; the send happens after.
+			if ( function_exists( 'fastcgi_finish_request' ) ) {
+				fastcgi_finish_request();
+			}
 			herald_send( $event, $body, $msg_id, 0 );
-		}
+		},
+		100
 	);
 }
 
