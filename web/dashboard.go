@@ -272,11 +272,7 @@ func (s *Server) dashChannelAction(w http.ResponseWriter, r *http.Request, sess 
 	var err error
 	switch action {
 	case "pause":
-		reason := "by " + sess.Role + " (dashboard)"
-		if why := strings.TrimSpace(r.PostFormValue("reason")); why != "" {
-			reason += ": " + why
-		}
-		err = s.Broker.Pause(r.Context(), channels.Name(name), reason)
+		err = s.Broker.PauseBy(r.Context(), channels.Name(name), strings.TrimSpace(r.PostFormValue("reason")), sess.Role+" via dashboard")
 	case "resume":
 		err = s.Broker.Resume(r.Context(), channels.Name(name))
 	default:

@@ -224,7 +224,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#ch-tg-main input[name=reason]`), "صيانة"),
 		chromedp.Click(chromedp.CSS(`button[data-action="pause"][data-channel="tg-main"]`)),
 		poll(`document.querySelector("#ch-tg-main").dataset.state === "paused"`),
-		poll(`document.querySelector("#ch-tg-main .why").innerText.includes("by admin (dashboard): صيانة")`),
+		poll(`document.querySelector("#ch-tg-main .why").innerText.includes("by admin via dashboard: صيانة")`),
 		poll(`document.querySelector(".flash").innerText === "Paused tg-main."`),
 		poll(`document.querySelector("#ch-tg-second").dataset.state === "active"`),
 		chromedp.WaitVisible(chromedp.CSS(`button[data-action="resume"][data-channel="tg-main"]`)))

@@ -198,11 +198,11 @@ func TestDashboardCSRF(t *testing.T) {
 		t.Fatalf("with the right token: %d %s", rec.Code, rec.Body)
 	}
 	p, ok := e.paused("tg-main")
-	if !ok || p.Reason != "by admin (dashboard): صيانة" {
+	if !ok || p.Reason != "صيانة" || p.By != "admin via dashboard" {
 		t.Fatalf("after pause: %+v %v", p, ok)
 	}
 	page := c.page("/dashboard/")
-	for _, want := range []string{`id="ch-tg-main" data-state="paused"`, "by admin (dashboard): صيانة", "Paused tg-main.", `data-action="resume" data-channel="tg-main"`} {
+	for _, want := range []string{`id="ch-tg-main" data-state="paused"`, `by <b dir="auto">admin via dashboard</b>: <span dir="auto">صيانة</span>`, "Paused tg-main.", `data-action="resume" data-channel="tg-main"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page after pause lacks %q", want)
 		}

@@ -45,6 +45,7 @@ type channelView struct {
 	queue.ChannelInfo
 	State       string // active, paused, rate-limited
 	PausedSince time.Time
+	PausedBy    string
 	Sent24      int
 	Failed24    int
 	Unknown24   int
@@ -106,9 +107,9 @@ func (s *Server) liveData(ctx context.Context, sess *session) (*liveView, error)
 	if err != nil {
 		return nil, err
 	}
-	since := map[channels.Name]time.Time{}
+	pauses := map[channels.Name]queue.PauseInfo{}
 	for _, p := range paused {
-		since[p.Channel] = p.Since
+		pauses[p.Channel] = p
 	}
 	start, hourly, err := s.Broker.Hourly(ctx, chartHours)
 	if err != nil {
@@ -123,7 +124,8 @@ func (s *Server) liveData(ctx context.Context, sess *session) (*liveView, error)
 		cv := channelView{ChannelInfo: info, State: "active", Chart: buildChart(start, hourly[info.Channel])}
 		switch {
 		case info.Paused:
-			cv.State, cv.PausedSince = "paused", since[info.Channel]
+			p := pauses[info.Channel]
+			cv.State, cv.PausedSince, cv.PausedBy = "paused", p.Since, p.By
 		case !info.NotBefore.IsZero():
 			cv.State = "rate-limited"
 		}
