@@ -83,12 +83,18 @@ func (b *Broker) ChannelSpend(ctx context.Context, ch channels.Name, now time.Ti
 	return s, true, nil
 }
 
-// addSpend fills the Spend of each channel that has one this month.
+// addSpend fills the Spend of each channel that has one this month, and a zero one for X
+// channels that have not posted yet this month (X is the kind billed per post), so an operator
+// sees $0.00 rather than nothing.
 func (b *Broker) addSpend(ctx context.Context, infos []ChannelInfo) error {
+	now := b.opts.Now()
 	for i := range infos {
-		s, ok, err := b.ChannelSpend(ctx, infos[i].Channel, b.opts.Now())
+		s, ok, err := b.ChannelSpend(ctx, infos[i].Channel, now)
 		if err != nil {
 			return err
+		}
+		if !ok && infos[i].Kind == channels.KindX {
+			s, ok = Spend{Month: now.UTC().Format("2006-01"), Posts: map[string]int64{}}, true
 		}
 		if ok {
 			infos[i].Spend = &s

@@ -45,6 +45,10 @@ func newXEnv(t *testing.T, creds xfake.Credentials, extra string) (*env, *xfake.
 func TestXSpendCountedAndBudgetPausesTheChannel(t *testing.T) {
 	// Each post carries the article link: $0.20. A $0.50 budget allows two.
 	e, fake := newXEnv(t, xfake.DefaultCredentials, "monthly_budget: 0.5\n")
+	infos, err := ChannelInfos(context.Background(), e.broker, []ChannelConfig{{Name: e.ch.name, Kind: channels.KindX}, {Name: "tg2", Kind: channels.KindTelegram}})
+	if err != nil || infos[0].Spend == nil || infos[0].Spend.USD != 0 || infos[1].Spend != nil {
+		t.Fatalf("before any post: %+v %v; want $0 for X and no spend for Telegram", infos, err)
+	}
 	e.start(testOpts(t), nil)
 	for _, id := range []string{"s1", "s2"} {
 		e.publish(id)
@@ -66,7 +70,7 @@ func TestXSpendCountedAndBudgetPausesTheChannel(t *testing.T) {
 	if err != nil || d.State.Final() {
 		t.Fatalf("the delivery over budget must wait for the operator, not end: %+v %v", d, err)
 	}
-	infos, err := ChannelInfos(context.Background(), e.broker, []ChannelConfig{{Name: e.ch.name, Kind: channels.KindX}})
+	infos, err = ChannelInfos(context.Background(), e.broker, []ChannelConfig{{Name: e.ch.name, Kind: channels.KindX}})
 	if err != nil {
 		t.Fatal(err)
 	}
