@@ -518,6 +518,10 @@ func TestARestartReplaysNoCommand(t *testing.T) {
 	stop := e.startBot("p1")
 	id := e.say(adminID, "/status gone-1")
 	e.waitReply(adminID, "No article gone-1")
+	// The offset is kept, and forgotten after six quiet days (Telegram then numbers at random).
+	if ttl := e.rdb.TTL(context.Background(), offsetKey(987654321)).Val(); ttl < 5*24*time.Hour || ttl > offsetTTL {
+		t.Fatalf("offset TTL %s", ttl)
+	}
 	stop()
 	// Telegram hands out an update until a poll's offset confirms it; the stopped process may
 	// never have polled again. Queue it again, as Telegram would.

@@ -234,7 +234,7 @@ func (b *Bot) dispatch(ctx context.Context, u tgbotapi.Update) {
 // past it.
 func (b *Bot) claimUpdate(ctx context.Context, updateID int) (bool, error) {
 	res, err := claimUpdateScript.Run(ctx, b.d.Redis, []string{updateKey(b.api.Self.ID, updateID), offsetKey(b.api.Self.ID)},
-		b.d.Owner, int64(updateClaimTTL/time.Second), updateID+1).Int()
+		b.d.Owner, int64(updateClaimTTL/time.Second), updateID+1, int64(offsetTTL/time.Second)).Int()
 	if err != nil {
 		return false, fmt.Errorf("admin: claiming update %d: %w", updateID, err)
 	}
@@ -242,10 +242,10 @@ func (b *Bot) claimUpdate(ctx context.Context, updateID int) (bool, error) {
 }
 
 // claimUpdateScript: KEYS[1] update claim, KEYS[2] offset; ARGV[1] owner, ARGV[2] claim TTL s,
-// ARGV[3] next offset. Returns 1 if claimed now, 0 if taken before.
+// ARGV[3] next offset, ARGV[4] offset TTL s. Returns 1 if claimed now, 0 if taken before.
 var claimUpdateScript = redis.NewScript(`
 local cur = tonumber(redis.call("GET", KEYS[2]) or "0")
-if tonumber(ARGV[3]) > cur then redis.call("SET", KEYS[2], ARGV[3]) end
+if tonumber(ARGV[3]) > cur then redis.call("SET", KEYS[2], ARGV[3], "EX", ARGV[4]) end
 if redis.call("SET", KEYS[1], ARGV[1], "NX", "EX", ARGV[2]) then return 1 end
 return 0
 `)
@@ -288,6 +288,13 @@ func pollerLease(cfg Config) time.Duration { return cfg.Telegram.PollTimeout + 3
 // updateClaimTTL is how long a handled update_id is remembered (Telegram keeps updates 24h).
 const updateClaimTTL = 48 * time.Hour
 
+// offsetTTL forgets the stored offset after six quiet days: after a week without updates
+// Telegram picks the next update_id at random, possibly below the old offset, and a poll with
+// that offset would never see it. With no offset the poll starts from whatever is pending, and
+// the per-update claims still keep anything from being answered twice.
+// Specs: https://core.telegram.org/bots/api#update (update_id)
+const offsetTTL = 6 * 24 * time.Hour
+
 // WebhookPath is the path of webhook_url, where WebhookHandler is to be mounted ("" in
 // polling mode).
 func (b *Bot) WebhookPath() string {
@@ -323,7 +330,8 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
-		b.dispatch(r.Context(), u)
+		// Once claimed, the update is handled to the end even if Telegram hangs up.
+		b.dispatch(context.WithoutCancel(r.Context()), u)
 		w.WriteHeader(http.StatusOK)
 	})
 }
