@@ -132,6 +132,38 @@ func TestWebSubSubscribeVerifyPush(t *testing.T) {
 		t.Fatalf("lease expires in %s, want the granted 10 days", d)
 	}
 
+	// GET /v1/feeds shows it, behind the bearer token.
+	for token, want := range map[string]int{"": http.StatusUnauthorized, "tok": http.StatusOK} {
+		req, _ := http.NewRequest(http.MethodGet, e.herald.URL+"/v1/feeds", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || (want == 200 && (!strings.Contains(string(b), `"state":"verified"`) || strings.Contains(string(b), sub.Secret))) {
+			t.Fatalf("GET /v1/feeds with token %q: %d %s", token, resp.StatusCode, b)
+		}
+	}
+
+	// A hub's denial is recorded; an unsubscribe for a feed herald no longer has is confirmed.
+	get := func(feed string, q url.Values) (int, string) {
+		resp, err := http.Get(e.herald.URL + "/websub/" + feed + "?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("gone", url.Values{"hub.mode": {"unsubscribe"}, "hub.topic": {"x"}, "hub.challenge": {"c1"}}); code != 200 || body != "c1" {
+		t.Fatalf("unsubscribe for a removed feed: %d %q", code, body)
+	}
+	if code, _ := get("atom", url.Values{"hub.mode": {"unsubscribe"}, "hub.topic": {topic}, "hub.challenge": {"c2"}}); code != http.StatusNotFound {
+		t.Fatalf("unsubscribe for a configured feed: %d, want 404 (herald never asked)", code)
+	}
+
 	// A verification herald did not ask for is not confirmed.
 	resp, err := http.Get(e.herald.URL + "/websub/atom?" + url.Values{"hub.mode": {"subscribe"}, "hub.topic": {"https://evil.example/feed"}, "hub.challenge": {"x"}}.Encode())
 	if err != nil {
