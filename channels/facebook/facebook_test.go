@@ -318,3 +318,16 @@ func TestPreviewIsWhatSendSends(t *testing.T) {
 		t.Fatalf("photo preview %+v", reqs)
 	}
 }
+
+// TestFakeRefusesRepeatedMessage: Graph refuses a message the Page already posted (506).
+func TestFakeRefusesRepeatedMessage(t *testing.T) {
+	h := newHarness(t, nil)
+	if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "نفس الخبر"})); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "نفس الخبر"}))
+	var ae *APIError
+	if !channels.IsDuplicateContent(err) || !errors.As(err, &ae) || ae.Code != 506 {
+		t.Fatalf("%v: want duplicate content (506)", err)
+	}
+}

@@ -442,3 +442,40 @@ func TestPreviewIsWhatSendSends(t *testing.T) {
 		t.Fatalf("preview with an image %+v", reqs)
 	}
 }
+
+// TestFakeRefusesRepeatedText: the fake, like X, refuses a text the account already posted,
+// and the channel reads it as duplicate content; after a delete the text may go out again.
+func TestFakeRefusesRepeatedText(t *testing.T) {
+	h := newHarness(t)
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "نفس النص"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "نفس النص"}))
+	if !channels.IsDuplicateContent(err) || !strings.Contains(err.Error(), "duplicate content") {
+		t.Fatalf("%v: want duplicate content", err)
+	}
+	if err := h.ch.Delete(testCtx(t), rcpt.RemoteID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "نفس النص"})); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFakePacesPosts: past its window's allowance the fake answers 429 with the window's end in
+// x-rate-limit-reset, which the channel turns into a wait until then.
+func TestFakePacesPosts(t *testing.T) {
+	h := newHarness(t)
+	h.fake.SetRateLimit(2, time.Minute)
+	for i := range 2 {
+		if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: fmt.Sprintf("خبر %d", i)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "خبر 3"}))
+	rl, ok := channels.AsRateLimited(err)
+	if !ok || time.Until(rl.RetryAt) < 50*time.Second || time.Until(rl.RetryAt) > 62*time.Second {
+		t.Fatalf("%v: want rate limited until the window ends (~1 min)", err)
+	}
+}

@@ -62,6 +62,7 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 				return fmt.Errorf("http.addr %s: %w", cfg.HTTP.Addr, err)
 			}
 			log.Info("herald serving", zap.String("addr", ln.Addr().String()), zap.Int("channels", len(routes)))
+			checkChannels(ctx, log, routes) // check.go: credentials checked in the background, warnings only
 			return run(ctx, log, cfg, broker, pub, routes, ln)
 		},
 	}
