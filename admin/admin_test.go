@@ -773,3 +773,28 @@ func TestArabicRepliesKeepTheirDirection(t *testing.T) {
 	e.say(adminID, "/nope")
 	e.waitReply(adminID, "أمر غير معروف")
 }
+
+func TestDigestRetriesEveryUnknownOfAChannelWithOneButton(t *testing.T) {
+	e := newEnv(t)
+	e.alertGroupReady()
+	release := make(chan struct{})
+	e.chTG.OnAccept(func(telegramfake.Message) { <-release })
+	t.Cleanup(func() { close(release) })
+	e.startWorker()
+	a1 := e.publish("ra-1", "خبر", "tg-a")
+	a2 := e.publish("ra-2", "خبر", "tg-a")
+	e.waitState(a1.ID, "tg-a", queue.StateUnknown, 1)
+	e.waitState(a2.ID, "tg-a", queue.StateUnknown, 1)
+	e.chTG.OnAccept(nil)
+	e.startBot("p1")
+	m := e.waitReply(alertChat, "Unknown outcome")
+	e.botTG.PushCallback(alertChat, adminID, adminName, m.MessageID, button(t, m, "retry every unknown of tg-a"))
+	e.waitReply(alertChat, "2 unknown deliveries of tg-a sent again")
+	e.waitState(a1.ID, "tg-a", queue.StateSent, 1)
+	e.waitState(a2.ID, "tg-a", queue.StateSent, 1)
+	for _, msg := range e.botTG.Messages() {
+		if msg.MessageID == m.MessageID && msg.Chat.ID == alertChat && len(msg.Buttons()) == 0 {
+			t.Fatal("a digest button took the whole digest's keyboard away")
+		}
+	}
+}

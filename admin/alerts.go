@@ -283,12 +283,7 @@ func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (
 		for _, it := range failed {
 			perChannel[it.Channel]++
 		}
-		names := make([]string, 0, len(perChannel))
-		for n := range perChannel {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range sortedKeys(perChannel) {
 			lines = append(lines, fmt.Sprintf("  %s: %d", code(n), perChannel[n]))
 		}
 		for i, it := range failed {
@@ -321,6 +316,23 @@ func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (
 				tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.marksent", i+1), callbackData(token, choiceSent)),
 				tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.drop", i+1), callbackData(token, choiceDrop)),
 			))
+		}
+		// After an outage one channel may have many: one button retries them all, once the admin
+		// has checked the channel.
+		perChannel := map[string]int{}
+		for _, it := range unknown {
+			perChannel[it.Channel]++
+		}
+		for _, ch := range sortedKeys(perChannel) {
+			if perChannel[ch] < 2 {
+				continue
+			}
+			token, err := b.newCallback(ctx, callbackRecord{Action: actionRetryUnknown, Channel: ch}, b.cfg.Alerts.ButtonTTL)
+			if err != nil {
+				return reply{}, err
+			}
+			rows = append(rows, tgbotapi.NewInlineKeyboardRow(
+				tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.retryall", ch), callbackData(token, choiceYes))))
 		}
 	}
 	if len(paused) > 0 {
@@ -366,4 +378,13 @@ func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (
 		r.buttons = &kb
 	}
 	return r, nil
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

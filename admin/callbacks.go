@@ -48,7 +48,9 @@ type callbackRecord struct {
 	Channel  string   `json:"channel,omitempty"`
 	Channels []string `json:"channels,omitempty"`
 	By       int64    `json:"by,omitempty"` // who asked (repost)
-	Expires  int64    `json:"expires"`      // unix ms
+	// Prompt: the button belongs to a question of its own; once answered its keyboard goes.
+	Prompt  bool  `json:"prompt,omitempty"`
+	Expires int64 `json:"expires"` // unix ms
 }
 
 func callbackData(token, choice string) string { return "h1:" + token + ":" + choice }
@@ -155,7 +157,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	entry.Result = result
 	b.audit(ctx, entry)
 	b.answer(q.ID, b.tx.f("cb.ok"))
-	if (rec.Action == actionRepost || rec.Action == actionRetryUnknown) && msgID != 0 {
+	if rec.Prompt && msgID != 0 {
 		b.removeButtons(chatID, msgID)
 	}
 	if text != "" && chatID != 0 {

@@ -262,7 +262,7 @@ func (b *Bot) cmdRepost(ctx context.Context, r request) (reply, string) {
 		text, res := b.repost(ctx, st.ID, names)
 		return reply{text: text}, res
 	}
-	token, err := b.newCallback(ctx, callbackRecord{Action: actionRepost, Article: st.ID, Channels: names, By: r.user.ID}, repostConfirmTTL)
+	token, err := b.newCallback(ctx, callbackRecord{Action: actionRepost, Article: st.ID, Channels: names, By: r.user.ID, Prompt: true}, repostConfirmTTL)
 	if err != nil {
 		return b.failure(err)
 	}
@@ -346,7 +346,7 @@ func (b *Bot) cmdRetryUnknown(ctx context.Context, r request) (reply, string) {
 	case len(r.args) != 2:
 		return b.usage("retry")
 	}
-	token, err := b.newCallback(ctx, callbackRecord{Action: actionRetryUnknown, Channel: ch, By: r.user.ID}, repostConfirmTTL)
+	token, err := b.newCallback(ctx, callbackRecord{Action: actionRetryUnknown, Channel: ch, By: r.user.ID, Prompt: true}, repostConfirmTTL)
 	if err != nil {
 		return b.failure(err)
 	}

@@ -215,6 +215,7 @@ var textsEN = texts{
 	"digest.retry":    "🔁 %d retry",
 	"digest.marksent": "✅ %d mark sent",
 	"digest.drop":     "🗑 %d drop",
+	"digest.retryall": "🔁 retry every unknown of %s (checked by hand)",
 }
 
 var textsAR = texts{
@@ -291,4 +292,5 @@ var textsAR = texts{
 	"digest.retry":    "🔁 %d أعد",
 	"digest.marksent": "✅ %d منشور",
 	"digest.drop":     "🗑 %d أسقط",
+	"digest.retryall": "🔁 أعد كل غير المعروف في %s (بعد التحقق يدويًا)",
 }
