@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"herald/config"
@@ -180,12 +181,18 @@ func (p *Poller) poll(ctx context.Context, f config.Feed) error {
 		rdb.HSet(ctx, feedKey(f.Name), fLastSuccess, ms(p.now()), fFailures, 0)
 		return nil
 	}
-	failures, herr := rdb.HIncrBy(ctx, feedKey(f.Name), fFailures, 1).Result()
-	if herr != nil {
+	// The error and the failure count change together (MULTI): a reader never sees a failure
+	// counted without its error.
+	var incr *redis.IntCmd
+	if _, herr := rdb.TxPipelined(ctx, func(tx redis.Pipeliner) error {
+		tx.HSet(ctx, feedKey(f.Name), fLastError, err.Error(), fLastErrorAt, ms(p.now()))
+		incr = tx.HIncrBy(ctx, feedKey(f.Name), fFailures, 1)
+		return nil
+	}); herr != nil {
 		return errors.Join(err, herr)
 	}
+	failures := incr.Val()
 	wait := backoff(time.Duration(f.Interval), int(failures))
-	rdb.HSet(ctx, feedKey(f.Name), fLastError, err.Error(), fLastErrorAt, ms(p.now()))
 	deferScript.Run(ctx, rdb, []string{feedKey(f.Name)}, wait.Milliseconds())
 	return fmt.Errorf("%w (failure %d, next poll in %s)", err, failures, wait)
 }
