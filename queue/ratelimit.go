@@ -46,7 +46,7 @@ func (l Limit) String() string {
 // channels (Telegram: about 30 messages a second per bot, whatever the chat). Channels that
 // answer the same key share that limit through Redis, in every process.
 type RateGrouper interface {
-	RateGroup() (key string, lim Limit)
+	RateGroup() (key string, count int, period time.Duration)
 }
 
 // interval is the spacing of sends at the limit's rate (0 = unlimited). A small margin keeps

@@ -150,7 +150,8 @@ func NewWorker(b *Broker, routes map[channels.Name]Route, opts WorkerOptions) *W
 			}
 		}
 		if g, ok := r.Channel.(RateGrouper); ok && r.Group == "" {
-			r.Group, r.GroupLimit = g.RateGroup()
+			key, count, period := g.RateGroup()
+			r.Group, r.GroupLimit = key, Limit{Count: count, Period: period}
 		}
 		rs[n] = r
 		wake[n] = make(chan struct{}, r.InFlight)

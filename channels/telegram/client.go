@@ -2,10 +2,12 @@ package telegram
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +39,37 @@ type roundTrip struct {
 	writeFailed atomic.Bool
 	status      atomic.Int32 // HTTP status of the answer, 0 when none arrived
 	retryAfter  atomic.Value // the answer's Retry-After header, if any
+	// head keeps the start of the answer's body, for an error that quotes what the platform
+	// said when it was not a Bot API answer.
+	head *bodyHead
+}
+
+// bodyHead is a response body that remembers its first bytes as they are read.
+type bodyHead struct {
+	io.ReadCloser
+	mu  sync.Mutex
+	buf []byte
+}
+
+const bodyHeadMax = 512
+
+func (b *bodyHead) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.mu.Lock()
+	if room := bodyHeadMax - len(b.buf); room > 0 && n > 0 {
+		b.buf = append(b.buf, p[:min(n, room)]...)
+	}
+	b.mu.Unlock()
+	return n, err
+}
+
+func (b *bodyHead) bytes() []byte {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf...)
 }
 
 // Do implements tgbotapi.HTTPClient.
@@ -60,6 +93,8 @@ func (rt *roundTrip) Do(req *http.Request) (*http.Response, error) {
 	if resp != nil {
 		rt.status.Store(int32(resp.StatusCode))
 		rt.retryAfter.Store(resp.Header.Get("Retry-After"))
+		rt.head = &bodyHead{ReadCloser: resp.Body}
+		resp.Body = rt.head
 	}
 	return resp, err
 }

@@ -30,6 +30,7 @@ import (
 //	      photo_upload: true            # Telegram can't fetch a photo URL → download and upload it
 //	      photo_max_bytes: 10485760     # download cap (Telegram's upload limit is 10 MB)
 //	      allow_private_photo_hosts: false  # refuse photo URLs on loopback/private addresses
+//	      bot_api_5xx: unknown          # a Bot API 500: unknown (park for an admin) or retry
 //
 // The token is looked for in this order: token, token_file, the variable named by token_env,
 // then HERALD_TELEGRAM_TOKEN. Setting more than one of token, token_file and token_env is an
@@ -52,7 +53,18 @@ type Config struct {
 	// AllowPrivatePhotoHosts lets the download reach loopback, private and link-local addresses
 	// (a CMS on the same network); off by default so an article cannot make herald probe them.
 	AllowPrivatePhotoHosts bool `yaml:"allow_private_photo_hosts"`
+	// BotAPI5xx is what a 500 (or another 5xx but 504) from the Bot API itself means: "unknown"
+	// (default: the post may exist, park it for an admin) or "retry" (send again, accepting a
+	// rare duplicate). A 502/503 page from Telegram's front end is always retried, a 504 always
+	// unknown; see docs/telegram.md.
+	BotAPI5xx string `yaml:"bot_api_5xx"`
 }
+
+// Values of bot_api_5xx.
+const (
+	BotAPI5xxUnknown = "unknown"
+	BotAPI5xxRetry   = "retry"
+)
 
 // MaxPhotoBytes is Telegram's limit for an uploaded photo.
 // Specs: https://core.telegram.org/bots/api#sending-files
@@ -137,6 +149,13 @@ func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]by
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
+	}
+	switch c.BotAPI5xx {
+	case "":
+		c.BotAPI5xx = BotAPI5xxUnknown
+	case BotAPI5xxUnknown, BotAPI5xxRetry:
+	default:
+		return fmt.Errorf("bot_api_5xx: %q is not unknown or retry", c.BotAPI5xx)
 	}
 	if c.PhotoMaxBytes == 0 {
 		c.PhotoMaxBytes = MaxPhotoBytes

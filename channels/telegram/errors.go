@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -66,23 +67,39 @@ func badRequestAbout(err error, needles []string) bool {
 	return false
 }
 
+func containsAny(s string, needles []string) bool {
+	for _, n := range needles {
+		if strings.Contains(s, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // errorf builds an error that says the action: "telegram: sending photo: …".
 func errorf(format string, args ...any) error {
 	return fmt.Errorf("telegram: "+format, args...)
 }
 
-// classify turns a failed request into an error of the right kind (see channels/errors.go):
+// classify turns a failed request into an error of the right kind (see channels/errors.go and
+// docs/telegram.md, "Errors"):
 //
 //	429                                     → channels.RateLimited until now + retry_after
 //	                                          (parameters, else Retry-After, else the description)
-//	400, 401, 403, 404, other 4xx           → channels.Permanent
-//	5xx (but 504), 409                      → retryable
+//	401; 403 bot not a member, kicked, blocked → channels.Auth: the worker pauses the channel
+//	400, 403, 404, other 4xx                → channels.Permanent
+//	409                                     → retryable
+//	502, 503 not a Bot API answer           → retryable: Telegram's front end answered, the Bot
+//	                                          API never saw the request
+//	500 or other 5xx from the Bot API, or   → the channel's bot_api_5xx setting: unknown
+//	500 not a Bot API answer                  (default, channels.UnknownOutcome) or retry
 //	504, or a 2xx whose body was unreadable → channels.UnknownOutcome
 //	transport error, request not sent       → retryable (dial, DNS, refused, ctx before send)
 //	transport error, request maybe sent     → channels.UnknownOutcome (timeout, reset, ctx after)
 //	request could not be built              → channels.Permanent
 //
 // Telegram has no idempotency key, so a request that may have arrived is never retried blindly.
+// An answer that is not a Bot API answer keeps a short, redacted excerpt of its body.
 func (c *Channel) classify(action string, err error, rt *roundTrip) error {
 	status := int(rt.status.Load())
 	var tg *tgbotapi.Error
@@ -100,7 +117,7 @@ func (c *Channel) classify(action string, err error, rt *roundTrip) error {
 		if wait <= 0 {
 			wait = rt.retryAfterHeader()
 		}
-		return c.kindOf(ae.Code, wait, ae.Description, errorf("%s: %w", action, ae))
+		return c.kindOf(ae.Code, wait, ae.Description, true, errorf("%s: %w", action, ae))
 	}
 	wrapped := c.redact(errorf("%s: %w", action, c.redact(err)))
 	switch {
@@ -111,7 +128,11 @@ func (c *Channel) classify(action string, err error, rt *roundTrip) error {
 		if status >= 200 && status < 300 {
 			return channels.UnknownOutcome(wrapped)
 		}
-		return c.kindOf(status, rt.retryAfterHeader(), "", wrapped)
+		ae := &APIError{Code: status, Description: "not a Bot API answer"}
+		if ex := c.excerpt(rt.head.bytes()); ex != "" {
+			ae.Description += ": " + ex
+		}
+		return c.kindOf(status, rt.retryAfterHeader(), "", false, errorf("%s: %w", action, ae))
 	case rt.mayHaveArrived():
 		return channels.UnknownOutcome(wrapped)
 	default:
@@ -119,11 +140,36 @@ func (c *Channel) classify(action string, err error, rt *roundTrip) error {
 	}
 }
 
+// authFailures are 403 descriptions that stop every send to the chat until an operator acts
+// (lower case, matched as substrings).
+var authFailures = []string{"bot is not a member", "bot was kicked", "blocked"}
+
+var tagRE = regexp.MustCompile(`<[^>]*>`)
+
+// excerpt is what an answer's body said, short and safe to store: tags and runs of white
+// space collapsed, the token removed, at most 160 bytes on a rune boundary.
+func (c *Channel) excerpt(body []byte) string {
+	s := strings.Join(strings.Fields(tagRE.ReplaceAllString(string(body), " ")), " ")
+	s = c.redactString(strings.ToValidUTF8(s, ""))
+	if len(s) > 160 {
+		cut := 160
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
 var retryAfterRE = regexp.MustCompile(`(?i)retry after (\d+)`)
 
-// kindOf wraps err by status code.
-func (c *Channel) kindOf(code, retryAfter int, description string, err error) error {
+// kindOf wraps err by status code; botAPI tells a Bot API answer from a front end's page.
+func (c *Channel) kindOf(code, retryAfter int, description string, botAPI bool, err error) error {
 	switch {
+	case code == 401:
+		return channels.Auth(err)
+	case code == 403 && containsAny(strings.ToLower(description), authFailures):
+		return channels.Auth(err)
 	case code == 429:
 		if retryAfter <= 0 {
 			if m := retryAfterRE.FindStringSubmatch(description); m != nil {
@@ -137,7 +183,14 @@ func (c *Channel) kindOf(code, retryAfter int, description string, err error) er
 		return channels.RateLimited(err, c.now().Add(wait))
 	case code == 504:
 		return channels.UnknownOutcome(err)
-	case code == 409, code >= 500:
+	case code >= 500 && !botAPI && code != 500:
+		return err // the front end answered for a Bot API it could not reach
+	case code >= 500:
+		if c.cfg.BotAPI5xx == BotAPI5xxRetry {
+			return err
+		}
+		return channels.UnknownOutcome(err)
+	case code == 409:
 		return err
 	case code >= 400:
 		return channels.Permanent(err)

@@ -5,6 +5,8 @@ package telegram
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -171,4 +173,12 @@ func (c *Channel) sendPhoto(ctx context.Context, photo tgbotapi.RequestFileData,
 		return err
 	})
 	return m, err
+}
+
+// RateGroup puts every channel of one bot in one rate group: Telegram allows a bot about 30
+// messages a second in all (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
+// The key is a hash of the token, never the token.
+func (c *Channel) RateGroup() (key string, count int, period time.Duration) {
+	sum := sha256.Sum256([]byte(c.cfg.Token))
+	return "telegram:" + hex.EncodeToString(sum[:8]), 30, time.Second
 }

@@ -193,10 +193,11 @@ const (
 	permanent
 	rateLimited
 	unknownOutcome
+	pause
 )
 
 func (c class) String() string {
-	return [...]string{"retryable", "permanent", "rate limited", "unknown outcome"}[c]
+	return [...]string{"retryable", "permanent", "rate limited", "unknown outcome", "pause"}[c]
 }
 
 func classOf(err error) class {
@@ -210,6 +211,9 @@ func classOf(err error) class {
 	}
 	if channels.IsUnknownOutcome(err) {
 		n, c = n+1, unknownOutcome
+	}
+	if _, ok := channels.AsPause(err); ok {
+		n, c = n+1, pause
 	}
 	if n > 1 {
 		return -1 // ambiguous: a test failure
@@ -230,15 +234,21 @@ func TestAnswerClassification(t *testing.T) {
 		{name: "bare less-than", post: htmlPost("x<y ok"), class: permanent, errSub: "can't parse entities"},
 		{name: "too long", post: htmlPost(strings.Repeat("ب", 4097)), class: permanent, errSub: "message is too long"},
 		{name: "empty", post: htmlPost(" "), class: permanent, errSub: "message text is empty"},
-		{name: "unauthorized", setup: func(h *harness) { h.fake.SetToken("1:another") }, class: permanent, errSub: "401 Unauthorized"},
-		{name: "blocked", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot was blocked by the user") }, class: permanent, errSub: "403 Forbidden"},
-		{name: "not a member", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot is not a member of the channel chat") }, class: permanent},
+		{name: "unauthorized", setup: func(h *harness) { h.fake.SetToken("1:another") }, class: pause, errSub: "401 Unauthorized"},
+		{name: "blocked", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot was blocked by the user") }, class: pause, errSub: "403 Forbidden"},
+		{name: "not a member", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot is not a member of the channel chat") }, class: pause},
+		{name: "kicked", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot was kicked from the channel chat") }, class: pause},
+		{name: "other forbidden", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: not enough rights to send text messages to the chat") }, class: permanent},
 		{name: "migrated", setup: func(h *harness) {
 			h.fake.FailNext(1, 400, "Bad Request: group chat was upgraded to a supergroup chat")
 		}, class: permanent},
 		{name: "rate limited", setup: func(h *harness) { h.fake.RateLimitNext(1, 35) }, class: rateLimited, errSub: "429 Too Many Requests: retry after 35"},
-		{name: "internal error", setup: func(h *harness) { h.fake.FailNext(1, 500, "Internal Server Error") }, class: retryable, errSub: "500 Internal Server Error"},
-		{name: "bad gateway", setup: func(h *harness) { h.fake.FailNext(1, 502, "Bad Gateway") }, class: retryable},
+		{name: "Bot API 500: unknown by default", setup: func(h *harness) { h.fake.FailNext(1, 500, "Internal Server Error") }, class: unknownOutcome, errSub: "500 Internal Server Error"},
+		{name: "Bot API 502 answer: unknown by default", setup: func(h *harness) { h.fake.FailNext(1, 502, "Bad Gateway") }, class: unknownOutcome},
+		{name: "front end 502 page: retryable", setup: func(h *harness) {
+			h.fake.GatewayFailNext(1, 502, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.18.0</center></body></html>")
+		}, class: retryable, errSub: "502 not a Bot API answer: 502 Bad Gateway 502 Bad Gateway nginx/1.18.0"},
+		{name: "front end 503 page: retryable", setup: func(h *harness) { h.fake.GatewayFailNext(1, 503, "Service Unavailable") }, class: retryable, errSub: "503 not a Bot API answer: Service Unavailable"},
 		{name: "conflict", setup: func(h *harness) { h.fake.FailNext(1, 409, "Conflict: terminated by other getUpdates request") }, class: retryable},
 		{name: "gateway timeout", setup: func(h *harness) { h.fake.FailNext(1, 504, "Gateway Timeout") }, class: unknownOutcome},
 	}
@@ -434,7 +444,7 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("Check = %q, %v", name, err)
 	}
 	h.fake.SetToken("1:other")
-	if _, err := h.ch.Check(testCtx(t)); !channels.IsPermanent(err) || !strings.Contains(err.Error(), "checking the bot token: 401 Unauthorized") {
+	if _, err := h.ch.Check(testCtx(t)); err == nil || classOf(err) != pause || !strings.Contains(err.Error(), "checking the bot token: 401 Unauthorized") {
 		t.Fatalf("Check with a wrong token: %v", err)
 	}
 }
@@ -463,6 +473,8 @@ func TestAnswersThatAreNotBotAPIAnswers(t *testing.T) {
 		{"accepted but body cut", 200, `{"ok":true,"result":{"message_id":`, nil, unknownOutcome},
 		{"accepted, result not a message", 200, `{"ok":true,"result":"what"}`, nil, unknownOutcome},
 		{"proxy 502 page", 502, "<html>Bad Gateway</html>", nil, retryable},
+		{"proxy 503 page", 503, "", nil, retryable},
+		{"proxy 500 page: ambiguous, unknown by default", 500, "<html>Internal Server Error</html>", nil, unknownOutcome},
 		{"proxy 504 page", 504, "<html>Gateway Timeout</html>", nil, unknownOutcome},
 		{"wrong endpoint 404 page", 404, "<html>Not Found</html>", nil, permanent},
 		{"proxy 429 with Retry-After", 429, "slow down", map[string]string{"Retry-After": "12"}, rateLimited},
@@ -505,4 +517,55 @@ func TestClientTimeoutAfterAcceptIsUnknown(t *testing.T) {
 		t.Fatalf("err = %v, want unknown outcome", err)
 	}
 	h.assertNoToken(t, err)
+}
+
+// bot_api_5xx: retry turns an ambiguous Bot API 500 into a retry; a 504 stays unknown whatever
+// the setting.
+func TestBotAPI5xxSetting(t *testing.T) {
+	h := newHarness(t, "bot_api_5xx: retry")
+	h.fake.FailNext(1, 500, "Internal Server Error")
+	if _, err := h.ch.Send(testCtx(t), msgOf(htmlPost("x"))); classOf(err) != retryable {
+		t.Fatalf("500 with retry: %v is %v", err, classOf(err))
+	}
+	h.fake.FailNext(1, 504, "Gateway Timeout")
+	if _, err := h.ch.Send(testCtx(t), msgOf(htmlPost("x"))); classOf(err) != unknownOutcome {
+		t.Fatalf("504 with retry: %v is %v", err, classOf(err))
+	}
+	if _, err := LoadConfig(specFrom(t, "chat_id: 1\ntoken: \"1:x\"\nbot_api_5xx: maybe\n")); err == nil || !strings.Contains(err.Error(), "bot_api_5xx") {
+		t.Fatalf("bad value: %v", err)
+	}
+}
+
+// A front end's page is quoted in the error, short and without the token, so an operator sees
+// what the platform said.
+func TestNonBotAPIAnswerExcerptIsShortAndRedacted(t *testing.T) {
+	body := "<html><body><h1>502 Bad Gateway</h1><p>upstream /bot" + token + "/sendMessage failed</p>" + strings.Repeat("<p>padding padding</p>", 40) + "</body></html>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(502)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	h := newHarnessAt(t, nil, srv.URL+"/bot%s/%s", http.DefaultClient)
+	_, err := h.ch.Send(testCtx(t), msgOf(htmlPost("x")))
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != 502 {
+		t.Fatalf("err %v", err)
+	}
+	if !strings.HasPrefix(ae.Description, "not a Bot API answer: 502 Bad Gateway upstream /bot<redacted>/sendMessage failed") || len(ae.Description) > 220 {
+		t.Fatalf("description %q (%d bytes)", ae.Description, len(ae.Description))
+	}
+	h.assertNoToken(t, err)
+}
+
+// Channels on one bot token share a rate group; another token is another group; the token
+// itself is not in the key.
+func TestRateGroupPerBotToken(t *testing.T) {
+	a, b := newHarness(t), newHarness(t, "chat_id: \"@other_news\"")
+	c := newHarness(t, "token: \"1:another\"")
+	ka, n, per := a.ch.RateGroup()
+	kb, _, _ := b.ch.RateGroup()
+	kc, _, _ := c.ch.RateGroup()
+	if ka != kb || ka == kc || n != 30 || per != time.Second || strings.Contains(ka, "AAE") {
+		t.Fatalf("groups %q %q %q, %d per %s", ka, kb, kc, n, per)
+	}
 }

@@ -76,6 +76,8 @@ type answer struct {
 	code        int
 	description string
 	retryAfter  int
+	// raw, when set, is sent as the body instead of a Bot API answer (a front end's page).
+	raw string
 }
 
 // Server is the fake. Create it with New; Close it when done.
@@ -167,6 +169,18 @@ func (s *Server) FailNext(n, code int, description string) {
 	defer s.mu.Unlock()
 	for range n {
 		s.inject = append(s.inject, answer{code: code, description: description})
+	}
+}
+
+// GatewayFailNext makes the next n send requests answer as Telegram's front end does when the
+// Bot API behind it is unreachable: status (502 or 503) with a body that is not a Bot API
+// answer, e.g. GatewayFailNext(1, 502, "<html><center><h1>502 Bad Gateway</h1></center></html>").
+// The request never reaches the Bot API, so nothing is posted.
+func (s *Server) GatewayFailNext(n, status int, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.inject = append(s.inject, answer{code: status, raw: body})
 	}
 }
 
@@ -367,6 +381,12 @@ func writeResult(w http.ResponseWriter, result any) {
 }
 
 func writeError(w http.ResponseWriter, a answer) {
+	if a.raw != "" {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(a.code)
+		_, _ = w.Write([]byte(a.raw))
+		return
+	}
 	body := map[string]any{"ok": false, "error_code": a.code, "description": a.description}
 	if a.code == 429 {
 		if a.description == "" {
