@@ -54,8 +54,12 @@ type Config struct {
 		// ShutdownTimeout is how long a stopping process waits for sends in flight (default
 		// send_timeout + 5s).
 		ShutdownTimeout Duration `yaml:"shutdown_timeout"`
-		// PollInterval is how often an idle worker looks for work (default 250ms).
+		// PollInterval is how often an idle worker looks for work when no wake-up reaches it
+		// (default 250ms); a publish wakes idle workers at once through Redis pub/sub.
 		PollInterval Duration `yaml:"poll_interval"`
+		// IdleWake is the longest an idle channel worker waits for a wake-up before looking at
+		// its queue again, which is when retries that came due are picked up (default 1s).
+		IdleWake Duration `yaml:"idle_wake"`
 		// UrgentPriority: articles with priority ≥ this (default 8) go ahead of every channel's
 		// backlog, still within its rate limit.
 		UrgentPriority int `yaml:"urgent_priority"`
@@ -74,10 +78,16 @@ type Config struct {
 
 // Channel is one configured destination.
 type Channel struct {
-	Spec        channels.Spec     `yaml:",inline"`
-	Rate        string            `yaml:"rate"`         // "20/min" (telegram default), "1/s", "unlimited"
-	MaxAttempts int               `yaml:"max_attempts"` // default worker.max_attempts
-	Format      formatter.Options `yaml:"format"`
+	Spec        channels.Spec `yaml:",inline"`
+	Rate        string        `yaml:"rate"`         // "20/min" (telegram default), "1/s", "unlimited"
+	MaxAttempts int           `yaml:"max_attempts"` // default worker.max_attempts
+	// Burst is how many posts may leave back to back before the rate's spacing applies
+	// (default 1: evenly spaced, what Telegram channels want).
+	Burst int `yaml:"burst"`
+	// InFlight caps the channel's sends in progress per process (default 1 with a rate, so
+	// posts leave one at a time in publish order; worker.concurrency when unlimited).
+	InFlight int               `yaml:"in_flight"`
+	Format   formatter.Options `yaml:"format"`
 	// Route, when given, is this channel's own routing rule (a route without channels).
 	Route *Route `yaml:"route"`
 
@@ -300,6 +310,13 @@ func (c *Config) validate() error {
 		if err != nil {
 			bad("%s.rate: %v", at, err)
 		}
+		if ch.Burst < 0 || ch.Burst > maxRateCount {
+			bad("%s.burst: %d is not in 1..%d", at, ch.Burst, maxRateCount)
+		}
+		if ch.InFlight < 0 {
+			bad("%s.in_flight: %d is negative", at, ch.InFlight)
+		}
+		lim.Burst = ch.Burst // 0 means 1 (queue.Limit)
 		ch.Limit = lim
 		if ch.MaxAttempts <= 0 {
 			ch.MaxAttempts = c.Worker.MaxAttempts

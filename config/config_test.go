@@ -711,3 +711,16 @@ func TestUrgentPriority(t *testing.T) {
 	}
 	wantErr(t, "worker: {urgent_priority: 11}", "worker.urgent_priority")
 }
+
+// burst and in_flight reach the channel; negative values are refused with the setting named.
+func TestBurstAndInFlight(t *testing.T) {
+	c := mustParse(t, "channels:\n  - {name: tg, kind: telegram, burst: 3, in_flight: 2}\n  - {name: tg2, kind: telegram}\n")
+	if c.Channels[0].Limit.Burst != 3 || c.Channels[0].InFlight != 2 {
+		t.Fatalf("tg: %+v", c.Channels[0])
+	}
+	if c.Channels[1].Limit.Burst != 0 || c.Channels[1].InFlight != 0 {
+		t.Fatalf("tg2 defaults: %+v", c.Channels[1])
+	}
+	wantErr(t, "channels:\n  - {name: tg, kind: telegram, burst: -1}\n", "burst")
+	wantErr(t, "channels:\n  - {name: tg, kind: telegram, in_flight: -1}\n", "in_flight")
+}

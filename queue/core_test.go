@@ -428,3 +428,68 @@ func TestRateGroupIsSharedAcrossChannels(t *testing.T) {
 		t.Fatalf("8 sends in %s with a shared 10/s", span)
 	}
 }
+
+// RetryUnknown sends every unknown delivery of one channel again, and only those: a sent or
+// failed one, or another channel's unknown, is left alone.
+func TestRetryUnknownRetriesEveryUnknownOfTheChannel(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for range 3 {
+		e.ch.script(fail(channels.UnknownOutcome(errors.New("read timeout"))))
+	}
+	e.ch.script(fail(channels.Permanent(errors.New("Bad Request: chat not found"))))
+	e.route.InFlight = 1
+	for i := range 4 {
+		e.publish(fmt.Sprintf("u%d", i))
+	}
+	e.publish("ok")
+	e.start(testOpts(t), nil)
+	for i := range 3 {
+		e.waitState(fmt.Sprintf("u%d", i), StateUnknown, 10*time.Second)
+	}
+	e.waitState("u3", StateFailed, 10*time.Second)
+	e.waitState("ok", StateSent, 10*time.Second)
+	got, err := e.broker.RetryUnknown(ctx, "tg")
+	if err != nil || got != 3 {
+		t.Fatalf("RetryUnknown = %d, %v; want 3", got, err)
+	}
+	for i := range 3 {
+		d := e.waitState(fmt.Sprintf("u%d", i), StateSent, 10*time.Second)
+		if d.Gen != 1 {
+			t.Fatalf("u%d: %+v", i, d)
+		}
+	}
+	if d, _ := e.broker.Delivery(ctx, "u3", "tg"); d.State != StateFailed {
+		t.Fatalf("failed delivery touched: %+v", d)
+	}
+	if got, err := e.broker.RetryUnknown(ctx, "tg"); err != nil || got != 0 {
+		t.Fatalf("second RetryUnknown = %d, %v; want 0", got, err)
+	}
+	if n(e) != 8 {
+		t.Fatalf("%d sends, want 5 + 3 retries", n(e))
+	}
+}
+
+// The shutdown budget is one ShutdownTimeout for the whole worker, whatever the number of
+// channels: their servers stop together. (With the servers stopped one after the other, two
+// hung sends take two timeouts.)
+func TestShutdownOfEveryChannelTakesOneTimeout(t *testing.T) {
+	e := newEnv(t)
+	hang := func(ctx context.Context) (channels.Receipt, error) {
+		<-ctx.Done()
+		return channels.Receipt{}, ctx.Err()
+	}
+	e.ch.script(hang)
+	e.other.script(hang)
+	opts := testOpts(t)
+	opts.SendTimeout, opts.LeaseDuration, opts.ShutdownTimeout = 20*time.Second, 30*time.Second, time.Second
+	stop := e.start(opts, nil)
+	e.publish("sd1")
+	e.publishTo("sd2", "tg2")
+	waitFor(t, 5*time.Second, func() bool { return n(e) == 1 && len(e.other.sent()) == 1 })
+	start := time.Now()
+	stop()
+	if took := time.Since(start); took > 1800*time.Millisecond {
+		t.Fatalf("stopping took %s with a 1s shutdown timeout", took)
+	}
+}

@@ -48,6 +48,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/channels/{name}/pause", s.auth(http.HandlerFunc(s.pauseChannel)))
 	mux.Handle("POST /v1/channels/{name}/resume", s.auth(http.HandlerFunc(s.pauseChannel)))
 	mux.Handle("POST /v1/articles/{id}/deliveries/{channel}/{action}", s.auth(http.HandlerFunc(s.requeue)))
+	mux.Handle("POST /v1/channels/{name}/retry-unknown", s.auth(http.HandlerFunc(s.retryUnknown)))
 	mux.Handle("GET /v1/audit", s.auth(http.HandlerFunc(s.audit)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -192,6 +193,23 @@ func (s *Server) pauseChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"channel": name, "paused": paused})
+}
+
+// retryUnknown serves POST /v1/channels/{name}/retry-unknown: every unknown delivery of the
+// channel is sent again (an admin checked the channel and what is missing must go out).
+func (s *Server) retryUnknown(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !s.channel(name) {
+		writeJSON(w, http.StatusNotFound, apiError{Error: "no configured channel " + name})
+		return
+	}
+	n, err := s.Broker.RetryUnknown(r.Context(), channels.Name(name))
+	if err != nil {
+		s.Logger.Error("retrying unknown deliveries", zap.String("channel", name), zap.Int("requeued", n), zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "could not retry every unknown delivery", "requeued": n})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"channel": name, "requeued": n})
 }
 
 // requeue serves POST /v1/articles/{id}/deliveries/{channel}/retry and …/repost.

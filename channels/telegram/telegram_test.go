@@ -238,7 +238,9 @@ func TestAnswerClassification(t *testing.T) {
 		{name: "blocked", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot was blocked by the user") }, class: pause, errSub: "403 Forbidden"},
 		{name: "not a member", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot is not a member of the channel chat") }, class: pause},
 		{name: "kicked", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot was kicked from the channel chat") }, class: pause},
-		{name: "other forbidden", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: not enough rights to send text messages to the chat") }, class: permanent},
+		{name: "other forbidden", setup: func(h *harness) {
+			h.fake.FailNext(1, 403, "Forbidden: not enough rights to send text messages to the chat")
+		}, class: permanent},
 		{name: "migrated", setup: func(h *harness) {
 			h.fake.FailNext(1, 400, "Bad Request: group chat was upgraded to a supergroup chat")
 		}, class: permanent},

@@ -143,6 +143,9 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 					paused := "no"
 					if c.Paused {
 						paused = "yes " + c.PauseReason
+						if c.PausedBy != "" {
+							paused += " (by " + c.PausedBy + ")"
+						}
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active, paused, nb, spendText(c.Spend))
 				}
@@ -163,14 +166,31 @@ func cfgChannels(cfg *config.Config) []queue.ChannelConfig {
 	return out
 }
 
-// newRequeueCmd builds `retry` and `repost`: admin actions on one delivery.
+// newRequeueCmd builds `retry` and `repost`: admin actions on one delivery. `retry` also takes
+// --channel NAME --all-unknown: every unknown delivery of the channel at once.
 func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 	var rf remoteFlags
+	var channel string
+	var allUnknown bool
 	cmd := &cobra.Command{
 		Use:   mode + " ARTICLE_ID CHANNEL",
 		Short: short,
-		Args:  cobra.ExactArgs(2),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if allUnknown {
+				if len(args) != 0 || channel == "" {
+					return errors.New("--all-unknown takes --channel NAME and no arguments")
+				}
+				return nil
+			}
+			if channel != "" {
+				return errors.New("--channel goes with --all-unknown")
+			}
+			return cobra.ExactArgs(2)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if allUnknown {
+				return retryUnknown(cmd, g, rf, channel)
+			}
 			if rf.server != "" {
 				return notFoundExit3(remoteRequest(cmd, rf, http.MethodPost, "/v1/articles/"+url.PathEscape(args[0])+"/deliveries/"+url.PathEscape(args[1])+"/"+mode))
 			}
@@ -187,7 +207,29 @@ func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 		},
 	}
 	rf.add(cmd)
+	if mode == "retry" {
+		cmd.Use = "retry ARTICLE_ID CHANNEL | retry --channel NAME --all-unknown"
+		cmd.Flags().StringVar(&channel, "channel", "", "with --all-unknown: the channel whose unknown deliveries to retry")
+		cmd.Flags().BoolVar(&allUnknown, "all-unknown", false, "retry every unknown delivery of --channel (after checking the channel by hand)")
+	}
 	return cmd
+}
+
+// retryUnknown is `herald retry --channel NAME --all-unknown` (POST /v1/channels/{name}/retry-unknown).
+func retryUnknown(cmd *cobra.Command, g *globalFlags, rf remoteFlags, channel string) error {
+	if rf.server != "" {
+		return notFoundExit3(remoteRequest(cmd, rf, http.MethodPost, "/v1/channels/"+url.PathEscape(channel)+"/retry-unknown"))
+	}
+	return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+		if err := configuredChannel(cfg, channel); err != nil {
+			return err
+		}
+		n, err := b.RetryUnknown(ctx, channels.Name(channel))
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("retried %d before: %w", n, err)}
+		}
+		return printJSON(cmd.OutOrStdout(), map[string]any{"channel": channel, "requeued": n})
+	})
 }
 
 // spendText is a billing channel's month: "$0.40 of $50.00 (2026-11: 2 post_with_url, 1 post)".

@@ -104,7 +104,7 @@ func buildRoutes(cfg *config.Config, log *zap.Logger, client *http.Client) (map[
 		if err != nil {
 			return nil, fmt.Errorf("channel %q: format: %w", c.Spec.Name, err)
 		}
-		routes[c.Spec.Name] = queue.Route{Channel: ch, Renderer: r, Limit: c.Limit, MaxAttempts: c.MaxAttempts}
+		routes[c.Spec.Name] = queue.Route{Channel: ch, Renderer: r, Limit: c.Limit, MaxAttempts: c.MaxAttempts, InFlight: c.InFlight}
 	}
 	return routes, nil
 }
@@ -116,6 +116,7 @@ func workerOptions(cfg *config.Config, log *zap.Logger) queue.WorkerOptions {
 		LeaseDuration:   time.Duration(cfg.Worker.LeaseDuration),
 		ShutdownTimeout: time.Duration(cfg.Worker.ShutdownTimeout),
 		PollInterval:    time.Duration(cfg.Worker.PollInterval),
+		IdleWake:        time.Duration(cfg.Worker.IdleWake),
 		Logger:          log,
 	}
 }

@@ -68,6 +68,9 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 	}
 }
 
+// httpShutdownTimeout bounds how long open API requests may take to finish on a stop.
+const httpShutdownTimeout = 10 * time.Second
+
 // run serves the API on ln and runs the worker until ctx ends, then shuts both down gracefully.
 func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue.Broker, pub *ingest.Publisher,
 	routes map[channels.Name]queue.Route, ln net.Listener) error {
@@ -108,16 +111,23 @@ func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue
 		workerDone <- err
 		runErr = fmt.Errorf("worker stopped: %w", err)
 	}
-	// Stop accepting articles first, then let the worker finish its sends.
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	_ = srv.Shutdown(sctx)
-	cancel()
+	// The API, the admin bot and the worker stop at the same time, so the whole stop takes the
+	// longest of them — worker.shutdown_timeout (send_timeout + 5s = 35s by default: a send in
+	// flight finishes and commits) — not their sum; deploy/ gives 45s before SIGKILL.
+	httpDone := make(chan struct{})
+	go func() {
+		sctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		close(httpDone)
+	}()
 	stopAdmin()
-	<-adminDone
 	cancelWorker()
 	if err := <-workerDone; err != nil && runErr == nil {
 		runErr = err
 	}
+	<-adminDone
+	<-httpDone
 	log.Info("herald stopped")
 	return runErr
 }
