@@ -9,9 +9,10 @@
 //
 // Phases, each on a flushed Redis with a fresh herald process:
 //
-//	baseline   asynq with a no-op handler, same Redis and concurrency (queue.NoopBaseline)
 //	idle       one article at a time: publish (API 202) → fake receipt latency
 //	burst      1,000 articles published at once by 8 clients: the same latency, under load
+//	baseline   asynq with a no-op handler, same Redis and concurrency (queue.NoopBaseline), run
+//	           while the throughput deliveries wait on their paused channel
 //	throughput 3,000 deliveries queued while the channel is paused, then resumed: deliveries/s
 //	memory     Redis used_memory per retained (final) delivery after the three phases above
 //	fairness   channel B's latency while channel A has a 2,000 backlog on a platform answering in 2 s
@@ -189,7 +190,7 @@ func (b *bench) run() error {
 	for _, ph := range []struct {
 		name string
 		run  func() error
-	}{{"baseline", b.baseline}, {"fast", b.fastPhases}, {"fair", b.fairness}, {"paced", b.pacedAndLookup}} {
+	}{{"baseline", b.baselineAlone}, {"fast", b.fastPhases}, {"fair", b.fairness}, {"paced", b.pacedAndLookup}} {
 		if b.phases[ph.name] || (ph.name == "paced" && b.phases["lookup"]) {
 			if err := ph.run(); err != nil {
 				return err
@@ -298,15 +299,34 @@ func (b *bench) latencies(phase string, starts []time.Time, end time.Time) (ms [
 	return ms, missing
 }
 
+// baseline runs the asynq no-op yardstick three times and keeps the median (the machine may be
+// shared; the three rates are in a note). With the fast phases it runs between queueing the
+// throughput deliveries and releasing them, so both figures are taken under the same load.
 func (b *bench) baseline() error {
-	b.say("baseline: %d no-op tasks through asynq at concurrency %d", b.sz.noop, Concurrency)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	took, err := queue.NoopBaseline(ctx, b.rdb, b.sz.noop, queue.WorkerOptions{Concurrency: Concurrency})
-	if err != nil {
+	b.say("baseline: %d no-op tasks through asynq at concurrency %d, three times", b.sz.noop, Concurrency)
+	var rates []float64
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		took, err := queue.NoopBaseline(ctx, b.rdb, b.sz.noop, queue.WorkerOptions{Concurrency: Concurrency})
+		cancel()
+		if err != nil {
+			return err
+		}
+		rates = append(rates, stack.Round(float64(b.sz.noop-1)/took.Seconds(), 0))
+	}
+	b.res.AsynqNoopPerS = stack.Percentile(rates, 50)
+	b.note("baseline: asynq no-op runs at %v tasks/s; the median is used", rates)
+	return nil
+}
+
+// baselineAlone is the baseline phase when the fast phases do not run it.
+func (b *bench) baselineAlone() error {
+	if b.phases["fast"] {
+		return nil
+	}
+	if err := b.baseline(); err != nil {
 		return err
 	}
-	b.res.AsynqNoopPerS = stack.Round(float64(b.sz.noop)/took.Seconds(), 0)
 	return b.fresh()
 }
 
@@ -319,10 +339,6 @@ func (b *bench) fastPhases() error {
 	}
 	defer b.stopHerald(h)
 	ctx := context.Background()
-	mem0, err := usedMemory(b.rdb)
-	if err != nil {
-		return err
-	}
 
 	b.say("idle: %d articles one at a time", b.sz.idle)
 	// At most 45 s for the idle samples, so a broken build cannot stretch the run past 10 min.
@@ -349,6 +365,15 @@ func (b *bench) fastPhases() error {
 		b.note("idle: %d of %d posts never arrived (counted at the time waited)", missing, len(starts))
 	}
 
+	// Memory is measured from here (the process warmed up, its scripts loaded) to the end of the
+	// throughput phase, over the burst and throughput deliveries.
+	if !b.waitFinal(time.Minute) {
+		b.note("memory: the idle deliveries were not all final when measuring began")
+	}
+	mem0, err := usedMemory(b.rdb)
+	if err != nil {
+		return err
+	}
 	b.say("burst: %d articles from 8 clients", b.sz.burst)
 	starts, err = b.publishAll(h, "burst", "fast", b.sz.burst, 8)
 	if err != nil {
@@ -371,30 +396,53 @@ func (b *bench) fastPhases() error {
 	if n := b.col.Count("tput"); n > 0 {
 		b.note("throughput: %d deliveries went out while the channel was paused", n)
 	}
+	if b.phases["baseline"] {
+		if err := b.baseline(); err != nil {
+			return err
+		}
+	}
+	if err := b.rdb.ConfigResetStat(ctx).Err(); err != nil {
+		return err
+	}
+	cpu0 := b.cpu(h)
 	t0 := time.Now()
 	if code, _, body, err := h.Do(ctx, http.MethodPost, "/v1/channels/fast/resume", nil); err != nil || code != 200 {
 		return fmt.Errorf("resuming: %d %s %v", code, body, err)
 	}
 	ok := b.col.WaitFor(time.Now().Add(75*time.Second), func() bool { return b.col.Count("tput") >= b.sz.tput })
-	var last time.Time
+	// Steady state, as for the baseline: from the first post to the last.
+	var first, last time.Time
 	for i := range b.sz.tput {
-		if p, ok := b.col.First(stack.Marker("tput", i)); ok && p.Time().After(last) {
-			last = p.Time()
+		if p, ok := b.col.First(stack.Marker("tput", i)); ok {
+			if p.Time().After(last) {
+				last = p.Time()
+			}
+			if first.IsZero() || p.Time().Before(first) {
+				first = p.Time()
+			}
 		}
 	}
 	got := b.col.Count("tput")
+	cpu1 := b.cpu(h)
+	if cmds, top, err := commandStats(b.rdb); err == nil && got > 0 {
+		b.note("throughput: %.1f Redis commands per delivery (%s); CPU seconds per 1,000 deliveries: herald %.2f, redis %.2f, fakes %.2f, over %.1f s",
+			float64(cmds)/float64(got), top.per(got), 1000*(cpu1[0]-cpu0[0])/float64(got), 1000*(cpu1[1]-cpu0[1])/float64(got),
+			1000*(cpu1[2]-cpu0[2])/float64(got), time.Since(t0).Seconds())
+	}
 	if !ok {
 		b.note("throughput: only %d of %d delivered within 75 s", got, b.sz.tput)
 	}
-	b.res.HeraldPerS = stack.Round(float64(got)/last.Sub(t0).Seconds(), 0)
+	if got > 1 {
+		b.res.HeraldPerS = stack.Round(float64(got-1)/last.Sub(first).Seconds(), 0)
+	}
 	if b.res.AsynqNoopPerS > 0 {
 		b.res.Ratio = stack.Round(b.res.HeraldPerS/b.res.AsynqNoopPerS, 3)
 	}
 	b.res.Duplicates += b.duplicates()
 
 	// Every delivery so far is final and retained: Redis bytes per delivery, and where they go.
-	total := idleN + b.sz.burst + b.sz.tput
-	if !b.waitFinal(total, time.Minute) {
+	total := b.sz.burst + b.sz.tput
+	if !b.waitFinal(time.Minute) {
 		b.note("memory: not every delivery was final when measured")
 	}
 	mem1, err := usedMemory(b.rdb)
@@ -402,13 +450,12 @@ func (b *bench) fastPhases() error {
 		return err
 	}
 	b.res.RedisBytesPerDelivery = stack.Round(float64(mem1-mem0)/float64(total), 0)
-	b.note("memory per delivery by key kind: %s", b.memoryBreakdown(total))
+	b.note("memory per delivery by key kind: %s", b.memoryBreakdown(idleN+total))
 	return b.fresh()
 }
 
-// waitFinal waits until no delivery record is pending or sending (herald:pending is empty and
-// n records exist).
-func (b *bench) waitFinal(n int, within time.Duration) bool {
+// waitFinal waits until no delivery record is pending or sending (herald:pending is empty).
+func (b *bench) waitFinal(within time.Duration) bool {
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		if c, err := b.rdb.ZCard(context.Background(), "herald:pending").Result(); err == nil && c == 0 {
@@ -544,6 +591,16 @@ func (b *bench) paced() error {
 	}
 	defer b.stopHerald(h)
 	ctx := context.Background()
+	// What an idle process costs Redis, per second: the part of the per-delivery figure that
+	// depends on time, not on deliveries.
+	time.Sleep(2 * time.Second) // let the process settle after its start
+	if err := b.rdb.ConfigResetStat(ctx).Err(); err != nil {
+		return err
+	}
+	time.Sleep(5 * time.Second) // an idle window of the herald process, measured below
+	if idle, top, err := commandStats(b.rdb); err == nil {
+		b.note("paced: an idle herald process with this one channel makes %.1f Redis commands/s (%s)", float64(idle)/5, top.per(5))
+	}
 	if err := b.rdb.ConfigResetStat(ctx).Err(); err != nil {
 		return err
 	}
@@ -557,7 +614,7 @@ func (b *bench) paced() error {
 	}
 	ok := b.col.WaitFor(t0.Add(b.sz.pacedWait), func() bool { return b.col.Count("paced") >= b.sz.paced })
 	end := time.Now()
-	cmds, err := commandCalls(b.rdb)
+	cmds, top, err := commandStats(b.rdb)
 	if err != nil {
 		return err
 	}
@@ -598,18 +655,41 @@ func (b *bench) paced() error {
 	}
 	if n > 0 {
 		b.res.RedisCmdsPerDelivery = stack.Round(float64(cmds)/float64(n), 1)
+		b.note("paced: Redis commands per delivery by command: %s (over %s)", top.per(n), end.Sub(t0).Round(time.Second))
 	}
 	b.res.Duplicates += b.duplicates()
 	return nil
 }
 
-// commandCalls sums INFO commandstats calls, less the harness's own INFO/CONFIG calls.
-func commandCalls(rdb *redis.Client) (int64, error) {
+// cmdCounts are INFO commandstats calls by command.
+type cmdCounts map[string]int64
+
+// per lists the most called commands, per delivery.
+func (c cmdCounts) per(n int) string {
+	type kv struct {
+		k string
+		v int64
+	}
+	var all []kv
+	for k, v := range c {
+		all = append(all, kv{k, v})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
+	var parts []string
+	for _, e := range all[:min(7, len(all))] {
+		parts = append(parts, fmt.Sprintf("%s %.1f", e.k, float64(e.v)/float64(n)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// commandStats sums INFO commandstats calls, less the harness's own INFO/CONFIG calls.
+func commandStats(rdb *redis.Client) (int64, cmdCounts, error) {
 	info, err := rdb.Info(context.Background(), "commandstats").Result()
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	var total int64
+	by := cmdCounts{}
 	for line := range strings.SplitSeq(info, "\r\n") {
 		name, rest, ok := strings.Cut(line, ":")
 		if !ok || !strings.HasPrefix(name, "cmdstat_") || strings.HasPrefix(name, "cmdstat_info") || strings.HasPrefix(name, "cmdstat_config") {
@@ -618,8 +698,14 @@ func commandCalls(rdb *redis.Client) (int64, error) {
 		v, _, _ := strings.Cut(strings.TrimPrefix(rest, "calls="), ",")
 		n, _ := strconv.ParseInt(v, 10, 64)
 		total += n
+		by[strings.TrimPrefix(name, "cmdstat_")] = n
 	}
-	return total, nil
+	return total, by, nil
+}
+
+// cpu is the CPU seconds used so far by herald, redis-server and the fakes.
+func (b *bench) cpu(h *stack.Herald) [3]float64 {
+	return [3]float64{stack.CPUSeconds(h.Pid()), stack.CPUSeconds(b.redis.Pid()), stack.CPUSeconds(b.fakes.Pid())}
 }
 
 // lookup seeds a second Redis with lookupRecords delivery records (4 channels per article) and

@@ -20,6 +20,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -36,7 +37,82 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"herald/internal/harness/stack"
+	"herald/internal/redistest"
+	"herald/queue"
 )
+
+// dropper drives internal/redistest's Proxy for a chaos run: a share of every command loses
+// its reply, at most max in all, and it notes when each was lost (to within 10 ms) so a trace
+// can show a dropped reply next to what it caused.
+type dropper struct {
+	*redistest.Proxy
+	rate  float64
+	max   int64
+	mu    sync.Mutex
+	times []time.Time
+	quit  chan struct{}
+	done  chan struct{}
+}
+
+func newDropper(upstream string, rate float64, max int64) (*dropper, error) {
+	p, err := redistest.NewProxy(upstream)
+	if err != nil {
+		return nil, err
+	}
+	d := &dropper{Proxy: p, rate: rate, max: max, quit: make(chan struct{}), done: make(chan struct{})}
+	go d.watch()
+	return d, nil
+}
+
+// Addr is where herald connects.
+func (d *dropper) Addr() string { return d.Proxy.Addr() }
+
+// Enable starts or stops losing replies.
+func (d *dropper) Enable(on bool) {
+	if on && d.Dropped() < d.max {
+		d.SetDropRate(d.rate, "")
+	} else {
+		d.SetDropRate(0, "")
+	}
+}
+
+func (d *dropper) watch() {
+	defer close(d.done)
+	var seen int64
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.quit:
+			return
+		case <-t.C:
+		}
+		n := d.Dropped()
+		d.mu.Lock()
+		for ; seen < n; seen++ {
+			d.times = append(d.times, time.Now())
+		}
+		d.mu.Unlock()
+		if n >= d.max {
+			d.SetDropRate(0, "")
+		}
+	}
+}
+
+func (d *dropper) stop() {
+	close(d.quit)
+	<-d.done
+}
+
+// Drops is how many replies were lost.
+func (d *dropper) Drops() int64 { return d.Dropped() }
+
+// DropTimes are when replies were lost (to within 10 ms).
+func (d *dropper) DropTimes() []time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]time.Time(nil), d.times...)
+}
 
 var chans = []string{"ca", "cb", "cc"}
 
@@ -87,20 +163,21 @@ type chaos struct {
 	herald string
 	redis  *stack.Redis
 	rdb    *redis.Client // direct, not through the proxy
-	proxy  *stack.DropProxy
+	proxy  *dropper
 	fakes  *stack.Fakes
 	procs  []*stack.Herald
 	rng    *rand.Rand
 
-	mu        sync.Mutex
-	killing   map[*stack.Herald]bool // killed on purpose, not a crash
-	starts    map[*stack.Herald]int
-	kills     []killed
-	published map[int][]string // article → channels of its 202
-	res       Result
-	notes     []string
-	verbose   bool
-	n         int
+	mu          sync.Mutex
+	killing     map[*stack.Herald]bool // killed on purpose, not a crash
+	starts      map[*stack.Herald]int
+	kills       []killed
+	published   map[int][]string // article → channels of its 202
+	publishedAt map[int]time.Time
+	res         Result
+	notes       []string
+	verbose     bool
+	n           int
 }
 
 func main() {
@@ -115,7 +192,7 @@ func main() {
 		os.Exit(2)
 	}
 	c := &chaos{dir: dir, rng: rand.New(rand.NewPCG(*seed, 1)), killing: map[*stack.Herald]bool{}, starts: map[*stack.Herald]int{},
-		published: map[int][]string{}, verbose: *verbose, n: *n}
+		published: map[int][]string{}, publishedAt: map[int]time.Time{}, verbose: *verbose, n: *n}
 	c.res.Duplicates = map[string]int{}
 	start := time.Now()
 	err = c.run(*seed)
@@ -175,7 +252,7 @@ func (c *chaos) run(seed uint64) error {
 	}
 	c.rdb = c.redis.Client()
 	// About one reply in 5,000 is dropped, at most 40 in the run.
-	if c.proxy, err = stack.StartDropProxy(c.redis.Addr, 0.0002, 40, seed); err != nil {
+	if c.proxy, err = newDropper(c.redis.Addr, 0.0002, 40); err != nil {
 		return err
 	}
 	beh := "p429=0.02,retry_after=1,p5xx=0.03,pslow=0.1,slow=200ms-1500ms"
@@ -232,6 +309,7 @@ func (c *chaos) run(seed uint64) error {
 	c.waitFinal(hardStop)
 	c.proxy.Enable(false)
 	close(stopWatch)
+	c.proxy.stop()
 	<-watchDone
 	return c.account()
 }
@@ -317,7 +395,7 @@ func (c *chaos) start(h *stack.Herald) error {
 	for _, ch := range chans {
 		cs = append(cs, stack.Channel{Name: ch, Endpoint: c.fakes.Endpoint(ch, label), Chat: "chaos_" + ch, Rate: "20/s"})
 	}
-	cfg := stack.Config{RedisURL: "redis://" + c.proxy.Addr + "/0", Addr: h.Addr, Token: c.fakes.Token, Channels: cs, LogLevel: "debug"}
+	cfg := stack.Config{RedisURL: "redis://" + c.proxy.Addr() + "/0", Addr: h.Addr, Token: c.fakes.Token, Channels: cs, LogLevel: "debug"}
 	if err := cfg.Write(h.Config); err != nil {
 		return err
 	}
@@ -458,6 +536,7 @@ func (c *chaos) publish(t0, outageAt, hardStop time.Time) {
 				}
 				c.mu.Lock()
 				c.published[i] = chs
+				c.publishedAt[i] = time.Now()
 				c.mu.Unlock()
 				return
 			}
@@ -506,28 +585,37 @@ func ledgerKey(article, channel string) string {
 	return "herald:dlv:{" + article + ":" + channel + "}"
 }
 
-// states reads every published delivery's state from Redis directly.
-func (c *chaos) states() (map[string]string, error) {
+// states reads every published delivery's record through queue's read API, on Redis directly
+// (not through the proxy); keys are ledgerKey's.
+func (c *chaos) states() (map[string]queue.Delivery, error) {
 	c.mu.Lock()
-	var keys []string
+	ids := make([]int, 0, len(c.published))
+	want := 0
+	for i, chs := range c.published {
+		ids = append(ids, i)
+		want += len(chs)
+	}
+	c.mu.Unlock()
+	b := queue.NewBroker(c.rdb, queue.Options{})
+	out := make(map[string]queue.Delivery, want)
+	for _, i := range ids {
+		ds, err := b.Deliveries(context.Background(), "c-"+strconv.Itoa(i))
+		if err != nil && !errors.Is(err, queue.ErrNotFound) {
+			return nil, err
+		}
+		for _, d := range ds {
+			out[ledgerKey(d.ArticleID, string(d.Channel))] = d
+		}
+	}
+	c.mu.Lock()
 	for i, chs := range c.published {
 		for _, ch := range chs {
-			keys = append(keys, ledgerKey("c-"+strconv.Itoa(i), ch))
+			if k := ledgerKey("c-"+strconv.Itoa(i), ch); out[k].State == "" {
+				out[k] = queue.Delivery{} // a published delivery with no record: lost
+			}
 		}
 	}
 	c.mu.Unlock()
-	pipe := c.rdb.Pipeline()
-	cmds := make([]*redis.StringCmd, len(keys))
-	for i, k := range keys {
-		cmds[i] = pipe.HGet(context.Background(), k, "state")
-	}
-	if _, err := pipe.Exec(context.Background()); err != nil && err != redis.Nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(keys))
-	for i, k := range keys {
-		out[k] = cmds[i].Val()
-	}
 	return out, nil
 }
 
@@ -537,8 +625,8 @@ func (c *chaos) waitFinal(hardStop time.Time) {
 		st, err := c.states()
 		if err == nil {
 			open := 0
-			for _, s := range st {
-				if s != "sent" && s != "failed" && s != "unknown" {
+			for _, d := range st {
+				if !d.State.Final() {
 					open++
 				}
 			}
@@ -590,9 +678,9 @@ func (c *chaos) account() error {
 	}
 	c.res.Published = len(c.published)
 	c.res.Deliveries = len(st)
-	for k, s := range st {
+	for k, d := range st {
 		posted := perDelivery[k] > 0
-		switch s {
+		switch d.State {
 		case "sent":
 			c.res.Delivered++
 			if !posted {
@@ -643,8 +731,8 @@ func (c *chaos) account() error {
 		return err
 	}
 	shown := 0
-	for k, s := range st {
-		if s == "unknown" && perDelivery[k] == 0 && shown < 5 {
+	for k, d := range st {
+		if d.State == queue.StateUnknown && perDelivery[k] == 0 && shown < 5 {
 			shown++
 			c.note("unknown, never posted: %s: %s", k, c.history(k, reqs))
 		}
@@ -698,9 +786,23 @@ func (c *chaos) history(key string, reqs []stack.Request) string {
 		}
 		evs = append(evs, event{t: r.Recv, own: true, text: fmt.Sprintf("the fake got its request from %s, %s", r.Client, ans)})
 	}
+	// Kills between the publish and the latest time the expired lease can have been taken could
+	// have left it behind; kills within 2 s of anything else are shown too.
+	var from, to time.Time
+	c.mu.Lock()
+	from = c.publishedAt[n]
+	c.mu.Unlock()
+	for _, e := range evs {
+		if strings.HasPrefix(e.text, "(latest time") && e.t.After(to) {
+			to = e.t
+		}
+	}
+	evs = append(evs, event{t: from, own: true, text: "published (202)"})
 	c.mu.Lock()
 	for _, k := range c.kills {
-		evs = append(evs, event{t: k.at, near: 2 * time.Second, text: "kill -9 " + k.label})
+		e := event{t: k.at, near: 2 * time.Second, text: "kill -9 " + k.label}
+		e.own = !to.IsZero() && !k.at.Before(from) && !k.at.After(to)
+		evs = append(evs, e)
 	}
 	c.mu.Unlock()
 	for _, t := range c.proxy.DropTimes() {
@@ -723,17 +825,17 @@ func (c *chaos) history(key string, reqs []stack.Request) string {
 }
 
 // errorSummary groups the error text of failed and unknown records.
-func (c *chaos) errorSummary(st map[string]string) string {
+func (c *chaos) errorSummary(st map[string]queue.Delivery) string {
 	counts := map[string]int{}
-	for k, s := range st {
-		if s != "failed" && s != "unknown" {
+	for _, d := range st {
+		if d.State != queue.StateFailed && d.State != queue.StateUnknown {
 			continue
 		}
-		e, _ := c.rdb.HGet(context.Background(), k, "error").Result()
+		e := d.Error
 		if len(e) > 90 {
 			e = e[:90]
 		}
-		counts[s+": "+e]++
+		counts[string(d.State)+": "+e]++
 	}
 	type kv struct {
 		k string

@@ -150,6 +150,14 @@ func (r *Redis) Stop(graceful bool) {
 	r.cmd = nil
 }
 
+// Pid is the server's process id (0 when stopped).
+func (r *Redis) Pid() int {
+	if r.cmd == nil || r.cmd.Process == nil {
+		return 0
+	}
+	return r.cmd.Process.Pid
+}
+
 // Client is a new go-redis client on the server.
 func (r *Redis) Client() *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: r.Addr, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second})
@@ -196,6 +204,14 @@ func StartFakes(bin, logPath string, args ...string) (*Fakes, error) {
 	}
 	f.Control, f.Platforms, f.Token = hello.Control, hello.Platforms, hello.Token
 	return f, nil
+}
+
+// Pid is the fakes' process id.
+func (f *Fakes) Pid() int {
+	if f.cmd == nil || f.cmd.Process == nil {
+		return 0
+	}
+	return f.cmd.Process.Pid
 }
 
 // Stop ends the fakes process.
@@ -528,6 +544,26 @@ func (h *Herald) Do(ctx context.Context, method, path string, body []byte) (int,
 // Publish posts an article; it returns the status and the response body.
 func (h *Herald) Publish(ctx context.Context, article []byte) (int, http.Header, []byte, error) {
 	return h.Do(ctx, http.MethodPost, "/v1/articles", article)
+}
+
+// CPUSeconds is the user+system CPU time a process has used, from /proc/<pid>/stat.
+func CPUSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after it are space-separated.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	if !ok {
+		return 0
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64) // utime, field 14
+	st, _ := strconv.ParseFloat(f[12], 64) // stime, field 15
+	return (ut + st) / 100                 // clock ticks; USER_HZ is 100 on Linux
 }
 
 func lastLines(s string, n int) string {
