@@ -24,6 +24,7 @@ import (
 	"herald/article"
 	"herald/channels"
 	"herald/channels/x/xfake"
+	"herald/config"
 	"herald/formatter"
 )
 
@@ -477,5 +478,28 @@ func TestFakePacesPosts(t *testing.T) {
 	rl, ok := channels.AsRateLimited(err)
 	if !ok || time.Until(rl.RetryAt) < 50*time.Second || time.Until(rl.RetryAt) > 62*time.Second {
 		t.Fatalf("%v: want rate limited until the window ends (~1 min)", err)
+	}
+}
+
+// TestCredentialsFromHeraldChEnvironment: like every channel setting, each credential may come
+// from HERALD_CH_<NAME>_<SETTING>, so none needs to be in the file.
+func TestCredentialsFromHeraldChEnvironment(t *testing.T) {
+	c := xfake.DefaultCredentials
+	t.Setenv("HERALD_CH_X_MAIN_CONSUMER_KEY", c.ConsumerKey)
+	t.Setenv("HERALD_CH_X_MAIN_CONSUMER_SECRET", c.ConsumerSecret)
+	t.Setenv("HERALD_CH_X_MAIN_ACCESS_TOKEN", c.AccessToken)
+	t.Setenv("HERALD_CH_X_MAIN_ACCESS_SECRET", c.AccessSecret)
+	fake := xfake.New()
+	t.Cleanup(fake.Close)
+	cfg, err := config.Parse([]byte("channels:\n  - name: x-main\n    kind: x\n    settings:\n      api_base: " + fake.APIBase() + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := channels.New(cfg.Channels[0].Spec, channels.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.Send(testCtx(t), msgOf(channels.Post{Text: "من البيئة"})); err != nil {
+		t.Fatalf("credentials from the environment were not used: %v", err)
 	}
 }
