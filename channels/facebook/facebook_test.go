@@ -331,3 +331,21 @@ func TestFakeRefusesRepeatedMessage(t *testing.T) {
 		t.Fatalf("%v: want duplicate content (506)", err)
 	}
 }
+
+func TestEditReplacesTheMessage(t *testing.T) {
+	h := newHarness(t, nil)
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "خبر فيه خطأ", Extra: map[string]any{"link": "https://news.example.com/a"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ch.Edit(testCtx(t), rcpt.RemoteID, channels.Post{Text: "خبر مصحح"}); err != nil {
+		t.Fatal(err)
+	}
+	if p := h.fake.Posts(); len(p) != 1 || p[0].Message != "خبر مصحح" || p[0].Link != "https://news.example.com/a" {
+		t.Fatalf("posts %+v", p)
+	}
+	var ae *APIError
+	if err := h.ch.Edit(testCtx(t), facebookfake.DefaultPage+"_1", channels.Post{Text: "x"}); !errors.As(err, &ae) || ae.Code != 100 || !channels.IsPermanent(err) {
+		t.Fatalf("editing a post that does not exist: %v", err)
+	}
+}

@@ -179,6 +179,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, r, 200, map[string]string{"id": page, "name": PageName})
 	case r.Method == http.MethodDelete && !strings.Contains(path, "/"):
 		s.del(w, r, path)
+	case r.Method == http.MethodPost && !strings.Contains(path, "/"):
+		s.edit(w, r, path, form.Get("message"))
 	default:
 		s.graphError(w, r, 400, 100, 0, "(#100) Unsupported "+r.Method+" request")
 	}
@@ -308,6 +310,28 @@ func (s *Server) del(w http.ResponseWriter, r *http.Request, id string) {
 	s.mu.Unlock()
 	if !found {
 		s.graphError(w, r, 400, 100, 33, "Unsupported delete request. Object with ID '"+id+"' does not exist, cannot be loaded due to missing permissions, or does not support this operation.")
+		return
+	}
+	s.answer(w, r, 200, map[string]bool{"success": true})
+}
+
+// edit replaces a post's message (POST /{post-id}).
+func (s *Server) edit(w http.ResponseWriter, r *http.Request, id, message string) {
+	if message == "" {
+		s.graphError(w, r, 400, 100, 0, "(#100) message is required")
+		return
+	}
+	s.mu.Lock()
+	found := false
+	for i := range s.posts {
+		if s.posts[i].ID == id && !s.deleted[id] {
+			s.posts[i].Message = message
+			found = true
+		}
+	}
+	s.mu.Unlock()
+	if !found {
+		s.graphError(w, r, 400, 100, 33, "Unsupported post request. Object with ID '"+id+"' does not exist, cannot be loaded due to missing permissions, or does not support this operation.")
 		return
 	}
 	s.answer(w, r, 200, map[string]bool{"success": true})
