@@ -58,7 +58,8 @@ type Sandbox struct {
 	X        *xfake.Server
 	Facebook *facebookfake.Server
 	Config   *config.Config
-	fakes    httpFakes // WhatsApp, webhook, WebSub (whatsapp_webhook_websub.go)
+	fakes    httpFakes  // WhatsApp, webhook, WebSub (whatsapp_webhook_websub.go)
+	images   *imageHost // the sample images, on loopback (images.go)
 }
 
 // Start brings up miniredis and the fake Telegram, and a config pointing a telegram channel
@@ -67,6 +68,11 @@ func Start(httpAddr string) (*Sandbox, error) {
 	mr, err := miniredis.Run()
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: starting in-memory redis: %w", err)
+	}
+	images, err := startImageHost()
+	if err != nil {
+		mr.Close()
+		return nil, err
 	}
 	tg := telegramfake.New()
 	fakes := startHTTPFakes()
@@ -84,6 +90,7 @@ channels:
       token: %q
       chat_id: "@%s"
       api_endpoint: %q
+      allow_private_photo_hosts: true # the sample images are on loopback (images.go)
 `, httpAddr, APIToken, ChannelName, telegramfake.DefaultToken, telegramfake.DefaultChat.Username, tg.Endpoint()) + fakes.channelsYAML()
 	doc += xFacebookYAML(xf, fb)
 	cfg, err := config.Parse([]byte(doc))
@@ -92,6 +99,7 @@ channels:
 		fakes.close()
 		xf.Close()
 		fb.Close()
+		images.srv.Close()
 		mr.Close()
 		return nil, fmt.Errorf("sandbox: config: %w", err)
 	}
@@ -99,7 +107,7 @@ channels:
 	cfg.Redis.URL = "redis://" + mr.Addr()
 	cfg.HTTP.APIToken = APIToken
 	cfg.HTTP.Addr = httpAddr
-	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb}, nil
+	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, images: images}, nil
 }
 
 // Close stops everything; all data is gone.
@@ -109,6 +117,7 @@ func (s *Sandbox) Close() {
 	s.fakes.close()
 	s.X.Close()
 	s.Facebook.Close()
+	s.images.srv.Close()
 	s.Redis.Close()
 }
 

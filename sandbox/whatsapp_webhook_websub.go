@@ -36,7 +36,8 @@ func startHTTPFakes() httpFakes {
 }
 
 // channelsYAML is their entries in the sandbox's channels: list. The Cloud API recipient has
-// not written in 24 hours, as a news audience never has, so that channel sends the template.
+// not written in 24 hours, as a news audience never has, so that channel sends the template
+// (text only); the gateways send the sample image, which is on loopback (allow_private_hosts).
 func (f httpFakes) channelsYAML() string {
 	return fmt.Sprintf(`
   - name: %s
@@ -44,10 +45,12 @@ func (f httpFakes) channelsYAML() string {
     settings: {provider: cloud, api_base: %q, token: %q, phone_number_id: %q, to: %q, template: %s}
   - name: %s
     kind: whatsapp
-    settings: {provider: waha, api_base: %q, api_key: %q, chat_id: %q}
+    format: {image: true}
+    settings: {provider: waha, api_base: %q, api_key: %q, chat_id: %q, allow_private_hosts: true}
   - name: %s
     kind: whatsapp
-    settings: {provider: whapi, api_base: %q, token: %q, to: %q}
+    format: {image: true}
+    settings: {provider: whapi, api_base: %q, token: %q, to: %q, allow_private_hosts: true}
   - name: %s
     kind: webhook
     settings: {url: %q, secret: %q}

@@ -14,7 +14,8 @@ const (
 )
 
 // xFacebookYAML is the channels: entries for the fake X and the fake Facebook Page. The Page
-// posts photos (format.image) so the demo shows both kinds of Page post.
+// posts photos (format.image) so the demo shows both kinds of Page post. Both may download
+// from private hosts: the sample images are on the sandbox's loopback image host.
 func xFacebookYAML(x *xfake.Server, fb *facebookfake.Server) string {
 	c := xfake.DefaultCredentials
 	return fmt.Sprintf(`
@@ -26,6 +27,7 @@ func xFacebookYAML(x *xfake.Server, fb *facebookfake.Server) string {
       access_token: %q
       access_secret: %q
       api_base: %q
+      allow_private_hosts: true
   - name: %s
     kind: facebook
     format:
@@ -34,6 +36,7 @@ func xFacebookYAML(x *xfake.Server, fb *facebookfake.Server) string {
       page_id: %q
       page_token: %q
       graph_base: %q
+      allow_private_hosts: true
 `, XChannel, c.ConsumerKey, c.ConsumerSecret, c.AccessToken, c.AccessSecret, x.APIBase(),
 		FacebookChannel, facebookfake.DefaultPage, facebookfake.DefaultToken, fb.GraphBase())
 }

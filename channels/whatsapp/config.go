@@ -75,8 +75,9 @@ type Config struct {
 	ChatID     string `yaml:"chat_id"`
 
 	Timeout time.Duration `yaml:"timeout"`
-	// AllowPrivateHosts is accepted for symmetry with the other kinds: WhatsApp posts carry no
-	// downloads, and api_base is the operator's own (a WAHA on the same host is normal).
+	// AllowPrivateHosts lets an image URL name a loopback or private host (image.go refuses
+	// them otherwise: the provider fetches the URL). api_base is never checked: it is the
+	// operator's own (a WAHA on the same host is normal).
 	AllowPrivateHosts bool `yaml:"allow_private_hosts"`
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os/signal"
 	"syscall"
 	"time"
@@ -87,7 +86,7 @@ func runDemo(cmd *cobra.Command, g *globalFlags, asJSON bool, addr string, wait 
 	cfg := sb.Config
 	cfg.Log.Level = level
 	broker, pub := brokerFor(cfg, sb.RDB)
-	routes, err := buildRoutes(cfg, log, &http.Client{Timeout: 10 * time.Second})
+	routes, err := buildRoutes(cfg, log, sb.HTTPClient())
 	if err != nil {
 		ln.Close()
 		return err
@@ -105,7 +104,7 @@ func runDemo(cmd *cobra.Command, g *globalFlags, asJSON bool, addr string, wait 
 		fmt.Fprintln(out, "Nothing is kept across restarts. Production: `herald serve` with REDIS_URL and a config file.")
 		fmt.Fprintln(out)
 	}
-	arts, err := sandbox.Samples()
+	arts, err := sb.Samples() // their images on the sandbox's loopback image host
 	if err != nil {
 		stopRun()
 		<-runDone
