@@ -56,7 +56,8 @@ func expandAliases(n *yaml.Node) *yaml.Node {
 }
 
 // Env is what constructors get from the process: the logger and an HTTP client to use (tests
-// and the sandbox swap it).
+// and the sandbox swap it). New gives the constructor Logger with the channel's name as the
+// field "channel", so a channel never adds it to a line itself (it would appear twice).
 type Env struct {
 	Logger     *zap.Logger
 	HTTPClient *http.Client
@@ -92,6 +93,7 @@ func New(spec Spec, env Env) (Channel, error) {
 	if env.Logger == nil {
 		env.Logger = zap.NewNop()
 	}
+	env.Logger = env.Logger.With(zap.String("channel", string(spec.Name)))
 	if env.HTTPClient == nil {
 		env.HTTPClient = http.DefaultClient
 	}

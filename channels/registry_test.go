@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"gopkg.in/yaml.v3"
 )
 
@@ -54,5 +57,24 @@ func TestSpecDecodeRejectsUnknownSettings(t *testing.T) {
 	err := ss[0].Decode(&got)
 	if err == nil || !strings.Contains(err.Error(), "chat_idd") || !strings.Contains(err.Error(), `channel "a"`) {
 		t.Fatalf("error %v should name the channel and the unknown key", err)
+	}
+}
+
+// TestNewNamesTheChannelInItsLogger: the logger a constructor gets carries the channel's name
+// once, so no channel package adds it to a line itself.
+func TestNewNamesTheChannelInItsLogger(t *testing.T) {
+	const kind Kind = "logger-test"
+	Register(kind, func(spec Spec, env Env) (Channel, error) {
+		env.Logger.Info("built")
+		return nil, nil
+	})
+	defer func() { regMu.Lock(); delete(registry, kind); regMu.Unlock() }()
+	core, logs := observer.New(zapcore.InfoLevel)
+	if _, err := New(Spec{Name: "tg-main", Kind: kind}, Env{Logger: zap.New(core)}); err != nil {
+		t.Fatal(err)
+	}
+	e := logs.All()
+	if len(e) != 1 || len(e[0].Context) != 1 || e[0].Context[0].Key != "channel" || e[0].Context[0].String != "tg-main" {
+		t.Fatalf("logged %+v, want one line with channel=tg-main only", e)
 	}
 }

@@ -50,26 +50,7 @@ func TestSandboxPostsSampleImagesFromLoopback(t *testing.T) {
 		t.Fatalf("sample image %q is not on loopback", a.ImageURL)
 	}
 
-	core, logs := observer.New(zapcore.WarnLevel)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, c := range sb.Config.Channels {
-		ch, err := channels.New(c.Spec, channels.Env{Logger: zap.New(core), HTTPClient: sb.HTTPClient()})
-		if err != nil {
-			t.Fatalf("%s: %v", c.Spec.Name, err)
-		}
-		r, err := formatter.New(c.Spec.Kind, c.Format)
-		if err != nil {
-			t.Fatalf("%s: %v", c.Spec.Name, err)
-		}
-		posts, err := r.Render(a)
-		if err != nil {
-			t.Fatalf("%s: rendering: %v", c.Spec.Name, err)
-		}
-		if _, err := ch.Send(ctx, channels.Message{ArticleID: "img", Key: "img:" + string(c.Spec.Name), Attempt: 1, Posts: posts}); err != nil {
-			t.Fatalf("%s: %v", c.Spec.Name, err)
-		}
-	}
+	logs := sendToEvery(t, sb, a, zapcore.WarnLevel)
 	for _, e := range logs.All() {
 		t.Errorf("warning: %s %v", e.Message, e.ContextMap())
 	}
@@ -103,6 +84,33 @@ func TestSandboxPostsSampleImagesFromLoopback(t *testing.T) {
 	if len(images) != 2 {
 		t.Errorf("WhatsApp image messages from %v, want WAHA and Whapi: %+v", images, sb.fakes.WhatsApp.Messages())
 	}
+}
+
+// sendToEvery renders a for each sandbox channel and sends it, through channels.New as
+// cmd/herald builds them; it returns what the channels logged at level and above.
+func sendToEvery(t *testing.T, sb *Sandbox, a *article.Article, level zapcore.Level) *observer.ObservedLogs {
+	t.Helper()
+	core, logs := observer.New(level)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, c := range sb.Config.Channels {
+		ch, err := channels.New(c.Spec, channels.Env{Logger: zap.New(core), HTTPClient: sb.HTTPClient()})
+		if err != nil {
+			t.Fatalf("%s: %v", c.Spec.Name, err)
+		}
+		r, err := formatter.New(c.Spec.Kind, c.Format)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Spec.Name, err)
+		}
+		posts, err := r.Render(a)
+		if err != nil {
+			t.Fatalf("%s: rendering: %v", c.Spec.Name, err)
+		}
+		if _, err := ch.Send(ctx, channels.Message{ArticleID: "a1", Key: "a1:" + string(c.Spec.Name), Attempt: 1, Posts: posts}); err != nil {
+			t.Fatalf("%s: %v", c.Spec.Name, err)
+		}
+	}
+	return logs
 }
 
 // TestSandboxImageHost: the image host serves a JPEG at the samples' paths and nothing else.

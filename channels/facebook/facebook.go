@@ -58,7 +58,7 @@ func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
 		name: spec.Name,
 		cfg:  cfg,
 		send: &httpsend.Client{HTTP: httpsend.NoRedirects(env.HTTPClient), Timeout: cfg.Timeout, Prefix: "facebook",
-			Channel: spec.Name, Secrets: []string{cfg.PageToken}, Log: env.Logger},
+			Secrets: []string{cfg.PageToken}, Log: env.Logger},
 		photoHTTP: safehttp.NewClient(safehttp.Options{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateHosts, Setting: "allow_private_hosts"}),
 		log:       env.Logger,
 		now:       time.Now,
@@ -147,7 +147,7 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post) (string, err
 	} else {
 		err = fmt.Errorf("%w; downloading it: %v", err, derr)
 	}
-	c.log.Warn("facebook: photo could not be posted; posting the text with its link", zap.String("channel", string(c.name)),
+	c.log.Warn("facebook: photo could not be posted; posting the text with its link",
 		zap.String("photo_url", photo), zap.Error(err))
 	return c.feed(ctx, post)
 }
@@ -346,6 +346,6 @@ func (c *Channel) Check(ctx context.Context) error {
 	if me.ID != c.cfg.PageID {
 		return fmt.Errorf("facebook: checking the page token: it belongs to %q (%s), not page_id %s", me.Name, me.ID, c.cfg.PageID)
 	}
-	c.log.Info("facebook page token works", zap.String("channel", string(c.name)), zap.String("page", me.Name))
+	c.log.Info("facebook page token works", zap.String("page", me.Name))
 	return nil
 }

@@ -32,15 +32,14 @@ type Client struct {
 	Timeout time.Duration
 	// Prefix starts every error ("whatsapp", "webhook").
 	Prefix string
-	// Channel names the channel in debug logs.
-	Channel channels.Name
 	// Secrets are replaced by "<redacted>" wherever they would appear in an error.
 	Secrets []string
 	// SafeURL, when set, replaces the request URL in transport errors (a webhook URL may carry
 	// a token in its path or query).
 	SafeURL func(*url.URL) string
-	Log     *zap.Logger
-	Now     func() time.Time
+	// Log is the channel's logger; it names the channel already (channels.New).
+	Log *zap.Logger
+	Now func() time.Time
 }
 
 // Response is an answer that arrived: any status, and up to MaxBody of its body.
@@ -81,7 +80,7 @@ func (c *Client) Do(ctx context.Context, action string, req *http.Request) (*Res
 		status = resp.StatusCode
 	}
 	defer func() {
-		c.logger().Debug(c.Prefix+" request", zap.String("channel", string(c.Channel)), zap.String("action", action),
+		c.logger().Debug(c.Prefix+" request", zap.String("action", action),
 			zap.Int("status", status), zap.Duration("took", c.now().Sub(start)))
 	}()
 	if err != nil {

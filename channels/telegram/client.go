@@ -130,7 +130,6 @@ func (c *Channel) call(ctx context.Context, action string, do func(bot *tgbotapi
 		err = c.classify(action, err, rt)
 	}
 	c.log.Debug("telegram request",
-		zap.String("channel", string(c.name)),
 		zap.String("action", action),
 		zap.Int("status", int(rt.status.Load())),
 		zap.Duration("took", time.Since(start)),

@@ -130,7 +130,7 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post) (tgbotapi.Me
 		}
 	}
 	c.log.Warn("telegram: photo could not be sent; sending the text alone",
-		zap.String("channel", string(c.name)), zap.String("photo_url", photo), zap.Error(err))
+		zap.String("photo_url", photo), zap.Error(err))
 	return c.sendText(ctx, post)
 }
 

@@ -50,7 +50,6 @@ func newChannel(name channels.Name, cfg Config, env channels.Env) *Channel {
 		HTTP:    httpsend.NoRedirects(env.HTTPClient),
 		Timeout: cfg.Timeout,
 		Prefix:  "webhook",
-		Channel: name,
 		Secrets: cfg.secretValues(),
 		// The URL may carry a token (…/hooks/T0/B0/XXXX): errors show its origin only.
 		SafeURL: origin,

@@ -43,7 +43,6 @@ func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
 		HTTP:    httpsend.NoRedirects(env.HTTPClient),
 		Timeout: cfg.Timeout,
 		Prefix:  "websub",
-		Channel: spec.Name,
 		// A hub URL may carry credentials (https://user:token@hub.example/): never in an error.
 		Secrets: hubPasswords(cfg.Hubs),
 		SafeURL: func(u *url.URL) string { u.User = nil; return u.String() },

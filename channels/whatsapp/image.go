@@ -90,7 +90,7 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post) (string, err
 		return c.sendText(ctx, post.Text)
 	}
 	if err := c.checkImageHost(ctx, img); err != nil {
-		c.log.Warn("whatsapp: image not sent; sending the text alone", zap.String("channel", string(c.name)),
+		c.log.Warn("whatsapp: image not sent; sending the text alone",
 			zap.String("image_url", img), zap.Error(err))
 		return c.sendText(ctx, post.Text)
 	}
@@ -99,7 +99,7 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post) (string, err
 	if err == nil || !channels.IsPermanent(err) {
 		return id, err
 	}
-	c.log.Warn("whatsapp: the provider refused the image; sending the text alone", zap.String("channel", string(c.name)),
+	c.log.Warn("whatsapp: the provider refused the image; sending the text alone",
 		zap.String("image_url", img), zap.Error(err))
 	return c.sendText(ctx, post.Text)
 }

@@ -79,7 +79,6 @@ func newChannel(name channels.Name, cfg Config, env channels.Env) *Channel {
 		HTTP:    httpsend.NoRedirects(env.HTTPClient),
 		Timeout: cfg.Timeout,
 		Prefix:  "whatsapp",
-		Channel: name,
 		Secrets: cfg.secrets(),
 		Log:     env.Logger,
 		Now:     func() time.Time { return c.now() },
@@ -146,7 +145,7 @@ func (c *Channel) post(ctx context.Context, action, path string, body any) (stri
 		return "", channels.UnknownOutcome(c.http.Errorf("%s: reading the %d answer: %w", action, resp.Status, err))
 	}
 	if id == "" {
-		c.log.Warn("whatsapp: the provider accepted the message without an id", zap.String("channel", string(c.name)),
+		c.log.Warn("whatsapp: the provider accepted the message without an id",
 			zap.String("provider", string(c.cfg.Provider)))
 	}
 	return id, nil

@@ -40,7 +40,7 @@ func (c *Channel) uploadImages(ctx context.Context, media []channels.Media) ([]s
 	var ids []string
 	for _, m := range media {
 		if len(ids) == MaxImages {
-			c.log.Warn("x: more than 4 images; the rest are left out", zap.String("channel", string(c.name)), zap.Int("images", len(media)))
+			c.log.Warn("x: more than 4 images; the rest are left out", zap.Int("images", len(media)))
 			break
 		}
 		u := strings.TrimSpace(m.URL)
@@ -55,7 +55,7 @@ func (c *Channel) uploadImages(ctx context.Context, media []channels.Media) ([]s
 		if !skippable(err) {
 			return nil, err
 		}
-		c.log.Warn("x: image left out of the post", zap.String("channel", string(c.name)), zap.String("image_url", u), zap.Error(err))
+		c.log.Warn("x: image left out of the post", zap.String("image_url", u), zap.Error(err))
 	}
 	return ids, nil
 }

@@ -60,7 +60,7 @@ func newChannel(name channels.Name, cfg Config, env channels.Env) *Channel {
 		name: name,
 		cfg:  cfg,
 		send: &httpsend.Client{HTTP: newSignedClient(cfg, env.HTTPClient), Timeout: cfg.Timeout, Prefix: "x",
-			Channel: name, Secrets: cfg.secrets(), Log: env.Logger},
+			Secrets: cfg.secrets(), Log: env.Logger},
 		mediaHTTP: safehttp.NewClient(safehttp.Options{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateHosts, Setting: "allow_private_hosts"}),
 		log:       env.Logger,
 		now:       time.Now,
@@ -191,7 +191,7 @@ func (c *Channel) Check(ctx context.Context) error {
 	if ans.Data.ID == "" {
 		return errors.New("x: checking the credentials: the answer has no user id")
 	}
-	c.log.Info("x credentials work", zap.String("channel", string(c.name)), zap.String("username", ans.Data.Username))
+	c.log.Info("x credentials work", zap.String("username", ans.Data.Username))
 	return nil
 }
 

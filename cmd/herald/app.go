@@ -96,7 +96,7 @@ func openRedis(ctx context.Context, url string) (*redis.Client, error) {
 func buildRoutes(cfg *config.Config, log *zap.Logger, client *http.Client) (map[channels.Name]queue.Route, error) {
 	routes := make(map[channels.Name]queue.Route, len(cfg.Channels))
 	for _, c := range cfg.Channels {
-		ch, err := channels.New(c.Spec, channels.Env{Logger: log.With(zap.String("channel", string(c.Spec.Name))), HTTPClient: client})
+		ch, err := channels.New(c.Spec, channels.Env{Logger: log, HTTPClient: client})
 		if err != nil {
 			return nil, err
 		}
