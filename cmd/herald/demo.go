@@ -35,11 +35,12 @@ func newDemoCmd(g *globalFlags) *cobra.Command {
 	var wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the whole pipeline on the embedded sandbox (in-memory Redis, fake Telegram)",
-		Long: `demo starts herald on its embedded default: an in-process Redis and a fake Telegram Bot API
-on loopback. It publishes the Arabic sample articles the project carries (each twice, to show
-that a second publish posts nothing), prints each post as Telegram received it and its
-delivery record, then keeps serving the API so you can publish more. Nothing is kept across
+		Short: "Run the whole pipeline on the embedded sandbox (in-memory Redis, fake platforms)",
+		Long: `demo starts herald on its embedded default: an in-process Redis and fake platforms
+(Telegram, WhatsApp, X, Facebook, a webhook receiver, a WebSub hub) on loopback. It publishes
+the Arabic sample articles the project carries (each twice, to show that a second publish posts
+nothing), prints each post as each platform received it and its delivery record, then keeps
+serving the API so you can publish more. Nothing is kept across
 restarts.
 
 With --json it is one-shot: it waits until every delivery is final and prints
@@ -100,7 +101,7 @@ func runDemo(cmd *cobra.Command, g *globalFlags, asJSON bool, addr string, wait 
 	go func() { runDone <- run(runCtx, log, cfg, broker, pub, routes, ln) }()
 
 	if !asJSON {
-		fmt.Fprintln(out, "herald demo: embedded sandbox — in-memory Redis and fake platforms (Telegram, WhatsApp, webhook, WebSub) on loopback.")
+		fmt.Fprintln(out, "herald demo: embedded sandbox — in-memory Redis and fake platforms (Telegram, WhatsApp, X, Facebook, webhook, WebSub) on loopback.")
 		fmt.Fprintln(out, "Nothing is kept across restarts. Production: `herald serve` with REDIS_URL and a config file.")
 		fmt.Fprintln(out)
 	}
