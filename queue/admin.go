@@ -247,15 +247,17 @@ func (b *Broker) Outcomes(ctx context.Context, since time.Time) (map[channels.Na
 
 // AuditEntry is one admin action: who, when, what, and the result.
 type AuditEntry struct {
-	ID       string    `json:"id,omitempty"`
-	Time     time.Time `json:"time"`
-	Source   string    `json:"source"` // "telegram", …
-	UserID   int64     `json:"user_id,omitempty"`
-	Username string    `json:"username,omitempty"`
-	ChatID   int64     `json:"chat_id,omitempty"`
-	Action   string    `json:"action"` // "/repost", "button:mark_sent", …
-	Args     string    `json:"args,omitempty"`
-	Result   string    `json:"result"`
+	ID     string    `json:"id,omitempty"`
+	Time   time.Time `json:"time"`
+	Source string    `json:"source"` // "telegram", "api", "cli"
+	// Client is where an API or CLI action came from (remote address, host).
+	Client   string `json:"client,omitempty"`
+	UserID   int64  `json:"user_id,omitempty"`
+	Username string `json:"username,omitempty"`
+	ChatID   int64  `json:"chat_id,omitempty"`
+	Action   string `json:"action"` // "/repost", "button:mark_sent", …
+	Args     string `json:"args,omitempty"`
+	Result   string `json:"result"`
 	// Allowed is false when the user was refused.
 	Allowed bool `json:"allowed"`
 }
@@ -266,7 +268,7 @@ func (b *Broker) AppendAudit(ctx context.Context, e AuditEntry) error {
 		e.Time = b.opts.Now()
 	}
 	vals := map[string]any{
-		"time": e.Time.UnixMilli(), "source": e.Source, "user_id": e.UserID, "username": e.Username,
+		"time": e.Time.UnixMilli(), "source": e.Source, "client": e.Client, "user_id": e.UserID, "username": e.Username,
 		"chat_id": e.ChatID, "action": e.Action, "args": e.Args, "result": e.Result, "allowed": strconv.FormatBool(e.Allowed),
 	}
 	err := b.rdb.XAdd(ctx, &redis.XAddArgs{Stream: auditKey, MaxLen: AuditMaxLen, Approx: true, Values: vals}).Err()
@@ -287,7 +289,7 @@ func (b *Broker) Audit(ctx context.Context, n int64) ([]AuditEntry, error) {
 		s := func(k string) string { v, _ := m.Values[k].(string); return v }
 		i64 := func(k string) int64 { n, _ := strconv.ParseInt(s(k), 10, 64); return n }
 		out = append(out, AuditEntry{
-			ID: m.ID, Time: time.UnixMilli(i64("time")).UTC(), Source: s("source"), UserID: i64("user_id"),
+			ID: m.ID, Time: time.UnixMilli(i64("time")).UTC(), Source: s("source"), Client: s("client"), UserID: i64("user_id"),
 			Username: s("username"), ChatID: i64("chat_id"), Action: s("action"), Args: s("args"),
 			Result: s("result"), Allowed: s("allowed") == "true",
 		})

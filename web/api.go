@@ -187,11 +187,17 @@ func (s *Server) pauseChannel(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = s.Broker.Resume(r.Context(), channels.Name(name))
 	}
+	action, args := "resume", name
+	if paused {
+		action, args = "pause", strings.TrimSpace(name+" "+r.URL.Query().Get("reason"))
+	}
 	if err != nil {
 		s.Logger.Error("pausing or resuming", zap.String("channel", name), zap.Error(err))
+		s.auditAPI(r, action, args, "error: "+err.Error())
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not change the channel's state"})
 		return
 	}
+	s.auditAPI(r, action, args, action+"d")
 	writeJSON(w, http.StatusOK, map[string]any{"channel": name, "paused": paused})
 }
 
@@ -220,6 +226,11 @@ func (s *Server) requeue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := s.Broker.Requeue(r.Context(), r.PathValue("id"), channels.Name(r.PathValue("channel")), action)
+	result := "requeued"
+	if err != nil {
+		result = "error: " + err.Error()
+	}
+	s.auditAPI(r, action, r.PathValue("id")+" "+r.PathValue("channel"), result)
 	switch {
 	case errors.Is(err, queue.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})

@@ -1,10 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"go.uber.org/zap"
+
+	"herald/queue"
 )
 
 // DefaultAuditCount and MaxAuditCount bound GET /v1/audit?n=.
@@ -30,4 +34,15 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entries": es})
+}
+
+// auditAPI records an admin action taken through the API. The bearer token is one identity, so
+// the entry says where the request came from.
+func (s *Server) auditAPI(r *http.Request, action, args, result string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	e := queue.AuditEntry{Source: "api", Client: r.RemoteAddr, Action: action, Args: args, Result: result, Allowed: true}
+	if err := s.Broker.AppendAudit(ctx, e); err != nil {
+		s.Logger.Error("writing the audit log", zap.String("action", action), zap.Error(err))
+	}
 }

@@ -75,7 +75,9 @@ func newPauseCmd(g *globalFlags) *cobra.Command {
 				if err := configuredChannel(cfg, args[0]); err != nil {
 					return err
 				}
-				if err := b.Pause(ctx, channels.Name(args[0]), reason); err != nil {
+				err := b.Pause(ctx, channels.Name(args[0]), reason)
+				auditCLI(ctx, b, "pause", strings.TrimSpace(args[0]+" "+reason), err)
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "paused %s\n", args[0])
@@ -102,7 +104,9 @@ func newResumeCmd(g *globalFlags) *cobra.Command {
 				if err := configuredChannel(cfg, args[0]); err != nil {
 					return err
 				}
-				if err := b.Resume(ctx, channels.Name(args[0])); err != nil {
+				err := b.Resume(ctx, channels.Name(args[0]))
+				auditCLI(ctx, b, "resume", args[0], err)
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "resumed %s\n", args[0])
@@ -196,6 +200,7 @@ func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 			}
 			return withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
 				d, err := b.Requeue(ctx, args[0], channels.Name(args[1]), mode)
+				auditCLI(ctx, b, mode, args[0]+" "+args[1], err)
 				if errors.Is(err, queue.ErrNotFound) {
 					return &exitError{code: 3, err: err}
 				}

@@ -66,6 +66,25 @@ func TestServeRunsTheAdminBot(t *testing.T) {
 	if out, _, exit := runCLI(t, "", "audit", "--config", s.config); exit != 0 || !strings.Contains(out, "42 @editor") || !strings.Contains(out, "7 @stranger (refused)") {
 		t.Fatalf("herald audit: %d %s", exit, out)
 	}
+	// Admin actions through the API and the CLI are audited too.
+	if code, _ := s.call(http.MethodPost, "/v1/channels/tg/resume"); code != 200 {
+		t.Fatalf("resume over the API: %d", code)
+	}
+	if _, errOut, exit := runCLI(t, "", "pause", "--config", s.config, "--reason", "night", "tg2"); exit != 0 {
+		t.Fatalf("pause: %s", errOut)
+	}
+	out, _, _ = runCLI(t, "", "audit", "--json", "-n", "2", "--config", s.config)
+	got.Entries = nil
+	if json.Unmarshal([]byte(out), &got) != nil || len(got.Entries) != 2 {
+		t.Fatalf("audit: %s", out)
+	}
+	cli, api := got.Entries[0], got.Entries[1]
+	if cli["source"] != "cli" || cli["action"] != "pause" || cli["args"] != "tg2 night" || cli["result"] != "pause done" {
+		t.Fatalf("CLI audit entry %v", cli)
+	}
+	if api["source"] != "api" || api["action"] != "resume" || api["result"] != "resumed" || !strings.HasPrefix(fmt.Sprint(api["client"]), "127.0.0.1:") {
+		t.Fatalf("API audit entry %v", api)
+	}
 	if strings.Contains(p.output(), telegramfake.DefaultToken) {
 		t.Fatal("the bot token is in the serve log")
 	}

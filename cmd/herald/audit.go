@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"os/user"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -47,6 +49,9 @@ func newAuditCmd(g *globalFlags) *cobra.Command {
 					if !e.Allowed {
 						user += " (refused)"
 					}
+					if e.Client != "" {
+						user += " " + e.Client
+					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339), e.Source, user, e.ChatID, e.Action, e.Args, e.Result)
 				}
 				return tw.Flush()
@@ -57,4 +62,19 @@ func newAuditCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().IntVarP(&n, "number", "n", 50, "how many entries")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (same as GET /v1/audit)")
 	return cmd
+}
+
+// auditCLI records an admin action taken with the CLI against Redis directly (through --server
+// the API records it): the operating-system user and host say who.
+func auditCLI(ctx context.Context, b *queue.Broker, action, args string, err error) {
+	result := action + " done"
+	if err != nil {
+		result = "error: " + err.Error()
+	}
+	name := os.Getenv("USER")
+	if u, uerr := user.Current(); uerr == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	_ = b.AppendAudit(ctx, queue.AuditEntry{Source: "cli", Username: name, Client: host, Action: action, Args: args, Result: result, Allowed: true})
 }
