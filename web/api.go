@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"strings"
@@ -210,6 +211,11 @@ func (s *Server) retryUnknown(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, err := s.Broker.RetryUnknown(r.Context(), channels.Name(name))
+	result := fmt.Sprintf("requeued %d", n)
+	if err != nil {
+		result += ", error: " + err.Error()
+	}
+	s.auditAPI(r, "retry-unknown", name, result)
 	if err != nil {
 		s.Logger.Error("retrying unknown deliveries", zap.String("channel", name), zap.Int("requeued", n), zap.Error(err))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "could not retry every unknown delivery", "requeued": n})

@@ -230,6 +230,7 @@ func retryUnknown(cmd *cobra.Command, g *globalFlags, rf remoteFlags, channel st
 			return err
 		}
 		n, err := b.RetryUnknown(ctx, channels.Name(channel))
+		auditCLI(ctx, b, "retry-unknown", fmt.Sprintf("%s (requeued %d)", channel, n), err)
 		if err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("retried %d before: %w", n, err)}
 		}
