@@ -79,28 +79,7 @@ func PostURL(postID string) string { return "https://www.facebook.com/" + url.Pa
 // holds the post id (several, comma-joined) and the link to the first. When a later post fails
 // after an earlier one was accepted, the error is UnknownOutcome.
 func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Receipt, error) {
-	if len(msg.Posts) == 0 {
-		return channels.Receipt{}, channels.Permanent(errors.New("facebook: message has no posts"))
-	}
-	var rcpt channels.Receipt
-	ids := make([]string, 0, len(msg.Posts))
-	for i, post := range msg.Posts {
-		id, err := c.sendPost(ctx, post)
-		if err != nil {
-			if len(ids) == 0 {
-				return channels.Receipt{}, err
-			}
-			rcpt.RemoteID = strings.Join(ids, ",")
-			return rcpt, channels.UnknownOutcome(fmt.Errorf("facebook: post %d of %d failed after post(s) %s were made: %v",
-				i+1, len(msg.Posts), rcpt.RemoteID, err))
-		}
-		if len(ids) == 0 {
-			rcpt.PostURL = PostURL(id)
-		}
-		ids = append(ids, id)
-	}
-	rcpt.RemoteID = strings.Join(ids, ",")
-	return rcpt, nil
+	return channels.SendEach(ctx, "facebook", "post", msg.Posts, c.sendPost, PostURL)
 }
 
 func link(post channels.Post) string {

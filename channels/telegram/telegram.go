@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -80,29 +79,14 @@ func (c *Channel) Kind() channels.Kind { return channels.KindTelegram }
 // When a later post fails after an earlier one was accepted, the error is UnknownOutcome:
 // retrying would post the accepted ones again.
 func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Receipt, error) {
-	if len(msg.Posts) == 0 {
-		return channels.Receipt{}, channels.Permanent(errors.New("telegram: message has no posts"))
-	}
-	ids := make([]string, 0, len(msg.Posts))
-	var rcpt channels.Receipt
-	for i, post := range msg.Posts {
+	send := func(ctx context.Context, post channels.Post) (string, error) {
 		m, err := c.sendPost(ctx, post)
-		if err != nil {
-			if len(ids) == 0 {
-				return channels.Receipt{}, err
-			}
-			rcpt.RemoteID = strings.Join(ids, ",")
-			// %v, not %w: the failed post's kind must not decide what happens to the sent ones.
-			return rcpt, channels.UnknownOutcome(fmt.Errorf("telegram: post %d of %d failed after message(s) %s were sent: %v",
-				i+1, len(msg.Posts), rcpt.RemoteID, err))
-		}
-		if len(ids) == 0 {
-			rcpt.PostURL = c.cfg.ChatID.PostURL(m.MessageID)
-		}
-		ids = append(ids, strconv.Itoa(m.MessageID))
+		return strconv.Itoa(m.MessageID), err
 	}
-	rcpt.RemoteID = strings.Join(ids, ",")
-	return rcpt, nil
+	return channels.SendEach(ctx, "telegram", "message", msg.Posts, send, func(id string) string {
+		n, _ := strconv.Atoi(id)
+		return c.cfg.ChatID.PostURL(n)
+	})
 }
 
 // sendPost sends one post. A photo whose URL Telegram cannot fetch is downloaded and uploaded

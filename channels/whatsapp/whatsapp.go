@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -99,23 +98,7 @@ func (c *Channel) Kind() channels.Kind { return channels.KindWhatsApp }
 // arrived without an answer, the error is UnknownOutcome and the worker parks the delivery for
 // an admin instead of posting twice.
 func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Receipt, error) {
-	if len(msg.Posts) == 0 {
-		return channels.Receipt{}, channels.Permanent(errors.New("whatsapp: message has no posts"))
-	}
-	ids := make([]string, 0, len(msg.Posts))
-	for i, post := range msg.Posts {
-		id, err := c.sendPost(ctx, post)
-		if err != nil {
-			if i == 0 {
-				return channels.Receipt{}, err
-			}
-			// %v, not %w: the failed post's kind must not decide what happens to the sent ones.
-			return channels.Receipt{RemoteID: strings.Join(ids, ",")}, channels.UnknownOutcome(fmt.Errorf(
-				"whatsapp: post %d of %d failed after message(s) %s were sent: %v", i+1, len(msg.Posts), strings.Join(ids, ","), err))
-		}
-		ids = append(ids, id)
-	}
-	return channels.Receipt{RemoteID: strings.Join(ids, ",")}, nil
+	return channels.SendEach(ctx, "whatsapp", "message", msg.Posts, c.sendPost, nil)
 }
 
 func (c *Channel) sendText(ctx context.Context, text string) (string, error) {

@@ -81,29 +81,7 @@ func PostURL(id string) string { return "https://x.com/i/web/status/" + url.Path
 // first. When a later post fails after an earlier one was accepted, the error is
 // UnknownOutcome: retrying would post the accepted ones again.
 func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Receipt, error) {
-	if len(msg.Posts) == 0 {
-		return channels.Receipt{}, channels.Permanent(errors.New("x: message has no posts"))
-	}
-	var rcpt channels.Receipt
-	ids := make([]string, 0, len(msg.Posts))
-	for i, post := range msg.Posts {
-		id, err := c.sendPost(ctx, post)
-		if err != nil {
-			if len(ids) == 0 {
-				return channels.Receipt{}, err
-			}
-			rcpt.RemoteID = strings.Join(ids, ",")
-			// %v, not %w: the failed post's kind must not decide what happens to the sent ones.
-			return rcpt, channels.UnknownOutcome(fmt.Errorf("x: post %d of %d failed after post(s) %s were sent: %v",
-				i+1, len(msg.Posts), rcpt.RemoteID, err))
-		}
-		if len(ids) == 0 {
-			rcpt.PostURL = PostURL(id)
-		}
-		ids = append(ids, id)
-	}
-	rcpt.RemoteID = strings.Join(ids, ",")
-	return rcpt, nil
+	return channels.SendEach(ctx, "x", "post", msg.Posts, c.sendPost, PostURL)
 }
 
 type tweetRequest struct {

@@ -102,11 +102,7 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request) {
 			graphError(w, Answer{Status: 400, Code: 100, Message: "(#100) Param text['body'] must be at most 4096 characters long."})
 			return
 		}
-		s.mu.Lock()
-		open := s.windows[req.To]
-		s.mu.Unlock()
-		if !open {
-			graphError(w, reEngagement)
+		if !s.windowOpen(w, req.To) {
 			return
 		}
 		m.Text, m.Preview = req.Text.Body, req.Text.Preview
@@ -123,11 +119,7 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request) {
 				Details: "Downloading media from weblink failed with http code 404, status message Not Found"})
 			return
 		}
-		s.mu.Lock()
-		open := s.windows[req.To]
-		s.mu.Unlock()
-		if !open {
-			graphError(w, reEngagement)
+		if !s.windowOpen(w, req.To) {
 			return
 		}
 		m.Text, m.ImageURL = req.Image.Caption, req.Image.Link
@@ -169,4 +161,16 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"messaging_product": "whatsapp",
 		"contacts": []any{map[string]string{"input": req.To, "wa_id": req.To}},
 		"messages": []any{map[string]string{"id": m.ID, "message_status": "accepted"}}})
+}
+
+// windowOpen answers the re-engagement error unless to has written in the last 24 hours (a
+// free-form text or image is refused outside that window), and reports whether it has.
+func (s *Server) windowOpen(w http.ResponseWriter, to string) bool {
+	s.mu.Lock()
+	open := s.windows[to]
+	s.mu.Unlock()
+	if !open {
+		graphError(w, reEngagement)
+	}
+	return open
 }

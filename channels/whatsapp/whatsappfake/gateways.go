@@ -59,17 +59,10 @@ func (s *Server) waha(w http.ResponseWriter, r *http.Request) {
 		wahaError(w, 400, err.Error(), nil)
 		return
 	}
+	if !wahaTarget(w, req.Session, req.ChatID, status) {
+		return
+	}
 	switch {
-	case req.Session != WAHASession:
-		wahaError(w, 404, fmt.Sprintf("Session %q does not exist", req.Session), nil)
-		return
-	case status != "WORKING":
-		wahaError(w, 422, "Session status is not as expected. Try again later or restart the session",
-			map[string]any{"session": req.Session, "status": status, "expected": []string{"WORKING"}})
-		return
-	case req.ChatID != ChannelID:
-		wahaError(w, 400, fmt.Sprintf("chatId %q: no such chat or channel", req.ChatID), nil)
-		return
 	case req.Text == "":
 		wahaError(w, 400, "text should not be empty", nil)
 		return
@@ -85,6 +78,23 @@ func (s *Server) waha(w http.ResponseWriter, r *http.Request) {
 		"timestamp": m.Time.Unix(),
 		"fromMe":    true,
 	})
+}
+
+// wahaTarget answers the error WAHA gives for an unknown session, a session that is not
+// WORKING or an unknown chat, and reports whether the request may go on.
+func wahaTarget(w http.ResponseWriter, session, chatID, status string) bool {
+	switch {
+	case session != WAHASession:
+		wahaError(w, 404, fmt.Sprintf("Session %q does not exist", session), nil)
+	case status != "WORKING":
+		wahaError(w, 422, "Session status is not as expected. Try again later or restart the session",
+			map[string]any{"session": session, "status": status, "expected": []string{"WORKING"}})
+	case chatID != ChannelID:
+		wahaError(w, 400, fmt.Sprintf("chatId %q: no such chat or channel", chatID), nil)
+	default:
+		return true
+	}
+	return false
 }
 
 // wahaImage serves POST /api/sendImage {"session","chatId","file":{"url","mimetype"},"caption"}.
@@ -106,17 +116,10 @@ func (s *Server) wahaImage(w http.ResponseWriter, r *http.Request, status string
 		wahaError(w, 400, err.Error(), nil)
 		return
 	}
+	if !wahaTarget(w, req.Session, req.ChatID, status) {
+		return
+	}
 	switch {
-	case req.Session != WAHASession:
-		wahaError(w, 404, fmt.Sprintf("Session %q does not exist", req.Session), nil)
-		return
-	case status != "WORKING":
-		wahaError(w, 422, "Session status is not as expected. Try again later or restart the session",
-			map[string]any{"session": req.Session, "status": status, "expected": []string{"WORKING"}})
-		return
-	case req.ChatID != ChannelID:
-		wahaError(w, 400, fmt.Sprintf("chatId %q: no such chat or channel", req.ChatID), nil)
-		return
 	case !okImageURL(req.File.URL) || !strings.HasPrefix(req.File.Mimetype, "image/"):
 		wahaError(w, 400, "file.url and an image/* file.mimetype are required", nil)
 		return
