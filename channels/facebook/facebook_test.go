@@ -144,6 +144,31 @@ func TestPhotoFacebookCannotFetchIsUploaded(t *testing.T) {
 	}
 }
 
+// TestPhotoUploadOfNoImageFallsBackToFeed: a host that answers image/jpeg with a page gets its
+// bytes uploaded; Facebook decodes them and refuses them (324), so the text goes out as a feed
+// post with the link.
+func TestPhotoUploadOfNoImageFallsBackToFeed(t *testing.T) {
+	h := newHarness(t, nil, "allow_private_hosts: true")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		_, _ = w.Write([]byte("<!doctype html><title>Not Found</title>"))
+	}))
+	defer srv.Close()
+	img := srv.URL + "/story.jpg"
+	h.fake.RejectPhotoURL(img)
+	post := channels.Post{Text: "صورة", Media: []channels.Media{{URL: img}}, Extra: map[string]any{"link": "https://news.example.com/a"}}
+	if _, err := h.ch.Send(testCtx(t), msgOf(post)); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.fake.Posts(); len(got) != 1 || got[0].Kind != "feed" || got[0].Link != "https://news.example.com/a" {
+		t.Fatalf("fake got %+v, want the feed post alone", got)
+	}
+	logs := h.logs.FilterMessageSnippet("photo could not be posted").All()
+	if len(logs) != 1 || !strings.Contains(logs[0].ContextMap()["error"].(string), "(#324)") {
+		t.Fatalf("logs %+v", logs)
+	}
+}
+
 func TestPhotoUnfetchableAndPrivateHostFallsBackToFeed(t *testing.T) {
 	h := newHarness(t, nil) // allow_private_hosts off: the loopback image host is refused
 	img, hits := imageHost(t, "image/jpeg")

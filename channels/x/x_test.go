@@ -183,15 +183,23 @@ func TestImageRefusedOrUnusableGoesOutAsText(t *testing.T) {
 		ctype    string
 		wantLog  string
 		wantHits int32
+		body     []byte // nil: a PNG
 	}{
-		{"private host refused by default", nil, "image/png", "private address", 0},
-		{"not an image", []string{"allow_private_hosts: true"}, "text/html", "not an image", 1},
-		{"a type X does not take", []string{"allow_private_hosts: true"}, "image/gif", "does not take", 1},
+		{"private host refused by default", nil, "image/png", "private address", 0, nil},
+		{"not an image", []string{"allow_private_hosts: true"}, "text/html", "not an image", 1, nil},
+		{"a type X does not take", []string{"allow_private_hosts: true"}, "image/gif", "does not take", 1, nil},
+		// The host says image/jpeg but sends a page: X decodes the bytes and refuses them.
+		{"X refuses bytes that are no image", []string{"allow_private_hosts: true"}, "image/jpeg", "media type unrecognized", 1,
+			[]byte("<!doctype html><title>404</title>")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, tc.extra...)
-			img, hits := imageHost(t, tc.ctype, png)
+			body := tc.body
+			if body == nil {
+				body = png
+			}
+			img, hits := imageHost(t, tc.ctype, body)
 			if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "نص", Media: []channels.Media{{URL: img}}})); err != nil {
 				t.Fatal(err)
 			}

@@ -174,6 +174,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && path == page+"/feed":
 		s.post(w, r, Post{Kind: "feed", Message: form.Get("message"), Link: form.Get("link")})
 	case r.Method == http.MethodPost && path == page+"/photos":
+		if src := form.Get("\x00source"); src != "" && !strings.HasPrefix(http.DetectContentType([]byte(src)), "image/") {
+			// Facebook decodes an uploaded photo: bytes that are no image are refused.
+			s.graphError(w, r, 400, 324, 0, "(#324) Missing or invalid image file")
+			return
+		}
 		s.post(w, r, Post{Kind: "photo", Message: form.Get("caption"), PhotoURL: form.Get("url"), PhotoUpload: len(form.Get("\x00source"))})
 	case r.Method == http.MethodGet && path == "me":
 		s.answer(w, r, 200, map[string]string{"id": page, "name": PageName})

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // params are a request's parameters, from the query string and the body.
@@ -18,12 +20,12 @@ const maxBody = 20 << 20
 
 // readParams reads parameters the ways the Bot API accepts them: query string,
 // application/x-www-form-urlencoded, multipart/form-data (files: field → bytes) and JSON.
-func readParams(r *http.Request) (params, map[string]int, error) {
+func readParams(r *http.Request) (params, map[string]upload, error) {
 	p := params{}
 	for k, v := range r.URL.Query() {
 		p[k] = v[0]
 	}
-	files := map[string]int{}
+	files := map[string]upload{}
 	if r.Body == nil || r.Method == http.MethodGet {
 		return p, files, nil
 	}
@@ -45,7 +47,7 @@ func readParams(r *http.Request) (params, map[string]int, error) {
 			p[k] = v[0]
 		}
 		for k, fh := range r.MultipartForm.File {
-			files[k] = int(fh[0].Size)
+			files[k] = readUpload(fh[0])
 		}
 	case "application/json":
 		dec := json.NewDecoder(r.Body)
@@ -85,4 +87,24 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func boolParam(s string) bool {
 	b, err := strconv.ParseBool(s)
 	return err == nil && b
+}
+
+// upload is a file sent in a multipart request: its size and whether its bytes are an image
+// (Telegram decodes an uploaded photo and refuses one it cannot: IMAGE_PROCESS_FAILED).
+type upload struct {
+	size  int
+	image bool
+}
+
+func readUpload(fh *multipart.FileHeader) upload {
+	u := upload{size: int(fh.Size)}
+	f, err := fh.Open()
+	if err != nil {
+		return u
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	u.image = strings.HasPrefix(http.DetectContentType(head[:n]), "image/")
+	return u
 }

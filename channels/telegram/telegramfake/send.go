@@ -19,7 +19,7 @@ const (
 
 // send handles sendMessage and sendPhoto.
 // Specs: https://core.telegram.org/bots/api#sendmessage, https://core.telegram.org/bots/api#sendphoto
-func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, p params, files map[string]int) {
+func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, p params, files map[string]upload) {
 	s.mu.Lock()
 	if len(s.inject) > 0 {
 		a := s.inject[0]
@@ -61,7 +61,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, p p
 
 // check validates a send request the way Telegram does and returns the message to record, or
 // the text after "Bad Request: ".
-func (s *Server) check(method string, p params, files map[string]int) (Message, string) {
+func (s *Server) check(method string, p params, files map[string]upload) (Message, string) {
 	msg := Message{Method: method, ParseMode: p["parse_mode"], DisableWebPagePreview: boolParam(p["disable_web_page_preview"]),
 		LinkPreviewOptions: p["link_preview_options"]}
 	if lp := msg.LinkPreviewOptions; lp != "" {
@@ -120,11 +120,14 @@ func (s *Server) check(method string, p params, files map[string]int) (Message, 
 	return s.checkPhoto(msg, p, files)
 }
 
-func (s *Server) checkPhoto(msg Message, p params, files map[string]int) (Message, string) {
-	if size, ok := files["photo"]; ok {
-		msg.PhotoUpload = size
-		if size == 0 {
+func (s *Server) checkPhoto(msg Message, p params, files map[string]upload) (Message, string) {
+	if f, ok := files["photo"]; ok {
+		msg.PhotoUpload = f.size
+		switch {
+		case f.size == 0:
 			return msg, "file must be non-empty"
+		case !f.image:
+			return msg, "IMAGE_PROCESS_FAILED"
 		}
 		return msg, ""
 	}

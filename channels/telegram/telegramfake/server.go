@@ -301,7 +301,7 @@ func (s *Server) record(req Request) int {
 	return len(s.reqs) - 1
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, token, method string, p params, files map[string]int, err error) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, token, method string, p params, files map[string]upload, err error) {
 	s.mu.Lock()
 	want := s.token
 	s.mu.Unlock()

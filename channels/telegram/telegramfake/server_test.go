@@ -107,16 +107,24 @@ func TestSendPhotoJSONAndMultipart(t *testing.T) {
 		t.Fatalf("result = %s (%v)", r.Result, err)
 	}
 
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("chat_id", chatID())
-	_ = mw.WriteField("caption", "uploaded")
-	fw, _ := mw.CreateFormFile("photo", "a.jpg")
-	_, _ = fw.Write([]byte("not really a jpeg"))
-	_ = mw.Close()
-	req, _ := http.NewRequest("POST", s.URL()+"/bot"+DefaultToken+"/sendPhoto", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if code, r := do(t, req); code != 200 {
+	upload := func(data []byte) (int, reply) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		_ = mw.WriteField("chat_id", chatID())
+		_ = mw.WriteField("caption", "uploaded")
+		fw, _ := mw.CreateFormFile("photo", "a.jpg")
+		_, _ = fw.Write(data)
+		_ = mw.Close()
+		req, _ := http.NewRequest("POST", s.URL()+"/bot"+DefaultToken+"/sendPhoto", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		return do(t, req)
+	}
+	// Telegram decodes an uploaded photo: bytes that are no image are refused.
+	if code, r := upload([]byte("not really a jpeg")); code != 400 || r.Description != "Bad Request: IMAGE_PROCESS_FAILED" {
+		t.Fatalf("multipart, not an image: code %d: %+v", code, r)
+	}
+	jpeg := append([]byte{0xff, 0xd8, 0xff, 0xe0}, bytes.Repeat([]byte{7}, 13)...)
+	if code, r := upload(jpeg); code != 200 {
 		t.Fatalf("multipart: code %d: %+v", code, r)
 	}
 	msgs := s.Messages()

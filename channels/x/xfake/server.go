@@ -395,6 +395,10 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	case len(data) > 5<<20:
 		s.answer(w, r, 400, invalid("media", "image over 5 MB"))
 		return
+	case !strings.HasPrefix(http.DetectContentType(data), "image/"):
+		// X decodes the bytes: a page served as image/jpeg is refused, whatever media_type says.
+		s.answer(w, r, 400, invalid("media", "media type unrecognized"))
+		return
 	}
 	s.mu.Lock()
 	s.nextID++
