@@ -258,7 +258,6 @@ return 1
 
 // digest renders items as one message, with buttons for the unknown deliveries.
 func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (reply, error) {
-	tx := b.tx
 	var failed, unknown, paused, other []digestItem
 	seenUnknown := map[string]bool{}
 	for _, it := range items {
@@ -276,108 +275,142 @@ func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (
 			other = append(other, it)
 		}
 	}
-	lines := []string{tx.f("digest.title", len(items), since.UTC().Format("15:04"))}
-	if len(failed) > 0 {
-		lines = append(lines, "", tx.f("digest.failed", len(failed)))
-		perChannel := map[string]int{}
-		for _, it := range failed {
-			perChannel[it.Channel]++
-		}
-		for _, n := range sortedKeys(perChannel) {
-			lines = append(lines, fmt.Sprintf("  %s: %d", code(n), perChannel[n]))
-		}
-		for i, it := range failed {
-			if i == 5 {
-				lines = append(lines, "  "+tx.f("digest.more", len(failed)-5))
-				break
-			}
-			lines = append(lines, fmt.Sprintf("  ❌ %s · %s · %s", code(it.Article), code(it.Channel), esc(cut(it.Text, 80))))
-		}
+	lines := []string{b.tx.f("digest.title", len(items), since.UTC().Format("15:04"))}
+	lines = append(lines, b.digestFailed(failed)...)
+	unknownLines, rows, err := b.digestUnknown(ctx, unknown)
+	if err != nil {
+		return reply{}, err
 	}
-	var rows [][]tgbotapi.InlineKeyboardButton
-	if len(unknown) > 0 {
-		lines = append(lines, "", tx.f("digest.unknown", len(unknown)))
-		for i, it := range unknown {
-			if i == maxUnknownButtons {
-				lines = append(lines, "  "+tx.f("digest.more", len(unknown)-maxUnknownButtons))
-				break
-			}
-			line := fmt.Sprintf("  %d. ❓ %s · %s", i+1, code(it.Article), code(it.Channel))
-			if a, err := b.d.Broker.Article(ctx, it.Article); err == nil && a.Title != "" {
-				line += " · " + title(cut(a.Title, 60))
-			}
-			lines = append(lines, line)
-			token, err := b.newCallback(ctx, callbackRecord{Action: actionUnknown, Article: it.Article, Channel: it.Channel}, b.cfg.Alerts.ButtonTTL)
-			if err != nil {
-				return reply{}, err
-			}
-			rows = append(rows, tgbotapi.NewInlineKeyboardRow(
-				tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.retry", i+1), callbackData(token, choiceRetry)),
-				tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.marksent", i+1), callbackData(token, choiceSent)),
-				tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.drop", i+1), callbackData(token, choiceDrop)),
-			))
-		}
-		// After an outage one channel may have many: one button retries them all, once the admin
-		// has checked the channel.
-		perChannel := map[string]int{}
-		for _, it := range unknown {
-			perChannel[it.Channel]++
-		}
-		for _, ch := range sortedKeys(perChannel) {
-			if perChannel[ch] < 2 {
-				continue
-			}
-			token, err := b.newCallback(ctx, callbackRecord{Action: actionRetryUnknown, Channel: ch}, b.cfg.Alerts.ButtonTTL)
-			if err != nil {
-				return reply{}, err
-			}
-			rows = append(rows, tgbotapi.NewInlineKeyboardRow(
-				tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.retryall", ch), callbackData(token, choiceYes))))
-		}
-	}
-	if len(paused) > 0 {
-		lines = append(lines, "", tx.f("digest.paused"))
-		for _, it := range paused {
-			line := "  ⏸ " + code(it.Channel)
-			if it.By != "" {
-				line += " (" + esc(it.By) + ")"
-			}
-			if it.Text != "" {
-				line += ": " + esc(cut(it.Text, 120))
-			}
-			lines = append(lines, line)
-		}
-	}
-	if len(other) > 0 {
-		lines = append(lines, "", tx.f("digest.other"))
-		type key struct{ kind, subject string }
-		count := map[key]int{}
-		var order []digestItem
-		for _, it := range other {
-			k := key{it.Kind, it.Channel}
-			if count[k] == 0 {
-				order = append(order, it)
-			}
-			count[k]++
-		}
-		for i, it := range order {
-			if i == 10 {
-				lines = append(lines, "  "+tx.f("digest.more", len(order)-10))
-				break
-			}
-			s := fmt.Sprintf("  %s %s: %s", esc(it.Kind), title(cut(it.Channel, 80)), esc(cut(it.Text, 120)))
-			if n := count[key{it.Kind, it.Channel}]; n > 1 {
-				s += fmt.Sprintf(" (×%d)", n)
-			}
-			lines = append(lines, s)
-		}
-	}
+	lines = append(lines, unknownLines...)
+	lines = append(lines, b.digestPaused(paused)...)
+	lines = append(lines, b.digestOther(other)...)
 	r := reply{text: strings.Join(lines, "\n")}
 	if len(rows) > 0 {
 		kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
 		r.buttons = &kb
 	}
 	return r, nil
+}
+
+// digestFailed counts failures per channel and shows the first few.
+func (b *Bot) digestFailed(failed []digestItem) []string {
+	if len(failed) == 0 {
+		return nil
+	}
+	lines := []string{"", b.tx.f("digest.failed", len(failed))}
+	perChannel := map[string]int{}
+	for _, it := range failed {
+		perChannel[it.Channel]++
+	}
+	for _, n := range sortedKeys(perChannel) {
+		lines = append(lines, fmt.Sprintf("  %s: %d", code(n), perChannel[n]))
+	}
+	for i, it := range failed {
+		if i == 5 {
+			lines = append(lines, "  "+b.tx.f("digest.more", len(failed)-5))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("  ❌ %s · %s · %s", code(it.Article), code(it.Channel), esc(cut(it.Text, 80))))
+	}
+	return lines
+}
+
+// digestUnknown lists unknown deliveries with retry / mark sent / drop buttons each, and one
+// "retry every unknown" button per channel that has several.
+func (b *Bot) digestUnknown(ctx context.Context, unknown []digestItem) ([]string, [][]tgbotapi.InlineKeyboardButton, error) {
+	if len(unknown) == 0 {
+		return nil, nil, nil
+	}
+	tx := b.tx
+	lines := []string{"", tx.f("digest.unknown", len(unknown))}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for i, it := range unknown {
+		if i == maxUnknownButtons {
+			lines = append(lines, "  "+tx.f("digest.more", len(unknown)-maxUnknownButtons))
+			break
+		}
+		line := fmt.Sprintf("  %d. ❓ %s · %s", i+1, code(it.Article), code(it.Channel))
+		if a, err := b.d.Broker.Article(ctx, it.Article); err == nil && a.Title != "" {
+			line += " · " + title(cut(a.Title, 60))
+		}
+		lines = append(lines, line)
+		token, err := b.newCallback(ctx, callbackRecord{Action: actionUnknown, Article: it.Article, Channel: it.Channel}, b.cfg.Alerts.ButtonTTL)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.retry", i+1), callbackData(token, choiceRetry)),
+			tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.marksent", i+1), callbackData(token, choiceSent)),
+			tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.drop", i+1), callbackData(token, choiceDrop)),
+		))
+	}
+	// After an outage one channel may have many: one button retries them all, once the admin
+	// has checked the channel.
+	perChannel := map[string]int{}
+	for _, it := range unknown {
+		perChannel[it.Channel]++
+	}
+	for _, ch := range sortedKeys(perChannel) {
+		if perChannel[ch] < 2 {
+			continue
+		}
+		token, err := b.newCallback(ctx, callbackRecord{Action: actionRetryUnknown, Channel: ch}, b.cfg.Alerts.ButtonTTL)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonData(tx.f("digest.retryall", ch), callbackData(token, choiceYes))))
+	}
+	return lines, rows, nil
+}
+
+// digestPaused lists pauses made other than through the bot, with who and why.
+func (b *Bot) digestPaused(paused []digestItem) []string {
+	if len(paused) == 0 {
+		return nil
+	}
+	lines := []string{"", b.tx.f("digest.paused")}
+	for _, it := range paused {
+		line := "  ⏸ " + code(it.Channel)
+		if it.By != "" {
+			line += " (" + esc(it.By) + ")"
+		}
+		if it.Text != "" {
+			line += ": " + esc(cut(it.Text, 120))
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// digestOther lists feed and raised alerts, one line per kind and subject with a count.
+func (b *Bot) digestOther(other []digestItem) []string {
+	if len(other) == 0 {
+		return nil
+	}
+	lines := []string{"", b.tx.f("digest.other")}
+	type key struct{ kind, subject string }
+	count := map[key]int{}
+	var order []digestItem
+	for _, it := range other {
+		k := key{it.Kind, it.Channel}
+		if count[k] == 0 {
+			order = append(order, it)
+		}
+		count[k]++
+	}
+	for i, it := range order {
+		if i == 10 {
+			lines = append(lines, "  "+b.tx.f("digest.more", len(order)-10))
+			break
+		}
+		s := fmt.Sprintf("  %s %s: %s", esc(it.Kind), title(cut(it.Channel, 80)), esc(cut(it.Text, 120)))
+		if n := count[key{it.Kind, it.Channel}]; n > 1 {
+			s += fmt.Sprintf(" (×%d)", n)
+		}
+		lines = append(lines, s)
+	}
+	return lines
 }
 
 func sortedKeys(m map[string]int) []string {
