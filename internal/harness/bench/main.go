@@ -31,6 +31,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,23 +63,27 @@ var quick = sizes{noop: 1000, idle: 30, burst: 200, tput: 500, backlog: 300, fai
 
 // Result is the JSON line.
 type Result struct {
-	AsynqNoopPerS         float64  `json:"asynq_noop_per_s"`
-	HeraldPerS            float64  `json:"herald_per_s"`
-	Ratio                 float64  `json:"ratio"`
-	P50ms                 float64  `json:"p50_ms"`
-	P99ms                 float64  `json:"p99_ms"`
-	BurstP99ms            float64  `json:"burst_p99_ms"`
-	FairP99ms             float64  `json:"fair_p99_ms"`
-	Paced429s             int      `json:"paced_429s"`
-	PacedUtilisation      float64  `json:"paced_utilisation"`
-	PacedInversions       int      `json:"paced_inversions"`
-	RedisCmdsPerDelivery  float64  `json:"redis_cmds_per_delivery"`
-	WorkerRSSMB           float64  `json:"worker_rss_mb"`
-	RedisBytesPerDelivery float64  `json:"redis_bytes_per_delivery"`
-	LookupP99ms           float64  `json:"lookup_p99_ms"`
-	Duplicates            int      `json:"duplicates"`
-	Seconds               float64  `json:"seconds"`
-	Missed                []string `json:"missed"`
+	AsynqNoopPerS         float64 `json:"asynq_noop_per_s"`
+	HeraldPerS            float64 `json:"herald_per_s"`
+	Ratio                 float64 `json:"ratio"`
+	P50ms                 float64 `json:"p50_ms"`
+	P99ms                 float64 `json:"p99_ms"`
+	BurstP99ms            float64 `json:"burst_p99_ms"`
+	FairP99ms             float64 `json:"fair_p99_ms"`
+	Paced429s             int     `json:"paced_429s"`
+	PacedUtilisation      float64 `json:"paced_utilisation"`
+	PacedInversions       int     `json:"paced_inversions"`
+	RedisCmdsPerDelivery  float64 `json:"redis_cmds_per_delivery"`
+	WorkerRSSMB           float64 `json:"worker_rss_mb"`
+	RedisBytesPerDelivery float64 `json:"redis_bytes_per_delivery"`
+	LookupP99ms           float64 `json:"lookup_p99_ms"`
+	Duplicates            int     `json:"duplicates"`
+	Seconds               float64 `json:"seconds"`
+	// Cores and LoadMax say how busy the machine was: the highest one-minute load average seen
+	// at the start and end of each phase. Above Cores, other work competed with the run.
+	Cores   int      `json:"cores"`
+	LoadMax float64  `json:"load_avg_max"`
+	Missed  []string `json:"missed"`
 }
 
 type bench struct {
@@ -151,6 +156,13 @@ func (b *bench) say(format string, args ...any) {
 	}
 }
 
+// load records the machine's load average.
+func (b *bench) load() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.res.LoadMax = max(b.res.LoadMax, stack.LoadAverage())
+}
+
 func (b *bench) note(format string, args ...any) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -192,9 +204,11 @@ func (b *bench) run() error {
 		run  func() error
 	}{{"baseline", b.baselineAlone}, {"fast", b.fastPhases}, {"fair", b.fairness}, {"paced", b.pacedAndLookup}} {
 		if b.phases[ph.name] || (ph.name == "paced" && b.phases["lookup"]) {
+			b.load()
 			if err := ph.run(); err != nil {
 				return err
 			}
+			b.load()
 		}
 	}
 	return nil
@@ -794,7 +808,11 @@ var targets = []target{
 func (b *bench) report() {
 	b.res.WorkerRSSMB = stack.Round(b.rss, 1)
 	b.res.Missed = []string{}
-	fmt.Printf("\nherald bench (%s)\n\n", time.Now().UTC().Format(time.RFC3339))
+	b.res.Cores = runtime.NumCPU()
+	fmt.Printf("\nherald bench (%s; %d cores, load average up to %.1f)\n\n", time.Now().UTC().Format(time.RFC3339), b.res.Cores, b.res.LoadMax)
+	if b.res.LoadMax > float64(b.res.Cores) {
+		b.note("the machine was busy with other work (load average up to %.1f on %d cores): throughput and latency figures are lower than on a quiet machine", b.res.LoadMax, b.res.Cores)
+	}
 	fmt.Printf("  %-26s %12s  %-8s %s\n", "figure", "value", "target", "")
 	for _, t := range targets {
 		mark := ""

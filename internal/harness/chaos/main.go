@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -149,6 +150,7 @@ type Result struct {
 	ResumeMS         float64  `json:"resume_ms"`
 	Crashes          int      `json:"crashes"`
 	Seconds          float64  `json:"seconds"`
+	LoadMax          float64  `json:"load_avg_max"` // the machine's highest one-minute load average seen
 	Missed           []string `json:"missed"`
 }
 
@@ -251,8 +253,8 @@ func (c *chaos) run(seed uint64) error {
 		return err
 	}
 	c.rdb = c.redis.Client()
-	// About one reply in 5,000 is dropped, at most 40 in the run.
-	if c.proxy, err = newDropper(c.redis.Addr, 0.0002, 40); err != nil {
+	// About one reply in 1,000 is dropped, at most 40 in the run.
+	if c.proxy, err = newDropper(c.redis.Addr, 0.001, 40); err != nil {
 		return err
 	}
 	beh := "p429=0.02,retry_after=1,p5xx=0.03,pslow=0.1,slow=200ms-1500ms"
@@ -330,6 +332,11 @@ func (c *chaos) watch(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
+		}
+		if l := stack.LoadAverage(); l > 0 {
+			c.mu.Lock()
+			c.res.LoadMax = max(c.res.LoadMax, l)
+			c.mu.Unlock()
 		}
 		for _, h := range c.procs {
 			c.mu.Lock()
@@ -872,7 +879,7 @@ func (c *chaos) report() bool {
 	check("outage_retry_after", r.OutageRetryAfter)
 	check("crashes", r.Crashes == 0)
 	check("resume", r.ResumeMS >= 0 && r.ResumeMS <= 5000)
-	fmt.Printf("\nherald chaos (%s)\n\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Printf("\nherald chaos (%s; %d cores, load average up to %.1f)\n\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), r.LoadMax)
 	row := func(k, v, want string, ok bool) {
 		mark := "met"
 		if !ok {

@@ -31,6 +31,7 @@ type Collector struct {
 	mu     sync.Mutex
 	next   int
 	posts  map[string][]Post // marker → posts (more than one is a duplicate)
+	counts map[string]int    // phase → distinct markers posted
 	all    []Post
 	change chan struct{}
 	stop   context.CancelFunc
@@ -40,7 +41,7 @@ type Collector struct {
 // Collect starts following the fakes' posts (every 10 ms) until Stop.
 func (f *Fakes) Collect() *Collector {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Collector{f: f, posts: map[string][]Post{}, change: make(chan struct{}), stop: cancel, done: make(chan struct{})}
+	c := &Collector{f: f, posts: map[string][]Post{}, counts: map[string]int{}, change: make(chan struct{}), stop: cancel, done: make(chan struct{})}
 	go c.loop(ctx)
 	return c
 }
@@ -74,6 +75,9 @@ func (c *Collector) poll() {
 		c.all = append(c.all, p)
 		if ph, n, ok := ParseMarker(p.Text); ok {
 			k := Marker(ph, n)
+			if len(c.posts[k]) == 0 {
+				c.counts[ph]++
+			}
 			c.posts[k] = append(c.posts[k], p)
 		}
 	}
@@ -89,7 +93,7 @@ func (c *Collector) Stop() { c.stop(); <-c.done }
 func (c *Collector) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.next, c.posts, c.all = 0, map[string][]Post{}, nil
+	c.next, c.posts, c.counts, c.all = 0, map[string][]Post{}, map[string]int{}, nil
 }
 
 // First is the first post with the marker.
@@ -125,13 +129,7 @@ func (c *Collector) All() []Post {
 func (c *Collector) Count(phase string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := 0
-	for k := range c.posts {
-		if ph, _, _ := ParseMarker(k); ph == phase {
-			n++
-		}
-	}
-	return n
+	return c.counts[phase]
 }
 
 // WaitFor waits until cond holds (checked on every new batch of posts) or the deadline.

@@ -2,8 +2,25 @@ package stack
 
 import (
 	"math"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 )
+
+// LoadAverage is the machine's one-minute load average (/proc/loadavg), 0 if unreadable.
+func LoadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}
 
 // Percentile is the p-th percentile (0..100) of xs by the nearest-rank method; NaN when empty.
 func Percentile(xs []float64, p float64) float64 {
