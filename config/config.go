@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ type Config struct {
 		// PublicURL is where WebSub hubs reach this herald (https://herald.example.com); empty
 		// means no WebSub subscriptions, polling only. Env HERALD_PUBLIC_URL.
 		PublicURL string `yaml:"public_url"`
+		// Tokens are more bearer tokens with a role each (admin, viewer, publisher); several may
+		// share a role. api_token stays an admin token.
+		Tokens []APIToken `yaml:"tokens"`
 	} `yaml:"http"`
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info (default), warn, error
@@ -74,6 +78,57 @@ type Config struct {
 	Feeds []Feed `yaml:"feeds"`
 	// Admin configures the Telegram admin bot (see the admin package); nil: no bot runs.
 	Admin *admin.Config `yaml:"admin"`
+}
+
+// APIToken is one bearer token of the HTTP API: exactly one of token, token_file (a file holding
+// it) and token_env (the variable holding it).
+type APIToken struct {
+	Role      string `yaml:"role"` // admin (everything), viewer (read only), publisher (publish only)
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	TokenEnv  string `yaml:"token_env"`
+}
+
+// TokenRoles are the roles an API token may have.
+var TokenRoles = []string{"admin", "viewer", "publisher"}
+
+// resolveTokens reads http.tokens' files and variables and checks each entry. Errors name the
+// entry, never its secret.
+func (c *Config) resolveTokens() error {
+	var errs []error
+	for i := range c.HTTP.Tokens {
+		t := &c.HTTP.Tokens[i]
+		at := fmt.Sprintf("http.tokens[%d]", i)
+		if !slices.Contains(TokenRoles, t.Role) {
+			errs = append(errs, fmt.Errorf("%s.role: %q is not one of %s", at, t.Role, strings.Join(TokenRoles, ", ")))
+		}
+		set := 0
+		for _, v := range []string{t.Token, t.TokenFile, t.TokenEnv} {
+			if v != "" {
+				set++
+			}
+		}
+		switch {
+		case set != 1:
+			errs = append(errs, fmt.Errorf("%s: set exactly one of token, token_file, token_env", at))
+			continue
+		case t.TokenFile != "":
+			b, err := os.ReadFile(t.TokenFile)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s.token_file: %w", at, err))
+				continue
+			}
+			t.Token = strings.TrimSpace(string(b))
+		case t.TokenEnv != "":
+			t.Token = strings.TrimSpace(os.Getenv(t.TokenEnv))
+		}
+		if t.Token == "" {
+			errs = append(errs, fmt.Errorf("%s: the token is empty (token_env %q unset?)", at, t.TokenEnv))
+		} else if len(t.Token) < 16 {
+			errs = append(errs, fmt.Errorf("%s: the token is shorter than 16 characters; use a long random one (openssl rand -hex 32)", at))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Channel is one configured destination.
@@ -200,6 +255,9 @@ func (c *Config) applyEnv() error {
 			return fmt.Errorf("config: http.api_token_file: %w", err)
 		}
 		c.HTTP.APIToken = strings.TrimSpace(string(b))
+	}
+	if err := c.resolveTokens(); err != nil {
+		return fmt.Errorf("config: %w", err)
 	}
 	// Each variable belongs to the channel with the longest matching prefix, so HERALD_CH_TG_MAIN_TOKEN
 	// is tg-main's token even when a channel "tg" exists too.

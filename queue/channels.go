@@ -24,6 +24,12 @@ type ChannelInfo struct {
 	NotBefore   time.Time     `json:"not_before,omitzero"`
 
 	Spend *Spend `json:"spend,omitempty"` // billing channels (X) that posted this month, spend.go
+	// Sending deliveries are claimed by a worker; after a crash they wait there until the latest
+	// lease ends (SendingLeaseUntil), then turn unknown.
+	Sending           int       `json:"sending"`
+	SendingLeaseUntil time.Time `json:"sending_lease_until,omitzero"`
+	// Unknown deliveries are parked for an admin (herald retry or repost).
+	Unknown int `json:"unknown"`
 }
 
 // ChannelInfos reads the queue, pause and not-before state of each channel.
@@ -51,7 +57,16 @@ func ChannelInfos(ctx context.Context, b *Broker, chs []ChannelConfig) ([]Channe
 		if !nb.After(b.opts.Now()) {
 			nb = time.Time{}
 		}
-		out = append(out, ChannelInfo{ChannelStats: st, Kind: c.Kind, Rate: c.Limit.String(), PauseReason: pi.Reason, PausedBy: pi.By, NotBefore: nb.UTC()})
+		info := ChannelInfo{ChannelStats: st, Kind: c.Kind, Rate: c.Limit.String(), PauseReason: pi.Reason, PausedBy: pi.By, NotBefore: nb.UTC()}
+		if info.Sending, info.SendingLeaseUntil, err = b.sending(ctx, c.Name); err != nil {
+			return nil, err
+		}
+		unknown, err := b.Unknown(ctx, c.Name)
+		if err != nil {
+			return nil, err
+		}
+		info.Unknown = len(unknown)
+		out = append(out, info)
 	}
 	return out, b.addSpend(ctx, out)
 }

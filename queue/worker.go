@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -75,6 +76,8 @@ type Outcome struct {
 	Status    string // sent, failed, unknown, retry, rate_limited, paused, duplicate, stale, busy, handback
 	RemoteID  string
 	Err       error
+	// Took is how long the platform call took (zero when no call was made).
+	Took time.Duration
 }
 
 // Worker runs deliveries for the routes it knows.
@@ -84,6 +87,8 @@ type Worker struct {
 	routes map[channels.Name]Route
 	opts   WorkerOptions
 	log    *zap.Logger
+	// running is true while the servers are started and not stopping (readiness).
+	running atomic.Bool
 	// stopping is closed when Run's context ends: waits for a send slot and idle bells end at
 	// once, sends in flight finish.
 	stopping chan struct{}
@@ -218,7 +223,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	bgDone.Add(2)
 	go func() { defer bgDone.Done(); w.sweepLoop(bg) }()
 	go func() { defer bgDone.Done(); w.aliveLoop(bg) }()
+	w.running.Store(true)
 	<-ctx.Done()
+	w.running.Store(false)
 	w.log.Info("worker stopping: no new work, waiting for in-flight sends", zap.Duration("timeout", w.opts.ShutdownTimeout))
 	close(w.stopping)
 	stopBg()
@@ -236,6 +243,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	_ = w.rdb.Del(dctx, aliveKey(w.opts.Owner)).Err()
 	return nil
 }
+
+// Running reports whether the worker is taking deliveries (started and not stopping).
+func (w *Worker) Running() bool { return w.running.Load() }
 
 func (w *Worker) serverConfig(name channels.Name, r Route) asynq.Config {
 	return asynq.Config{
@@ -531,11 +541,14 @@ func decodeArticle(id string, v any) (*article.Article, error) {
 	return &a, nil
 }
 
-func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channels.Post) Outcome {
+func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channels.Post) (out Outcome) {
 	p, attempt := c.p, c.attempt
 	sctx, cancel := context.WithTimeout(ctx, w.opts.SendTimeout)
+	start := time.Now()
 	rcpt, err := route.Channel.Send(sctx, channels.Message{ArticleID: p.ArticleID, Key: TaskID(p.ArticleID, p.Channel, p.Revision), Attempt: attempt, Posts: posts})
 	cancel()
+	took := time.Since(start)
+	defer func() { out.Took = took }()
 	if err == nil {
 		if w.afterSend != nil {
 			w.afterSend(Delivery{ArticleID: p.ArticleID, Channel: p.Channel, Revision: p.Revision, Attempt: attempt, RemoteID: rcpt.RemoteID})

@@ -2,7 +2,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,8 +21,10 @@ import (
 type Server struct {
 	Publisher *ingest.Publisher
 	Broker    *queue.Broker
-	// Token is the bearer token required on /v1; it is never logged or echoed.
-	Token  string
+	// Token is an admin bearer token for /v1 (http.api_token); it is never logged or echoed.
+	Token string
+	// Tokens are more bearer tokens, each with a role (http.tokens); see api_auth.go.
+	Tokens []Token
 	Logger *zap.Logger
 	// Channels are the configured channels (GET /v1/channels, pause and resume).
 	Channels []queue.ChannelConfig
@@ -33,19 +34,25 @@ type Server struct {
 	Feeds *ingest.Poller
 	// Dashboard configures the web dashboard at /dashboard/ (web/dashboard*.go).
 	Dashboard DashboardOptions
+	// Metrics serves GET /metrics (Prometheus); nil leaves the route out.
+	Metrics http.Handler
+	// Workers, when set, must be running for /readyz to answer 200.
+	Workers Workers
+	// Checks returns the channels' start-up checks, shown by /readyz.
+	Checks func() []channels.CheckResult
 }
 
 // Handler returns the API's routes.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := newRouteMux()
 	// A signed request (Standard Webhooks or X-Hub-Signature-256) needs no bearer token.
-	mux.Handle("POST /v1/articles", s.signedOr(s.auth(http.HandlerFunc(s.postArticle)), http.HandlerFunc(s.postArticle)))
+	mux.Handle("POST /v1/articles", s.signedOr(s.allow(Publish, s.postArticle), http.HandlerFunc(s.postArticle)))
 	mux.HandleFunc("POST /v1/hooks/wordpress", s.wordpressHook)
-	mux.Handle("GET /v1/feeds", s.auth(http.HandlerFunc(s.listFeeds)))
+	mux.Handle("GET /v1/feeds", s.allow(Read, s.listFeeds))
 	mux.HandleFunc("GET /websub/{feed}", s.websubVerify)
 	mux.HandleFunc("POST /websub/{feed}", s.websubPush)
-	mux.Handle("GET /v1/articles/{id}", s.auth(http.HandlerFunc(s.getArticle)))
-	mux.Handle("GET /v1/channels", s.auth(http.HandlerFunc(s.listChannels)))
+	mux.Handle("GET /v1/articles/{id}", s.allow(Read, s.getArticle))
+	mux.Handle("GET /v1/channels", s.allow(Read, s.listChannels))
 	mux.Handle("POST /v1/channels/{name}/pause", s.auth(http.HandlerFunc(s.pauseChannel)))
 	mux.Handle("POST /v1/channels/{name}/resume", s.auth(http.HandlerFunc(s.pauseChannel)))
 	mux.Handle("POST /v1/articles/{id}/deliveries/{channel}/{action}", s.auth(http.HandlerFunc(s.requeue)))
@@ -55,7 +62,9 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
-	s.dashboardRoutes(mux)
+	// The dashboard's HTML pages are not API routes: they stay out of the OpenAPI comparison.
+	s.dashboardRoutes(mux.ServeMux)
+	s.observeRoutes(mux)
 	return mux
 }
 
@@ -79,16 +88,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// auth requires an admin token (everything that changes state). Routes other roles may use
+// say so with s.allow(Read|Publish, …), see api_auth.go.
 func (s *Server) auth(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || s.Token == "" || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.Token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
-			writeJSON(w, http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token"})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return s.allow(Admin, next.ServeHTTP)
 }
 
 // postArticle: 202 with the id and deliveries; 400 bad JSON, 401, 413 too large, 415 not JSON,
@@ -145,14 +148,6 @@ func (s *Server) getArticle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
-}
-
-func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	if err := s.Broker.Ping(r.Context()); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "redis unavailable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {

@@ -137,9 +137,9 @@ func (c *Channel) call(ctx context.Context, action string, do func(bot *tgbotapi
 	return err
 }
 
-// Check asks Telegram who the bot is (getMe): a cheap test of the token and the endpoint for
-// start-up diagnostics. Errors are classified like Send's.
-func (c *Channel) Check(ctx context.Context) (username string, err error) {
+// getMe asks Telegram who the bot is: a cheap test of the token and the endpoint for start-up
+// diagnostics (see check.go). Errors are classified like Send's.
+func (c *Channel) getMe(ctx context.Context) (username string, err error) {
 	var me tgbotapi.User
 	// Specs: https://core.telegram.org/bots/api#getme
 	err = c.call(ctx, "checking the bot token", func(bot *tgbotapi.BotAPI) (err error) {

@@ -441,12 +441,12 @@ func TestSeveralPosts(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	h := newHarness(t)
-	name, err := h.ch.Check(testCtx(t))
+	name, err := h.ch.getMe(testCtx(t))
 	if err != nil || name != telegramfake.BotUsername {
 		t.Fatalf("Check = %q, %v", name, err)
 	}
 	h.fake.SetToken("1:other")
-	if _, err := h.ch.Check(testCtx(t)); err == nil || classOf(err) != pause || !strings.Contains(err.Error(), "checking the bot token: 401 Unauthorized") {
+	if _, err := h.ch.getMe(testCtx(t)); err == nil || classOf(err) != pause || !strings.Contains(err.Error(), "checking the bot token: 401 Unauthorized") {
 		t.Fatalf("Check with a wrong token: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -138,7 +139,7 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 					return printJSON(cmd.OutOrStdout(), infos)
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tURGENT\tSCHEDULED\tRETRY\tACTIVE\tPAUSED\tNOT BEFORE\tSPEND")
+				fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tURGENT\tSCHEDULED\tRETRY\tACTIVE\tSENDING\tUNKNOWN\tPAUSED\tNOT BEFORE\tSPEND")
 				for _, c := range infos {
 					nb := ""
 					if !c.NotBefore.IsZero() {
@@ -151,7 +152,12 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 							paused += " (by " + c.PausedBy + ")"
 						}
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active, paused, nb, spendText(c.Spend))
+					sending := strconv.Itoa(c.Sending)
+					if c.Sending > 0 {
+						// After a crash these wait for the lease; say until when.
+						sending += " (lease ends " + c.SendingLeaseUntil.Format(time.RFC3339) + ")"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active, sending, c.Unknown, paused, nb, spendText(c.Spend))
 				}
 				return tw.Flush()
 			})

@@ -44,7 +44,7 @@ func TestPauseWithCLIResumeWithAPI(t *testing.T) {
 		t.Fatalf("POST: %d %v", code, out)
 	}
 	waitUntil(t, 10*time.Second, "tg2 delivery", func() bool { return deliveryStatus(s.status("live")) == "sent" })
-	if n := len(s.fake.Requests()); n != 1 {
+	if n := len(s.sends()); n != 1 {
 		t.Fatalf("%d requests to Telegram, want only tg2's one while tg is paused", n)
 	}
 	if code, _ := s.call(http.MethodPost, "/v1/channels/tg/resume"); code != 200 {

@@ -367,7 +367,7 @@ func TestSIGTERMDuringSendLosesAndDuplicatesNothing(t *testing.T) {
 			t.Fatalf("POST %s: %d %v", id, code, out)
 		}
 	}
-	waitUntil(t, 10*time.Second, "a send in flight", func() bool { return len(s.fake.Requests()) > 0 })
+	waitUntil(t, 10*time.Second, "a send in flight", func() bool { return len(s.sends()) > 0 })
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +475,7 @@ func TestBadInputOverHTTPEnqueuesNothing(t *testing.T) {
 	if after := len(s.redisKeys()); after != before {
 		t.Fatalf("bad input wrote to Redis: %d keys before, %d after", before, after)
 	}
-	if len(s.fake.Requests()) != 0 {
+	if len(s.sends()) != 0 {
 		t.Fatal("bad input reached Telegram")
 	}
 }

@@ -69,6 +69,7 @@ no setup. Production: "herald serve --config herald.yaml" with REDIS_URL set.`,
 	root.AddCommand(newServeCmd(g), newPublishCmd(g), newStatusCmd(g), newDemoCmd(g),
 		newFormatCmd(), newCountCmd(), newRouteCmd(g), newFeedsCmd(g),
 		newChannelsCmd(g), newPauseCmd(g), newResumeCmd(g),
+		newLogCmd(g), newStatsCmd(g), newDoctorCmd(g),
 		newRequeueCmd(g, "retry", "Send a failed or unknown delivery again (same revision)"),
 		newRequeueCmd(g, "repost", "Post an article to a channel again, even if it was sent (new revision)"),
 		newAuditCmd(g))

@@ -16,6 +16,7 @@ import (
 	"herald/channels"
 	"herald/config"
 	"herald/ingest"
+	"herald/metrics"
 	"herald/queue"
 	"herald/web"
 )
@@ -34,8 +35,8 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 			if err != nil {
 				return err
 			}
-			if cfg.HTTP.APIToken == "" {
-				return errors.New("http.api_token (env HERALD_API_TOKEN or http.api_token_file) is required: the publish API never runs open")
+			if cfg.HTTP.APIToken == "" && len(cfg.HTTP.Tokens) == 0 {
+				return errors.New("http.api_token (env HERALD_API_TOKEN or http.api_token_file) or http.tokens is required: the publish API never runs open")
 			}
 			if len(cfg.Channels) == 0 {
 				return errors.New("channels: none configured; see herald.example.yaml")
@@ -62,7 +63,6 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 				return fmt.Errorf("http.addr %s: %w", cfg.HTTP.Addr, err)
 			}
 			log.Info("herald serving", zap.String("addr", ln.Addr().String()), zap.Int("channels", len(routes)))
-			checkChannels(ctx, log, routes) // check.go: credentials checked in the background, warnings only
 			return run(ctx, log, cfg, broker, pub, routes, ln)
 		},
 	}
@@ -74,7 +74,17 @@ const httpShutdownTimeout = 10 * time.Second
 // run serves the API on ln and runs the worker until ctx ends, then shuts both down gracefully.
 func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue.Broker, pub *ingest.Publisher,
 	routes map[channels.Name]queue.Route, ln net.Listener) error {
-	api := &web.Server{Publisher: pub, Broker: broker, Token: cfg.HTTP.APIToken, Logger: log, Channels: cfgChannels(cfg)}
+	m := metrics.New(broker, cfgChannels(cfg))
+	wopts := workerOptions(cfg, log)
+	if prev := wopts.OnOutcome; prev != nil {
+		wopts.OnOutcome = func(o queue.Outcome) { prev(o); m.Observe(o) }
+	} else {
+		wopts.OnOutcome = m.Observe
+	}
+	w := queue.NewWorker(broker, routes, wopts)
+	api := &web.Server{Publisher: pub, Broker: broker, Token: cfg.HTTP.APIToken, Tokens: apiTokens(cfg), Logger: log,
+		Channels: cfgChannels(cfg), Metrics: m.Handler(), Workers: w}
+	api.Checks, _ = startChecks(ctx, log, routes)
 	api.Webhooks = &ingest.Verifier{Sources: cfg.Webhooks, Redis: pub.Redis}
 	api.Dashboard = dashboardOptions(cfg)
 	api.Feeds = ingest.NewPoller(pub, ingest.PollerOptions{Logger: log.Named("feeds"), PublicURL: cfg.HTTP.PublicURL})
@@ -94,7 +104,6 @@ func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue
 		}
 		close(httpErr)
 	}()
-	w := queue.NewWorker(broker, routes, workerOptions(cfg, log))
 	wctx, cancelWorker := context.WithCancel(context.Background())
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- w.Run(wctx) }()

@@ -318,6 +318,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, token, method str
 		writeResult(w, map[string]any{"id": botID(token), "is_bot": true, "first_name": "Herald Fake",
 			"username": BotUsername, "can_join_groups": true, "can_read_all_group_messages": false,
 			"supports_inline_queries": false})
+	case "getchat":
+		s.getChat(w, p)
 	case "sendmessage":
 		s.send(w, r, "sendMessage", p, files)
 	case "sendphoto":

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"herald/channels"
+	"herald/config"
+)
+
+// finding is one line of herald doctor.
+type finding struct {
+	Level  string `json:"level"` // ok, warn, fail
+	Area   string `json:"area"`  // config, redis, channel <name>
+	Detail string `json:"detail"`
+	// Advice says what to do, in plain words, when Level is not ok.
+	Advice string `json:"advice,omitempty"`
+}
+
+func newDoctorCmd(g *globalFlags) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the config, Redis (version, AOF, eviction) and each channel's credentials, and say what to fix",
+		Long: `doctor checks what herald needs, without posting anything: the config file, Redis (reachable,
+version 6.2 or newer, AOF persistence on, maxmemory-policy noeviction) and every channel's
+credentials and destination against its platform (Telegram: getMe and getChat). Each problem
+comes with what to do. It exits 1 when something must be fixed, 0 otherwise (warnings
+included).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fs := doctor(cmd.Context(), g)
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if err := printJSON(out, map[string]any{"findings": fs}); err != nil {
+					return err
+				}
+			} else {
+				printFindings(out, fs)
+			}
+			for _, f := range fs {
+				if f.Level == "fail" {
+					return &exitError{code: 1, err: fmt.Errorf("doctor: something must be fixed (see above)")}
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the findings as JSON")
+	return cmd
+}
+
+func printFindings(w io.Writer, fs []finding) {
+	for _, f := range fs {
+		fmt.Fprintf(w, "%-4s  %-16s %s\n", strings.ToUpper(f.Level), f.Area, f.Detail)
+		if f.Advice != "" {
+			fmt.Fprintf(w, "      %-16s → %s\n", "", f.Advice)
+		}
+	}
+}
+
+func doctor(ctx context.Context, g *globalFlags) []finding {
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return []finding{{Level: "fail", Area: "config", Detail: err.Error(), Advice: "fix the setting named above; herald.example.yaml documents each one"}}
+	}
+	fs := []finding{{Level: "ok", Area: "config", Detail: fmt.Sprintf("%d channel(s), %d route(s)", len(cfg.Channels), len(cfg.Routes))}}
+	if len(cfg.Channels) == 0 {
+		fs[0] = finding{Level: "fail", Area: "config", Detail: "no channels configured", Advice: "add a channel under channels: (see herald.example.yaml) and pass --config"}
+	}
+	if cfg.HTTP.APIToken == "" && len(cfg.HTTP.Tokens) == 0 {
+		fs = append(fs, finding{Level: "warn", Area: "config", Detail: "no API token: herald serve will refuse to start",
+			Advice: "set HERALD_API_TOKEN (or http.api_token_file, or http.tokens) to a long random string"})
+	}
+	fs = append(fs, doctorRedis(ctx, cfg)...)
+	return append(fs, doctorChannels(ctx, cfg)...)
+}
+
+func doctorRedis(ctx context.Context, cfg *config.Config) []finding {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	rdb, err := openRedis(rctx, cfg.Redis.URL)
+	if err != nil {
+		return []finding{{Level: "fail", Area: "redis", Detail: err.Error(), Advice: "start Redis or fix redis.url / REDIS_URL"}}
+	}
+	defer rdb.Close()
+	var fs []finding
+	info := parseInfo(rdb.Info(rctx, "server", "persistence").Val())
+	version := info["redis_version"]
+	if versionAtLeast(version, 6, 2) {
+		fs = append(fs, finding{Level: "ok", Area: "redis", Detail: "version " + version})
+	} else {
+		fs = append(fs, finding{Level: "fail", Area: "redis", Detail: "version " + version + " is too old",
+			Advice: "herald needs Redis 6.2 or newer (stream trimming by id); Debian 12's redis-server is 7.0"})
+	}
+	if info["aof_enabled"] == "1" {
+		fs = append(fs, finding{Level: "ok", Area: "redis", Detail: "AOF persistence on"})
+	} else {
+		fs = append(fs, finding{Level: "warn", Area: "redis", Detail: "AOF persistence is off",
+			Advice: "a Redis restart can lose queued deliveries and delivery records: set appendonly yes (appendfsync everysec)"})
+	}
+	policy, err := rdb.ConfigGet(rctx, "maxmemory-policy").Result()
+	switch {
+	case err != nil:
+		fs = append(fs, finding{Level: "warn", Area: "redis", Detail: "could not read maxmemory-policy (CONFIG is disabled?)",
+			Advice: "make sure the server's maxmemory-policy is noeviction; ask your Redis provider if you cannot check"})
+	case policy["maxmemory-policy"] == "noeviction":
+		fs = append(fs, finding{Level: "ok", Area: "redis", Detail: "maxmemory-policy noeviction"})
+	default:
+		fs = append(fs, finding{Level: "fail", Area: "redis", Detail: "maxmemory-policy is " + policy["maxmemory-policy"],
+			Advice: "Redis may evict herald's queue and delivery records when memory runs short, losing or re-posting articles: set maxmemory-policy noeviction"})
+	}
+	return fs
+}
+
+func doctorChannels(ctx context.Context, cfg *config.Config) []finding {
+	routes, err := buildRoutes(cfg, zap.NewNop(), &http.Client{Timeout: checkTimeout})
+	if err != nil {
+		return []finding{{Level: "fail", Area: "channels", Detail: err.Error(), Advice: "fix the channel's settings named above"}}
+	}
+	chs := make([]channels.Channel, 0, len(routes))
+	for _, r := range routes {
+		chs = append(chs, r.Channel)
+	}
+	var fs []finding
+	for _, r := range channels.CheckAll(ctx, chs, checkTimeout) {
+		area := "channel " + string(r.Channel)
+		switch r.Status {
+		case channels.CheckOK:
+			fs = append(fs, finding{Level: "ok", Area: area, Detail: string(r.Kind) + ": credentials and destination work"})
+		case channels.CheckUnsupported:
+			fs = append(fs, finding{Level: "warn", Area: area, Detail: string(r.Kind) + ": cannot be checked without posting",
+				Advice: "publish a test article to this channel to be sure"})
+		default:
+			fs = append(fs, finding{Level: "fail", Area: area, Detail: string(r.Kind) + ": " + r.Error, Advice: checkAdvice(r)})
+		}
+	}
+	return fs
+}
+
+// checkAdvice turns a failed check into what to do.
+func checkAdvice(r channels.CheckResult) string {
+	e := strings.ToLower(r.Error)
+	switch {
+	case strings.Contains(e, "401") || strings.Contains(e, "unauthorized"):
+		return "the token is wrong or revoked: set the channel's token again (for Telegram, from @BotFather)"
+	case strings.Contains(e, "chat not found"):
+		return "the bot cannot see the chat: check chat_id and add the bot to the channel as an administrator allowed to post"
+	case strings.Contains(e, "403") || strings.Contains(e, "forbidden"):
+		return "the platform refuses this account: check its permissions in the destination"
+	case strings.Contains(e, "deadline") || strings.Contains(e, "timeout") || strings.Contains(e, "connection refused") || strings.Contains(e, "no such host"):
+		return "the platform's API cannot be reached from here: check the network, proxy and api_endpoint"
+	}
+	return "check the channel's settings and the platform's status page"
+}
+
+func parseInfo(s string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func versionAtLeast(v string, major, minor int) bool {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, _ := strconv.Atoi(parts[0])
+	mi, _ := strconv.Atoi(parts[1])
+	return ma > major || (ma == major && mi >= minor)
+}

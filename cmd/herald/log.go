@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"herald/queue"
+	"herald/web"
+)
+
+func newLogCmd(g *globalFlags) *cobra.Command {
+	var (
+		q      queue.LogQuery
+		since  string
+		follow bool
+		asJSON bool
+		limit  int
+	)
+	cmd := &cobra.Command{
+		Use:   "log",
+		Short: "Show the delivery log (every state change), oldest first; --follow waits for new changes",
+		Long: `log prints the delivery log: one line per state change of a delivery (pending, sent, failed,
+unknown), oldest first, like tail. Without --since it shows the last 20 changes (--limit);
+with --since all changes since then. --follow then keeps printing new changes as they
+happen (a blocking read on Redis, no polling) until interrupted. Lines are coloured on a
+terminal and plain when piped; --json prints one JSON object per line with the fields time,
+article_id, channel, kind, status, attempt, remote_id, post_url, error, title.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if q.Since, err = web.ParseSince(since, time.Now()); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("--since: %w", err)}
+			}
+			if q.Status != "" && !slices.Contains([]string{"pending", "sent", "failed", "unknown"}, q.Status) {
+				return &exitError{code: 2, err: fmt.Errorf("--status %q: want pending, sent, failed or unknown", q.Status)}
+			}
+			cfg, err := loadConfig(g)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			rdb, err := openRedis(ctx, cfg.Redis.URL)
+			if err != nil {
+				return err
+			}
+			defer rdb.Close()
+			b, _ := brokerFor(cfg, rdb)
+			p := &logPrinter{w: cmd.OutOrStdout(), json: asJSON, color: isTerminal(cmd.OutOrStdout())}
+			last, err := b.LastLogID(ctx, q)
+			if err != nil {
+				return err
+			}
+			if err := printHistory(ctx, b, q, last, limit, since != "", p); err != nil {
+				return err
+			}
+			if !follow {
+				return nil
+			}
+			return b.FollowLog(ctx, q, last, p.print)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&follow, "follow", "f", false, "keep printing new changes as they happen")
+	f.StringVar(&q.Channel, "channel", "", "only this channel")
+	f.StringVar(&q.Status, "status", "", "only this status (pending, sent, failed, unknown)")
+	f.StringVar(&q.ArticleID, "article", "", "only this article")
+	f.StringVar(&since, "since", "", "changes since a duration ago (90m, 1h, 2d) or an RFC 3339 time")
+	f.IntVar(&limit, "limit", 0, "show at most this many past changes (default 20 without --since, all with)")
+	f.BoolVar(&asJSON, "json", false, "one JSON object per line")
+	return cmd
+}
+
+// printHistory prints the changes up to and including id last, oldest first.
+func printHistory(ctx context.Context, b *queue.Broker, q queue.LogQuery, last string, limit int, hasSince bool, p *logPrinter) error {
+	if last == "0" {
+		return nil
+	}
+	if limit <= 0 && !hasSince {
+		limit = 20
+	}
+	// The page ends just after last, so following from last neither repeats nor misses a change.
+	ms, seq, _ := strings.Cut(last, "-")
+	n, _ := strconv.ParseUint(seq, 10, 64)
+	q.Cursor = ms + "-" + strconv.FormatUint(n+1, 10)
+	var entries []queue.LogEntry
+	for {
+		q.Limit = 1000
+		if limit > 0 {
+			q.Limit = min(1000, limit-len(entries))
+		}
+		page, err := b.QueryLog(ctx, q)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, page.Entries...)
+		if page.NextCursor == "" || (limit > 0 && len(entries) >= limit) {
+			break
+		}
+		q.Cursor = page.NextCursor
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		if err := p.print(entries[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a terminal (colours) rather than a pipe or a file. NO_COLOR
+// turns colours off everywhere.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// logLine is the --json shape; every field is always present.
+type logLine struct {
+	Time      time.Time `json:"time"`
+	ArticleID string    `json:"article_id"`
+	Channel   string    `json:"channel"`
+	Kind      string    `json:"kind"`
+	Status    string    `json:"status"`
+	Attempt   int       `json:"attempt"`
+	RemoteID  string    `json:"remote_id"`
+	PostURL   string    `json:"post_url"`
+	Error     string    `json:"error"`
+	Title     string    `json:"title"`
+}
+
+type logPrinter struct {
+	w     io.Writer
+	json  bool
+	color bool
+}
+
+var statusColor = map[string]string{"sent": "\x1b[32m", "failed": "\x1b[31m", "unknown": "\x1b[33m", "pending": "\x1b[36m"}
+
+func (p *logPrinter) print(e queue.LogEntry) error {
+	if p.json {
+		return writeJSONLine(p.w, logLine{Time: e.Time, ArticleID: e.ArticleID, Channel: e.Channel, Kind: e.Kind, Status: e.Status,
+			Attempt: e.Attempt, RemoteID: e.RemoteID, PostURL: e.PostURL, Error: e.Error, Title: e.Title})
+	}
+	status := fmt.Sprintf("%-7s", e.Status)
+	if c, ok := statusColor[e.Status]; ok && p.color {
+		status = c + status + "\x1b[0m"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %s  %-12s %-24s attempt %d", e.Time.Format("2006-01-02T15:04:05.000Z"), status, e.Channel, e.ArticleID, e.Attempt)
+	if e.PostURL != "" {
+		b.WriteString("  " + e.PostURL)
+	} else if e.RemoteID != "" {
+		b.WriteString("  id " + e.RemoteID)
+	}
+	if e.Title != "" {
+		fmt.Fprintf(&b, "  %q", e.Title)
+	}
+	if e.Error != "" {
+		b.WriteString("  error: " + e.Error)
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(p.w, b.String())
+	return err
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

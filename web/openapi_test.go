@@ -1,0 +1,283 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"herald/queue"
+)
+
+// openAPIDoc is the part of web/openapi.yaml the test reads.
+type openAPIDoc struct {
+	OpenAPI    string                          `yaml:"openapi"`
+	Paths      map[string]map[string]openAPIOp `yaml:"paths"`
+	Components struct {
+		Schemas   map[string]any `yaml:"schemas"`
+		Responses map[string]struct {
+			Content map[string]struct {
+				Schema any `yaml:"schema"`
+			} `yaml:"content"`
+		} `yaml:"responses"`
+	} `yaml:"components"`
+}
+
+type openAPIOp struct {
+	Responses map[string]struct {
+		Ref     string `yaml:"$ref"`
+		Content map[string]struct {
+			Schema any `yaml:"schema"`
+		} `yaml:"content"`
+	} `yaml:"responses"`
+}
+
+func loadOpenAPI(t *testing.T) *openAPIDoc {
+	t.Helper()
+	var doc openAPIDoc
+	if err := yaml.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi: %q, want 3.1.0", doc.OpenAPI)
+	}
+	return &doc
+}
+
+// The document describes exactly the routes the server registers, and every answer of every
+// handler, success and error alike, matches the schema documented for its status code.
+func TestOpenAPIMatchesRoutesAndResponses(t *testing.T) {
+	doc := loadOpenAPI(t)
+	a := newTestAPI(t, nil)
+	a.srv.Metrics = http.NotFoundHandler() // any handler: the route is what counts here
+	a.h = a.srv.Handler()
+
+	served := a.h.(*routeMux).Patterns()
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+		}
+	}
+	sort.Strings(served)
+	sort.Strings(documented)
+	for _, p := range served {
+		if !slices.Contains(documented, p) {
+			t.Errorf("route %q is served but not described in web/openapi.yaml", p)
+		}
+	}
+	for _, p := range documented {
+		if !slices.Contains(served, p) {
+			t.Errorf("web/openapi.yaml describes %q, which is not served", p)
+		}
+	}
+
+	checked := map[string]bool{}
+	check := func(token, method, template, path, body string) []byte {
+		t.Helper()
+		code, out := a.do(token, method, path, body)
+		op, ok := doc.Paths[template][strings.ToLower(method)]
+		if !ok {
+			t.Fatalf("%s %s: not documented", method, template)
+		}
+		resp, ok := op.Responses[fmt.Sprint(code)]
+		if !ok {
+			t.Fatalf("%s %s answered %d, which is not documented: %s", method, path, code, out)
+		}
+		var schema any
+		if resp.Ref != "" {
+			name := strings.TrimPrefix(resp.Ref, "#/components/responses/")
+			schema = doc.Components.Responses[name].Content["application/json"].Schema
+		} else if c, ok := resp.Content["application/json"]; ok {
+			schema = c.Schema
+		}
+		if schema != nil {
+			var v any
+			if err := json.Unmarshal(out, &v); err != nil {
+				t.Fatalf("%s %s: %d is not JSON: %s", method, path, code, out)
+			}
+			if err := validate(doc, schema, v, "$"); err != nil {
+				t.Errorf("%s %s → %d: %v\n%s", method, path, code, err, out)
+			}
+		}
+		checked[fmt.Sprintf("%s %s %d", method, template, code)] = true
+		return out
+	}
+
+	check(adminToken, "POST", "/v1/articles", "/v1/articles", `{"id":"o1","url":"https://news.example.com/o1","title":"عنوان","tags":["a"]}`)
+	check(adminToken, "POST", "/v1/articles", "/v1/articles", `{"id":"o1","url":"https://news.example.com/o1","title":"عنوان"}`)
+	check(adminToken, "POST", "/v1/articles", "/v1/articles", `{"url":"nope"}`)
+	check(adminToken, "POST", "/v1/articles", "/v1/articles", `{`)
+	check("", "POST", "/v1/articles", "/v1/articles", `{}`)
+	check(viewerToken, "POST", "/v1/articles", "/v1/articles", `{}`)
+	check("", "POST", "/v1/hooks/wordpress", "/v1/hooks/wordpress", `{"id":1}`)
+	a.waitStatus("o1", queue.StateSent)
+	check(adminToken, "GET", "/v1/articles/{id}", "/v1/articles/o1", "")
+	check(adminToken, "GET", "/v1/articles/{id}", "/v1/articles/none", "")
+	check(adminToken, "POST", "/v1/channels/{name}/pause", "/v1/channels/tg/pause?reason=review", "")
+	check(adminToken, "POST", "/v1/channels/{name}/pause", "/v1/channels/nope/pause", "")
+	check(adminToken, "GET", "/v1/channels", "/v1/channels", "")
+	check(adminToken, "POST", "/v1/channels/{name}/retry-unknown", "/v1/channels/tg/retry-unknown", "")
+	check(viewerToken, "POST", "/v1/channels/{name}/retry-unknown", "/v1/channels/tg/retry-unknown", "")
+	check(adminToken, "POST", "/v1/channels/{name}/resume", "/v1/channels/tg/resume", "")
+	check(adminToken, "POST", "/v1/articles/{id}/deliveries/{channel}/{action}", "/v1/articles/o1/deliveries/tg/retry", "")
+	check(adminToken, "POST", "/v1/articles/{id}/deliveries/{channel}/{action}", "/v1/articles/o1/deliveries/tg/repost", "")
+	check(adminToken, "POST", "/v1/articles/{id}/deliveries/{channel}/{action}", "/v1/articles/none/deliveries/tg/retry", "")
+	a.waitFor("repost sent", func() bool {
+		d, _ := a.broker.Delivery(t.Context(), "o1", "tg")
+		return d.State == queue.StateSent && d.Revision == 2
+	})
+	check(viewerToken, "GET", "/v1/deliveries", "/v1/deliveries", "")
+	check(viewerToken, "GET", "/v1/deliveries", "/v1/deliveries?channel=tg&status=sent&limit=1", "")
+	check(viewerToken, "GET", "/v1/deliveries", "/v1/deliveries?status=bogus", "")
+	check(viewerToken, "GET", "/v1/stats", "/v1/stats", "")
+	check(viewerToken, "GET", "/v1/feeds", "/v1/feeds", "")
+	check(adminToken, "GET", "/v1/audit", "/v1/audit?n=5", "")
+	check(viewerToken, "GET", "/v1/audit", "/v1/audit", "")
+	check("", "GET", "/healthz", "/healthz", "")
+	check("", "GET", "/readyz", "/readyz", "")
+	if out := check("", "GET", "/openapi.yaml", "/openapi.yaml", ""); string(out) != string(openAPI) {
+		t.Fatal("/openapi.yaml does not serve the embedded document")
+	}
+	for _, want := range []string{"POST /v1/articles 202", "POST /v1/articles 422", "POST /v1/articles 400", "POST /v1/articles 401", "POST /v1/articles 403",
+		"GET /v1/articles/{id} 200", "GET /v1/articles/{id} 404", "GET /v1/deliveries 200", "GET /v1/deliveries 400", "GET /v1/stats 200",
+		"POST /v1/articles/{id}/deliveries/{channel}/{action} 409", "POST /v1/articles/{id}/deliveries/{channel}/{action} 202"} {
+		if !checked[want] {
+			t.Errorf("never checked %s", want)
+		}
+	}
+}
+
+// validate checks v against a JSON Schema subset: $ref, type, enum, properties, required,
+// items, additionalProperties: false, allOf with unevaluatedProperties: false.
+func validate(doc *openAPIDoc, schema, v any, at string) error {
+	s, ok := schema.(map[string]any)
+	if !ok {
+		return nil
+	}
+	if ref, ok := s["$ref"].(string); ok {
+		name := strings.TrimPrefix(ref, "#/components/schemas/")
+		target, ok := doc.Components.Schemas[name]
+		if !ok {
+			return fmt.Errorf("%s: unknown $ref %s", at, ref)
+		}
+		return validate(doc, target, v, at)
+	}
+	if all, ok := s["allOf"].([]any); ok {
+		props := map[string]bool{}
+		for _, sub := range all {
+			if err := validateLoose(doc, sub, v, at); err != nil {
+				return err
+			}
+			for k := range resolve(doc, sub)["properties"].(map[string]any) {
+				props[k] = true
+			}
+		}
+		if s["unevaluatedProperties"] == false {
+			if obj, ok := v.(map[string]any); ok {
+				for k := range obj {
+					if !props[k] {
+						return fmt.Errorf("%s.%s: not in the schema", at, k)
+					}
+				}
+			}
+		}
+		return nil
+	}
+	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return fmt.Sprint(e) == fmt.Sprint(v) }) {
+		return fmt.Errorf("%s: %v is not one of %v", at, v, enum)
+	}
+	switch s["type"] {
+	case "object":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: want an object, have %T", at, v)
+		}
+		props, _ := s["properties"].(map[string]any)
+		for _, r := range asStrings(s["required"]) {
+			if _, ok := obj[r]; !ok {
+				return fmt.Errorf("%s: missing required %q", at, r)
+			}
+		}
+		for k, val := range obj {
+			ps, ok := props[k]
+			if !ok {
+				if s["additionalProperties"] == false {
+					return fmt.Errorf("%s.%s: not in the schema", at, k)
+				}
+				continue
+			}
+			if err := validate(doc, ps, val, at+"."+k); err != nil {
+				return err
+			}
+		}
+	case "array":
+		arr, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("%s: want an array, have %T", at, v)
+		}
+		for i, e := range arr {
+			if err := validate(doc, s["items"], e, fmt.Sprintf("%s[%d]", at, i)); err != nil {
+				return err
+			}
+		}
+	case "string":
+		str, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s: want a string, have %T", at, v)
+		}
+		if s["format"] == "date-time" {
+			if _, err := time.Parse(time.RFC3339Nano, str); err != nil {
+				return fmt.Errorf("%s: %q is not a date-time", at, str)
+			}
+		}
+	case "integer":
+		if f, ok := v.(float64); !ok || f != float64(int64(f)) {
+			return fmt.Errorf("%s: want an integer, have %v", at, v)
+		}
+	case "number":
+		if _, ok := v.(float64); !ok {
+			return fmt.Errorf("%s: want a number, have %T", at, v)
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			return fmt.Errorf("%s: want a boolean, have %T", at, v)
+		}
+	}
+	return nil
+}
+
+// validateLoose validates one allOf member without its own additionalProperties.
+func validateLoose(doc *openAPIDoc, schema, v any, at string) error {
+	s := map[string]any{}
+	for k, val := range resolve(doc, schema) {
+		if k != "additionalProperties" {
+			s[k] = val
+		}
+	}
+	return validate(doc, s, v, at)
+}
+
+func resolve(doc *openAPIDoc, schema any) map[string]any {
+	s, _ := schema.(map[string]any)
+	if ref, ok := s["$ref"].(string); ok {
+		return resolve(doc, doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")])
+	}
+	return s
+}
+
+func asStrings(v any) []string {
+	var out []string
+	for _, e := range asSlice(v) {
+		out = append(out, fmt.Sprint(e))
+	}
+	return out
+}
+
+func asSlice(v any) []any { s, _ := v.([]any); return s }
