@@ -2,10 +2,13 @@ package metrics
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -195,5 +198,55 @@ func waitState(t *testing.T, b *queue.Broker, id string, want queue.State) {
 			t.Fatalf("%s never reached %s: %+v %v", id, want, st, err)
 		}
 		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
+	}
+}
+
+// The Grafana dashboard (deploy/grafana/herald.json) queries only series herald exports.
+func TestGrafanaDashboardUsesExportedSeries(t *testing.T) {
+	data, err := os.ReadFile("../deploy/grafana/herald.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatalf("herald.json: %v", err)
+	}
+	rdb, _ := redistest.Start(t)
+	m := New(queue.NewBroker(rdb, queue.Options{}), []queue.ChannelConfig{{Name: "tg", Kind: channels.KindTelegram}})
+	m.Observe(queue.Outcome{Channel: "tg", Status: "rate_limited", Took: time.Second, Err: errors.New("x")})
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, f := range fams {
+		known[f.GetName()] = true
+		if f.GetType() == dto.MetricType_HISTOGRAM {
+			known[f.GetName()+"_bucket"] = true
+		}
+	}
+	// Histograms and asynq's queue series appear once observed; name them here.
+	for _, n := range []string{"herald_publish_to_post_seconds_bucket", "asynq_queue_latency_seconds"} {
+		known[n] = true
+	}
+	series := regexp.MustCompile(`\b(herald_[a-z_]+|asynq_[a-z_]+)\b`)
+	used := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, name := range series.FindAllString(tg.Expr, -1) {
+				used++
+				if !known[name] {
+					t.Errorf("panel %q queries %s, which herald does not export", p.Title, name)
+				}
+			}
+		}
+	}
+	if used < 10 {
+		t.Fatalf("the dashboard queries %d series", used)
 	}
 }
