@@ -79,6 +79,10 @@ func TestSandboxPostsSampleImagesFromLoopback(t *testing.T) {
 	for _, m := range sb.fakes.WhatsApp.Messages() {
 		if m.Type == "image" && m.ImageURL == a.ImageURL {
 			images[string(m.Provider)] = true
+			// herald demo shows the image above the caption.
+			if _, body, ok := sb.Received(channels.KindWhatsApp, m.ID); !ok || !strings.HasPrefix(body, "[image "+a.ImageURL+"]\n") {
+				t.Errorf("demo shows the WhatsApp image message as %q", body)
+			}
 		}
 	}
 	if len(images) != 2 {

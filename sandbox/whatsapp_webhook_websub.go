@@ -101,10 +101,14 @@ func (s *Sandbox) Received(kind channels.Kind, remoteID string) (title, body str
 		for _, m := range f.WhatsApp.Messages() {
 			if m.ID == remoteID {
 				title = fmt.Sprintf("WhatsApp (%s) received, to %s", m.Provider, m.To)
-				if m.Type == "template" {
+				body := m.Text
+				switch m.Type {
+				case "template":
 					title += fmt.Sprintf(", as template %s/%s", m.Template, m.Language)
+				case "image":
+					body = fmt.Sprintf("[image %s]\n%s", m.ImageURL, m.Text)
 				}
-				return title, m.Text, true
+				return title, body, true
 			}
 		}
 	case channels.KindWebhook:
