@@ -222,8 +222,12 @@ func (s *Server) retryUnknown(w http.ResponseWriter, r *http.Request) {
 // requeue serves POST /v1/articles/{id}/deliveries/{channel}/retry and …/repost.
 func (s *Server) requeue(w http.ResponseWriter, r *http.Request) {
 	action := r.PathValue("action")
+	if action == "mark-sent" || action == "drop" {
+		s.decide(w, r, action)
+		return
+	}
 	if action != "retry" && action != "repost" {
-		writeJSON(w, http.StatusNotFound, apiError{Error: "unknown action " + action + " (retry or repost)"})
+		writeJSON(w, http.StatusNotFound, apiError{Error: "unknown action " + action + " (retry, repost, mark-sent or drop)"})
 		return
 	}
 	d, err := s.Broker.Requeue(r.Context(), r.PathValue("id"), channels.Name(r.PathValue("channel")), action)

@@ -105,3 +105,43 @@ func TestNoAdminBlockStartsNoBot(t *testing.T) {
 		}
 	}
 }
+
+// An unknown delivery decided without Telegram: mark-sent from the CLI, drop over the API.
+func TestMarkSentAndDropFromCLIAndAPI(t *testing.T) {
+	s := newStack(t)
+	s.serve()
+	s.fake.FailNext(2, 504, "Gateway Timeout")
+	for _, id := range []string{"dec-1", "dec-2"} {
+		if code, out := s.post(`{"id":"`+id+`","url":"https://news.example.com/`+id+`","title":"خبر"}`, nil); code != 202 {
+			t.Fatalf("POST: %d %v", code, out)
+		}
+		waitUntil(t, 10*time.Second, id+" unknown", func() bool { return deliveryStatus(s.status(id)) == "unknown" })
+	}
+	out, errOut, exit := runCLI(t, "", "mark-sent", "--config", s.config, "--by", "ops", "--post-url", "https://t.me/herald_fake/77", "dec-1", "tg")
+	if exit != 0 || !strings.Contains(out, `"status": "sent"`) || !strings.Contains(out, "https://t.me/herald_fake/77") {
+		t.Fatalf("mark-sent: exit %d %s %s", exit, out, errOut)
+	}
+	if _, _, exit := runCLI(t, "", "mark-sent", "--config", s.config, "dec-1", "tg"); exit != 2 {
+		t.Fatalf("marking a sent delivery sent again: exit %d", exit)
+	}
+	if _, _, exit := runCLI(t, "", "drop", "--config", s.config, "nope", "tg"); exit != 3 {
+		t.Fatalf("dropping a missing delivery: exit %d", exit)
+	}
+	code, body := s.call(http.MethodPost, "/v1/articles/dec-2/deliveries/tg/drop?by=night-editor")
+	if code != 200 || body["status"] != "failed" || body["error"] != "dropped by night-editor" {
+		t.Fatalf("drop over the API: %d %v", code, body)
+	}
+	if code, _ := s.call(http.MethodPost, "/v1/articles/dec-2/deliveries/tg/mark-sent"); code != 200 {
+		t.Fatalf("marking a dropped delivery sent: %d", code)
+	}
+	if code, _ := s.call(http.MethodPost, "/v1/articles/dec-2/deliveries/tg/drop"); code != 409 {
+		t.Fatalf("dropping a sent delivery: %d, want 409", code)
+	}
+	if n := len(s.fake.Messages()); n != 0 {
+		t.Fatalf("%d posts: decisions post nothing", n)
+	}
+	out, _, _ = runCLI(t, "", "audit", "--json", "-n", "3", "--config", s.config)
+	if !strings.Contains(out, `"action": "drop"`) || !strings.Contains(out, "dec-2 tg by night-editor") {
+		t.Fatalf("audit: %s", out)
+	}
+}

@@ -71,10 +71,14 @@ func auditCLI(ctx context.Context, b *queue.Broker, action, args string, err err
 	if err != nil {
 		result = "error: " + err.Error()
 	}
-	name := os.Getenv("USER")
-	if u, uerr := user.Current(); uerr == nil {
-		name = u.Username
-	}
 	host, _ := os.Hostname()
-	_ = b.AppendAudit(ctx, queue.AuditEntry{Source: "cli", Username: name, Client: host, Action: action, Args: args, Result: result, Allowed: true})
+	_ = b.AppendAudit(ctx, queue.AuditEntry{Source: "cli", Username: currentUser(), Client: host, Action: action, Args: args, Result: result, Allowed: true})
+}
+
+// currentUser is the operating-system user running the CLI.
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
 }

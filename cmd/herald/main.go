@@ -72,6 +72,8 @@ no setup. Production: "herald serve --config herald.yaml" with REDIS_URL set.`,
 		newLogCmd(g), newStatsCmd(g), newDoctorCmd(g),
 		newRequeueCmd(g, "retry", "Send a failed or unknown delivery again (same revision)"),
 		newRequeueCmd(g, "repost", "Post an article to a channel again, even if it was sent (new revision)"),
-		newAuditCmd(g))
+		newAuditCmd(g),
+		newDecideCmd(g, "mark-sent", "Record that a failed or unknown delivery's post exists (nothing is posted)"),
+		newDecideCmd(g, "drop", "Give a pending, failed or unknown delivery up (final failed, \"dropped by …\")"))
 	return root
 }

@@ -1,0 +1,44 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"herald/channels"
+	"herald/queue"
+)
+
+// decide serves POST /v1/articles/{id}/deliveries/{channel}/mark-sent?remote_id=&post_url=&by=
+// (an admin's word that the post exists: the record becomes sent, nothing is posted) and
+// …/drop?by= (a final failed, "dropped by …"). by names the admin (default "api").
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, action string) {
+	id, ch := r.PathValue("id"), channels.Name(r.PathValue("channel"))
+	q := r.URL.Query()
+	by := strings.TrimSpace(q.Get("by"))
+	if by == "" {
+		by = "api"
+	}
+	var d queue.Delivery
+	var err error
+	if action == "mark-sent" {
+		d, err = s.Broker.MarkSent(r.Context(), id, ch, by, q.Get("remote_id"), q.Get("post_url"))
+	} else {
+		d, err = s.Broker.Drop(r.Context(), id, ch, by)
+	}
+	result := string(d.State)
+	if err != nil {
+		result = "error: " + err.Error()
+	}
+	s.auditAPI(r, action, id+" "+string(ch)+" by "+by, result)
+	switch {
+	case errors.Is(err, queue.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+	case errors.Is(err, queue.ErrConflict):
+		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
+	case err != nil:
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not record the decision"})
+	default:
+		writeJSON(w, http.StatusOK, d)
+	}
+}
