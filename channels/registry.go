@@ -90,14 +90,21 @@ func New(spec Spec, env Env) (Channel, error) {
 	if !ok {
 		return nil, fmt.Errorf("channel %q: kind %q cannot deliver yet (deliverable kinds: %v)", spec.Name, spec.Kind, Registered())
 	}
+	env = env.WithDefaults()
+	env.Logger = env.Logger.With(zap.String("channel", string(spec.Name)))
+	return f(spec, env)
+}
+
+// WithDefaults is env with a no-op logger and http.DefaultClient where they are nil; platform
+// packages built directly (tests) call it too.
+func (env Env) WithDefaults() Env {
 	if env.Logger == nil {
 		env.Logger = zap.NewNop()
 	}
-	env.Logger = env.Logger.With(zap.String("channel", string(spec.Name)))
 	if env.HTTPClient == nil {
 		env.HTTPClient = http.DefaultClient
 	}
-	return f(spec, env)
+	return env
 }
 
 // Registered lists kinds that can deliver.

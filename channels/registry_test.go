@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -76,5 +77,16 @@ func TestNewNamesTheChannelInItsLogger(t *testing.T) {
 	e := logs.All()
 	if len(e) != 1 || len(e[0].Context) != 1 || e[0].Context[0].Key != "channel" || e[0].Context[0].String != "tg-main" {
 		t.Fatalf("logged %+v, want one line with channel=tg-main only", e)
+	}
+}
+
+func TestEnvWithDefaults(t *testing.T) {
+	env := Env{}.WithDefaults()
+	if env.Logger == nil || env.HTTPClient != http.DefaultClient {
+		t.Fatalf("defaults %+v", env)
+	}
+	l := zap.NewExample()
+	if got := (Env{Logger: l}).WithDefaults(); got.Logger != l {
+		t.Fatal("a given logger was replaced")
 	}
 }

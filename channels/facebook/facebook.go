@@ -48,12 +48,7 @@ func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if env.Logger == nil {
-		env.Logger = zap.NewNop()
-	}
-	if env.HTTPClient == nil {
-		env.HTTPClient = http.DefaultClient
-	}
+	env = env.WithDefaults()
 	return &Channel{
 		name: spec.Name,
 		cfg:  cfg,

@@ -46,12 +46,7 @@ func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
 }
 
 func newChannel(name channels.Name, cfg Config, env channels.Env) *Channel {
-	if env.Logger == nil {
-		env.Logger = zap.NewNop()
-	}
-	if env.HTTPClient == nil {
-		env.HTTPClient = http.DefaultClient
-	}
+	env = env.WithDefaults()
 	id, username, _ := cfg.ChatID.Parse() // validated by LoadConfig
 	return &Channel{
 		name:      name,

@@ -62,9 +62,7 @@ func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
 }
 
 func newChannel(name channels.Name, cfg Config, env channels.Env) *Channel {
-	if env.Logger == nil {
-		env.Logger = zap.NewNop()
-	}
+	env = env.WithDefaults()
 	c := &Channel{name: name, cfg: cfg, log: env.Logger, now: time.Now}
 	switch cfg.Provider {
 	case Cloud:

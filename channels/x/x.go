@@ -50,12 +50,7 @@ func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
 }
 
 func newChannel(name channels.Name, cfg Config, env channels.Env) *Channel {
-	if env.Logger == nil {
-		env.Logger = zap.NewNop()
-	}
-	if env.HTTPClient == nil {
-		env.HTTPClient = http.DefaultClient
-	}
+	env = env.WithDefaults()
 	return &Channel{
 		name: name,
 		cfg:  cfg,
