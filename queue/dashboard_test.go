@@ -33,7 +33,7 @@ func TestHourlyCountsOutcomesPerChannelAndHour(t *testing.T) {
 			}
 		}
 	}
-	start, h, err := b.Hourly(ctx, 24)
+	start, h, err := b.Hourly(ctx, []channels.Name{"a", "b"}, 24)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +44,9 @@ func TestHourlyCountsOutcomesPerChannelAndHour(t *testing.T) {
 	last := h["a"][23]
 	if len(h["a"]) != 24 || last.Failed+h["a"][22].Failed != 2 || last.Sent+h["a"][22].Sent != 1 {
 		t.Fatalf("channel a: %+v", h["a"])
+	}
+	if len(h["b"]) != 24 {
+		t.Fatalf("channel b: %d buckets", len(h["b"]))
 	}
 	for _, c := range h["b"] {
 		if c != (Counts{}) {

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -262,7 +263,7 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, sess *session, msg
 	http.Redirect(w, r, back(r), http.StatusSeeOther)
 }
 
-// dashChannelAction serves the pause and resume buttons.
+// dashChannelAction serves the pause, resume and retry-unknown buttons.
 func (s *Server) dashChannelAction(w http.ResponseWriter, r *http.Request, sess *session) {
 	name, action := r.PathValue("name"), r.PathValue("action")
 	if !s.channel(name) {
@@ -275,8 +276,19 @@ func (s *Server) dashChannelAction(w http.ResponseWriter, r *http.Request, sess 
 		err = s.Broker.PauseBy(r.Context(), channels.Name(name), strings.TrimSpace(r.PostFormValue("reason")), sess.Role+" via dashboard")
 	case "resume":
 		err = s.Broker.Resume(r.Context(), channels.Name(name))
+	case "retry-unknown":
+		var n int
+		n, err = s.Broker.RetryUnknown(r.Context(), channels.Name(name))
+		s.auditDash(r, sess, action, name, err)
+		if err != nil {
+			s.Logger.Error("dashboard: retrying unknown deliveries", zap.String("channel", name), zap.Error(err))
+			s.done(w, r, sess, "Could not retry the unknown deliveries of "+name+": Redis is unavailable.")
+			return
+		}
+		s.done(w, r, sess, fmt.Sprintf("Retrying %d unknown deliveries of %s.", n, name))
+		return
 	default:
-		http.Error(w, "unknown action "+action+" (pause or resume)", http.StatusNotFound)
+		http.Error(w, "unknown action "+action+" (pause, resume or retry-unknown)", http.StatusNotFound)
 		return
 	}
 	s.auditDash(r, sess, action, name, err)

@@ -1,19 +1,18 @@
 package web
 
-// The roles that may log in to the dashboard.
+// The roles that may log in to the dashboard: an admin sees the buttons, a viewer does not.
+// A publisher token does not log in.
 const (
-	roleAdmin  = "admin"
-	roleViewer = "viewer"
+	roleAdmin  = string(RoleAdmin)
+	roleViewer = string(RoleViewer)
 )
 
-// dashboardRole returns the dashboard role of an API token (api_auth.go): admin or viewer. A
-// publisher token, or an unknown one, does not log in.
+// dashboardRole returns the dashboard role of an API token (api_auth.go compares every
+// configured token in constant time).
 func (s *Server) dashboardRole(token string) (string, bool) {
-	switch role, _ := s.Authenticate(token); role {
-	case RoleAdmin:
-		return roleAdmin, true
-	case RoleViewer:
-		return roleViewer, true
+	role, ok := s.Authenticate(token)
+	if !ok || (role != RoleAdmin && role != RoleViewer) {
+		return "", false
 	}
-	return "", false
+	return string(role), true
 }

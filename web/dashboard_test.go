@@ -24,8 +24,10 @@ import (
 )
 
 const (
-	dashAdminToken = "dash-admin-token-0123456789"
-	arabicTitle    = "زيلينسكي يقول إن كوريا الشمالية أرسلت قوات لدعم الجيش الروسي"
+	dashAdminToken     = "dash-admin-token-0123456789"
+	dashViewerToken    = "dash-viewer-token-0123456789"
+	dashPublisherToken = "dash-publisher-token-0123456789"
+	arabicTitle        = "زيلينسكي يقول إن كوريا الشمالية أرسلت قوات لدعم الجيش الروسي"
 )
 
 type dashEnv struct {
@@ -57,6 +59,7 @@ channels:
 	}
 	pub := &ingest.Publisher{Config: cfg, Broker: b}
 	s := &Server{Publisher: pub, Broker: b, Token: dashAdminToken, Logger: zap.NewNop(), Channels: chs,
+		Tokens:    []Token{{Role: RoleViewer, Token: dashViewerToken}, {Role: RolePublisher, Token: dashPublisherToken}},
 		Dashboard: DashboardOptions{Previews: previews}}
 	a := article.Article{URL: "https://news.example.com/world/2026/11/story", Title: arabicTitle,
 		Body: "<p>نص الخبر</p>", Tags: []string{"أوكرانيا"}}
@@ -121,8 +124,7 @@ func (e *dashEnv) login(token string) *client {
 	return c
 }
 
-// loginAs gives a session of any role (the viewer's login by token is tested where viewer
-// tokens are configured).
+// loginAs gives a session of a role without a token.
 func (e *dashEnv) loginAs(role string) *client {
 	e.t.Helper()
 	id, err := newSession(context.Background(), e.broker.Client(), role)
@@ -221,10 +223,17 @@ func TestDashboardCSRF(t *testing.T) {
 	}
 }
 
-// A viewer sees the state but no button, and every POST but logout is refused.
+// A viewer token logs in as a viewer, who sees the state but no button, and every POST but
+// logout is refused; a publisher token does not log in.
 func TestDashboardViewerHasNoButtons(t *testing.T) {
 	e := newDashEnv(t)
-	v := e.loginAs(roleViewer)
+	if rec := (&client{e: e}).do(http.MethodPost, "/dashboard/login", url.Values{"token": {dashPublisherToken}}, nil); rec.Code != http.StatusUnauthorized || len(rec.Result().Cookies()) != 0 {
+		t.Fatalf("publisher login: %d", rec.Code)
+	}
+	v := e.login(dashViewerToken)
+	if page := v.page("/dashboard/"); !strings.Contains(page, `<b class="role">viewer</b>`) {
+		t.Fatal("the viewer token did not log in as a viewer")
+	}
 	home, art := v.page("/dashboard/"), v.page("/dashboard/articles/"+e.id)
 	for name, page := range map[string]string{"home": home, "article": art, "live": v.page("/dashboard/live")} {
 		if strings.Contains(page, "data-action=") || strings.Contains(page, "/pause\"") {
@@ -235,7 +244,7 @@ func TestDashboardViewerHasNoButtons(t *testing.T) {
 		}
 	}
 	token := v.csrf()
-	for _, path := range []string{"/dashboard/channels/tg-main/pause", "/dashboard/articles/" + e.id + "/deliveries/tg-main/repost"} {
+	for _, path := range []string{"/dashboard/channels/tg-main/pause", "/dashboard/channels/tg-main/retry-unknown", "/dashboard/articles/" + e.id + "/deliveries/tg-main/repost"} {
 		if rec := v.do(http.MethodPost, path, url.Values{"csrf": {token}}, nil); rec.Code != http.StatusForbidden {
 			t.Errorf("viewer POST %s: %d, want 403", path, rec.Code)
 		}
@@ -331,7 +340,7 @@ func TestDashboardShowsNoSecrets(t *testing.T) {
 	}
 	pages["login form"] = (&client{e: e}).page("/dashboard/login")
 	for p, body := range pages {
-		for _, secret := range []string{dashAdminToken, telegramfake.DefaultToken, c.cookie.Value} {
+		for _, secret := range []string{dashAdminToken, dashViewerToken, dashPublisherToken, telegramfake.DefaultToken, c.cookie.Value} {
 			if strings.Contains(body, secret) {
 				t.Errorf("%s shows a secret (%.6s…)", p, secret)
 			}

@@ -111,7 +111,11 @@ func (s *Server) liveData(ctx context.Context, sess *session) (*liveView, error)
 	for _, p := range paused {
 		pauses[p.Channel] = p
 	}
-	start, hourly, err := s.Broker.Hourly(ctx, chartHours)
+	names := make([]channels.Name, len(s.Channels))
+	for i, c := range s.Channels {
+		names[i] = c.Name
+	}
+	start, hourly, err := s.Broker.Hourly(ctx, names, chartHours)
 	if err != nil {
 		return nil, err
 	}
