@@ -19,10 +19,12 @@ import (
 	"herald/config"
 )
 
-// ChannelName is the sandbox's one channel; APIToken its fixed, loopback-only API token.
+// ChannelName is the sandbox's one channel; APIToken its fixed, loopback-only API token (an
+// admin token), ViewerToken a read-only one (the dashboard without buttons).
 const (
 	ChannelName = "telegram-demo"
 	APIToken    = "sandbox-token"
+	ViewerToken = "sandbox-viewer-token"
 )
 
 //go:embed sample-*.json
@@ -81,6 +83,7 @@ func Start(httpAddr string) (*Sandbox, error) {
 http:
   addr: %q
   api_token: %q
+  tokens: [{role: viewer, token: `+ViewerToken+`}]
 log:
   format: console
 channels:

@@ -150,7 +150,7 @@ func runDemo(cmd *cobra.Command, g *globalFlags, asJSON bool, addr string, wait 
 	fmt.Fprintf(out, "\nThe API is serving on %s (Ctrl-C to stop). Publish another article:\n\n", base)
 	fmt.Fprintf(out, "  curl -sS -X POST %s/v1/articles \\\n    -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d '{\"url\":\"https://news.example.com/a/1\",\"title\":\"عنوان تجريبي\"}'\n\n", base, sandbox.APIToken)
 	fmt.Fprintf(out, "and read its delivery record:\n\n  curl -sS -H 'Authorization: Bearer %s' %s/v1/articles/<id>\n\n", sandbox.APIToken, base)
-	fmt.Fprintf(out, "The dashboard is at %s/dashboard/ — log in with the admin token %s\n\n", base, sandbox.APIToken)
+	fmt.Fprintf(out, "The dashboard is at %s/dashboard/ — log in with the admin token %s\n(or the viewer token %s: read only, no buttons)\n\n", base, sandbox.APIToken, sandbox.ViewerToken)
 	err = <-runDone
 	log.Info("demo stopped; the sandbox data is gone", zap.Int("articles", len(ids)))
 	return err
