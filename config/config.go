@@ -61,8 +61,8 @@ type Config struct {
 		// PollInterval is how often an idle worker looks for work when no wake-up reaches it
 		// (default 250ms); a publish wakes idle workers at once through Redis pub/sub.
 		PollInterval Duration `yaml:"poll_interval"`
-		// IdleWake is the longest an idle channel worker waits for a wake-up before looking at
-		// its queue again, which is when retries that came due are picked up (default 1s).
+		// IdleWake is how often an idle channel looks at its queue for work that came without a
+		// wake-up, such as retries that came due (default 5s).
 		IdleWake Duration `yaml:"idle_wake"`
 		// UrgentPriority: articles with priority ≥ this (default 8) go ahead of every channel's
 		// backlog, still within its rate limit.

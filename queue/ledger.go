@@ -152,8 +152,8 @@ return out
 // ran out mid-send: the record is now unknown), or the final state name. The article comes
 // with "claimed" so a delivery costs one round trip less.
 var claimScript = logScript(`
-if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", 0, 0} end
 local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token")
+if not f[1] then return {"missing", 0, 0} end
 local state, rev, attempt, lease = f[1], tonumber(f[2]), tonumber(f[3]), tonumber(f[4] or "0")
 if rev ~= tonumber(ARGV[1]) then return {"stale", attempt, 0} end
 if state == "sending" and f[7] == ARGV[4] then
@@ -203,18 +203,25 @@ end
 if late and ARGV[3] == "unknown" then return "ok" end
 local attempt = tonumber(f[3])
 if ARGV[11] == "1" then attempt = attempt - 1 end
-redis.call("HSET", KEYS[1], "state", ARGV[3], "attempt", attempt, "lease_until", 0, "owner", "",
-  "updated_at", ARGV[7], "error", ARGV[6], "expired", "")
-if ARGV[4] ~= "" then redis.call("HSET", KEYS[1], "remote_id", ARGV[4], "post_url", ARGV[5]) end
+local set = {"state", ARGV[3], "attempt", attempt, "lease_until", 0, "owner", "",
+  "updated_at", ARGV[7], "error", ARGV[6], "expired", ""}
+if ARGV[4] ~= "" then
+  table.insert(set, "remote_id"); table.insert(set, ARGV[4])
+  table.insert(set, "post_url"); table.insert(set, ARGV[5])
+end
+redis.call("HSET", KEYS[1], unpack(set))
 if ARGV[3] == "pending" then
-  redis.call("ZADD", KEYS[2], "NX", ARGV[7], ARGV[9])
-  redis.call("PERSIST", KEYS[1])
-  redis.call("SREM", KEYS[4], ARGV[9])
+  if late then
+    redis.call("ZADD", KEYS[2], "NX", ARGV[7], ARGV[9])
+    redis.call("PERSIST", KEYS[1])
+  end
 else
   redis.call("ZREM", KEYS[2], ARGV[9])
   if tonumber(ARGV[10]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[10]) end
-  if ARGV[3] == "unknown" then redis.call("SADD", KEYS[4], ARGV[9]) else redis.call("SREM", KEYS[4], ARGV[9]) end
 end
+-- The unknown index changes only when the delivery enters or leaves unknown.
+if ARGV[3] == "unknown" then redis.call("SADD", KEYS[4], ARGV[9])
+elseif late then redis.call("SREM", KEYS[4], ARGV[9]) end
 local err = ARGV[6]
 if late then err = "late commit after the lease expired: " .. err end
 log_append(KEYS[3], ARGV[8], {article_id = f[4], channel = f[5], status = ARGV[3], attempt = ARGV[2],

@@ -101,7 +101,7 @@ func testOpts(t *testing.T) WorkerOptions {
 		Concurrency: 4, SendTimeout: 2 * time.Second, LeaseDuration: 3 * time.Second,
 		BackoffBase: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
 		PollInterval: 50 * time.Millisecond, DelayedInterval: 200 * time.Millisecond,
-		SweepInterval: 200 * time.Millisecond, ShutdownTimeout: 3 * time.Second,
+		SweepInterval: 200 * time.Millisecond, ShutdownTimeout: 3 * time.Second, IdleWake: 200 * time.Millisecond,
 		Logger: zaptest.NewLogger(t),
 	}
 }
@@ -111,6 +111,7 @@ func (e *env) start(opts WorkerOptions, hook func(Delivery)) (stop func()) {
 	other := Route{Channel: e.other, Renderer: e.route.Renderer}
 	w := NewWorker(e.broker, map[channels.Name]Route{e.ch.name: e.route, e.other.name: other}, opts)
 	w.afterSend = hook
+	w.sweepMinAge = 0
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()

@@ -93,16 +93,17 @@ end
 if f[1] ~= "pending" then return {f[1], 0} end
 if redis.call("HEXISTS", KEYS[2], ARGV[2]) == 1 then return {"paused", 0} end
 local slot = now
-local nb = tonumber(redis.call("GET", KEYS[3]) or "0")
+local v = redis.call("MGET", KEYS[3], KEYS[4], KEYS[5])
+local nb = tonumber(v[1] or "0")
 if nb > slot then slot = nb end
-local function next_free(key, T, b)
+local function next_free(tat, T, b)
   if T <= 0 then return 0, 0 end
-  local tat = tonumber(redis.call("GET", key) or "0")
+  tat = tonumber(tat or "0")
   return math.max(now, tat - (b - 1) * T), tat
 end
 local cT, gT = tonumber(ARGV[3]), tonumber(ARGV[5])
-local cs, ctat = next_free(KEYS[4], cT, tonumber(ARGV[4]))
-local gs, gtat = next_free(KEYS[5], gT, tonumber(ARGV[6]))
+local cs, ctat = next_free(v[2], cT, tonumber(ARGV[4]))
+local gs, gtat = next_free(v[3], gT, tonumber(ARGV[6]))
 slot = math.max(slot, cs, gs)
 if slot - now > tonumber(ARGV[7]) then return {"later", slot - now} end
 if cT > 0 then

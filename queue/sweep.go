@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,9 @@ import (
 // orphan forever.
 const sweepBatch = 500
 
+// sweepMinAge is the youngest a pending delivery must be before the sweeper looks at it.
+const sweepMinAge = time.Minute
+
 func (w *Worker) sweepLoop(ctx context.Context) {
 	t := time.NewTicker(w.opts.SweepInterval)
 	defer t.Stop()
@@ -25,7 +29,9 @@ func (w *Worker) sweepLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := w.broker.Sweep(ctx, w.opts.SweepInterval, offset, sweepBatch)
+			// Only deliveries waiting a minute or more: a publish enqueues right after its
+			// record, so younger ones are not orphans.
+			n, err := w.broker.Sweep(ctx, max(w.opts.SweepInterval, w.sweepMinAge), offset, sweepBatch)
 			if err != nil {
 				w.log.Warn("sweeping pending deliveries", zap.Error(err))
 			}
@@ -46,22 +52,54 @@ func (b *Broker) Sweep(ctx context.Context, minAge time.Duration, offset, count 
 	if err != nil {
 		return 0, err
 	}
+	// Two pipelined round trips for the whole batch — each record's state, then whether its
+	// task still exists in asynq (its task hash, asynq:{<queue>}:t:<id>) — so a long paced
+	// backlog costs two commands per delivery per sweep and only a missing task is enqueued.
+	type cand struct {
+		art string
+		ch  channels.Name
+		m   string
+		rec *redis.SliceCmd
+		ex  *redis.IntCmd
+		d   Delivery
+	}
+	cands := make([]*cand, 0, len(members))
+	pipe := b.rdb.Pipeline()
 	for _, m := range members {
 		i := strings.LastIndexByte(m, ':')
 		if i < 0 {
-			b.rdb.ZRem(ctx, pendingKey, m)
+			pipe.ZRem(ctx, pendingKey, m)
 			continue
 		}
-		art, ch := m[:i], channels.Name(m[i+1:])
-		d, ok, err := getDelivery(ctx, b.rdb, art, ch)
-		if err != nil {
-			return len(members), err
-		}
-		if !ok || d.State.Final() {
-			b.rdb.ZRem(ctx, pendingKey, m)
+		c := &cand{art: m[:i], ch: channels.Name(m[i+1:]), m: m}
+		c.rec = pipe.HMGet(ctx, ledgerKey(c.art, c.ch), "state", "revision", "gen", "urgent")
+		cands = append(cands, c)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return len(members), err
+	}
+	pipe = b.rdb.Pipeline()
+	live := cands[:0]
+	for _, c := range cands {
+		v := c.rec.Val()
+		st, _ := v[0].(string)
+		if st == "" || State(st).Final() {
+			pipe.ZRem(ctx, pendingKey, c.m)
 			continue
 		}
-		if err := b.enqueue(ctx, art, ch, d.Revision, d.Gen, d.Urgent); err != nil {
+		atoi := func(x any) int { s, _ := x.(string); n, _ := strconv.Atoi(s); return n }
+		c.d = Delivery{Revision: atoi(v[1]), Gen: atoi(v[2]), Urgent: v[3] == "1"}
+		c.ex = pipe.Exists(ctx, "asynq:{"+asynqQueue(c.ch, c.d.Urgent)+"}:t:"+taskID(c.art, c.ch, c.d.Revision, c.d.Gen))
+		live = append(live, c)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return len(members), err
+	}
+	for _, c := range live {
+		if c.ex.Val() == 1 {
+			continue
+		}
+		if err := b.enqueue(ctx, c.art, c.ch, c.d.Revision, c.d.Gen, c.d.Urgent); err != nil {
 			return len(members), err
 		}
 	}

@@ -55,10 +55,10 @@ type WorkerOptions struct {
 	// can reach it (default 250ms); normally a publish wakes it at once.
 	PollInterval time.Duration
 	// DelayedInterval is how often retries and rescheduled tasks are moved back to the queue
-	// (default 1s).
+	// (default 2s; each look costs a script per queue and state, per channel and process).
 	DelayedInterval time.Duration
-	// IdleWake is the longest an idle channel worker waits for a wake-up before looking at its
-	// queue again, which is how retries that came due are picked up (default 1s).
+	// IdleWake is how often an idle channel looks at its queue for work that came without a
+	// wake-up, such as retries that came due (default 5s; one round trip per channel and process).
 	IdleWake      time.Duration
 	SweepInterval time.Duration // re-enqueue deliveries whose task went missing (default 30s)
 	Owner         string        // lease owner id (default host:pid:random)
@@ -98,6 +98,9 @@ type Worker struct {
 	afterSend func(Delivery)
 	// newToken draws a claim token (tests replace it to replay a claim).
 	newToken func() string
+	// sweepMinAge is how old a pending delivery must be for the sweeper (sweepMinAge; tests
+	// lower it).
+	sweepMinAge time.Duration
 }
 
 // NewWorker builds a worker on the broker's Redis.
@@ -124,10 +127,10 @@ func NewWorker(b *Broker, routes map[channels.Name]Route, opts WorkerOptions) *W
 		opts.PollInterval = 250 * time.Millisecond
 	}
 	if opts.DelayedInterval <= 0 {
-		opts.DelayedInterval = time.Second
+		opts.DelayedInterval = 2 * time.Second
 	}
 	if opts.IdleWake <= 0 {
-		opts.IdleWake = time.Second
+		opts.IdleWake = 5 * time.Second
 	}
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = 30 * time.Second
@@ -163,7 +166,7 @@ func NewWorker(b *Broker, routes map[channels.Name]Route, opts WorkerOptions) *W
 	}
 	rs = meter(b, rs) // spend.go: per-post billing (X) counted in Redis, monthly budget
 	return &Worker{rdb: b.rdb, broker: b, routes: rs, opts: opts, log: opts.Logger,
-		stopping: make(chan struct{}), wake: wake, newToken: randomToken}
+		stopping: make(chan struct{}), wake: wake, newToken: randomToken, sweepMinAge: sweepMinAge}
 }
 
 func randomToken() string { return fmt.Sprintf("%016x", rand.Uint64()) }
@@ -323,9 +326,12 @@ func (w *Worker) ringBell(ctx context.Context, ch channels.Name, slot int) error
 
 // bell parks a worker of an idle channel: asynq hands it out only when the channel has no
 // delivery waiting, and while every worker of the channel is parked the asynq processor waits
-// for a free worker instead of polling Redis. A wake-up (a publish), IdleWake or a stop ends
-// the wait; the bell then re-enqueues itself behind whatever arrived and returns, freeing the
-// worker to take the delivery. Bells of a process that is gone are dropped.
+// for a free worker instead of polling Redis. A wake-up (a publish) or a stop ends the wait;
+// the bell then re-enqueues itself behind whatever arrived and returns, freeing the worker to
+// take the delivery. Deliveries that arrive without a wake-up (retries coming due, a lost
+// message) are found by the process's first bell of the channel, which looks at the channel's
+// queue lengths every IdleWake (one round trip) and wakes the others when there is work. Bells
+// of a process that is gone are dropped.
 func (w *Worker) bell(ctx context.Context, t *asynq.Task) error {
 	var b bellPayload
 	if err := json.Unmarshal(t.Payload(), &b); err != nil {
@@ -336,16 +342,31 @@ func (w *Worker) bell(ctx context.Context, t *asynq.Task) error {
 			return nil
 		}
 	}
-	timer := time.NewTimer(w.opts.IdleWake)
+	checker := b.Owner == w.opts.Owner && b.Slot == 0
+	every := w.opts.IdleWake
+	if !checker {
+		every = 10 * w.opts.IdleWake
+	}
+	timer := time.NewTimer(every)
 	defer timer.Stop()
-	select {
-	case <-w.wake[b.Channel]:
-	case <-timer.C:
-	case <-w.stopping:
-		if b.Owner == w.opts.Owner {
-			return nil // this process is leaving; its bells go with it
+wait:
+	for {
+		select {
+		case <-w.wake[b.Channel]:
+			break wait
+		case <-timer.C:
+			if !checker || w.hasWork(ctx, b.Channel) {
+				break wait
+			}
+			timer.Reset(every)
+		case <-w.stopping:
+			if b.Owner == w.opts.Owner {
+				return nil // this process is leaving; its bells go with it
+			}
+			break wait
+		case <-ctx.Done():
+			break wait
 		}
-	case <-ctx.Done():
 	}
 	payload, _ := json.Marshal(b)
 	_, err := w.broker.client.EnqueueContext(context.WithoutCancel(ctx), asynq.NewTask(bellType, payload), asynq.Queue(bellQueue(b.Channel)),
@@ -354,6 +375,34 @@ func (w *Worker) bell(ctx context.Context, t *asynq.Task) error {
 		w.log.Warn("re-parking an idle worker", zap.String("channel", string(b.Channel)), zap.Error(err))
 	}
 	return nil
+}
+
+// hasWork reports whether a channel's urgent or normal queue holds a task its workers could
+// take (pending and not paused), and if so wakes every parked worker of the channel. It reads
+// asynq's own keys (asynq:{<queue>}:pending and :paused): one pipelined round trip.
+func (w *Worker) hasWork(ctx context.Context, ch channels.Name) bool {
+	pipe := w.rdb.Pipeline()
+	var lens []*redis.IntCmd
+	var paused []*redis.IntCmd
+	for _, q := range asynqQueues(ch) {
+		lens = append(lens, pipe.LLen(ctx, "asynq:{"+q+"}:pending"))
+		paused = append(paused, pipe.Exists(ctx, "asynq:{"+q+"}:paused"))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return true // cannot tell: let the workers look
+	}
+	for i := range lens {
+		if lens[i].Val() > 0 && paused[i].Val() == 0 {
+			for range cap(w.wake[ch]) {
+				select {
+				case w.wake[ch] <- struct{}{}:
+				default:
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // backoff is exponential with full jitter: attempt 1 waits up to base, then doubling, capped.

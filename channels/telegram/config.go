@@ -58,6 +58,13 @@ type Config struct {
 	// rare duplicate). A 502/503 page from Telegram's front end is always retried, a 504 always
 	// unknown; see docs/telegram.md.
 	BotAPI5xx string `yaml:"bot_api_5xx"`
+	// BotRate is the limit every channel on this bot token shares: "30/s" (default, Telegram's
+	// broadcast limit per bot), another "N/s" or "N/min" (paid broadcasts allow up to 1000/s;
+	// a local Bot API server), or "unlimited". Channels on one token should agree.
+	BotRate string `yaml:"bot_rate"`
+
+	botCount  int
+	botPeriod time.Duration
 }
 
 // Values of bot_api_5xx.
@@ -150,6 +157,9 @@ func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]by
 	if c.Timeout < 0 {
 		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
 	}
+	if err := c.parseBotRate(); err != nil {
+		return err
+	}
 	switch c.BotAPI5xx {
 	case "":
 		c.BotAPI5xx = BotAPI5xxUnknown
@@ -202,6 +212,32 @@ func checkEndpoint(ep string) error {
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%q must be an http or https URL", ep)
+	}
+	return nil
+}
+
+var botRateRE = regexp.MustCompile(`^(\d+)\s*/\s*(s|min)$`)
+
+// parseBotRate reads bot_rate into botCount per botPeriod (0 = unlimited).
+func (c *Config) parseBotRate() error {
+	if c.BotRate == "" {
+		c.BotRate = "30/s"
+	}
+	if c.BotRate == "unlimited" {
+		c.botCount = 0
+		return nil
+	}
+	m := botRateRE.FindStringSubmatch(strings.TrimSpace(c.BotRate))
+	n := 0
+	if m != nil {
+		n, _ = strconv.Atoi(m[1])
+	}
+	if n < 1 || n > 100_000 {
+		return fmt.Errorf("bot_rate: %q is not a rate like 30/s, 600/min or unlimited", c.BotRate)
+	}
+	c.botCount, c.botPeriod = n, time.Second
+	if m[2] == "min" {
+		c.botPeriod = time.Minute
 	}
 	return nil
 }

@@ -155,9 +155,9 @@ func (c *Channel) sendPhoto(ctx context.Context, photo tgbotapi.RequestFileData,
 }
 
 // RateGroup puts every channel of one bot in one rate group: Telegram allows a bot about 30
-// messages a second in all (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
-// The key is a hash of the token, never the token.
+// messages a second in all (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this),
+// or what bot_rate says (count 0: no shared limit). The key is a hash of the token, never the token.
 func (c *Channel) RateGroup() (key string, count int, period time.Duration) {
 	sum := sha256.Sum256([]byte(c.cfg.Token))
-	return "telegram:" + hex.EncodeToString(sum[:8]), 30, time.Second
+	return "telegram:" + hex.EncodeToString(sum[:8]), c.cfg.botCount, c.cfg.botPeriod
 }

@@ -570,4 +570,13 @@ func TestRateGroupPerBotToken(t *testing.T) {
 	if ka != kb || ka == kc || n != 30 || per != time.Second || strings.Contains(ka, "AAE") {
 		t.Fatalf("groups %q %q %q, %d per %s", ka, kb, kc, n, per)
 	}
+	if _, n, per := newHarness(t, "bot_rate: 600/min").ch.RateGroup(); n != 600 || per != time.Minute {
+		t.Fatalf("bot_rate 600/min: %d per %s", n, per)
+	}
+	if _, n, _ := newHarness(t, "bot_rate: unlimited").ch.RateGroup(); n != 0 {
+		t.Fatalf("bot_rate unlimited: %d", n)
+	}
+	if _, err := LoadConfig(specFrom(t, "chat_id: 1\ntoken: \"1:x\"\nbot_rate: fast\n")); err == nil || !strings.Contains(err.Error(), "bot_rate") {
+		t.Fatalf("bad bot_rate: %v", err)
+	}
 }
