@@ -26,7 +26,9 @@ const (
 )
 
 // Final reports whether the state needs no more work from a worker.
-func (s State) Final() bool { return s == StateSent || s == StateFailed || s == StateUnknown }
+func (s State) Final() bool {
+	return s == StateSent || s == StateFailed || s == StateUnknown || s == StateRetracted
+}
 
 // Delivery is one (article, channel) ledger record.
 type Delivery struct {

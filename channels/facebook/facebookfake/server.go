@@ -67,6 +67,7 @@ type Server struct {
 	deleted     map[string]bool
 	requests    []Request
 	fail        []injected
+	failDel     []injected // FailDeleteNext
 	rejectPhoto map[string]bool
 	drop        int
 	next        int
@@ -92,6 +93,13 @@ func (s *Server) SetToken(t string) { s.mu.Lock(); s.token = t; s.mu.Unlock() }
 func (s *Server) FailNext(httpStatus, code, subcode int, message string, header http.Header) {
 	s.mu.Lock()
 	s.fail = append(s.fail, injected{httpStatus, code, subcode, message, header})
+	s.mu.Unlock()
+}
+
+// FailDeleteNext makes the next DELETE /{post-id} answer a Graph error; nothing is deleted.
+func (s *Server) FailDeleteNext(httpStatus, code, subcode int, message string, header http.Header) {
+	s.mu.Lock()
+	s.failDel = append(s.failDel, injected{httpStatus, code, subcode, message, header})
 	s.mu.Unlock()
 }
 
@@ -305,6 +313,18 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, p Post) {
 
 func (s *Server) del(w http.ResponseWriter, r *http.Request, id string) {
 	s.mu.Lock()
+	if len(s.failDel) > 0 {
+		f := s.failDel[0]
+		s.failDel = s.failDel[1:]
+		s.mu.Unlock()
+		for k, vs := range f.header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		s.graphError(w, r, f.status, f.code, f.subcode, f.message)
+		return
+	}
 	found := false
 	for _, p := range s.posts {
 		if p.ID == id && !s.deleted[id] {

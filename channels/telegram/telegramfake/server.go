@@ -85,24 +85,27 @@ type Server struct {
 	srv  *httptest.Server
 	done chan struct{}
 
-	mu          sync.Mutex
-	token       string
-	chats       map[int64]Chat
-	usernames   map[string]int64 // lower-case username → id
-	nextID      map[int64]int
-	msgs        []Message
-	reqs        []Request
-	inject      []answer
-	badPhotos   map[string]string
-	onAccept    func(Message)
-	hold        chan struct{} // non-nil while held; closed by Release
-	updates     []update
-	nextUpdate  int
-	commands    json.RawMessage
-	maxPollWait time.Duration
-	callbacks   map[string]*callbackQuery // callback query id → state (callbacks.go)
-	changed     chan struct{}             // closed and replaced on every change
-	closeOnce   sync.Once
+	mu        sync.Mutex
+	token     string
+	chats     map[int64]Chat
+	usernames map[string]int64 // lower-case username → id
+	nextID    map[int64]int
+	msgs      []Message
+	reqs      []Request
+	inject    []answer
+	// injectDelete and deleted serve deleteMessage (delete.go).
+	injectDelete []answer
+	deleted      []Deleted
+	badPhotos    map[string]string
+	onAccept     func(Message)
+	hold         chan struct{} // non-nil while held; closed by Release
+	updates      []update
+	nextUpdate   int
+	commands     json.RawMessage
+	maxPollWait  time.Duration
+	callbacks    map[string]*callbackQuery // callback query id → state (callbacks.go)
+	changed      chan struct{}             // closed and replaced on every change
+	closeOnce    sync.Once
 }
 
 // New starts a fake on 127.0.0.1 that accepts DefaultToken and knows DefaultChat.
@@ -258,6 +261,7 @@ func (s *Server) Reset() {
 func (s *Server) resetLocked() {
 	s.nextID = map[int64]int{}
 	s.msgs, s.reqs, s.inject, s.updates = nil, nil, nil, nil
+	s.injectDelete, s.deleted = nil, nil
 	s.badPhotos = map[string]string{}
 	s.onAccept = nil
 	s.commands = nil
@@ -341,6 +345,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, token, method str
 		s.commands = nil
 		s.mu.Unlock()
 		writeResult(w, true)
+	case "deletemessage":
+		s.deleteMessage(w, p)
 	case "answercallbackquery":
 		s.answerCallbackQuery(w, p)
 	case "editmessagereplymarkup":

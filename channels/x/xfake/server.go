@@ -84,6 +84,7 @@ type Server struct {
 	nonces    map[string]bool
 	nextID    int64
 	fail      []injected
+	failDel   []injected // FailDeleteNext
 	dropPosts int
 	limit     int
 	window    time.Duration
@@ -125,6 +126,14 @@ func (s *Server) SetRateLimit(n int, window time.Duration) {
 func (s *Server) FailNext(status int, body string, header http.Header) {
 	s.mu.Lock()
 	s.fail = append(s.fail, injected{status, body, header})
+	s.mu.Unlock()
+}
+
+// FailDeleteNext makes the next DELETE /2/tweets/:id answer status with body (a problem
+// document) and extra headers, once per call; nothing is deleted.
+func (s *Server) FailDeleteNext(status int, body string, header http.Header) {
+	s.mu.Lock()
+	s.failDel = append(s.failDel, injected{status, body, header})
 	s.mu.Unlock()
 }
 
@@ -410,6 +419,18 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deletePost(w http.ResponseWriter, r *http.Request, id string) {
 	s.mu.Lock()
+	if len(s.failDel) > 0 {
+		f := s.failDel[0]
+		s.failDel = s.failDel[1:]
+		s.mu.Unlock()
+		for k, vs := range f.header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		s.answer(w, r, f.status, f.body)
+		return
+	}
 	found := false
 	for _, p := range s.posts {
 		if p.ID == id && !s.isDeleted(id) {

@@ -1,0 +1,268 @@
+package queue
+
+// Retract takes an article back (corrections, a trashed WordPress post): every sent delivery
+// on a channel that can delete (channels.Deleter) is deleted on the platform, deliveries not
+// yet sent are cancelled, and each change is a `retracted` entry in the delivery log with who
+// asked. It runs synchronously, in the caller's process, with the channels the caller built.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"herald/channels"
+)
+
+// StateRetracted is a delivery taken back: its post was deleted on the platform, or it was
+// cancelled before it was posted. A queued task for it is acknowledged without posting; a
+// repost sends it again.
+const StateRetracted State = "retracted"
+
+// stateRetracting holds a sent delivery while one Retract deletes its post (with a lease, so a
+// crashed retract is taken over after retractLease).
+const stateRetracting State = "retracting"
+
+// retractLease bounds how long one Retract holds a delivery; longer than retractBudget.
+const retractLease = time.Minute
+
+// retractBudget bounds the deletes of one delivery, retries included, so an API call (30 s write
+// timeout) answers in time; what is left undone is reported and a later Retract resumes it.
+const retractBudget = 20 * time.Second
+
+// retractAttempts bounds the delete attempts of one delivery in one Retract.
+const retractAttempts = 4
+
+// RetractResult is what Retract did for one delivery.
+type RetractResult struct {
+	Channel channels.Name `json:"channel"`
+	Kind    channels.Kind `json:"kind,omitempty"`
+	// Result: "retracted" (deleted on the platform now), "cancelled" (not posted, and now never
+	// will be), "already" (retracted before: nothing done), "cannot-delete" (the channel's
+	// platform cannot take a post back: the post stays), "no-remote-id" (sent but herald has no
+	// id to delete by), "busy" (being sent or retracted right now: try again), "failed" (the
+	// delete failed: see Error; the delivery stays sent and a later Retract tries again),
+	// "not-configured" (this process has no such channel).
+	Result   string `json:"result"`
+	RemoteID string `json:"remote_id,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
+}
+
+// Retraction is the result of Retract.
+type Retraction struct {
+	ArticleID string          `json:"id"`
+	By        string          `json:"by"`
+	Results   []RetractResult `json:"results"`
+}
+
+// Failed reports whether a delete failed or a delivery was busy (worth another Retract).
+func (r *Retraction) Failed() bool {
+	for _, x := range r.Results {
+		if x.Result == "failed" || x.Result == "busy" {
+			return true
+		}
+	}
+	return false
+}
+
+// retractBeginScript decides what Retract does with one delivery and, for a sent post on a
+// deleting channel, takes it (state retracting, the request's token, a lease).
+//
+//	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] the channel's unknown index
+//	ARGV[1] now ms, ARGV[2] log max len, ARGV[3] member, ARGV[4] record TTL s, ARGV[5] by,
+//	ARGV[6] token, ARGV[7] lease until ms, ARGV[8] "1" if the channel can delete
+//
+// Returns {result, remote id}: "missing", "cancelled", "already", "busy", "cannot-delete",
+// "no-remote-id" or "delete" (the caller deletes, then calls retractFinishScript).
+var retractBeginScript = logScript(`
+if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", ""} end
+local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt", "remote_id", "token", "lease_until")
+local state, rid = f[1], f[5] or ""
+local function take_back(note)
+  redis.call("HSET", KEYS[1], "state", "retracted", "error", note, "lease_until", 0, "owner", "",
+    "updated_at", ARGV[1], "retracted_by", ARGV[5], "retracted_at", ARGV[1])
+  redis.call("ZREM", KEYS[2], ARGV[3])
+  redis.call("SREM", KEYS[4], ARGV[3])
+  if tonumber(ARGV[4]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[4]) end
+  log_append(KEYS[3], ARGV[2], {article_id = f[2], channel = f[3], status = "retracted", attempt = f[4],
+    remote_id = rid, error = note, by = ARGV[5]})
+end
+if state == "retracted" then return {"already", rid} end
+if state == "pending" or state == "failed" then
+  take_back("cancelled before it was posted")
+  return {"cancelled", ""}
+end
+if state == "unknown" and rid == "" then
+  take_back("cancelled; the outcome was unknown: if the platform shows the post, remove it by hand")
+  return {"cancelled", ""}
+end
+if state == "sending" then return {"busy", rid} end
+if state == "retracting" and f[6] ~= ARGV[6] and tonumber(f[7] or "0") > tonumber(ARGV[1]) then
+  return {"busy", rid}
+end
+if state ~= "sent" and state ~= "unknown" and state ~= "retracting" then return {state, rid} end
+if rid == "" then return {"no-remote-id", ""} end
+if ARGV[8] ~= "1" then return {"cannot-delete", rid} end
+redis.call("HSET", KEYS[1], "state", "retracting", "token", ARGV[6], "lease_until", ARGV[7],
+  "retract_from", (state == "retracting") and (redis.call("HGET", KEYS[1], "retract_from") or "sent") or state,
+  "updated_at", ARGV[1])
+return {"delete", rid}
+`)
+
+// retractFinishScript records the outcome of the delete of a delivery taken by
+// retractBeginScript (only under the same token): "ok" → retracted, logged with who; anything
+// else → back to the state it had (sent), with the error kept on the record.
+//
+//	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] the channel's unknown index
+//	ARGV[1] now ms, ARGV[2] log max len, ARGV[3] member, ARGV[4] record TTL s, ARGV[5] by,
+//	ARGV[6] token, ARGV[7] "ok" or the error text
+//
+// Returns "ok" or "lost".
+var retractFinishScript = logScript(`
+local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt", "remote_id", "token", "retract_from")
+if f[6] ~= ARGV[6] then return "lost" end
+if f[1] == "retracted" and ARGV[7] == "ok" then return "ok" end
+if f[1] ~= "retracting" then return "lost" end
+if ARGV[7] == "ok" then
+  redis.call("HSET", KEYS[1], "state", "retracted", "error", "", "lease_until", 0,
+    "updated_at", ARGV[1], "retracted_by", ARGV[5], "retracted_at", ARGV[1])
+  redis.call("SREM", KEYS[4], ARGV[3])
+  if tonumber(ARGV[4]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[4]) end
+  log_append(KEYS[3], ARGV[2], {article_id = f[2], channel = f[3], status = "retracted", attempt = f[4],
+    remote_id = f[5], error = "deleted on the platform", by = ARGV[5]})
+  return "ok"
+end
+redis.call("HSET", KEYS[1], "state", f[7] or "sent", "lease_until", 0, "updated_at", ARGV[1],
+  "error", "retract failed: " .. ARGV[7])
+return "ok"
+`)
+
+// Retract takes article articleID back on channel ch ("" for every channel it was routed to):
+// sent posts are deleted through chans (the caller's built channels; a channel that is not a
+// channels.Deleter is reported "cannot-delete" and its post stays), deliveries not yet sent are
+// cancelled. by names who asked. Retracting twice deletes once. A delete is retried like a send
+// (rate limits waited for, retryable errors backed off, an unknown outcome retried: deleting
+// is idempotent) within retractBudget; a permanent or auth error, or the budget running out,
+// is reported "failed" and the delivery stays sent. The error is for the article (ErrNotFound)
+// or Redis, never for one channel's delete.
+func (b *Broker) Retract(ctx context.Context, articleID string, ch channels.Name, by string, chans map[channels.Name]channels.Channel) (*Retraction, error) {
+	dels, err := b.Deliveries(ctx, articleID)
+	if err != nil {
+		return nil, err
+	}
+	if len(dels) == 0 {
+		return nil, fmt.Errorf("queue: article %s: %w", articleID, ErrNotFound)
+	}
+	out := &Retraction{ArticleID: articleID, By: by}
+	found := false
+	for _, d := range dels {
+		if ch != "" && d.Channel != ch {
+			continue
+		}
+		found = true
+		r, err := b.retractOne(ctx, d, by, chans)
+		if err != nil {
+			return out, err
+		}
+		out.Results = append(out.Results, r)
+	}
+	if !found {
+		return nil, fmt.Errorf("queue: delivery %s: %w", deliveryMember(articleID, ch), ErrNotFound)
+	}
+	sort.Slice(out.Results, func(i, j int) bool { return out.Results[i].Channel < out.Results[j].Channel })
+	return out, nil
+}
+
+func (b *Broker) retractOne(ctx context.Context, d Delivery, by string, chans map[channels.Name]channels.Channel) (RetractResult, error) {
+	r := RetractResult{Channel: d.Channel, Kind: d.Kind}
+	c, configured := chans[d.Channel]
+	del, canDelete := c.(channels.Deleter)
+	member := deliveryMember(d.ArticleID, d.Channel)
+	keys := []string{ledgerKey(d.ArticleID, d.Channel), pendingKey, logKey, unknownKey(d.Channel)}
+	ttl := int64(b.opts.Retention / time.Second)
+	token := randomToken()
+	now := b.opts.Now()
+	flag := "0"
+	if canDelete {
+		flag = "1"
+	}
+	res, err := retractBeginScript.Run(ctx, b.rdb, keys, nowMS(now), b.opts.LogMaxLen, member, ttl, by,
+		token, nowMS(now.Add(retractLease)), flag).StringSlice()
+	if err != nil {
+		return r, fmt.Errorf("queue: retracting %s: %w", member, err)
+	}
+	r.Result, r.RemoteID = res[0], res[1]
+	switch {
+	case r.Result == "cannot-delete" && !configured:
+		r.Result = "not-configured"
+		return r, nil
+	case r.Result != "delete":
+		return r, nil
+	}
+	attempts, derr := deleteWithRetries(ctx, del, r.RemoteID)
+	r.Attempts = attempts
+	outcome := "ok"
+	if derr != nil {
+		outcome = derr.Error()
+	}
+	// The outcome is recorded even when ctx ended: a deleted post must not stay "sent".
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	fin, err := retractFinishScript.Run(fctx, b.rdb, keys, nowMS(b.opts.Now()), b.opts.LogMaxLen, member, ttl, by,
+		token, outcome).Text()
+	if err != nil {
+		return r, fmt.Errorf("queue: recording the retraction of %s: %w", member, err)
+	}
+	if fin != "ok" {
+		r.Result = "busy"
+		r.Error = "another retract took the delivery over"
+		return r, nil
+	}
+	if derr != nil {
+		r.Result, r.Error = "failed", derr.Error()
+		return r, nil
+	}
+	r.Result = "retracted"
+	return r, nil
+}
+
+// deleteWithRetries deletes remoteID, classifying errors as the worker classifies a send's:
+// permanent and auth (pause) errors end at once; a rate limit waits until its time; anything
+// else (retryable, unknown outcome: a delete is idempotent, a post already gone counts as
+// deleted) backs off and tries again, within retractBudget and retractAttempts.
+func deleteWithRetries(ctx context.Context, del channels.Deleter, remoteID string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, retractBudget)
+	defer cancel()
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = del.Delete(ctx, remoteID)
+		if err == nil {
+			return attempt, nil
+		}
+		if channels.IsPermanent(err) {
+			return attempt, err
+		}
+		if _, ok := channels.AsPause(err); ok {
+			return attempt, err
+		}
+		if attempt >= retractAttempts {
+			return attempt, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
+		}
+		wait := time.Duration(attempt) * 500 * time.Millisecond
+		if rl, ok := channels.AsRateLimited(err); ok {
+			wait = time.Until(rl.RetryAt)
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+			return attempt, fmt.Errorf("not retried: the next attempt would be after the retract's %s budget: %w", retractBudget, err)
+		}
+		t := time.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return attempt, errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
