@@ -20,9 +20,9 @@ import (
 // repost sends it again.
 const StateRetracted State = "retracted"
 
-// stateRetracting holds a sent delivery while one Retract deletes its post (with a lease, so a
+// StateRetracting holds a sent delivery while one Retract deletes its post (with a lease, so a
 // crashed retract is taken over after retractLease).
-const stateRetracting State = "retracting"
+const StateRetracting State = "retracting"
 
 // retractLease bounds how long one Retract holds a delivery; longer than retractBudget.
 const retractLease = time.Minute
