@@ -445,17 +445,23 @@ func TestPauseStopsSendsAndResumeReleasesThem(t *testing.T) {
 
 func TestBurstOfFiftyFailuresSendsOneDigest(t *testing.T) {
 	e := newEnv(t)
-	e.alertGroupReady()
+	// The burst arrives while the bot runs, over many reads of the log; the delay gathers it.
+	e.cfg.Alerts.Delay = 5 * time.Second
 	e.chTG.FailNext(50, 400, "Bad Request: chat not found")
-	e.startWorker()
+	e.startBot("p1")
+	waitFor(t, "the bot running", 10*time.Second, func() bool { return len(e.botTG.Commands()) > 0 })
+	waitFor(t, "the alert group", 10*time.Second, func() bool {
+		gs, _ := e.rdb.XInfoGroups(context.Background(), "herald:log").Result()
+		return len(gs) > 0
+	})
 	var ids []string
 	for i := range 50 {
 		ids = append(ids, e.publish(fmt.Sprintf("burst-%02d", i), "خبر", "tg-a").ID)
 	}
+	e.startWorker()
 	for _, id := range ids {
 		e.waitState(id, "tg-a", queue.StateFailed, 1)
 	}
-	e.startBot("p1")
 	m := e.waitReply(alertChat, "herald alerts")
 	if !strings.Contains(m.Plain, "Failed: 50") || !strings.Contains(m.Plain, "tg-a: 50") {
 		t.Fatalf("digest %q does not count the 50 failures", m.Plain)
@@ -466,6 +472,15 @@ func TestBurstOfFiftyFailuresSendsOneDigest(t *testing.T) {
 	late := e.publish("burst-late", "خبر", "tg-a")
 	e.waitState(late.ID, "tg-a", queue.StateFailed, 1)
 	waitFor(t, "the late failure queued for the next digest", 10*time.Second, func() bool { return e.rdb.LLen(context.Background(), digestKey).Val() == 1 })
+	// "No second digest within the interval" needs time to pass: past the delay, with many
+	// ticks of the flusher, the item must still wait.
+	first, _ := e.rdb.Get(context.Background(), digestFirstKey).Int64()
+	waitFor(t, "the delay long past", 10*time.Second, func() bool {
+		return time.Since(time.UnixMilli(first)) > e.cfg.Alerts.Delay+time.Second
+	})
+	if l := e.rdb.LLen(context.Background(), digestKey).Val(); l != 1 {
+		t.Fatalf("the late failure left the queue (%d) within the interval", l)
+	}
 	if n := len(e.replies(alertChat, "")); n != 1 {
 		t.Fatalf("%d messages in the alert chat, want one digest", n)
 	}
