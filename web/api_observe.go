@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"herald/channels"
+	"herald/ingest"
 	"herald/queue"
 )
 
@@ -150,18 +152,44 @@ func cutSuffix(s, suffix string) (string, bool) {
 	return s, false
 }
 
+// Stats is GET /v1/stats and `herald stats --json`: the delivery overview and, when feeds are
+// configured, each feed's poll state.
+type Stats struct {
+	*queue.Overview
+	Feeds []ingest.FeedStatus `json:"feeds,omitempty"`
+}
+
+// ReadStats builds Stats; feeds reads the feeds' state, nil when none are configured.
+func ReadStats(ctx context.Context, b *queue.Broker, chs []queue.ChannelConfig, feeds func(context.Context) ([]ingest.FeedStatus, error)) (*Stats, error) {
+	ov, err := b.Overview(ctx, chs)
+	if err != nil {
+		return nil, err
+	}
+	if ov.Channels == nil {
+		ov.Channels = []queue.ChannelOverview{}
+	}
+	st := &Stats{Overview: ov}
+	if feeds != nil {
+		if st.Feeds, err = feeds(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
 // stats serves GET /v1/stats (herald stats --json).
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
-	ov, err := s.Broker.Overview(r.Context(), s.Channels)
+	var feeds func(context.Context) ([]ingest.FeedStatus, error)
+	if s.Feeds != nil && len(s.Feeds.Feeds()) > 0 {
+		feeds = s.Feeds.Statuses
+	}
+	st, err := ReadStats(r.Context(), s.Broker, s.Channels, feeds)
 	if err != nil {
 		s.Logger.Error("reading stats", zap.Error(err))
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not read the stats"})
 		return
 	}
-	if ov.Channels == nil {
-		ov.Channels = []queue.ChannelOverview{}
-	}
-	writeJSON(w, http.StatusOK, ov)
+	writeJSON(w, http.StatusOK, st)
 }
 
 // Readiness is GET /readyz's answer.

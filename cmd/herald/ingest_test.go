@@ -80,6 +80,15 @@ func TestFeedsCommand(t *testing.T) {
 	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[1], "site") || !strings.Contains(lines[1], "  2  ") || !strings.HasPrefix(lines[2], "idle") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
+	// herald stats carries the same feed state, after the channels (issue 10: feeds in stats).
+	out, errOut, code = runCLI(t, "", "stats", "--json", "--config", path)
+	var st struct{ Feeds []ingest.FeedStatus }
+	if err := json.Unmarshal([]byte(out), &st); err != nil || code != 0 || len(st.Feeds) != 2 || st.Feeds[0].Name != "site" || st.Feeds[0].ItemsSeen != 2 {
+		t.Fatalf("stats --json: exit %d %v\n%s\n%s", code, err, out, errOut)
+	}
+	if out, errOut, code = runCLI(t, "", "stats", "--config", path); code != 0 || !strings.Contains(out, "FEED") || !strings.Contains(out, "\nsite ") {
+		t.Fatalf("stats table: exit %d\n%s\n%s", code, out, errOut)
+	}
 	api := httptest.NewServer((&web.Server{Publisher: pub, Broker: b, Token: testToken, Logger: zap.NewNop(), Feeds: p}).Handler())
 	defer api.Close()
 	t.Setenv("HERALD_API_TOKEN", testToken)
@@ -87,6 +96,11 @@ func TestFeedsCommand(t *testing.T) {
 	var got struct{ Feeds []ingest.FeedStatus }
 	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 || len(got.Feeds) != 2 || got.Feeds[0].ItemsSeen != 2 || got.Feeds[0].LastSuccess == nil {
 		t.Fatalf("feeds --server: exit %d %v\n%s\n%s", code, err, out, errOut)
+	}
+	out, errOut, code = runCLI(t, "", "stats", "--server", api.URL)
+	st.Feeds = nil
+	if err := json.Unmarshal([]byte(out), &st); err != nil || code != 0 || len(st.Feeds) != 2 || st.Feeds[0].ItemsSeen != 2 {
+		t.Fatalf("stats --server: exit %d %v\n%s\n%s", code, err, out, errOut)
 	}
 }
 

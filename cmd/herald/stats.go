@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"herald/config"
+	"herald/ingest"
 	"herald/queue"
+	"herald/web"
 )
 
 func newStatsCmd(g *globalFlags) *cobra.Command {
@@ -25,14 +27,24 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 				return remoteRequest(cmd, rf, http.MethodGet, "/v1/stats")
 			}
 			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
-				ov, err := b.Overview(ctx, cfgChannels(cfg))
+				var feeds func(context.Context) ([]ingest.FeedStatus, error)
+				if len(cfg.Feeds) > 0 {
+					feeds = func(ctx context.Context) ([]ingest.FeedStatus, error) {
+						return ingest.FeedStatuses(ctx, b.Client(), cfg.Feeds)
+					}
+				}
+				st, err := web.ReadStats(ctx, b, cfgChannels(cfg), feeds)
 				if err != nil {
 					return err
 				}
 				if asJSON {
-					return printJSON(cmd.OutOrStdout(), ov)
+					return printJSON(cmd.OutOrStdout(), st)
 				}
-				printOverview(cmd, ov)
+				printOverview(cmd, st.Overview)
+				if len(st.Feeds) > 0 {
+					fmt.Fprintln(cmd.OutOrStdout())
+					printFeeds(cmd, st.Feeds)
+				}
 				return nil
 			})
 		},
