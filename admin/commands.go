@@ -315,7 +315,7 @@ func (b *Bot) cmdRetry(ctx context.Context, r request) (reply, string) {
 	for _, d := range ds {
 		if d.State != queue.StateFailed && d.State != queue.StateUnknown {
 			if len(r.args) == 2 {
-				lines = append(lines, b.tx.f("action.error", code(st.ID), code(string(d.Channel)), b.tx.f("state."+string(d.State))))
+				lines = append(lines, b.tx.f("action.error", code(st.ID), code(string(d.Channel)), b.stateName(d.State)))
 			}
 			continue
 		}

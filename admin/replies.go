@@ -110,12 +110,21 @@ func (b *Bot) send(chatID int64, r reply) (tgbotapi.Message, error) {
 
 var stateIcons = map[queue.State]string{
 	queue.StateSent: "✅", queue.StateFailed: "❌", queue.StateUnknown: "❓", queue.StatePending: "⏳", queue.StateSending: "📤",
+	queue.StateRetracting: "🗑", queue.StateRetracted: "🗑",
+}
+
+// stateName is a state in the reply's language (its own name for a state added later).
+func (b *Bot) stateName(st queue.State) string {
+	if s := b.tx.f("state." + string(st)); s != "" {
+		return s
+	}
+	return string(st)
 }
 
 // deliveryLine is one channel of an article: state, attempts, error, link to the post.
 func (b *Bot) deliveryLine(d queue.Delivery) string {
 	tx := b.tx
-	s := fmt.Sprintf("%s %s — %s · %s", stateIcons[d.State], code(string(d.Channel)), tx.f("state."+string(d.State)), tx.f("attempts", d.Attempt))
+	s := fmt.Sprintf("%s %s — %s · %s", stateIcons[d.State], code(string(d.Channel)), b.stateName(d.State), tx.f("attempts", d.Attempt))
 	if d.Revision > 1 {
 		s += " · " + tx.f("revision", d.Revision)
 	}
@@ -151,23 +160,25 @@ var textsEN = texts{
 	"cmd.channels": "Channels: state, rate, queue",
 	"cmd.stats":    "Sent, failed and unknown in the last hour and day",
 
-	"help.title":    "<b>herald admin</b>",
-	"usage":         "Usage: %s",
-	"unknown.cmd":   "Unknown command %s. /help lists what I can do.",
-	"not.command":   "Send a command; /help lists them.",
-	"refused":       "Sorry, you are not allowed to command this bot. This attempt was logged.",
-	"error":         "Something went wrong: %s",
-	"not.found":     "No article %s.",
-	"no.channel":    "%s is not a configured channel. /channels lists them.",
-	"not.routed":    "Article %s has no delivery on %s.",
-	"state.sent":    "sent",
-	"state.failed":  "failed",
-	"state.unknown": "unknown",
-	"state.pending": "pending",
-	"state.sending": "sending",
-	"attempts":      "attempt %d",
-	"revision":      "revision %d",
-	"post":          "post",
+	"help.title":       "<b>herald admin</b>",
+	"usage":            "Usage: %s",
+	"unknown.cmd":      "Unknown command %s. /help lists what I can do.",
+	"not.command":      "Send a command; /help lists them.",
+	"refused":          "Sorry, you are not allowed to command this bot. This attempt was logged.",
+	"error":            "Something went wrong: %s",
+	"not.found":        "No article %s.",
+	"no.channel":       "%s is not a configured channel. /channels lists them.",
+	"not.routed":       "Article %s has no delivery on %s.",
+	"state.sent":       "sent",
+	"state.failed":     "failed",
+	"state.unknown":    "unknown",
+	"state.pending":    "pending",
+	"state.sending":    "sending",
+	"state.retracting": "being deleted",
+	"state.retracted":  "deleted",
+	"attempts":         "attempt %d",
+	"revision":         "revision %d",
+	"post":             "post",
 
 	"repost.ask":           "Repost %s to %s? Each channel gets one new post.",
 	"repost.confirm":       "✅ Repost",
@@ -230,23 +241,25 @@ var textsAR = texts{
 	"cmd.channels": "القنوات: الحالة والمعدل والطابور",
 	"cmd.stats":    "المنشور والفاشل وغير المعروف خلال الساعة واليوم",
 
-	"help.title":    "<b>إدارة herald</b>",
-	"usage":         "الاستخدام: %s",
-	"unknown.cmd":   "أمر غير معروف %s. أرسل /help لقائمة الأوامر.",
-	"not.command":   "أرسل أمرًا؛ /help يعرض الأوامر.",
-	"refused":       "عذرًا، لا يحق لك استخدام هذا البوت. سُجّلت هذه المحاولة.",
-	"error":         "حدث خطأ: %s",
-	"not.found":     "لا يوجد خبر %s.",
-	"no.channel":    "%s ليست قناة معرّفة. /channels يعرض القنوات.",
-	"not.routed":    "الخبر %s لا يُنشر في %s.",
-	"state.sent":    "نُشر",
-	"state.failed":  "فشل",
-	"state.unknown": "غير معروف",
-	"state.pending": "في الانتظار",
-	"state.sending": "قيد الإرسال",
-	"attempts":      "المحاولة %d",
-	"revision":      "النسخة %d",
-	"post":          "المنشور",
+	"help.title":       "<b>إدارة herald</b>",
+	"usage":            "الاستخدام: %s",
+	"unknown.cmd":      "أمر غير معروف %s. أرسل /help لقائمة الأوامر.",
+	"not.command":      "أرسل أمرًا؛ /help يعرض الأوامر.",
+	"refused":          "عذرًا، لا يحق لك استخدام هذا البوت. سُجّلت هذه المحاولة.",
+	"error":            "حدث خطأ: %s",
+	"not.found":        "لا يوجد خبر %s.",
+	"no.channel":       "%s ليست قناة معرّفة. /channels يعرض القنوات.",
+	"not.routed":       "الخبر %s لا يُنشر في %s.",
+	"state.sent":       "نُشر",
+	"state.failed":     "فشل",
+	"state.unknown":    "غير معروف",
+	"state.pending":    "في الانتظار",
+	"state.sending":    "قيد الإرسال",
+	"state.retracting": "قيد الحذف",
+	"state.retracted":  "حُذف",
+	"attempts":         "المحاولة %d",
+	"revision":         "النسخة %d",
+	"post":             "المنشور",
 
 	"repost.ask":           "إعادة نشر %s في %s؟ ستحصل كل قناة على منشور جديد واحد.",
 	"repost.confirm":       "✅ أعد النشر",
