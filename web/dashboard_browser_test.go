@@ -157,11 +157,8 @@ func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 // In a real browser: log in with the admin token, see a published Arabic article delivered,
 // see a second one appear without a reload, pause a channel with its button and see its state
-// change, open the article page, and log out. A screenshot of the page is saved to $TMPDIR.
+// change, open the article page, check both pages fit a phone's width, and log out. A screenshot of the page is saved to $TMPDIR.
 func TestDashboardInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: not in -short")
-	}
 	bctx := newBrowser(t)
 	st := newBrowserStack(t)
 	const title1 = "زيلينسكي يقول إن كوريا الشمالية أرسلت قوات لدعم الجيش الروسي"
@@ -252,6 +249,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		poll(`document.querySelector("h1.headline").innerText === `+jsString(title1)),
 		poll(`document.querySelectorAll("section.record").length === 2`),
 		poll(`document.querySelector("#d-tg-main pre").innerText.includes("#اختبار")`))
+
+	// At phone width nothing is wider than the screen (long ids and URLs wrap).
+	fits := `document.documentElement.scrollWidth <= window.innerWidth`
+	step("the article page at phone width", chromedp.EmulateViewport(390, 844), poll(fits))
+	step("the dashboard at phone width",
+		chromedp.Navigate(st.url+"/dashboard/"),
+		chromedp.WaitVisible(chromedp.ID("live")),
+		poll(`document.querySelectorAll("li.article").length === 2`),
+		poll(fits))
 
 	step("log out",
 		chromedp.Click(chromedp.ID("logout")),
