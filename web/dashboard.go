@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -223,8 +225,19 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		rdb := s.Broker.Client()
+		failKey := loginFailPrefix + clientAddr(r)
+		if n, _ := rdb.Get(r.Context(), failKey).Int(); n >= MaxLoginFailures {
+			w.Header().Set("Retry-After", strconv.Itoa(int(loginFailWindow/time.Second)))
+			s.render(w, "login.html", http.StatusTooManyRequests, pageView{Error: "Too many wrong tokens from this address; try again in 15 minutes."})
+			return
+		}
 		role, ok := s.dashboardRole(r.PostFormValue("token"))
 		if !ok {
+			// The window starts at the first failure (EXPIRE NX would need Redis 7).
+			if n, err := rdb.Incr(r.Context(), failKey).Result(); err == nil && n == 1 {
+				_ = rdb.Expire(r.Context(), failKey, loginFailWindow).Err()
+			}
 			s.render(w, "login.html", http.StatusUnauthorized, pageView{Error: "That token is not an admin or viewer token."})
 			return
 		}
@@ -237,6 +250,24 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 		setSessionCookie(w, id, s.secure(r), int(SessionTTL/time.Second))
 		http.Redirect(w, r, "/dashboard/", http.StatusSeeOther)
 	})).ServeHTTP(w, r)
+}
+
+// MaxLoginFailures wrong tokens from one address within loginFailWindow lock that address out of
+// the login form until the window ends (429), across herald processes: guessing a token from a
+// browser form is not an option even for short tokens.
+const (
+	MaxLoginFailures = 20
+	loginFailWindow  = 15 * time.Minute
+	loginFailPrefix  = "herald:dash:fail:"
+)
+
+// clientAddr is the request's remote IP (the proxy's, behind one: then the limit is shared).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (s *Server) dashLogout(w http.ResponseWriter, r *http.Request, sess *session) {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -419,5 +420,29 @@ func TestBuildChart(t *testing.T) {
 	}
 	if b := c.Bars[5]; b.SentH != 0 || b.FailedH != 0 {
 		t.Fatalf("empty bar %+v", b)
+	}
+}
+
+// After MaxLoginFailures wrong tokens from one address, even the right token is refused (429)
+// from that address until the window ends; another address still logs in.
+func TestDashboardLoginLockout(t *testing.T) {
+	e := newDashEnv(t)
+	anon := &client{e: e}
+	for i := 0; i < MaxLoginFailures; i++ {
+		if rec := anon.do(http.MethodPost, "/dashboard/login", url.Values{"token": {"guess-" + strconv.Itoa(i)}}, nil); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, rec.Code)
+		}
+	}
+	rec := anon.do(http.MethodPost, "/dashboard/login", url.Values{"token": {dashAdminToken}}, nil)
+	if rec.Code != http.StatusTooManyRequests || len(rec.Result().Cookies()) != 0 || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("right token after %d wrong ones: %d %v", MaxLoginFailures, rec.Code, rec.Result().Cookies())
+	}
+	req := httptest.NewRequest(http.MethodPost, "/dashboard/login", strings.NewReader("token="+dashAdminToken))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.RemoteAddr = "192.0.2.7:4000"
+	rec = httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("another address: %d", rec.Code)
 	}
 }
