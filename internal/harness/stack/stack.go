@@ -381,7 +381,10 @@ func (c Config) Write(path string) error {
 		if ch.Extra != "" {
 			fmt.Fprintf(&b, "%s\n", strings.TrimRight(ch.Extra, "\n"))
 		}
-		fmt.Fprintf(&b, "    settings:\n      token: %q\n      chat_id: \"@%s\"\n      api_endpoint: %q\n", c.Token, ch.Chat, ch.Endpoint)
+		// bot_rate: unlimited — the fakes do not enforce Telegram's ~30 messages/s per bot, which
+		// herald otherwise applies to every channel on one token (the throughput phase would
+		// measure that limit, not herald).
+		fmt.Fprintf(&b, "    settings:\n      token: %q\n      chat_id: \"@%s\"\n      api_endpoint: %q\n      bot_rate: unlimited\n", c.Token, ch.Chat, ch.Endpoint)
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
