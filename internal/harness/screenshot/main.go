@@ -28,14 +28,15 @@ func main() {
 	width := flag.Int("width", 1100, "viewport width (390 for a phone)")
 	height := flag.Int("height", 1000, "viewport height")
 	full := flag.Bool("full", false, "the whole page, not only the viewport")
+	page := flag.String("path", "", "open this page after logging in (an article page: /dashboard/articles/ID)")
 	flag.Parse()
-	if err := run(*base, *token, *pause, *reason, *out, *width, *height, *full); err != nil {
+	if err := run(*base, *token, *pause, *reason, *out, *page, *width, *height, *full); err != nil {
 		fmt.Fprintln(os.Stderr, "screenshot:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, token, pause, reason, out string, width, height int, full bool) error {
+func run(base, token, pause, reason, out, page string, width, height int, full bool) error {
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -76,6 +77,9 @@ func run(base, token, pause, reason, out string, width, height int, full bool) e
 			chromedp.SendKeys(chromedp.CSS(`#ch-`+pause+` input[name=reason]`), reason),
 			chromedp.Click(chromedp.CSS(`button[data-action="pause"][data-channel="`+pause+`"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`button[data-action="resume"][data-channel="`+pause+`"]`)))
+	}
+	if page != "" {
+		steps = append(steps, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS("main")))
 	}
 	if err := chromedp.Do(tctx, steps...); err != nil {
 		return err
