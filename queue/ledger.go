@@ -47,6 +47,9 @@ type Delivery struct {
 	LeaseUntil time.Time `json:"lease_until,omitzero"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// RetractedBy and RetractedAt say who took the delivery back and when (retract.go).
+	RetractedBy string    `json:"retracted_by,omitempty"`
+	RetractedAt time.Time `json:"retracted_at,omitzero"`
 }
 
 // TaskID returns the asynq task id of the delivery's current revision and generation.
@@ -79,6 +82,9 @@ func parseDelivery(m map[string]string) (Delivery, bool) {
 		LeaseUntil: ms("lease_until"),
 		CreatedAt:  ms("created_at"),
 		UpdatedAt:  ms("updated_at"),
+		// retract.go
+		RetractedBy: m["retracted_by"],
+		RetractedAt: ms("retracted_at"),
 	}, true
 }
 

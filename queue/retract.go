@@ -27,7 +27,7 @@ const StateRetracting State = "retracting"
 // retractLease bounds how long one Retract holds a delivery; longer than retractBudget.
 const retractLease = time.Minute
 
-// retractBudget bounds the deletes of one delivery, retries included, so an API call (30 s write
+// retractBudget bounds the deletes of one Retract, retries included, so an API call (30 s write
 // timeout) answers in time; what is left undone is reported and a later Retract resumes it.
 const retractBudget = 20 * time.Second
 
@@ -156,13 +156,16 @@ func (b *Broker) Retract(ctx context.Context, articleID string, ch channels.Name
 		return nil, fmt.Errorf("queue: article %s: %w", articleID, ErrNotFound)
 	}
 	out := &Retraction{ArticleID: articleID, By: by}
+	// One budget for every delete of the call, so an API call answers within its write timeout.
+	dctx, cancel := context.WithTimeout(ctx, retractBudget)
+	defer cancel()
 	found := false
 	for _, d := range dels {
 		if ch != "" && d.Channel != ch {
 			continue
 		}
 		found = true
-		r, err := b.retractOne(ctx, d, by, chans)
+		r, err := b.retractOne(ctx, dctx, d, by, chans)
 		if err != nil {
 			return out, err
 		}
@@ -175,7 +178,7 @@ func (b *Broker) Retract(ctx context.Context, articleID string, ch channels.Name
 	return out, nil
 }
 
-func (b *Broker) retractOne(ctx context.Context, d Delivery, by string, chans map[channels.Name]channels.Channel) (RetractResult, error) {
+func (b *Broker) retractOne(ctx, dctx context.Context, d Delivery, by string, chans map[channels.Name]channels.Channel) (RetractResult, error) {
 	r := RetractResult{Channel: d.Channel, Kind: d.Kind}
 	c, configured := chans[d.Channel]
 	del, canDelete := c.(channels.Deleter)
@@ -201,7 +204,7 @@ func (b *Broker) retractOne(ctx context.Context, d Delivery, by string, chans ma
 	case r.Result != "delete":
 		return r, nil
 	}
-	attempts, derr := deleteWithRetries(ctx, del, r.RemoteID)
+	attempts, derr := deleteWithRetries(dctx, del, r.RemoteID)
 	r.Attempts = attempts
 	outcome := "ok"
 	if derr != nil {
@@ -231,10 +234,8 @@ func (b *Broker) retractOne(ctx context.Context, d Delivery, by string, chans ma
 // deleteWithRetries deletes remoteID, classifying errors as the worker classifies a send's:
 // permanent and auth (pause) errors end at once; a rate limit waits until its time; anything
 // else (retryable, unknown outcome: a delete is idempotent, a post already gone counts as
-// deleted) backs off and tries again, within retractBudget and retractAttempts.
+// deleted) backs off and tries again, within ctx (retractBudget) and retractAttempts.
 func deleteWithRetries(ctx context.Context, del channels.Deleter, remoteID string) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, retractBudget)
-	defer cancel()
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = del.Delete(ctx, remoteID)

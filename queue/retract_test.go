@@ -163,7 +163,7 @@ func TestRetractDeletesSentPostsOnEveryPlatform(t *testing.T) {
 			t.Errorf("%s: %+v, want retracted", n, res[n])
 		}
 		d, err := e.broker.Delivery(ctx, "r1", n)
-		if err != nil || d.State != StateRetracted {
+		if err != nil || d.State != StateRetracted || d.RetractedBy != "editor@desk" || d.RetractedAt.IsZero() {
 			t.Errorf("%s record: %+v %v", n, d, err)
 		}
 	}

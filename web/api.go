@@ -40,6 +40,9 @@ type Server struct {
 	Workers Workers
 	// Checks returns the channels' start-up checks, shown by /readyz.
 	Checks func() []channels.CheckResult
+	// Built are the channels as this process built them: POST /v1/articles/{id}/retract and a
+	// trashed WordPress post delete through them (channels.Deleter). nil: nothing is deleted.
+	Built map[channels.Name]channels.Channel
 }
 
 // Handler returns the API's routes.
@@ -57,6 +60,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/channels/{name}/resume", s.auth(http.HandlerFunc(s.pauseChannel)))
 	mux.Handle("POST /v1/articles/{id}/deliveries/{channel}/{action}", s.auth(http.HandlerFunc(s.requeue)))
 	mux.Handle("POST /v1/channels/{name}/retry-unknown", s.auth(http.HandlerFunc(s.retryUnknown)))
+	mux.Handle("POST /v1/articles/{id}/retract", s.auth(http.HandlerFunc(s.retract)))
 	mux.Handle("GET /v1/audit", s.auth(http.HandlerFunc(s.audit)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -90,7 +90,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-var logStatuses = []string{"pending", "sent", "failed", "unknown"}
+var logStatuses = []string{"pending", "sent", "failed", "unknown", "retracted"}
 
 // logQuery reads the query string; since and until take RFC 3339 times or a duration back from
 // now ("1h").

@@ -87,8 +87,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // wordpressHook serves POST /v1/hooks/wordpress: a signed WordPress REST post object. A
 // published post is queued as wp-<site>-<post id> (202, like POST /v1/articles; an update of a
-// post already sent is a duplicate and posts nothing); any other status (trash, draft, …) is
-// acknowledged with 200 and queues nothing.
+// post already sent is a duplicate and posts nothing); a trashed post is retracted (its sent
+// posts deleted, its pending deliveries cancelled: web/retract.go); any other status (draft, …)
+// is acknowledged with 200 and queues nothing.
 func (s *Server) wordpressHook(w http.ResponseWriter, r *http.Request) {
 	body, claim, ok := s.readSigned(w, r)
 	if !ok {
@@ -109,6 +110,9 @@ func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body [
 	case err != nil:
 		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
 		return http.StatusBadRequest
+	}
+	if post.Status == "trash" {
+		return s.retractWordPress(w, r, post.Article.ID, claim.Source.Name) // retract.go
 	}
 	if post.Status != "publish" {
 		s.Logger.Info("wordpress post not published", zap.String("article_id", post.Article.ID), zap.String("status", post.Status))

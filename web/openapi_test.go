@@ -133,6 +133,9 @@ func TestOpenAPIMatchesRoutesAndResponses(t *testing.T) {
 		d, _ := a.broker.Delivery(t.Context(), "o1", "tg")
 		return d.State == queue.StateSent && d.Revision == 2
 	})
+	check(adminToken, "POST", "/v1/articles/{id}/retract", "/v1/articles/o1/retract?by=desk", "")
+	check(adminToken, "POST", "/v1/articles/{id}/retract", "/v1/articles/none/retract", "")
+	check(viewerToken, "POST", "/v1/articles/{id}/retract", "/v1/articles/o1/retract", "")
 	check(viewerToken, "GET", "/v1/deliveries", "/v1/deliveries", "")
 	check(viewerToken, "GET", "/v1/deliveries", "/v1/deliveries?channel=tg&status=sent&limit=1", "")
 	check(viewerToken, "GET", "/v1/deliveries", "/v1/deliveries?status=bogus", "")

@@ -74,6 +74,7 @@ no setup. Production: "herald serve --config herald.yaml" with REDIS_URL set.`,
 		newRequeueCmd(g, "repost", "Post an article to a channel again, even if it was sent (new revision)"),
 		newAuditCmd(g),
 		newDecideCmd(g, "mark-sent", "Record that a failed or unknown delivery's post exists (nothing is posted)"),
-		newDecideCmd(g, "drop", "Give a pending, failed or unknown delivery up (final failed, \"dropped by …\")"))
+		newDecideCmd(g, "drop", "Give a pending, failed or unknown delivery up (final failed, \"dropped by …\")"),
+		newRetractCmd(g))
 	return root
 }

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"herald/article"
+	"herald/channels"
+	"herald/config"
+	"herald/queue"
+)
+
+// newRetractCmd builds `herald retract ID|URL [--channel C]` (POST /v1/articles/{id}/retract).
+func newRetractCmd(g *globalFlags) *cobra.Command {
+	var rf remoteFlags
+	var channel, by string
+	cmd := &cobra.Command{
+		Use:   "retract ARTICLE_ID|URL",
+		Short: "Take an article back: delete its sent posts where the platform can, cancel what is not sent yet",
+		Long: `retract is for corrections and takedowns. Every sent delivery of the article on a channel
+whose platform can delete (X, Facebook, Telegram) is deleted there and recorded as retracted;
+deliveries not yet sent are cancelled (never posted); a channel that cannot delete keeps its
+post and is reported as cannot-delete. Retracting twice deletes once. A URL stands for the
+article published with that URL and no id of its own (its default id); use the id otherwise.
+--channel limits it to one channel. It deletes through the channels built from the config, or
+with --server through a running herald (token from HERALD_API_TOKEN).
+
+Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 bad input,
+3 no such article or channel.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := retractID(args[0])
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if by == "" {
+				by = "cli:" + currentUser()
+			}
+			if rf.server != "" {
+				q := url.Values{"by": {by}}
+				if channel != "" {
+					q.Set("channel", channel)
+				}
+				return remoteRetract(cmd, rf, "/v1/articles/"+url.PathEscape(id)+"/retract?"+q.Encode())
+			}
+			cfg, err := loadConfig(g)
+			if err != nil {
+				return err
+			}
+			if channel != "" {
+				if err := configuredChannel(cfg, channel); err != nil {
+					return err
+				}
+			}
+			return withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
+				log, err := newLogger(cfg.Log.Level, cfg.Log.Format)
+				if err != nil {
+					return err
+				}
+				routes, err := buildRoutes(cfg, log, &http.Client{Timeout: time.Duration(cfg.Worker.SendTimeout)})
+				if err != nil {
+					return err
+				}
+				res, err := b.Retract(ctx, id, channels.Name(channel), by, builtChannels(routes))
+				auditCLI(ctx, b, "retract", strings.TrimSpace(id+" "+channel), err)
+				if errors.Is(err, queue.ErrNotFound) {
+					return &exitError{code: 3, err: err}
+				}
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				if perr := printJSON(cmd.OutOrStdout(), res); perr != nil {
+					return perr
+				}
+				if res.Failed() {
+					return &exitError{code: 1, err: errors.New("retract: a delete failed or a delivery was busy; run it again")}
+				}
+				return nil
+			})
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().StringVar(&channel, "channel", "", "only this channel (default every channel the article went to)")
+	cmd.Flags().StringVar(&by, "by", "", "who asks, recorded in the delivery log (default cli:<OS user>)")
+	return cmd
+}
+
+// retractID is the article id an argument names: an id as it is, a URL the default id of an
+// article published with that URL.
+func retractID(arg string) (string, error) {
+	arg = strings.TrimSpace(arg)
+	if !strings.Contains(arg, "://") {
+		if arg == "" {
+			return "", errors.New("retract: an article id or URL is needed")
+		}
+		return arg, nil
+	}
+	c, err := article.CanonicalURL(arg)
+	if err != nil {
+		return "", fmt.Errorf("retract: %q: %w", arg, err)
+	}
+	return article.IDFromURL(c), nil
+}
+
+// remoteRetract calls the API; a 502 (a delete failed) prints the per-channel answer and exits 1.
+func remoteRetract(cmd *cobra.Command, rf remoteFlags, path string) error {
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimRight(rf.server, "/")+path, nil)
+	if err != nil {
+		return fmt.Errorf("--server: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+rf.token)
+	var buf bytes.Buffer
+	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("calling %s: %w", req.URL.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(&buf, io.LimitReader(resp.Body, 1<<20)); err != nil {
+		return fmt.Errorf("reading the answer of %s: %w", req.URL.Path, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusBadGateway && json.Valid(buf.Bytes()):
+		_, _ = cmd.OutOrStdout().Write(buf.Bytes())
+		return &exitError{code: 1, err: errors.New("retract: a delete failed or a delivery was busy; run it again")}
+	case resp.StatusCode >= 300:
+		var ae struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(buf.Bytes(), &ae)
+		code := 1
+		if resp.StatusCode < 500 {
+			code = 2
+		}
+		if resp.StatusCode == http.StatusNotFound {
+			code = 3
+		}
+		return &exitError{code: code, err: &apiStatusError{status: resp.StatusCode, msg: fmt.Sprintf("POST %s: %s: %s", req.URL.Path, resp.Status, ae.Error)}}
+	}
+	_, err = cmd.OutOrStdout().Write(buf.Bytes())
+	return err
+}
+
+// builtChannels are the routes' channels, which Broker.Retract deletes through.
+func builtChannels(routes map[channels.Name]queue.Route) map[channels.Name]channels.Channel {
+	out := make(map[channels.Name]channels.Channel, len(routes))
+	for n, r := range routes {
+		out[n] = r.Channel
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// herald retract against a running herald serve and the Telegram fake: the CLI on Redis (by id,
+// --channel) and through --server (by URL) delete the posts; a second retract deletes nothing;
+// an unknown article exits 3 both ways.
+func TestRetractCLI(t *testing.T) {
+	s := newStack(t)
+	s.serve()
+	if code, body := s.post(sampleArticle, nil); code != http.StatusAccepted {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	const byURL = "https://news.example.com/corrections/one"
+	if code, body := s.post(`{"url":"`+byURL+`","title":"خبر سيصحح"}`, nil); code != http.StatusAccepted {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	waitUntil(t, 15*time.Second, "both sent", func() bool {
+		return deliveryStatus(s.status("zel-2024-10-13")) == "sent" && len(s.fake.Messages()) == 2
+	})
+	out, errOut, exit := runCLI(t, "", "retract", "--config", s.config, "--channel", "tg", "zel-2024-10-13")
+	if exit != 0 || !strings.Contains(out, `"result": "retracted"`) {
+		t.Fatalf("retract: exit %d\n%s\n%s", exit, out, errOut)
+	}
+	if n := len(s.fake.Messages()); n != 1 {
+		t.Fatalf("%d messages left, want 1", n)
+	}
+	if got := deliveryStatus(s.status("zel-2024-10-13")); got != "retracted" {
+		t.Fatalf("status %q, want retracted", got)
+	}
+	out, errOut, exit = runCLI(t, "", "retract", "--config", s.config, "zel-2024-10-13")
+	if exit != 0 || !strings.Contains(out, `"result": "already"`) {
+		t.Fatalf("second retract: exit %d\n%s\n%s", exit, out, errOut)
+	}
+
+	t.Setenv("HERALD_API_TOKEN", testToken)
+	server := "http://" + s.addr
+	out, errOut, exit = runCLI(t, "", "retract", "--server", server, byURL+"?utm_source=x")
+	if exit != 0 || !strings.Contains(out, `"result":"retracted"`) || len(s.fake.Messages()) != 0 {
+		t.Fatalf("retract --server by URL: exit %d\n%s\n%s (%d messages left)", exit, out, errOut, len(s.fake.Messages()))
+	}
+	var deletes int
+	for _, r := range s.fake.Requests() {
+		if r.Method == "deleteMessage" {
+			deletes++
+		}
+	}
+	if deletes != 2 {
+		t.Fatalf("%d deleteMessage requests, want 2", deletes)
+	}
+	for _, args := range [][]string{
+		{"retract", "--config", s.config, "nope"},
+		{"retract", "--server", server, "nope"},
+		{"retract", "--config", s.config, "--channel", "tg2", "zel-2024-10-13"},
+	} {
+		if _, errOut, code := runCLI(t, "", args...); code != 3 {
+			t.Errorf("%v: exit %d (%s), want 3", args, code, errOut)
+		}
+	}
+	if _, _, code := runCLI(t, "", "retract", "--config", s.config, "--channel", "nope", "zel-2024-10-13"); code != 2 {
+		t.Errorf("unconfigured channel: exit %d, want 2", code)
+	}
+}

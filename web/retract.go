@@ -1,0 +1,91 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"herald/channels"
+	"herald/queue"
+)
+
+// retract serves POST /v1/articles/{id}/retract?channel=&by= (admin): the article's sent posts
+// are deleted where the platform can delete them and its deliveries not yet sent are
+// cancelled (queue.Broker.Retract). 200 with what happened per channel; 502 with the same body
+// when a delete failed or a delivery was busy (calling again finishes the job: a retract is
+// idempotent); 404 for an unknown article or channel; 503 when Redis is unavailable.
+func (s *Server) retract(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	q := r.URL.Query()
+	ch := channels.Name(strings.TrimSpace(q.Get("channel")))
+	by := strings.TrimSpace(q.Get("by"))
+	if by == "" {
+		by = "api"
+	}
+	res, err := s.Broker.Retract(r.Context(), id, ch, by, s.Built)
+	args := id + " by " + by
+	if ch != "" {
+		args = id + " " + string(ch) + " by " + by
+	}
+	s.auditAPI(r, "retract", args, retractSummary(res, err))
+	s.writeRetraction(w, res, err)
+}
+
+func (s *Server) writeRetraction(w http.ResponseWriter, res *queue.Retraction, err error) int {
+	switch {
+	case errors.Is(err, queue.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+		return http.StatusNotFound
+	case err != nil:
+		s.Logger.Error("retracting", zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not record the retraction; it is safe to retry"})
+		return http.StatusServiceUnavailable
+	case res.Failed():
+		writeJSON(w, http.StatusBadGateway, res)
+		return http.StatusBadGateway
+	default:
+		writeJSON(w, http.StatusOK, res)
+		return http.StatusOK
+	}
+}
+
+// retractSummary is the audit result: "x retracted, tg cancelled" or the error.
+func retractSummary(res *queue.Retraction, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	parts := make([]string, 0, len(res.Results))
+	for _, x := range res.Results {
+		parts = append(parts, string(x.Channel)+" "+x.Result)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// retractWordPress answers a trashed WordPress post: every delivery of the article is
+// retracted, by "wordpress:<source>". An article herald never had is 200 with nothing done.
+func (s *Server) retractWordPress(w http.ResponseWriter, r *http.Request, articleID, source string) int {
+	by := "wordpress:" + source
+	res, err := s.Broker.Retract(r.Context(), articleID, "", by, s.Built)
+	if errors.Is(err, queue.ErrNotFound) {
+		writeJSON(w, http.StatusOK, map[string]string{"id": articleID, "ignored": "post trashed; herald never had it"})
+		return http.StatusOK
+	}
+	s.Logger.Info("wordpress post trashed: retracted", zap.String("article_id", articleID), zap.String("result", retractSummary(res, err)))
+	s.auditRetract(r, articleID, by, res, err)
+	return s.writeRetraction(w, res, err)
+}
+
+func (s *Server) auditRetract(r *http.Request, articleID, by string, res *queue.Retraction, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	e := queue.AuditEntry{Source: "wordpress", Client: r.RemoteAddr, Action: "retract", Args: fmt.Sprintf("%s by %s", articleID, by),
+		Result: retractSummary(res, err), Allowed: true}
+	if aerr := s.Broker.AppendAudit(ctx, e); aerr != nil {
+		s.Logger.Error("writing the audit log", zap.String("action", "retract"), zap.Error(aerr))
+	}
+}
