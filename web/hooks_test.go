@@ -84,7 +84,7 @@ webhooks:
 	e := &hookEnv{t: t, rdb: rdb, broker: b, fake: fake, cfg: cfg, logs: logs, now: time.Now()}
 	api := &Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b, Redis: rdb}, Broker: b, Token: "tok", Logger: log,
 		Webhooks: &ingest.Verifier{Sources: cfg.Webhooks, Redis: rdb, Now: func() time.Time { return e.now }},
-		Built: builtChannels(t, cfg)}
+		Built:    builtChannels(t, cfg)}
 	e.h = api.Handler()
 	return e
 }
