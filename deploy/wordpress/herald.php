@@ -156,7 +156,7 @@ add_action(
 	4
 );
 
-/** Trash: only posts that were public; herald acknowledges it and posts nothing. */
+/** Trash: only posts that were public; herald retracts the article (deletes its posts where the platform can). */
 add_action(
 	'trashed_post',
 	function ( $post_id, $previous_status = '' ) {
