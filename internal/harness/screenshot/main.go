@@ -56,6 +56,11 @@ func run(base, token, pause, reason, out, page string, width, height int, full b
 		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		// Loopback only: no name resolution, no DNS-over-HTTPS probe (as in the browser test).
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"),
+		chromedp.Flag("disable-features", "DnsOverHttps,AsyncDns,OptimizationHints,MediaRouter,Translate"),
+		chromedp.Flag("dns-prefetch-disable", true), chromedp.Flag("no-pings", true),
+		chromedp.Flag("disable-domain-reliability", true), chromedp.Flag("disable-client-side-phishing-detection", true),
 		chromedp.UserDataDir(dir), chromedp.WindowSize(width, height))
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
