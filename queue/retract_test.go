@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -313,9 +314,47 @@ func TestRetractDeleteErrorsClassifiedLikeSends(t *testing.T) {
 	if err != nil || results(r)["tg"].Result != "failed" || results(r)["tg"].Attempts != 1 {
 		t.Fatalf("401 on delete: %+v %v, want failed at once", r, err)
 	}
+	if msg := results(r)["tg"].Error; strings.Contains(msg, telegramfake.DefaultToken) || !strings.Contains(msg, "401") {
+		t.Fatalf("the delete error %q must say 401 and never hold the bot token", msg)
+	}
 	e.tg.SetToken(telegramfake.DefaultToken)
 	r, err = e.broker.Retract(ctx, "e2", "tg", "admin", e.chans)
 	if err != nil || results(r)["tg"].Result != "retracted" || len(e.tg.Messages()) != 0 {
 		t.Fatalf("retract after the fix: %+v %v", r, err)
+	}
+}
+
+// TestRetractAuthErrorKeepsTheTokenOut: a Graph auth error on delete (code 190) is reported at
+// once with the reason, the record stays sent, and neither the result nor the record hold the
+// Page token; the delivery log's retracted filter finds only real retractions.
+func TestRetractAuthErrorKeepsTheTokenOut(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	e.start()
+	e.publish("a1", retractTargets[1:2])
+	e.waitAll("a1", StateSent)
+	e.fb.FailDeleteNext(400, 190, 460, "Error validating access token: The session has been invalidated.", nil)
+	r, err := e.broker.Retract(ctx, "a1", "fb", "admin", e.chans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := results(r)["fb"]
+	if got.Result != "failed" || got.Attempts != 1 || !strings.Contains(got.Error, "190") || strings.Contains(got.Error, facebookfake.DefaultToken) {
+		t.Fatalf("auth error on delete: %+v", got)
+	}
+	d, _ := e.broker.Delivery(ctx, "a1", "fb")
+	if d.State != StateSent || strings.Contains(d.Error, facebookfake.DefaultToken) {
+		t.Fatalf("record %+v", d)
+	}
+	page, err := e.broker.QueryLog(ctx, LogQuery{Status: string(StateRetracted)})
+	if err != nil || len(page.Entries) != 0 {
+		t.Fatalf("retracted entries after a failed delete: %+v %v", page, err)
+	}
+	if r, err := e.broker.Retract(ctx, "a1", "fb", "admin", e.chans); err != nil || results(r)["fb"].Result != "retracted" {
+		t.Fatalf("retract after the token is fine again: %+v %v", r, err)
+	}
+	page, err = e.broker.QueryLog(ctx, LogQuery{Status: string(StateRetracted)})
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].ArticleID != "a1" {
+		t.Fatalf("retracted entries: %+v %v", page, err)
 	}
 }

@@ -98,7 +98,7 @@ func logQuery(r *http.Request) (queue.LogQuery, error) {
 	v := r.URL.Query()
 	q := queue.LogQuery{ArticleID: v.Get("article"), Channel: v.Get("channel"), Status: v.Get("status"), Cursor: v.Get("cursor")}
 	if q.Status != "" && !contains(logStatuses, q.Status) {
-		return q, errors.New("status: want one of pending, sent, failed, unknown")
+		return q, errors.New("status: want one of pending, sent, failed, unknown, retracted")
 	}
 	var err error
 	if q.Since, err = ParseSince(v.Get("since"), time.Now()); err != nil {
