@@ -254,8 +254,8 @@ local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "chann
 local state, rev, gen = f[1], tonumber(f[2]), tonumber(f[6] or "0")
 if state == "pending" and f[7] == ARGV[5] then return {"ok", rev, f[5] or "0", gen} end
 if ARGV[6] == "unknown" and state ~= "unknown" then return {"not-unknown", rev, f[5] or "0", gen} end
-if state == "pending" or state == "sending" then return {"not-final", rev, f[5] or "0", gen} end
-if ARGV[1] == "retry" and state == "sent" then return {"sent", rev, f[5] or "0", gen} end
+if state == "pending" or state == "sending" or state == "retracting" then return {"not-final", rev, f[5] or "0", gen} end
+if ARGV[1] == "retry" and (state == "sent" or state == "retracted") then return {state, rev, f[5] or "0", gen} end
 if ARGV[1] == "repost" then rev = rev + 1 end
 gen = gen + 1
 redis.call("HSET", KEYS[1], "state", "pending", "revision", rev, "gen", gen, "attempt", 0, "error", "",

@@ -273,6 +273,9 @@ func (b *Broker) requeue(ctx context.Context, articleID string, ch channels.Name
 		return Delivery{}, fmt.Errorf("queue: delivery %s: %w", member, ErrNotFound)
 	case "sent":
 		return Delivery{}, fmt.Errorf("queue: delivery %s was sent; use repost to post it again", member)
+	case "retracted":
+		// A retry keeps the revision: it must not quietly bring back a post that was taken down.
+		return Delivery{}, fmt.Errorf("queue: delivery %s was retracted; use repost to post it again", member)
 	case "not-unknown":
 		return Delivery{}, fmt.Errorf("queue: delivery %s: %w", member, errNotUnknown)
 	default:

@@ -217,6 +217,13 @@ func TestRetractDeletesSentPostsOnEveryPlatform(t *testing.T) {
 	if xn, fbn, tgn := e.deleteRequests(); xn != 1 || fbn != 1 || tgn != 1 {
 		t.Fatalf("delete requests x=%d fb=%d tg=%d, want one each", xn, fbn, tgn)
 	}
+	// A retracted post is not brought back by a retry (same revision): only a deliberate repost.
+	if _, err := e.broker.Requeue(ctx, "r1", "tg", "retry"); err == nil || !strings.Contains(err.Error(), "retracted") {
+		t.Fatalf("retry of a retracted delivery: %v, want a refusal naming retracted", err)
+	}
+	if d, _, _ := getDelivery(ctx, e.broker.rdb, "r1", "tg"); d.State != StateRetracted {
+		t.Fatalf("after the refused retry the record is %s, want retracted", d.State)
+	}
 	// One channel only, and an unknown one.
 	if _, err := e.broker.Retract(ctx, "r1", "nope", "editor@desk", e.chans); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown channel: %v", err)
