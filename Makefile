@@ -75,7 +75,7 @@ bench: redis ## load harness: real herald, redis-server and fake platforms; a ta
 	$(GO) run ./internal/harness/bench $(BENCHFLAGS)
 
 chaos: redis ## fault harness: 3 herald processes, kill -9, Redis restart and outage, faulty fakes; exits 1 on a missed target
-	$(GO) run ./internal/harness/chaos $(CHAOSFLAGS)
+	$(GO) build -o bin/herald-chaos ./internal/harness/chaos && bin/herald-chaos $(CHAOSFLAGS)
 
 bench-go: ## Go micro-benchmarks (formatter per platform, queue throughput)
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PKGS)

@@ -204,12 +204,14 @@ func main() {
 		os.Exit(2)
 	}
 	c.res.Seconds = stack.Round(time.Since(start).Seconds(), 1)
-	ok := c.report()
+	// Said before the report, so the JSON stays the last line.
+	ok := c.targetsMet()
 	if !*keep && ok {
 		_ = os.RemoveAll(dir)
 	} else {
 		fmt.Fprintf(os.Stderr, "chaos: logs, configs and the AOF are in %s\n", dir)
 	}
+	c.report()
 	if !ok {
 		os.Exit(1)
 	}
@@ -860,7 +862,8 @@ func (c *chaos) errorSummary(st map[string]queue.Delivery) string {
 	return strings.Join(parts, "; ")
 }
 
-func (c *chaos) report() bool {
+// targetsMet fills Missed and reports whether every target was met.
+func (c *chaos) targetsMet() bool {
 	r := &c.res
 	r.Missed = []string{}
 	dups := 0
@@ -879,6 +882,16 @@ func (c *chaos) report() bool {
 	check("outage_retry_after", r.OutageRetryAfter)
 	check("crashes", r.Crashes == 0)
 	check("resume", r.ResumeMS >= 0 && r.ResumeMS <= 5000)
+	return len(r.Missed) == 0
+}
+
+// report prints the table, the notes and, last, the JSON line.
+func (c *chaos) report() {
+	r := &c.res
+	dups := 0
+	for _, n := range r.Duplicates {
+		dups += n
+	}
 	fmt.Printf("\nherald chaos (%s; %d cores, load average up to %.1f)\n\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), r.LoadMax)
 	row := func(k, v, want string, ok bool) {
 		mark := "met"
@@ -922,5 +935,4 @@ func (c *chaos) report() bool {
 	fmt.Println()
 	line, _ := json.Marshal(r)
 	fmt.Println(string(line))
-	return len(r.Missed) == 0
 }
