@@ -25,8 +25,9 @@ import (
 //
 // Beside the stream it keeps, for queries that must not scan the whole log (QueryLog, FollowLog,
 // Overview; see logindex.go for the key names):
-//   - index streams per channel, status, channel+status and article holding a copy of each
-//     entry under the same id, trimmed to the main stream's oldest id (the same retention);
+//   - index streams per channel, status and channel+status holding a copy of each entry under
+//     the same id, trimmed to the main stream's oldest id (the same retention);
+//   - per article, a sorted set of its entries' ids (scored by time);
 //   - per channel and status, per-minute counters for the last 25 hours;
 //   - per channel, the publish→post latency of each sent delivery of the last 25 hours.
 //
@@ -60,12 +61,15 @@ local function log_append(stream, maxlen, e)
   if first[1] then minid = first[1][1] end
   local ix = stream .. ":ix:"
   for _, k in ipairs({ix .. "ch:" .. e.channel, ix .. "st:" .. e.status,
-      ix .. "cs:" .. e.channel .. ":" .. e.status, ix .. "art:" .. e.article_id}) do
+      ix .. "cs:" .. e.channel .. ":" .. e.status}) do
     redis.call("XADD", k, "MINID", "~", minid, id, unpack(fields))
   end
-  -- An article's index gets no more entries once it is done: let it go with the records.
-  redis.call("EXPIRE", ix .. "art:" .. e.article_id, ` + logIndexArticleTTL + `)
   local ms = tonumber(string.match(id, "^(%d+)"))
+  -- An article has a few entries: its index is a small sorted set of their ids (a stream per
+  -- article costs ~4.7 KB), read back from the main log. It gets no more entries once the
+  -- article is done: let it go with the records.
+  redis.call("ZADD", ix .. "art:" .. e.article_id, ms, id)
+  redis.call("EXPIRE", ix .. "art:" .. e.article_id, ` + logIndexArticleTTL + `)
   local hour = math.floor(ms / 3600000)
   local counter = stream .. ":n:" .. e.channel .. ":" .. e.status .. ":" .. hour
   redis.call("HINCRBY", counter, tostring(math.floor(ms / 60000)), 1)

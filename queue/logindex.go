@@ -17,7 +17,8 @@ import (
 )
 
 // Keys kept beside the delivery log by luaLogAppend (log.go). Index streams hold a copy of each
-// entry under the main stream's id, so a query reads only the entries it wants.
+// entry under the main stream's id, so a query reads only the entries it wants; an article's
+// index is a sorted set of entry ids.
 func logIndexChannel(ch string) string      { return logKey + ":ix:ch:" + ch }
 func logIndexStatus(st string) string       { return logKey + ":ix:st:" + st }
 func logIndexChStatus(ch, st string) string { return logKey + ":ix:cs:" + ch + ":" + st }
@@ -27,8 +28,8 @@ func logCounterKey(ch, st string, hour int64) string {
 	return logKey + ":n:" + ch + ":" + st + ":" + strconv.FormatInt(hour, 10)
 }
 
-// logIndexArticleTTL (seconds, 90 days: the default retention) bounds an article's index
-// stream, which is no longer trimmed once the article gets no more entries.
+// logIndexArticleTTL (seconds, 90 days: the default retention) bounds an article's index,
+// which is no longer touched once the article gets no more entries.
 const logIndexArticleTTL = "7776000"
 
 // LogQuery selects delivery log entries. Empty fields do not filter.
@@ -56,20 +57,19 @@ var ErrBadCursor = errors.New("bad cursor")
 
 var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
 
-// stream picks the most selective index for q; residual reports whether entries still need
-// filtering by channel or status.
+// stream picks the most selective index stream for q; residual reports whether entries still
+// need filtering (by article: an article's index is a set of ids, see queryArticle).
 func (q LogQuery) stream() (key string, residual bool) {
+	art := q.ArticleID != ""
 	switch {
-	case q.ArticleID != "":
-		return logIndexArticle(q.ArticleID), q.Channel != "" || q.Status != ""
 	case q.Channel != "" && q.Status != "":
-		return logIndexChStatus(q.Channel, q.Status), false
+		return logIndexChStatus(q.Channel, q.Status), art
 	case q.Channel != "":
-		return logIndexChannel(q.Channel), false
+		return logIndexChannel(q.Channel), art
 	case q.Status != "":
-		return logIndexStatus(q.Status), false
+		return logIndexStatus(q.Status), art
 	}
-	return logKey, false
+	return logKey, art
 }
 
 func (q LogQuery) match(e LogEntry) bool {
@@ -84,6 +84,9 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 		q.Limit = 50
 	}
 	q.Limit = min(q.Limit, 1000)
+	if q.ArticleID != "" {
+		return b.queryArticle(ctx, q)
+	}
 	key, residual := q.stream()
 	end, start := "+", "-"
 	if !q.Until.IsZero() {
@@ -134,6 +137,61 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 		}
 		end = "(" + msgs[len(msgs)-1].ID
 	}
+}
+
+// queryArticle is QueryLog for one article: its ids from the article's sorted set, newest
+// first, within the time range and before the cursor, each entry read back from the main log
+// (one pipelined round trip per page); entries the log has trimmed are gone, as elsewhere.
+func (b *Broker) queryArticle(ctx context.Context, q LogQuery) (LogPage, error) {
+	if q.Cursor != "" && !streamID.MatchString(q.Cursor) {
+		return LogPage{}, fmt.Errorf("queue: reading delivery log: %w %q", ErrBadCursor, q.Cursor)
+	}
+	rng := &redis.ZRangeBy{Max: "+inf", Min: "-inf"}
+	if !q.Until.IsZero() {
+		rng.Max = "(" + strconv.FormatInt(q.Until.UnixMilli(), 10)
+	}
+	if !q.Since.IsZero() {
+		rng.Min = strconv.FormatInt(q.Since.UnixMilli(), 10)
+	}
+	ids, err := b.rdb.ZRevRangeByScore(ctx, logIndexArticle(q.ArticleID), rng).Result()
+	if err != nil {
+		return LogPage{}, fmt.Errorf("queue: reading delivery log: %w", err)
+	}
+	// Same-millisecond ids share a score: order them as the stream does.
+	sort.SliceStable(ids, func(i, j int) bool { return idLess(ids[j], ids[i]) })
+	if q.Cursor != "" {
+		i := sort.Search(len(ids), func(i int) bool { return idLess(ids[i], q.Cursor) })
+		ids = ids[i:]
+	}
+	var page LogPage
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 200)]
+		ids = ids[len(batch):]
+		pipe := b.rdb.Pipeline()
+		cmds := make([]*redis.XMessageSliceCmd, len(batch))
+		for i, id := range batch {
+			cmds[i] = pipe.XRangeN(ctx, logKey, id, id, 1)
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return LogPage{}, fmt.Errorf("queue: reading delivery log: %w", err)
+		}
+		for _, c := range cmds {
+			msgs, err := c.Result()
+			if err != nil || len(msgs) == 0 {
+				continue
+			}
+			e := logEntry(msgs[0])
+			if !q.match(e) {
+				continue
+			}
+			if len(page.Entries) == q.Limit {
+				page.NextCursor = page.Entries[len(page.Entries)-1].ID
+				return page, b.addTitles(ctx, page.Entries)
+			}
+			page.Entries = append(page.Entries, e)
+		}
+	}
+	return page, b.addTitles(ctx, page.Entries)
 }
 
 // oldestLogID is the main log's first id when key is an index ("" otherwise or when empty).
