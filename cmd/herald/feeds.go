@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"herald/config"
 	"herald/ingest"
+	"herald/queue"
 )
 
 func newFeedsCmd(g *globalFlags) *cobra.Command {
@@ -23,26 +25,17 @@ func newFeedsCmd(g *globalFlags) *cobra.Command {
 			if rf.server != "" {
 				return remoteRequest(cmd, rf, http.MethodGet, "/v1/feeds")
 			}
-			cfg, err := loadConfig(g)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
-			defer cancel()
-			rdb, err := openRedis(ctx, cfg.Redis.URL)
-			if err != nil {
-				return err
-			}
-			defer rdb.Close()
-			sts, err := ingest.FeedStatuses(ctx, rdb, cfg.Feeds)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), map[string]any{"feeds": sts})
-			}
-			printFeeds(cmd, sts)
-			return nil
+			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				sts, err := ingest.FeedStatuses(ctx, b.Client(), cfg.Feeds)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), map[string]any{"feeds": sts})
+				}
+				printFeeds(cmd, sts)
+				return nil
+			})
 		},
 	}
 	rf.add(cmd)
