@@ -377,6 +377,9 @@ feeds: [{name: flaky, url: %q, interval: 1s}]
 	if gap := r[2].at.Sub(r[1].at); gap < 3900*time.Millisecond {
 		t.Fatalf("third poll %s after the second failure, want ≥ 4s", gap)
 	}
+	// The fake counts a request when it arrives; the poller records the failure after the
+	// answer, so wait for the record rather than read it at once.
+	waitFor(t, 5*time.Second, "the third failure recorded", func() bool { return e.status("flaky").Failures >= 3 })
 	if st := e.status("flaky"); st.Failures != 3 || !strings.Contains(st.LastError, "HTTP 500") {
 		t.Fatalf("status %+v", st)
 	}
