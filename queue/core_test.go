@@ -61,24 +61,50 @@ func (o *outcomes) statuses(article string) []string {
 
 // A lost reply to the claim: go-redis re-runs the script, and the re-run must see its own claim
 // (same token) as claimed, not as another worker's lease — which would end, after the lease,
-// as unknown with nothing sent. (Fails with the token check in claimScript removed.)
+// as unknown with nothing sent. On a channel without a limit the claim is made by the slot
+// script (the slot is now); on a paced channel whose slot lies ahead, by claimScript after
+// the wait. (Fails with the token check in either script removed.)
 func TestLostClaimReplyIsNotAnotherWorkersLease(t *testing.T) {
-	e, px := newEnvVia(t)
-	e.publish("lr1")
-	px.DropNext(claimScript.Hash())
-	var outs outcomes
-	opts := testOpts(t)
-	opts.OnOutcome = outs.add
-	e.start(opts, nil)
-	d := e.waitState("lr1", StateSent, 10*time.Second)
-	if px.Dropped() != 1 {
-		t.Fatalf("%d replies dropped, want 1", px.Dropped())
-	}
-	if n := len(e.ch.sent()); n != 1 || d.Attempt != 1 {
-		t.Fatalf("%d sends, attempt %d: want 1 and 1", n, d.Attempt)
-	}
-	if got := outs.statuses("lr1"); len(got) != 1 || got[0] != "sent" {
-		t.Fatalf("outcomes %v, want [sent]", got)
+	for _, tc := range []struct {
+		name   string
+		script *redis.Script
+		limit  Limit
+		ids    []string
+	}{
+		{"slot now", slotScript, Limit{}, []string{"lr1"}},
+		// The first delivery takes the slot now; the second waits half a second, then claims.
+		{"slot ahead", claimScript, Limit{Count: 2, Period: time.Second}, []string{"lr1a", "lr1b"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, px := newEnvVia(t)
+			e.route.Limit = tc.limit
+			for _, id := range tc.ids {
+				e.publish(id)
+			}
+			px.DropNext(tc.script.Hash())
+			var outs outcomes
+			opts := testOpts(t)
+			opts.OnOutcome = outs.add
+			e.start(opts, nil)
+			for _, id := range tc.ids {
+				e.waitState(id, StateSent, 10*time.Second)
+			}
+			if px.Dropped() != 1 {
+				t.Fatalf("%d replies dropped, want 1", px.Dropped())
+			}
+			if n := len(e.ch.sent()); n != len(tc.ids) {
+				t.Fatalf("%d sends, want %d", n, len(tc.ids))
+			}
+			for _, id := range tc.ids {
+				d, err := e.broker.Delivery(context.Background(), id, "tg")
+				if err != nil || d.Attempt != 1 {
+					t.Fatalf("%s: attempt %d (%v), want 1", id, d.Attempt, err)
+				}
+				if got := outs.statuses(id); len(got) != 1 || got[0] != "sent" {
+					t.Fatalf("%s: outcomes %v, want [sent]", id, got)
+				}
+			}
+		})
 	}
 }
 

@@ -67,32 +67,53 @@ func (l Limit) burst() int { return max(l.Burst, 1) }
 // stale, final, busy or paused delivery spends nothing. A slot is the latest of now, the
 // channel's not-before time (a platform 429) and the next free time of the channel's and the
 // group's GCRA schedules (interval T, burst b: b sends back to back, then one per T). Taking it
-// moves both schedules on, so every process sees it; the caller then waits in memory until the
-// slot, which costs Redis nothing. A slot further away than the caller can wait is not taken.
+// moves both schedules on, so every process sees it. A slot further away than the caller can
+// wait is not taken.
+//
+// When the slot is now (always, on a channel without a limit), the script also claims the
+// delivery, exactly as claimScript does, and returns the article: a delivery's way to its send
+// is one round trip, not two. When the slot lies ahead, the caller waits in memory, which costs
+// Redis nothing, and then claims with claimScript: a claim taken before the wait would, if the
+// process died while waiting, expire into unknown although nothing was sent.
 //
 //	KEYS[1] ledger key, KEYS[2] paused hash, KEYS[3] not-before key, KEYS[4] channel schedule,
-//	KEYS[5] group schedule
+//	KEYS[5] group schedule, KEYS[6] pending zset, KEYS[7] log stream, KEYS[8] article key,
+//	KEYS[9] the channel's unknown index
 //	ARGV[1] revision, ARGV[2] channel, ARGV[3] channel T ms (0 = unlimited), ARGV[4] burst,
-//	ARGV[5] group T ms (0 = none), ARGV[6] group burst, ARGV[7] longest wait ms
+//	ARGV[5] group T ms (0 = none), ARGV[6] group burst, ARGV[7] longest wait ms,
+//	ARGV[8] lease ms, ARGV[9] claim token, ARGV[10] log max len, ARGV[11] member,
+//	ARGV[12] record TTL seconds, ARGV[13] owner
 //
-// Returns {result, wait ms}: "ok" (slot taken, wait until it), "later" (not taken: the wait is
-// longer than the caller can hold the task), "missing", "stale", "paused", "busy" (wait = lease
-// left), "claim" (an expired lease: let the claim settle it), or the final state name. Time is
-// the Redis server's, the same for every process.
-var slotScript = redis.NewScript(`
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until")
+// Returns {result, n, lease_until, article JSON}: "claimed" (n = attempt; a re-run that finds
+// its own token answers this too, taking no second slot), "ok" (slot taken, n = ms to wait for
+// it), "later" (not taken: n = the wait, longer than the caller can hold the task), "missing",
+// "stale", "paused", "busy" (n = lease left), "expired" (a lease ran out mid-send: the record is
+// now unknown), or the final state name. Time is the Redis server's, the same for every process.
+var slotScript = logScript(`
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until", "attempt", "token", "article_id", "channel")
 if not f[1] then return {"missing", 0} end
 if tonumber(f[2]) ~= tonumber(ARGV[1]) then return {"stale", 0} end
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local attempt = tonumber(f[4] or "0")
 if f[1] == "sending" then
   local lease = tonumber(f[3] or "0")
+  if f[5] == ARGV[9] then return {"claimed", attempt, lease, redis.call("GET", KEYS[8])} end
   if lease > now then return {"busy", lease - now} end
-  return {"claim", 0}
+  -- The token stays: a late commit of the claim that really sent may still record its receipt.
+  redis.call("HSET", KEYS[1], "state", "unknown", "updated_at", now, "lease_until", 0, "owner", "",
+    "expired", "1", "error", "lease expired while sending: the worker stopped between the request and the commit")
+  redis.call("ZREM", KEYS[6], ARGV[11])
+  redis.call("SADD", KEYS[9], ARGV[11])
+  if tonumber(ARGV[12]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[12]) end
+  log_append(KEYS[7], ARGV[10], {article_id = f[6], channel = f[7], status = "unknown", attempt = attempt,
+    error = "lease expired while sending"})
+  return {"expired", attempt}
 end
 if f[1] ~= "pending" then return {f[1], 0} end
 if redis.call("HEXISTS", KEYS[2], ARGV[2]) == 1 then return {"paused", 0} end
 local slot = now
+local cT, gT = tonumber(ARGV[3]), tonumber(ARGV[5])
 local v = redis.call("MGET", KEYS[3], KEYS[4], KEYS[5])
 local nb = tonumber(v[1] or "0")
 if nb > slot then slot = nb end
@@ -101,7 +122,6 @@ local function next_free(tat, T, b)
   tat = tonumber(tat or "0")
   return math.max(now, tat - (b - 1) * T), tat
 end
-local cT, gT = tonumber(ARGV[3]), tonumber(ARGV[5])
 local cs, ctat = next_free(v[2], cT, tonumber(ARGV[4]))
 local gs, gtat = next_free(v[3], gT, tonumber(ARGV[6]))
 slot = math.max(slot, cs, gs)
@@ -114,7 +134,12 @@ if gT > 0 then
   local tat = math.max(gtat, slot) + gT
   redis.call("SET", KEYS[5], tat, "PX", tat - now + 60000)
 end
-return {"ok", slot - now}
+if slot > now then return {"ok", slot - now} end
+attempt = attempt + 1
+local lease = now + tonumber(ARGV[8])
+redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until", lease,
+  "owner", ARGV[13], "token", ARGV[9], "expired", "", "updated_at", now)
+return {"claimed", attempt, lease, redis.call("GET", KEYS[8])}
 `)
 
 // setNotBefore records a platform's retry-after for every worker; it only moves the time later.

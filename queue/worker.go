@@ -456,8 +456,9 @@ func (w *Worker) logOutcome(o Outcome) {
 	}
 }
 
-// deliver runs one delivery: reserve a send slot (ledger, pause and rate checked in one script)
-// → wait for it in memory → claim → format → send → commit.
+// deliver runs one delivery: reserve a send slot (ledger, pause and rate checked in one script,
+// which also claims the delivery when the slot is now) → if the slot lies ahead, wait for it in
+// memory, then claim → format → send → commit.
 func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
 	route, ok := w.routes[p.Channel]
 	if !ok {
@@ -470,27 +471,35 @@ func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
 		maxWait = time.Until(dl) - w.opts.SendTimeout - 5*time.Second
 	}
 	maxWait = max(maxWait, 0)
+	c := w.newClaim(p)
 	res, err := slotScript.Run(ctx, w.rdb,
-		[]string{ledgerKey(p.ArticleID, p.Channel), pausedKey, notBeforeKey(p.Channel), scheduleKey(p.Channel), groupScheduleKey(route.Group)},
+		[]string{ledgerKey(p.ArticleID, p.Channel), pausedKey, notBeforeKey(p.Channel), scheduleKey(p.Channel), groupScheduleKey(route.Group),
+			pendingKey, logKey, articleKey(p.ArticleID), unknownKey(p.Channel)},
 		p.Revision, string(p.Channel), route.Limit.interval().Milliseconds(), route.Limit.burst(),
-		route.GroupLimit.interval().Milliseconds(), route.GroupLimit.burst(), maxWait.Milliseconds()).Slice()
+		route.GroupLimit.interval().Milliseconds(), route.GroupLimit.burst(), maxWait.Milliseconds(),
+		w.opts.LeaseDuration.Milliseconds(), c.token, w.broker.opts.LogMaxLen, c.member, w.retentionTTL(), w.opts.Owner).Slice()
 	if err != nil {
+		// The script may have claimed the delivery with its reply lost (go-redis already re-ran
+		// it once): give the claim back under its token, so it cannot expire into unknown with
+		// nothing sent. Without a claim of this token the give-back changes nothing.
+		go func() { _ = w.finish(c, StatePending, channels.Receipt{}, "", true) }()
 		return Outcome{Status: "retry", Err: &retryIn{delay: w.backoff(1), err: fmt.Errorf("queue: reserving a send slot: %w", err)}}
 	}
-	wait := time.Duration(toInt64(res[1])) * time.Millisecond
+	n := toInt64(res[1])
+	wait := time.Duration(n) * time.Millisecond
 	switch r := fmt.Sprint(res[0]); r {
+	case "claimed":
+		return w.claimed(ctx, c, route, res)
 	case "ok":
-		if wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-w.stopping:
-				t.Stop()
-				// Nothing is claimed yet: the delivery goes back untouched.
-				return Outcome{Status: "handback", Err: &retryIn{delay: wait, err: errors.New("worker stopping")}}
-			}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-w.stopping:
+			t.Stop()
+			// Nothing is claimed yet: the delivery goes back untouched.
+			return Outcome{Status: "handback", Err: &retryIn{delay: wait, err: errors.New("worker stopping")}}
 		}
-	case "claim":
+		return w.claimAndSend(ctx, c, route)
 	case "later":
 		return Outcome{Status: "rate_limited", Err: &retryIn{delay: roundUpSecond(wait), err: errors.New("channel rate limit")}}
 	case "missing":
@@ -501,11 +510,12 @@ func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
 		return Outcome{Status: "paused", Err: &retryIn{delay: 5 * time.Second, err: errors.New("channel paused")}}
 	case "busy":
 		return Outcome{Status: "busy", Err: &retryIn{delay: roundUpSecond(wait), err: errors.New("another worker holds the lease")}}
+	case "expired":
+		return Outcome{Status: "unknown", Attempt: int(n), Err: errors.New("lease expired while sending: parked for an admin, not re-posted")}
 	default:
 		// Effectively once: the ledger already has an answer, so the task is acknowledged.
 		return Outcome{Status: "duplicate"}
 	}
-	return w.claimAndSend(ctx, p, route)
 }
 
 // roundUpSecond is needed because asynq schedules retries with whole-second precision; the
@@ -523,13 +533,22 @@ type claim struct {
 	until   time.Time // the lease's end
 }
 
-func (w *Worker) claimAndSend(ctx context.Context, p taskPayload, route Route) Outcome {
+// newClaim draws the token of a claim about to be asked for; its lease is counted from now.
+func (w *Worker) newClaim(p taskPayload) *claim {
+	return &claim{p: p, member: deliveryMember(p.ArticleID, p.Channel), token: w.newToken(), until: w.opts.Now().Add(w.opts.LeaseDuration)}
+}
+
+// retentionTTL is the record TTL in seconds the scripts set on a final record.
+func (w *Worker) retentionTTL() int64 { return int64(w.broker.opts.Retention / time.Second) }
+
+// claimAndSend claims a delivery whose send slot has come (after a wait) and sends it.
+func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route) Outcome {
+	p := c.p
 	now := w.opts.Now()
-	c := &claim{p: p, member: deliveryMember(p.ArticleID, p.Channel), token: w.newToken(), until: now.Add(w.opts.LeaseDuration)}
-	ttl := int64(w.broker.opts.Retention / time.Second)
+	c.until = now.Add(w.opts.LeaseDuration)
 	res, err := claimScript.Run(ctx, w.rdb,
 		[]string{ledgerKey(p.ArticleID, p.Channel), pendingKey, logKey, pausedKey, articleKey(p.ArticleID), unknownKey(p.Channel)},
-		p.Revision, now.UnixMilli(), c.until.UnixMilli(), c.token, w.broker.opts.LogMaxLen, c.member, ttl, string(p.Channel), w.opts.Owner).Slice()
+		p.Revision, now.UnixMilli(), c.until.UnixMilli(), c.token, w.broker.opts.LogMaxLen, c.member, w.retentionTTL(), string(p.Channel), w.opts.Owner).Slice()
 	if err != nil {
 		// The claim may have happened with its reply lost (go-redis already re-ran it once):
 		// give it back under its token, so it cannot expire into unknown with nothing sent.
@@ -537,9 +556,9 @@ func (w *Worker) claimAndSend(ctx context.Context, p taskPayload, route Route) O
 		return Outcome{Status: "retry", Err: &retryIn{delay: w.backoff(1), err: fmt.Errorf("queue: claiming %s: %w", c.member, err)}}
 	}
 	result, attempt := fmt.Sprint(res[0]), int(toInt64(res[1]))
-	c.attempt = attempt
 	switch result {
 	case "claimed":
+		return w.claimed(ctx, c, route, res)
 	case "busy":
 		until := time.UnixMilli(toInt64(res[2]))
 		return Outcome{Status: "busy", Attempt: attempt, Err: &retryIn{delay: roundUpSecond(until.Sub(now)), err: errors.New("another worker holds the lease")}}
@@ -552,6 +571,14 @@ func (w *Worker) claimAndSend(ctx context.Context, p taskPayload, route Route) O
 	default:
 		return Outcome{Status: "duplicate", Attempt: attempt}
 	}
+}
+
+// claimed formats and sends a delivery the claim c now holds; res is the claiming script's
+// answer {"claimed", attempt, lease_until, article JSON}.
+func (w *Worker) claimed(ctx context.Context, c *claim, route Route, res []any) Outcome {
+	p := c.p
+	attempt := int(toInt64(res[1]))
+	c.attempt = attempt
 	// From here on nothing has been posted until Send: every path that ends without a post
 	// hands the claim back (or fails it) under its token, retrying until the lease ends.
 	select {
@@ -562,7 +589,11 @@ func (w *Worker) claimAndSend(ctx context.Context, p taskPayload, route Route) O
 		return Outcome{Status: "handback", Attempt: attempt - 1, Err: &retryIn{delay: time.Second, err: errors.New("worker stopping")}}
 	default:
 	}
-	a, err := decodeArticle(p.ArticleID, res[3])
+	var art any
+	if len(res) > 3 {
+		art = res[3]
+	}
+	a, err := decodeArticle(p.ArticleID, art)
 	if err == nil {
 		var posts []channels.Post
 		posts, err = route.Renderer.Render(a)
