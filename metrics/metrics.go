@@ -79,12 +79,8 @@ func (m *Metrics) Observe(o queue.Outcome) {
 	if o.Took > 0 {
 		m.sendDuration.WithLabelValues(ch).Observe(o.Took.Seconds())
 	}
-	if o.Status == "sent" {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if queued := m.b.QueuedAt(ctx, o.ArticleID, o.Channel); !queued.IsZero() {
-			m.latency.WithLabelValues(ch).Observe(time.Since(queued).Seconds())
-		}
-		cancel()
+	if o.Status == "sent" && !o.QueuedAt.IsZero() {
+		m.latency.WithLabelValues(ch).Observe(time.Since(o.QueuedAt).Seconds())
 	}
 	_, platform := channels.AsRateLimited(o.Err)
 	if o.Status == "rate_limited" {

@@ -155,17 +155,18 @@ return out
 //	ARGV[5] log max len, ARGV[6] member, ARGV[7] record TTL seconds, ARGV[8] channel,
 //	ARGV[9] owner (process, for operators)
 //
-// Returns {result, attempt, lease_until, article JSON}: result is "claimed", "missing", "stale"
+// Returns {result, attempt, lease_until, article JSON, created_at ms}: result is "claimed", "missing", "stale"
 // (another revision), "paused", "busy" (another claim holds a live lease), "expired" (a lease
-// ran out mid-send: the record is now unknown), or the final state name. The article comes
-// with "claimed" so a delivery costs one round trip less.
+// ran out mid-send: the record is now unknown), or the final state name. The article and the
+// record's creation time (for the publish→post latency) come with "claimed", so a delivery
+// costs no round trip to read them.
 var claimScript = logScript(`
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token")
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token", "created_at")
 if not f[1] then return {"missing", 0, 0} end
 local state, rev, attempt, lease = f[1], tonumber(f[2]), tonumber(f[3]), tonumber(f[4] or "0")
 if rev ~= tonumber(ARGV[1]) then return {"stale", attempt, 0} end
 if state == "sending" and f[7] == ARGV[4] then
-  return {"claimed", attempt, lease, redis.call("GET", KEYS[5])}
+  return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8]}
 end
 if state == "sending" then
   if lease ~= nil and lease > tonumber(ARGV[2]) then return {"busy", attempt, lease} end
@@ -184,7 +185,7 @@ if redis.call("HEXISTS", KEYS[4], ARGV[8]) == 1 then return {"paused", attempt, 
 attempt = attempt + 1
 redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until", ARGV[3],
   "owner", ARGV[9], "token", ARGV[4], "expired", "", "updated_at", ARGV[2])
-return {"claimed", attempt, tonumber(ARGV[3]), redis.call("GET", KEYS[5])}
+return {"claimed", attempt, tonumber(ARGV[3]), redis.call("GET", KEYS[5]), f[8]}
 `)
 
 // finishScript moves a claimed delivery to its new state, only for the claim that holds it

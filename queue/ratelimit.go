@@ -84,13 +84,13 @@ func (l Limit) burst() int { return max(l.Burst, 1) }
 //	ARGV[8] lease ms, ARGV[9] claim token, ARGV[10] log max len, ARGV[11] member,
 //	ARGV[12] record TTL seconds, ARGV[13] owner
 //
-// Returns {result, n, lease_until, article JSON}: "claimed" (n = attempt; a re-run that finds
+// Returns {result, n, lease_until, article JSON, created_at ms}: "claimed" (n = attempt; a re-run that finds
 // its own token answers this too, taking no second slot), "ok" (slot taken, n = ms to wait for
 // it), "later" (not taken: n = the wait, longer than the caller can hold the task), "missing",
 // "stale", "paused", "busy" (n = lease left), "expired" (a lease ran out mid-send: the record is
 // now unknown), or the final state name. Time is the Redis server's, the same for every process.
 var slotScript = logScript(`
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until", "attempt", "token", "article_id", "channel")
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until", "attempt", "token", "article_id", "channel", "created_at")
 if not f[1] then return {"missing", 0} end
 if tonumber(f[2]) ~= tonumber(ARGV[1]) then return {"stale", 0} end
 local t = redis.call("TIME")
@@ -98,7 +98,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local attempt = tonumber(f[4] or "0")
 if f[1] == "sending" then
   local lease = tonumber(f[3] or "0")
-  if f[5] == ARGV[9] then return {"claimed", attempt, lease, redis.call("GET", KEYS[8])} end
+  if f[5] == ARGV[9] then return {"claimed", attempt, lease, redis.call("GET", KEYS[8]), f[8]} end
   if lease > now then return {"busy", lease - now} end
   -- The token stays: a late commit of the claim that really sent may still record its receipt.
   redis.call("HSET", KEYS[1], "state", "unknown", "updated_at", now, "lease_until", 0, "owner", "",
@@ -139,7 +139,7 @@ attempt = attempt + 1
 local lease = now + tonumber(ARGV[8])
 redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until", lease,
   "owner", ARGV[13], "token", ARGV[9], "expired", "", "updated_at", now)
-return {"claimed", attempt, lease, redis.call("GET", KEYS[8])}
+return {"claimed", attempt, lease, redis.call("GET", KEYS[8]), f[8]}
 `)
 
 // setNotBefore records a platform's retry-after for every worker; it only moves the time later.

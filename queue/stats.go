@@ -180,13 +180,3 @@ func cutMember(m string) (string, channels.Name, bool) {
 	}
 	return m[:i], channels.Name(m[i+1:]), true
 }
-
-// QueuedAt is when a delivery's record was created (the article was published for the channel);
-// zero when it cannot be read. Metrics use it for the publish→post latency of a sent outcome.
-func (b *Broker) QueuedAt(ctx context.Context, articleID string, ch channels.Name) time.Time {
-	ms, err := b.rdb.HGet(ctx, ledgerKey(articleID, ch), "created_at").Int64()
-	if err != nil || ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms)
-}

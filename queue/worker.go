@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,6 +79,9 @@ type Outcome struct {
 	Err       error
 	// Took is how long the platform call took (zero when no call was made).
 	Took time.Duration
+	// QueuedAt is when the delivery's record was created (the publish), known once claimed;
+	// with a sent outcome it gives the publish→post latency without another Redis read.
+	QueuedAt time.Time
 }
 
 // Worker runs deliveries for the routes it knows.
@@ -423,8 +427,9 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 		w.log.Error("dropping unreadable task", zap.Error(err))
 		return fmt.Errorf("queue: decoding task: %v: %w", err, asynq.SkipRetry)
 	}
-	out := w.deliver(ctx, p)
-	out.ArticleID, out.Channel = p.ArticleID, p.Channel
+	var queued time.Time
+	out := w.deliver(ctx, p, &queued)
+	out.ArticleID, out.Channel, out.QueuedAt = p.ArticleID, p.Channel, queued
 	w.logOutcome(out)
 	if w.opts.OnOutcome != nil {
 		w.opts.OnOutcome(out)
@@ -459,7 +464,7 @@ func (w *Worker) logOutcome(o Outcome) {
 // deliver runs one delivery: reserve a send slot (ledger, pause and rate checked in one script,
 // which also claims the delivery when the slot is now) → if the slot lies ahead, wait for it in
 // memory, then claim → format → send → commit.
-func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
+func (w *Worker) deliver(ctx context.Context, p taskPayload, queued *time.Time) Outcome {
 	route, ok := w.routes[p.Channel]
 	if !ok {
 		// Another process's channel, or one removed from the config: leave it for later.
@@ -489,6 +494,7 @@ func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
 	wait := time.Duration(n) * time.Millisecond
 	switch r := fmt.Sprint(res[0]); r {
 	case "claimed":
+		*queued = createdAt(res)
 		return w.claimed(ctx, c, route, res)
 	case "ok":
 		t := time.NewTimer(wait)
@@ -499,7 +505,7 @@ func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
 			// Nothing is claimed yet: the delivery goes back untouched.
 			return Outcome{Status: "handback", Err: &retryIn{delay: wait, err: errors.New("worker stopping")}}
 		}
-		return w.claimAndSend(ctx, c, route)
+		return w.claimAndSend(ctx, c, route, queued)
 	case "later":
 		return Outcome{Status: "rate_limited", Err: &retryIn{delay: roundUpSecond(wait), err: errors.New("channel rate limit")}}
 	case "missing":
@@ -542,7 +548,7 @@ func (w *Worker) newClaim(p taskPayload) *claim {
 func (w *Worker) retentionTTL() int64 { return int64(w.broker.opts.Retention / time.Second) }
 
 // claimAndSend claims a delivery whose send slot has come (after a wait) and sends it.
-func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route) Outcome {
+func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route, queued *time.Time) Outcome {
 	p := c.p
 	now := w.opts.Now()
 	c.until = now.Add(w.opts.LeaseDuration)
@@ -558,6 +564,7 @@ func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route) Outcom
 	result, attempt := fmt.Sprint(res[0]), int(toInt64(res[1]))
 	switch result {
 	case "claimed":
+		*queued = createdAt(res)
 		return w.claimed(ctx, c, route, res)
 	case "busy":
 		until := time.UnixMilli(toInt64(res[2]))
@@ -571,6 +578,16 @@ func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route) Outcom
 	default:
 		return Outcome{Status: "duplicate", Attempt: attempt}
 	}
+}
+
+// createdAt reads the record's creation time from a claiming script's "claimed" answer.
+func createdAt(res []any) time.Time {
+	if len(res) > 4 {
+		if ms, err := strconv.ParseInt(fmt.Sprint(res[4]), 10, 64); err == nil && ms > 0 {
+			return time.UnixMilli(ms)
+		}
+	}
+	return time.Time{}
 }
 
 // claimed formats and sends a delivery the claim c now holds; res is the claiming script's
