@@ -12,6 +12,8 @@ type ChannelConfig struct {
 	Name  channels.Name
 	Kind  channels.Kind
 	Limit Limit
+	// Leased: one process at a time sends for it (in-flight cap 1, see Leased and lease.go).
+	Leased bool
 }
 
 // ChannelInfo is a channel's live state (herald channels, GET /v1/channels).
@@ -30,6 +32,9 @@ type ChannelInfo struct {
 	SendingLeaseUntil time.Time `json:"sending_lease_until,omitzero"`
 	// Unknown deliveries are parked for an admin (herald retry or repost).
 	Unknown int `json:"unknown"`
+	// Sender is the process that sends for a leased channel (lease.go); absent when every
+	// process sends for the channel.
+	Sender *SenderLease `json:"sender,omitempty"`
 }
 
 // ChannelInfos reads the queue, pause and not-before state of each channel.
@@ -66,6 +71,13 @@ func ChannelInfos(ctx context.Context, b *Broker, chs []ChannelConfig) ([]Channe
 			return nil, err
 		}
 		info.Unknown = len(unknown)
+		if c.Leased {
+			l, err := b.Sender(ctx, c.Name)
+			if err != nil {
+				return nil, err
+			}
+			info.Sender = &l
+		}
 		out = append(out, info)
 	}
 	return out, b.addSpend(ctx, out)

@@ -62,9 +62,12 @@ type WorkerOptions struct {
 	// wake-up, such as retries that came due (default 5s; one round trip per channel and process).
 	IdleWake      time.Duration
 	SweepInterval time.Duration // re-enqueue deliveries whose task went missing (default 30s)
-	Owner         string        // lease owner id (default host:pid:random)
-	Logger        *zap.Logger
-	Now           func() time.Time
+	// SenderLease is the TTL of the lease that lets one process at a time send for a channel
+	// whose in-flight cap is 1 (default 6s; lease.go explains the choice).
+	SenderLease time.Duration
+	Owner       string // lease owner id (default host:pid:random)
+	Logger      *zap.Logger
+	Now         func() time.Time
 	// OnOutcome, if set, is called after each handled task (metrics, the demo).
 	OnOutcome func(Outcome)
 }
@@ -194,7 +197,9 @@ func (e *retryIn) Unwrap() error { return e.err }
 // a slow platform on one channel never holds another channel's workers, and a paced channel
 // (cap 1) takes its deliveries in publish order. An idle channel's workers are parked in "bell"
 // tasks that wait for a publish's wake-up signal (Redis pub/sub, one subscription per process)
-// instead of polling Redis, so an idle publish is picked up at once.
+// instead of polling Redis, so an idle publish is picked up at once. A channel whose cap is 1
+// runs its server only in the process that holds its sender lease (lease.go), so its order
+// holds across processes too.
 func (w *Worker) Run(ctx context.Context) error {
 	if len(w.routes) == 0 {
 		return errors.New("queue: worker has no channels to deliver to")
@@ -206,24 +211,32 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("queue: starting worker: %w", err)
 	}
 	var srvs []*asynq.Server
+	var leased []*sender
 	for name, r := range w.routes {
+		if r.InFlight == 1 {
+			// One process at a time sends for it, so its posts keep publish order (lease.go).
+			leased = append(leased, w.newSender(name, r))
+			continue
+		}
 		// The bells go in first, so the server's first look finds them.
 		for i := range r.InFlight {
 			if err := w.ringBell(ctx, name, i); err != nil {
 				w.log.Warn("parking an idle worker", zap.String("channel", string(name)), zap.Error(err))
 			}
 		}
-		srv := asynq.NewServerFromRedisClient(w.rdb, w.serverConfig(name, r))
-		mux := asynq.NewServeMux()
-		mux.HandleFunc(taskType, w.handle)
-		mux.HandleFunc(bellType, w.bell)
-		if err := srv.Start(mux); err != nil {
+		srv, err := w.startServer(name, r, w.bell)
+		if err != nil {
 			for _, s := range srvs {
 				s.Shutdown()
 			}
-			return fmt.Errorf("queue: starting worker of %s: %w", name, err)
+			return err
 		}
 		srvs = append(srvs, srv)
+	}
+	var senders sync.WaitGroup
+	for _, s := range leased {
+		senders.Add(1)
+		go func() { defer senders.Done(); s.run(ctx) }()
 	}
 	bg, stopBg := context.WithCancel(context.Background())
 	var bgDone sync.WaitGroup
@@ -244,6 +257,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); s.Shutdown() }()
 	}
 	wg.Wait()
+	senders.Wait() // each leased channel's server stops with ctx, at the same time, then releases
 	bgDone.Wait()
 	dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -139,7 +139,7 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 					return printJSON(cmd.OutOrStdout(), infos)
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tURGENT\tSCHEDULED\tRETRY\tACTIVE\tSENDING\tUNKNOWN\tPAUSED\tNOT BEFORE\tSPEND")
+				fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tURGENT\tSCHEDULED\tRETRY\tACTIVE\tSENDING\tUNKNOWN\tPAUSED\tNOT BEFORE\tSPEND\tSENDER")
 				for _, c := range infos {
 					nb := ""
 					if !c.NotBefore.IsZero() {
@@ -157,7 +157,7 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 						// After a crash these wait for the lease; say until when.
 						sending += " (lease ends " + c.SendingLeaseUntil.Format(time.RFC3339) + ")"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active, sending, c.Unknown, paused, nb, spendText(c.Spend))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active, sending, c.Unknown, paused, nb, spendText(c.Spend), senderText(c.Sender))
 				}
 				return tw.Flush()
 			})
@@ -168,10 +168,22 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 	return cmd
 }
 
+// senderText is the SENDER column: which process sends for a channel sent by one at a time.
+func senderText(s *queue.SenderLease) string {
+	switch {
+	case s == nil:
+		return "every process"
+	case s.Owner == "":
+		return "none (no process holds the lease)"
+	}
+	return s.Owner
+}
+
 func cfgChannels(cfg *config.Config) []queue.ChannelConfig {
 	out := make([]queue.ChannelConfig, 0, len(cfg.Channels))
 	for _, c := range cfg.Channels {
-		out = append(out, queue.ChannelConfig{Name: c.Spec.Name, Kind: c.Spec.Kind, Limit: c.Limit})
+		out = append(out, queue.ChannelConfig{Name: c.Spec.Name, Kind: c.Spec.Kind, Limit: c.Limit,
+			Leased: queue.Leased(c.Limit, c.InFlight, cfg.Worker.Concurrency)})
 	}
 	return out
 }

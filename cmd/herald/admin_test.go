@@ -37,8 +37,15 @@ func TestPauseWithCLIResumeWithAPI(t *testing.T) {
 			return false
 		}
 		c := chs[0].(map[string]any)
-		return c["pending"] == float64(2) && c["paused"] == true && c["pause_reason"] == "editorial review" && c["rate"] == "20/min"
+		// A paced channel is sent for by one process, the sender lease's holder: this serve.
+		sender, _ := c["sender"].(map[string]any)
+		owner, _ := sender["owner"].(string)
+		return c["pending"] == float64(2) && c["paused"] == true && c["pause_reason"] == "editorial review" && c["rate"] == "20/min" &&
+			strings.Contains(owner, ":")
 	})
+	if out, _, exit := runCLI(t, "", "channels", "--config", s.config); exit != 0 || !strings.Contains(out, "SENDER") || strings.Contains(out, "none (no process holds the lease)") {
+		t.Fatalf("channels: exit %d\n%s", exit, out)
+	}
 	// The worker is live: an article for tg2, published after, goes out while tg stays silent.
 	if code, out := s.post(`{"id":"live","url":"https://news.example.com/live","title":"خبر","channels":["tg2"]}`, nil); code != 202 {
 		t.Fatalf("POST: %d %v", code, out)

@@ -9,11 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
 	"herald/channels"
 	"herald/config"
+	"herald/queue"
 )
 
 // finding is one line of herald doctor.
@@ -117,6 +119,31 @@ func doctorRedis(ctx context.Context, cfg *config.Config) []finding {
 	default:
 		fs = append(fs, finding{Level: "fail", Area: "redis", Detail: "maxmemory-policy is " + policy["maxmemory-policy"],
 			Advice: "Redis may evict herald's queue and delivery records when memory runs short, losing or re-posting articles: set maxmemory-policy noeviction"})
+	}
+	return append(fs, doctorSenders(rctx, cfg, rdb)...)
+}
+
+// doctorSenders says which process sends for each channel that one process at a time sends
+// for (the sender lease, queue/lease.go). None is only a warning: herald serve may not be
+// running where doctor runs.
+func doctorSenders(ctx context.Context, cfg *config.Config, rdb redis.UniversalClient) []finding {
+	b := queue.NewBroker(rdb, queue.Options{})
+	var fs []finding
+	for _, c := range cfgChannels(cfg) {
+		if !c.Leased {
+			continue
+		}
+		area := "channel " + string(c.Name)
+		l, err := b.Sender(ctx, c.Name)
+		switch {
+		case err != nil:
+			fs = append(fs, finding{Level: "warn", Area: area, Detail: err.Error(), Advice: "check Redis"})
+		case l.Owner == "":
+			fs = append(fs, finding{Level: "warn", Area: area, Detail: "no process holds the sender lease: nothing is sent for it now",
+				Advice: "start herald serve; if it runs, its log says why (\"sender lease\"), usually Redis unreachable"})
+		default:
+			fs = append(fs, finding{Level: "ok", Area: area, Detail: "sent for by " + l.Owner + " (sender lease)"})
+		}
 	}
 	return fs
 }
