@@ -73,7 +73,7 @@ type SeedRecord struct {
 }
 
 // SeedFinal writes articles and their deliveries as `sent` records directly, pipelined, in the
-// layout Publish and the worker leave behind (article, its channel set, one ledger hash per
+// layout Publish and the worker leave behind (the article with its channels, one ledger hash per
 // channel, each with the retention TTL), without tasks or log entries. `make bench` uses it to
 // put a million delivery records in Redis in seconds and time status lookups among them.
 func (b *Broker) SeedFinal(ctx context.Context, recs []SeedRecord) error {
@@ -86,19 +86,17 @@ func (b *Broker) SeedFinal(ctx context.Context, recs []SeedRecord) error {
 			return fmt.Errorf("queue: seeding: encoding article: %w", err)
 		}
 		id := r.Article.ID
-		pipe.Set(ctx, articleKey(id), body, ttl)
-		names := make([]any, len(r.Channels))
+		names := make([]string, len(r.Channels))
 		for i, ch := range r.Channels {
 			names[i] = string(ch)
 			k := ledgerKey(id, ch)
+			// A final record keeps no empty fields (luaLogAppend removes them).
 			pipe.HSet(ctx, k, "article_id", id, "channel", string(ch), "kind", string(r.Kind),
 				"state", string(StateSent), "revision", 1, "attempt", 1, "created_at", now, "updated_at", now,
-				"urgent", "0", "lease_until", 0, "owner", "", "token", fmt.Sprintf("%016x", i+1), "expired", "",
-				"error", "", "remote_id", strconv.Itoa(i+1), "post_url", "")
+				"token", fmt.Sprintf("%016x", i+1), "remote_id", strconv.Itoa(i+1))
 			pipe.Expire(ctx, k, ttl)
 		}
-		pipe.SAdd(ctx, articleChannelsKey(id), names...)
-		pipe.Expire(ctx, articleChannelsKey(id), ttl)
+		pipe.Set(ctx, articleKey(id), storedArticleValue(body, names), ttl)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("queue: seeding %d articles: %w", len(recs), err)

@@ -10,10 +10,8 @@ func ledgerKey(articleID string, ch channels.Name) string {
 	return keyPrefix + "dlv:{" + articleID + ":" + string(ch) + "}"
 }
 
+// articleKey is an article's hash: the article and the channels it was routed to (articles.go).
 func articleKey(articleID string) string { return keyPrefix + "art:{" + articleID + "}" }
-
-// articleChannelsKey is the set of channel names an article was routed to.
-func articleChannelsKey(articleID string) string { return keyPrefix + "art:{" + articleID + "}:ch" }
 
 // pendingKey is a sorted set of non-final deliveries ("<article>:<channel>", scored by creation
 // time in ms); the sweeper re-enqueues any whose task went missing.

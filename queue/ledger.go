@@ -101,45 +101,69 @@ func getDelivery(ctx context.Context, rdb redis.UniversalClient, articleID strin
 // recordScript stores an article and creates the ledger record of each of its deliveries that
 // does not exist yet, atomically, so a publish is all or nothing.
 //
-//	KEYS[1] article key, KEYS[2] article channels set, KEYS[3] pending zset, KEYS[4] log stream,
-//	KEYS[5..] ledger keys (one per channel, same order as the channel triples in ARGV)
-//	ARGV[1] article JSON, ARGV[2] article id, ARGV[3] now ms, ARGV[4] log max length,
-//	ARGV[5] record TTL seconds (0 = none), ARGV[6] "1" if the article is urgent,
+//	KEYS[1] article key, KEYS[2] pending zset, KEYS[3] log stream,
+//	KEYS[4..] ledger keys (one per channel, same order as the channel pairs in ARGV)
+//	ARGV[1] stored article (encodeArticle), ARGV[2] article id, ARGV[3] now ms, ARGV[4] log max
+//	length, ARGV[5] record TTL seconds (0 = none), ARGV[6] "1" if the article is urgent,
 //	ARGV[7..] channel name, kind pairs
+//
+// The article's value starts with the names of every channel it was ever routed to (see
+// articles.go): a publish to more channels adds theirs.
 //
 // Returns, per channel, the state the ledger now has, its revision, 1 if it was created now,
 // whether it is urgent and its task generation (decided once, when the record is created, so every later enqueue of the
 // delivery picks the same asynq queue and TaskID deduplication holds).
 var recordScript = logScript(`
-redis.call("SET", KEYS[1], ARGV[1])
-if tonumber(ARGV[5]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[5]) end
+local names, seen = {}, {}
+local cur = redis.call("GET", KEYS[1])
+if cur then
+  local b = string.byte(cur, 1)
+  local sep = string.find(cur, "\0", 1, true)
+  if b ~= 123 and b ~= 1 and sep then
+    for n in string.gmatch(string.sub(cur, 1, sep - 1), "[^,]+") do
+      if not seen[n] then seen[n] = true; table.insert(names, n) end
+    end
+  end
+end
+for j = 7, #ARGV, 2 do
+  if not seen[ARGV[j]] then seen[ARGV[j]] = true; table.insert(names, ARGV[j]) end
+end
+local value = table.concat(names, ",") .. "\0" .. ARGV[1]
+if tonumber(ARGV[5]) > 0 then
+  redis.call("SET", KEYS[1], value, "EX", ARGV[5])
+else
+  redis.call("SET", KEYS[1], value)
+end
 local out = {}
-for i = 5, #KEYS do
-  local j = 7 + (i - 5) * 2
+for i = 4, #KEYS do
+  local j = 7 + (i - 4) * 2
   local name, kind = ARGV[j], ARGV[j + 1]
   local key = KEYS[i]
-  if redis.call("EXISTS", key) == 0 then
-    redis.call("HSET", key, "article_id", ARGV[2], "channel", name, "kind", kind,
-      "state", "pending", "revision", 1, "attempt", 0, "created_at", ARGV[3], "updated_at", ARGV[3],
-      "urgent", ARGV[6])
-    redis.call("ZADD", KEYS[3], ARGV[3], ARGV[2] .. ":" .. name)
-    log_append(KEYS[4], ARGV[4], {article_id = ARGV[2], channel = name, status = "pending", attempt = 0})
+  local st = redis.call("HMGET", key, "state", "revision", "urgent", "gen")
+  if not st[1] then
+    -- The record is new: log_append reads nothing from it, and its entry id goes in with it.
+    local id = log_append(KEYS[3], ARGV[4], {article_id = ARGV[2], channel = name, status = "pending", attempt = 0,
+      kind = kind, created_at = ARGV[3]})
+    local rec = {"article_id", ARGV[2], "channel", name, "kind", kind, "state", "pending", "revision", 1,
+      "attempt", 0, "created_at", ARGV[3], "updated_at", ARGV[3],
+      log_field(tonumber(string.match(id, "^(%d+)")), tonumber(string.match(id, "-(%d+)$"))), ""}
+    -- A missing "urgent" reads as not urgent everywhere.
+    if ARGV[6] == "1" then table.insert(rec, "urgent"); table.insert(rec, "1") end
+    redis.call("HSET", key, unpack(rec))
+    redis.call("ZADD", KEYS[2], ARGV[3], ARGV[2] .. ":" .. name)
     table.insert(out, "pending")
     table.insert(out, 1)
     table.insert(out, 1)
     table.insert(out, ARGV[6])
     table.insert(out, 0)
   else
-    local st = redis.call("HMGET", key, "state", "revision", "urgent", "gen")
     table.insert(out, st[1])
     table.insert(out, tonumber(st[2]))
     table.insert(out, 0)
     table.insert(out, st[3] or "0")
     table.insert(out, tonumber(st[4] or "0"))
   end
-  redis.call("SADD", KEYS[2], name)
 end
-if tonumber(ARGV[5]) > 0 then redis.call("EXPIRE", KEYS[2], ARGV[5]) end
 return out
 `)
 

@@ -20,68 +20,111 @@ import (
 // with stream the log key (passed in KEYS, so the script declares every key it touches),
 // maxlen the approximate cap (Options.LogMaxLen) and e a table with article_id, channel,
 // status, attempt and, when there is one, remote_id, error and by (the admin who decided).
-// Empty optional fields are left out of the entry (logEntry reads a missing field as ""). It
-// returns the new entry's id.
+// Every entry holds every field, empty or not (logEntry reads a missing field as "", as in
+// entries written before). It returns the new entry's id.
 //
 // Beside the stream it keeps, for queries that must not scan the whole log (QueryLog, FollowLog,
 // Overview; see logindex.go for the key names):
-//   - index streams per channel, status and channel+status holding a copy of each entry under
-//     the same id, trimmed to the main stream's oldest id (the same retention);
-//   - per article, a sorted set of its entries' ids (scored by time);
+//   - index streams per channel, status and channel+status holding only a marker under each
+//     entry's id (readers fetch the entry itself from the main stream by id), trimmed to the
+//     main stream's oldest id on about one append in logTrimEvery;
+//   - per delivery, the ids of its entries, as fields of its ledger record (log_field: "l:"
+//     and the id, shortened; they live exactly as long as the record);
 //   - per channel and status, per-minute counters for the last 25 hours;
-//   - per channel, the publish→post latency of each sent delivery of the last 25 hours.
+//   - per channel, the publish→post latency of each sent delivery, as the value of its marker
+//     in the channel's sent index (Overview reads the last hour's).
 //
 // The entry also carries the channel's kind and, for a sent delivery, the post's URL, read
-// from the ledger record. These keys are not passed in KEYS: herald runs on one Redis primary
-// (asynq needs it, DESIGN.md), never a Cluster.
+// from the ledger record. A caller that knows the record's kind and creation time (the publish,
+// which creates the record) passes them as e.kind and e.created_at: then no ledger field is read
+// and the caller writes the log_field of the returned id itself. When a delivery reaches
+// a final state, the ledger's empty fields (no lease, owner or error any more) are removed: a
+// final record is kept for the whole retention, and parseDelivery reads a missing field as zero.
+// These keys are not passed in KEYS: herald runs on one Redis primary (asynq needs it,
+// DESIGN.md), never a Cluster.
 const luaLogAppend = `
+-- log_field is the ledger field naming a log entry id: "l:" and its milliseconds in base 36,
+-- then "-" and its sequence number when that is not 0 (logIDFromField reads it).
+local function log_field(ms, seq)
+  local digits, s = "0123456789abcdefghijklmnopqrstuvwxyz", ""
+  repeat
+    local r = ms % 36
+    s = string.sub(digits, r + 1, r + 1) .. s
+    ms = math.floor(ms / 36)
+  until ms == 0
+  if seq ~= 0 then s = s .. "-" .. seq end
+  return "` + ledgerLogField + `" .. s
+end
+
 local function log_append(stream, maxlen, e)
   local ledger = "` + keyPrefix + `dlv:{" .. e.article_id .. ":" .. e.channel .. "}"
-  local rec = redis.call("HMGET", ledger, "kind", "post_url", "created_at")
+  local rec
+  if e.kind then
+    rec = {e.kind, false, e.created_at, false, false, false, false}
+  else
+    rec = redis.call("HMGET", ledger, "kind", "post_url", "created_at", "lease_until", "owner", "expired", "error")
+  end
+  -- Every entry has the same fields, in the same order, empty or not: a stream stores an entry
+  -- whose fields are its node's first entry's as values only (field names cost ~70 bytes).
+  local post_url = ""
+  if e.status == "sent" and rec[2] then post_url = rec[2] end
   local fields = {"article_id", e.article_id, "channel", e.channel, "status", e.status,
-    "attempt", tostring(e.attempt or 0)}
-  if rec[1] then
-    table.insert(fields, "kind"); table.insert(fields, rec[1])
-  end
-  if e.remote_id ~= nil and e.remote_id ~= "" then
-    table.insert(fields, "remote_id"); table.insert(fields, e.remote_id)
-  end
-  if e.status == "sent" and rec[2] and rec[2] ~= "" then
-    table.insert(fields, "post_url"); table.insert(fields, rec[2])
-  end
-  if e.error ~= nil and e.error ~= "" then
-    table.insert(fields, "error"); table.insert(fields, e.error)
-  end
-  if e.by ~= nil and e.by ~= "" then
-    table.insert(fields, "by"); table.insert(fields, e.by)
-  end
+    "attempt", tostring(e.attempt or 0), "kind", rec[1] or "", "remote_id", e.remote_id or "",
+    "post_url", post_url, "error", e.error or "", "by", e.by or ""}
   local id = redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", unpack(fields))
-  local first = redis.call("XRANGE", stream, "-", "+", "COUNT", 1)
-  local minid = id
-  if first[1] then minid = first[1][1] end
+  local ms = tonumber(string.match(id, "^(%d+)"))
+  local seq = tonumber(string.match(id, "-(%d+)$"))
+  -- Trimming the indexes needs the main stream's oldest id (one more call): do it on about one
+  -- append in ` + logTrimEvery + `, chosen by the id; until then an index holds a few ids the main stream
+  -- dropped, which readers skip.
+  local trim = (ms + seq) % ` + logTrimEvery + ` == 0
+  local minid
+  if trim then
+    local first = redis.call("XRANGE", stream, "-", "+", "COUNT", 1)
+    minid = id
+    if first[1] then minid = first[1][1] end
+  end
   local ix = stream .. ":ix:"
+  -- A sent entry's marker in its channel's sent index is its publish→post latency (ms): the
+  -- samples Overview reads, with no set of their own.
+  local lat = ""
+  if e.status == "sent" and rec[3] then lat = tostring(ms - tonumber(rec[3])) end
   for _, k in ipairs({ix .. "ch:" .. e.channel, ix .. "st:" .. e.status,
       ix .. "cs:" .. e.channel .. ":" .. e.status}) do
-    redis.call("XADD", k, "MINID", "~", minid, id, unpack(fields))
+    local v = ""
+    if k == ix .. "cs:" .. e.channel .. ":sent" then v = lat end
+    if trim then
+      redis.call("XADD", k, "MINID", "~", minid, id, "i", v)
+    else
+      redis.call("XADD", k, id, "i", v)
+    end
   end
-  local ms = tonumber(string.match(id, "^(%d+)"))
-  -- An article has a few entries: its index is a small sorted set of their ids (a stream per
-  -- article costs ~4.7 KB), read back from the main log. It gets no more entries once the
-  -- article is done: let it go with the records.
-  redis.call("ZADD", ix .. "art:" .. e.article_id, ms, id)
-  redis.call("EXPIRE", ix .. "art:" .. e.article_id, ` + logIndexArticleTTL + `)
+  if rec[1] and not e.kind then
+    local final = e.status == "sent" or e.status == "failed" or e.status == "unknown" or e.status == "retracted"
+    local gone = {}
+    if final then
+      for i, name in ipairs({"lease_until", "owner", "expired", "error"}) do
+        local v = rec[3 + i]
+        if v and (v == "" or (name == "lease_until" and v == "0")) then table.insert(gone, name) end
+      end
+      if rec[2] == "" then table.insert(gone, "post_url") end
+    end
+    redis.call("HSET", ledger, log_field(ms, seq), "")
+    if #gone > 0 then redis.call("HDEL", ledger, unpack(gone)) end
+  end
   local hour = math.floor(ms / 3600000)
   local counter = stream .. ":n:" .. e.channel .. ":" .. e.status .. ":" .. hour
-  redis.call("HINCRBY", counter, tostring(math.floor(ms / 60000)), 1)
-  redis.call("EXPIRE", counter, 90000)
-  if e.status == "sent" and rec[3] then
-    local lat = stream .. ":lat:" .. e.channel
-    redis.call("ZADD", lat, ms, tostring(ms - tonumber(rec[3])) .. ":" .. id)
-    redis.call("ZREMRANGEBYSCORE", lat, "-inf", ms - 90000000)
+  -- A new minute field (answer 1) renews the hour's lifetime; later counts of the minute need not.
+  if redis.call("HINCRBY", counter, tostring(math.floor(ms / 60000)), 1) == 1 then
+    redis.call("EXPIRE", counter, 90000)
   end
   return id
 end
 `
+
+// logTrimEvery: about one delivery-log append in this many trims the index streams and the
+// latency sets (see luaLogAppend).
+const logTrimEvery = "16"
 
 // logScript builds a ledger script whose body may call log_append (see luaLogAppend).
 func logScript(body string) *redis.Script { return redis.NewScript(luaLogAppend + body) }

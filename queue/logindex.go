@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -16,21 +15,38 @@ import (
 	"herald/channels"
 )
 
-// Keys kept beside the delivery log by luaLogAppend (log.go). Index streams hold a copy of each
-// entry under the main stream's id, so a query reads only the entries it wants; an article's
-// index is a sorted set of entry ids.
+// Keys kept beside the delivery log by luaLogAppend (log.go). Index streams hold a marker under
+// each of their entries' ids in the main stream, so a query reads only the ids it wants and
+// then those entries; an article's entry ids are fields of its deliveries' ledger records.
 func logIndexChannel(ch string) string      { return logKey + ":ix:ch:" + ch }
 func logIndexStatus(st string) string       { return logKey + ":ix:st:" + st }
 func logIndexChStatus(ch, st string) string { return logKey + ":ix:cs:" + ch + ":" + st }
-func logIndexArticle(id string) string      { return logKey + ":ix:art:" + id }
-func logLatencyKey(ch string) string        { return logKey + ":lat:" + ch }
 func logCounterKey(ch, st string, hour int64) string {
 	return logKey + ":n:" + ch + ":" + st + ":" + strconv.FormatInt(hour, 10)
 }
 
-// logIndexArticleTTL (seconds, 90 days: the default retention) bounds an article's index,
-// which is no longer touched once the article gets no more entries.
-const logIndexArticleTTL = "7776000"
+// ledgerLogField prefixes the ledger fields that hold a delivery's log entry ids (log_field in
+// luaLogAppend): "l:<ms in base 36>" or "l:<ms in base 36>-<seq>".
+const ledgerLogField = "l:"
+
+// logIDFromField is the log entry id a ledger field names, if it names one.
+func logIDFromField(f string) (string, bool) {
+	rest, ok := strings.CutPrefix(f, ledgerLogField)
+	if !ok {
+		return "", false
+	}
+	ms36, seq, hasSeq := strings.Cut(rest, "-")
+	ms, err := strconv.ParseUint(ms36, 36, 64)
+	if err != nil {
+		return "", false
+	}
+	if !hasSeq {
+		seq = "0"
+	} else if _, err := strconv.ParseUint(seq, 10, 64); err != nil {
+		return "", false
+	}
+	return strconv.FormatUint(ms, 10) + "-" + seq, true
+}
 
 // LogQuery selects delivery log entries. Empty fields do not filter.
 type LogQuery struct {
@@ -57,19 +73,18 @@ var ErrBadCursor = errors.New("bad cursor")
 
 var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
 
-// stream picks the most selective index stream for q; residual reports whether entries still
-// need filtering (by article: an article's index is a set of ids, see queryArticle).
-func (q LogQuery) stream() (key string, residual bool) {
-	art := q.ArticleID != ""
+// stream picks the most selective index stream for q (an article's query reads its ledger
+// records' entry ids instead, see queryArticle; following an article filters the stream).
+func (q LogQuery) stream() string {
 	switch {
 	case q.Channel != "" && q.Status != "":
-		return logIndexChStatus(q.Channel, q.Status), art
+		return logIndexChStatus(q.Channel, q.Status)
 	case q.Channel != "":
-		return logIndexChannel(q.Channel), art
+		return logIndexChannel(q.Channel)
 	case q.Status != "":
-		return logIndexStatus(q.Status), art
+		return logIndexStatus(q.Status)
 	}
-	return logKey, art
+	return logKey
 }
 
 func (q LogQuery) match(e LogEntry) bool {
@@ -87,7 +102,7 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 	if q.ArticleID != "" {
 		return b.queryArticle(ctx, q)
 	}
-	key, residual := q.stream()
+	key := q.stream()
 	end, start := "+", "-"
 	if !q.Until.IsZero() {
 		end = "(" + strconv.FormatInt(q.Until.UnixMilli(), 10) + "-0"
@@ -110,19 +125,22 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 	var page LogPage
 	for {
 		batch := int64(q.Limit + 1)
-		if residual {
-			batch = 200
-		}
 		msgs, err := b.rdb.XRevRangeN(ctx, key, end, start, batch).Result()
 		if err != nil {
 			return LogPage{}, fmt.Errorf("queue: reading delivery log: %w", err)
 		}
-		for _, m := range msgs {
+		n := len(msgs)
+		for i, m := range msgs {
 			if oldest != "" && idLess(m.ID, oldest) {
-				msgs = nil
+				msgs, n = msgs[:i], 0
 				break
 			}
-			e := logEntry(m)
+		}
+		entries, err := b.logEntries(ctx, key, msgs)
+		if err != nil {
+			return LogPage{}, err
+		}
+		for _, e := range entries {
 			if !q.match(e) {
 				continue
 			}
@@ -132,55 +150,108 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 			}
 			page.Entries = append(page.Entries, e)
 		}
-		if int64(len(msgs)) < batch {
+		if int64(n) < batch {
 			return page, b.addTitles(ctx, page.Entries)
 		}
 		end = "(" + msgs[len(msgs)-1].ID
 	}
 }
 
-// queryArticle is QueryLog for one article: its ids from the article's sorted set, newest
-// first, within the time range and before the cursor, each entry read back from the main log
-// (one pipelined round trip per page); entries the log has trimmed are gone, as elsewhere.
+// logEntries turns messages read from key into entries: the main stream's messages are the
+// entries; an index's are markers, whose entries are read from the main stream by id (one
+// pipelined round trip). An id the main stream no longer has (trimmed) is left out.
+func (b *Broker) logEntries(ctx context.Context, key string, msgs []redis.XMessage) ([]LogEntry, error) {
+	if key == logKey {
+		out := make([]LogEntry, len(msgs))
+		for i, m := range msgs {
+			out[i] = logEntry(m)
+		}
+		return out, nil
+	}
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	return b.logEntriesByID(ctx, ids)
+}
+
+// logEntriesByID reads entries of the main stream by id, in the order given, pipelined; ids
+// the stream no longer has are left out.
+func (b *Broker) logEntriesByID(ctx context.Context, ids []string) ([]LogEntry, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := b.rdb.Pipeline()
+	cmds := make([]*redis.XMessageSliceCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.XRangeN(ctx, logKey, id, id, 1)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("queue: reading delivery log: %w", err)
+	}
+	out := make([]LogEntry, 0, len(ids))
+	for _, c := range cmds {
+		if msgs, err := c.Result(); err == nil && len(msgs) == 1 {
+			out = append(out, logEntry(msgs[0]))
+		}
+	}
+	return out, nil
+}
+
+// queryArticle is QueryLog for one article: the entry ids its deliveries' ledger records hold
+// (logIDFromField), newest first, within the time range and before the cursor, each entry read
+// back from the main log (one pipelined round trip per page); entries the log has trimmed are
+// gone, as elsewhere.
 func (b *Broker) queryArticle(ctx context.Context, q LogQuery) (LogPage, error) {
 	if q.Cursor != "" && !streamID.MatchString(q.Cursor) {
 		return LogPage{}, fmt.Errorf("queue: reading delivery log: %w %q", ErrBadCursor, q.Cursor)
 	}
-	rng := &redis.ZRangeBy{Max: "+inf", Min: "-inf"}
-	if !q.Until.IsZero() {
-		rng.Max = "(" + strconv.FormatInt(q.Until.UnixMilli(), 10)
+	names, err := b.articleChannels(ctx, q.ArticleID)
+	if errors.Is(err, ErrNotFound) {
+		return LogPage{}, nil
 	}
-	if !q.Since.IsZero() {
-		rng.Min = strconv.FormatInt(q.Since.UnixMilli(), 10)
-	}
-	ids, err := b.rdb.ZRevRangeByScore(ctx, logIndexArticle(q.ArticleID), rng).Result()
 	if err != nil {
+		return LogPage{}, err
+	}
+	pipe := b.rdb.Pipeline()
+	var cmds []*redis.StringSliceCmd
+	for _, n := range names {
+		if q.Channel == "" || q.Channel == n {
+			cmds = append(cmds, pipe.HKeys(ctx, ledgerKey(q.ArticleID, channels.Name(n))))
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
 		return LogPage{}, fmt.Errorf("queue: reading delivery log: %w", err)
 	}
-	// Same-millisecond ids share a score: order them as the stream does.
-	sort.SliceStable(ids, func(i, j int) bool { return idLess(ids[j], ids[i]) })
-	if q.Cursor != "" {
-		i := sort.Search(len(ids), func(i int) bool { return idLess(ids[i], q.Cursor) })
-		ids = ids[i:]
+	var since, until uint64 = 0, ^uint64(0)
+	if !q.Since.IsZero() {
+		since = uint64(max(q.Since.UnixMilli(), 0))
 	}
+	if !q.Until.IsZero() {
+		until = uint64(max(q.Until.UnixMilli(), 0))
+	}
+	var ids []string
+	for _, c := range cmds {
+		for _, f := range c.Val() {
+			id, ok := logIDFromField(f)
+			if !ok {
+				continue
+			}
+			if ms := splitID(id)[0]; ms >= since && ms < until && (q.Cursor == "" || idLess(id, q.Cursor)) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return idLess(ids[j], ids[i]) })
 	var page LogPage
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), 200)]
 		ids = ids[len(batch):]
-		pipe := b.rdb.Pipeline()
-		cmds := make([]*redis.XMessageSliceCmd, len(batch))
-		for i, id := range batch {
-			cmds[i] = pipe.XRangeN(ctx, logKey, id, id, 1)
+		entries, err := b.logEntriesByID(ctx, batch)
+		if err != nil {
+			return LogPage{}, err
 		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return LogPage{}, fmt.Errorf("queue: reading delivery log: %w", err)
-		}
-		for _, c := range cmds {
-			msgs, err := c.Result()
-			if err != nil || len(msgs) == 0 {
-				continue
-			}
-			e := logEntry(msgs[0])
+		for _, e := range entries {
 			if !q.match(e) {
 				continue
 			}
@@ -227,7 +298,7 @@ func splitID(id string) [2]uint64 {
 // BLOCK) on the index that fits q: no polling. from is the id to start after ("$" or "" for
 // only new entries).
 func (b *Broker) FollowLog(ctx context.Context, q LogQuery, from string, fn func(LogEntry) error) error {
-	key, _ := q.stream()
+	key := q.stream()
 	if from == "" {
 		from = "$"
 	}
@@ -244,10 +315,16 @@ func (b *Broker) FollowLog(ctx context.Context, q LogQuery, from string, fn func
 			return fmt.Errorf("queue: following delivery log: %w", err)
 		}
 		for _, s := range res {
-			entries := make([]LogEntry, 0, len(s.Messages))
-			for _, m := range s.Messages {
-				from = m.ID
-				if e := logEntry(m); q.match(e) {
+			if len(s.Messages) > 0 {
+				from = s.Messages[len(s.Messages)-1].ID
+			}
+			read, err := b.logEntries(ctx, key, s.Messages)
+			if err != nil {
+				return err
+			}
+			entries := read[:0]
+			for _, e := range read {
+				if q.match(e) {
 					entries = append(entries, e)
 				}
 			}
@@ -267,7 +344,7 @@ func (b *Broker) FollowLog(ctx context.Context, q LogQuery, from string, fn func
 // LastLogID is the newest entry's id of the stream q reads ("0" when empty): FollowLog from it
 // continues exactly after a QueryLog page read just before.
 func (b *Broker) LastLogID(ctx context.Context, q LogQuery) (string, error) {
-	key, _ := q.stream()
+	key := q.stream()
 	msgs, err := b.rdb.XRevRangeN(ctx, key, "+", "-", 1).Result()
 	if err != nil {
 		return "", fmt.Errorf("queue: reading delivery log: %w", err)
@@ -295,11 +372,10 @@ func (b *Broker) addTitles(ctx context.Context, entries []LogEntry) error {
 	}
 	titles := make(map[string]string, len(ids))
 	for id, c := range ids {
-		var a struct {
-			Title string `json:"title"`
-		}
-		if data, err := c.Bytes(); err == nil && json.Unmarshal(data, &a) == nil {
-			titles[id] = a.Title
+		if data, err := c.Bytes(); err == nil {
+			if a, err := decodeStoredArticle(id, data); err == nil {
+				titles[id] = a.Title
+			}
 		}
 	}
 	for i := range entries {

@@ -125,12 +125,12 @@ func (b *Broker) Publish(ctx context.Context, a *article.Article, targets []Targ
 		return nil, fmt.Errorf("queue: encoding article: %w", err)
 	}
 	now := b.opts.Now()
-	keys := []string{articleKey(a.ID), articleChannelsKey(a.ID), pendingKey, logKey}
+	keys := []string{articleKey(a.ID), pendingKey, logKey}
 	urgent := "0"
 	if a.Priority >= b.opts.UrgentPriority {
 		urgent = "1"
 	}
-	args := []any{body, a.ID, nowMS(now), b.opts.LogMaxLen, int64(b.opts.Retention / time.Second), urgent}
+	args := []any{encodeArticle(body), a.ID, nowMS(now), b.opts.LogMaxLen, int64(b.opts.Retention / time.Second), urgent}
 	for _, t := range targets {
 		keys = append(keys, ledgerKey(a.ID, t.Name))
 		args = append(args, string(t.Name), string(t.Kind))
@@ -191,32 +191,17 @@ func (b *Broker) enqueue(ctx context.Context, articleID string, ch channels.Name
 	return nil
 }
 
-// Article returns the stored article.
-func (b *Broker) Article(ctx context.Context, id string) (*article.Article, error) {
-	data, err := b.rdb.Get(ctx, articleKey(id)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("queue: article %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("queue: reading article %s: %w", id, err)
-	}
-	var a article.Article
-	if err := json.Unmarshal(data, &a); err != nil {
-		return nil, fmt.Errorf("queue: decoding stored article %s: %w", id, err)
-	}
-	return &a, nil
-}
-
 // Deliveries returns every delivery of an article, sorted by channel name.
 func (b *Broker) Deliveries(ctx context.Context, articleID string) ([]Delivery, error) {
-	names, err := b.rdb.SMembers(ctx, articleChannelsKey(articleID)).Result()
+	names, err := b.articleChannels(ctx, articleID)
 	if err != nil {
-		return nil, fmt.Errorf("queue: listing deliveries of %s: %w", articleID, err)
+		return nil, err
 	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("queue: article %s: %w", articleID, ErrNotFound)
-	}
-	sort.Strings(names)
+	return b.deliveriesOn(ctx, articleID, names)
+}
+
+// deliveriesOn reads an article's delivery records on the named channels (one round trip).
+func (b *Broker) deliveriesOn(ctx context.Context, articleID string, names []string) ([]Delivery, error) {
 	pipe := b.rdb.Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, len(names))
 	for i, n := range names {
@@ -440,12 +425,20 @@ type ArticleStatus struct {
 
 // Status gathers an article's delivery records; ErrNotFound when there are none.
 func (b *Broker) Status(ctx context.Context, id string) (*ArticleStatus, error) {
-	ds, err := b.Deliveries(ctx, id)
+	// One read of the article gives its channels and its title.
+	names, v, err := b.storedArticle(ctx, id)
+	if err == nil && len(names) == 0 {
+		err = fmt.Errorf("queue: article %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ds, err := b.deliveriesOn(ctx, id, names)
 	if err != nil {
 		return nil, err
 	}
 	st := &ArticleStatus{ID: id, Deliveries: ds}
-	if a, err := b.Article(ctx, id); err == nil {
+	if a, err := decodeStoredArticle(id, v); err == nil {
 		st.URL, st.Title = a.URL, a.Title
 	}
 	return st, nil

@@ -103,15 +103,16 @@ func (b *Broker) counts(ctx context.Context, ch string, now time.Time) (hour, da
 	return hour, day, nil
 }
 
-// latencies are the publish→post times of the channel's posts sent since.
+// latencies are the publish→post times of the channel's posts sent since: the values of their
+// markers in the channel's sent index (luaLogAppend).
 func (b *Broker) latencies(ctx context.Context, ch string, since time.Time) ([]time.Duration, error) {
-	ms, err := b.rdb.ZRangeByScore(ctx, logLatencyKey(ch), &redis.ZRangeBy{Min: strconv.FormatInt(since.UnixMilli(), 10), Max: "+inf"}).Result()
+	msgs, err := b.rdb.XRange(ctx, logIndexChStatus(ch, string(StateSent)), strconv.FormatInt(since.UnixMilli(), 10), "+").Result()
 	if err != nil {
 		return nil, fmt.Errorf("queue: reading latencies of %s: %w", ch, err)
 	}
-	out := make([]time.Duration, 0, len(ms))
-	for _, m := range ms {
-		v, _, _ := strings.Cut(m, ":")
+	out := make([]time.Duration, 0, len(msgs))
+	for _, m := range msgs {
+		v, _ := m.Values["i"].(string)
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			out = append(out, time.Duration(max(n, 0))*time.Millisecond)
 		}

@@ -645,11 +645,7 @@ func decodeArticle(id string, v any) (*article.Article, error) {
 	if !ok {
 		return nil, fmt.Errorf("queue: article %s: %w", id, ErrNotFound)
 	}
-	var a article.Article
-	if err := json.Unmarshal([]byte(s), &a); err != nil {
-		return nil, fmt.Errorf("queue: decoding stored article %s: %w", id, err)
-	}
-	return &a, nil
+	return decodeStoredArticle(id, []byte(s))
 }
 
 func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channels.Post) (out Outcome) {

@@ -526,7 +526,7 @@ func (b *bench) memoryBreakdown(deliveries int) string {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
 	var parts []string
-	for _, e := range all[:min(6, len(all))] {
+	for _, e := range all[:min(10, len(all))] {
 		parts = append(parts, fmt.Sprintf("%s %d B", e.k, e.v/int64(deliveries)))
 	}
 	return strings.Join(parts, ", ")

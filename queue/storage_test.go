@@ -1,0 +1,340 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/article"
+	"herald/channels"
+)
+
+// The index streams hold only a marker under each entry's id, yet every query and FollowLog
+// by channel, status, both, or article answers with the whole entry.
+func TestLogIndexesHoldIDsAndQueriesReturnWholeEntries(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.start(testOpts(t), nil)
+	followed := make(chan LogEntry, 10)
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- e.broker.FollowLog(fctx, LogQuery{Status: "sent"}, "0", func(le LogEntry) error {
+			followed <- le
+			return nil
+		})
+	}()
+	for _, id := range []string{"w1", "w2"} {
+		e.publish(id)
+		e.waitState(id, StateSent, 10*time.Second)
+	}
+	for _, key := range []string{logIndexChannel("tg"), logIndexStatus("sent"), logIndexStatus("pending"), logIndexChStatus("tg", "sent")} {
+		msgs, err := e.broker.rdb.XRange(ctx, key, "-", "+").Result()
+		if err != nil || len(msgs) == 0 {
+			t.Fatalf("%s: %v %v", key, msgs, err)
+		}
+		for _, m := range msgs {
+			v, ok := m.Values["i"].(string)
+			// The channel's sent index marks each entry with its publish→post latency (ms).
+			if key == logIndexChStatus("tg", "sent") {
+				if n, err := strconv.Atoi(v); err != nil || n < 0 {
+					ok = false
+				}
+			} else if v != "" {
+				ok = false
+			}
+			if len(m.Values) != 1 || !ok {
+				t.Fatalf("%s holds %v under %s, want only a marker", key, m.Values, m.ID)
+			}
+			if main := e.broker.rdb.XRange(ctx, logKey, m.ID, m.ID).Val(); len(main) != 1 {
+				t.Fatalf("%s: id %s is not in the main log", key, m.ID)
+			}
+		}
+	}
+	whole := func(what string, le LogEntry) {
+		t.Helper()
+		if le.ArticleID == "" || le.Channel != "tg" || le.Kind != "telegram" || le.Title == "" || le.Time.IsZero() {
+			t.Fatalf("%s: entry %+v is not whole", what, le)
+		}
+		if le.Status == "sent" && (le.RemoteID == "" || le.PostURL == "" || le.Attempt != 1) {
+			t.Fatalf("%s: sent entry %+v is not whole", what, le)
+		}
+	}
+	for _, q := range []LogQuery{{Channel: "tg"}, {Status: "sent"}, {Channel: "tg", Status: "sent"}, {ArticleID: "w1"}, {ArticleID: "w1", Channel: "tg", Status: "sent"}} {
+		page, err := e.broker.QueryLog(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{"tg": 4, "sent": 2}
+		n := 2
+		if q.ArticleID != "" {
+			n = 2
+			if q.Status != "" {
+				n = 1
+			}
+		} else if q.Status == "" {
+			n = want["tg"]
+		}
+		if len(page.Entries) != n {
+			t.Fatalf("%+v: %d entries, want %d: %+v", q, len(page.Entries), n, page.Entries)
+		}
+		for _, le := range page.Entries {
+			whole("query", le)
+			if !q.match(le) {
+				t.Fatalf("%+v: entry %+v does not match", q, le)
+			}
+		}
+	}
+	for range 2 {
+		select {
+		case le := <-followed:
+			whole("follow", le)
+		case <-time.After(10 * time.Second):
+			t.Fatal("FollowLog by status handed over fewer than 2 sent entries")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An id an index still holds after the main log dropped its entry is skipped, by every query
+// (a page still fills up), by an article's query and by FollowLog.
+func TestLogIndexSkipsIDsTheLogDropped(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, id := range []string{"t1", "t2", "t3"} {
+		e.publish(id)
+	}
+	all, err := e.broker.QueryLog(ctx, LogQuery{Status: "pending"})
+	if err != nil || len(all.Entries) != 3 {
+		t.Fatalf("%+v %v", all.Entries, err)
+	}
+	// t2's entry leaves the main log; the indexes and its ledger record still name it.
+	if err := e.broker.rdb.XDel(ctx, logKey, all.Entries[1].ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.broker.QueryLog(ctx, LogQuery{Channel: "tg", Limit: 2})
+	if err != nil || len(page.Entries) != 2 || page.Entries[0].ArticleID != "t3" || page.Entries[1].ArticleID != "t1" || page.NextCursor != "" {
+		t.Fatalf("channel page: %+v %v", page, err)
+	}
+	if art, err := e.broker.QueryLog(ctx, LogQuery{ArticleID: "t2"}); err != nil || len(art.Entries) != 0 {
+		t.Fatalf("article t2: %+v %v", art, err)
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var got []string
+	err = e.broker.FollowLog(fctx, LogQuery{Status: "pending"}, "0", func(le LogEntry) error {
+		got = append(got, le.ArticleID)
+		if len(got) == 2 {
+			cancel()
+		}
+		return nil
+	})
+	if err != nil || strings.Join(got, ",") != "t1,t3" {
+		t.Fatalf("followed %v %v", got, err)
+	}
+}
+
+// The indexes and latency sets are trimmed to the main log's retention on some appends, not
+// every one: after many appends to a short log they hold about what the log holds, and a query
+// by index sees exactly the log's entries.
+func TestLogIndexesAreTrimmedWithTheLog(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.broker.opts.LogMaxLen = 10
+	for i := range 400 {
+		e.publish("m" + itoa(i))
+	}
+	mainLen := e.broker.rdb.XLen(ctx, logKey).Val()
+	ixLen := e.broker.rdb.XLen(ctx, logIndexStatus("pending")).Val()
+	if mainLen >= 400 || ixLen >= 400 {
+		t.Fatalf("not trimmed: log %d, index %d entries of 400", mainLen, ixLen)
+	}
+	page, err := e.broker.QueryLog(ctx, LogQuery{Status: "pending", Limit: 1000})
+	if err != nil || int64(len(page.Entries)) != mainLen {
+		t.Fatalf("%d entries by index, the log has %d (%v)", len(page.Entries), mainLen, err)
+	}
+}
+
+// Per-minute counters count every append and each gets a lifetime (EXPIRE only when a minute
+// field is new).
+func TestLogCountersCountAndExpire(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 5 {
+		e.publish("k" + itoa(i))
+	}
+	keys := e.broker.rdb.Keys(ctx, logKey+":n:tg:pending:*").Val()
+	var sum int64
+	for _, k := range keys {
+		if ttl := e.broker.rdb.TTL(ctx, k).Val(); ttl <= 0 {
+			t.Fatalf("%s has no lifetime (%v)", k, ttl)
+		}
+		for _, v := range e.broker.rdb.HVals(ctx, k).Val() {
+			n, _ := json.Number(v).Int64()
+			sum += n
+		}
+	}
+	if len(keys) == 0 || sum != 5 {
+		t.Fatalf("counters %v count %d, want 5", keys, sum)
+	}
+}
+
+// An article is stored compressed, in one key with its channels, and reads back whole; a plain
+// JSON value (stored uncompressed, or by a herald from before this layout, with its channels in
+// a set beside it) still reads, everywhere titles are shown too.
+func TestArticleStoredCompressedAndPlainStillReads(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pub := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	a := &article.Article{ID: "z1", URL: "https://example.com/news/z1", Title: "زيلينسكي يقول إن كوريا الشمالية أرسلت قوات لدعم الجيش الروسي",
+		Summary: "اتهم الرئيس الأوكراني فولوديمير زيلينسكي كوريا الشمالية بإرسال أفراد من جيشها إلى روسيا، في تصعيد جديد للحرب.",
+		Tags:    []string{"أوكرانيا", "كوريا الشمالية"}, Category: "الدفاع و الامن", Language: "ar", PublishedAt: &pub, Priority: 3}
+	a.Normalize()
+	if _, err := e.broker.Publish(ctx, a, []Target{{Name: "tg2", Kind: channels.KindTelegram}}); err != nil {
+		t.Fatal(err)
+	}
+	// A second publish routed to one more channel adds it to the stored names.
+	if _, err := e.broker.Publish(ctx, a, []Target{{Name: "tg", Kind: channels.KindTelegram}, {Name: "tg2", Kind: channels.KindTelegram}}); err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := json.Marshal(a)
+	raw, err := e.broker.rdb.Get(ctx, articleKey("z1")).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, body, _ := bytes.Cut(raw, []byte{0})
+	if string(head) != "tg2,tg" || body[0] != articleDeflate || len(body) >= len(plain) || bytes.Contains(body, []byte(`"title"`)) {
+		t.Fatalf("stored %q, then %d bytes (plain %d), marker %#x", head, len(body), len(plain), body[0])
+	}
+	if ttl := e.broker.rdb.TTL(ctx, articleKey("z1")).Val(); ttl <= 0 {
+		t.Fatalf("the article has no lifetime: %v", ttl)
+	}
+	got, err := e.broker.Article(ctx, "z1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotJSON, _ := json.Marshal(got); !bytes.Equal(gotJSON, plain) {
+		t.Fatalf("read back\n%s\nwant\n%s", gotJSON, plain)
+	}
+	if n := e.broker.rdb.Exists(ctx, articleKey("z1")+":ch").Val(); n != 0 {
+		t.Fatal("the article's channels are a key of their own")
+	}
+	ds, err := e.broker.Deliveries(ctx, "z1")
+	if err != nil || len(ds) != 2 || ds[0].Channel != "tg" || ds[1].Channel != "tg2" {
+		t.Fatalf("deliveries %+v %v", ds, err)
+	}
+
+	// Names and plain JSON read as well: Article, Status and the log's titles.
+	if err := e.broker.rdb.Set(ctx, articleKey("z1"), append([]byte("tg,tg2\x00"), plain...), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.broker.Status(ctx, "z1")
+	if err != nil || st.Title != a.Title || st.URL != a.URL || len(st.Deliveries) != 2 {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	page, err := e.broker.QueryLog(ctx, LogQuery{ArticleID: "z1"})
+	if err != nil || len(page.Entries) != 2 || page.Entries[0].Title != a.Title {
+		t.Fatalf("log %+v %v", page, err)
+	}
+
+	// The worker reads it through the claim: it posts the article's title.
+	e.start(testOpts(t), nil)
+	e.waitState("z1", StateSent, 10*time.Second)
+	if s := e.ch.sent(); len(s) != 1 || !strings.Contains(s[0].text, "كوريا الشمالية") {
+		t.Fatalf("sent %+v", s)
+	}
+
+	// The layout before: plain JSON, the channels in a set beside it.
+	if err := e.broker.rdb.Set(ctx, articleKey("z1"), plain, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.broker.rdb.SAdd(ctx, articleKey("z1")+":ch", "tg", "tg2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = e.broker.Status(ctx, "z1")
+	if err != nil || st.Title != a.Title || len(st.Deliveries) != 2 {
+		t.Fatalf("status of the old layout %+v %v", st, err)
+	}
+
+	// Something that is neither: a clear error, not a zero article.
+	if err := e.broker.rdb.Set(ctx, articleKey("z1"), []byte{'t', 'g', 0, articleDeflate, 0xff, 0x00}, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.broker.Article(ctx, "z1"); err == nil || errors.Is(err, ErrNotFound) {
+		t.Fatalf("a corrupt article reads as %v", err)
+	}
+}
+
+// A final ledger record keeps no empty or zero fields (the lease, owner, expired flag, an empty
+// error), but keeps its token, its error when it failed, and its log entry ids.
+func TestFinalLedgerRecordKeepsNoEmptyFields(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.ch.script(fail(channels.Permanent(errors.New("Bad Request: chat not found"))))
+	e.start(testOpts(t), nil)
+	e.publish("f1")
+	e.waitState("f1", StateFailed, 10*time.Second)
+	e.publish("f2")
+	sent := e.waitState("f2", StateSent, 10*time.Second)
+
+	for id, want := range map[string][]string{"f1": {"error", "token"}, "f2": {"token", "remote_id", "post_url"}} {
+		m := e.broker.rdb.HGetAll(ctx, ledgerKey(id, "tg")).Val()
+		logIDs := 0
+		for k, v := range m {
+			if strings.HasPrefix(k, ledgerLogField) {
+				logIDs++
+				continue
+			}
+			if v == "" || (k == "lease_until" && v == "0") || k == "owner" || k == "expired" || k == "urgent" {
+				t.Fatalf("%s: final record keeps %s=%q: %v", id, k, v, m)
+			}
+		}
+		for _, k := range want {
+			if m[k] == "" {
+				t.Fatalf("%s: final record lost %s: %v", id, k, m)
+			}
+		}
+		if logIDs != 2 {
+			t.Fatalf("%s: %d log entry ids in the record, want 2 (pending, final): %v", id, logIDs, m)
+		}
+	}
+	if sent.RemoteID == "" || sent.PostURL == "" || sent.Attempt != 1 || !sent.LeaseUntil.IsZero() || sent.Error != "" {
+		t.Fatalf("sent record reads as %+v", sent)
+	}
+	// A retry of the failed one works from the trimmed record.
+	if _, err := e.broker.Requeue(ctx, "f1", "tg", "retry"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState("f1", StateSent, 10*time.Second)
+}
+
+// The ledger field naming a log entry id (written in Lua) reads back as the same id in Go, with
+// and without a sequence number.
+func TestLogFieldRoundTrips(t *testing.T) {
+	e := newEnv(t)
+	field := logScript(`return log_field(tonumber(ARGV[1]), tonumber(ARGV[2]))`)
+	for _, id := range []string{"1795729688526-0", "1795729688526-3", "0-0", "9007199254740991-12"} {
+		ms, seq, _ := strings.Cut(id, "-")
+		f, err := field.Run(context.Background(), e.broker.rdb, nil, ms, seq).Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := logIDFromField(f); !ok || got != id || len(f) >= len(ledgerLogField)+len(id) {
+			t.Fatalf("%s → field %q → %q %v", id, f, got, ok)
+		}
+	}
+	for _, f := range []string{"lease_until", "l:", "l:x-y", "l:!"} {
+		if id, ok := logIDFromField(f); ok {
+			t.Fatalf("%q read as log id %q", f, id)
+		}
+	}
+}
