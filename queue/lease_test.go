@@ -157,11 +157,12 @@ func (e *env) waitSender(owner string, within time.Duration) {
 	})
 }
 
-// leaseOpts are testOpts with a short sender lease (renewed every 400 ms, a stand-by tries
-// every 200 ms), so the tests see handovers within seconds.
+// leaseOpts are testOpts with a short sender lease (renewed every second, a stand-by tries
+// every 500 ms), so the tests see handovers within seconds; not shorter, so a loaded machine's
+// pauses do not cost a holder its lease.
 func leaseOpts(t *testing.T) WorkerOptions {
 	o := testOpts(t)
-	o.SenderLease = 1200 * time.Millisecond
+	o.SenderLease = 3 * time.Second
 	return o
 }
 
@@ -175,8 +176,10 @@ func TestTwoWorkersPostAPacedChannelInPublishOrder(t *testing.T) {
 	p := &platform{jitter: 100 * time.Millisecond}
 	r := e.route
 	r.Limit = Limit{Count: 20, Period: time.Second}
-	e.runWorker(e.broker, "A", p, r, leaseOpts(t))
-	e.runWorker(e.broker, "B", p, r, leaseOpts(t))
+	opts := leaseOpts(t)
+	opts.SenderLease = defaultSenderLease // no handover is wanted here
+	e.runWorker(e.broker, "A", p, r, opts)
+	e.runWorker(e.broker, "B", p, r, opts)
 	const n = 60
 	var want []string
 	for i := range n {
@@ -274,8 +277,8 @@ func TestSenderHandsOverWhenTheLeaseIsGone(t *testing.T) {
 	if err := e.broker.rdb.Del(ctx, senderKey("tg")).Err(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 3*time.Second, func() bool { return logs.FilterMessageSnippet("sender lease lost").Len() == 1 })
-	e.waitSender("B", 3*time.Second)
+	waitFor(t, 5*time.Second, func() bool { return logs.FilterMessageSnippet("sender lease lost").Len() >= 1 })
+	e.waitSender("B", 5*time.Second)
 	waitFor(t, 15*time.Second, func() bool { return len(p.all()) >= n })
 	e.waitIdle()
 	p.checkOnce(t, want)
@@ -304,14 +307,14 @@ func TestPartitionedSenderStandsDownBeforeItsLeaseExpires(t *testing.T) {
 	e.runWorker(e.broker, "B", p, r, leaseOpts(t))
 	_ = px.Close()
 	cut := time.Now()
-	waitFor(t, 3*time.Second, func() bool { return logs.FilterMessageSnippet("sender lease lost").Len() == 1 })
+	waitFor(t, 5*time.Second, func() bool { return logs.FilterMessageSnippet("sender lease lost").Len() >= 1 })
 	lost := logs.FilterMessageSnippet("sender lease lost").All()[0].Time
 	// The last renewal A sent was before the cut, so its lease lasts until at least then + TTL;
 	// it must have stood down a margin before that.
 	if lost.After(cut.Add(optsA.SenderLease)) {
 		t.Fatalf("A stood down %s after the cut, lease %s", lost.Sub(cut), optsA.SenderLease)
 	}
-	e.waitSender("B", 3*time.Second)
+	e.waitSender("B", 5*time.Second)
 	var want []string
 	for i := range 5 {
 		want = append(want, fmt.Sprintf("pt%d", i))
@@ -351,7 +354,7 @@ func TestSenderWhoseRenewalFailsStopsDequeuing(t *testing.T) {
 		t.Fatal(err)
 	}
 	broken := time.Now()
-	waitFor(t, 3*time.Second, func() bool { return logs.FilterMessageSnippet("sender lease lost").Len() == 1 })
+	waitFor(t, 5*time.Second, func() bool { return logs.FilterMessageSnippet("sender lease lost").Len() >= 1 })
 	if took := time.Since(broken); took > opts.SenderLease {
 		t.Fatalf("stood down %s after renewals began to fail, lease %s", took, opts.SenderLease)
 	}
