@@ -64,6 +64,9 @@ type Config struct {
 		// IdleWake is how often an idle channel looks at its queue for work that came without a
 		// wake-up, such as retries that came due (default 5s).
 		IdleWake Duration `yaml:"idle_wake"`
+		// DelayedInterval is how often retries that came due are moved back to their queue
+		// (default 5s; six small scripts per channel and process each time).
+		DelayedInterval Duration `yaml:"delayed_interval"`
 		// UrgentPriority: articles with priority ≥ this (default 8) go ahead of every channel's
 		// backlog, still within its rate limit.
 		UrgentPriority int `yaml:"urgent_priority"`

@@ -519,3 +519,34 @@ func TestShutdownOfEveryChannelTakesOneTimeout(t *testing.T) {
 		t.Fatalf("stopping took %s with a 1s shutdown timeout", took)
 	}
 }
+
+// The idle check looks at queue lengths first and at the pause flags only when a queue has
+// work: work waiting on a paused channel wakes nobody (the resume does), work on a running one
+// wakes the channel's parked workers.
+func TestIdleCheckSeesWorkButNotPausedWork(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	w := NewWorker(e.broker, map[channels.Name]Route{"tg": e.route}, testOpts(t))
+	if w.hasWork(ctx, "tg") {
+		t.Fatal("an empty channel has work")
+	}
+	if err := e.broker.Pause(ctx, "tg", "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.publish("idle1")
+	if w.hasWork(ctx, "tg") {
+		t.Fatal("work on a paused channel woke its workers")
+	}
+	if len(w.wake["tg"]) != 0 {
+		t.Fatal("a wake-up token was handed out")
+	}
+	if err := e.broker.Resume(ctx, "tg"); err != nil {
+		t.Fatal(err)
+	}
+	if !w.hasWork(ctx, "tg") {
+		t.Fatal("a pending delivery was not seen")
+	}
+	if len(w.wake["tg"]) != cap(w.wake["tg"]) {
+		t.Fatalf("%d of %d parked workers woken", len(w.wake["tg"]), cap(w.wake["tg"]))
+	}
+}

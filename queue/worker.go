@@ -56,7 +56,8 @@ type WorkerOptions struct {
 	// can reach it (default 250ms); normally a publish wakes it at once.
 	PollInterval time.Duration
 	// DelayedInterval is how often retries and rescheduled tasks are moved back to the queue
-	// (default 2s; each look costs a script per queue and state, per channel and process).
+	// (default 5s, asynq's own default; each look costs six scripts per channel and process —
+	// two per queue — the largest part of what an idle process costs Redis).
 	DelayedInterval time.Duration
 	// IdleWake is how often an idle channel looks at its queue for work that came without a
 	// wake-up, such as retries that came due (default 5s; one round trip per channel and process).
@@ -134,7 +135,7 @@ func NewWorker(b *Broker, routes map[channels.Name]Route, opts WorkerOptions) *W
 		opts.PollInterval = 250 * time.Millisecond
 	}
 	if opts.DelayedInterval <= 0 {
-		opts.DelayedInterval = 2 * time.Second
+		opts.DelayedInterval = 5 * time.Second
 	}
 	if opts.IdleWake <= 0 {
 		opts.IdleWake = 5 * time.Second
@@ -206,7 +207,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	sub := w.rdb.Subscribe(context.Background(), wakeChannel)
 	defer sub.Close()
-	go w.wakeLoop(sub.Channel())
+	// A wake-up lost to a dead connection costs at most IdleWake; the subscription's own health
+	// check need not ping Redis every 3 s (go-redis's default) on top of that.
+	go w.wakeLoop(sub.Channel(redis.WithChannelHealthCheckInterval(30 * time.Second)))
 	if err := w.rdb.Set(ctx, aliveKey(w.opts.Owner), "1", aliveTTL).Err(); err != nil {
 		return fmt.Errorf("queue: starting worker: %w", err)
 	}
@@ -397,30 +400,37 @@ wait:
 
 // hasWork reports whether a channel's urgent or normal queue holds a task its workers could
 // take (pending and not paused), and if so wakes every parked worker of the channel. It reads
-// asynq's own keys (asynq:{<queue>}:pending and :paused): one pipelined round trip.
+// asynq's own keys (asynq:{<queue>}:pending and :paused): one pipelined round trip of two
+// LLENs, and the pause flags only when a queue has tasks.
 func (w *Worker) hasWork(ctx context.Context, ch channels.Name) bool {
+	qs := asynqQueues(ch)
 	pipe := w.rdb.Pipeline()
-	var lens []*redis.IntCmd
-	var paused []*redis.IntCmd
-	for _, q := range asynqQueues(ch) {
-		lens = append(lens, pipe.LLen(ctx, "asynq:{"+q+"}:pending"))
-		paused = append(paused, pipe.Exists(ctx, "asynq:{"+q+"}:paused"))
+	lens := make([]*redis.IntCmd, len(qs))
+	for i, q := range qs {
+		lens[i] = pipe.LLen(ctx, "asynq:{"+q+"}:pending")
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return true // cannot tell: let the workers look
 	}
-	for i := range lens {
-		if lens[i].Val() > 0 && paused[i].Val() == 0 {
-			for range cap(w.wake[ch]) {
-				select {
-				case w.wake[ch] <- struct{}{}:
-				default:
-				}
-			}
-			return true
+	var waiting []string
+	for i, q := range qs {
+		if lens[i].Val() > 0 {
+			waiting = append(waiting, "asynq:{"+q+"}:paused")
 		}
 	}
-	return false
+	if len(waiting) == 0 {
+		return false
+	}
+	if paused, err := w.rdb.Exists(ctx, waiting...).Result(); err == nil && paused == int64(len(waiting)) {
+		return false // the work there waits for a resume, which wakes the channel
+	}
+	for range cap(w.wake[ch]) {
+		select {
+		case w.wake[ch] <- struct{}{}:
+		default:
+		}
+	}
+	return true
 }
 
 // backoff is exponential with full jitter: attempt 1 waits up to base, then doubling, capped.

@@ -117,6 +117,7 @@ func workerOptions(cfg *config.Config, log *zap.Logger) queue.WorkerOptions {
 		ShutdownTimeout: time.Duration(cfg.Worker.ShutdownTimeout),
 		PollInterval:    time.Duration(cfg.Worker.PollInterval),
 		IdleWake:        time.Duration(cfg.Worker.IdleWake),
+		DelayedInterval: time.Duration(cfg.Worker.DelayedInterval),
 		Logger:          log,
 	}
 }
