@@ -409,3 +409,35 @@ func TestChannelInfosShowTheSender(t *testing.T) {
 		t.Fatal("Leased")
 	}
 }
+
+// Handovers leave one bell in the channel's bell queue, the holder's: a lost holding's bell is
+// not parked again, and a bell of an earlier holding is dropped when dequeued. (Fails with both
+// removed — a lost holding's bell parked again and kept by the next holder —: one more bell per
+// handover. Either alone keeps the count at one.)
+func TestHandoversDoNotPileUpBells(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := e.route
+	r.Limit = Limit{Count: 20, Period: time.Second}
+	core, logs := observer.New(zap.InfoLevel)
+	opts := leaseOpts(t)
+	opts.Logger = zap.New(zapcore.NewTee(opts.Logger.Core(), core))
+	p := &platform{}
+	e.runWorker(e.broker, "A", p, r, opts)
+	e.runWorker(e.broker, "B", p, r, opts)
+	taken := func() int { return logs.FilterMessageSnippet("sender lease taken").Len() }
+	waitFor(t, 5*time.Second, func() bool { return taken() == 1 })
+	for i := range 4 {
+		if err := e.broker.rdb.Del(ctx, senderKey("tg")).Err(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, func() bool { return taken() == i+2 })
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		q, err := e.broker.insp.GetQueueInfo(bellQueue("tg"))
+		return err == nil && q.Size == 1 && q.Active == 1
+	})
+	// The holder still answers a publish at once.
+	e.publish("after")
+	waitFor(t, 5*time.Second, func() bool { return len(p.all()) == 1 })
+}
