@@ -22,6 +22,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -38,14 +39,24 @@ var articleDict = []byte(`{"id":"","url":"https://www.","title":"","summary":"",
 	`"tags":[""],"category":"","language":"ar","published_at":"2026-","priority":,"channels":[""]}` +
 	` في من على إلى أن التي الذي عن مع هذا`)
 
+// Compressors and decompressors are pooled: a DEFLATE writer at BestCompression allocates about
+// a megabyte of state and a reader about 40 KB, which per publish and per claim would cost more
+// CPU (and worker memory) than the compression itself.
+var (
+	articleWriters = sync.Pool{New: func() any {
+		w, _ := flate.NewWriterDict(io.Discard, flate.BestCompression, articleDict)
+		return w
+	}}
+	articleReaders = sync.Pool{New: func() any { return flate.NewReaderDict(bytes.NewReader(nil), articleDict) }}
+)
+
 // encodeArticle is the stored form of an article's JSON: compressed when that is smaller.
 func encodeArticle(data []byte) []byte {
 	var buf bytes.Buffer
 	buf.WriteByte(articleDeflate)
-	w, err := flate.NewWriterDict(&buf, flate.BestCompression, articleDict)
-	if err != nil {
-		return data
-	}
+	w := articleWriters.Get().(*flate.Writer)
+	defer articleWriters.Put(w)
+	w.Reset(&buf) // keeps the level and the dictionary
 	if _, err := w.Write(data); err != nil || w.Close() != nil || buf.Len() >= len(data) {
 		return data
 	}
@@ -76,8 +87,12 @@ func splitStoredArticle(v []byte) (names []string, art []byte) {
 func decodeStoredArticle(id string, v []byte) (*article.Article, error) {
 	_, data := splitStoredArticle(v)
 	if len(data) > 0 && data[0] == articleDeflate {
-		r := flate.NewReaderDict(bytes.NewReader(data[1:]), articleDict)
+		r := articleReaders.Get().(io.ReadCloser)
+		if err := r.(flate.Resetter).Reset(bytes.NewReader(data[1:]), articleDict); err != nil {
+			return nil, fmt.Errorf("queue: decompressing stored article %s: %w", id, err)
+		}
 		plain, err := io.ReadAll(r)
+		articleReaders.Put(r)
 		if err != nil {
 			return nil, fmt.Errorf("queue: decompressing stored article %s: %w", id, err)
 		}

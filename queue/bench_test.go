@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -79,4 +80,22 @@ func BenchmarkDeliver(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+}
+
+// BenchmarkArticleStoredForm measures what a publish (compress) and a claim (decompress) spend
+// on an article's stored form.
+func BenchmarkArticleStoredForm(b *testing.B) {
+	a := benchArticle(1)
+	a.Summary = "اتهم الرئيس الأوكراني فولوديمير زيلينسكي كوريا الشمالية بإرسال أفراد من جيشها إلى روسيا، في تصعيد جديد للحرب."
+	data, err := json.Marshal(a)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		v := storedArticleValue(data, []string{"tg"})
+		if _, err := decodeStoredArticle(a.ID, v); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -280,9 +280,12 @@ func (w *Worker) serverConfig(name channels.Name, r Route) asynq.Config {
 		StrictPriority:           true,
 		TaskCheckInterval:        w.opts.PollInterval,
 		DelayedTaskCheckInterval: w.opts.DelayedInterval,
-		ShutdownTimeout:          w.opts.ShutdownTimeout,
-		Logger:                   w.log.Named("asynq").Sugar(),
-		LogLevel:                 asynq.WarnLevel,
+		// The janitor deletes completed tasks kept for a retention period; herald keeps none
+		// (the ledger is the record), so its look every 8 s (a script per queue) finds nothing.
+		JanitorInterval: 10 * time.Minute,
+		ShutdownTimeout: w.opts.ShutdownTimeout,
+		Logger:          w.log.Named("asynq").Sugar(),
+		LogLevel:        asynq.WarnLevel,
 		RetryDelayFunc: func(n int, err error, _ *asynq.Task) time.Duration {
 			var r *retryIn
 			if errors.As(err, &r) {
