@@ -114,25 +114,35 @@ func getDelivery(ctx context.Context, rdb redis.UniversalClient, articleID strin
 // whether it is urgent and its task generation (decided once, when the record is created, so every later enqueue of the
 // delivery picks the same asynq queue and TaskID deduplication holds).
 var recordScript = logScript(`
+local function store(names, nx)
+  local args = {"SET", KEYS[1], table.concat(names, ",") .. "\0" .. ARGV[1]}
+  if nx then table.insert(args, "NX") end
+  if tonumber(ARGV[5]) > 0 then table.insert(args, "EX"); table.insert(args, ARGV[5]) end
+  return redis.call(unpack(args))
+end
 local names, seen = {}, {}
-local cur = redis.call("GET", KEYS[1])
-if cur then
+local function add(n)
+  if not seen[n] then seen[n] = true; table.insert(names, n) end
+end
+for j = 7, #ARGV, 2 do add(ARGV[j]) end
+-- A new article is one SET; a publish again keeps the channels it was routed to before (or,
+-- for an article stored before this layout, those of the set beside it).
+if not store(names, true) then
+  local cur = redis.call("GET", KEYS[1])
   local b = string.byte(cur, 1)
   local sep = string.find(cur, "\0", 1, true)
+  local before
   if b ~= 123 and b ~= 1 and sep then
-    for n in string.gmatch(string.sub(cur, 1, sep - 1), "[^,]+") do
-      if not seen[n] then seen[n] = true; table.insert(names, n) end
-    end
+    before = {}
+    for n in string.gmatch(string.sub(cur, 1, sep - 1), "[^,]+") do table.insert(before, n) end
+  else
+    before = redis.call("SMEMBERS", KEYS[1] .. ":ch")
   end
-end
-for j = 7, #ARGV, 2 do
-  if not seen[ARGV[j]] then seen[ARGV[j]] = true; table.insert(names, ARGV[j]) end
-end
-local value = table.concat(names, ",") .. "\0" .. ARGV[1]
-if tonumber(ARGV[5]) > 0 then
-  redis.call("SET", KEYS[1], value, "EX", ARGV[5])
-else
-  redis.call("SET", KEYS[1], value)
+  local now = names
+  names, seen = {}, {}
+  for _, n in ipairs(before) do add(n) end
+  for _, n in ipairs(now) do add(n) end
+  store(names, false)
 end
 local out = {}
 for i = 4, #KEYS do

@@ -25,9 +25,10 @@ import (
 //
 // Beside the stream it keeps, for queries that must not scan the whole log (QueryLog, FollowLog,
 // Overview; see logindex.go for the key names):
-//   - index streams per channel, status and channel+status holding only a marker under each
-//     entry's id (readers fetch the entry itself from the main stream by id), trimmed to the
-//     main stream's oldest id on about one append in logTrimEvery;
+//   - index streams per status and per channel+status holding only a marker under each entry's
+//     id (readers fetch the entry itself from the main stream by id), trimmed to the main
+//     stream's oldest id on about one append in logTrimEvery; a channel's entries are the
+//     union of its channel+status indexes (logStatuses, plus a catch-all for any other status);
 //   - per delivery, the ids of its entries, as fields of its ledger record (log_field: "l:"
 //     and the id, shortened; they live exactly as long as the record);
 //   - per channel and status, per-minute counters for the last 25 hours;
@@ -42,7 +43,7 @@ import (
 // final record is kept for the whole retention, and parseDelivery reads a missing field as zero.
 // These keys are not passed in KEYS: herald runs on one Redis primary (asynq needs it,
 // DESIGN.md), never a Cluster.
-const luaLogAppend = `
+var luaLogAppend = `
 -- log_field is the ledger field naming a log entry id: "l:" and its milliseconds in base 36,
 -- then "-" and its sequence number when that is not 0 (logIDFromField reads it).
 local function log_field(ms, seq)
@@ -55,6 +56,8 @@ local function log_field(ms, seq)
   if seq ~= 0 then s = s .. "-" .. seq end
   return "` + ledgerLogField + `" .. s
 end
+
+local known_status = {` + luaStatusSet + `}
 
 local function log_append(stream, maxlen, e)
   local ledger = "` + keyPrefix + `dlv:{" .. e.article_id .. ":" .. e.channel .. "}"
@@ -89,8 +92,11 @@ local function log_append(stream, maxlen, e)
   -- samples Overview reads, with no set of their own.
   local lat = ""
   if e.status == "sent" and rec[3] then lat = tostring(ms - tonumber(rec[3])) end
-  for _, k in ipairs({ix .. "ch:" .. e.channel, ix .. "st:" .. e.status,
-      ix .. "cs:" .. e.channel .. ":" .. e.status}) do
+  -- A channel's entries are the union of its per-status indexes; a status outside the known
+  -- list (logStatuses) also goes to the channel's catch-all index, so that union stays whole.
+  local keys = {ix .. "st:" .. e.status, ix .. "cs:" .. e.channel .. ":" .. e.status}
+  if not known_status[e.status] then table.insert(keys, ix .. "cs:" .. e.channel .. ":` + logOtherStatus + `") end
+  for _, k in ipairs(keys) do
     local v = ""
     if k == ix .. "cs:" .. e.channel .. ":sent" then v = lat end
     if trim then
@@ -125,6 +131,22 @@ end
 // logTrimEvery: about one delivery-log append in this many trims the index streams and the
 // latency sets (see luaLogAppend).
 const logTrimEvery = "16"
+
+// logStatuses are the statuses the ledger scripts log; a channel's query merges one index per
+// status (and logOtherStatus's, for any status not listed here).
+var logStatuses = []string{string(StatePending), string(StateSent), string(StateFailed), string(StateUnknown), string(StateRetracted)}
+
+// logOtherStatus names a channel's index of entries whose status is not in logStatuses.
+const logOtherStatus = "~other"
+
+// luaStatusSet is logStatuses as a Lua set constructor's body.
+var luaStatusSet = func() string {
+	var b strings.Builder
+	for _, st := range logStatuses {
+		fmt.Fprintf(&b, "[%q] = true, ", st)
+	}
+	return b.String()
+}()
 
 // logScript builds a ledger script whose body may call log_append (see luaLogAppend).
 func logScript(body string) *redis.Script { return redis.NewScript(luaLogAppend + body) }

@@ -18,7 +18,6 @@ import (
 // Keys kept beside the delivery log by luaLogAppend (log.go). Index streams hold a marker under
 // each of their entries' ids in the main stream, so a query reads only the ids it wants and
 // then those entries; an article's entry ids are fields of its deliveries' ledger records.
-func logIndexChannel(ch string) string      { return logKey + ":ix:ch:" + ch }
 func logIndexStatus(st string) string       { return logKey + ":ix:st:" + st }
 func logIndexChStatus(ch, st string) string { return logKey + ":ix:cs:" + ch + ":" + st }
 func logCounterKey(ch, st string, hour int64) string {
@@ -73,18 +72,50 @@ var ErrBadCursor = errors.New("bad cursor")
 
 var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
 
-// stream picks the most selective index stream for q (an article's query reads its ledger
-// records' entry ids instead, see queryArticle; following an article filters the stream).
-func (q LogQuery) stream() string {
+// streams are the streams whose union holds q's entries, the most selective there is: the main
+// log, a status's index, a channel and status's, or a channel's per-status indexes (an
+// article's query reads its ledger records' entry ids instead, see queryArticle; following an
+// article filters the stream).
+func (q LogQuery) streams() []string {
 	switch {
 	case q.Channel != "" && q.Status != "":
-		return logIndexChStatus(q.Channel, q.Status)
+		return []string{logIndexChStatus(q.Channel, q.Status)}
 	case q.Channel != "":
-		return logIndexChannel(q.Channel)
+		keys := make([]string, 0, len(logStatuses)+1)
+		for _, st := range logStatuses {
+			keys = append(keys, logIndexChStatus(q.Channel, st))
+		}
+		return append(keys, logIndexChStatus(q.Channel, logOtherStatus))
 	case q.Status != "":
-		return logIndexStatus(q.Status)
+		return []string{logIndexStatus(q.Status)}
 	}
-	return logKey
+	return []string{logKey}
+}
+
+// newestIDs reads the newest count messages of the union of keys within (start, end), newest
+// first (one round trip, pipelined for several keys).
+func (b *Broker) newestIDs(ctx context.Context, keys []string, end, start string, count int64) ([]redis.XMessage, error) {
+	if len(keys) == 1 {
+		msgs, err := b.rdb.XRevRangeN(ctx, keys[0], end, start, count).Result()
+		if err != nil {
+			return nil, fmt.Errorf("queue: reading delivery log: %w", err)
+		}
+		return msgs, nil
+	}
+	pipe := b.rdb.Pipeline()
+	cmds := make([]*redis.XMessageSliceCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.XRevRangeN(ctx, k, end, start, count)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("queue: reading delivery log: %w", err)
+	}
+	var all []redis.XMessage
+	for _, c := range cmds {
+		all = append(all, c.Val()...)
+	}
+	sort.Slice(all, func(i, j int) bool { return idLess(all[j].ID, all[i].ID) })
+	return all[:min(len(all), int(count))], nil
 }
 
 func (q LogQuery) match(e LogEntry) bool {
@@ -102,7 +133,7 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 	if q.ArticleID != "" {
 		return b.queryArticle(ctx, q)
 	}
-	key := q.stream()
+	keys := q.streams()
 	end, start := "+", "-"
 	if !q.Until.IsZero() {
 		end = "(" + strconv.FormatInt(q.Until.UnixMilli(), 10) + "-0"
@@ -118,16 +149,16 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 	}
 	// Index streams are trimmed approximately: hide what the main log no longer has, so every
 	// query sees the same retention.
-	oldest, err := b.oldestLogID(ctx, key)
+	oldest, err := b.oldestLogID(ctx, keys[0])
 	if err != nil {
 		return LogPage{}, err
 	}
 	var page LogPage
 	for {
 		batch := int64(q.Limit + 1)
-		msgs, err := b.rdb.XRevRangeN(ctx, key, end, start, batch).Result()
+		msgs, err := b.newestIDs(ctx, keys, end, start, batch)
 		if err != nil {
-			return LogPage{}, fmt.Errorf("queue: reading delivery log: %w", err)
+			return LogPage{}, err
 		}
 		n := len(msgs)
 		for i, m := range msgs {
@@ -136,7 +167,7 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 				break
 			}
 		}
-		entries, err := b.logEntries(ctx, key, msgs)
+		entries, err := b.logEntries(ctx, keys[0], msgs)
 		if err != nil {
 			return LogPage{}, err
 		}
@@ -298,13 +329,18 @@ func splitID(id string) [2]uint64 {
 // BLOCK) on the index that fits q: no polling. from is the id to start after ("$" or "" for
 // only new entries).
 func (b *Broker) FollowLog(ctx context.Context, q LogQuery, from string, fn func(LogEntry) error) error {
-	key := q.stream()
+	keys := q.streams()
 	if from == "" {
 		from = "$"
 	}
+	const count = 100
 	for ctx.Err() == nil {
+		streams := append([]string(nil), keys...)
+		for range keys {
+			streams = append(streams, from)
+		}
 		// A bounded block lets a cancelled context end the loop within a second.
-		res, err := b.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{key, from}, Block: time.Second, Count: 100}).Result()
+		res, err := b.rdb.XRead(ctx, &redis.XReadArgs{Streams: streams, Block: time.Second, Count: count}).Result()
 		if errors.Is(err, redis.Nil) {
 			continue
 		}
@@ -314,40 +350,54 @@ func (b *Broker) FollowLog(ctx context.Context, q LogQuery, from string, fn func
 			}
 			return fmt.Errorf("queue: following delivery log: %w", err)
 		}
+		// Several streams (a channel's per-status indexes) are merged in id order. A stream that
+		// returned a full batch may hold more before the others' later ids: stop at its last id
+		// and read on from there.
+		var msgs []redis.XMessage
+		cutoff := ""
 		for _, s := range res {
-			if len(s.Messages) > 0 {
-				from = s.Messages[len(s.Messages)-1].ID
+			msgs = append(msgs, s.Messages...)
+			if n := len(s.Messages); n == count && (cutoff == "" || idLess(s.Messages[n-1].ID, cutoff)) {
+				cutoff = s.Messages[n-1].ID
 			}
-			read, err := b.logEntries(ctx, key, s.Messages)
-			if err != nil {
+		}
+		sort.Slice(msgs, func(i, j int) bool { return idLess(msgs[i].ID, msgs[j].ID) })
+		if cutoff != "" {
+			i := sort.Search(len(msgs), func(i int) bool { return idLess(cutoff, msgs[i].ID) })
+			msgs = msgs[:i]
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		from = msgs[len(msgs)-1].ID
+		read, err := b.logEntries(ctx, keys[0], msgs)
+		if err != nil {
+			return err
+		}
+		entries := read[:0]
+		for _, e := range read {
+			if q.match(e) {
+				entries = append(entries, e)
+			}
+		}
+		if err := b.addTitles(ctx, entries); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := fn(e); err != nil {
 				return err
-			}
-			entries := read[:0]
-			for _, e := range read {
-				if q.match(e) {
-					entries = append(entries, e)
-				}
-			}
-			if err := b.addTitles(ctx, entries); err != nil {
-				return err
-			}
-			for _, e := range entries {
-				if err := fn(e); err != nil {
-					return err
-				}
 			}
 		}
 	}
 	return nil
 }
 
-// LastLogID is the newest entry's id of the stream q reads ("0" when empty): FollowLog from it
+// LastLogID is the newest entry's id of the streams q reads ("0" when empty): FollowLog from it
 // continues exactly after a QueryLog page read just before.
 func (b *Broker) LastLogID(ctx context.Context, q LogQuery) (string, error) {
-	key := q.stream()
-	msgs, err := b.rdb.XRevRangeN(ctx, key, "+", "-", 1).Result()
+	msgs, err := b.newestIDs(ctx, q.streams(), "+", "-", 1)
 	if err != nil {
-		return "", fmt.Errorf("queue: reading delivery log: %w", err)
+		return "", err
 	}
 	if len(msgs) == 0 {
 		return "0", nil

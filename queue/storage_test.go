@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +36,7 @@ func TestLogIndexesHoldIDsAndQueriesReturnWholeEntries(t *testing.T) {
 		e.publish(id)
 		e.waitState(id, StateSent, 10*time.Second)
 	}
-	for _, key := range []string{logIndexChannel("tg"), logIndexStatus("sent"), logIndexStatus("pending"), logIndexChStatus("tg", "sent")} {
+	for _, key := range []string{logIndexChStatus("tg", "pending"), logIndexStatus("sent"), logIndexStatus("pending"), logIndexChStatus("tg", "sent")} {
 		msgs, err := e.broker.rdb.XRange(ctx, key, "-", "+").Result()
 		if err != nil || len(msgs) == 0 {
 			t.Fatalf("%s: %v %v", key, msgs, err)
@@ -207,11 +209,11 @@ func TestArticleStoredCompressedAndPlainStillReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain, _ := json.Marshal(a)
-	raw, err := e.broker.rdb.Get(ctx, articleKey("z1")).Bytes()
+	rawb, err := e.broker.rdb.Get(ctx, articleKey("z1")).Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	head, body, _ := bytes.Cut(raw, []byte{0})
+	head, body, _ := bytes.Cut(rawb, []byte{0})
 	if string(head) != "tg2,tg" || body[0] != articleDeflate || len(body) >= len(plain) || bytes.Contains(body, []byte(`"title"`)) {
 		t.Fatalf("stored %q, then %d bytes (plain %d), marker %#x", head, len(body), len(plain), body[0])
 	}
@@ -263,6 +265,15 @@ func TestArticleStoredCompressedAndPlainStillReads(t *testing.T) {
 	st, err = e.broker.Status(ctx, "z1")
 	if err != nil || st.Title != a.Title || len(st.Deliveries) != 2 {
 		t.Fatalf("status of the old layout %+v %v", st, err)
+	}
+
+	// Publishing it again moves it to this layout, keeping the channels of the set.
+	if _, err := e.broker.Publish(ctx, a, []Target{{Name: "tg", Kind: channels.KindTelegram}}); err != nil {
+		t.Fatal(err)
+	}
+	raw := e.broker.rdb.Get(ctx, articleKey("z1")).Val()
+	if names, body := splitStoredArticle([]byte(raw)); len(names) != 2 || body[0] != articleDeflate {
+		t.Fatalf("published again over the old layout: names %v, %q", names, raw)
 	}
 
 	// Something that is neither: a clear error, not a zero article.
@@ -337,4 +348,97 @@ func TestLogFieldRoundTrips(t *testing.T) {
 			t.Fatalf("%q read as log id %q", f, id)
 		}
 	}
+}
+
+// A channel's entries are the union of its per-status indexes (there is no channel index):
+// pages, FollowLog (also when one index has more than a read's batch) and LastLogID see every
+// entry of the channel once, in order, a status outside the known list included.
+func TestChannelQueryMergesItsStatusIndexes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	appendEntry := logScript(`return log_append(KEYS[1], ARGV[1], {article_id = ARGV[2], channel = ARGV[3], status = ARGV[4], attempt = 0})`)
+	statuses := []string{"pending", "sent", "pending", "failed", "odd-status"}
+	var ids []string
+	for i := range 600 {
+		id, err := appendEntry.Run(ctx, e.broker.rdb, []string{logKey}, 100_000, "m"+itoa(i), "c", statuses[i%len(statuses)]).Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		// Another channel's entries are not the channel's.
+		if i%7 == 0 {
+			if _, err := appendEntry.Run(ctx, e.broker.rdb, []string{logKey}, 100_000, "o"+itoa(i), "other", "sent").Text(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := e.broker.rdb.Exists(ctx, logKey+":ix:ch:c").Val(); n != 0 {
+		t.Fatal("the channel has an index of its own")
+	}
+	var paged []string
+	cursor := ""
+	for {
+		page, err := e.broker.QueryLog(ctx, LogQuery{Channel: "c", Limit: 70, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, le := range page.Entries {
+			paged = append(paged, le.ID)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if len(paged) != len(ids) {
+		t.Fatalf("%d entries in pages, want %d", len(paged), len(ids))
+	}
+	for i, id := range paged {
+		if id != ids[len(ids)-1-i] {
+			t.Fatalf("page entry %d is %s, want %s (newest first)", i, id, ids[len(ids)-1-i])
+		}
+	}
+	odd, err := e.broker.QueryLog(ctx, LogQuery{Channel: "c", Status: "odd-status", Limit: 1000})
+	if err != nil || len(odd.Entries) != 120 {
+		t.Fatalf("odd status: %d entries, %v", len(odd.Entries), err)
+	}
+	if last, err := e.broker.LastLogID(ctx, LogQuery{Channel: "c"}); err != nil || last != ids[len(ids)-1] {
+		t.Fatalf("last id %s %v, want %s", last, err, ids[len(ids)-1])
+	}
+	// The deadline ends a follow that missed entries.
+	fctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	var followed []string
+	err = e.broker.FollowLog(fctx, LogQuery{Channel: "c"}, "0", func(le LogEntry) error {
+		if le.Channel != "c" {
+			t.Errorf("followed %+v", le)
+		}
+		followed = append(followed, le.ID)
+		if len(followed) == len(ids) {
+			cancel()
+		}
+		return nil
+	})
+	if err != nil || strings.Join(followed, ",") != strings.Join(ids, ",") {
+		t.Fatalf("followed %d entries (want %d in order): %v", len(followed), len(ids), err)
+	}
+}
+
+// Compressors and readers are reused across goroutines: every article still round-trips.
+func TestArticleEncodingConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				a := article.Article{ID: fmt.Sprintf("c%d-%d", g, i), URL: "https://example.com/" + itoa(i),
+					Title: strings.Repeat("خبر عاجل ", 1+i%7) + itoa(g), Tags: []string{"x"}}
+				plain, _ := json.Marshal(&a)
+				got, err := decodeStoredArticle(a.ID, storedArticleValue(plain, []string{"tg"}))
+				if err != nil || got.ID != a.ID || got.Title != a.Title {
+					t.Errorf("%s: %+v %v", a.ID, got, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
