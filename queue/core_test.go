@@ -550,3 +550,54 @@ func TestIdleCheckSeesWorkButNotPausedWork(t *testing.T) {
 		t.Fatalf("%d of %d parked workers woken", len(w.wake["tg"]), cap(w.wake["tg"]))
 	}
 }
+
+// A resume wakes every parked worker of the channel, not one: a parked worker holds one of the
+// channel's in-flight slots, so with one wake-up the paused backlog went out one at a time until
+// the next idle check. (Fails with Resume's wake-all turned back into a single wake-up.)
+func TestResumeWakesEveryParkedWorker(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.broker.Pause(ctx, "tg", "test"); err != nil {
+		t.Fatal(err)
+	}
+	const inFlight = 4
+	var mu sync.Mutex
+	busy, most := 0, 0
+	release := make(chan struct{})
+	for range 2 * inFlight {
+		e.ch.script(func(ctx context.Context) (channels.Receipt, error) {
+			mu.Lock()
+			busy++
+			most = max(most, busy)
+			mu.Unlock()
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			mu.Lock()
+			busy--
+			mu.Unlock()
+			return channels.Receipt{RemoteID: "r"}, nil
+		})
+	}
+	for i := range 2 * inFlight {
+		e.publish(fmt.Sprintf("rw%d", i))
+	}
+	opts := testOpts(t)
+	opts.Concurrency = inFlight
+	opts.IdleWake = time.Minute // the idle check must not be what wakes them
+	w := NewWorker(e.broker, map[channels.Name]Route{"tg": e.route}, opts)
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(wctx) }()
+	defer func() { close(release); cancel(); <-done }()
+	// Every worker is parked once all the channel's bells are active.
+	waitFor(t, 10*time.Second, func() bool {
+		n, err := e.broker.rdb.LLen(ctx, "asynq:{"+bellQueue("tg")+"}:active").Result()
+		return err == nil && n == inFlight
+	})
+	if err := e.broker.Resume(ctx, "tg"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return most == inFlight })
+}

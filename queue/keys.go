@@ -35,6 +35,10 @@ func groupScheduleKey(group string) string { return keyPrefix + "gcra:group:{" +
 // instead of polling; the message is the herald channel's name.
 const wakeChannel = keyPrefix + "wake"
 
+// wakeAllPrefix marks a wake-up for every parked worker of a channel (a resume: its whole
+// backlog is waiting) rather than for one (a publish: one new delivery).
+const wakeAllPrefix = "*"
+
 // asynqQueue is the asynq queue of one channel: one queue per channel lets asynq pause a
 // channel for every process at once. Urgent articles (priority ≥ Options.UrgentPriority) go to
 // the channel's second queue, which workers drain first.

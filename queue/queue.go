@@ -353,7 +353,9 @@ func (b *Broker) Resume(ctx context.Context, ch channels.Name) error {
 			return fmt.Errorf("queue: resuming %s: %w", ch, err)
 		}
 	}
-	_ = b.rdb.Publish(ctx, wakeChannel, string(ch)).Err()
+	// Every parked worker, not one: a parked worker holds one of the channel's in-flight slots,
+	// and the backlog of a paused channel needs them all.
+	_ = b.rdb.Publish(ctx, wakeChannel, wakeAllPrefix+string(ch)).Err()
 	return nil
 }
 

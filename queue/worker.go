@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -300,10 +301,16 @@ func (w *Worker) serverConfig(name channels.Name, r Route) asynq.Config {
 	}
 }
 
-// wakeLoop turns each wake-up message into a token for one parked worker of that channel.
+// wakeLoop turns each wake-up message into a token for one parked worker of that channel, or
+// for every one (wakeAllPrefix).
 func (w *Worker) wakeLoop(msgs <-chan *redis.Message) {
 	for m := range msgs {
-		if c, ok := w.wake[channels.Name(m.Payload)]; ok {
+		name, all := strings.CutPrefix(m.Payload, wakeAllPrefix)
+		c, ok := w.wake[channels.Name(name)]
+		if !ok {
+			continue
+		}
+		for n := 0; n == 0 || all && n < cap(c); n++ {
 			select {
 			case c <- struct{}{}:
 			default: // every parked worker of the channel already has a token
