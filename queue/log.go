@@ -31,7 +31,7 @@ import (
 //     union of its channel+status indexes (logStatuses, plus a catch-all for any other status);
 //   - per delivery, the ids of its entries, as fields of its ledger record (log_field: "l:"
 //     and the id, shortened; they live exactly as long as the record);
-//   - per channel and status, per-minute counters for the last 25 hours;
+//   - per channel and status (logCounted), per-minute counters for the last 25 hours;
 //   - per channel, the publish→post latency of each sent delivery, as the value of its marker
 //     in the channel's sent index (Overview reads the last hour's).
 //
@@ -57,7 +57,8 @@ local function log_field(ms, seq)
   return "` + ledgerLogField + `" .. s
 end
 
-local known_status = {` + luaStatusSet + `}
+local known_status = {` + luaSet(logStatuses) + `}
+local counted_status = {` + luaSet(logCounted) + `}
 
 local function log_append(stream, maxlen, e)
   local ledger = "` + keyPrefix + `dlv:{" .. e.article_id .. ":" .. e.channel .. "}"
@@ -118,11 +119,13 @@ local function log_append(stream, maxlen, e)
     redis.call("HSET", ledger, log_field(ms, seq), "")
     if #gone > 0 then redis.call("HDEL", ledger, unpack(gone)) end
   end
-  local hour = math.floor(ms / 3600000)
-  local counter = stream .. ":n:" .. e.channel .. ":" .. e.status .. ":" .. hour
-  -- A new minute field (answer 1) renews the hour's lifetime; later counts of the minute need not.
-  if redis.call("HINCRBY", counter, tostring(math.floor(ms / 60000)), 1) == 1 then
-    redis.call("EXPIRE", counter, 90000)
+  if counted_status[e.status] then
+    local hour = math.floor(ms / 3600000)
+    local counter = stream .. ":n:" .. e.channel .. ":" .. e.status .. ":" .. hour
+    -- A new minute field (answer 1) renews the hour's lifetime; later counts of the minute need not.
+    if redis.call("HINCRBY", counter, tostring(math.floor(ms / 60000)), 1) == 1 then
+      redis.call("EXPIRE", counter, 90000)
+    end
   end
   return id
 end
@@ -139,14 +142,18 @@ var logStatuses = []string{string(StatePending), string(StateSent), string(State
 // logOtherStatus names a channel's index of entries whose status is not in logStatuses.
 const logOtherStatus = "~other"
 
-// luaStatusSet is logStatuses as a Lua set constructor's body.
-var luaStatusSet = func() string {
+// logCounted are the statuses whose per-minute counters herald reads (herald stats, the
+// dashboard's charts); other statuses are not counted.
+var logCounted = []string{string(StateSent), string(StateFailed), string(StateUnknown)}
+
+// luaSet is a Lua set constructor's body holding names.
+func luaSet(names []string) string {
 	var b strings.Builder
-	for _, st := range logStatuses {
-		fmt.Fprintf(&b, "[%q] = true, ", st)
+	for _, n := range names {
+		fmt.Fprintf(&b, "[%q] = true, ", n)
 	}
 	return b.String()
-}()
+}
 
 // logScript builds a ledger script whose body may call log_append (see luaLogAppend).
 func logScript(body string) *redis.Script { return redis.NewScript(luaLogAppend + body) }

@@ -75,7 +75,7 @@ func (b *Broker) counts(ctx context.Context, ch string, now time.Time) (hour, da
 	nowMin := now.UnixMilli() / 60000
 	h := nowMin / 60
 	pipe := b.rdb.Pipeline()
-	statuses := []string{string(StateSent), string(StateFailed), string(StateUnknown)}
+	statuses := logCounted // sent, failed, unknown
 	cmds := map[string][]*redis.MapStringStringCmd{}
 	for _, st := range statuses {
 		for k := h - 24; k <= h; k++ {

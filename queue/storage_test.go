@@ -166,27 +166,37 @@ func TestLogIndexesAreTrimmedWithTheLog(t *testing.T) {
 	}
 }
 
-// Per-minute counters count every append and each gets a lifetime (EXPIRE only when a minute
-// field is new).
+// Per-minute counters count every sent, failed and unknown entry, and each gets a lifetime
+// (EXPIRE only when a minute field is new); nothing reads a count of pending entries, so
+// there is none.
 func TestLogCountersCountAndExpire(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
+	e.start(testOpts(t), nil)
 	for i := range 5 {
 		e.publish("k" + itoa(i))
+		e.waitState("k"+itoa(i), StateSent, 10*time.Second)
 	}
-	keys := e.broker.rdb.Keys(ctx, logKey+":n:tg:pending:*").Val()
+	keys := e.broker.rdb.Keys(ctx, logKey+":n:tg:sent:*").Val()
 	var sum int64
 	for _, k := range keys {
 		if ttl := e.broker.rdb.TTL(ctx, k).Val(); ttl <= 0 {
 			t.Fatalf("%s has no lifetime (%v)", k, ttl)
 		}
 		for _, v := range e.broker.rdb.HVals(ctx, k).Val() {
-			n, _ := json.Number(v).Int64()
+			n, _ := strconv.ParseInt(v, 10, 64)
 			sum += n
 		}
 	}
 	if len(keys) == 0 || sum != 5 {
 		t.Fatalf("counters %v count %d, want 5", keys, sum)
+	}
+	if pending := e.broker.rdb.Keys(ctx, logKey+":n:tg:pending:*").Val(); len(pending) != 0 {
+		t.Fatalf("pending entries are counted: %v", pending)
+	}
+	ov, err := e.broker.Overview(ctx, []ChannelConfig{{Name: "tg", Kind: channels.KindTelegram}})
+	if err != nil || ov.Channels[0].LastHour.Sent != 5 {
+		t.Fatalf("overview %+v %v", ov, err)
 	}
 }
 
