@@ -601,3 +601,49 @@ func TestResumeWakesEveryParkedWorker(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return most == inFlight })
 }
+
+// The sweeper looks at a waiting delivery when its age crosses sweepMinAge (and again only at
+// 10×, 100×, 1000× that), not at every sweep: a long paced backlog costs it O(log wait) Redis
+// work per delivery. An orphan whose age crosses the first mark is still found and sent.
+// (Fails when every sweep looks at every delivery older than sweepMinAge.)
+func TestSweeperLooksAtEachWaitingDeliveryOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.broker.Pause(ctx, "tg", "test"); err != nil {
+		t.Fatal(err)
+	}
+	const waiting = 5
+	for i := range waiting {
+		e.publish(fmt.Sprintf("sw%d", i))
+	}
+	e.publishTo("orphan", "tg2")
+	if err := e.broker.insp.DeleteTask(asynqQueue("tg2", false), "orphan:tg2:1"); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	looked, ticks := 0, 0
+	opts := testOpts(t)
+	opts.SweepInterval = 50 * time.Millisecond
+	other := Route{Channel: e.other, Renderer: e.route.Renderer}
+	w := NewWorker(e.broker, map[channels.Name]Route{"tg": e.route, "tg2": other}, opts)
+	w.sweepMinAge = 400 * time.Millisecond
+	w.afterSweep = func(n int) { mu.Lock(); looked += n; ticks++; mu.Unlock() }
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(wctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, 10*time.Second, func() bool {
+		d, err := e.broker.Delivery(ctx, "orphan", "tg2")
+		return err == nil && d.State == StateSent
+	})
+	// Twenty more sweeps, within 10 × sweepMinAge of the publish: none may look again.
+	mu.Lock()
+	after := ticks + 20
+	mu.Unlock()
+	waitFor(t, 10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return ticks >= after })
+	mu.Lock()
+	defer mu.Unlock()
+	if looked != waiting+1 {
+		t.Fatalf("the sweeper looked %d times at %d waiting deliveries and an orphan, want once each", looked, waiting)
+	}
+}

@@ -13,44 +13,102 @@ import (
 	"herald/channels"
 )
 
-// sweepBatch bounds one sweep; the offset rotates so a large paused backlog cannot hide an
-// orphan forever.
+// sweepBatch bounds one round of the sweeper's lookups (two pipelined round trips).
 const sweepBatch = 500
 
 // sweepMinAge is the youngest a pending delivery must be before the sweeper looks at it.
 const sweepMinAge = time.Minute
 
+// sweepAges are the ages (in units of sweepMinAge) at which the sweeper looks at a pending
+// delivery again: each is looked at a few times over its life, not at every sweep, so a long
+// paced backlog costs the sweeper O(log wait) per delivery, not O(wait).
+var sweepAges = []time.Duration{1, 10, 100, 1000}
+
+// sweepLoop looks for orphaned deliveries: every pending one older than sweepMinAge when the
+// process starts (a process that was down may have missed them), then, every SweepInterval,
+// those whose age has just crossed one of sweepAges since the previous look.
 func (w *Worker) sweepLoop(ctx context.Context) {
 	t := time.NewTicker(w.opts.SweepInterval)
 	defer t.Stop()
-	offset := int64(0)
+	minAge := w.sweepMinAge
+	looked := 0
+	sweep := func(from, to time.Time) bool {
+		n, err := w.broker.sweepRange(ctx, from, to)
+		looked += n
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Warn("sweeping pending deliveries", zap.Error(err))
+			}
+			return false
+		}
+		return true
+	}
+	now := w.opts.Now()
+	sweep(time.Time{}, now.Add(-minAge))
+	// seen[k] is the newest queue time already looked at for the age sweepAges[k].
+	seen := make([]time.Time, len(sweepAges))
+	for k, a := range sweepAges {
+		seen[k] = now.Add(-a * minAge)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			// Only deliveries waiting a minute or more: a publish enqueues right after its
-			// record, so younger ones are not orphans.
-			n, err := w.broker.Sweep(ctx, max(w.opts.SweepInterval, w.sweepMinAge), offset, sweepBatch)
-			if err != nil {
-				w.log.Warn("sweeping pending deliveries", zap.Error(err))
+			now := w.opts.Now()
+			looked = 0
+			if minAge <= 0 {
+				sweep(time.Time{}, now) // tests: every delivery, every time
+			} else {
+				for k, a := range sweepAges {
+					// A window that failed is looked at again, wider, next time.
+					if to := now.Add(-a * minAge); sweep(seen[k], to) {
+						seen[k] = to
+					}
+				}
 			}
-			offset += sweepBatch
-			if n < sweepBatch {
-				offset = 0
+			if w.afterSweep != nil {
+				w.afterSweep(looked)
 			}
 		}
 	}
 }
 
-// Sweep re-enqueues non-final deliveries older than minAge whose task may have gone missing (a
-// publish interrupted between the ledger write and the enqueue, a flushed queue). Enqueueing is
-// idempotent by TaskID, so a live task is left alone. It returns how many members it looked at.
-func (b *Broker) Sweep(ctx context.Context, minAge time.Duration, offset, count int64) (int, error) {
-	maxScore := b.opts.Now().Add(-minAge).UnixMilli()
-	members, err := b.rdb.ZRangeByScore(ctx, pendingKey, &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(maxScore, 10), Offset: offset, Count: count}).Result()
-	if err != nil {
-		return 0, err
+// sweepRange re-enqueues the non-final deliveries queued after from and up to to (the pending
+// set's score is the time a delivery was queued; zero from: since ever) whose task may have gone
+// missing (a publish interrupted between the ledger write and the enqueue, a flushed queue).
+// Enqueueing is idempotent by TaskID, so a live task is left alone. The members are listed
+// first and then looked at in batches, so the final ones it drops cannot shift a page. It
+// returns how many it looked at.
+func (b *Broker) sweepRange(ctx context.Context, from, to time.Time) (int, error) {
+	lo := "-inf"
+	if !from.IsZero() {
+		lo = "(" + strconv.FormatInt(from.UnixMilli(), 10)
+	}
+	hi := strconv.FormatInt(to.UnixMilli(), 10)
+	var members []string
+	for offset := int64(0); ; offset += sweepBatch {
+		page, err := b.rdb.ZRangeByScore(ctx, pendingKey, &redis.ZRangeBy{Min: lo, Max: hi, Offset: offset, Count: sweepBatch}).Result()
+		if err != nil {
+			return 0, err
+		}
+		members = append(members, page...)
+		if len(page) < sweepBatch {
+			break
+		}
+	}
+	for i := 0; i < len(members); i += sweepBatch {
+		if err := b.sweepMembers(ctx, members[i:min(i+sweepBatch, len(members))]); err != nil {
+			return i, err
+		}
+	}
+	return len(members), nil
+}
+
+// sweepMembers re-enqueues those of the given pending members whose task is missing.
+func (b *Broker) sweepMembers(ctx context.Context, members []string) error {
+	if len(members) == 0 {
+		return nil
 	}
 	// Two pipelined round trips for the whole batch — each record's state, then whether its
 	// task still exists in asynq (its task hash, asynq:{<queue>}:t:<id>) — so a long paced
@@ -76,7 +134,7 @@ func (b *Broker) Sweep(ctx context.Context, minAge time.Duration, offset, count 
 		cands = append(cands, c)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return len(members), err
+		return err
 	}
 	pipe = b.rdb.Pipeline()
 	live := cands[:0]
@@ -93,15 +151,15 @@ func (b *Broker) Sweep(ctx context.Context, minAge time.Duration, offset, count 
 		live = append(live, c)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return len(members), err
+		return err
 	}
 	for _, c := range live {
 		if c.ex.Val() == 1 {
 			continue
 		}
 		if err := b.enqueue(ctx, c.art, c.ch, c.d.Revision, c.d.Gen, c.d.Urgent); err != nil {
-			return len(members), err
+			return err
 		}
 	}
-	return len(members), nil
+	return nil
 }

@@ -110,6 +110,8 @@ type Worker struct {
 	// sweepMinAge is how old a pending delivery must be for the sweeper (sweepMinAge; tests
 	// lower it).
 	sweepMinAge time.Duration
+	// afterSweep, if set, is told after each periodic sweep how many deliveries it looked at.
+	afterSweep func(looked int)
 }
 
 // NewWorker builds a worker on the broker's Redis.
