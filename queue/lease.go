@@ -263,10 +263,13 @@ func (s *sender) hold(ctx context.Context, deadline time.Time) bool {
 		}
 	}
 	// Stop returns once asynq's processor has stopped dequeuing: from here this process takes
-	// no delivery of the channel, before any other process can hold the lease.
+	// no delivery of the channel, before any other process can hold the lease. It waits for the
+	// processor's current look at the queue (an idle pause of up to 1.5 poll intervals, or a
+	// dequeue in flight, which cannot succeed while Redis is unreachable).
+	s.log.Warn("sender lease lost: stopping the channel's worker", zap.String("reason", reason))
 	srv.Stop()
 	close(lost)
-	s.log.Warn("sender lease lost: stopped taking deliveries of the channel", zap.String("reason", reason))
+	s.log.Info("sender lease lost: the channel's worker takes no more deliveries")
 	s.drains.Add(1)
 	go func() { defer s.drains.Done(); srv.Shutdown() }()
 	return false
