@@ -236,7 +236,8 @@ return {"claimed", attempt, tonumber(ARGV[3]), redis.call("GET", KEYS[5]), f[8]}
 //
 // Returns "ok" or "lost" (another claim or an admin took the delivery over; nothing changed).
 var finishScript = logScript(`
-local f = redis.call("HMGET", KEYS[1], "state", "token", "attempt", "article_id", "channel", "expired")
+local f = redis.call("HMGET", KEYS[1], "state", "token", "attempt", "article_id", "channel", "expired",
+  "kind", "post_url", "created_at")
 if f[2] ~= ARGV[1] then return "lost" end
 local late = f[1] == "unknown" and f[6] == "1"
 if f[1] ~= "sending" and not late then
@@ -246,14 +247,30 @@ end
 if late and ARGV[3] == "unknown" then return "ok" end
 local attempt = tonumber(f[3])
 if ARGV[11] == "1" then attempt = attempt - 1 end
-local set = {"state", ARGV[3], "attempt", attempt, "lease_until", 0, "owner", "",
-  "updated_at", ARGV[7], "error", ARGV[6], "expired", ""}
+local final = ARGV[3] ~= "pending"
+local set = {"state", ARGV[3], "attempt", attempt, "updated_at", ARGV[7]}
+local unset = {}
+local post_url = f[8]
 if ARGV[4] ~= "" then
   table.insert(set, "remote_id"); table.insert(set, ARGV[4])
   table.insert(set, "post_url"); table.insert(set, ARGV[5])
+  post_url = ARGV[5]
 end
-redis.call("HSET", KEYS[1], unpack(set))
-if ARGV[3] == "pending" then
+if final then
+  -- A final record keeps no empty fields: the lease and its owner go, an empty error and post
+  -- URL are left out (parseDelivery reads a missing field as empty).
+  unset = {"lease_until", "owner", "expired"}
+  if ARGV[6] ~= "" then table.insert(set, "error"); table.insert(set, ARGV[6])
+  else table.insert(unset, "error") end
+  if not post_url or post_url == "" then table.insert(unset, "post_url") end
+else
+  for _, v in ipairs({"lease_until", 0, "owner", "", "expired", "", "error", ARGV[6]}) do table.insert(set, v) end
+end
+local err = ARGV[6]
+if late then err = "late commit after the lease expired: " .. err end
+log_append(KEYS[3], ARGV[8], {article_id = f[4], channel = f[5], status = ARGV[3], attempt = ARGV[2],
+  remote_id = ARGV[4], error = err, rec = {f[7], post_url, f[9]}, set = set, unset = unset})
+if not final then
   if late then
     redis.call("ZADD", KEYS[2], "NX", ARGV[7], ARGV[9])
     redis.call("PERSIST", KEYS[1])
@@ -265,10 +282,6 @@ end
 -- The unknown index changes only when the delivery enters or leaves unknown.
 if ARGV[3] == "unknown" then redis.call("SADD", KEYS[4], ARGV[9])
 elseif late then redis.call("SREM", KEYS[4], ARGV[9]) end
-local err = ARGV[6]
-if late then err = "late commit after the lease expired: " .. err end
-log_append(KEYS[3], ARGV[8], {article_id = f[4], channel = f[5], status = ARGV[3], attempt = ARGV[2],
-  remote_id = ARGV[4], error = err})
 return "ok"
 `)
 

@@ -19,7 +19,11 @@ import (
 //
 // with stream the log key (passed in KEYS, so the script declares every key it touches),
 // maxlen the approximate cap (Options.LogMaxLen) and e a table with article_id, channel,
-// status, attempt and, when there is one, remote_id, error and by (the admin who decided).
+// status, attempt and, when there is one, remote_id, error and by (the admin who decided). A
+// caller that has just read the ledger record may pass what log_append would read from it (rec:
+// kind, post_url, created_at, lease_until, owner, expired, error, as the record will be) and
+// its own change of the record (set: field, value, …; unset: field names), which log_append
+// writes with the entry's id in one HSET: a commit then costs no extra read or write.
 // Every entry holds every field, empty or not (logEntry reads a missing field as "", as in
 // entries written before). It returns the new entry's id.
 //
@@ -63,7 +67,9 @@ local counted_status = {` + luaSet(logCounted) + `}
 local function log_append(stream, maxlen, e)
   local ledger = "` + keyPrefix + `dlv:{" .. e.article_id .. ":" .. e.channel .. "}"
   local rec
-  if e.kind then
+  if e.rec then
+    rec = e.rec
+  elseif e.kind then
     rec = {e.kind, false, e.created_at, false, false, false, false}
   else
     rec = redis.call("HMGET", ledger, "kind", "post_url", "created_at", "lease_until", "owner", "expired", "error")
@@ -106,7 +112,12 @@ local function log_append(stream, maxlen, e)
       redis.call("XADD", k, id, "i", v)
     end
   end
-  if rec[1] and not e.kind then
+  if e.set then
+    -- The caller's own change of the record, in the same HSET as the entry's id.
+    table.insert(e.set, log_field(ms, seq)); table.insert(e.set, "")
+    redis.call("HSET", ledger, unpack(e.set))
+    if e.unset and #e.unset > 0 then redis.call("HDEL", ledger, unpack(e.unset)) end
+  elseif rec[1] and not e.kind then
     local final = e.status == "sent" or e.status == "failed" or e.status == "unknown" or e.status == "retracted"
     local gone = {}
     if final then
