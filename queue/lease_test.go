@@ -427,12 +427,12 @@ func TestHandoversDoNotPileUpBells(t *testing.T) {
 	e.runWorker(e.broker, "A", p, r, opts)
 	e.runWorker(e.broker, "B", p, r, opts)
 	taken := func() int { return logs.FilterMessageSnippet("sender lease taken").Len() }
-	waitFor(t, 5*time.Second, func() bool { return taken() == 1 })
+	waitFor(t, 5*time.Second, func() bool { return taken() >= 1 })
 	for i := range 4 {
 		if err := e.broker.rdb.Del(ctx, senderKey("tg")).Err(); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, func() bool { return taken() == i+2 })
+		waitFor(t, 5*time.Second, func() bool { return taken() >= i+2 })
 	}
 	waitFor(t, 10*time.Second, func() bool {
 		q, err := e.broker.insp.GetQueueInfo(bellQueue("tg"))
