@@ -161,6 +161,8 @@ for i = 4, #KEYS do
     if ARGV[6] == "1" then table.insert(rec, "urgent"); table.insert(rec, "1") end
     redis.call("HSET", key, unpack(rec))
     redis.call("ZADD", KEYS[2], ARGV[3], ARGV[2] .. ":" .. name)
+    -- The channels whose log indexes a query by status merges (logChannelsKey).
+    redis.call("SADD", KEYS[3] .. ":channels", name)
     table.insert(out, "pending")
     table.insert(out, 1)
     table.insert(out, 1)

@@ -29,10 +29,12 @@ import (
 //
 // Beside the stream it keeps, for queries that must not scan the whole log (QueryLog, FollowLog,
 // Overview; see logindex.go for the key names):
-//   - index streams per status and per channel+status holding only a marker under each entry's
-//     id (readers fetch the entry itself from the main stream by id), trimmed to the main
-//     stream's oldest id on about one append in logTrimEvery; a channel's entries are the
-//     union of its channel+status indexes (logStatuses, plus a catch-all for any other status);
+//   - index streams per channel+status holding only a marker under each entry's id (readers
+//     fetch the entry itself from the main stream by id), trimmed to the main stream's oldest id
+//     on about one append in logTrimEvery; a channel's entries are the union of its indexes
+//     (logStatuses, plus a catch-all for any other status), a status's the union of its index
+//     in every channel that has a delivery record (the set logChannelsKey, which the publish
+//     that creates a record adds to);
 //   - per delivery, the ids of its entries, as fields of its ledger record (log_field: "l:"
 //     and the id, shortened; they live exactly as long as the record);
 //   - per channel and status (logCounted), per-minute counters for the last 25 hours;
@@ -101,7 +103,7 @@ local function log_append(stream, maxlen, e)
   if e.status == "sent" and rec[3] then lat = tostring(ms - tonumber(rec[3])) end
   -- A channel's entries are the union of its per-status indexes; a status outside the known
   -- list (logStatuses) also goes to the channel's catch-all index, so that union stays whole.
-  local keys = {ix .. "st:" .. e.status, ix .. "cs:" .. e.channel .. ":" .. e.status}
+  local keys = {ix .. "cs:" .. e.channel .. ":" .. e.status}
   if not known_status[e.status] then table.insert(keys, ix .. "cs:" .. e.channel .. ":` + logOtherStatus + `") end
   for _, k in ipairs(keys) do
     local v = ""

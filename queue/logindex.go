@@ -18,8 +18,12 @@ import (
 // Keys kept beside the delivery log by luaLogAppend (log.go). Index streams hold a marker under
 // each of their entries' ids in the main stream, so a query reads only the ids it wants and
 // then those entries; an article's entry ids are fields of its deliveries' ledger records.
-func logIndexStatus(st string) string       { return logKey + ":ix:st:" + st }
 func logIndexChStatus(ch, st string) string { return logKey + ":ix:cs:" + ch + ":" + st }
+
+// logChannelsKey is the set of channels that have delivery records (recordScript adds to it):
+// a query by status merges their indexes of that status.
+const logChannelsKey = logKey + ":channels"
+
 func logCounterKey(ch, st string, hour int64) string {
 	return logKey + ":n:" + ch + ":" + st + ":" + strconv.FormatInt(hour, 10)
 }
@@ -73,23 +77,42 @@ var ErrBadCursor = errors.New("bad cursor")
 var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
 
 // streams are the streams whose union holds q's entries, the most selective there is: the main
-// log, a status's index, a channel and status's, or a channel's per-status indexes (an
-// article's query reads its ledger records' entry ids instead, see queryArticle; following an
-// article filters the stream).
-func (q LogQuery) streams() []string {
+// log, a channel and status's index, a channel's per-status indexes, or a status's index in
+// every channel (an article's query reads its ledger records' entry ids instead, see
+// queryArticle).
+func (b *Broker) streams(ctx context.Context, q LogQuery) ([]string, error) {
 	switch {
 	case q.Channel != "" && q.Status != "":
-		return []string{logIndexChStatus(q.Channel, q.Status)}
+		return []string{logIndexChStatus(q.Channel, q.Status)}, nil
 	case q.Channel != "":
 		keys := make([]string, 0, len(logStatuses)+1)
 		for _, st := range logStatuses {
 			keys = append(keys, logIndexChStatus(q.Channel, st))
 		}
-		return append(keys, logIndexChStatus(q.Channel, logOtherStatus))
+		return append(keys, logIndexChStatus(q.Channel, logOtherStatus)), nil
 	case q.Status != "":
-		return []string{logIndexStatus(q.Status)}
+		chs, err := b.rdb.SMembers(ctx, logChannelsKey).Result()
+		if err != nil {
+			return nil, fmt.Errorf("queue: reading delivery log: %w", err)
+		}
+		sort.Strings(chs)
+		keys := make([]string, len(chs))
+		for i, ch := range chs {
+			keys[i] = logIndexChStatus(ch, q.Status)
+		}
+		return keys, nil
 	}
-	return []string{logKey}
+	return []string{logKey}, nil
+}
+
+// followStreams are the streams FollowLog reads for q: as streams, except that a status alone
+// follows the main log (filtered), so a channel that gets its first delivery meanwhile is not
+// missed and nothing polls for new channels.
+func (b *Broker) followStreams(ctx context.Context, q LogQuery) ([]string, error) {
+	if q.Status != "" && q.Channel == "" {
+		return []string{logKey}, nil
+	}
+	return b.streams(ctx, q)
 }
 
 // newestIDs reads the newest count messages of the union of keys within (start, end), newest
@@ -133,7 +156,10 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 	if q.ArticleID != "" {
 		return b.queryArticle(ctx, q)
 	}
-	keys := q.streams()
+	keys, err := b.streams(ctx, q)
+	if err != nil || len(keys) == 0 {
+		return LogPage{}, err
+	}
 	end, start := "+", "-"
 	if !q.Until.IsZero() {
 		end = "(" + strconv.FormatInt(q.Until.UnixMilli(), 10) + "-0"
@@ -329,7 +355,10 @@ func splitID(id string) [2]uint64 {
 // BLOCK) on the index that fits q: no polling. from is the id to start after ("$" or "" for
 // only new entries).
 func (b *Broker) FollowLog(ctx context.Context, q LogQuery, from string, fn func(LogEntry) error) error {
-	keys := q.streams()
+	keys, err := b.followStreams(ctx, q)
+	if err != nil {
+		return err
+	}
 	if from == "" {
 		from = "$"
 	}
@@ -392,10 +421,14 @@ func (b *Broker) FollowLog(ctx context.Context, q LogQuery, from string, fn func
 	return nil
 }
 
-// LastLogID is the newest entry's id of the streams q reads ("0" when empty): FollowLog from it
-// continues exactly after a QueryLog page read just before.
+// LastLogID is the newest entry's id of the streams FollowLog reads for q ("0" when empty):
+// FollowLog from it continues exactly after a QueryLog page read just before.
 func (b *Broker) LastLogID(ctx context.Context, q LogQuery) (string, error) {
-	msgs, err := b.newestIDs(ctx, q.streams(), "+", "-", 1)
+	keys, err := b.followStreams(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	msgs, err := b.newestIDs(ctx, keys, "+", "-", 1)
 	if err != nil {
 		return "", err
 	}

@@ -65,7 +65,8 @@ func TestLogIndexesPaginationAndOverview(t *testing.T) {
 	// The index holds exactly the channel's entries: a query reads only those.
 	// a1: pending, failed; a2..a5: pending, sent (claims are not logged) → 10.
 	var n int64
-	for _, k := range (LogQuery{Channel: "tg"}).streams() {
+	keys, _ := e.broker.streams(ctx, LogQuery{Channel: "tg"})
+	for _, k := range keys {
 		n += e.broker.rdb.XLen(ctx, k).Val()
 	}
 	if n != 10 {

@@ -36,7 +36,12 @@ func TestLogIndexesHoldIDsAndQueriesReturnWholeEntries(t *testing.T) {
 		e.publish(id)
 		e.waitState(id, StateSent, 10*time.Second)
 	}
-	for _, key := range []string{logIndexChStatus("tg", "pending"), logIndexStatus("sent"), logIndexStatus("pending"), logIndexChStatus("tg", "sent")} {
+	// No index per channel or per status alone: a channel's query merges its per-status indexes,
+	// a status's query that status's index of every channel.
+	if n := e.broker.rdb.Exists(ctx, logKey+":ix:st:sent", logKey+":ix:ch:tg").Val(); n != 0 {
+		t.Fatal("a status or a channel has an index of its own")
+	}
+	for _, key := range []string{logIndexChStatus("tg", "pending"), logIndexChStatus("tg", "sent")} {
 		msgs, err := e.broker.rdb.XRange(ctx, key, "-", "+").Result()
 		if err != nil || len(msgs) == 0 {
 			t.Fatalf("%s: %v %v", key, msgs, err)
@@ -156,7 +161,7 @@ func TestLogIndexesAreTrimmedWithTheLog(t *testing.T) {
 		e.publish("m" + itoa(i))
 	}
 	mainLen := e.broker.rdb.XLen(ctx, logKey).Val()
-	ixLen := e.broker.rdb.XLen(ctx, logIndexStatus("pending")).Val()
+	ixLen := e.broker.rdb.XLen(ctx, logIndexChStatus("tg", "pending")).Val()
 	if mainLen >= 400 || ixLen >= 400 {
 		t.Fatalf("not trimmed: log %d, index %d entries of 400", mainLen, ixLen)
 	}
@@ -451,4 +456,76 @@ func TestArticleEncodingConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A query by status alone merges that status's index of every channel with delivery records, in
+// id order, page by page; following a status reads the log itself, so a channel that gets its
+// first delivery while a follow runs is followed too.
+func TestStatusQueryMergesChannels(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var ids []string
+	for i := range 30 {
+		ch := channels.Name([]string{"tg", "tg2", "tg3"}[i%3])
+		e.publishTo("s"+itoa(i), ch)
+		page, err := e.broker.QueryLog(ctx, LogQuery{ArticleID: "s" + itoa(i)})
+		if err != nil || len(page.Entries) != 1 {
+			t.Fatalf("%+v %v", page, err)
+		}
+		ids = append(ids, page.Entries[0].ID)
+	}
+	var paged []string
+	cursor := ""
+	for {
+		page, err := e.broker.QueryLog(ctx, LogQuery{Status: "pending", Limit: 7, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, le := range page.Entries {
+			if le.Status != "pending" {
+				t.Fatalf("entry %+v", le)
+			}
+			paged = append(paged, le.ID)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	for i := range ids {
+		if len(paged) != len(ids) || paged[i] != ids[len(ids)-1-i] {
+			t.Fatalf("pages %v, want the reverse of %v", paged, ids)
+		}
+	}
+	if sent, err := e.broker.QueryLog(ctx, LogQuery{Status: "sent"}); err != nil || len(sent.Entries) != 0 {
+		t.Fatalf("sent %+v %v", sent, err)
+	}
+
+	last, err := e.broker.LastLogID(ctx, LogQuery{Status: "pending"})
+	if err != nil || last != ids[len(ids)-1] {
+		t.Fatalf("last %s %v", last, err)
+	}
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	got := make(chan LogEntry, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- e.broker.FollowLog(fctx, LogQuery{Status: "pending"}, last, func(le LogEntry) error {
+			got <- le
+			cancel()
+			return nil
+		})
+	}()
+	e.publishTo("new-channel-article", "tg4")
+	// The follow ends on its first entry or at the deadline; then look at what it got.
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case le := <-got:
+		if le.ArticleID != "new-channel-article" || le.Channel != "tg4" {
+			t.Fatalf("followed %+v", le)
+		}
+	default:
+		t.Fatal("a new channel's entry was not followed")
+	}
 }
