@@ -647,3 +647,36 @@ func TestSweeperLooksAtEachWaitingDeliveryOnce(t *testing.T) {
 		t.Fatalf("the sweeper looked %d times at %d waiting deliveries and an orphan, want once each", looked, waiting)
 	}
 }
+
+// A stopping worker of a channel with one sender at a time sends the delivery whose slot it
+// holds when that fits in the shutdown budget, instead of handing it back: handed back, it would
+// go out after the next one, which the process taking over the channel sends first. The one
+// after it stays queued. (Fails with the slot always handed back on stop.)
+func TestStoppingPacedWorkerKeepsItsSlot(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.route.Limit = Limit{Count: 1, Period: time.Second}
+	for _, id := range []string{"k1", "k2", "k3"} {
+		e.publish(id)
+	}
+	opts := testOpts(t)
+	opts.ShutdownTimeout = 5 * time.Second
+	stop := e.start(opts, nil)
+	e.waitState("k1", StateSent, 10*time.Second)
+	// k2 has taken its slot (a second after k1's) once the channel's schedule is more than one
+	// interval ahead.
+	waitFor(t, 10*time.Second, func() bool {
+		tat, err := e.broker.rdb.Get(ctx, scheduleKey("tg")).Int64()
+		return err == nil && tat-time.Now().UnixMilli() > 1100
+	})
+	stop()
+	if d, _ := e.broker.Delivery(ctx, "k2", "tg"); d.State != StateSent {
+		t.Fatalf("k2 is %s after the stop, want sent", d.State)
+	}
+	if d, _ := e.broker.Delivery(ctx, "k3", "tg"); d.State != StatePending {
+		t.Fatalf("k3 is %s after the stop, want pending", d.State)
+	}
+	if got := e.ch.sent(); len(got) != 2 || got[0].articleID != "k1" || got[1].articleID != "k2" {
+		t.Fatalf("sends %+v, want k1 then k2", got)
+	}
+}

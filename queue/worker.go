@@ -533,13 +533,21 @@ func (w *Worker) deliver(ctx context.Context, p taskPayload, queued *time.Time) 
 		*queued = createdAt(res)
 		return w.claimed(ctx, c, route, res)
 	case "ok":
+		slot := time.Now().Add(wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-w.stopping:
-			t.Stop()
-			// Nothing is claimed yet: the delivery goes back untouched.
-			return Outcome{Status: "handback", Err: &retryIn{delay: wait, err: errors.New("worker stopping")}}
+			// A channel with one sender at a time (a paced one, leased by one process) keeps its
+			// slot when the send still fits in the shutdown budget: handed back, the delivery
+			// would go out after the next one, which the process taking over the channel sends
+			// first. Otherwise nothing is claimed yet: the delivery goes back untouched.
+			if route.InFlight != 1 || time.Until(slot) > w.opts.ShutdownTimeout-w.opts.SendTimeout-stopMargin {
+				t.Stop()
+				return Outcome{Status: "handback", Err: &retryIn{delay: wait, err: errors.New("worker stopping")}}
+			}
+			<-t.C
+			c.keepOnStop = true
 		}
 		return w.claimAndSend(ctx, c, route, queued)
 	case "later":
@@ -573,7 +581,12 @@ type claim struct {
 	token   string
 	attempt int
 	until   time.Time // the lease's end
+	// keepOnStop: the worker is stopping and sends this delivery anyway (a slot kept for order).
+	keepOnStop bool
 }
+
+// stopMargin is what a stopping worker keeps of its shutdown budget for the commit after a send.
+const stopMargin = 500 * time.Millisecond
 
 // newClaim draws the token of a claim about to be asked for; its lease is counted from now.
 func (w *Worker) newClaim(p taskPayload) *claim {
@@ -634,13 +647,15 @@ func (w *Worker) claimed(ctx context.Context, c *claim, route Route, res []any) 
 	c.attempt = attempt
 	// From here on nothing has been posted until Send: every path that ends without a post
 	// hands the claim back (or fails it) under its token, retrying until the lease ends.
-	select {
-	case <-w.stopping:
-		if ferr := w.finish(c, StatePending, channels.Receipt{}, "", true); ferr != nil {
-			return Outcome{Status: "handback", Attempt: attempt, Err: ferr}
+	if !c.keepOnStop {
+		select {
+		case <-w.stopping:
+			if ferr := w.finish(c, StatePending, channels.Receipt{}, "", true); ferr != nil {
+				return Outcome{Status: "handback", Attempt: attempt, Err: ferr}
+			}
+			return Outcome{Status: "handback", Attempt: attempt - 1, Err: &retryIn{delay: time.Second, err: errors.New("worker stopping")}}
+		default:
 		}
-		return Outcome{Status: "handback", Attempt: attempt - 1, Err: &retryIn{delay: time.Second, err: errors.New("worker stopping")}}
-	default:
 	}
 	var art any
 	if len(res) > 3 {
