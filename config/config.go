@@ -67,6 +67,9 @@ type Config struct {
 		// DelayedInterval is how often retries that came due are moved back to their queue
 		// (default 5s; six small scripts per channel and process each time).
 		DelayedInterval Duration `yaml:"delayed_interval"`
+		// SenderLease is how long a process's hold on a paced channel lasts without renewal
+		// (default 6s): a killed holder's channels move to another process after about that.
+		SenderLease Duration `yaml:"sender_lease"`
 		// UrgentPriority: articles with priority ≥ this (default 8) go ahead of every channel's
 		// backlog, still within its rate limit.
 		UrgentPriority int `yaml:"urgent_priority"`

@@ -118,6 +118,7 @@ func workerOptions(cfg *config.Config, log *zap.Logger) queue.WorkerOptions {
 		PollInterval:    time.Duration(cfg.Worker.PollInterval),
 		IdleWake:        time.Duration(cfg.Worker.IdleWake),
 		DelayedInterval: time.Duration(cfg.Worker.DelayedInterval),
+		SenderLease:     time.Duration(cfg.Worker.SenderLease),
 		Logger:          log,
 	}
 }
