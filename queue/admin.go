@@ -45,6 +45,7 @@ const logScanLimit = 50_000
 var adminSetScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return "missing" end
 local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt")
+f[2], f[3] = ledger_ids(KEYS[1])
 local state = f[1]
 local allowed
 if ARGV[1] == "sent" then

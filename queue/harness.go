@@ -91,7 +91,7 @@ func (b *Broker) SeedFinal(ctx context.Context, recs []SeedRecord) error {
 			names[i] = string(ch)
 			k := ledgerKey(id, ch)
 			// A final record keeps no empty fields (luaLogAppend removes them).
-			pipe.HSet(ctx, k, "article_id", id, "channel", string(ch), "kind", string(r.Kind),
+			pipe.HSet(ctx, k, "kind", string(r.Kind),
 				"state", string(StateSent), "revision", 1, "attempt", 1, "created_at", now, "updated_at", now,
 				"token", fmt.Sprintf("%016x", i+1), "remote_id", strconv.Itoa(i+1))
 			pipe.Expire(ctx, k, ttl)

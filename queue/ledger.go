@@ -55,9 +55,14 @@ type Delivery struct {
 // TaskID returns the asynq task id of the delivery's current revision and generation.
 func (d Delivery) TaskID() string { return taskID(d.ArticleID, d.Channel, d.Revision, d.Gen) }
 
-func parseDelivery(m map[string]string) (Delivery, bool) {
+// parseDelivery reads a ledger record of the delivery (articleID, ch): the record itself does
+// not repeat them (records written by an older herald do).
+func parseDelivery(m map[string]string, articleID string, ch channels.Name) (Delivery, bool) {
 	if len(m) == 0 {
 		return Delivery{}, false
+	}
+	if m["article_id"] == "" {
+		m["article_id"], m["channel"] = articleID, string(ch)
 	}
 	ms := func(k string) time.Time {
 		n, err := strconv.ParseInt(m[k], 10, 64)
@@ -94,7 +99,7 @@ func getDelivery(ctx context.Context, rdb redis.UniversalClient, articleID strin
 	if err != nil {
 		return Delivery{}, false, fmt.Errorf("queue: reading delivery %s: %w", deliveryMember(articleID, ch), err)
 	}
-	d, ok := parseDelivery(m)
+	d, ok := parseDelivery(m, articleID, ch)
 	return d, ok, nil
 }
 
@@ -154,7 +159,8 @@ for i = 4, #KEYS do
     -- The record is new: log_append reads nothing from it, and its entry id goes in with it.
     local id = log_append(KEYS[3], ARGV[4], {article_id = ARGV[2], channel = name, status = "pending", attempt = 0,
       kind = kind, created_at = ARGV[3]})
-    local rec = {"article_id", ARGV[2], "channel", name, "kind", kind, "state", "pending", "revision", 1,
+    -- The article id and channel are in the key (ledger_ids), not repeated in the record.
+    local rec = {"kind", kind, "state", "pending", "revision", 1,
       "attempt", 0, "created_at", ARGV[3], "updated_at", ARGV[3],
       log_field(tonumber(string.match(id, "^(%d+)")), tonumber(string.match(id, "-(%d+)$"))), ""}
     -- A missing "urgent" reads as not urgent everywhere.
@@ -198,6 +204,7 @@ return out
 // costs no round trip to read them.
 var claimScript = logScript(`
 local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token", "created_at")
+f[5], f[6] = ledger_ids(KEYS[1])
 if not f[1] then return {"missing", 0, 0} end
 local state, rev, attempt, lease = f[1], tonumber(f[2]), tonumber(f[3]), tonumber(f[4] or "0")
 if rev ~= tonumber(ARGV[1]) then return {"stale", attempt, 0} end
@@ -240,6 +247,7 @@ return {"claimed", attempt, tonumber(ARGV[3]), redis.call("GET", KEYS[5]), f[8]}
 var finishScript = logScript(`
 local f = redis.call("HMGET", KEYS[1], "state", "token", "attempt", "article_id", "channel", "expired",
   "kind", "post_url", "created_at")
+f[4], f[5] = ledger_ids(KEYS[1])
 if f[2] ~= ARGV[1] then return "lost" end
 local late = f[1] == "unknown" and f[6] == "1"
 if f[1] ~= "sending" and not late then
@@ -301,6 +309,7 @@ return "ok"
 var requeueScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", 0, "0", 0} end
 local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "channel", "urgent", "gen", "token")
+f[3], f[4] = ledger_ids(KEYS[1])
 local state, rev, gen = f[1], tonumber(f[2]), tonumber(f[6] or "0")
 if state == "pending" and f[7] == ARGV[5] then return {"ok", rev, f[5] or "0", gen} end
 if ARGV[6] == "unknown" and state ~= "unknown" then return {"not-unknown", rev, f[5] or "0", gen} end

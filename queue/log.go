@@ -66,6 +66,12 @@ end
 local known_status = {` + luaSet(logStatuses) + `}
 local counted_status = {` + luaSet(logCounted) + `}
 
+-- ledger_ids reads a delivery's article id and channel from its ledger key
+-- (herald:dlv:{<article>:<channel>}; a channel name has no ":"): the record does not repeat them.
+local function ledger_ids(key)
+  return string.match(key, "^` + keyPrefix + `dlv:{(.*):([^:]*)}$")
+end
+
 local function log_append(stream, maxlen, e)
   local ledger = "` + keyPrefix + `dlv:{" .. e.article_id .. ":" .. e.channel .. "}"
   local rec

@@ -211,8 +211,8 @@ func (b *Broker) deliveriesOn(ctx context.Context, articleID string, names []str
 		return nil, fmt.Errorf("queue: reading deliveries of %s: %w", articleID, err)
 	}
 	out := make([]Delivery, 0, len(names))
-	for _, c := range cmds {
-		if d, ok := parseDelivery(c.Val()); ok {
+	for i, c := range cmds {
+		if d, ok := parseDelivery(c.Val(), articleID, channels.Name(names[i])); ok {
 			out = append(out, d)
 		}
 	}

@@ -91,6 +91,7 @@ func (l Limit) burst() int { return max(l.Burst, 1) }
 // now unknown), or the final state name. Time is the Redis server's, the same for every process.
 var slotScript = logScript(`
 local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until", "attempt", "token", "article_id", "channel", "created_at")
+f[6], f[7] = ledger_ids(KEYS[1])
 if not f[1] then return {"missing", 0} end
 if tonumber(f[2]) ~= tonumber(ARGV[1]) then return {"stale", 0} end
 local t = redis.call("TIME")

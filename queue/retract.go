@@ -79,6 +79,7 @@ func (r *Retraction) Failed() bool {
 var retractBeginScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", ""} end
 local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt", "remote_id", "token", "lease_until")
+f[2], f[3] = ledger_ids(KEYS[1])
 local state, rid = f[1], f[5] or ""
 local function take_back(note)
   redis.call("HSET", KEYS[1], "state", "retracted", "error", note, "lease_until", 0, "owner", "",
@@ -122,6 +123,7 @@ return {"delete", rid}
 // Returns "ok" or "lost".
 var retractFinishScript = logScript(`
 local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt", "remote_id", "token", "retract_from")
+f[2], f[3] = ledger_ids(KEYS[1])
 if f[6] ~= ARGV[6] then return "lost" end
 if f[1] == "retracted" and ARGV[7] == "ok" then return "ok" end
 if f[1] ~= "retracting" then return "lost" end

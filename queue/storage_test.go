@@ -529,3 +529,38 @@ func TestStatusQueryMergesChannels(t *testing.T) {
 		t.Fatal("a new channel's entry was not followed")
 	}
 }
+
+// A ledger record does not repeat its article id and channel (they are in its key, ~50 bytes a
+// delivery); every reader and script takes them from the key, read back for every reader.
+func TestLedgerRecordTakesItsIdsFromTheKey(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish("ns-42")
+	e.start(testOpts(t), nil)
+	d := e.waitState("ns-42", StateSent, 10*time.Second)
+	if d.ArticleID != "ns-42" || d.Channel != "tg" {
+		t.Fatalf("delivery %+v", d)
+	}
+	m, err := e.broker.rdb.HGetAll(ctx, ledgerKey("ns-42", "tg")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"article_id", "channel", "urgent"} {
+		if v, ok := m[f]; ok {
+			t.Errorf("record keeps %s=%q", f, v)
+		}
+	}
+	log, err := e.broker.Log(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range log {
+		if l.ArticleID != "ns-42" || l.Channel != "tg" {
+			t.Fatalf("log entry %+v names another delivery", l)
+		}
+	}
+	ds, err := e.broker.Deliveries(ctx, "ns-42")
+	if err != nil || len(ds) != 1 || ds[0].ArticleID != "ns-42" || ds[0].Channel != "tg" {
+		t.Fatalf("deliveries %+v %v", ds, err)
+	}
+}
