@@ -14,7 +14,8 @@
 //	baseline   asynq with a no-op handler, same Redis and concurrency (queue.NoopBaseline), run
 //	           while the throughput deliveries wait on their paused channel
 //	throughput 3,000 deliveries queued while the channel is paused, then resumed: deliveries/s
-//	memory     Redis used_memory per retained (final) delivery after the three phases above
+//	memory     Redis used_memory growth, less client connection buffers, per retained (final)
+//	           delivery after the three phases above
 //	fairness   channel B's latency while channel A has a 2,000 backlog on a platform answering in 2 s
 //	paced      200 articles to a 60/min channel on a fake answering 429 above 60/min
 //	lookup     GET /v1/articles/{id} p99 with 1,000,000 delivery records (on a second Redis,
@@ -388,7 +389,10 @@ func (b *bench) fastPhases() error {
 	if err != nil {
 		return err
 	}
-	clients0, _ := infoMemory(b.rdb, "mem_clients_normal")
+	clients0, err := infoMemory(b.rdb, "mem_clients_normal")
+	if err != nil {
+		return err
+	}
 	b.say("burst: %d articles from 8 clients", b.sz.burst)
 	starts, err = b.publishAll(h, "burst", "fast", b.sz.burst, 8)
 	if err != nil {
@@ -464,13 +468,16 @@ func (b *bench) fastPhases() error {
 	if err != nil {
 		return err
 	}
-	b.res.RedisBytesPerDelivery = stack.Round(float64(mem1-mem0)/float64(total), 0)
 	// used_memory also counts the buffers of the connections open at that moment (herald's and
-	// asynq's pools), which hold no delivery: say how much of the figure they are.
-	if clients1, err := infoMemory(b.rdb, "mem_clients_normal"); err == nil {
-		b.note("memory: %.0f B per delivery of it are client connection buffers (mem_clients_normal), not stored data",
-			float64(clients1-clients0)/float64(total))
+	// asynq's pools, grown by the burst), which hold no delivery and go with their connections:
+	// the figure is the growth of what is stored, used_memory less mem_clients_normal.
+	clients1, err := infoMemory(b.rdb, "mem_clients_normal")
+	if err != nil {
+		return err
 	}
+	b.res.RedisBytesPerDelivery = stack.Round(float64((mem1-clients1)-(mem0-clients0))/float64(total), 0)
+	b.note("memory: used_memory grew %.0f B per delivery, of which %.0f B are client connection buffers (mem_clients_normal), not stored data",
+		float64(mem1-mem0)/float64(total), float64(clients1-clients0)/float64(total))
 	b.note("memory per delivery by key kind: %s", b.memoryBreakdown(idleN+total))
 	return b.fresh()
 }
