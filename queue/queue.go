@@ -63,7 +63,8 @@ type Broker struct {
 	opts   Options
 }
 
-// NewBroker wraps a go-redis client. Close closes the asynq client, not rdb.
+// NewBroker wraps a go-redis client, which the caller owns and closes once every worker on it
+// has stopped (asynq's subscriber panics on a closed client).
 func NewBroker(rdb redis.UniversalClient, opts Options) *Broker {
 	opts.defaults()
 	return &Broker{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), opts: opts}
