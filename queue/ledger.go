@@ -185,6 +185,25 @@ end
 return out
 `)
 
+// luaExpireLease is the Lua function both claiming scripts (claimScript, slotScript) call when
+// they find a claim whose lease ran out mid-send: the delivery becomes unknown, for an admin,
+// and leaves the pending set for the channel's unknown index. The token stays: a late commit of
+// the claim that really sent may still record its receipt (finishScript).
+//
+//	expire_lease(ledger, pending, log, unknown index, member, now ms, log max len, record TTL s,
+//	  article id, channel, attempt)
+const luaExpireLease = `
+local function expire_lease(ledger, pending, log, unknown, member, now, maxlen, ttl, article_id, channel, attempt)
+  redis.call("HSET", ledger, "state", "unknown", "updated_at", now, "lease_until", 0, "owner", "",
+    "expired", "1", "error", "lease expired while sending: the worker stopped between the request and the commit")
+  redis.call("ZREM", pending, member)
+  redis.call("SADD", unknown, member)
+  if tonumber(ttl) > 0 then redis.call("EXPIRE", ledger, ttl) end
+  log_append(log, maxlen, {article_id = article_id, channel = channel, status = "unknown", attempt = attempt,
+    error = "lease expired while sending"})
+end
+`
+
 // claimScript moves pending → sending(lease, attempt+1, token) for the given revision, unless
 // the channel is paused. Every state change of a claim carries the claim's token, a value the
 // worker draws once per claim: go-redis re-runs a script after a read timeout or EOF, and a
@@ -202,7 +221,7 @@ return out
 // ran out mid-send: the record is now unknown), or the final state name. The article and the
 // record's creation time (for the publish→post latency) come with "claimed", so a delivery
 // costs no round trip to read them.
-var claimScript = logScript(`
+var claimScript = logScript(luaExpireLease + `
 local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token", "created_at")
 f[5], f[6] = ledger_ids(KEYS[1])
 if not f[1] then return {"missing", 0, 0} end
@@ -213,14 +232,7 @@ if state == "sending" and f[7] == ARGV[4] then
 end
 if state == "sending" then
   if lease ~= nil and lease > tonumber(ARGV[2]) then return {"busy", attempt, lease} end
-  -- The token stays: a late commit of the claim that really sent may still record its receipt.
-  redis.call("HSET", KEYS[1], "state", "unknown", "updated_at", ARGV[2], "lease_until", 0, "owner", "",
-    "expired", "1", "error", "lease expired while sending: the worker stopped between the request and the commit")
-  redis.call("ZREM", KEYS[2], ARGV[6])
-  redis.call("SADD", KEYS[6], ARGV[6])
-  if tonumber(ARGV[7]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[7]) end
-  log_append(KEYS[3], ARGV[5], {article_id = f[5], channel = f[6], status = "unknown", attempt = attempt,
-    error = "lease expired while sending"})
+  expire_lease(KEYS[1], KEYS[2], KEYS[3], KEYS[6], ARGV[6], ARGV[2], ARGV[5], ARGV[7], f[5], f[6], attempt)
   return {"expired", attempt, 0}
 end
 if state ~= "pending" then return {state, attempt, 0} end

@@ -89,7 +89,7 @@ func (l Limit) burst() int { return max(l.Burst, 1) }
 // it), "later" (not taken: n = the wait, longer than the caller can hold the task), "missing",
 // "stale", "paused", "busy" (n = lease left), "expired" (a lease ran out mid-send: the record is
 // now unknown), or the final state name. Time is the Redis server's, the same for every process.
-var slotScript = logScript(`
+var slotScript = logScript(luaExpireLease + `
 local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until", "attempt", "token", "article_id", "channel", "created_at")
 f[6], f[7] = ledger_ids(KEYS[1])
 if not f[1] then return {"missing", 0} end
@@ -101,14 +101,7 @@ if f[1] == "sending" then
   local lease = tonumber(f[3] or "0")
   if f[5] == ARGV[9] then return {"claimed", attempt, lease, redis.call("GET", KEYS[8]), f[8]} end
   if lease > now then return {"busy", lease - now} end
-  -- The token stays: a late commit of the claim that really sent may still record its receipt.
-  redis.call("HSET", KEYS[1], "state", "unknown", "updated_at", now, "lease_until", 0, "owner", "",
-    "expired", "1", "error", "lease expired while sending: the worker stopped between the request and the commit")
-  redis.call("ZREM", KEYS[6], ARGV[11])
-  redis.call("SADD", KEYS[9], ARGV[11])
-  if tonumber(ARGV[12]) > 0 then redis.call("EXPIRE", KEYS[1], ARGV[12]) end
-  log_append(KEYS[7], ARGV[10], {article_id = f[6], channel = f[7], status = "unknown", attempt = attempt,
-    error = "lease expired while sending"})
+  expire_lease(KEYS[1], KEYS[6], KEYS[7], KEYS[9], ARGV[11], now, ARGV[10], ARGV[12], f[6], f[7], attempt)
   return {"expired", attempt}
 end
 if f[1] ~= "pending" then return {f[1], 0} end
