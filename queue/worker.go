@@ -463,9 +463,8 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 		w.log.Error("dropping unreadable task", zap.Error(err))
 		return fmt.Errorf("queue: decoding task: %v: %w", err, asynq.SkipRetry)
 	}
-	var queued time.Time
-	out := w.deliver(ctx, p, &queued)
-	out.ArticleID, out.Channel, out.QueuedAt = p.ArticleID, p.Channel, queued
+	out := w.deliver(ctx, p)
+	out.ArticleID, out.Channel = p.ArticleID, p.Channel
 	w.logOutcome(out)
 	if w.opts.OnOutcome != nil {
 		w.opts.OnOutcome(out)
@@ -500,7 +499,7 @@ func (w *Worker) logOutcome(o Outcome) {
 // deliver runs one delivery: reserve a send slot (ledger, pause and rate checked in one script,
 // which also claims the delivery when the slot is now) → if the slot lies ahead, wait for it in
 // memory, then claim → format → send → commit.
-func (w *Worker) deliver(ctx context.Context, p taskPayload, queued *time.Time) Outcome {
+func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
 	route, ok := w.routes[p.Channel]
 	if !ok {
 		// Another process's channel, or one removed from the config: leave it for later.
@@ -530,7 +529,6 @@ func (w *Worker) deliver(ctx context.Context, p taskPayload, queued *time.Time) 
 	wait := time.Duration(n) * time.Millisecond
 	switch r := fmt.Sprint(res[0]); r {
 	case "claimed":
-		*queued = createdAt(res)
 		return w.claimed(ctx, c, route, res)
 	case "ok":
 		slot := time.Now().Add(wait)
@@ -549,7 +547,7 @@ func (w *Worker) deliver(ctx context.Context, p taskPayload, queued *time.Time) 
 			<-t.C
 			c.keepOnStop = true
 		}
-		return w.claimAndSend(ctx, c, route, queued)
+		return w.claimAndSend(ctx, c, route)
 	case "later":
 		return Outcome{Status: "rate_limited", Err: &retryIn{delay: roundUpSecond(wait), err: errors.New("channel rate limit")}}
 	case "missing":
@@ -597,7 +595,7 @@ func (w *Worker) newClaim(p taskPayload) *claim {
 func (w *Worker) retentionTTL() int64 { return int64(w.broker.opts.Retention / time.Second) }
 
 // claimAndSend claims a delivery whose send slot has come (after a wait) and sends it.
-func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route, queued *time.Time) Outcome {
+func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route) Outcome {
 	p := c.p
 	now := w.opts.Now()
 	c.until = now.Add(w.opts.LeaseDuration)
@@ -613,7 +611,6 @@ func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route, queued
 	result, attempt := fmt.Sprint(res[0]), int(toInt64(res[1]))
 	switch result {
 	case "claimed":
-		*queued = createdAt(res)
 		return w.claimed(ctx, c, route, res)
 	case "busy":
 		until := time.UnixMilli(toInt64(res[2]))
@@ -640,8 +637,10 @@ func createdAt(res []any) time.Time {
 }
 
 // claimed formats and sends a delivery the claim c now holds; res is the claiming script's
-// answer {"claimed", attempt, lease_until, article JSON}.
-func (w *Worker) claimed(ctx context.Context, c *claim, route Route, res []any) Outcome {
+// answer {"claimed", attempt, lease_until, article JSON, created_at ms}.
+func (w *Worker) claimed(ctx context.Context, c *claim, route Route, res []any) (out Outcome) {
+	// Every outcome of a claimed delivery carries its publish time (metrics' latency).
+	defer func() { out.QueuedAt = createdAt(res) }()
 	p := c.p
 	attempt := int(toInt64(res[1]))
 	c.attempt = attempt
