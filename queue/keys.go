@@ -10,7 +10,8 @@ func ledgerKey(articleID string, ch channels.Name) string {
 	return keyPrefix + "dlv:{" + articleID + ":" + string(ch) + "}"
 }
 
-// articleKey is an article's hash: the article and the channels it was routed to (articles.go).
+// articleKey is an article's one string: the channels it was routed to, then the article
+// (articles.go).
 func articleKey(articleID string) string { return keyPrefix + "art:{" + articleID + "}" }
 
 // pendingKey is a sorted set of non-final deliveries ("<article>:<channel>", scored by creation
