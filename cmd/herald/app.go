@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -90,6 +91,34 @@ func openRedis(ctx context.Context, url string) (*redis.Client, error) {
 		return nil, fmt.Errorf("connecting to redis at %s: %w", opt.Addr, err)
 	}
 	return rdb, nil
+}
+
+// platformClient is the HTTP client channels post with. Go's default transport keeps only 2 idle
+// connections per host, so with more sends in flight to one platform (every Telegram channel
+// posts to api.telegram.org) all but two of them would open a new connection, and TLS session,
+// per post. Keep as many idle as the worker can have in flight.
+func platformClient(cfg *config.Config, timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = platformIdlePerHost(cfg)
+	t.MaxIdleConns = max(t.MaxIdleConns, 2*t.MaxIdleConnsPerHost)
+	return &http.Client{Timeout: timeout, Transport: t}
+}
+
+// platformIdlePerHost is how many sends can be in flight at once to one host: every channel's
+// in-flight cap added up (channels of one platform share its host).
+func platformIdlePerHost(cfg *config.Config) int {
+	n := 0
+	for _, c := range cfg.Channels {
+		switch {
+		case c.InFlight > 0:
+			n += c.InFlight
+		case c.Limit.IsZero():
+			n += cmp.Or(cfg.Worker.Concurrency, 10)
+		default:
+			n++
+		}
+	}
+	return max(n, 2)
 }
 
 // buildRoutes builds every configured channel and its renderer through the registry.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -149,7 +148,7 @@ func doctorSenders(ctx context.Context, cfg *config.Config, rdb redis.UniversalC
 }
 
 func doctorChannels(ctx context.Context, cfg *config.Config) []finding {
-	routes, err := buildRoutes(cfg, zap.NewNop(), &http.Client{Timeout: checkTimeout})
+	routes, err := buildRoutes(cfg, zap.NewNop(), platformClient(cfg, checkTimeout))
 	if err != nil {
 		return []finding{{Level: "fail", Area: "channels", Detail: err.Error(), Advice: "fix the channel's settings named above"}}
 	}

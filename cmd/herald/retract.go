@@ -67,7 +67,7 @@ Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 
 				if err != nil {
 					return err
 				}
-				routes, err := buildRoutes(cfg, log, &http.Client{Timeout: time.Duration(cfg.Worker.SendTimeout)})
+				routes, err := buildRoutes(cfg, log, platformClient(cfg, time.Duration(cfg.Worker.SendTimeout)))
 				if err != nil {
 					return err
 				}

@@ -54,7 +54,7 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 			}
 			defer rdb.Close()
 			broker, pub := brokerFor(cfg, rdb)
-			routes, err := buildRoutes(cfg, log, &http.Client{Timeout: time.Duration(cfg.Worker.SendTimeout)})
+			routes, err := buildRoutes(cfg, log, platformClient(cfg, time.Duration(cfg.Worker.SendTimeout)))
 			if err != nil {
 				return err
 			}
