@@ -51,11 +51,12 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "herald",
 		Short: "Distribute a newsroom's articles to Telegram, WhatsApp, X and more, exactly once",
-		Long: `herald takes articles (HTTP API, CLI) into a Redis queue, formats them for each channel
-and posts them exactly once per channel, keeping a delivery record for every post.
+		Long: `herald takes articles (HTTP API, CLI, signed CMS webhooks, RSS/Atom feeds) into a Redis
+queue, formats them for each channel and posts them exactly once per channel, keeping a
+delivery record for every post.
 
-Start with "herald demo": an embedded sandbox (in-memory Redis, fake Telegram) that needs
-no setup. Production: "herald serve --config herald.yaml" with REDIS_URL set.`,
+Start with "herald demo": an embedded sandbox (in-memory Redis, a fake of every platform on
+loopback) that needs no setup. Production: "herald serve --config herald.yaml" with REDIS_URL set.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(*cobra.Command, []string) {
