@@ -1,0 +1,7 @@
+package discord
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindDiscord, New)
+}
