@@ -167,7 +167,14 @@ func (c *Channel) body(p channels.Post) ([]byte, error) {
 	if pl.Content == "" && len(pl.Embeds) == 0 {
 		return nil, errors.New("the post has neither content nor an embed")
 	}
-	return json.Marshal(pl)
+	// Without HTML escaping: the preview shows "&" and "<" as Discord receives them.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(pl); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // executeURL is the webhook with ?wait=true, which makes Discord answer with the message it

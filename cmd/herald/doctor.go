@@ -176,6 +176,8 @@ func doctorChannels(ctx context.Context, cfg *config.Config) []finding {
 func checkAdvice(r channels.CheckResult) string {
 	e := strings.ToLower(r.Error)
 	switch {
+	case strings.Contains(e, "unknown webhook") || strings.Contains(e, "invalid webhook token"):
+		return "the Discord webhook was deleted or its URL is wrong: create one in the channel's settings (Integrations → Webhooks) and set webhook_url"
 	case strings.Contains(e, "401") || strings.Contains(e, "unauthorized"):
 		return "the token is wrong or revoked: set the channel's token again (for Telegram, from @BotFather)"
 	case strings.Contains(e, "chat not found"):

@@ -26,6 +26,9 @@ var exampleSettings = map[channels.Kind]func(a *article.Article) string{
 	channels.KindX: func(*article.Article) string {
 		return `{consumer_key: example-key, consumer_secret: example-secret, access_token: example-token, access_secret: example-token-secret}`
 	},
+	channels.KindDiscord: func(*article.Article) string {
+		return `{webhook_url: "https://discord.com/api/webhooks/1300000000000000001/example-webhook-token-0123456789"}`
+	},
 	channels.KindFacebook: func(*article.Article) string {
 		return `{page_id: "104000000000001", page_token: example-page-token}`
 	},
