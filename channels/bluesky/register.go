@@ -1,0 +1,7 @@
+package bluesky
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindBluesky, New)
+}
