@@ -187,6 +187,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // defaultRates are the per-kind defaults (PLATFORMS.md): Telegram ~20 msg/min per channel, X
 // 100 posts / 15 min per user, Mastodon 300 requests / 5 min, Discord ~5 / 2 s per webhook.
+// Bluesky: 5,000 write points an hour per account, a post costs 3; 100/5m (1,200 posts, 3,600
+// points an hour) leaves room for deletes and the newsroom's own posts on the same account; a
+// 429 (the daily 35,000 points, about 11,600 posts) waits for its RateLimit-Reset.
 var defaultRates = map[channels.Kind]string{
 	channels.KindTelegram: "20/min",
 	channels.KindX:        "100/15m",

@@ -29,6 +29,9 @@ var exampleSettings = map[channels.Kind]func(a *article.Article) string{
 	channels.KindDiscord: func(*article.Article) string {
 		return `{webhook_url: "https://discord.com/api/webhooks/1300000000000000001/example-webhook-token-0123456789"}`
 	},
+	channels.KindBluesky: func(*article.Article) string {
+		return `{identifier: news.example.com, app_password: example-app-password}`
+	},
 	channels.KindFacebook: func(*article.Article) string {
 		return `{page_id: "104000000000001", page_token: example-page-token}`
 	},

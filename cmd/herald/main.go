@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	_ "herald/channels/bluesky"  // registers the bluesky kind
 	_ "herald/channels/discord"  // registers the discord kind
 	_ "herald/channels/facebook" // registers the facebook kind
 	_ "herald/channels/telegram" // registers the telegram kind
