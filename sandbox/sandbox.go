@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"herald/article"
+	"herald/channels/discord/discordfake"
 	"herald/channels/facebook/facebookfake"
 	"herald/channels/telegram/telegramfake"
 	"herald/channels/x/xfake"
@@ -59,6 +60,7 @@ type Sandbox struct {
 	Telegram *telegramfake.Server
 	X        *xfake.Server
 	Facebook *facebookfake.Server
+	Discord  *discordfake.Server
 	Config   *config.Config
 	fakes    httpFakes  // WhatsApp, webhook, WebSub (whatsapp_webhook_websub.go)
 	images   *imageHost // the sample images, on loopback (images.go)
@@ -79,6 +81,7 @@ func Start(httpAddr string) (*Sandbox, error) {
 	tg := telegramfake.New()
 	fakes := startHTTPFakes()
 	xf, fb := xfake.New(), facebookfake.New()
+	dc := discordfake.New()
 	doc := fmt.Sprintf(`
 http:
   addr: %q
@@ -96,12 +99,14 @@ channels:
       allow_private_photo_hosts: true # the sample images are on loopback (images.go)
 `, httpAddr, APIToken, ChannelName, telegramfake.DefaultToken, telegramfake.DefaultChat.Username, tg.Endpoint()) + fakes.channelsYAML()
 	doc += xFacebookYAML(xf, fb)
+	doc += discordYAML(dc)
 	cfg, err := config.Parse([]byte(doc))
 	if err != nil {
 		tg.Close()
 		fakes.close()
 		xf.Close()
 		fb.Close()
+		dc.Close()
 		images.srv.Close()
 		mr.Close()
 		return nil, fmt.Errorf("sandbox: config: %w", err)
@@ -110,7 +115,7 @@ channels:
 	cfg.Redis.URL = "redis://" + mr.Addr()
 	cfg.HTTP.APIToken = APIToken
 	cfg.HTTP.Addr = httpAddr
-	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, images: images}, nil
+	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, Discord: dc, images: images}, nil
 }
 
 // Close stops everything; all data is gone.
@@ -120,6 +125,7 @@ func (s *Sandbox) Close() {
 	s.fakes.close()
 	s.X.Close()
 	s.Facebook.Close()
+	s.Discord.Close()
 	s.images.srv.Close()
 	s.Redis.Close()
 }
@@ -136,5 +142,5 @@ func (s *Sandbox) Duplicates() int {
 			dups++
 		}
 	}
-	return dups + s.fakes.duplicates() + s.xFacebookDuplicates()
+	return dups + s.fakes.duplicates() + s.xFacebookDuplicates() + s.discordDuplicates()
 }
