@@ -58,7 +58,7 @@ func (c *Channel) lookup(ctx context.Context) (hookInfo, error) {
 		return hookInfo{}, fmt.Errorf("discord: %s: Discord answered for webhook %q, not %s", action, h.ID, c.cfg.hook.id)
 	}
 	c.mu.Lock()
-	c.guildID = h.GuildID
+	c.guildID, c.looked = h.GuildID, true
 	c.mu.Unlock()
 	return h, nil
 }
@@ -68,7 +68,7 @@ func (c *Channel) lookup(ctx context.Context) (hookInfo, error) {
 // failure only costs the post URL: the post itself says what is wrong.
 func (c *Channel) learnGuild(ctx context.Context) {
 	c.mu.Lock()
-	known := c.guildID != ""
+	known := c.looked
 	c.mu.Unlock()
 	if known {
 		return

@@ -36,6 +36,7 @@ type Channel struct {
 	// guildID is the webhook's server, learnt from Check, for post URLs when a message
 	// answer does not carry it.
 	guildID string
+	looked  bool // the webhook object was read once: guildID is what it said
 }
 
 var (

@@ -120,6 +120,19 @@ func TestArabicContentPostIsTheRenderedPost(t *testing.T) {
 	if !posted {
 		t.Fatal("no post request")
 	}
+	// The server id comes from one GET of the webhook, not one per post.
+	if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "خبر ثان"})); err != nil {
+		t.Fatal(err)
+	}
+	gets := 0
+	for _, r := range h.fake.Requests() {
+		if r.Method == http.MethodGet {
+			gets++
+		}
+	}
+	if gets != 1 {
+		t.Fatalf("%d GETs of the webhook for two posts, want 1", gets)
+	}
 }
 
 func TestArabicEmbedPost(t *testing.T) {

@@ -66,7 +66,7 @@ func parseError(resp *httpsend.Response, snippet func([]byte) string) *APIError 
 	e.Status = resp.Status
 	e.Message = strings.TrimSpace(snippet([]byte(e.Message)))
 	if len(body.Errors) > 0 {
-		e.Fields = summarizeFields(body.Errors)
+		e.Fields = snippet([]byte(summarizeFields(body.Errors))) // secrets removed, as the message
 	}
 	return &e
 }
