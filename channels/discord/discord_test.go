@@ -580,3 +580,18 @@ func TestFakeCountsCharacters(t *testing.T) {
 		t.Fatalf("%v: want 2001 characters refused", err)
 	}
 }
+
+func TestSummarizeFields(t *testing.T) {
+	raw := `{"content":{"_errors":[{"code":"BASE_TYPE_MAX_LENGTH","message":"Must be 2000 or fewer in length."}]},
+		"embeds":{"0":{"title":{"_errors":[{"code":"BASE_TYPE_MAX_LENGTH","message":"Must be 256 or fewer in length."}]},
+		"url":{"_errors":[{"code":"URL_TYPE_INVALID_URL","message":"Not a well formed URL."}]}},
+		"1":{"image":{"url":{"_errors":[{"code":"URL_TYPE_INVALID_SCHEME"}]}}}}}`
+	got := summarizeFields(json.RawMessage(raw))
+	want := "content: Must be 2000 or fewer in length.; embeds.0.title: Must be 256 or fewer in length.; embeds.0.url: Not a well formed URL.; and 1 more"
+	if got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+	if got := summarizeFields(json.RawMessage(`{"embeds":{"1":{"image":{"url":{"_errors":[{"code":"URL_TYPE_INVALID_SCHEME"}]}}}}}`)); got != "embeds.1.image.url: URL_TYPE_INVALID_SCHEME" {
+		t.Fatalf("a code without a message: %q", got)
+	}
+}

@@ -51,6 +51,14 @@ channels:
 		t.Fatalf("format: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// Without a config: the example settings, token hidden all the same.
+	t.Setenv("HERALD_CONFIG", "")
+	out, errOut, code = runCLI(t, formatSampleArticle, "format", "--channel", "discord", "-")
+	if code != 0 || !strings.Contains(out, "https://discord.com/api/v10/webhooks/1300000000000000001/***?wait=true") ||
+		strings.Contains(out, "example-webhook-token") || !strings.Contains(out, `\"allowed_mentions\":{\"parse\":[]}`) {
+		t.Fatalf("format --channel discord: exit %d\n%s%s", code, out, errOut)
+	}
+
 	fake.DeleteWebhook()
 	out, _, code = runCLI(t, "", "doctor", "--config", cfg)
 	if code != 1 || !strings.Contains(out, "FAIL  channel dc-news") || !strings.Contains(out, "Unknown Webhook") ||
