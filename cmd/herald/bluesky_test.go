@@ -63,7 +63,7 @@ func TestDoctorChecksBlueskyChannel(t *testing.T) {
 	}
 	fake.SetPassword("rotated-app-password")
 	fs = doctorChannels(context.Background(), cfg)
-	if len(fs) != 1 || fs[0].Level != "fail" || !strings.Contains(fs[0].Detail, "AuthenticationRequired") || strings.Contains(fmt.Sprint(fs), blueskyfake.DefaultPassword) {
+	if len(fs) != 1 || fs[0].Level != "fail" || !strings.Contains(fs[0].Detail, "AuthenticationRequired") || !strings.Contains(fs[0].Advice, "App Password") || strings.Contains(fmt.Sprint(fs), blueskyfake.DefaultPassword) {
 		t.Fatalf("doctor with a wrong app password: %+v", fs)
 	}
 }

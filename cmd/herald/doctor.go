@@ -178,6 +178,8 @@ func checkAdvice(r channels.CheckResult) string {
 	switch {
 	case strings.Contains(e, "unknown webhook") || strings.Contains(e, "invalid webhook token"):
 		return "the Discord webhook was deleted or its URL is wrong: create one in the channel's settings (Integrations → Webhooks) and set webhook_url"
+	case r.Kind == channels.KindBluesky && (strings.Contains(e, "authenticationrequired") || strings.Contains(e, "accounttakedown") || strings.Contains(e, "not active")):
+		return "Bluesky refuses the login: check identifier, create a new App Password (Settings → Privacy and security → App passwords) and set app_password; a suspended or deactivated account must be restored first"
 	case strings.Contains(e, "401") || strings.Contains(e, "unauthorized"):
 		return "the token is wrong or revoked: set the channel's token again (for Telegram, from @BotFather)"
 	case strings.Contains(e, "chat not found"):
