@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"herald/article"
+	"herald/channels/bluesky/blueskyfake"
 	"herald/channels/discord/discordfake"
 	"herald/channels/facebook/facebookfake"
 	"herald/channels/telegram/telegramfake"
@@ -60,6 +61,7 @@ type Sandbox struct {
 	Telegram *telegramfake.Server
 	X        *xfake.Server
 	Facebook *facebookfake.Server
+	Bluesky  *blueskyfake.Server
 	Discord  *discordfake.Server
 	Config   *config.Config
 	fakes    httpFakes  // WhatsApp, webhook, WebSub (whatsapp_webhook_websub.go)
@@ -100,6 +102,8 @@ channels:
 `, httpAddr, APIToken, ChannelName, telegramfake.DefaultToken, telegramfake.DefaultChat.Username, tg.Endpoint()) + fakes.channelsYAML()
 	doc += xFacebookYAML(xf, fb)
 	doc += discordYAML(dc)
+	bs := blueskyfake.New()
+	doc += blueskyYAML(bs)
 	cfg, err := config.Parse([]byte(doc))
 	if err != nil {
 		tg.Close()
@@ -107,6 +111,7 @@ channels:
 		xf.Close()
 		fb.Close()
 		dc.Close()
+		bs.Close()
 		images.srv.Close()
 		mr.Close()
 		return nil, fmt.Errorf("sandbox: config: %w", err)
@@ -115,7 +120,7 @@ channels:
 	cfg.Redis.URL = "redis://" + mr.Addr()
 	cfg.HTTP.APIToken = APIToken
 	cfg.HTTP.Addr = httpAddr
-	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, Discord: dc, images: images}, nil
+	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, Discord: dc, Bluesky: bs, images: images}, nil
 }
 
 // Close stops everything; all data is gone.
@@ -126,6 +131,7 @@ func (s *Sandbox) Close() {
 	s.X.Close()
 	s.Facebook.Close()
 	s.Discord.Close()
+	s.Bluesky.Close()
 	s.images.srv.Close()
 	s.Redis.Close()
 }
@@ -142,5 +148,5 @@ func (s *Sandbox) Duplicates() int {
 			dups++
 		}
 	}
-	return dups + s.fakes.duplicates() + s.xFacebookDuplicates() + s.discordDuplicates()
+	return dups + s.fakes.duplicates() + s.xFacebookDuplicates() + s.discordDuplicates() + s.blueskyDuplicates()
 }
