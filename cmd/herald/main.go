@@ -14,6 +14,7 @@ import (
 	_ "herald/channels/bluesky"  // registers the bluesky kind
 	_ "herald/channels/discord"  // registers the discord kind
 	_ "herald/channels/facebook" // registers the facebook kind
+	_ "herald/channels/mastodon" // registers the mastodon kind
 	_ "herald/channels/telegram" // registers the telegram kind
 	_ "herald/channels/webhook"  // registers the webhook kind
 	_ "herald/channels/websub"   // registers the websub kind

@@ -1,0 +1,7 @@
+package mastodon
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindMastodon, New)
+}
