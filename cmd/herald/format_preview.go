@@ -35,6 +35,9 @@ var exampleSettings = map[channels.Kind]func(a *article.Article) string{
 	channels.KindFacebook: func(*article.Article) string {
 		return `{page_id: "104000000000001", page_token: example-page-token}`
 	},
+	channels.KindMastodon: func(*article.Article) string {
+		return `{instance: "https://mastodon.social", access_token: example-token}`
+	},
 	channels.KindWebSub: func(a *article.Article) string {
 		site := "https://news.example.com"
 		if u, err := url.Parse(a.URL); err == nil && u.Host != "" {
