@@ -18,9 +18,9 @@ import (
 // 2020-01-01 … mid-2024 (47 bits of microseconds): TIDs are not trusted as times (the spec says
 // so; the AppView orders posts by createdAt), and keeping them in the past keeps them clear of
 // the TIDs a PDS or app makes from its clock now. 57 bits from the hash make a collision of
-// two deliveries unlikely (a chance of about 4 in a million after a million posts on one account), and a
-// collision is caught: a record found under the key is accepted only when its text is this
-// post's.
+// two deliveries unlikely (a chance of about 4 in a million after a million posts on one
+// account), and a collision is caught: a record found under the key is accepted only when its
+// text is this post's.
 // Specs: https://atproto.com/specs/record-key#record-key-type-tid,
 // https://atproto.com/specs/tid
 const (
