@@ -24,6 +24,7 @@ import (
 	"herald/article"
 	"herald/channels"
 	"herald/channels/bluesky/blueskyfake"
+	"herald/channels/httpsend"
 	"herald/formatter"
 )
 
@@ -595,5 +596,23 @@ func TestPostURL(t *testing.T) {
 	}
 	if got := PostURL("at://did:plc:abc/app.bsky.feed.like/3kabc"); got != "" {
 		t.Fatal(got)
+	}
+}
+
+func TestRetryAtReadsRateLimitResetThenRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
+	c := &Channel{now: func() time.Time { return now }}
+	for _, tc := range []struct {
+		header http.Header
+		want   time.Time
+	}{
+		{http.Header{"Ratelimit-Reset": {fmt.Sprint(now.Add(42 * time.Second).Unix())}, "Retry-After": {"5"}}, now.Add(42 * time.Second)},
+		{http.Header{"Retry-After": {"5"}}, now.Add(5 * time.Second)},
+		{http.Header{"Ratelimit-Reset": {fmt.Sprint(now.Add(-time.Hour).Unix())}}, now},
+		{http.Header{}, now.Add(DefaultRateLimitWait)},
+	} {
+		if got := c.retryAt(&httpsend.Response{Status: 429, Header: tc.header}); !got.Equal(tc.want) {
+			t.Errorf("%v: %s, want %s", tc.header, got, tc.want)
+		}
 	}
 }

@@ -49,11 +49,18 @@ func TestFormatShowsBlueskyRequests(t *testing.T) {
 }
 
 // TestDoctorChecksBlueskyChannel: doctor logs in and asks getSession; a wrong app password is
-// a failure that does not show the password.
+// a failure that does not show the password. The password comes from
+// HERALD_CH_<NAME>_APP_PASSWORD, not the file.
 func TestDoctorChecksBlueskyChannel(t *testing.T) {
 	fake := blueskyfake.New()
 	defer fake.Close()
-	cfg, err := config.Load(blueskyConfig(t, fake))
+	path := filepath.Join(t.TempDir(), "herald.yaml")
+	doc := fmt.Sprintf("channels:\n  - name: bsky-main\n    kind: bluesky\n    settings: {service: %q, identifier: %q}\n", fake.URL(), blueskyfake.DefaultDID)
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HERALD_CH_BSKY_MAIN_APP_PASSWORD", blueskyfake.DefaultPassword)
+	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
