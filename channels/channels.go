@@ -23,10 +23,12 @@ const (
 	KindWebhook  Kind = "webhook"
 	// KindWebSub pings WebSub hubs so feed readers (Google News, Nabd) re-fetch at once.
 	KindWebSub Kind = "websub"
+	// KindThreads posts to a Threads (Meta) profile: a container, then its publish.
+	KindThreads Kind = "threads"
 )
 
 // Kinds lists every known kind in a stable order.
-var Kinds = []Kind{KindTelegram, KindX, KindWhatsApp, KindMastodon, KindBluesky, KindDiscord, KindFacebook, KindWebhook, KindWebSub}
+var Kinds = []Kind{KindTelegram, KindX, KindWhatsApp, KindMastodon, KindBluesky, KindDiscord, KindFacebook, KindWebhook, KindWebSub, KindThreads}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {

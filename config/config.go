@@ -200,6 +200,9 @@ var defaultRates = map[channels.Kind]string{
 	channels.KindFacebook: "200/h",
 	channels.KindWebhook:  "unlimited",
 	channels.KindWebSub:   "unlimited",
+	// Threads: 250 API-published posts per profile in any 24 h; "250/24h" spaces them 5m46s
+	// apart (burst 1). https://developers.facebook.com/docs/threads/overview#posts
+	channels.KindThreads: "250/24h",
 }
 
 // Load reads a config file (path "" means no file: defaults and environment only).

@@ -16,6 +16,7 @@ const (
 	UnitChars     = "chars"     // code points, every http(s) URL counting 23 (Mastodon)
 	UnitGraphemes = "graphemes" // extended grapheme clusters (Bluesky; its byte cap is checked too)
 	UnitBytes     = "bytes"     // UTF-8 bytes
+	UnitThreads   = "threads"   // code points, an emoji as its UTF-8 bytes (Threads)
 )
 
 // CountUTF16 is the length of s in UTF-16 code units: what Telegram's entity offsets and
@@ -148,6 +149,8 @@ func Counter(kind channels.Kind) (count func(string) int, unit string) {
 		return CountMastodon, UnitChars
 	case channels.KindBluesky:
 		return CountGraphemes, UnitGraphemes
+	case channels.KindThreads:
+		return CountThreads, UnitThreads
 	}
 	return nil, ""
 }

@@ -1,7 +1,7 @@
 // Package formatter renders an article into the posts each platform kind accepts, measured in
 // that platform's own unit: Telegram HTML in UTF-16 units, X in twitter-text weighted length,
 // WhatsApp markup, Mastodon with URLs as 23, Bluesky in graphemes and bytes with link facets,
-// Discord content or embed, Facebook, and a webhook JSON payload.
+// Discord content or embed, Facebook, Threads, and a webhook JSON payload.
 //
 // Every renderer follows the same steps: clean the article (HTML to text, boilerplate out, the
 // summary cut at a sentence), build the parts (title, summary, hashtags, link in URI form with
@@ -110,6 +110,8 @@ func newPlatform(kind channels.Kind, opt resolved) platform {
 		return webhook{}
 	case channels.KindWebSub:
 		return websub{}
+	case channels.KindThreads:
+		return threads{}
 	}
 	panic("formatter: no platform for " + string(kind)) // resolve rejected unknown kinds
 }
@@ -151,6 +153,13 @@ func (r *renderer) Render(a *article.Article) ([]channels.Post, error) {
 		// A link longer than Discord's 2000-character content: an embed carries it in its url.
 		e := *r
 		e.opt.embed, e.p, e.tmpl = true, discord{embed: true}, nil
+		return e.Render(a)
+	}
+	if errors.Is(err, ErrTooLong) && r.kind == channels.KindThreads && !r.p.(threads).linkOutside {
+		// Threads counts a URL in full: a long percent-encoded Arabic link may not fit 500. The
+		// post then goes out as text whose link is its link_attachment card (TEXT posts only).
+		e := *r
+		e.opt.image, e.p, e.tmpl = false, threads{linkOutside: true}, nil
 		return e.Render(a)
 	}
 	if err != nil {

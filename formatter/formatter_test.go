@@ -69,6 +69,7 @@ func TestCounters(t *testing.T) {
 		{channels.KindMastodon, "see https://example.com/" + strings.Repeat("x", 100), 4 + 23, UnitChars},
 		{channels.KindMastodon, "example.com is not a link here", 30, UnitChars},
 		{channels.KindX, "hi example.com", 3 + 23, UnitWeighted},
+		{channels.KindThreads, "قَالَ 😷 https://example.com/" + strings.Repeat("x", 10), 5 + 1 + 4 + 1 + 30, UnitThreads},
 	}
 	for _, tc := range tests {
 		count, unit := Counter(tc.kind)
@@ -390,6 +391,8 @@ func TestRenderers(t *testing.T) {
 		{kind: channels.KindBluesky, limit: 300, unit: UnitGraphemes, contains: []string{"\nwww.defense-arabic.com/2024/10/13/زيلين…"}},
 		{kind: channels.KindDiscord, limit: 2000, unit: UnitUTF16, contains: []string{"**زيلينسكي", "utm_source=discord"}},
 		{kind: channels.KindFacebook, limit: 63206, unit: UnitUTF16, contains: []string{"utm_source=facebook"}},
+		{kind: channels.KindThreads, limit: 500, unit: UnitThreads, contains: []string{"#أوكرانيا\n", "utm_source=threads", "قال الرئيس الأوكراني"},
+			notContain: []string{"#كوريا_الشمالية", "#Zelensky", "ادارة الموقع"}},
 		{kind: channels.KindWebhook, opts: Options{UTM: UTMOptions{Enabled: new(bool)}}, limit: 4096, unit: UnitUTF16,
 			contains: []string{"https://www.defense-arabic.com/2024/10/13/%D8%B2"}, notContain: []string{"utm_"}},
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/rivo/uniseg"
+
 	"herald/article"
 	"herald/channels"
 )
@@ -25,6 +27,7 @@ func FuzzRenderBluesky(f *testing.F)  { fuzzRender(f, channels.KindBluesky) }
 func FuzzRenderDiscord(f *testing.F)  { fuzzRender(f, channels.KindDiscord) }
 func FuzzRenderFacebook(f *testing.F) { fuzzRender(f, channels.KindFacebook) }
 func FuzzRenderWebhook(f *testing.F)  { fuzzRender(f, channels.KindWebhook) }
+func FuzzRenderThreads(f *testing.F)  { fuzzRender(f, channels.KindThreads) }
 
 func addRenderSeeds(f *testing.F) {
 	seed, err := os.ReadFile("testdata/seed-article-ar.txt")
@@ -162,6 +165,8 @@ func checkPost(t *testing.T, kind channels.Kind, p channels.Post, link string) {
 		recount = CountX(p.Text)
 	case channels.KindMastodon:
 		recount = CountMastodon(p.Text)
+	case channels.KindThreads:
+		recount = countThreadsSlow(p.Text)
 	default:
 		recount = len(utf16Units(p.Text))
 	}
@@ -202,11 +207,41 @@ func checkPost(t *testing.T, kind channels.Kind, p channels.Post, link string) {
 		} else if !strings.Contains(p.Text, link) {
 			t.Fatalf("link %q missing from %q", link, p.Text)
 		}
+	case channels.KindThreads:
+		// A link too long for 500 leaves the text for the link_attachment of a text post.
+		if !strings.Contains(p.Text, link) && (len(p.Media) > 0 || CountThreads(link) <= p.Limit) {
+			t.Fatalf("link %q missing from %q", link, p.Text)
+		}
+		if len(p.Media) == 0 && p.Extra["link_attachment"] != link {
+			t.Fatalf("text post's link_attachment %v, want %q", p.Extra["link_attachment"], link)
+		}
 	default:
 		if !strings.Contains(p.Text, link) {
 			t.Fatalf("link %q missing from %q", link, p.Text)
 		}
 	}
+}
+
+// countThreadsSlow is CountThreads without its fast path: every grapheme through the
+// segmenter, an emoji grapheme as its bytes.
+func countThreadsSlow(s string) int {
+	n := 0
+	g := uniseg.NewGraphemes(s)
+	for g.Next() {
+		c := g.Runes()
+		emoji := false
+		for _, r := range c {
+			if isExtendedPictographic(r) || r >= 0x1F1E6 && r <= 0x1F1FF || r == 0x20E3 {
+				emoji = true
+			}
+		}
+		if emoji {
+			n += len(g.Str())
+		} else {
+			n += len(c)
+		}
+	}
+	return n
 }
 
 // hasWholeURL reports whether the platform's link detector finds exactly link in text.

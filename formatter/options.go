@@ -99,6 +99,7 @@ var defaults = map[channels.Kind]kindDefaults{
 	channels.KindFacebook: {limit: facebookLimit, summaryMax: 600, maxHashtags: 3, unit: UnitUTF16},
 	channels.KindWebhook:  {limit: webhookDefaultLimit, maxLimit: 1 << 20, summaryMax: 600, maxHashtags: 5, unit: UnitUTF16},
 	channels.KindWebSub:   {limit: websubLimit, summaryMax: -1, maxHashtags: -1, unit: UnitUTF16},
+	channels.KindThreads:  {limit: threadsLimit, summaryMax: 280, maxHashtags: threadsMaxHashtags, rtlMarks: true, image: true, unit: UnitThreads},
 }
 
 // Defaults returns the options a zero Options means for kind, every field spelled out.
@@ -163,6 +164,9 @@ func (o Options) resolve(kind channels.Kind) (resolved, error) {
 	}
 	if o.MaxHashtags != 0 {
 		r.maxHashtags = o.MaxHashtags
+	}
+	if kind == channels.KindThreads && r.maxHashtags > threadsMaxHashtags {
+		return r, fmt.Errorf("max_hashtags: Threads takes one tag per post, not %d", r.maxHashtags)
 	}
 	if o.RTLMarks != nil {
 		r.rtlMarks = *o.RTLMarks
