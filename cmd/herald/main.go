@@ -16,6 +16,7 @@ import (
 	_ "herald/channels/facebook" // registers the facebook kind
 	_ "herald/channels/mastodon" // registers the mastodon kind
 	_ "herald/channels/telegram" // registers the telegram kind
+	_ "herald/channels/threads"  // registers the threads kind
 	_ "herald/channels/webhook"  // registers the webhook kind
 	_ "herald/channels/websub"   // registers the websub kind
 	_ "herald/channels/whatsapp" // registers the whatsapp kind

@@ -1,0 +1,7 @@
+package threads
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindThreads, New)
+}

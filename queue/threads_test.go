@@ -1,0 +1,69 @@
+package queue
+
+// Threads through the worker: a container whose answer was lost is retried with a new container
+// and the one post recorded; a publish whose answer was lost is parked unknown, never repeated.
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"herald/channels"
+	"herald/channels/threads"
+	"herald/channels/threads/threadsfake"
+	"herald/formatter"
+)
+
+func newThreadsEnv(t *testing.T) (*env, *threadsfake.Server) {
+	t.Helper()
+	e := newEnv(t)
+	fake := threadsfake.New()
+	t.Cleanup(fake.Close)
+	var settings yaml.Node
+	doc := fmt.Sprintf("user_id: %q\naccess_token: %q\napi_base: %q\ntimeout: 1s\n", threadsfake.DefaultUser, threadsfake.DefaultToken, fake.APIBase())
+	if err := yaml.Unmarshal([]byte(doc), &settings); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := threads.New(channels.Spec{Name: e.ch.name, Kind: channels.KindThreads, Settings: *settings.Content[0]}, channels.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := formatter.New(channels.KindThreads, formatter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.route = Route{Channel: ch, Renderer: r, MaxAttempts: 3}
+	return e, fake
+}
+
+func TestThreadsLostContainerAnswerRetriedThenOnePostRecorded(t *testing.T) {
+	e, fake := newThreadsEnv(t)
+	fake.DropNext(threadsfake.StepContainer)
+	e.publish("th1")
+	e.start(testOpts(t), nil)
+	d := e.waitState("th1", StateSent, 15*time.Second)
+	p := fake.Posts()
+	if len(p) != 1 || d.RemoteID != p[0].ID || d.PostURL != p[0].Permalink || d.Attempt != 2 {
+		t.Fatalf("record %+v, posts %+v: want the one post's id and permalink after one retry", d, p)
+	}
+	if !strings.HasPrefix(p[0].Text, "عنوان الخبر th1") || !strings.Contains(p[0].LinkAttachment, "utm_source=threads") {
+		t.Fatalf("post %+v", p[0])
+	}
+	if c := fake.Containers(); len(c) != 2 || c[0].Status != "FINISHED" || c[1].Status != "PUBLISHED" {
+		t.Fatalf("containers %+v: want the orphan unpublished and the second published", c)
+	}
+}
+
+func TestThreadsLostPublishAnswerIsParkedUnknown(t *testing.T) {
+	e, fake := newThreadsEnv(t)
+	fake.DropNext(threadsfake.StepPublish)
+	e.publish("th2")
+	e.start(testOpts(t), nil)
+	d := e.waitState("th2", StateUnknown, 15*time.Second)
+	if n := len(fake.Posts()); n != 1 || d.Attempt != 1 {
+		t.Fatalf("%d posts, record %+v: want the one post and the delivery parked", n, d)
+	}
+}
