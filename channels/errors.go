@@ -3,6 +3,7 @@ package channels
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -68,7 +69,13 @@ type PauseError struct {
 	Err    error
 }
 
-func (e *PauseError) Error() string { return "channel must pause (" + e.Reason + "): " + e.Err.Error() }
+// Error says the reason once: an auth reason already holds the platform's error.
+func (e *PauseError) Error() string {
+	if strings.HasSuffix(e.Reason, e.Err.Error()) {
+		return "channel must pause: " + e.Reason
+	}
+	return "channel must pause (" + e.Reason + "): " + e.Err.Error()
+}
 func (e *PauseError) Unwrap() error { return e.Err }
 
 // Auth marks err as a credentials or membership failure (401, 403 not a member, Graph 190).

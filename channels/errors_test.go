@@ -3,6 +3,7 @@ package channels
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -25,5 +26,22 @@ func TestErrorKindsReadThroughWrapping(t *testing.T) {
 	}
 	if _, ok := AsPause(Permanent(errors.New("400"))); ok {
 		t.Fatal("a permanent error does not pause the channel")
+	}
+}
+
+// A pause error names the platform's error once: an auth reason already holds it, and the
+// message lands in logs, the delivery record and the admin alert.
+func TestPauseErrorSaysItsReasonOnce(t *testing.T) {
+	platform := errors.New("discord: sending message: 401 Unauthorized")
+	got := Auth(platform).Error()
+	if want := "channel must pause: auth: discord: sending message: 401 Unauthorized"; got != want {
+		t.Fatalf("Auth(err).Error() = %q, want %q", got, want)
+	}
+	if n := strings.Count(got, "401 Unauthorized"); n != 1 {
+		t.Fatalf("the platform's error appears %d times in %q", n, got)
+	}
+	got = Pause("webhook gone (410)", errors.New("webhook: 410 Gone")).Error()
+	if want := "channel must pause (webhook gone (410)): webhook: 410 Gone"; got != want {
+		t.Fatalf("Pause(reason, err).Error() = %q, want %q", got, want)
 	}
 }
