@@ -109,3 +109,36 @@ func TestMastodonAdminRetryOfUnknownPostsNothingNew(t *testing.T) {
 		t.Fatalf("status requests %+v: the retry must carry the first send's key", reqs)
 	}
 }
+
+// TestMastodonRetractDeletesTheStatus: herald retract deletes the status on the server
+// (channels.Deleter), the record becomes retracted, and a second retract deletes nothing more.
+func TestMastodonRetractDeletesTheStatus(t *testing.T) {
+	e, fake := newMastodonEnv(t)
+	e.publish("m3")
+	e.start(testOpts(t), nil)
+	d := e.waitState("m3", StateSent, 15*time.Second)
+	chans := map[channels.Name]channels.Channel{e.ch.name: e.route.Channel}
+	r, err := e.broker.Retract(context.Background(), "m3", "", "desk", chans)
+	if err != nil || len(r.Results) != 1 || r.Results[0].Result != "retracted" || r.Results[0].RemoteID != d.RemoteID {
+		t.Fatalf("retract %+v %v", r, err)
+	}
+	if st := fake.Statuses(); len(st) != 1 || !st[0].Deleted || st[0].ID != d.RemoteID {
+		t.Fatalf("statuses %+v: want the one status deleted", st)
+	}
+	if got, _ := e.broker.Delivery(context.Background(), "m3", e.ch.name); got.State != StateRetracted || got.RetractedBy != "desk" {
+		t.Fatalf("record %+v", got)
+	}
+	r, err = e.broker.Retract(context.Background(), "m3", "", "desk", chans)
+	if err != nil || r.Results[0].Result != "already" {
+		t.Fatalf("second retract %+v %v", r, err)
+	}
+	deletes := 0
+	for _, q := range fake.Requests() {
+		if q.Method == "DELETE" {
+			deletes++
+		}
+	}
+	if deletes != 1 {
+		t.Fatalf("%d DELETE requests, want 1", deletes)
+	}
+}

@@ -31,6 +31,8 @@ type Channel struct {
 	mediaHTTP *http.Client
 	log       *zap.Logger
 	now       func() time.Time
+	// pollEvery spaces the questions about an upload still processing (a second; tests less).
+	pollEvery time.Duration
 }
 
 var (
@@ -57,6 +59,7 @@ func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
 		mediaHTTP: safehttp.NewClient(safehttp.Options{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateHosts, Setting: "allow_private_hosts"}),
 		log:       env.Logger,
 		now:       time.Now,
+		pollEvery: time.Second,
 	}, nil
 }
 

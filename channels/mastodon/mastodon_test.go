@@ -489,3 +489,34 @@ func TestImageUploadAuthFailureFailsTheSend(t *testing.T) {
 		t.Fatalf("%v: an upload refused for the token must pause, not post without the image", err)
 	}
 }
+
+// TestImageStillProcessingIsWaitedFor: an upload answered 202 (processing) is asked about until
+// the server has it (206 … 200), then attached; one that takes longer than the polls makes the
+// status answer 422 "not finished processing", which is retried, not failed.
+func TestImageStillProcessingIsWaitedFor(t *testing.T) {
+	h := newHarness(t, nil, "allow_private_hosts: true")
+	h.ch.pollEvery = 10 * time.Millisecond
+	img, _ := imageHost(t, "image/png", png)
+	h.fake.ProcessNextUpload(3)
+	if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "صورة", Media: []channels.Media{{URL: img}}})); err != nil {
+		t.Fatal(err)
+	}
+	polls := 0
+	for _, r := range h.fake.Requests() {
+		if strings.HasPrefix(r.Path, "/api/v1/media/") {
+			polls++
+		}
+	}
+	if got := h.fake.Statuses(); len(got) != 1 || len(got[0].MediaIDs) != 1 || polls != 4 {
+		t.Fatalf("statuses %+v after %d polls: want the image attached after 3 answers 206 and one 200", got, polls)
+	}
+
+	h.fake.ProcessNextUpload(processingPolls + 5)
+	m := msgOf(channels.Post{Text: "صورة أخرى", Media: []channels.Media{{URL: img}}})
+	m.Key = "a2:masto-ar:1"
+	_, err := h.ch.Send(testCtx(t), m)
+	_, pause := channels.AsPause(err)
+	if err == nil || channels.IsPermanent(err) || pause || !strings.Contains(err.Error(), "not finished processing") {
+		t.Fatalf("%v: want a plain retryable error", err)
+	}
+}

@@ -134,7 +134,7 @@ func (c *Channel) uploadImage(ctx context.Context, rawURL string) (string, error
 // anyway: the server answers 422 "not finished processing", which is retried.
 // Specs: https://docs.joinmastodon.org/methods/media/#get
 func (c *Channel) waitProcessed(ctx context.Context, id string) {
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(c.pollEvery)
 	defer t.Stop()
 	for range processingPolls {
 		select {

@@ -10,7 +10,7 @@
 // per 30 minutes), answered with X-RateLimit-Limit/Remaining/Reset and, over it, 429
 // {"error":"Too many requests"}. POST /api/v2/media takes an image, DELETE /api/v1/statuses/:id,
 // GET /api/v1/accounts/verify_credentials and GET /api/v2/instance. Failures can be injected
-// (FailNext, FailDeleteNext, DropNextStatus) and everything read back (Statuses, Media,
+// (FailNext, FailDeleteNext, DropNextStatus, ProcessNextUpload) and everything read back (Statuses, Media,
 // Requests). All methods are safe for concurrent use.
 package mastodonfake
 
@@ -62,6 +62,8 @@ type Status struct {
 type Media struct {
 	ID, ContentType, Filename string
 	Size                      int
+	// Pending is how many more GET /api/v1/media/:id answer 206 (still processing).
+	Pending int
 }
 
 // Request is one request received.
@@ -97,6 +99,7 @@ type Server struct {
 	fail     []injected
 	failDel  []injected
 	drop     int
+	slow     int // ProcessNextUpload
 	nextID   int64
 	mediaID  int64
 	api      *window // every authenticated request
@@ -155,6 +158,12 @@ func (s *Server) FailDeleteNext(status int, body string, header http.Header) {
 	s.failDel = append(s.failDel, injected{status, body, header})
 	s.mu.Unlock()
 }
+
+// ProcessNextUpload makes the next upload be processed asynchronously, as Mastodon does
+// for large files: POST /api/v2/media answers 202 with "url": null, GET /api/v1/media/:id
+// answers 206 the next polls times, and a status naming it meanwhile gets 422
+// "Cannot attach files that have not finished processing. Try again in a moment!".
+func (s *Server) ProcessNextUpload(polls int) { s.mu.Lock(); s.slow = polls; s.mu.Unlock() }
 
 // DropNextStatus makes the next new status be made (and its Idempotency-Key stored) but the
 // connection close before any answer: the client cannot know it went out.
@@ -390,9 +399,15 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	for _, id := range ids {
-		if _, ok := s.media[id]; !ok {
+		m, ok := s.media[id]
+		if !ok {
 			s.mu.Unlock()
 			s.answer(w, r, 422, errorBody("Validation failed: Media attachments could not be found: "+id))
+			return
+		}
+		if m.Pending > 0 {
+			s.mu.Unlock()
+			s.answer(w, r, 422, errorBody("Cannot attach files that have not finished processing. Try again in a moment!"))
 			return
 		}
 	}
@@ -521,20 +536,34 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.mediaID++
-	m := Media{ID: strconv.FormatInt(s.mediaID, 10), ContentType: ct, Filename: fhs[0].Filename, Size: len(data)}
+	m := Media{ID: strconv.FormatInt(s.mediaID, 10), ContentType: ct, Filename: fhs[0].Filename, Size: len(data), Pending: s.slow}
+	s.slow = 0
 	s.media[m.ID] = m
 	s.mu.Unlock()
+	if m.Pending > 0 {
+		s.answer(w, r, 202, map[string]any{"id": m.ID, "type": "image", "url": nil})
+		return
+	}
 	s.answer(w, r, 200, map[string]any{"id": m.ID, "type": "image", "url": s.srv.URL + "/system/media/" + m.ID})
 }
 
-// getMedia is GET /api/v1/media/:id (200 once processed; images are processed at once).
+// getMedia is GET /api/v1/media/:id: 206 with "url": null while processing, 200 once done.
+// Specs: https://docs.joinmastodon.org/methods/media/#get
 func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, id string) {
 	s.mu.Lock()
-	_, ok := s.media[id]
-	s.mu.Unlock()
-	if !ok {
-		s.answer(w, r, 404, errorBody("Record not found"))
-		return
+	m, ok := s.media[id]
+	pending := ok && m.Pending > 0
+	if pending {
+		m.Pending--
+		s.media[id] = m
 	}
-	s.answer(w, r, 200, map[string]any{"id": id, "type": "image", "url": s.srv.URL + "/system/media/" + id})
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		s.answer(w, r, 404, errorBody("Record not found"))
+	case pending:
+		s.answer(w, r, 206, map[string]any{"id": id, "type": "image", "url": nil})
+	default:
+		s.answer(w, r, 200, map[string]any{"id": id, "type": "image", "url": s.srv.URL + "/system/media/" + id})
+	}
 }
