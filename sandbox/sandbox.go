@@ -16,6 +16,7 @@ import (
 	"herald/channels/bluesky/blueskyfake"
 	"herald/channels/discord/discordfake"
 	"herald/channels/facebook/facebookfake"
+	"herald/channels/mastodon/mastodonfake"
 	"herald/channels/telegram/telegramfake"
 	"herald/channels/x/xfake"
 	"herald/config"
@@ -63,6 +64,7 @@ type Sandbox struct {
 	Facebook *facebookfake.Server
 	Bluesky  *blueskyfake.Server
 	Discord  *discordfake.Server
+	Mastodon *mastodonfake.Server
 	Config   *config.Config
 	fakes    httpFakes  // WhatsApp, webhook, WebSub (whatsapp_webhook_websub.go)
 	images   *imageHost // the sample images, on loopback (images.go)
@@ -104,6 +106,8 @@ channels:
 	doc += discordYAML(dc)
 	bs := blueskyfake.New()
 	doc += blueskyYAML(bs)
+	mf := mastodonfake.New()
+	doc += mastodonYAML(mf)
 	cfg, err := config.Parse([]byte(doc))
 	if err != nil {
 		tg.Close()
@@ -112,6 +116,7 @@ channels:
 		fb.Close()
 		dc.Close()
 		bs.Close()
+		mf.Close()
 		images.srv.Close()
 		mr.Close()
 		return nil, fmt.Errorf("sandbox: config: %w", err)
@@ -120,7 +125,7 @@ channels:
 	cfg.Redis.URL = "redis://" + mr.Addr()
 	cfg.HTTP.APIToken = APIToken
 	cfg.HTTP.Addr = httpAddr
-	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, Discord: dc, Bluesky: bs, images: images}, nil
+	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, Discord: dc, Bluesky: bs, Mastodon: mf, images: images}, nil
 }
 
 // Close stops everything; all data is gone.
@@ -132,6 +137,7 @@ func (s *Sandbox) Close() {
 	s.Facebook.Close()
 	s.Discord.Close()
 	s.Bluesky.Close()
+	s.Mastodon.Close()
 	s.images.srv.Close()
 	s.Redis.Close()
 }
@@ -148,5 +154,5 @@ func (s *Sandbox) Duplicates() int {
 			dups++
 		}
 	}
-	return dups + s.fakes.duplicates() + s.xFacebookDuplicates() + s.discordDuplicates() + s.blueskyDuplicates()
+	return dups + s.fakes.duplicates() + s.xFacebookDuplicates() + s.discordDuplicates() + s.blueskyDuplicates() + s.mastodonDuplicates()
 }

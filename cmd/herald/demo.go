@@ -217,6 +217,9 @@ func printDemo(out io.Writer, sb *sandbox.Sandbox, sts []*queue.ArticleStatus) {
 			if title, body, ok := sb.DiscordReceived(d.Kind, d.RemoteID); ok {
 				fmt.Fprintf(out, "\n   %s:\n%s\n", title, indent(body, "   │ "))
 			}
+			if title, body, ok := sb.MastodonReceived(d.Kind, d.RemoteID); ok {
+				fmt.Fprintf(out, "\n   %s:\n%s\n", title, indent(body, "   │ "))
+			}
 			if d.Kind == channels.KindBluesky {
 				if title, body, ok := sb.ReceivedBluesky(d.RemoteID); ok {
 					fmt.Fprintf(out, "\n   %s:\n%s\n", title, indent(body, "   │ "))
