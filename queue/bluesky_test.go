@@ -105,3 +105,26 @@ func TestBlueskyWrongAppPasswordPausesTheChannel(t *testing.T) {
 		t.Fatalf("%d posts, want 1", n)
 	}
 }
+
+// TestBlueskyRetractDeletesTheRecord: a retract deletes the sent post's record (deleteRecord
+// with the rkey of its at:// URI) and marks the delivery retracted; retracting twice deletes once.
+func TestBlueskyRetractDeletesTheRecord(t *testing.T) {
+	e, fake := newBlueskyEnv(t)
+	e.publish("bsr")
+	e.start(testOpts(t), nil)
+	e.waitState("bsr", StateSent, 20*time.Second)
+	chans := map[channels.Name]channels.Channel{e.ch.name: e.route.Channel}
+	for i, want := range []string{"retracted", "already"} {
+		r, err := e.broker.Retract(context.Background(), "bsr", e.ch.name, "editor@desk", chans)
+		if err != nil || len(r.Results) != 1 || r.Results[0].Result != want {
+			t.Fatalf("retract %d: %+v %v, want %s", i+1, r, err, want)
+		}
+	}
+	p := fake.Posts()
+	if len(p) != 1 || !p[0].Deleted || fake.Count("com.atproto.repo.deleteRecord") != 1 {
+		t.Fatalf("posts %+v, %d deleteRecord calls: want the one post deleted once", p, fake.Count("com.atproto.repo.deleteRecord"))
+	}
+	if d, err := e.broker.Delivery(context.Background(), "bsr", e.ch.name); err != nil || d.State != StateRetracted {
+		t.Fatalf("%+v %v", d, err)
+	}
+}
