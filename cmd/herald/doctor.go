@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -180,6 +181,8 @@ func checkAdvice(r channels.CheckResult) string {
 		return "the Discord webhook was deleted or its URL is wrong: create one in the channel's settings (Integrations → Webhooks) and set webhook_url"
 	case r.Kind == channels.KindBluesky && (strings.Contains(e, "authenticationrequired") || strings.Contains(e, "accounttakedown") || strings.Contains(e, "not active")):
 		return "Bluesky refuses the login: check identifier, create a new App Password (Settings → Privacy and security → App passwords) and set app_password; a suspended or deactivated account must be restored first"
+	case r.Kind == channels.KindThreads && threadsAdvice(e) != "":
+		return threadsAdvice(e)
 	case strings.Contains(e, "401") || strings.Contains(e, "unauthorized"):
 		return "the token is wrong or revoked: set the channel's token again (for Telegram, from @BotFather)"
 	case strings.Contains(e, "chat not found"):
@@ -190,6 +193,25 @@ func checkAdvice(r channels.CheckResult) string {
 		return "the platform's API cannot be reached from here: check the network, proxy and api_endpoint"
 	}
 	return "check the channel's settings and the platform's status page"
+}
+
+// threadsPermissionCode is a Graph permission error (10, 200–299) in an error's text.
+var threadsPermissionCode = regexp.MustCompile(`\(code (10|2\d\d)\b`)
+
+// threadsAdvice reads a failed Threads check (channels/threads Check): "" when it says nothing
+// Threads-specific.
+func threadsAdvice(e string) string {
+	switch {
+	case strings.Contains(e, "code 190"):
+		return "the Threads access token is invalid or expired (long-lived tokens last 60 days): refresh it (GET /refresh_access_token) or create a new one, and set access_token"
+	case strings.Contains(e, "not user_id"):
+		return "the token belongs to another Threads profile: set user_id to the id it names, or use that profile's token"
+	case strings.Contains(e, "publishing limit") && threadsPermissionCode.MatchString(e):
+		return "the token lacks threads_content_publish: authorise the app again with threads_basic, threads_content_publish and threads_delete"
+	case strings.Contains(e, "posts wait until the window moves"):
+		return "the profile used its 250 posts of the last 24 h (herald's default rate keeps under it; other apps posting count too): posts resume as the window moves"
+	}
+	return ""
 }
 
 func parseInfo(s string) map[string]string {

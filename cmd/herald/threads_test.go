@@ -92,3 +92,20 @@ func TestThreadsChannelFromConfigIsChecked(t *testing.T) {
 		t.Fatalf("the warning does not say why, or shows the token: %s", s)
 	}
 }
+
+// TestDoctorAdviceForThreads: herald doctor says what to do for each way a Threads check
+// fails, using the errors channels/threads returns.
+func TestDoctorAdviceForThreads(t *testing.T) {
+	for errText, want := range map[string]string{
+		"threads: checking the access token: 400 Error validating access token: Session has expired (code 190, fbtrace_id A)": "refresh it",
+		"threads: checking the access token: it belongs to @other (1789), not user_id 1784":                                   "another Threads profile",
+		"threads: reading the publishing limit: 403 Application does not have permission (code 10)":                           "threads_content_publish",
+		"threads: @herald has published 250 of its 250 posts in 24h0m0s: posts wait until the window moves":                   "250 posts",
+		"threads: checking the access token: context deadline exceeded":                                                       "cannot be reached",
+	} {
+		got := checkAdvice(channels.CheckResult{Channel: "threads-main", Kind: channels.KindThreads, Error: errText})
+		if !strings.Contains(got, want) {
+			t.Errorf("%q: advice %q, want %q", errText, got, want)
+		}
+	}
+}
