@@ -18,6 +18,7 @@ import (
 	"herald/channels/facebook/facebookfake"
 	"herald/channels/mastodon/mastodonfake"
 	"herald/channels/telegram/telegramfake"
+	"herald/channels/threads/threadsfake"
 	"herald/channels/x/xfake"
 	"herald/config"
 )
@@ -65,6 +66,7 @@ type Sandbox struct {
 	Bluesky  *blueskyfake.Server
 	Discord  *discordfake.Server
 	Mastodon *mastodonfake.Server
+	Threads  *threadsfake.Server
 	Config   *config.Config
 	fakes    httpFakes  // WhatsApp, webhook, WebSub (whatsapp_webhook_websub.go)
 	images   *imageHost // the sample images, on loopback (images.go)
@@ -108,6 +110,8 @@ channels:
 	doc += blueskyYAML(bs)
 	mf := mastodonfake.New()
 	doc += mastodonYAML(mf)
+	th := threadsfake.New()
+	doc += threadsYAML(th)
 	cfg, err := config.Parse([]byte(doc))
 	if err != nil {
 		tg.Close()
@@ -117,6 +121,7 @@ channels:
 		dc.Close()
 		bs.Close()
 		mf.Close()
+		th.Close()
 		images.srv.Close()
 		mr.Close()
 		return nil, fmt.Errorf("sandbox: config: %w", err)
@@ -125,7 +130,7 @@ channels:
 	cfg.Redis.URL = "redis://" + mr.Addr()
 	cfg.HTTP.APIToken = APIToken
 	cfg.HTTP.Addr = httpAddr
-	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, Discord: dc, Bluesky: bs, Mastodon: mf, images: images}, nil
+	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, Discord: dc, Bluesky: bs, Mastodon: mf, Threads: th, images: images}, nil
 }
 
 // Close stops everything; all data is gone.
@@ -138,6 +143,7 @@ func (s *Sandbox) Close() {
 	s.Discord.Close()
 	s.Bluesky.Close()
 	s.Mastodon.Close()
+	s.Threads.Close()
 	s.images.srv.Close()
 	s.Redis.Close()
 }
@@ -154,5 +160,5 @@ func (s *Sandbox) Duplicates() int {
 			dups++
 		}
 	}
-	return dups + s.fakes.duplicates() + s.xFacebookDuplicates() + s.discordDuplicates() + s.blueskyDuplicates() + s.mastodonDuplicates()
+	return dups + s.fakes.duplicates() + s.xFacebookDuplicates() + s.discordDuplicates() + s.blueskyDuplicates() + s.mastodonDuplicates() + s.threadsDuplicates()
 }
