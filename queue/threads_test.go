@@ -4,6 +4,7 @@ package queue
 // and the one post recorded; a publish whose answer was lost is parked unknown, never repeated.
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -65,5 +66,33 @@ func TestThreadsLostPublishAnswerIsParkedUnknown(t *testing.T) {
 	d := e.waitState("th2", StateUnknown, 15*time.Second)
 	if n := len(fake.Posts()); n != 1 || d.Attempt != 1 {
 		t.Fatalf("%d posts, record %+v: want the one post and the delivery parked", n, d)
+	}
+}
+
+// TestThreadsRetractDeletesThePost: a retract deletes the sent post (DELETE /{post-id}) and
+// marks the delivery retracted; retracting twice deletes once.
+func TestThreadsRetractDeletesThePost(t *testing.T) {
+	e, fake := newThreadsEnv(t)
+	e.publish("thr")
+	e.start(testOpts(t), nil)
+	d := e.waitState("thr", StateSent, 15*time.Second)
+	chans := map[channels.Name]channels.Channel{e.ch.name: e.route.Channel}
+	for i, want := range []string{"retracted", "already"} {
+		r, err := e.broker.Retract(context.Background(), "thr", e.ch.name, "editor@desk", chans)
+		if err != nil || len(r.Results) != 1 || r.Results[0].Result != want {
+			t.Fatalf("retract %d: %+v %v, want %s", i+1, r, err, want)
+		}
+	}
+	deletes := 0
+	for _, r := range fake.Requests() {
+		if r.Method == "DELETE" {
+			deletes++
+		}
+	}
+	if p := fake.Posts(); len(p) != 1 || p[0].ID != d.RemoteID || !fake.Deleted(d.RemoteID) || deletes != 1 {
+		t.Fatalf("posts %+v, %d DELETE requests: want the one post deleted once", p, deletes)
+	}
+	if got, err := e.broker.Delivery(context.Background(), "thr", e.ch.name); err != nil || got.State != StateRetracted {
+		t.Fatalf("%+v %v", got, err)
 	}
 }
