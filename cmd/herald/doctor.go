@@ -158,10 +158,12 @@ func doctorChannels(ctx context.Context, cfg *config.Config) []finding {
 		chs = append(chs, r.Channel)
 	}
 	var fs []finding
+	passed := map[channels.Name]bool{}
 	for _, r := range channels.CheckAll(ctx, chs, checkTimeout) {
 		area := "channel " + string(r.Channel)
 		switch r.Status {
 		case channels.CheckOK:
+			passed[r.Channel] = true
 			fs = append(fs, finding{Level: "ok", Area: area, Detail: string(r.Kind) + ": credentials and destination work"})
 		case channels.CheckUnsupported:
 			fs = append(fs, finding{Level: "warn", Area: area, Detail: string(r.Kind) + ": cannot be checked without posting",
@@ -170,7 +172,7 @@ func doctorChannels(ctx context.Context, cfg *config.Config) []finding {
 			fs = append(fs, finding{Level: "fail", Area: area, Detail: string(r.Kind) + ": " + r.Error, Advice: checkAdvice(r)})
 		}
 	}
-	return fs
+	return append(fs, limitFindings(ctx, cfg, routes, passed)...)
 }
 
 // checkAdvice turns a failed check into what to do.
@@ -183,6 +185,8 @@ func checkAdvice(r channels.CheckResult) string {
 		return "Bluesky refuses the login: check identifier, create a new App Password (Settings → Privacy and security → App passwords) and set app_password; a suspended or deactivated account must be restored first"
 	case r.Kind == channels.KindThreads && threadsAdvice(e) != "":
 		return threadsAdvice(e)
+	case r.Kind == channels.KindMastodon && (strings.Contains(e, "401") || strings.Contains(e, "403")):
+		return "the Mastodon server refuses the access token: create one (Preferences → Development → New application, scopes write:statuses write:media read:accounts) and set access_token"
 	case strings.Contains(e, "401") || strings.Contains(e, "unauthorized"):
 		return "the token is wrong or revoked: set the channel's token again (for Telegram, from @BotFather)"
 	case strings.Contains(e, "chat not found"):

@@ -102,3 +102,64 @@ func TestMastodonChannelFromConfigIsChecked(t *testing.T) {
 		t.Fatalf("the warning does not say why: %+v", warn[0].ContextMap())
 	}
 }
+
+// TestDoctorComparesTheMastodonLimit: herald doctor reads each Mastodon server's status limit
+// and compares it with the channel's format limit: over it fails (long posts would get 422),
+// under it says how to use the room; a refused token gets Mastodon's own advice, once.
+func TestDoctorComparesTheMastodonLimit(t *testing.T) {
+	fake := mastodonfake.New()
+	defer fake.Close()
+	fake.SetMaxCharacters(1000)
+	path := filepath.Join(t.TempDir(), "herald.yaml")
+	doc := fmt.Sprintf(`channels:
+  - name: masto-default
+    kind: mastodon
+    settings: {instance: %[1]q, access_token: %[2]q}
+  - name: masto-over
+    kind: mastodon
+    format: {limit: 2000}
+    settings: {instance: %[1]q, access_token: %[2]q}
+  - name: masto-same
+    kind: mastodon
+    format: {limit: 1000}
+    settings: {instance: %[1]q, access_token: %[2]q}
+  - name: masto-revoked
+    kind: mastodon
+    settings: {instance: %[1]q, access_token: revoked-token-000}
+`, fake.URL(), mastodonfake.DefaultToken)
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byArea := map[string][]finding{}
+	for _, f := range doctorChannels(context.Background(), cfg) {
+		byArea[f.Area] = append(byArea[f.Area], f)
+	}
+	want := map[string][]string{
+		"channel masto-default": {"ok mastodon: credentials and destination work", "ok the server allows 1000 characters, posts are cut to 500 (set format: {limit: 1000}"},
+		"channel masto-over":    {"ok mastodon: credentials and destination work", "fail format.limit 2000 is over the server's 1000 characters"},
+		"channel masto-same":    {"ok mastodon: credentials and destination work", "ok format.limit 1000 is the server's limit"},
+		"channel masto-revoked": {"fail mastodon: channel must pause: auth: mastodon: checking the access token: 401 The access token is invalid"},
+	}
+	for area, lines := range want {
+		got := byArea[area]
+		if len(got) != len(lines) {
+			t.Errorf("%s: findings %+v, want %d", area, got, len(lines))
+			continue
+		}
+		for i, l := range lines {
+			if s := got[i].Level + " " + got[i].Detail; !strings.HasPrefix(s, l) {
+				t.Errorf("%s: finding %q, want it to start %q", area, s, l)
+			}
+		}
+	}
+	if f := byArea["channel masto-over"]; len(f) == 2 && f[1].Advice != "set format: {limit: 1000} on this channel" {
+		t.Errorf("advice %q", f[1].Advice)
+	}
+	if f := byArea["channel masto-revoked"]; len(f) == 1 && !strings.Contains(f[0].Advice, "Preferences → Development") {
+		t.Errorf("advice %q", f[0].Advice)
+	}
+}
