@@ -49,6 +49,7 @@ const DefaultRateLimitWait = 5 * time.Minute
 
 // classify turns an error answer into an error of the right kind (channels/errors.go):
 //
+//	3xx (redirects are not followed)  → channels.Permanent: the instance setting is not the server's address
 //	401, 403                          → channels.Auth: the worker pauses the channel (token revoked,
 //	                                    scope missing, account suspended or disabled)
 //	429                               → channels.RateLimited until X-RateLimit-Reset (ISO 8601), else
@@ -70,6 +71,11 @@ func (c *Channel) classify(action string, resp *httpsend.Response, creating bool
 	case resp.Status == http.StatusUnprocessableEntity && strings.Contains(strings.ToLower(ae.Message), "processing"):
 		// "Cannot attach files that have not finished processing. Try again in a moment!"
 		return err
+	case resp.Status >= 300 && resp.Status < 400:
+		// Redirects are not followed (a POST turned into a GET is a lost post): the instance
+		// setting names the wrong address (http://, www., an old domain).
+		return channels.Permanent(fmt.Errorf("mastodon: %s: the server redirects (%d) to %q: set instance to the server's own address",
+			action, resp.Status, c.send.RedactString(resp.Header.Get("Location"))))
 	case resp.Status == http.StatusRequestTimeout, resp.Status == http.StatusConflict:
 		return err
 	case resp.Status >= 400 && resp.Status < 500:

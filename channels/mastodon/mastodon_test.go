@@ -250,6 +250,13 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("%v: want plain retryable with the page's text", err)
 			}
 		}},
+		{"a redirect is not followed and says to fix instance", "عاجل", func(f *mastodonfake.Server) {
+			f.FailNext(301, "", http.Header{"Location": {"https://www.mastodon.example/api/v1/statuses"}})
+		}, func(t *testing.T, err error) {
+			if !channels.IsPermanent(err) || !strings.Contains(err.Error(), "redirects (301) to \"https://www.mastodon.example/api/v1/statuses\": set instance") {
+				t.Fatalf("%v: want permanent, naming the redirect", err)
+			}
+		}},
 		{"answer lost after the status was made", "عاجل", func(f *mastodonfake.Server) { f.DropNextStatus() }, func(t *testing.T, err error) {
 			if !channels.IsUnknownOutcome(err) {
 				t.Fatalf("%v: want unknown outcome", err)
