@@ -28,7 +28,7 @@ func newRetractCmd(g *globalFlags) *cobra.Command {
 		Use:   "retract ARTICLE_ID|URL",
 		Short: "Take an article back: delete its sent posts where the platform can, cancel what is not sent yet",
 		Long: `retract is for corrections and takedowns. Every sent delivery of the article on a channel
-whose platform can delete (X, Facebook, Telegram, Discord, Bluesky, Threads) is deleted there and recorded as retracted;
+whose platform can delete (X, Facebook, Telegram, Discord, Bluesky, Threads, Mastodon) is deleted there and recorded as retracted;
 deliveries not yet sent are cancelled (never posted); a channel that cannot delete keeps its
 post and is reported as cannot-delete. Retracting twice deletes once. A URL stands for the
 article published with that URL and no id of its own (its default id); use the id otherwise.
