@@ -315,19 +315,24 @@ func (c *Channel) getRecord(ctx context.Context, s *session, send *httpsend.Clie
 	return ans.URI, true, nil
 }
 
-// uploadThumb downloads the card's thumbnail (≤ 1,000,000 bytes, image/*) and uploads it as a
-// blob; the answer's blob object goes into the card as is.
+// uploadThumb downloads the card's thumbnail (image/*, ≤ MaxThumbDownload), shrinks it below
+// 1,000,000 bytes when it is larger (thumb.go) and uploads it as a blob; the answer's blob
+// object goes into the card as is.
 // Specs: https://docs.bsky.app/docs/api/com-atproto-repo-upload-blob
 func (c *Channel) uploadThumb(ctx context.Context, thumbURL string) (json.RawMessage, error) {
-	f, err := safehttp.DownloadImage(ctx, c.thumbHTTP, thumbURL, MaxThumbBytes, "the card thumbnail limit")
+	f, err := safehttp.DownloadImage(ctx, c.thumbHTTP, thumbURL, MaxThumbDownload, "the thumbnail download limit")
 	if err != nil {
 		return nil, fmt.Errorf("bluesky: downloading the thumbnail: %w", err)
 	}
+	data, contentType, err := fitThumb(f)
+	if err != nil {
+		return nil, fmt.Errorf("bluesky: %w", err)
+	}
 	const action = "uploading the thumbnail"
 	_, send, resp, err := c.authed(ctx, action, func(*session) (*http.Request, error) {
-		req, err := http.NewRequest(http.MethodPost, c.xrpcURL("com.atproto.repo.uploadBlob"), bytes.NewReader(f.Data))
+		req, err := http.NewRequest(http.MethodPost, c.xrpcURL("com.atproto.repo.uploadBlob"), bytes.NewReader(data))
 		if err == nil {
-			req.Header.Set("Content-Type", f.ContentType)
+			req.Header.Set("Content-Type", contentType)
 		}
 		return req, err
 	})
@@ -438,7 +443,7 @@ func (c *Channel) Preview(msg channels.Message) ([]channels.Request, error) {
 		if thumbURL != "" {
 			out = append(out, channels.Request{Method: http.MethodPost, URL: c.xrpcURL("com.atproto.repo.uploadBlob"),
 				Header: map[string]string{"Content-Type": "<the image's type>", "Authorization": hidden["Authorization"]},
-				Body:   "<the image at " + thumbURL + ", at most 1,000,000 bytes>"})
+				Body:   "<the image at " + thumbURL + ", shrunk to a JPEG when over 1,000,000 bytes>"})
 			rec.Embed.External.Thumb = json.RawMessage(`"<the uploaded blob>"`)
 		}
 		b, err := marshal(createRequest{Repo: c.cfg.Identifier, Collection: Collection, Rkey: c.rkeyFor(msg.Key, i), Record: rec})

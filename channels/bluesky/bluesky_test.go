@@ -168,7 +168,7 @@ func TestFakeRefusesAFacetThatCutsALetter(t *testing.T) {
 	}
 }
 
-var jpeg = append([]byte{0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F', 0}, bytes.Repeat([]byte{9}, 2000)...)
+var sampleJPEG = append([]byte{0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F', 0}, bytes.Repeat([]byte{9}, 2000)...)
 
 func imageHost(t *testing.T, body []byte) (string, *atomic.Int32) {
 	t.Helper()
@@ -184,12 +184,12 @@ func imageHost(t *testing.T, body []byte) (string, *atomic.Int32) {
 
 func TestCardThumbnailIsUploadedAsABlob(t *testing.T) {
 	h := newHarness(t, nil, "allow_private_hosts: true")
-	img, hits := imageHost(t, jpeg)
+	img, hits := imageHost(t, sampleJPEG)
 	if _, err := h.ch.Send(testCtx(t), msgOf("k-thumb", render(t, img)...)); err != nil {
 		t.Fatal(err)
 	}
 	got := h.fake.Posts()
-	if len(got) != 1 || got[0].Card == nil || got[0].Card.Thumb == nil || got[0].Card.Thumb.Size != len(jpeg) ||
+	if len(got) != 1 || got[0].Card == nil || got[0].Card.Thumb == nil || got[0].Card.Thumb.Size != len(sampleJPEG) ||
 		got[0].Card.Thumb.MimeType != "image/jpeg" || hits.Load() != 1 {
 		t.Fatalf("fake got %+v, image host hits %d", got, hits.Load())
 	}
@@ -204,8 +204,10 @@ func TestThumbnailThatCannotBeUsedLeavesTheCardWithoutIt(t *testing.T) {
 		wantLog string
 		hits    int32
 	}{
-		"over 1,000,000 bytes": {append(append([]byte{}, jpeg...), make([]byte, MaxThumbBytes)...), "allow_private_hosts: true", "over the card thumbnail limit", 1},
-		"private address":      {jpeg, "allow_private_hosts: false", "private address", 0},
+		"over 1,000,000 bytes and no image": {append(append([]byte{}, sampleJPEG...), make([]byte, MaxThumbBytes)...), "allow_private_hosts: true", "cannot be shrunk", 1},
+		"over the download limit":           {make([]byte, MaxThumbDownload+1), "allow_private_hosts: true", "over the thumbnail download limit", 1},
+		"a decompression bomb":              {bombPNG(t), "allow_private_hosts: true", "of 20000x20000 pixels", 1},
+		"private address":                   {sampleJPEG, "allow_private_hosts: false", "private address", 0},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, nil, c.allow)
