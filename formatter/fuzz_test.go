@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
@@ -231,7 +232,7 @@ func countThreadsSlow(s string) int {
 		c := g.Runes()
 		emoji := false
 		for _, r := range c {
-			if isExtendedPictographic(r) || r >= 0x1F1E6 && r <= 0x1F1FF || r == 0x20E3 {
+			if isExtendedPictographic(r) || r >= 0x1F1E6 && r <= 0x1F1FF || r == 0x20E3 || r >= 0x2000 && unicode.Is(unicode.So, r) {
 				emoji = true
 			}
 		}

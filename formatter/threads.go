@@ -2,6 +2,7 @@ package formatter
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
@@ -44,8 +45,8 @@ const threadsMaxHashtags = 1
 
 // CountThreads counts like Threads' 500-character limit: one per code point (a letter's
 // harakat count too: the safe side, as Threads does not say it counts graphemes), a grapheme
-// that is an emoji (a pictograph, a flag, a keycap, with its modifiers and joiners) as its
-// UTF-8 bytes (😷 is 4, 👍🏽 8), and URLs in full (Threads does not shorten links).
+// that is an emoji (a pictograph, a flag, a keycap, with its modifiers and joiners, or another
+// symbol) as its UTF-8 bytes (😷 is 4, 👍🏽 8), and URLs in full (Threads does not shorten links).
 func CountThreads(s string) int {
 	emoji := false
 	for _, r := range s {
@@ -70,7 +71,9 @@ func CountThreads(s string) int {
 	return n
 }
 
-// isThreadsEmojiRune: a rune that makes its grapheme an emoji.
+// isThreadsEmojiRune: a rune that makes its grapheme an emoji, or may (any other symbol from
+// U+2000 up, ⌘ or ☂ without its emoji selector): counting those as bytes is the safe side.
 func isThreadsEmojiRune(r rune) bool {
-	return r >= 0xA9 && (isExtendedPictographic(r) || isRegionalIndicator(r) || r == 0x20E3)
+	return r >= 0xA9 && (isExtendedPictographic(r) || isRegionalIndicator(r) || r == 0x20E3 ||
+		r >= 0x2000 && unicode.Is(unicode.So, r))
 }

@@ -120,6 +120,7 @@ func TestThreadsEmojiCountAsBytes(t *testing.T) {
 		"👨\u200d👩\u200d👧": 18,
 		"© 2026":          7, // © may render as emoji: its 2 bytes
 		"a\u0301":         2,
+		"⌘ ١":             5, // a symbol that may show as emoji: its 3 bytes
 	} {
 		if got, slow := CountThreads(in), countThreadsSlow(in); got != want || slow != want {
 			t.Errorf("CountThreads(%q) = %d (slow %d), want %d", in, got, slow, want)

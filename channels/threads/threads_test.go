@@ -444,3 +444,16 @@ func TestFakeRefusesWhatThreadsRefuses(t *testing.T) {
 		t.Fatalf("%d posts", n)
 	}
 }
+
+// TestFakeCountsNoMoreThanTheFormatter: whatever the formatter fits in 500, the fake (which
+// counts as Threads documents: an emoji as its UTF-8 bytes) accepts.
+func TestFakeCountsNoMoreThanTheFormatter(t *testing.T) {
+	for _, s := range []string{
+		"قَالَ الرَّئِيسُ", "😷 عاجل", "👍🏽 👨\u200d👩\u200d👧 🇸🇦 #️⃣ 1️⃣", "© ® ™ ‼ ⁉ ↔ ⌘ ☂ ☂️ ▶ ⏩", "🫶🏿 🐈\u200d⬛ 🏳️\u200d🌈",
+		"a\u0301 e\u0301 ١٢٣ ؎ ؏", "https://news.example.com/a?b=c 🔴",
+	} {
+		if fake, ours := threadsfake.TextLength(s), formatter.CountThreads(s); fake > ours {
+			t.Errorf("%q: the fake counts %d, the formatter %d", s, fake, ours)
+		}
+	}
+}
