@@ -489,8 +489,10 @@ func (l leakyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestSecretsNeverInErrorsLogsOrPreview(t *testing.T) {
 	for _, failSessions := range []bool{true, false} {
-		h := newHarness(t, &http.Client{Transport: leakyTransport{failSessions}})
-		_, err := h.ch.Send(testCtx(t), msgOf("k", channels.Post{Text: "عاجل"}))
+		h := newHarness(t, &http.Client{Transport: leakyTransport{failSessions}}, "allow_private_hosts: true")
+		img, _ := imageHost(t, sampleJPEG)
+		// With a thumbnail: uploadBlob fails first (logged), then createRecord (returned).
+		_, err := h.ch.Send(testCtx(t), msgOf("k", render(t, img)...))
 		cerr := h.ch.Check(testCtx(t))
 		derr := h.ch.Delete(testCtx(t), "at://"+blueskyfake.DefaultDID+"/app.bsky.feed.post/3kabcdefghijk")
 		reqs, perr := h.ch.Preview(msgOf("k", render(t, "https://news.example.com/i.jpg")...))
@@ -504,13 +506,13 @@ func TestSecretsNeverInErrorsLogsOrPreview(t *testing.T) {
 		if err == nil || !strings.Contains(all.String(), "proxy refused") {
 			t.Fatalf("the transport's error is not reported: %s", all.String())
 		}
-		if !failSessions && !strings.Contains(all.String(), "auth \\\"Bearer <redacted>\\\"") && !strings.Contains(all.String(), `auth "Bearer <redacted>"`) {
-			t.Fatalf("the test did not reach an authed call:\n%s", all.String())
-		}
 		for _, secret := range []string{blueskyfake.DefaultPassword, "fake-access-", "fake-refresh-"} {
 			if strings.Contains(all.String(), secret) {
 				t.Fatalf("failSessions=%v: %q leaked:\n%s", failSessions, secret, all.String())
 			}
+		}
+		if !failSessions && (!strings.Contains(all.String(), `auth "Bearer <redacted>"`) || !strings.Contains(all.String(), "thumbnail could not be uploaded")) {
+			t.Fatalf("the test did not reach the authed calls (uploadBlob logged, createRecord returned):\n%s", all.String())
 		}
 	}
 }
