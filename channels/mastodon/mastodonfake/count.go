@@ -14,9 +14,13 @@ const urlLength = 23
 // from herald's formatter on purpose, so the fake can catch a formatter that counts wrong.
 var urlRE = regexp.MustCompile(`(?i)https?://[^\s<>"]+`)
 
+// remoteMentionRE finds a mention of an account on another server (@user@example.social);
+// Mastodon counts it as its local part (@user).
+var remoteMentionRE = regexp.MustCompile(`(^|[^\pL\pN_/])(@[\pL\pN_]+(?:[\pL\pN_.-]*[\pL\pN_])?)@[\pL\pN.-]*[\pL\pN]`)
+
 // Count measures text as Mastodon's StatusLengthValidator does: each URL is replaced by 23
-// characters, then grapheme clusters are counted (a letter with its harakat, a whole emoji
-// sequence, is one).
+// characters, each remote mention by its local part, then grapheme clusters are counted (a
+// letter with its harakat, a whole emoji sequence, is one).
 // Specs: https://docs.joinmastodon.org/user/posting/#text
 func Count(text string) int {
 	n := 0
@@ -27,10 +31,14 @@ func Count(text string) int {
 		for end > loc[0] && strings.ContainsRune(".,:;!?)]}'", rune(text[end-1])) {
 			end--
 		}
-		n += uniseg.GraphemeClusterCount(text[len(text)-len(rest) : loc[0]])
+		n += countPlain(text[len(text)-len(rest) : loc[0]])
 		n += urlLength
-		n += uniseg.GraphemeClusterCount(text[end:loc[1]])
+		n += countPlain(text[end:loc[1]])
 		rest = text[loc[1]:]
 	}
-	return n + uniseg.GraphemeClusterCount(rest)
+	return n + countPlain(rest)
+}
+
+func countPlain(s string) int {
+	return uniseg.GraphemeClusterCount(remoteMentionRE.ReplaceAllString(s, "$1$2"))
 }

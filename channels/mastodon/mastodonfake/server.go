@@ -3,7 +3,7 @@
 // answers: every API call needs the account's bearer token, else 401
 // {"error":"The access token is invalid"}; POST /api/v1/statuses (form or JSON) takes status,
 // visibility, language and media_ids[], counts the text as Mastodon does (grapheme clusters,
-// every URL 23, count.go) against max_characters (500 by default) and answers 422
+// every URL 23, a remote mention as its local part: count.go) against max_characters (500 by default) and answers 422
 // {"error":"Validation failed: Text character limit of 500 exceeded"}; a repeated
 // Idempotency-Key within an hour answers the status it made and creates nothing; every
 // request counts against the account's rate limit (300 per 5 minutes, uploads and deletes 30
