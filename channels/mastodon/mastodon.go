@@ -245,8 +245,8 @@ type Account struct {
 }
 
 // Check asks the server whose token this is (GET /api/v1/accounts/verify_credentials), which
-// posts nothing, then reads the server's status length limit (GET /api/v2/instance) and says
-// when it differs from the formatter's default, so the operator can set format.limit.
+// posts nothing, then reads the server's status length limit (GET /api/v2/instance) for the
+// log line; herald doctor compares that limit with the channel's format.limit.
 // Errors are classified like Send's (a revoked token is an Auth error).
 // Specs: https://docs.joinmastodon.org/methods/accounts/#verify_credentials
 func (c *Channel) Check(ctx context.Context) error {
@@ -262,16 +262,10 @@ func (c *Channel) Check(ctx context.Context) error {
 		c.log.Warn("mastodon: reading the server's status limit", zap.Error(err))
 	} else {
 		fields = append(fields, zap.Int("max_characters", n))
-		if n != DefaultMaxCharacters {
-			c.log.Info(fmt.Sprintf("mastodon: the server allows %d characters per status; set format: {limit: %d} on this channel to use them", n, n))
-		}
 	}
 	c.log.Info("mastodon access token works", fields...)
 	return nil
 }
-
-// DefaultMaxCharacters is Mastodon's own status limit, the formatter's default for the kind.
-const DefaultMaxCharacters = 500
 
 // MaxCharacters is the server's status length limit (configuration.statuses.max_characters).
 // Specs: https://docs.joinmastodon.org/methods/instance/#v2

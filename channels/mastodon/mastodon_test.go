@@ -326,8 +326,9 @@ func TestDeleteAndCheck(t *testing.T) {
 	if n, err := h.ch.MaxCharacters(testCtx(t)); err != nil || n != 5000 {
 		t.Fatalf("max characters %d %v", n, err)
 	}
-	if l := h.logs.FilterMessageSnippet("set format: {limit: 5000}").All(); len(l) != 1 {
-		t.Fatalf("Check does not say the server allows more: %v", h.logs.All())
+	if l := h.logs.FilterMessage("mastodon access token works").All(); len(l) != 1 || l[0].ContextMap()["max_characters"] != int64(5000) ||
+		l[0].ContextMap()["account"] != mastodonfake.Username {
+		t.Fatalf("Check's log line %v", l)
 	}
 	h.fake.SetToken("rotated")
 	if _, ok := channels.AsPause(h.ch.Check(testCtx(t))); !ok {
