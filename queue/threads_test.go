@@ -58,14 +58,31 @@ func TestThreadsLostContainerAnswerRetriedThenOnePostRecorded(t *testing.T) {
 	}
 }
 
-func TestThreadsLostPublishAnswerIsParkedUnknown(t *testing.T) {
+// TestThreadsLostPublishAnswerIsSettled: the publish made the post but its answer was lost; the
+// channel finds the post (its container PUBLISHED, its text among the newest) and the record is
+// sent with its id at the first attempt, nothing posted twice.
+func TestThreadsLostPublishAnswerIsSettled(t *testing.T) {
 	e, fake := newThreadsEnv(t)
 	fake.DropNext(threadsfake.StepPublish)
 	e.publish("th2")
 	e.start(testOpts(t), nil)
-	d := e.waitState("th2", StateUnknown, 15*time.Second)
-	if n := len(fake.Posts()); n != 1 || d.Attempt != 1 {
-		t.Fatalf("%d posts, record %+v: want the one post and the delivery parked", n, d)
+	d := e.waitState("th2", StateSent, 15*time.Second)
+	if p := fake.Posts(); len(p) != 1 || d.RemoteID != p[0].ID || d.Attempt != 1 {
+		t.Fatalf("record %+v, posts %+v: want the one post found", d, p)
+	}
+}
+
+// TestThreadsPublishInDoubtIsParkedUnknown: a 5xx on publish whose container Threads does not
+// call published may still be a publish in flight: the delivery is parked unknown for an admin,
+// never published again by herald.
+func TestThreadsPublishInDoubtIsParkedUnknown(t *testing.T) {
+	e, fake := newThreadsEnv(t)
+	fake.FailNext(threadsfake.StepPublish, 503, 2, 0, "Service temporarily unavailable")
+	e.publish("th3")
+	e.start(testOpts(t), nil)
+	d := e.waitState("th3", StateUnknown, 15*time.Second)
+	if n := len(fake.Posts()); n != 0 || d.Attempt != 1 || !strings.Contains(d.Error, "is FINISHED") {
+		t.Fatalf("%d posts, record %+v: want the delivery parked with the container's status", n, d)
 	}
 }
 

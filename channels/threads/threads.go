@@ -7,8 +7,10 @@
 // Exactly once: a container is not a post. Any failure up to and including the container step
 // (or the wait for an image container) is retried freely: the next attempt makes a new
 // container and the unused one expires after 24 h. Only the publish request can make a post, so
-// only its lost answer (or a 5xx after it was written) is channels.UnknownOutcome, parked for an
-// admin; a publish that never reached Threads (no connection) is retried.
+// only its lost answer (or a 5xx after it was written) is in doubt: the container's status then
+// says whether it was published, and a published one's post is looked up (lost.go); what stays in
+// doubt is channels.UnknownOutcome, parked for an admin. A publish that never reached Threads
+// (no connection) is retried.
 package threads
 
 import (
@@ -119,7 +121,11 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post) (string, err
 			return "", err
 		}
 	}
-	return c.publish(ctx, id)
+	postID, err := c.publish(ctx, id)
+	if channels.IsUnknownOutcome(err) {
+		return c.resolveLostPublish(ctx, id, post.Text, err)
+	}
+	return postID, err
 }
 
 // containerForm is the form of POST /{user-id}/threads for post, as an IMAGE post when image
@@ -268,7 +274,11 @@ func (c *Channel) call(ctx context.Context, action, method, path, fields string,
 	if fields != "" {
 		q.Set("fields", fields)
 	}
-	req, err := http.NewRequest(method, c.cfg.APIBase+path+"?"+q.Encode(), nil)
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	req, err := http.NewRequest(method, c.cfg.APIBase+path+sep+q.Encode(), nil)
 	if err != nil {
 		return channels.Permanent(c.send.Errorf("%s: %w", action, err))
 	}

@@ -205,18 +205,6 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("%v (%d posts): want plain retryable", err, posts)
 			}
 		}},
-		{"publish answer lost after the post was made", func(f *threadsfake.Server) { f.DropNext(threadsfake.StepPublish) }, func(t *testing.T, err error, posts int) {
-			if !channels.IsUnknownOutcome(err) || posts != 1 {
-				t.Fatalf("%v (%d posts): want unknown outcome", err, posts)
-			}
-		}},
-		{"5xx after the publish was written", func(f *threadsfake.Server) {
-			f.FailNextAfter(threadsfake.StepPublish, 500, 1, "An unknown error occurred")
-		}, func(t *testing.T, err error, posts int) {
-			if !channels.IsUnknownOutcome(err) || posts != 1 {
-				t.Fatalf("%v (%d posts): want unknown outcome", err, posts)
-			}
-		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,6 +212,59 @@ func TestErrorClasses(t *testing.T) {
 			tc.inject(h.fake)
 			_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل: نص تجريبي https://news.example.com/a"}))
 			tc.check(t, err, len(h.fake.Posts()))
+		})
+	}
+}
+
+// TestLostPublishIsSettledWithoutPosting: a publish whose answer is lost (the connection closes,
+// or a 5xx after Threads published) is settled by the container's status and the profile's newest
+// posts: a PUBLISHED container's post is found by its text and becomes the receipt. What stays in
+// doubt is UnknownOutcome, and nothing is ever published again.
+func TestLostPublishIsSettledWithoutPosting(t *testing.T) {
+	text := "عاجل: نص تجريبي https://news.example.com/a"
+	cases := []struct {
+		name    string
+		inject  func(*threadsfake.Server)
+		posts   int
+		unknown string // "" = settled: the receipt is the post
+	}{
+		{"answer lost after the post was made", func(f *threadsfake.Server) { f.DropNext(threadsfake.StepPublish) }, 1, ""},
+		{"5xx after the post was made", func(f *threadsfake.Server) {
+			f.FailNextAfter(threadsfake.StepPublish, 500, 1, "An unknown error occurred")
+		}, 1, ""},
+		{"5xx and the container not published", func(f *threadsfake.Server) {
+			f.FailNext(threadsfake.StepPublish, 500, 2, 0, "Service temporarily unavailable")
+		}, 0, "is FINISHED"},
+		{"published but the posts cannot be listed", func(f *threadsfake.Server) {
+			f.DropNext(threadsfake.StepPublish)
+			f.FailNext(threadsfake.StepList, 500, 2, 0, "Service temporarily unavailable")
+		}, 1, "posts could not be read"},
+		{"the status cannot be read", func(f *threadsfake.Server) {
+			f.DropNext(threadsfake.StepPublish)
+			f.FailNext(threadsfake.StepStatus, 500, 2, 0, "Service temporarily unavailable")
+		}, 1, "status could not be read"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			tc.inject(h.fake)
+			rcpt, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: text}))
+			got := h.fake.Posts()
+			if len(got) != tc.posts {
+				t.Fatalf("%d posts, want %d", len(got), tc.posts)
+			}
+			if tc.unknown != "" {
+				if !channels.IsUnknownOutcome(err) || !strings.Contains(err.Error(), tc.unknown) {
+					t.Fatalf("%v: want unknown outcome saying %q", err, tc.unknown)
+				}
+				return
+			}
+			if err != nil || rcpt.RemoteID != got[0].ID || rcpt.PostURL != got[0].Permalink {
+				t.Fatalf("%+v %v: want the receipt of post %s", rcpt, err, got[0].ID)
+			}
+			if logs := h.logs.FilterMessageSnippet("found the post it made").All(); len(logs) != 1 {
+				t.Fatalf("logs %+v", h.logs.All())
+			}
 		})
 	}
 }

@@ -7,7 +7,8 @@
 // /{user-id}/threads_publish publishes an existing, FINISHED, unpublished container (a second
 // publish is refused) within the profile's quota (250 in 24 h; SetQuota makes it small), else
 // code 9 subcode 2207042; GET /{container-id}?fields=status; GET /{post-id}?fields=permalink;
-// GET /me; GET /{user-id}/threads_publishing_limit; DELETE /{post-id}. Errors are
+// GET /{user-id}/threads (the newest posts); GET /me; GET /{user-id}/threads_publishing_limit;
+// DELETE /{post-id}. Errors are
 // {"error":{"message","type","code","error_subcode","fbtrace_id"}}. Failures can be injected
 // (FailNext, DropNext, FailImage). All methods are safe for concurrent use.
 package threadsfake
@@ -19,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +54,7 @@ const (
 	StepContainer Step = "container" // POST /{user-id}/threads
 	StepPublish   Step = "publish"   // POST /{user-id}/threads_publish
 	StepStatus    Step = "status"    // GET /{container-id}
+	StepList      Step = "list"      // GET /{user-id}/threads
 )
 
 // Post is one published post.
@@ -277,6 +280,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.createContainer(w, r, form)
 	case r.Method == http.MethodPost && path == DefaultUser+"/threads_publish":
 		s.publish(w, r, form.Get("creation_id"))
+	case r.Method == http.MethodGet && path == DefaultUser+"/threads":
+		s.list(w, r, form.Get("limit"))
 	case r.Method == http.MethodGet && path == "me":
 		s.answer(w, r, 200, map[string]string{"id": DefaultUser, "username": Username})
 	case r.Method == http.MethodGet && path == DefaultUser+"/threads_publishing_limit":
@@ -494,6 +499,35 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, id, fields string)
 	}
 	s.mu.Unlock()
 	s.apiError(w, r, 400, 100, 33, fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id))
+}
+
+// list: GET /{user-id}/threads, the profile's posts newest first (id, text, timestamp,
+// permalink), at most limit (default 25).
+func (s *Server) list(w http.ResponseWriter, r *http.Request, limit string) {
+	if inj, ok := s.injectedFor(StepList); ok {
+		s.apiError(w, r, inj.status, inj.code, inj.subcode, inj.message)
+		return
+	}
+	n, err := strconv.Atoi(limit)
+	if limit == "" {
+		n, err = 25, nil
+	}
+	if err != nil || n <= 0 || n > 100 {
+		s.apiError(w, r, 400, 100, 0, "(#100) Param limit must be a number from 1 to 100")
+		return
+	}
+	s.mu.Lock()
+	data := []map[string]string{}
+	for i := len(s.posts) - 1; i >= 0 && len(data) < n; i-- {
+		p := s.posts[i]
+		if s.deleted[p.ID] {
+			continue
+		}
+		data = append(data, map[string]string{"id": p.ID, "text": p.Text, "permalink": p.Permalink,
+			"timestamp": p.Time.UTC().Format("2006-01-02T15:04:05+0000")})
+	}
+	s.mu.Unlock()
+	s.answer(w, r, 200, map[string]any{"data": data})
 }
 
 // del: DELETE /{post-id}.
