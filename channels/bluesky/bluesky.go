@@ -206,8 +206,12 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post, rkey string)
 	rec, thumbURL := c.record(post)
 	if thumbURL != "" {
 		blob, err := c.uploadThumb(ctx, thumbURL)
+		_, pause := channels.AsPause(err)
+		_, limited := channels.AsRateLimited(err)
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || pause || limited {
+				// The post would fail the same way (and a second login attempt would spend
+				// one of the 30 createSession calls allowed in 5 minutes).
 				return "", err
 			}
 			c.log.Warn("bluesky: the card thumbnail could not be uploaded; posting the card without it",

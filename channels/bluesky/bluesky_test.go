@@ -340,6 +340,21 @@ func TestErrorClasses(t *testing.T) {
 	}
 }
 
+// TestWrongPasswordWithAThumbnailLogsInOnce: the thumbnail's upload meets the refused login
+// first; the send stops there instead of logging in again for the post.
+func TestWrongPasswordWithAThumbnailLogsInOnce(t *testing.T) {
+	h := newHarness(t, nil, "allow_private_hosts: true")
+	h.fake.SetPassword("another-app-password")
+	img, _ := imageHost(t, sampleJPEG)
+	_, err := h.ch.Send(testCtx(t), msgOf("k", render(t, img)...))
+	if _, ok := channels.AsPause(err); !ok || h.fake.Count("com.atproto.server.createSession") != 1 || h.fake.Count("com.atproto.repo.createRecord") != 0 {
+		t.Fatalf("%v; requests %+v: want one refused login and an auth pause", err, h.fake.Requests())
+	}
+	if logs := h.logs.FilterMessageSnippet("thumbnail could not be uploaded").All(); len(logs) != 0 {
+		t.Fatalf("logs %+v", logs)
+	}
+}
+
 func TestCreateSessionLimitIsARateLimit(t *testing.T) {
 	h := newHarness(t, nil)
 	for range blueskyfake.SessionLimit {
