@@ -113,3 +113,35 @@ func TestThreadsRetractDeletesThePost(t *testing.T) {
 		t.Fatalf("%+v %v", got, err)
 	}
 }
+
+// TestThreadsPublishingQuotaHoldsTheChannel: Threads refuses a publish over the profile's quota
+// (here 1 a day); the channel waits the window's spacing read from threads_publishing_limit
+// (24 h / 1), the refused delivery stays pending without failing, and nothing more is posted.
+func TestThreadsPublishingQuotaHoldsTheChannel(t *testing.T) {
+	e, fake := newThreadsEnv(t)
+	fake.SetQuota(1)
+	e.publish("q1")
+	e.publish("q2")
+	e.start(testOpts(t), nil)
+	// The two may be sent in either order: one is sent, the other waits.
+	var states []State
+	waitFor(t, 15*time.Second, func() bool {
+		nb, err := e.broker.NotBefore(context.Background(), e.ch.name)
+		if err != nil || time.Until(nb) < 23*time.Hour {
+			return false
+		}
+		states = states[:0]
+		for _, id := range []string{"q1", "q2"} {
+			d, err := e.broker.Delivery(context.Background(), id, e.ch.name)
+			if err != nil {
+				return false
+			}
+			states = append(states, d.State)
+		}
+		return states[0] == StateSent && states[1] == StatePending || states[0] == StatePending && states[1] == StateSent
+	})
+	p, c := fake.Posts(), fake.Containers()
+	if len(p) != 1 || len(c) != 2 || c[0].Status == c[1].Status || c[0].Status != "FINISHED" && c[1].Status != "FINISHED" {
+		t.Fatalf("posts %+v containers %+v: want one post and the other container unpublished", p, c)
+	}
+}
