@@ -100,11 +100,19 @@ func linkAttachment(post channels.Post) string {
 }
 
 // sendPost makes one post: a container, for an image its wait until FINISHED, then the
-// publish. An image Threads cannot process (status ERROR) is left out: the text goes out as a
-// TEXT post with its link card.
+// publish. An image Threads refuses or cannot process (status ERROR) is left out: the text goes
+// out as a TEXT post with its link card.
 func (c *Channel) sendPost(ctx context.Context, post channels.Post) (string, error) {
 	image := imageURL(post)
 	id, err := c.createContainer(ctx, post, image)
+	if image != "" && channels.IsPermanent(err) {
+		// Threads refused the IMAGE container (an image_url it will not take): the text can
+		// still go out. Were the text at fault, the TEXT container is refused the same way.
+		c.log.Warn("threads: the image could not be used; posting the text with its link",
+			zap.String("image_url", image), zap.Error(err))
+		image = ""
+		id, err = c.createContainer(ctx, post, "")
+	}
 	if err != nil {
 		return "", err
 	}

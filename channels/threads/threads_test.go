@@ -145,6 +145,25 @@ func TestImageThreadsCannotProcessGoesOutAsText(t *testing.T) {
 	}
 }
 
+// TestImageThreadsRefusesGoesOutAsText: an IMAGE container refused outright (400) becomes a
+// TEXT post with the link card; a refused text fails as it would have.
+func TestImageThreadsRefusesGoesOutAsText(t *testing.T) {
+	h := newHarness(t, nil)
+	h.fake.FailNext(threadsfake.StepContainer, 400, 100, 0, "(#100) Param image_url is not a supported image format")
+	posts := render(t, "https://news.example.com/media/story.tiff")
+	if _, err := h.ch.Send(testCtx(t), msgOf(posts...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.fake.Posts(); len(got) != 1 || got[0].MediaType != "TEXT" || got[0].Text != posts[0].Text || got[0].LinkAttachment == "" {
+		t.Fatalf("fake got %+v: want the text with its link card", got)
+	}
+	h.fake.FailNext(threadsfake.StepContainer, 400, 100, 0, "(#100) Param image_url is not a supported image format")
+	_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: strings.Repeat("ع", 501), Media: []channels.Media{{URL: "https://news.example.com/i.tiff"}}}))
+	if !channels.IsPermanent(err) || !strings.Contains(err.Error(), "at most 500") {
+		t.Fatalf("%v: want the text's own refusal", err)
+	}
+}
+
 func TestImageNotReadyInTimePostsNothingAndIsRetryable(t *testing.T) {
 	h := newHarness(t, nil, "image_wait: 150ms")
 	h.fake.SetImagePolls(1 << 20)
