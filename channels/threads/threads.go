@@ -104,6 +104,8 @@ func linkAttachment(post channels.Post) string {
 // out as a TEXT post with its link card.
 func (c *Channel) sendPost(ctx context.Context, post channels.Post) (string, error) {
 	image := imageURL(post)
+	// A post this send makes is published after this moment (lost.go).
+	started := c.now()
 	id, err := c.createContainer(ctx, post, image)
 	if image != "" && channels.IsPermanent(err) {
 		// Threads refused the IMAGE container (an image_url it will not take): the text can
@@ -131,7 +133,7 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post) (string, err
 	}
 	postID, err := c.publish(ctx, id)
 	if channels.IsUnknownOutcome(err) {
-		return c.resolveLostPublish(ctx, id, post.Text, err)
+		return c.resolveLostPublish(ctx, id, post.Text, started, err)
 	}
 	return postID, err
 }

@@ -3,11 +3,18 @@ package threads
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -516,4 +523,90 @@ func TestFakeCountsNoMoreThanTheFormatter(t *testing.T) {
 			t.Errorf("%q: the fake counts %d, the formatter %d", s, fake, ours)
 		}
 	}
+}
+
+// listProxy stands in front of the fake: before it forwards the profile's post list it calls
+// before, and it passes the list's answer through edit.
+func listProxy(t *testing.T, fake *threadsfake.Server, before func(), edit func([]map[string]any) []map[string]any) string {
+	t.Helper()
+	target, _ := url.Parse(fake.APIBase())
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	rp.ErrorLog = log.New(io.Discard, "", 0) // a dropped publish reaches the channel as a 502: still a lost answer
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method != http.MethodGet || !strings.HasSuffix(resp.Request.URL.Path, "/"+threadsfake.DefaultUser+"/threads") {
+			return nil
+		}
+		var body struct {
+			Data []map[string]any `json:"data"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			return err
+		}
+		resp.Body.Close()
+		b, _ := json.Marshal(map[string]any{"data": edit(body.Data)})
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return nil
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/"+threadsfake.DefaultUser+"/threads") {
+			before()
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + target.Path
+}
+
+// TestLostPublishNeverTakesAnotherPostsID: the text alone does not tell this delivery's post
+// from an older post of the same article (a repost: the list not showing the new post yet) or
+// from another channel's on the same profile. Either would put another post's id in the receipt
+// (a retract would delete it); the send stays unknown instead. Mutation-checked: matching by
+// text alone (the first match, no timestamp, no second match) fails both cases.
+func TestLostPublishNeverTakesAnotherPostsID(t *testing.T) {
+	text := "عاجل: نص تجريبي https://news.example.com/a"
+	t.Run("an older post with the same text", func(t *testing.T) {
+		h := newHarness(t, nil)
+		old, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: text}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.ch.cfg.APIBase = listProxy(t, h.fake, func() {}, func(data []map[string]any) []map[string]any {
+			// Threads' list lags the new post; the other one is yesterday's.
+			for _, p := range data[1:] {
+				p["timestamp"] = time.Now().Add(-26 * time.Hour).UTC().Format("2006-01-02T15:04:05+0000")
+			}
+			return data[1:]
+		})
+		h.fake.DropNext(threadsfake.StepPublish)
+		rcpt, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: text}))
+		if len(h.fake.Posts()) != 2 {
+			t.Fatalf("%d posts, want 2", len(h.fake.Posts()))
+		}
+		if !channels.IsUnknownOutcome(err) || rcpt.RemoteID == old.RemoteID {
+			t.Fatalf("%+v %v: want unknown, not the receipt of the older post %s", rcpt, err, old.RemoteID)
+		}
+	})
+	t.Run("another channel's post on the same profile", func(t *testing.T) {
+		h, other := newHarness(t, nil), newHarness(t, nil)
+		other.ch.cfg.APIBase = h.fake.APIBase()
+		var once sync.Once
+		h.ch.cfg.APIBase = listProxy(t, h.fake, func() {
+			once.Do(func() {
+				if _, err := other.ch.Send(testCtx(t), msgOf(channels.Post{Text: text})); err != nil {
+					t.Error(err)
+				}
+			})
+		}, func(data []map[string]any) []map[string]any { return data })
+		h.fake.DropNext(threadsfake.StepPublish)
+		rcpt, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: text}))
+		posts := h.fake.Posts()
+		if len(posts) != 2 {
+			t.Fatalf("%d posts, want 2", len(posts))
+		}
+		if !channels.IsUnknownOutcome(err) || !strings.Contains(err.Error(), "2 posts since") || rcpt.RemoteID == posts[1].ID {
+			t.Fatalf("%+v %v: want unknown, not the other channel's post %s", rcpt, err, posts[1].ID)
+		}
+	})
 }
