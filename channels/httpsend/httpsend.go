@@ -148,13 +148,15 @@ func (c *Client) errorf(format string, args ...any) error {
 	return fmt.Errorf(c.Prefix+": "+format, args...)
 }
 
-// Snippet is the start of an answer's body for an error message, secrets removed.
+// Snippet is the start of an answer's body for an error message, secrets removed. They are
+// removed before the cut: a secret the cut went through would no longer be found, and its
+// first part would stay in the error.
 func (c *Client) Snippet(body []byte) string {
-	s := strings.TrimSpace(string(body))
+	s := c.RedactString(strings.TrimSpace(string(body)))
 	if len(s) > 300 {
 		s = s[:300] + "…"
 	}
-	return c.RedactString(strings.ToValidUTF8(s, "?"))
+	return strings.ToValidUTF8(s, "?")
 }
 
 const redacted = "<redacted>"

@@ -88,3 +88,14 @@ func TestDoReturnsEveryAnswer(t *testing.T) {
 		t.Fatalf("snippet %q", s)
 	}
 }
+
+// TestSnippetNeverKeepsPartOfASecret: a body echoing a secret across the 300-byte cut (a proxy
+// page quoting the request URL). Cutting before redacting left the secret's first part in the
+// error: reverting the order in Snippet fails this test.
+func TestSnippetNeverKeepsPartOfASecret(t *testing.T) {
+	c := client(nil)
+	body := []byte(strings.Repeat("x", 290) + "?key=s3cr3t-value&more")
+	if s := c.Snippet(body); strings.Contains(s, "s3cr3") || !strings.Contains(s, "?key=<reda") {
+		t.Fatalf("snippet %q keeps part of the secret", s)
+	}
+}

@@ -38,7 +38,13 @@ func parseError(resp *httpsend.Response, redact func(string) string) *APIError {
 		Error *APIError `json:"error"`
 	}
 	if json.Unmarshal(resp.Body, &body) != nil || body.Error == nil {
-		body.Error = &APIError{Message: strings.TrimSpace(string(resp.Body[:min(len(resp.Body), 200)]))}
+		// Not Graph's: a proxy's page, which may quote the request URL and its token. The token
+		// goes before the cut (a cut through it would leave its first part).
+		msg := redact(strings.TrimSpace(string(resp.Body)))
+		if len(msg) > 200 {
+			msg = strings.ToValidUTF8(msg[:200], "") + "…"
+		}
+		body.Error = &APIError{Message: msg}
 	}
 	body.Error.HTTPStatus = resp.Status
 	body.Error.Message = redact(body.Error.Message)

@@ -610,3 +610,29 @@ func TestLostPublishNeverTakesAnotherPostsID(t *testing.T) {
 		}
 	})
 }
+
+// echoTransport answers every request with a proxy's 502 page that quotes the request URL
+// (the token in its query) across the 200-byte cut of the error message.
+type echoTransport struct{}
+
+func (echoTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	u := r.URL.String()
+	at := strings.Index(u, "access_token=") + len("access_token=")
+	body := "Bad gateway: " + strings.Repeat(".", max(190-len("Bad gateway: ")-at, 0)) + u // the token from byte 190
+	return &http.Response{StatusCode: http.StatusBadGateway, Header: http.Header{"Content-Type": {"text/html"}},
+		Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+}
+
+// TestTokenNeverInAnEchoedErrorPage: the body was cut at 200 bytes before the token was
+// removed, so a token the cut went through stayed in the error in part. Reverting the order in
+// parseError fails this test.
+func TestTokenNeverInAnEchoedErrorPage(t *testing.T) {
+	h := newHarness(t, &http.Client{Transport: echoTransport{}})
+	err := h.ch.Check(testCtx(t))
+	if err == nil || !strings.Contains(err.Error(), "Bad gateway") {
+		t.Fatalf("Check: %v, want the proxy's page", err)
+	}
+	if tok := threadsfake.DefaultToken; strings.Contains(err.Error(), tok[:8]) {
+		t.Fatalf("part of the access token leaked: %v", err)
+	}
+}
