@@ -170,6 +170,28 @@ func TestKeyExpiresAfterAnHour(t *testing.T) {
 	}
 }
 
+// TestRepeatedKeyOfADeletedStatusPostsNothing: Mastodon finds the status a repeated key made by
+// its id, so within the hour a key whose status was deleted (by hand, or a retract) answers 404
+// Record not found: the send fails for good and nothing is posted again.
+func TestRepeatedKeyOfADeletedStatusPostsNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "خبر سيُحذف"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ch.Delete(testCtx(t), rcpt.RemoteID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "خبر سيُحذف"}))
+	var ae *APIError
+	if !channels.IsPermanent(err) || !errors.As(err, &ae) || ae.Status != 404 || ae.Message != "Record not found" {
+		t.Fatalf("%v: want a permanent 404 Record not found", err)
+	}
+	if st := h.fake.Statuses(); len(st) != 1 || !st[0].Deleted {
+		t.Fatalf("statuses %+v: want only the deleted one", st)
+	}
+}
+
 func TestEachPostOfAMessageHasItsOwnKey(t *testing.T) {
 	h := newHarness(t, nil)
 	msg := msgOf(channels.Post{Text: "الجزء الأول"}, channels.Post{Text: "الجزء الثاني"})

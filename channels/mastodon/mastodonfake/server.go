@@ -5,9 +5,9 @@
 // visibility, language and media_ids[], counts the text as Mastodon does (grapheme clusters,
 // every URL 23, a remote mention as its local part: count.go) against max_characters (500 by default) and answers 422
 // {"error":"Validation failed: Text character limit of 500 exceeded"}; a repeated
-// Idempotency-Key within an hour answers the status it made and creates nothing; every
-// request counts against the account's rate limit (300 per 5 minutes, uploads and deletes 30
-// per 30 minutes), answered with X-RateLimit-Limit/Remaining/Reset and, over it, 429
+// Idempotency-Key within an hour answers the status it made (404 once it was deleted) and
+// creates nothing; every request counts against the account's rate limit (300 per 5 minutes,
+// uploads and deletes 30 per 30 minutes), answered with X-RateLimit-Limit/Remaining/Reset and, over it, 429
 // {"error":"Too many requests"}. POST /api/v2/media takes an image, DELETE /api/v1/statuses/:id,
 // GET /api/v1/accounts/verify_credentials and GET /api/v2/instance. Failures can be injected
 // (FailNext, FailDeleteNext, DropNextStatus, ProcessNextUpload) and everything read back (Statuses, Media,
@@ -356,16 +356,22 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	key := r.Header.Get("Idempotency-Key")
 	s.mu.Lock()
-	// A key seen within the hour answers the status it made (unless deleted since), before
-	// anything else is checked: nothing new is made.
+	// A key seen within the hour answers the status it made, before anything else is checked:
+	// nothing new is made. Mastodon finds that status by the id it stored with the key
+	// (PostStatusService: @account.statuses.find), so once it was deleted the lookup fails and
+	// the answer is 404 Record not found — still nothing new is made.
 	if key != "" {
 		if prev, ok := s.idem[key]; ok && s.now().Sub(prev.at) < IdempotencyTTL {
-			if st := s.find(prev.statusID); st != nil && !st.Deleted {
-				body := s.statusJSON(*st)
+			st := s.find(prev.statusID)
+			if st == nil || st.Deleted {
 				s.mu.Unlock()
-				s.answer(w, r, 200, body)
+				s.answer(w, r, 404, errorBody("Record not found"))
 				return
 			}
+			body := s.statusJSON(*st)
+			s.mu.Unlock()
+			s.answer(w, r, 200, body)
+			return
 		}
 	}
 	if len(s.fail) > 0 {
