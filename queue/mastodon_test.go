@@ -110,6 +110,30 @@ func TestMastodonAdminRetryOfUnknownPostsNothingNew(t *testing.T) {
 	}
 }
 
+// TestMastodonEveryAttemptUnknownIsParkedUnknown: each attempt's answer is a 504 (the status
+// may have been made each time). Retrying is safe on Mastodon, but when the last attempt ends
+// so too the delivery must not read failed (nothing went out): it is unknown, for an admin,
+// whose retry within the hour answers or makes the one status.
+func TestMastodonEveryAttemptUnknownIsParkedUnknown(t *testing.T) {
+	e, fake := newMastodonEnv(t)
+	for range e.route.MaxAttempts {
+		fake.FailNext(504, "<html><body><h1>504 Gateway Time-out</h1></body></html>", nil)
+	}
+	e.publish("m4")
+	e.start(testOpts(t), nil)
+	d := e.waitState("m4", StateUnknown, 15*time.Second)
+	if d.Attempt != e.route.MaxAttempts || !strings.Contains(d.Error, "giving up after 3 attempts: outcome unknown") {
+		t.Fatalf("record %+v: want unknown after every attempt", d)
+	}
+	if _, err := e.broker.Requeue(context.Background(), "m4", e.ch.name, "retry"); err != nil {
+		t.Fatal(err)
+	}
+	d = e.waitState("m4", StateSent, 15*time.Second)
+	if st := fake.Statuses(); len(st) != 1 || d.RemoteID != st[0].ID {
+		t.Fatalf("record %+v, statuses %+v: want one status, recorded", d, st)
+	}
+}
+
 // TestMastodonRetractDeletesTheStatus: herald retract deletes the status on the server
 // (channels.Deleter), the record becomes retracted, and a second retract deletes nothing more.
 func TestMastodonRetractDeletesTheStatus(t *testing.T) {

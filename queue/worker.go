@@ -738,6 +738,14 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.opts.LeaseDuration, err: ferr}}
 		}
 		return Outcome{Status: "unknown", Attempt: attempt, Err: err}
+	case attempt >= route.MaxAttempts && channels.IsUnknownOutcome(err):
+		// A deduplicating channel's last attempt may have posted too: not failed, which says
+		// nothing went out, but unknown, parked for an admin like any other unknown outcome.
+		err = fmt.Errorf("giving up after %d attempts: %w", attempt, err)
+		if ferr := w.finish(c, StateUnknown, channels.Receipt{}, err.Error(), false); ferr != nil {
+			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.opts.LeaseDuration, err: ferr}}
+		}
+		return Outcome{Status: "unknown", Attempt: attempt, Err: err}
 	case attempt >= route.MaxAttempts:
 		err = fmt.Errorf("giving up after %d attempts: %w", attempt, err)
 		if ferr := w.finish(c, StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
