@@ -281,7 +281,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && path == DefaultUser+"/threads_publish":
 		s.publish(w, r, form.Get("creation_id"))
 	case r.Method == http.MethodGet && path == DefaultUser+"/threads":
-		s.list(w, r, form.Get("limit"))
+		s.list(w, r, form.Get("limit"), form.Get("fields"))
 	case r.Method == http.MethodGet && path == "me":
 		s.answer(w, r, 200, map[string]string{"id": DefaultUser, "username": Username})
 	case r.Method == http.MethodGet && path == DefaultUser+"/threads_publishing_limit":
@@ -501,9 +501,10 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, id, fields string)
 	s.apiError(w, r, 400, 100, 33, fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id))
 }
 
-// list: GET /{user-id}/threads, the profile's posts newest first (id, text, timestamp,
-// permalink), at most limit (default 25).
-func (s *Server) list(w http.ResponseWriter, r *http.Request, limit string) {
+// list: GET /{user-id}/threads, the profile's posts newest first, at most limit (default 25),
+// each with its id and the fields asked for (text, timestamp, permalink, media_type): like
+// Graph, only id when fields says nothing.
+func (s *Server) list(w http.ResponseWriter, r *http.Request, limit, fields string) {
 	if inj, ok := s.injectedFor(StepList); ok {
 		s.apiError(w, r, inj.status, inj.code, inj.subcode, inj.message)
 		return
@@ -523,8 +524,15 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, limit string) {
 		if s.deleted[p.ID] {
 			continue
 		}
-		data = append(data, map[string]string{"id": p.ID, "text": p.Text, "permalink": p.Permalink,
-			"timestamp": p.Time.UTC().Format("2006-01-02T15:04:05+0000")})
+		all := map[string]string{"text": p.Text, "permalink": p.Permalink, "media_type": p.MediaType,
+			"timestamp": p.Time.UTC().Format("2006-01-02T15:04:05+0000")}
+		item := map[string]string{"id": p.ID}
+		for _, f := range strings.Split(fields, ",") {
+			if v, ok := all[strings.TrimSpace(f)]; ok {
+				item[strings.TrimSpace(f)] = v
+			}
+		}
+		data = append(data, item)
 	}
 	s.mu.Unlock()
 	s.answer(w, r, 200, map[string]any{"data": data})
