@@ -3,7 +3,9 @@ package channels
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -45,6 +47,11 @@ func (s Secret) resolve(getenv func(string) string, readFile func(string) ([]byt
 	case s.File != "":
 		b, err := readFile(s.File)
 		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) && !looksLikePath(s.File) {
+				// The secret itself pasted into <setting>_file: the read error would quote it.
+				err = fmt.Errorf("%s: %w (the value is not repeated: it is not an absolute path and may be the secret itself)", pe.Op, pe.Err)
+			}
 			return "", fmt.Errorf("%s: %w", source, err)
 		}
 		v = string(b)
@@ -68,12 +75,25 @@ func (s Secret) Source() string {
 		return s.Setting
 	case s.File != "":
 		return s.Setting + "_file"
+	case s.Env != "" && !envNameRE.MatchString(s.Env):
+		// Not a variable's name but perhaps the secret pasted into <setting>_env: not repeated.
+		return s.Setting + "_env (the value is not repeated: it is not an environment variable name like TG_MAIN_TOKEN and may be the secret itself)"
 	case s.Env != "":
 		return s.Setting + "_env: $" + s.Env
 	case s.FallbackEnv != "":
 		return "$" + s.FallbackEnv
 	}
 	return s.Setting
+}
+
+// envNameRE is what an environment variable's name looks like in a config: upper case letters,
+// digits and _. Anything else (a URL, a mixed-case token) is not repeated in errors.
+var envNameRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+
+// looksLikePath reports whether a <setting>_file value is an absolute path (/run/secrets/x),
+// which errors may repeat, rather than a secret pasted into the wrong setting.
+func looksLikePath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.Contains(p, "://")
 }
 
 // ResolveWith is Resolve with the environment and file system given (tests).

@@ -46,3 +46,26 @@ func TestSecretSources(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretPastedIntoFileOrEnvIsNotRepeated: the secret itself given as <setting>_file or
+// <setting>_env (a Discord webhook URL, a Mastodon token) is read as a path or a variable name
+// that does not exist; the start-up error names the setting but never repeats the value.
+func TestSecretPastedIntoFileOrEnvIsNotRepeated(t *testing.T) {
+	const token = "hRd-fake_webhook-token_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+	for _, s := range []Secret{
+		{Setting: "webhook_url", File: "https://discord.com/api/webhooks/1300000000000000001/" + token},
+		{Setting: "webhook_url", Env: "https://discord.com/api/webhooks/1300000000000000001/" + token},
+		{Setting: "access_token", File: token},
+		{Setting: "access_token", Env: token},
+	} {
+		_, err := s.ResolveWith(func(string) string { return "" }, os.ReadFile)
+		if err == nil || strings.Contains(err.Error(), token) || !strings.HasPrefix(err.Error(), s.Setting+"_") {
+			t.Errorf("%v: want an error naming the setting, without the value", err)
+		}
+	}
+	// A real path and a variable's name are still said.
+	_, err := Secret{Setting: "token", File: "/nonexistent/herald-secret"}.ResolveWith(os.Getenv, os.ReadFile)
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/herald-secret") {
+		t.Errorf("%v: want the path", err)
+	}
+}
