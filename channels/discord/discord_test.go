@@ -201,6 +201,13 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("%v: want an auth pause with code 10015", err)
 			}
 		}},
+		{"a forum channel without thread_id (220001) pauses", func(f *discordfake.Server) {
+			f.FailNext(400, CodeForumNeedsThread, "Webhooks posted to forum channels must have a thread_name or thread_id")
+		}, channels.Post{Text: "عاجل"}, func(t *testing.T, err error) {
+			if p, ok := channels.AsPause(err); !ok || !strings.Contains(p.Reason, "set thread_id") || channels.IsPermanent(err) {
+				t.Fatalf("%v: want a pause saying to set thread_id, not a failed delivery", err)
+			}
+		}},
 		{"403 pauses", func(f *discordfake.Server) { f.FailNext(403, 50013, "Missing Permissions") }, channels.Post{Text: "عاجل"}, func(t *testing.T, err error) {
 			if p, ok := channels.AsPause(err); !ok || !strings.Contains(p.Reason, "Missing Permissions") {
 				t.Fatalf("%v: want an auth pause", err)

@@ -21,6 +21,11 @@ const (
 	CodeInvalidWebhookToken = 50027
 	CodeEmptyMessage        = 50006
 	CodeInvalidFormBody     = 50035
+	// The webhook's channel is a forum (or media) channel: a message must name a thread
+	// (thread_id) or create one, which herald does not do.
+	CodeForumNeedsThread     = 220001 // "Webhooks posted to forum channels must have a thread_name or thread_id"
+	CodeForumOnlyThreads     = 220003 // "Webhooks can only create threads in forum channels"
+	CodeForumNoWebhookServer = 220004 // "Webhook services cannot be used in forum channels"
 )
 
 // APIError is Discord's answer other than 2xx, read with errors.As.
@@ -119,6 +124,7 @@ const DefaultRetryAfter = 5 * time.Second
 //	401, 403 (token invalid, webhook not allowed) → channels.Auth: the channel pauses
 //	404 Unknown Webhook (10015: the webhook was deleted) → channels.Auth
 //	Unknown Channel (10003: thread_id is wrong)    → channels.Pause: every post would fail
+//	a forum channel without thread_id (220001…)     → channels.Pause: every post would fail
 //	429                                             → channels.RateLimited (retry_after, Retry-After)
 //	5xx after a post was written                    → channels.UnknownOutcome: Discord has no idempotency key
 //	5xx on a read or a delete                       → retryable
@@ -135,6 +141,9 @@ func (c *Channel) classify(action string, resp *httpsend.Response, posting bool)
 		return channels.Auth(err)
 	case ae.Code == CodeUnknownChannel && c.cfg.ThreadID != "":
 		return channels.Pause("discord: thread_id "+c.cfg.ThreadID+" not found", err)
+	case ae.Code == CodeForumNeedsThread || ae.Code == CodeForumOnlyThreads || ae.Code == CodeForumNoWebhookServer:
+		// Every post to this webhook would be refused the same way until thread_id is set.
+		return channels.Pause("discord: the webhook's channel is a forum: set thread_id to one of its posts", err)
 	case resp.Status >= 500 && posting:
 		return channels.UnknownOutcome(err)
 	case resp.Status >= 500:
