@@ -131,6 +131,18 @@ type Deleter interface {
 	Delete(ctx context.Context, remoteID string) error
 }
 
+// Editor is implemented by channels whose platform can change a sent post in place, so a
+// correction (a fixed headline, summary or figure) keeps the post, its link and its reactions
+// instead of deleting and posting again. remoteID is the delivery's remote id as Send returned
+// it (comma-joined when a message took several posts); msg is the corrected article rendered for
+// the channel, exactly as Send would get it (same Key). Errors are classified as Send's are:
+// Permanent when the platform refuses to edit that post (too old, another kind of post), and
+// RateLimited, Auth and retryable as usual; an edit changes nothing that is not already posted,
+// so a repeated edit is harmless.
+type Editor interface {
+	Edit(ctx context.Context, remoteID string, msg Message) error
+}
+
 // Previewer is implemented by channels that can show the HTTP requests Send would make for a
 // message without sending them, credentials hidden (`herald format` with a configured channel).
 type Previewer interface {
