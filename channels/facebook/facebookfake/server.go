@@ -2,10 +2,11 @@
 // the sandbox (herald demo). It checks what Graph checks and answers what Graph answers: every
 // call needs the Page's access token (access_token in the form or query, or a Bearer header),
 // else code 190; POST /{page}/feed takes message and/or link; POST /{page}/photos takes url or
-// an uploaded source with a caption; DELETE /{post-id}; GET /me. Errors are
+// an uploaded source with a caption; POST /{post-id} with message (an edit); DELETE /{post-id};
+// GET /me. Errors are
 // {"error":{"message","type","code","error_subcode","fbtrace_id"}}. A message the Page already
-// posted is refused (506), and failures can be injected (FailNext, RateLimitNext, RejectPhotoURL,
-// DropNextPost). All methods are safe for concurrent use.
+// posted is refused (506), and failures can be injected (FailNext, FailEditNext, RateLimitNext,
+// RejectPhotoURL, DropNextPost). All methods are safe for concurrent use.
 package facebookfake
 
 import (
@@ -68,6 +69,8 @@ type Server struct {
 	requests    []Request
 	fail        []injected
 	failDel     []injected // FailDeleteNext
+	failEdit    []injected // FailEditNext
+	edits       []Edit
 	rejectPhoto map[string]bool
 	drop        int
 	next        int
@@ -103,6 +106,26 @@ func (s *Server) FailDeleteNext(httpStatus, code, subcode int, message string, h
 	s.mu.Unlock()
 }
 
+// FailEditNext makes the next POST /{post-id} (an edit) answer a Graph error; nothing changes.
+func (s *Server) FailEditNext(httpStatus, code, subcode int, message string, header http.Header) {
+	s.mu.Lock()
+	s.failEdit = append(s.failEdit, injected{httpStatus, code, subcode, message, header})
+	s.mu.Unlock()
+}
+
+// Edit is one accepted edit of a post's message.
+type Edit struct {
+	PostID, Message string
+	Time            time.Time
+}
+
+// Edits returns the accepted edits in order.
+func (s *Server) Edits() []Edit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Edit(nil), s.edits...)
+}
+
 // RateLimitNext makes the next post answer code 32 (Page request limit) with an
 // X-Page-Usage header saying access comes back in minutes.
 func (s *Server) RateLimitNext(minutes int) {
@@ -123,6 +146,9 @@ func (s *Server) Posts() []Post {
 	defer s.mu.Unlock()
 	return append([]Post(nil), s.posts...)
 }
+
+// Delete deletes a post as when someone removes it on facebook.com.
+func (s *Server) Delete(id string) { s.mu.Lock(); s.deleted[id] = true; s.mu.Unlock() }
 
 // Deleted reports whether a post was deleted.
 func (s *Server) Deleted(id string) bool { s.mu.Lock(); defer s.mu.Unlock(); return s.deleted[id] }
@@ -340,10 +366,30 @@ func (s *Server) del(w http.ResponseWriter, r *http.Request, id string) {
 	s.answer(w, r, 200, map[string]bool{"success": true})
 }
 
-// edit replaces a post's message (POST /{post-id}).
+// edit replaces a post's message (POST /{post-id}): the post must be one of this Page's and
+// not deleted (else code 100, subcode 33, as Graph answers), the message within MaxMessage.
+// Setting the same message again succeeds, as on Graph.
 func (s *Server) edit(w http.ResponseWriter, r *http.Request, id, message string) {
-	if message == "" {
+	s.mu.Lock()
+	if len(s.failEdit) > 0 {
+		f := s.failEdit[0]
+		s.failEdit = s.failEdit[1:]
+		s.mu.Unlock()
+		for k, vs := range f.header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		s.graphError(w, r, f.status, f.code, f.subcode, f.message)
+		return
+	}
+	s.mu.Unlock()
+	switch {
+	case message == "":
 		s.graphError(w, r, 400, 100, 0, "(#100) message is required")
+		return
+	case len(utf16.Encode([]rune(message))) > MaxMessage:
+		s.graphError(w, r, 400, 100, 0, "(#100) message is too long")
 		return
 	}
 	s.mu.Lock()
@@ -353,6 +399,9 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request, id, message string
 			s.posts[i].Message = message
 			found = true
 		}
+	}
+	if found {
+		s.edits = append(s.edits, Edit{PostID: id, Message: message, Time: time.Now()})
 	}
 	s.mu.Unlock()
 	if !found {
