@@ -86,38 +86,49 @@ func (s *Server) check(method string, p params, files map[string]upload) (Messag
 	} else {
 		msg.Text = raw
 	}
+	if fail := checkContent(&msg, raw, method == "sendPhoto"); fail != "" || method == "sendMessage" {
+		return msg, fail
+	}
+	return s.checkPhoto(msg, p, files)
+}
+
+// checkContent parses a text or caption (raw) with msg.ParseMode into msg.Plain and
+// msg.Entities and checks it as Telegram does (sendMessage, sendPhoto and the edits): UTF-8,
+// entities, empty text, length after entity parsing. It returns the text after "Bad Request: ".
+func checkContent(msg *Message, raw string, caption bool) string {
 	if !utf8.ValidString(raw) {
-		return msg, "strings must be encoded in UTF-8"
+		return "strings must be encoded in UTF-8"
 	}
 	plain := raw
+	msg.Entities = nil
 	switch strings.ToLower(msg.ParseMode) {
 	case "":
 	case "html":
 		var err error
 		plain, msg.Entities, err = ParseHTML(raw)
 		if err != nil {
-			return msg, "can't parse entities: " + err.Error()
+			return "can't parse entities: " + err.Error()
 		}
 	case "markdown", "markdownv2":
 		// Not checked by the fake; counted as written.
 	default:
-		return msg, "unsupported parse_mode"
+		return "unsupported parse_mode"
 	}
 	msg.Plain = plain
 	n := UTF16Len(plain)
-	if method == "sendMessage" {
+	if !caption {
 		switch {
 		case strings.TrimSpace(plain) == "":
-			return msg, "message text is empty"
+			return "message text is empty"
 		case n > MaxTextLen:
-			return msg, "message is too long"
+			return "message is too long"
 		}
-		return msg, ""
+		return ""
 	}
 	if n > MaxCaptionLen {
-		return msg, "message caption is too long"
+		return "message caption is too long"
 	}
-	return s.checkPhoto(msg, p, files)
+	return ""
 }
 
 func (s *Server) checkPhoto(msg Message, p params, files map[string]upload) (Message, string) {

@@ -61,6 +61,8 @@ type Message struct {
 	// Buttons. editMessageReplyMarkup replaces it.
 	ReplyMarkup string
 	Time        time.Time
+	// Edits counts the accepted editMessageText / editMessageCaption requests (edit.go).
+	Edits int
 }
 
 // Request is one request the server received (getUpdates polls are not recorded).
@@ -96,6 +98,8 @@ type Server struct {
 	// injectDelete and deleted serve deleteMessage (delete.go).
 	injectDelete []answer
 	deleted      []Deleted
+	// injectEdit serves editMessageText and editMessageCaption (edit.go).
+	injectEdit []answer
 	badPhotos    map[string]string
 	onAccept     func(Message)
 	hold         chan struct{} // non-nil while held; closed by Release
@@ -262,6 +266,7 @@ func (s *Server) resetLocked() {
 	s.nextID = map[int64]int{}
 	s.msgs, s.reqs, s.inject, s.updates = nil, nil, nil, nil
 	s.injectDelete, s.deleted = nil, nil
+	s.injectEdit = nil
 	s.badPhotos = map[string]string{}
 	s.onAccept = nil
 	s.commands = nil
@@ -347,6 +352,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, token, method str
 		writeResult(w, true)
 	case "deletemessage":
 		s.deleteMessage(w, p)
+	case "editmessagetext":
+		s.editMessage(w, p, false)
+	case "editmessagecaption":
+		s.editMessage(w, p, true)
 	case "answercallbackquery":
 		s.answerCallbackQuery(w, p)
 	case "editmessagereplymarkup":
