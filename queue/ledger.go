@@ -50,6 +50,9 @@ type Delivery struct {
 	// RetractedBy and RetractedAt say who took the delivery back and when (retract.go).
 	RetractedBy string    `json:"retracted_by,omitempty"`
 	RetractedAt time.Time `json:"retracted_at,omitzero"`
+	// EditedBy and EditedAt say who last corrected the sent post in place and when (correct.go).
+	EditedBy string    `json:"edited_by,omitempty"`
+	EditedAt time.Time `json:"edited_at,omitzero"`
 }
 
 // TaskID returns the asynq task id of the delivery's current revision and generation.
@@ -90,6 +93,9 @@ func parseDelivery(m map[string]string, articleID string, ch channels.Name) (Del
 		// retract.go
 		RetractedBy: m["retracted_by"],
 		RetractedAt: ms("retracted_at"),
+		// correct.go
+		EditedBy: m["edited_by"],
+		EditedAt: ms("edited_at"),
 	}, true
 }
 

@@ -7,7 +7,6 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -233,39 +232,8 @@ func (b *Broker) retractOne(ctx, dctx context.Context, d Delivery, by string, ch
 	return r, nil
 }
 
-// deleteWithRetries deletes remoteID, classifying errors as the worker classifies a send's:
-// permanent and auth (pause) errors end at once; a rate limit waits until its time; anything
-// else (retryable, unknown outcome: a delete is idempotent, a post already gone counts as
-// deleted) backs off and tries again, within ctx (retractBudget) and retractAttempts.
+// deleteWithRetries deletes remoteID, retried and classified as withRetries does (correct.go):
+// a post already gone counts as deleted.
 func deleteWithRetries(ctx context.Context, del channels.Deleter, remoteID string) (int, error) {
-	var err error
-	for attempt := 1; ; attempt++ {
-		err = del.Delete(ctx, remoteID)
-		if err == nil {
-			return attempt, nil
-		}
-		if channels.IsPermanent(err) {
-			return attempt, err
-		}
-		if _, ok := channels.AsPause(err); ok {
-			return attempt, err
-		}
-		if attempt >= retractAttempts {
-			return attempt, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
-		}
-		wait := time.Duration(attempt) * 500 * time.Millisecond
-		if rl, ok := channels.AsRateLimited(err); ok {
-			wait = time.Until(rl.RetryAt)
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
-			return attempt, fmt.Errorf("not retried: the next attempt would be after the retract's %s budget: %w", retractBudget, err)
-		}
-		t := time.NewTimer(max(wait, 0))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return attempt, errors.Join(err, ctx.Err())
-		case <-t.C:
-		}
-	}
+	return withRetries(ctx, "retract", func(ctx context.Context) error { return del.Delete(ctx, remoteID) })
 }
