@@ -99,17 +99,17 @@ type Server struct {
 	injectDelete []answer
 	deleted      []Deleted
 	// injectEdit serves editMessageText and editMessageCaption (edit.go).
-	injectEdit []answer
-	badPhotos    map[string]string
-	onAccept     func(Message)
-	hold         chan struct{} // non-nil while held; closed by Release
-	updates      []update
-	nextUpdate   int
-	commands     json.RawMessage
-	maxPollWait  time.Duration
-	callbacks    map[string]*callbackQuery // callback query id → state (callbacks.go)
-	changed      chan struct{}             // closed and replaced on every change
-	closeOnce    sync.Once
+	injectEdit  []answer
+	badPhotos   map[string]string
+	onAccept    func(Message)
+	hold        chan struct{} // non-nil while held; closed by Release
+	updates     []update
+	nextUpdate  int
+	commands    json.RawMessage
+	maxPollWait time.Duration
+	callbacks   map[string]*callbackQuery // callback query id → state (callbacks.go)
+	changed     chan struct{}             // closed and replaced on every change
+	closeOnce   sync.Once
 }
 
 // New starts a fake on 127.0.0.1 that accepts DefaultToken and knows DefaultChat.
