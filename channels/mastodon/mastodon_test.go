@@ -377,13 +377,21 @@ func TestTokenNeverInErrorsOrLogs(t *testing.T) {
 	_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"}))
 	cerr := h.ch.Check(testCtx(t))
 	derr := h.ch.Delete(testCtx(t), "113500000000000001")
+	xerr := h.ch.Edit(testCtx(t), "113500000000000001", msgOf(channels.Post{Text: "تصحيح"}))
 	var all strings.Builder
-	fmt.Fprintf(&all, "%v\n%v\n%v\n", err, cerr, derr)
+	fmt.Fprintf(&all, "%v\n%v\n%v\n%v\n", err, cerr, derr, xerr)
 
 	echo := newHarness(t, nil)
 	echo.fake.FailNext(500, `{"error":"upstream rejected header Authorization: Bearer `+mastodonfake.DefaultToken+`"}`, nil)
 	_, eerr := echo.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"}))
 	fmt.Fprintf(&all, "%v\n", eerr)
+	rcpt, err2 := echo.ch.Send(testCtx(t), msgOf(channels.Post{Text: "خبر"}))
+	echo.fake.FailEditNext(500, `{"error":"upstream rejected header Authorization: Bearer `+mastodonfake.DefaultToken+`"}`, nil)
+	editErr := echo.ch.Edit(testCtx(t), rcpt.RemoteID, msgOf(channels.Post{Text: "خبر مصحح"}))
+	if err2 != nil || editErr == nil || xerr == nil {
+		t.Fatalf("send %v, edit %v, edit through the proxy %v: want the edits to fail", err2, editErr, xerr)
+	}
+	fmt.Fprintf(&all, "%v\n", editErr)
 	for _, l := range append(h.logs.All(), echo.logs.All()...) {
 		all.WriteString(l.Message + fmt.Sprint(l.ContextMap()) + "\n")
 	}

@@ -9,9 +9,10 @@
 // creates nothing; every request counts against the account's rate limit (300 per 5 minutes,
 // uploads and deletes 30 per 30 minutes), answered with X-RateLimit-Limit/Remaining/Reset and, over it, 429
 // {"error":"Too many requests"}. POST /api/v2/media takes an image, DELETE /api/v1/statuses/:id,
-// GET /api/v1/accounts/verify_credentials and GET /api/v2/instance. Failures can be injected
-// (FailNext, FailDeleteNext, DropNextStatus, ProcessNextUpload) and everything read back (Statuses, Media,
-// Requests). All methods are safe for concurrent use.
+// GET /api/v1/accounts/verify_credentials and GET /api/v2/instance; GET and PUT (edit)
+// /api/v1/statuses/:id, the edit only on this account's own statuses (404 otherwise, as for a
+// deleted one). Failures can be injected (FailNext, FailDeleteNext, FailEditNext, DropNextStatus,
+// ProcessNextUpload) and everything read back (Statuses, Edits, Media, Requests). All methods are safe for concurrent use.
 package mastodonfake
 
 import (
@@ -43,6 +44,7 @@ const (
 	firstStatusID   = 113500000000000000
 	firstMediaID    = 113400000000000000
 	statusURLFormat = "%s/@" + Username + "/%s"
+	otherAccountID  = "109000000000000002"
 )
 
 // Status is one status the server made.
@@ -56,6 +58,17 @@ type Status struct {
 	IdempotencyKey string
 	Deleted        bool
 	Time           time.Time
+	// Account is the owner's id: AccountID, or another account's (AddForeignStatus).
+	Account string
+	// Edits counts the accepted edits (PUT /api/v1/statuses/:id); EditedAt is the last one's time.
+	Edits    int
+	EditedAt time.Time
+}
+
+// Edit is one accepted PUT /api/v1/statuses/:id, as the server applied it.
+type Edit struct {
+	StatusID, Text, Language string
+	MediaIDs                 []string
 }
 
 // Media is one accepted upload.
@@ -98,6 +111,8 @@ type Server struct {
 	requests []Request
 	fail     []injected
 	failDel  []injected
+	failEdit []injected
+	edits    []Edit
 	drop     int
 	slow     int // ProcessNextUpload
 	nextID   int64
@@ -157,6 +172,37 @@ func (s *Server) FailDeleteNext(status int, body string, header http.Header) {
 	s.mu.Lock()
 	s.failDel = append(s.failDel, injected{status, body, header})
 	s.mu.Unlock()
+}
+
+// FailEditNext makes the next PUT /api/v1/statuses/:id answer status with body; nothing changes.
+func (s *Server) FailEditNext(status int, body string, header http.Header) {
+	s.mu.Lock()
+	s.failEdit = append(s.failEdit, injected{status, body, header})
+	s.mu.Unlock()
+}
+
+// AddForeignStatus makes a status of another account on this server and returns its id: it
+// can be read (GET), but this account's token cannot edit or delete it.
+func (s *Server) AddForeignStatus(text string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	id := strconv.FormatInt(s.nextID, 10)
+	s.statuses = append(s.statuses, Status{ID: id, URL: fmt.Sprintf("%s/@other/%s", s.srv.URL, id), Text: text,
+		Visibility: "public", Time: s.now(), Account: otherAccountID})
+	return id
+}
+
+// Edits returns the accepted edits in order.
+func (s *Server) Edits() []Edit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Edit, len(s.edits))
+	for i, e := range s.edits {
+		e.MediaIDs = append([]string(nil), e.MediaIDs...)
+		out[i] = e
+	}
+	return out
 }
 
 // ProcessNextUpload makes the next upload be processed asynchronously, as Mastodon does
@@ -235,6 +281,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && p == "/api/v1/statuses":
 		s.createStatus(w, r)
+	case r.Method == http.MethodGet && isStatus && !strings.Contains(id, "/"):
+		s.getStatus(w, r, id)
+	case r.Method == http.MethodPut && isStatus && !strings.Contains(id, "/"):
+		s.editStatus(w, r, id)
 	case r.Method == http.MethodDelete && isStatus && !strings.Contains(id, "/"):
 		if s.allow(w, r, s.deletes) {
 			s.deleteStatus(w, r, id)
@@ -420,7 +470,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	s.nextID++
 	id := strconv.FormatInt(s.nextID, 10)
 	st := Status{ID: id, URL: fmt.Sprintf(statusURLFormat, s.srv.URL, id), Text: text, Visibility: vis,
-		Language: form.Get("language"), MediaIDs: ids, IdempotencyKey: key, Time: s.now()}
+		Language: form.Get("language"), MediaIDs: ids, IdempotencyKey: key, Time: s.now(), Account: AccountID}
 	s.statuses = append(s.statuses, st)
 	if key != "" {
 		s.idem[key] = idem{statusID: id, at: st.Time}
@@ -470,15 +520,22 @@ func (s *Server) statusJSON(st Status) map[string]any {
 	for _, id := range st.MediaIDs {
 		media = append(media, map[string]any{"id": id, "type": "image", "url": s.srv.URL + "/system/media/" + id})
 	}
-	var lang any
+	var lang, edited any
 	if st.Language != "" {
 		lang = st.Language
 	}
-	return map[string]any{
+	if st.Edits > 0 {
+		edited = st.EditedAt.UTC().Format(time.RFC3339)
+	}
+	acct := map[string]string{"id": AccountID, "username": Username, "acct": Username}
+	if st.Account != AccountID {
+		acct = map[string]string{"id": st.Account, "username": "other", "acct": "other"}
+	}
+	return map[string]any{"edited_at": edited,
 		"id": st.ID, "created_at": st.Time.UTC().Format(time.RFC3339), "url": st.URL,
 		"uri":     s.srv.URL + "/users/" + Username + "/statuses/" + st.ID,
 		"content": "<p>" + htmlEscape(st.Text) + "</p>", "visibility": st.Visibility, "language": lang,
-		"media_attachments": media, "account": map[string]string{"id": AccountID, "username": Username, "acct": Username},
+		"media_attachments": media, "account": acct,
 	}
 }
 
@@ -499,7 +556,7 @@ func (s *Server) deleteStatus(w http.ResponseWriter, r *http.Request, id string)
 		return
 	}
 	st := s.find(id)
-	if st == nil || st.Deleted {
+	if st == nil || st.Deleted || st.Account != AccountID {
 		s.mu.Unlock()
 		s.answer(w, r, 404, errorBody("Record not found"))
 		return
@@ -572,4 +629,81 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, id string) {
 	default:
 		s.answer(w, r, 200, map[string]any{"id": id, "type": "image", "url": s.srv.URL + "/system/media/" + id})
 	}
+}
+
+// getStatus is GET /api/v1/statuses/:id: any status this server has that is not deleted.
+// Specs: https://docs.joinmastodon.org/methods/statuses/#get
+func (s *Server) getStatus(w http.ResponseWriter, r *http.Request, id string) {
+	s.mu.Lock()
+	st := s.find(id)
+	if st == nil || st.Deleted {
+		s.mu.Unlock()
+		s.answer(w, r, 404, errorBody("Record not found"))
+		return
+	}
+	body := s.statusJSON(*st)
+	s.mu.Unlock()
+	s.answer(w, r, 200, body)
+}
+
+// editStatus is PUT /api/v1/statuses/:id. Mastodon looks the status up among the token's
+// account's own (current_account.statuses.find), so another account's status or a deleted one
+// answers 404 Record not found; the text is validated as on create (422); media_ids[] is the
+// list of attachments to keep, so an edit without it drops the status's media; language is set
+// when given. Editing to the same text succeeds.
+// Specs: https://docs.joinmastodon.org/methods/statuses/#edit
+func (s *Server) editStatus(w http.ResponseWriter, r *http.Request, id string) {
+	form, err := params(r)
+	if err != nil {
+		s.answer(w, r, 400, errorBody("Invalid request body: "+err.Error()))
+		return
+	}
+	s.mu.Lock()
+	if len(s.failEdit) > 0 {
+		f := s.failEdit[0]
+		s.failEdit = s.failEdit[1:]
+		s.mu.Unlock()
+		setHeaders(w, f.header)
+		s.answer(w, r, f.status, f.body)
+		return
+	}
+	st := s.find(id)
+	if st == nil || st.Deleted || st.Account != AccountID {
+		s.mu.Unlock()
+		s.answer(w, r, 404, errorBody("Record not found"))
+		return
+	}
+	maxChars := s.maxChars
+	s.mu.Unlock()
+	text, ids := form.Get("status"), form["media_ids"]
+	switch {
+	case strings.TrimSpace(text) == "" && len(ids) == 0:
+		s.answer(w, r, 422, errorBody("Validation failed: Text can't be blank"))
+		return
+	case Count(text) > maxChars:
+		s.answer(w, r, 422, errorBody(fmt.Sprintf("Validation failed: Text character limit of %d exceeded", maxChars)))
+		return
+	case len(ids) > maxAttachments:
+		s.answer(w, r, 422, errorBody("Cannot attach more than 4 files"))
+		return
+	}
+	s.mu.Lock()
+	for _, mid := range ids {
+		if _, ok := s.media[mid]; !ok {
+			s.mu.Unlock()
+			s.answer(w, r, 422, errorBody("Validation failed: Media attachments could not be found: "+mid))
+			return
+		}
+	}
+	st = s.find(id)
+	st.Text, st.MediaIDs = text, append([]string(nil), ids...)
+	if lang := form.Get("language"); lang != "" {
+		st.Language = lang
+	}
+	st.Edits++
+	st.EditedAt = s.now()
+	s.edits = append(s.edits, Edit{StatusID: id, Text: text, Language: st.Language, MediaIDs: append([]string(nil), ids...)})
+	body := s.statusJSON(*st)
+	s.mu.Unlock()
+	s.answer(w, r, 200, body)
 }
