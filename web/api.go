@@ -43,6 +43,10 @@ type Server struct {
 	// Built are the channels as this process built them: POST /v1/articles/{id}/retract and a
 	// trashed WordPress post delete through them (channels.Deleter). nil: nothing is deleted.
 	Built map[channels.Name]channels.Channel
+	// Routes are the routes as this process built them: POST /v1/articles/{id}/correct renders
+	// the corrected article and edits sent posts through them (channels.Editor). nil: nothing
+	// is edited.
+	Routes map[channels.Name]queue.Route
 }
 
 // Handler returns the API's routes.
@@ -61,6 +65,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/articles/{id}/deliveries/{channel}/{action}", s.auth(http.HandlerFunc(s.requeue)))
 	mux.Handle("POST /v1/channels/{name}/retry-unknown", s.auth(http.HandlerFunc(s.retryUnknown)))
 	mux.Handle("POST /v1/articles/{id}/retract", s.auth(http.HandlerFunc(s.retract)))
+	mux.Handle("POST /v1/articles/{id}/correct", s.auth(http.HandlerFunc(s.correct)))
 	mux.Handle("GET /v1/audit", s.auth(http.HandlerFunc(s.audit)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

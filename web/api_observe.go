@@ -90,7 +90,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-var logStatuses = []string{"pending", "sent", "failed", "unknown", "retracted"}
+var logStatuses = []string{"pending", "sent", "failed", "unknown", "retracted", "edited"}
 
 // logQuery reads the query string; since and until take RFC 3339 times or a duration back from
 // now ("1h").
@@ -98,7 +98,7 @@ func logQuery(r *http.Request) (queue.LogQuery, error) {
 	v := r.URL.Query()
 	q := queue.LogQuery{ArticleID: v.Get("article"), Channel: v.Get("channel"), Status: v.Get("status"), Cursor: v.Get("cursor")}
 	if q.Status != "" && !contains(logStatuses, q.Status) {
-		return q, errors.New("status: want one of pending, sent, failed, unknown, retracted")
+		return q, errors.New("status: want one of pending, sent, failed, unknown, retracted, edited")
 	}
 	var err error
 	if q.Since, err = ParseSince(v.Get("since"), time.Now()); err != nil {

@@ -84,7 +84,7 @@ webhooks:
 	e := &hookEnv{t: t, rdb: rdb, broker: b, fake: fake, cfg: cfg, logs: logs, now: time.Now()}
 	api := &Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b, Redis: rdb}, Broker: b, Token: "tok", Logger: log,
 		Webhooks: &ingest.Verifier{Sources: cfg.Webhooks, Redis: rdb, Now: func() time.Time { return e.now }},
-		Built:    builtChannels(t, cfg)}
+		Built:    builtChannels(t, cfg), Routes: testRoutes(t, cfg)}
 	e.h = api.Handler()
 	return e
 }
@@ -94,6 +94,17 @@ func (e *hookEnv) startWorker() { startWorker(e.t, e.cfg, e.broker) }
 
 // startWorker runs a delivery worker for cfg's channels until the test ends.
 func startWorker(t *testing.T, cfg *config.Config, b *queue.Broker) {
+	t.Helper()
+	w := queue.NewWorker(b, testRoutes(t, cfg), queue.WorkerOptions{Concurrency: 2, PollInterval: 50 * time.Millisecond, Logger: zap.NewNop()})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+// testRoutes builds cfg's channels and renderers as serve does.
+func testRoutes(t *testing.T, cfg *config.Config) map[channels.Name]queue.Route {
 	t.Helper()
 	routes := map[channels.Name]queue.Route{}
 	for _, c := range cfg.Channels {
@@ -107,12 +118,7 @@ func startWorker(t *testing.T, cfg *config.Config, b *queue.Broker) {
 		}
 		routes[c.Spec.Name] = queue.Route{Channel: ch, Renderer: r, Limit: c.Limit, MaxAttempts: 3}
 	}
-	w := queue.NewWorker(b, routes, queue.WorkerOptions{Concurrency: 2, PollInterval: 50 * time.Millisecond, Logger: zap.NewNop()})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	return routes
 }
 
 func (e *hookEnv) do(path string, body []byte, h http.Header) (int, map[string]any) {

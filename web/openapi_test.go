@@ -136,6 +136,10 @@ func TestOpenAPIMatchesRoutesAndResponses(t *testing.T) {
 	check(adminToken, "POST", "/v1/articles/{id}/retract", "/v1/articles/o1/retract?by=desk", "")
 	check(adminToken, "POST", "/v1/articles/{id}/retract", "/v1/articles/none/retract", "")
 	check(viewerToken, "POST", "/v1/articles/{id}/retract", "/v1/articles/o1/retract", "")
+	check(adminToken, "POST", "/v1/articles/{id}/correct", "/v1/articles/o1/correct?by=desk", `{"url":"https://news.example.com/o1","title":"مصحح"}`)
+	check(adminToken, "POST", "/v1/articles/{id}/correct", "/v1/articles/o1/correct", `{"url":"https://news.example.com/o1","title":""}`)
+	check(adminToken, "POST", "/v1/articles/{id}/correct", "/v1/articles/none/correct", `{"url":"https://news.example.com/none","title":"x"}`)
+	check(viewerToken, "POST", "/v1/articles/{id}/correct", "/v1/articles/o1/correct", `{}`)
 	check(viewerToken, "GET", "/v1/deliveries", "/v1/deliveries", "")
 	check(viewerToken, "GET", "/v1/deliveries", "/v1/deliveries?channel=tg&status=sent&limit=1", "")
 	check(viewerToken, "GET", "/v1/deliveries", "/v1/deliveries?status=bogus", "")
@@ -150,6 +154,7 @@ func TestOpenAPIMatchesRoutesAndResponses(t *testing.T) {
 	}
 	for _, want := range []string{"POST /v1/articles 202", "POST /v1/articles 422", "POST /v1/articles 400", "POST /v1/articles 401", "POST /v1/articles 403",
 		"GET /v1/articles/{id} 200", "GET /v1/articles/{id} 404", "GET /v1/deliveries 200", "GET /v1/deliveries 400", "GET /v1/stats 200",
+		"POST /v1/articles/{id}/correct 200", "POST /v1/articles/{id}/correct 400", "POST /v1/articles/{id}/correct 404",
 		"POST /v1/articles/{id}/deliveries/{channel}/{action} 409", "POST /v1/articles/{id}/deliveries/{channel}/{action} 202"} {
 		if !checked[want] {
 			t.Errorf("never checked %s", want)

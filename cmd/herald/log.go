@@ -31,7 +31,7 @@ func newLogCmd(g *globalFlags) *cobra.Command {
 		Use:   "log",
 		Short: "Show the delivery log (every state change), oldest first; --follow waits for new changes",
 		Long: `log prints the delivery log: one line per state change of a delivery (pending, sent, failed,
-unknown, retracted), oldest first, like tail. Without --since it shows the last 20 changes (--limit);
+unknown, retracted, edited), oldest first, like tail. Without --since it shows the last 20 changes (--limit);
 with --since all changes since then. --follow then keeps printing new changes as they
 happen (a blocking read on Redis, no polling) until interrupted. Lines are coloured on a
 terminal and plain when piped; --json prints one JSON object per line with the fields time,
@@ -42,8 +42,8 @@ article_id, channel, kind, status, attempt, remote_id, post_url, error, title.`,
 			if q.Since, err = web.ParseSince(since, time.Now()); err != nil {
 				return &exitError{code: 2, err: fmt.Errorf("--since: %w", err)}
 			}
-			if q.Status != "" && !slices.Contains([]string{"pending", "sent", "failed", "unknown", "retracted"}, q.Status) {
-				return &exitError{code: 2, err: fmt.Errorf("--status %q: want pending, sent, failed, unknown or retracted", q.Status)}
+			if q.Status != "" && !slices.Contains([]string{"pending", "sent", "failed", "unknown", "retracted", "edited"}, q.Status) {
+				return &exitError{code: 2, err: fmt.Errorf("--status %q: want pending, sent, failed, unknown, retracted or edited", q.Status)}
 			}
 			cfg, err := loadConfig(g)
 			if err != nil {
@@ -74,7 +74,7 @@ article_id, channel, kind, status, attempt, remote_id, post_url, error, title.`,
 	f := cmd.Flags()
 	f.BoolVarP(&follow, "follow", "f", false, "keep printing new changes as they happen")
 	f.StringVar(&q.Channel, "channel", "", "only this channel")
-	f.StringVar(&q.Status, "status", "", "only this status (pending, sent, failed, unknown, retracted)")
+	f.StringVar(&q.Status, "status", "", "only this status (pending, sent, failed, unknown, retracted, edited)")
 	f.StringVar(&q.ArticleID, "article", "", "only this article")
 	f.StringVar(&since, "since", "", "changes since a duration ago (90m, 1h, 2d) or an RFC 3339 time")
 	f.IntVar(&limit, "limit", 0, "show at most this many past changes (default 20 without --since, all with)")

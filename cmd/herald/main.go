@@ -80,6 +80,7 @@ loopback) that needs no setup. Production: "herald serve --config herald.yaml" w
 		newAuditCmd(g),
 		newDecideCmd(g, "mark-sent", "Record that a failed or unknown delivery's post exists (nothing is posted)"),
 		newDecideCmd(g, "drop", "Give a pending, failed or unknown delivery up (final failed, \"dropped by …\")"),
-		newRetractCmd(g))
+		newRetractCmd(g),
+		newCorrectCmd(g))
 	return root
 }

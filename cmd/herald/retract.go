@@ -114,11 +114,24 @@ func retractID(arg string) (string, error) {
 
 // remoteRetract calls the API; a 502 (a delete failed) prints the per-channel answer and exits 1.
 func remoteRetract(cmd *cobra.Command, rf remoteFlags, path string) error {
-	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimRight(rf.server, "/")+path, nil)
+	return remoteAdminPost(cmd, rf, path, nil, "retract: a delete failed or a delivery was busy; run it again")
+}
+
+// remoteAdminPost posts body (nil: none; else JSON) to path; a 502 with a JSON body prints it
+// and exits 1 with failed502.
+func remoteAdminPost(cmd *cobra.Command, rf remoteFlags, path string, body []byte, failed502 string) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimRight(rf.server, "/")+path, rd)
 	if err != nil {
 		return fmt.Errorf("--server: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+rf.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	var buf bytes.Buffer
 	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
 	if err != nil {
@@ -131,7 +144,7 @@ func remoteRetract(cmd *cobra.Command, rf remoteFlags, path string) error {
 	switch {
 	case resp.StatusCode == http.StatusBadGateway && json.Valid(buf.Bytes()):
 		_, _ = cmd.OutOrStdout().Write(buf.Bytes())
-		return &exitError{code: 1, err: errors.New("retract: a delete failed or a delivery was busy; run it again")}
+		return &exitError{code: 1, err: errors.New(failed502)}
 	case resp.StatusCode >= 300:
 		var ae struct {
 			Error string `json:"error"`

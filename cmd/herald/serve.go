@@ -86,6 +86,7 @@ func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue
 		Channels: cfgChannels(cfg), Metrics: m.Handler(), Workers: w}
 	api.Checks, _ = startChecks(ctx, log, routes)
 	api.Built = builtChannels(routes) // retract.go: POST /v1/articles/{id}/retract deletes through them
+	api.Routes = routes               // correct.go: POST /v1/articles/{id}/correct edits through them
 	api.Webhooks = &ingest.Verifier{Sources: cfg.Webhooks, Redis: pub.Redis}
 	api.Dashboard = dashboardOptions(cfg)
 	api.Feeds = ingest.NewPoller(pub, ingest.PollerOptions{Logger: log.Named("feeds"), PublicURL: cfg.HTTP.PublicURL})
