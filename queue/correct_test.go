@@ -214,3 +214,39 @@ func TestCorrectEditErrorsClassifiedLikeSends(t *testing.T) {
 		t.Fatalf("correct after the failure: %+v %v", c, err)
 	}
 }
+
+// TestCorrectEditsThroughAnyEditor: Correct works with any channels.Editor: the Facebook post is
+// edited too (after a 5xx, retried: edited on the second attempt), each channel through its own
+// renderer; X, which cannot edit, keeps its post (cannot-edit).
+func TestCorrectEditsThroughAnyEditor(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	e.start()
+	e.publish("f1", retractTargets[:3])
+	e.waitAll("f1", StateSent)
+	e.fb.FailEditNext(500, 2, 0, "An unexpected error has occurred. Please retry your request later.", nil)
+	c, err := e.broker.Correct(ctx, corrected("f1", "العنوان المصحح f1"), "", "desk", e.routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := correctResults(c)
+	if res["fb"].Result != "edited" || res["fb"].Attempts != 2 {
+		t.Errorf("fb: %+v, want edited on the second attempt", res["fb"])
+	}
+	if res["tg"].Result != "edited" || res["x"].Result != "cannot-edit" || c.Failed() {
+		t.Errorf("results %+v", c.Results)
+	}
+	if ed := e.fb.Edits(); len(ed) != 1 || ed[0].PostID != res["fb"].RemoteID || !strings.Contains(ed[0].Message, "العنوان المصحح f1") {
+		t.Fatalf("Facebook edits %+v", ed)
+	}
+	if m := e.tg.Messages(); len(m) != 1 || !strings.Contains(m[0].Plain, "العنوان المصحح f1") {
+		t.Fatalf("Telegram %+v", m)
+	}
+	if n := len(e.x.Posts()); n != 1 {
+		t.Fatalf("X has %d posts: a correction must not post again", n)
+	}
+	page, err := e.broker.QueryLog(ctx, LogQuery{Status: LogEdited})
+	if err != nil || len(page.Entries) != 2 {
+		t.Fatalf("edited entries %+v %v, want fb and tg", page, err)
+	}
+}
