@@ -478,9 +478,10 @@ func TestWebhookTokenNeverInErrorsOrLogs(t *testing.T) {
 	_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"}))
 	cerr := h.ch.Check(testCtx(t))
 	derr := h.ch.Delete(testCtx(t), "1310000000000000001")
+	xerr := h.ch.Edit(testCtx(t), "1310000000000000001", msgOf(channels.Post{Text: "تصحيح"}))
 	reqs, perr := h.ch.Preview(msgOf(channels.Post{Text: "عاجل"}))
 	var all strings.Builder
-	fmt.Fprintf(&all, "%v\n%v\n%v\n%v\n%+v\n", err, cerr, derr, perr, reqs)
+	fmt.Fprintf(&all, "%v\n%v\n%v\n%v\n%v\n%+v\n", err, cerr, derr, xerr, perr, reqs)
 	for _, e := range h.logs.All() {
 		all.WriteString(e.Message + fmt.Sprint(e.ContextMap()) + "\n")
 	}
@@ -489,6 +490,16 @@ func TestWebhookTokenNeverInErrorsOrLogs(t *testing.T) {
 	h2.fake.FailNext(400, 0, "bad webhook "+discordfake.DefaultToken)
 	_, berr := h2.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"}))
 	fmt.Fprintf(&all, "%v\n", berr)
+	rcpt, serr := h2.ch.Send(testCtx(t), msgOf(channels.Post{Text: "خبر"}))
+	h2.fake.FailEditNext(400, 0, "bad webhook "+discordfake.DefaultToken)
+	eerr := h2.ch.Edit(testCtx(t), rcpt.RemoteID, msgOf(channels.Post{Text: "خبر مصحح"}))
+	fmt.Fprintf(&all, "%v\n", eerr)
+	for _, e := range h2.logs.All() {
+		all.WriteString(e.Message + fmt.Sprint(e.ContextMap()) + "\n")
+	}
+	if serr != nil || eerr == nil || xerr == nil || !strings.Contains(xerr.Error(), "/webhooks/"+discordfake.DefaultID+"/***") {
+		t.Fatalf("send %v, edit %v, edit through the proxy %v", serr, eerr, xerr)
+	}
 	// A malformed URL's error does not repeat it either.
 	_, lerr := LoadConfig(specFrom(t, "webhook_url: https://discord.com/api/webhooks/"+discordfake.DefaultToken))
 	fmt.Fprintf(&all, "%v\n", lerr)

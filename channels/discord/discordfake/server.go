@@ -9,6 +9,11 @@
 //   - GET /api[/vN]/webhooks/{id}/{token} returns the webhook object.
 //   - DELETE /api[/vN]/webhooks/{id}/{token}/messages/{message} deletes a message this webhook
 //     posted (204), else 404 code 10008.
+//   - PATCH /api[/vN]/webhooks/{id}/{token}/messages/{message}[?thread_id=…] edits a message this
+//     webhook posted (content and/or embeds; a field left out stays), checked as a new message
+//     (400 50035 / 50006), and answers the message with edited_timestamp; a deleted message, one
+//     it did not post, or one in a thread not named by thread_id is 404 code 10008. Edits count
+//     against the same bucket as posts.
 //   - An unknown webhook id is 404 code 10015; a known id with another token 401 code 50027.
 //   - Posts share one bucket (default 5 per 2 s, like Discord's webhooks): every answer carries
 //     X-RateLimit-Limit, -Remaining, -Reset, -Reset-After and -Bucket; a post over it gets 429
@@ -16,7 +21,7 @@
 //
 // Every accepted message is recorded, with whether it would have pinged anyone (mentions in the
 // content that allowed_mentions did not switch off). Failures can be injected (FailNext,
-// RateLimitNext, DropNextPost, DeleteWebhook). All methods are safe for concurrent use.
+// RateLimitNext, DropNextPost, DeleteWebhook, FailEditNext, RateLimitEditNext). All methods are safe for concurrent use.
 package discordfake
 
 import (
@@ -73,6 +78,18 @@ type Message struct {
 	Pinged  bool
 	Deleted bool
 	Time    time.Time
+	// Edits counts the accepted edits (PATCH …/messages/{id}).
+	Edits int
+}
+
+// Edit is one accepted edit, with the message as it stands after it.
+type Edit struct {
+	MessageID       string
+	Content         string
+	Embeds          []map[string]any
+	AllowedMentions json.RawMessage
+	// Pinged says whether the edit would have notified anyone (as Message.Pinged).
+	Pinged bool
 }
 
 // Request is one request received.
@@ -99,6 +116,8 @@ type Server struct {
 	msgs     []Message
 	requests []Request
 	fail     []injected
+	failEdit []injected
+	edits    []Edit
 	next     int64
 	// the post bucket: limit posts per window, the window starting with its first post.
 	limit       int
@@ -157,6 +176,32 @@ func (s *Server) RateLimitNext(retryAfter float64, global bool) {
 		body: map[string]any{"message": "You are being rate limited.", "retry_after": retryAfter, "global": global}})
 }
 
+// FailEditNext makes the next edit (PATCH …/messages/{id}) answer status with Discord's error
+// body; nothing changes.
+func (s *Server) FailEditNext(status, code int, message string) {
+	s.mu.Lock()
+	s.failEdit = append(s.failEdit, injected{status: status, body: map[string]any{"message": message, "code": code}})
+	s.mu.Unlock()
+}
+
+// RateLimitEditNext makes the next edit answer 429 with retry_after seconds, as RateLimitNext.
+func (s *Server) RateLimitEditNext(retryAfter float64) {
+	h := http.Header{}
+	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter))))
+	h.Set("X-RateLimit-Scope", "shared")
+	s.mu.Lock()
+	s.failEdit = append(s.failEdit, injected{status: 429, header: h,
+		body: map[string]any{"message": "You are being rate limited.", "retry_after": retryAfter, "global": false}})
+	s.mu.Unlock()
+}
+
+// Edits returns the accepted edits in order.
+func (s *Server) Edits() []Edit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Edit(nil), s.edits...)
+}
+
 // FailNextRaw makes the next post answer status with body as it is (a Cloudflare page).
 func (s *Server) FailNextRaw(status int, body string) {
 	s.inject(injected{status: status, body: body})
@@ -204,6 +249,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.execute(w, r)
 	case m[3] != "" && r.Method == http.MethodDelete:
 		s.delete(w, r, m[3])
+	case m[3] != "" && r.Method == http.MethodPatch:
+		s.edit(w, r, m[3])
 	default:
 		s.answer(w, r, 405, map[string]any{"message": "405: Method Not Allowed", "code": 0}, nil)
 	}
@@ -502,4 +549,97 @@ func hijackClose(w http.ResponseWriter) {
 			_ = conn.Close()
 		}
 	}
+}
+
+// edit is PATCH …/messages/{id}: Edit Webhook Message.
+// Specs: https://discord.com/developers/docs/resources/webhook#edit-webhook-message
+func (s *Server) edit(w http.ResponseWriter, r *http.Request, id string) {
+	q := r.URL.Query()
+	raw, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	if err != nil {
+		s.answer(w, r, 400, map[string]any{"message": "unreadable body", "code": 0}, nil)
+		return
+	}
+	s.mu.Lock()
+	if len(s.failEdit) > 0 {
+		f := s.failEdit[0]
+		s.failEdit = s.failEdit[1:]
+		s.mu.Unlock()
+		s.answer(w, r, f.status, f.body, f.header)
+		return
+	}
+	s.mu.Unlock()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		s.answer(w, r, 400, map[string]any{"message": "Cannot send an empty message", "code": 50006}, nil)
+		return
+	}
+	var b struct {
+		body
+		Embeds *[]map[string]any `json:"embeds"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		s.answer(w, r, 400, map[string]any{"message": "The request body contains invalid JSON.", "code": 50109}, nil)
+		return
+	}
+	thread := q.Get("thread_id")
+	if thread != "" && thread != DefaultThread {
+		s.answer(w, r, 404, map[string]any{"message": "Unknown Channel", "code": 10003}, nil)
+		return
+	}
+	s.mu.Lock()
+	idx := -1
+	for i := range s.msgs {
+		if s.msgs[i].ID == id && !s.msgs[i].Deleted && s.msgs[i].ThreadID == thread {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		s.mu.Unlock()
+		s.answer(w, r, 404, map[string]any{"message": "Unknown Message", "code": 10008}, nil)
+		return
+	}
+	msg := s.msgs[idx]
+	s.mu.Unlock()
+	// The message as it would stand: fields left out keep their value.
+	after := body{Content: &msg.Content, Embeds: msg.Embeds}
+	if b.Content != nil {
+		after.Content = b.Content
+	}
+	if b.Embeds != nil {
+		after.Embeds = *b.Embeds
+	}
+	if e := validate(after); e != nil {
+		s.answer(w, r, 400, e, nil)
+		return
+	}
+	hdr, retry := s.takeSlot()
+	if retry > 0 {
+		hdr.Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+		hdr.Set("X-RateLimit-Scope", "user")
+		s.answer(w, r, 429, map[string]any{"message": "You are being rate limited.",
+			"retry_after": math.Ceil(retry.Seconds()*1000) / 1000, "global": false}, hdr)
+		return
+	}
+	s.mu.Lock()
+	m := &s.msgs[idx]
+	m.Content, m.Embeds, m.Edits = *after.Content, after.Embeds, m.Edits+1
+	if b.AllowedMentions != nil {
+		m.AllowedMentions = b.AllowedMentions
+	}
+	e := Edit{MessageID: id, Content: m.Content, Embeds: m.Embeds, AllowedMentions: b.AllowedMentions,
+		Pinged: pinged(m.Content, b.AllowedMentions)}
+	s.edits = append(s.edits, e)
+	channel := DefaultChannel
+	if m.ThreadID != "" {
+		channel = m.ThreadID
+	}
+	embeds := m.Embeds
+	if embeds == nil {
+		embeds = []map[string]any{}
+	}
+	ans := map[string]any{"id": m.ID, "type": 0, "content": m.Content, "channel_id": channel, "embeds": embeds,
+		"webhook_id": DefaultID, "timestamp": m.Time.UTC().Format("2006-01-02T15:04:05.000000+00:00"),
+		"edited_timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000000+00:00"), "flags": 0}
+	s.mu.Unlock()
+	s.answer(w, r, 200, ans, hdr)
 }
