@@ -249,4 +249,21 @@ func TestCorrectEditsThroughAnyEditor(t *testing.T) {
 	if err != nil || len(page.Entries) != 2 {
 		t.Fatalf("edited entries %+v %v, want fb and tg", page, err)
 	}
+	// A repost is a new post, with the corrected text and no edit of its own.
+	if d, _ := e.broker.Delivery(ctx, "f1", "tg"); d.EditedBy != "desk" {
+		t.Fatalf("tg record before the repost %+v", d)
+	}
+	if _, err := e.broker.Requeue(ctx, "f1", "tg", "repost"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() bool {
+		d, err := e.broker.Delivery(ctx, "f1", "tg")
+		return err == nil && d.State == StateSent && d.Revision == 2
+	})
+	if d, _ := e.broker.Delivery(ctx, "f1", "tg"); d.EditedBy != "" || !d.EditedAt.IsZero() {
+		t.Fatalf("reposted record %+v: still says edited", d)
+	}
+	if m := e.tg.Messages(); len(m) != 2 || !strings.Contains(m[1].Plain, "العنوان المصحح f1") || m[1].Edits != 0 {
+		t.Fatalf("Telegram after the repost %+v", m)
+	}
 }
