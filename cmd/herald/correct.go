@@ -28,7 +28,7 @@ func newCorrectCmd(g *globalFlags) *cobra.Command {
 article, validated like a publish (an invalid one changes nothing); its id (or the default id of its
 URL) names the article, which must have been published. The stored article is replaced, so
 deliveries not yet sent post the corrected text; every sent post on a channel whose platform can
-edit (Telegram, and the channels implementing channels.Editor) is changed in place, keeping its link
+edit (Telegram, Facebook, Mastodon, Discord) is changed in place, keeping its link
 and reactions, and logged as edited; a platform that cannot edit keeps the old post (cannot-edit:
 retract and repost to replace it). --channel limits it to one channel. It edits through the channels
 built from the config, or with --server through a running herald (token from HERALD_API_TOKEN).
