@@ -67,11 +67,8 @@ func (c *Config) resolve() error {
 	if u, err := url.Parse(c.Service); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		errs = append(errs, fmt.Errorf("service: %q is not an http(s) URL", c.Service))
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: must be positive, got %s", c.Timeout))
+	if err := channels.Duration("timeout", &c.Timeout, DefaultTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	c.Identifier = strings.TrimPrefix(strings.TrimSpace(c.Identifier), "@")
 	if c.Identifier == "" || strings.ContainsAny(c.Identifier, " /?#") {

@@ -138,11 +138,8 @@ func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]by
 		}
 		c.WebhookURL, c.hook = raw, hook
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: must be positive, got %s", c.Timeout))
+	if err := channels.Duration("timeout", &c.Timeout, DefaultTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	c.Username = strings.TrimSpace(c.Username)
 	if err := checkUsername(c.Username); err != nil {

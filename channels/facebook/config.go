@@ -3,7 +3,6 @@ package facebook
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -62,18 +61,11 @@ func LoadConfig(spec channels.Spec) (Config, error) {
 
 func (c *Config) resolve() error {
 	var errs []error
-	if c.GraphBase == "" {
-		c.GraphBase = DefaultGraphBase
+	if err := channels.BaseURL("graph_base", &c.GraphBase, DefaultGraphBase); err != nil {
+		errs = append(errs, err)
 	}
-	c.GraphBase = strings.TrimRight(c.GraphBase, "/")
-	if u, err := url.Parse(c.GraphBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("graph_base: %q is not an http(s) URL", c.GraphBase))
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: must be positive, got %s", c.Timeout))
+	if err := channels.Duration("timeout", &c.Timeout, DefaultTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	c.PageID = strings.TrimSpace(c.PageID)
 	if !pageIDRE.MatchString(c.PageID) {

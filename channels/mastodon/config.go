@@ -93,11 +93,8 @@ func (c *Config) resolve() error {
 	if c.Language != "" && !languageRE.MatchString(c.Language) {
 		errs = append(errs, fmt.Errorf("language: %q is not an ISO 639 code like ar or en", c.Language))
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: must be positive, got %s", c.Timeout))
+	if err := channels.Duration("timeout", &c.Timeout, DefaultTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	tok, err := channels.Secret{Setting: "access_token", Value: c.AccessToken, File: c.AccessTokenFile, Env: c.AccessTokenEnv}.Resolve()
 	if err != nil {

@@ -3,7 +3,6 @@ package threads
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -62,24 +61,14 @@ func LoadConfig(spec channels.Spec) (Config, error) {
 
 func (c *Config) resolve() error {
 	var errs []error
-	if c.APIBase == "" {
-		c.APIBase = DefaultAPIBase
+	if err := channels.BaseURL("api_base", &c.APIBase, DefaultAPIBase); err != nil {
+		errs = append(errs, err)
 	}
-	c.APIBase = strings.TrimRight(c.APIBase, "/")
-	if u, err := url.Parse(c.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("api_base: %q is not an http(s) URL", c.APIBase))
+	if err := channels.Duration("timeout", &c.Timeout, DefaultTimeout); err != nil {
+		errs = append(errs, err)
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: must be positive, got %s", c.Timeout))
-	}
-	if c.ImageWait == 0 {
-		c.ImageWait = DefaultImageWait
-	}
-	if c.ImageWait < 0 {
-		errs = append(errs, fmt.Errorf("image_wait: must be positive, got %s", c.ImageWait))
+	if err := channels.Duration("image_wait", &c.ImageWait, DefaultImageWait); err != nil {
+		errs = append(errs, err)
 	}
 	c.UserID = strings.TrimSpace(c.UserID)
 	if !userIDRE.MatchString(c.UserID) {

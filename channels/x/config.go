@@ -3,8 +3,6 @@ package x
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"herald/channels"
@@ -82,18 +80,11 @@ func LoadConfig(spec channels.Spec) (Config, error) {
 }
 
 func (c *Config) resolve() error {
-	if c.APIBase == "" {
-		c.APIBase = DefaultAPIBase
+	if err := channels.BaseURL("api_base", &c.APIBase, DefaultAPIBase); err != nil {
+		return err
 	}
-	c.APIBase = strings.TrimRight(c.APIBase, "/")
-	if u, err := url.Parse(c.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("api_base: %q is not an http(s) URL", c.APIBase)
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Timeout < 0 {
-		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
+	if err := channels.Duration("timeout", &c.Timeout, DefaultTimeout); err != nil {
+		return err
 	}
 	for _, p := range []struct {
 		name string
