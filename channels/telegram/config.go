@@ -151,11 +151,8 @@ func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]by
 	if c.APIEndpoint == "" {
 		c.APIEndpoint = DefaultAPIEndpoint
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Timeout < 0 {
-		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
+	if err := channels.Duration("timeout", &c.Timeout, DefaultTimeout); err != nil {
+		return err
 	}
 	if err := c.parseBotRate(); err != nil {
 		return err

@@ -79,11 +79,8 @@ func LoadConfig(spec channels.Spec) (Config, error) {
 }
 
 func (c *Config) resolve() error {
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Timeout < 0 {
-		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
+	if err := channels.Duration("timeout", &c.Timeout, DefaultTimeout); err != nil {
+		return err
 	}
 	if len(c.Hubs) == 0 {
 		c.Hubs = List{DefaultHub}

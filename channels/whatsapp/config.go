@@ -127,11 +127,8 @@ func LoadConfig(spec channels.Spec) (Config, error) {
 }
 
 func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]byte, error)) error {
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Timeout < 0 {
-		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
+	if err := channels.Duration("timeout", &c.Timeout, DefaultTimeout); err != nil {
+		return err
 	}
 	c.Provider = Provider(strings.ToLower(strings.TrimSpace(string(c.Provider))))
 	var base string
