@@ -267,3 +267,43 @@ func TestCorrectEditsThroughAnyEditor(t *testing.T) {
 		t.Fatalf("Telegram after the repost %+v", m)
 	}
 }
+
+// TestCorrectFacebookLostEditAnswerRetried: Graph made the edit but the answer was lost on the
+// way back; Correct tries again (the same text twice is harmless) and reports edited on the
+// second attempt, the record stays sent with its remote id and no error.
+func TestCorrectFacebookLostEditAnswerRetried(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	e.start()
+	e.publish("f2", retractTargets[:3])
+	e.waitAll("f2", StateSent)
+	before, err := e.broker.Delivery(ctx, "f2", "fb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fb.DropNextEdit()
+	c, err := e.broker.Correct(ctx, corrected("f2", "العنوان المصحح f2"), "fb", "desk", e.routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := correctResults(c)["fb"]; r.Result != "edited" || r.Attempts != 2 || c.Failed() {
+		t.Fatalf("fb: %+v, want edited on the second attempt", r)
+	}
+	ed := e.fb.Edits()
+	if len(ed) != 2 || ed[0].PostID != before.RemoteID || ed[1].PostID != before.RemoteID || !strings.Contains(ed[1].Message, "العنوان المصحح f2") {
+		t.Fatalf("Facebook edits %+v: want the lost edit and its retry on %s", ed, before.RemoteID)
+	}
+	d, err := e.broker.Delivery(ctx, "f2", "fb")
+	if err != nil || d.State != StateSent || d.RemoteID != before.RemoteID || d.EditedBy != "desk" || d.Error != "" {
+		t.Fatalf("record %+v %v", d, err)
+	}
+	var posts int
+	for _, p := range e.fb.Posts() {
+		if strings.Contains(p.Message, "f2") {
+			posts++
+		}
+	}
+	if posts != 1 {
+		t.Fatalf("%d Facebook posts for f2: a correction must not post again", posts)
+	}
+}

@@ -150,3 +150,34 @@ func TestEditOtherNumberOfPostsIsRefused(t *testing.T) {
 		t.Fatalf("%v after %d requests: want permanent, no call", err, len(h.fake.Requests())-n)
 	}
 }
+
+// TestEditLostAnswerIsRetryable: Graph applied the edit but its answer was lost. Setting the same
+// text again is harmless, so the edit is plainly retryable (not unknown, not permanent), and the
+// retry lands: one post, with the corrected text. The page token is in the form, never in the
+// error.
+func TestEditLostAnswerIsRetryable(t *testing.T) {
+	h := newHarness(t, nil)
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := "عاجلٌ مصحَّح: ١٢ ألفاً"
+	h.fake.DropNextEdit()
+	err = h.ch.Edit(testCtx(t), rcpt.RemoteID, msgOf(channels.Post{Text: fixed}))
+	_, pause := channels.AsPause(err)
+	if err == nil || channels.IsPermanent(err) || channels.IsUnknownOutcome(err) || pause {
+		t.Fatalf("%v: want a plain retryable error", err)
+	}
+	if strings.Contains(err.Error(), facebookfake.DefaultToken) {
+		t.Fatalf("the error shows the page token: %v", err)
+	}
+	if err := h.ch.Edit(testCtx(t), rcpt.RemoteID, msgOf(channels.Post{Text: fixed})); err != nil {
+		t.Fatal(err)
+	}
+	if p := h.fake.Posts(); len(p) != 1 || p[0].Message != fixed {
+		t.Fatalf("page after the retried edit: %+v", p)
+	}
+	if e := h.fake.Edits(); len(e) != 2 || e[0].Message != fixed || e[1].Message != fixed {
+		t.Fatalf("edits %+v: want the lost one and its retry", e)
+	}
+}

@@ -6,7 +6,7 @@
 // GET /me. Errors are
 // {"error":{"message","type","code","error_subcode","fbtrace_id"}}. A message the Page already
 // posted is refused (506), and failures can be injected (FailNext, FailEditNext, RateLimitNext,
-// RejectPhotoURL, DropNextPost). All methods are safe for concurrent use.
+// RejectPhotoURL, DropNextPost, DropNextEdit). All methods are safe for concurrent use.
 package facebookfake
 
 import (
@@ -73,6 +73,7 @@ type Server struct {
 	edits       []Edit
 	rejectPhoto map[string]bool
 	drop        int
+	dropEdit    int // DropNextEdit
 	next        int
 }
 
@@ -139,6 +140,9 @@ func (s *Server) RejectPhotoURL(u string) { s.mu.Lock(); s.rejectPhoto[u] = true
 
 // DropNextPost makes the next post be made but its answer lost (the connection closes).
 func (s *Server) DropNextPost() { s.mu.Lock(); s.drop++; s.mu.Unlock() }
+
+// DropNextEdit makes the next edit be applied but its answer lost (the connection closes).
+func (s *Server) DropNextEdit() { s.mu.Lock(); s.dropEdit++; s.mu.Unlock() }
 
 // Posts returns the accepted posts in order (deleted ones included).
 func (s *Server) Posts() []Post {
@@ -403,7 +407,19 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request, id, message string
 	if found {
 		s.edits = append(s.edits, Edit{PostID: id, Message: message, Time: time.Now()})
 	}
+	drop := found && s.dropEdit > 0
+	if drop {
+		s.dropEdit--
+	}
 	s.mu.Unlock()
+	if drop {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+			}
+		}
+		return
+	}
 	if !found {
 		s.graphError(w, r, 400, 100, 33, "Unsupported post request. Object with ID '"+id+"' does not exist, cannot be loaded due to missing permissions, or does not support this operation.")
 		return
