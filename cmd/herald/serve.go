@@ -46,6 +46,11 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 				return err
 			}
 			defer func() { _ = log.Sync() }()
+			stopPprof, err := startPprof(log)
+			if err != nil {
+				return err
+			}
+			defer stopPprof()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			rdb, err := openRedis(ctx, cfg.Redis.URL)

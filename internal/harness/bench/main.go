@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -107,6 +108,10 @@ type bench struct {
 	mu      sync.Mutex
 	verbose bool
 	phases  map[string]bool // which phases run (-only)
+	// cpuProfile, if set, is where the throughput phase's CPU profile of herald is written.
+	cpuProfile string
+	profileFor time.Duration
+	pprofAddr  string // the fast phase's herald profiler (HERALD_PPROF_ADDR), with -cpuprofile
 }
 
 func main() {
@@ -114,8 +119,11 @@ func main() {
 	only := flag.String("only", "", "run only these phases, comma-separated: baseline, fast (idle, burst, throughput, memory), fair, paced, lookup")
 	keep := flag.Bool("keep", false, "keep the temporary directory (logs, configs)")
 	verbose := flag.Bool("v", false, "say what each phase is doing")
+	cpuProfile := flag.String("cpuprofile", "", "write herald's CPU profile of the throughput phase to this file (go tool pprof reads it)")
+	profileFor := flag.Duration("cpuprofile-for", 3*time.Second, "how long the -cpuprofile profile runs from the resume (keep it within the phase: raise -tput)")
+	tput := flag.Int("tput", 0, "deliveries in the throughput phase (default 3,000; 500 with -quick): more give a longer profile")
 	flag.Parse()
-	b := &bench{sz: full, verbose: *verbose, phases: map[string]bool{}}
+	b := &bench{sz: full, verbose: *verbose, phases: map[string]bool{}, cpuProfile: *cpuProfile, profileFor: *profileFor}
 	for _, p := range []string{"baseline", "fast", "fair", "paced", "lookup"} {
 		b.phases[p] = *only == ""
 	}
@@ -129,6 +137,9 @@ func main() {
 	}
 	if *q {
 		b.sz = quick
+	}
+	if *tput > 0 {
+		b.sz.tput = *tput
 	}
 	start := time.Now()
 	dir, err := os.MkdirTemp("", "herald-bench-")
@@ -249,6 +260,14 @@ func (b *bench) startHerald(name string, chans []stack.Channel, redisURL string)
 		return nil, err
 	}
 	h := stack.NewHerald(b.herald, name, cfg, addr, filepath.Join(b.dir, name+".log"))
+	if name == "fast" && b.cpuProfile != "" {
+		pport, err := stack.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		b.pprofAddr = fmt.Sprintf("127.0.0.1:%d", pport)
+		h.Env = append(h.Env, "HERALD_PPROF_ADDR="+b.pprofAddr)
+	}
 	return h, h.Start()
 }
 
@@ -431,6 +450,7 @@ func (b *bench) fastPhases() error {
 	}
 	cpu0 := b.cpu(h)
 	t0 := time.Now()
+	profDone := b.profile()
 	if code, _, body, err := h.Do(ctx, http.MethodPost, "/v1/channels/fast/resume", nil); err != nil || code != 200 {
 		return fmt.Errorf("resuming: %d %s %v", code, body, err)
 	}
@@ -449,9 +469,22 @@ func (b *bench) fastPhases() error {
 	}
 	got := b.col.Count("tput")
 	cpu1 := b.cpu(h)
+	if profDone != nil {
+		if pr := <-profDone; pr.err != nil {
+			b.note("cpuprofile: %v", pr.err)
+		} else {
+			n := 0
+			for _, p := range b.col.All() {
+				if t := p.Time(); !t.Before(pr.from) && t.Before(pr.to) {
+					n++
+				}
+			}
+			b.note("cpuprofile: %s, %d deliveries in its %.1f s", b.cpuProfile, n, pr.to.Sub(pr.from).Seconds())
+		}
+	}
 	if cmds, top, err := commandStats(b.rdb); err == nil && got > 0 {
 		b.note("throughput: %.1f Redis commands per delivery (%s); CPU seconds per 1,000 deliveries: herald %.2f, redis %.2f, fakes %.2f, over %.1f s",
-			float64(cmds)/float64(got), top.per(got), 1000*(cpu1[0]-cpu0[0])/float64(got), 1000*(cpu1[1]-cpu0[1])/float64(got),
+			float64(cmds)/float64(got), top.per(got, b.verbose), 1000*(cpu1[0]-cpu0[0])/float64(got), 1000*(cpu1[1]-cpu0[1])/float64(got),
 			1000*(cpu1[2]-cpu0[2])/float64(got), time.Since(t0).Seconds())
 	}
 	if !ok {
@@ -644,7 +677,7 @@ func (b *bench) paced() error {
 	}
 	time.Sleep(5 * time.Second) // an idle window of the herald process, measured below
 	if idle, top, err := commandStats(b.rdb); err == nil {
-		b.note("paced: an idle herald process with this one channel makes %.1f Redis commands/s (%s)", float64(idle)/5, top.per(5))
+		b.note("paced: an idle herald process with this one channel makes %.1f Redis commands/s (%s)", float64(idle)/5, top.per(5, b.verbose))
 	}
 	if err := b.rdb.ConfigResetStat(ctx).Err(); err != nil {
 		return err
@@ -700,7 +733,7 @@ func (b *bench) paced() error {
 	}
 	if n > 0 {
 		b.res.RedisCmdsPerDelivery = stack.Round(float64(cmds)/float64(n), 1)
-		b.note("paced: Redis commands per delivery by command: %s (over %s)", top.per(n), end.Sub(t0).Round(time.Second))
+		b.note("paced: Redis commands per delivery by command: %s (over %s)", top.per(n, b.verbose), end.Sub(t0).Round(time.Second))
 	}
 	b.res.Duplicates += b.duplicates()
 	return nil
@@ -709,8 +742,8 @@ func (b *bench) paced() error {
 // cmdCounts are INFO commandstats calls by command.
 type cmdCounts map[string]int64
 
-// per lists the most called commands, per delivery.
-func (c cmdCounts) per(n int) string {
+// per lists the most called commands (every one with -v), per delivery.
+func (c cmdCounts) per(n int, every bool) string {
 	type kv struct {
 		k string
 		v int64
@@ -721,7 +754,11 @@ func (c cmdCounts) per(n int) string {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
 	var parts []string
-	for _, e := range all[:min(7, len(all))] {
+	shown := all
+	if !every {
+		shown = all[:min(7, len(all))]
+	}
+	for _, e := range shown {
 		parts = append(parts, fmt.Sprintf("%s %.1f", e.k, float64(e.v)/float64(n)))
 	}
 	return strings.Join(parts, ", ")
@@ -746,6 +783,41 @@ func commandStats(rdb *redis.Client) (int64, cmdCounts, error) {
 		by[strings.TrimPrefix(name, "cmdstat_")] = n
 	}
 	return total, by, nil
+}
+
+type profiled struct {
+	from, to time.Time
+	err      error
+}
+
+// profile starts the fast herald's CPU profile for profileFor (with -cpuprofile) and writes it
+// to cpuProfile; the channel says when it ran. Nil without -cpuprofile.
+func (b *bench) profile() <-chan profiled {
+	if b.cpuProfile == "" || b.pprofAddr == "" {
+		return nil
+	}
+	done := make(chan profiled, 1)
+	go func() {
+		pr := profiled{from: time.Now()}
+		defer func() { done <- pr }()
+		secs := max(1, int(b.profileFor.Round(time.Second)/time.Second))
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", b.pprofAddr, secs))
+		if err != nil {
+			pr.err = err
+			return
+		}
+		defer resp.Body.Close()
+		pr.to = time.Now()
+		data, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("profiler answered %s: %s", resp.Status, data)
+		}
+		if err == nil {
+			err = os.WriteFile(b.cpuProfile, data, 0o644)
+		}
+		pr.err = err
+	}()
+	return done
 }
 
 // cpu is the CPU seconds used so far by herald, redis-server and the fakes.

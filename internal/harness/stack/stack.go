@@ -402,6 +402,9 @@ type Herald struct {
 	Addr   string
 	Config string
 	Log    string
+	// Env is added to the process's environment (after the caller's REDIS_URL and HERALD_*
+	// variables are left out).
+	Env    []string
 	bin    string
 	cmd    *exec.Cmd
 	done   chan struct{}
@@ -430,7 +433,7 @@ func (h *Herald) Start() error {
 			env = append(env, e)
 		}
 	}
-	cmd.Env = env
+	cmd.Env = append(env, h.Env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
