@@ -150,7 +150,7 @@ func TestHashtag(t *testing.T) {
 		{"  spaced   out  ", "spaced_out"},
 		{"2024", ""},
 		{"!!!", ""},
-		{"قَالَ", "قَالَ"},
+		{"قَالَ", "قال"}, // harakat go (TestHashtagArabic)
 		{"Rock & Roll", "Rock_Roll"},
 		{"emoji 😷 tag", "emoji_tag"},
 	}
@@ -166,6 +166,56 @@ func TestHashtag(t *testing.T) {
 	}
 	if got := hashtags([]string{"a"}, "b", -1); got != nil {
 		t.Errorf("max -1 gave %v", got)
+	}
+}
+
+// TestHashtagArabic: hashtags made from Arabic newsroom tags are the tags readers follow and
+// the platforms link whole.
+//   - Telegram (TDLib's match_hashtags, the parser behind every client) ends a hashtag at the
+//     first character that is not a letter, a decimal digit, '_' or ZWNJ: a harakah (Mn) cuts
+//     "#الشَّرق" to "#الش". X and Mastodon do link marks, but there "#مِصر" is another tag than
+//     the "#مصر" everyone uses, so harakat go on every platform.
+//   - Tatweel (U+0640, a stretching stroke) is typographic: "#عـاجـل" is not "#عاجل", and a tag
+//     of tatweel and digits alone ("ـ١٢٣") is no word at all (twitter-text: a hashtag needs a
+//     letter; the tatweel used to count as one).
+//   - Punctuation between words ends a hashtag on every platform: "مصر،السودان" (an Arabic
+//     comma without a space, as editors type it) is two words joined by '_', never "مصرالسودان".
+//
+// Specs: https://github.com/tdlib/td/blob/master/td/telegram/MessageEntity.cpp (match_hashtags)
+// and ../shared/PLATFORMS.md (Arabic and right-to-left text: hashtags).
+func TestHashtagArabic(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"harakat stripped", "الشَّرق الأوسط", "الشرق_الأوسط"},
+		{"tanween and sukun stripped", "مِصْرُ", "مصر"},
+		{"dagger alef stripped", "هٰذا", "هذا"},
+		{"shadda over lam-alef", "اللّاجئون", "اللاجئون"},
+		{"tatweel stripped", "عـاجـل", "عاجل"},
+		{"tatweel only", "ـــ", ""},
+		{"tatweel and arabic-indic digits only", "ـ١٢٣", ""},
+		{"arabic-indic digits only", "١٢٣ ٤٥٦", ""},
+		{"arabic-indic digits kept beside letters", "قمة ٢٠٢٤", "قمة_٢٠٢٤"},
+		{"arabic comma without space", "مصر،السودان", "مصر_السودان"},
+		{"arabic semicolon without space", "غزة؛الضفة", "غزة_الضفة"},
+		{"arabic question mark without space", "لماذا؟الآن", "لماذا_الآن"},
+		{"slash between words", "غزة/إسرائيل", "غزة_إسرائيل"},
+		{"guillemets", "«الربيع العربي»", "الربيع_العربي"},
+		{"trailing arabic punctuation", "السودان، ", "السودان"},
+		{"mixed arabic and latin", "كأس العالم FIFA 2026", "كأس_العالم_FIFA_2026"},
+		{"persian zwnj kept", "می\u200cخواهم", "می\u200cخواهم"},
+		{"hamza forms kept (nfc)", "أسرائيل", "أسرائيل"},
+		{"latin hyphen still joins", "COVID-19", "COVID19"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Hashtag(tc.in); got != tc.want {
+				t.Errorf("Hashtag(%+q) = %+q, want %+q", tc.in, got, tc.want)
+			}
+		})
+	}
+	// The same tag with and without harakat or tatweel is one hashtag, not two.
+	got := hashtags([]string{"عـاجـل", "عاجل", "مِصر", "مصر"}, "", 5)
+	if want := "#عاجل #مصر"; strings.Join(got, " ") != want {
+		t.Errorf("hashtags = %q, want %q", got, want)
 	}
 }
 

@@ -8,11 +8,14 @@ import (
 // maxHashtagRunes drops tags that are sentences rather than topics.
 const maxHashtagRunes = 50
 
-// Hashtag turns a tag or category into a hashtag body without the '#': spaces become '_'
-// (#كوريا_الشمالية), punctuation (Arabic too) and symbols are dropped, letters, marks, digits,
-// '_' and ZWNJ are kept. It returns "" when no letter is left, since a hashtag of digits alone
-// is not a hashtag on X.
+// Hashtag turns a tag or category into a hashtag body without the '#': spaces and punctuation
+// that separates words (، ؛ ؟ , ; : / « » …) become '_' (#كوريا_الشمالية, "مصر،السودان" →
+// #مصر_السودان), other punctuation (- . ' &) and symbols are dropped, letters, marks, digits,
+// '_' and ZWNJ are kept. Arabic harakat and tatweel are dropped: Telegram ends a hashtag at the
+// first mark, and "#عـاجـل" or "#مِصر" is not the "#عاجل" or "#مصر" readers follow. It returns ""
+// when no letter is left, since a hashtag of digits alone is not a hashtag on X.
 // Specs: https://github.com/twitter/twitter-text/blob/master/rb/lib/twitter-text/regex.rb (hashtag)
+// and https://github.com/tdlib/td/blob/master/td/telegram/MessageEntity.cpp (match_hashtags)
 func Hashtag(s string) string {
 	s = nfc(strings.TrimLeft(strings.TrimSpace(s), "#＃"))
 	var b strings.Builder
@@ -22,6 +25,8 @@ func Hashtag(s string) string {
 	n := 0
 	for _, r := range s {
 		switch {
+		case r == tatweel || isArabicScriptMark(r):
+			continue
 		case unicode.IsLetter(r):
 			letter = true
 		case unicode.IsMark(r):
@@ -31,7 +36,7 @@ func Hashtag(s string) string {
 				continue
 			}
 		case unicode.IsDigit(r) || r == 0x200C:
-		case r == '_' || unicode.IsSpace(r) || unicode.Is(unicode.Zs, r):
+		case r == '_' || unicode.IsSpace(r) || unicode.Is(unicode.Zs, r) || isWordSeparator(r):
 			under = b.Len() > 0
 			base = false
 			continue
@@ -52,6 +57,23 @@ func Hashtag(s string) string {
 		return ""
 	}
 	return b.String()
+}
+
+// tatweel (U+0640) stretches a letter's joining stroke; it carries no meaning.
+const tatweel = '\u0640'
+
+// isArabicScriptMark reports the combining marks of the Arabic script (harakat, tanween, shadda,
+// sukun, the dagger alef, Quranic signs), in the Arabic and Arabic Extended-A blocks.
+func isArabicScriptMark(r rune) bool {
+	return isArabicMark(r) || (r >= 0x08D3 && r <= 0x08FF && r != 0x08E2)
+}
+
+// isWordSeparator: punctuation that stands between two words, so the hashtag joins them with '_'
+// rather than gluing them into one: the Arabic comma, semicolon and question mark, their Latin
+// forms, colons, slashes, brackets and quotes. Hyphens, dots and apostrophes join ("COVID-19",
+// "U.S.", "Women's").
+func isWordSeparator(r rune) bool {
+	return strings.ContainsRune("،؛؟۔,;:!?/\\|()[]{}«»‹›\"“”„…•·", r)
 }
 
 // hashtags builds up to max hashtags (with '#') from the tags, then the category, dropping

@@ -81,7 +81,7 @@ func TestThreadsOneHashtagAndLinkAttachment(t *testing.T) {
 	p := mustRender(t, r, a)
 	link, _ := linkURL(a.URL, r.(*renderer).opt.utm)
 	checkPost(t, channels.KindThreads, p, link)
-	if strings.Count(p.Text, "#") != 1 || !strings.Contains(p.Text, "\n#مُفَاوَضَات\n") {
+	if strings.Count(p.Text, "#") != 1 || !strings.Contains(p.Text, "\n#مفاوضات\n") { // the tag without its harakat (TestHashtagArabic)
 		t.Fatalf("want exactly the first tag as the post's one topic:\n%s", p.Text)
 	}
 	if p.Extra["link_attachment"] != link || len(p.Media) != 0 {
