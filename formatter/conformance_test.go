@@ -1,6 +1,7 @@
 package formatter
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,31 +19,24 @@ type weightedCase struct {
 	} `yaml:"expected"`
 }
 
-// TestCountXConformance checks CountX against twitter-text's own validate.yml: every case of
-// the v3 sections, and the cases of the v2 section whose text has no emoji (v2 did not
-// discount emoji; everything else is weighed the same).
+// TestCountXConformance checks the X counter against twitter-text's own validate.yml, every case
+// of its three weighted-length sections: WeightedTweetsWithDiscountedEmojiCounterTest and
+// UnicodeDirectionalMarkerCounterTest with the v3 weighting X uses (CountX), and
+// WeightedTweetsCounterTest with v2's (the same ranges, emoji weighed by their code points, not
+// discounted), which countWeighted gives with emoji parsing off. The file's other sections test
+// twitter-text's validators (usernames, lists, URLs, v1's 140-character tweets), which herald
+// does not implement; its hashtags section is TestHashtagTwitterTextConformance's.
 func TestCountXConformance(t *testing.T) {
-	// twitter-text's own file, carried in the repository (testdata/twitter-text/README.md).
-	data, err := os.ReadFile(filepath.Join("testdata", "twitter-text", "validate.yml"))
-	if err != nil {
-		t.Fatalf("reading validate.yml: %v", err)
-	}
-	// Other sections have a different shape (expected: true), so decode only the three.
-	var doc struct {
-		Tests map[string]yaml.Node `yaml:"tests"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatalf("parsing validate.yml: %v", err)
-	}
+	doc := readValidateYML(t)
 	sections := []struct {
-		name      string
-		skipEmoji bool
+		name         string
+		emojiParsing bool
 	}{
-		{"WeightedTweetsWithDiscountedEmojiCounterTest", false},
-		{"UnicodeDirectionalMarkerCounterTest", false},
-		{"WeightedTweetsCounterTest", true},
+		{"WeightedTweetsWithDiscountedEmojiCounterTest", true},
+		{"UnicodeDirectionalMarkerCounterTest", true},
+		{"WeightedTweetsCounterTest", false},
 	}
-	ran := 0
+	ran, emojiV2 := 0, 0
 	for _, sec := range sections {
 		var cases []weightedCase
 		if node, ok := doc.Tests[sec.name]; ok {
@@ -54,14 +48,17 @@ func TestCountXConformance(t *testing.T) {
 			t.Errorf("section %s missing from validate.yml", sec.name)
 		}
 		for _, c := range cases {
-			if sec.skipEmoji && hasEmoji(c.Text) {
-				continue
-			}
 			ran++
+			if !sec.emojiParsing && hasEmoji(c.Text) {
+				emojiV2++
+			}
 			t.Run(sec.name+"/"+c.Description, func(t *testing.T) {
-				got := CountX(c.Text)
+				got := countWeighted(c.Text, sec.emojiParsing)
+				if sec.emojiParsing && got != CountX(c.Text) {
+					t.Errorf("CountX = %d, countWeighted = %d", CountX(c.Text), got)
+				}
 				if got != c.Expected.WeightedLength {
-					t.Errorf("CountX = %d, want %d (text %.80q)", got, c.Expected.WeightedLength, c.Text)
+					t.Errorf("weighted length = %d, want %d (text %.80q)", got, c.Expected.WeightedLength, c.Text)
 				}
 				if valid := got <= xLimit && got > 0 && !strings.ContainsAny(c.Text, "\uFFFE\uFEFF\uFFFF"); valid != c.Expected.Valid {
 					t.Errorf("valid = %v, want %v", valid, c.Expected.Valid)
@@ -69,8 +66,96 @@ func TestCountXConformance(t *testing.T) {
 			})
 		}
 	}
-	if ran < 30 {
-		t.Errorf("only %d conformance cases ran", ran)
+	// 22 + 2 + 20 cases in the file: every one runs, the v2 emoji cases too.
+	if ran != 44 || emojiV2 != 4 {
+		t.Errorf("%d conformance cases ran (%d v2 emoji cases), want all 44 (4)", ran, emojiV2)
+	}
+}
+
+// TestHashtagTwitterTextConformance: every case of validate.yml's hashtags section. A valid
+// hashtag is one Hashtag keeps as it is; an invalid one (all digits) is one it drops.
+func TestHashtagTwitterTextConformance(t *testing.T) {
+	doc := readValidateYML(t)
+	var cases []struct {
+		Description string `yaml:"description"`
+		Text        string `yaml:"text"`
+		Expected    bool   `yaml:"expected"`
+	}
+	node := doc.Tests["hashtags"]
+	if err := node.Decode(&cases); err != nil || len(cases) != 7 {
+		t.Fatalf("hashtags section: %d cases, %v; want 7", len(cases), err)
+	}
+	for _, c := range cases {
+		got := Hashtag(c.Text)
+		if c.Expected && "#"+got != c.Text {
+			t.Errorf("%s: Hashtag(%q) = %q, want it kept", c.Description, c.Text, got)
+		}
+		if !c.Expected && got != "" {
+			t.Errorf("%s: Hashtag(%q) = %q, want it dropped", c.Description, c.Text, got)
+		}
+	}
+}
+
+type validateYML struct {
+	Tests map[string]yaml.Node `yaml:"tests"`
+}
+
+// readValidateYML reads twitter-text's own file, carried in the repository
+// (testdata/twitter-text/README.md). Sections have different shapes, so each is decoded apart.
+func readValidateYML(t *testing.T) validateYML {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "twitter-text", "validate.yml"))
+	if err != nil {
+		t.Fatalf("reading validate.yml: %v", err)
+	}
+	var doc validateYML
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("parsing validate.yml: %v", err)
+	}
+	return doc
+}
+
+// TestCheckTelegramHTMLConformance runs CheckTelegramHTML over every case of Telegram's own
+// answers (channels/telegram/telegramfake/testdata/telegram-html/cases.json, TDLib 1.8.65). It is
+// stricter than Telegram on purpose (docs/formatting.md), so it may refuse what Telegram takes,
+// but what it accepts Telegram must accept, with the visible length Telegram counts against
+// 4096/1024: otherwise a post herald measured as fitting would be refused.
+func TestCheckTelegramHTMLConformance(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "channels", "telegram", "telegramfake", "testdata", "telegram-html", "cases.json"))
+	if err != nil {
+		t.Fatalf("reading cases: %v", err)
+	}
+	var file struct {
+		Cases []struct {
+			HTML        string `json:"html"`
+			OK          bool   `json:"ok"`
+			Error       string `json:"error"`
+			UTF16Length int    `json:"utf16_length"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatalf("parsing cases: %v", err)
+	}
+	if len(file.Cases) != 98 {
+		t.Fatalf("%d cases in the file, want all 98", len(file.Cases))
+	}
+	accepted := 0
+	for i, c := range file.Cases {
+		n, err := CheckTelegramHTML(c.HTML)
+		switch {
+		case err != nil:
+			continue
+		case !c.OK:
+			t.Errorf("case %d %q: accepted, Telegram refuses: %s", i, c.HTML, c.Error)
+		case n != c.UTF16Length:
+			t.Errorf("case %d %q: length %d, Telegram counts %d", i, c.HTML, n, c.UTF16Length)
+		}
+		accepted++
+	}
+	// What herald emits (tags with their attributes, &lt; &gt; &amp; &quot; and numeric
+	// references) is among what it accepts: most of the file.
+	if accepted < 60 {
+		t.Errorf("only %d of 98 cases accepted", accepted)
 	}
 }
 

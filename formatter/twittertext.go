@@ -35,7 +35,11 @@ func xWeight(r rune) int {
 }
 
 // CountX is the twitter-text v3 weighted length of s: what X compares with its 280 limit.
-func CountX(s string) int {
+func CountX(s string) int { return countWeighted(s, true) }
+
+// countWeighted weighs s as twitter-text does; emojiParsing is v3's emojiParsingEnabled (v2,
+// without it, weighs an emoji by its code points).
+func countWeighted(s string, emojiParsing bool) int {
 	s = nfc(s)
 	urls := extractURLs(s, true)
 	n := 0
@@ -50,10 +54,12 @@ func CountX(s string) int {
 		if len(urls) > 0 {
 			limit = urls[0].start
 		}
-		if size := emojiAt(s[i:limit]); size > 0 {
-			n += max(2, twitterTextEmojiWeight(s[i:i+size]))
-			i += size
-			continue
+		if emojiParsing {
+			if size := emojiAt(s[i:limit]); size > 0 {
+				n += max(2, twitterTextEmojiWeight(s[i:i+size]))
+				i += size
+				continue
+			}
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		n += xWeight(r)
