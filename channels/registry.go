@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sort"
 	"sync"
 
 	"go.uber.org/zap"
 	"gopkg.in/yaml.v3"
+
+	"herald/internal/yamlkeys"
 )
 
 // Spec is one configured channel as read from the config file.
@@ -24,6 +27,10 @@ type Spec struct {
 func (s Spec) Decode(v any) error {
 	if s.Settings.Kind == 0 {
 		return nil
+	}
+	// Named by path and by line in the config file (re-encoding below renumbers the lines).
+	if err := yamlkeys.Check(&s.Settings, reflect.TypeOf(v), "settings"); err != nil {
+		return fmt.Errorf("channel %q (kind %s): %w", s.Name, s.Kind, err)
 	}
 	// Re-encoding loses anchors, so aliases (settings: *common) are expanded first.
 	b, err := yaml.Marshal(expandAliases(&s.Settings))

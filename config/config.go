@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"herald/article"
 	"herald/channels"
 	"herald/formatter"
+	"herald/internal/yamlkeys"
 	"herald/queue"
 )
 
@@ -224,6 +226,14 @@ func Load(path string) (*Config, error) {
 // Parse reads a config document, applies the environment and validates.
 func Parse(data []byte) (*Config, error) {
 	var c Config
+	// Unknown keys first, each named by its path and line (yaml.v3 would name the Go type).
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	if err := unknownKeys(&doc); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
@@ -236,6 +246,27 @@ func Parse(data []byte) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// channelKey is the path of a key of a channel entry itself: channels[2] (tg-main).chat_id.
+var channelKey = regexp.MustCompile(`^channels\[\d+\][^.]*\.[^.]+$`)
+
+// unknownKeys reports every key of the document herald does not read, with its path and line.
+func unknownKeys(doc *yaml.Node) error {
+	err := yamlkeys.Check(doc, reflect.TypeFor[Config](), "")
+	if err == nil {
+		return nil
+	}
+	var errs []error
+	for _, e := range unjoin(err) {
+		var u yamlkeys.Unknown
+		if errors.As(e, &u) && channelKey.MatchString(u.Path) && u.Suggest() == "" {
+			u.Hint = "a kind's own settings (chat_id, token, …) go under settings:"
+			e = u
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
 }
 
 // envName turns a channel name into its environment prefix: tg-main → HERALD_CH_TG_MAIN_.

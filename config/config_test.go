@@ -204,20 +204,53 @@ func TestDefaultRates(t *testing.T) {
 
 func TestUnknownKeys(t *testing.T) {
 	cleanEnv(t)
-	tests := []struct{ name, doc, key string }{
-		{"top level", "redis: {url: x}\nredus: {}\n", "redus"},
-		{"http", "http:\n  adr: 0.0.0.0:80\n", "adr"},
-		{"http token typo", "http:\n  api_tokn: x\n", "api_tokn"},
-		{"worker", "worker:\n  concurency: 4\n", "concurency"},
-		{"log", "log:\n  levle: debug\n", "levle"},
-		{"channel", "channels:\n  - name: tg\n    kind: telegram\n    chat_id: 1\n", "chat_id"},
-		{"channel format", "channels:\n  - name: tg\n    kind: telegram\n    format:\n      templat: x\n", "templat"},
-		{"route", "channels:\n  - {name: tg, kind: telegram}\nroutes:\n  - channels: [tg]\n    category: [a]\n", "category"},
+	// Each error names the key by its path in the file, its line, and the key it likely meant.
+	tests := []struct{ name, doc, want string }{
+		{"top level", "redis: {url: x}\nredus: {}\n", "line 2: redus: unknown setting (did you mean redis?)"},
+		{"http", "http:\n  adr: 0.0.0.0:80\n", "line 2: http.adr: unknown setting (did you mean addr?)"},
+		{"http token typo", "http:\n  api_tokn: x\n", "line 2: http.api_tokn: unknown setting (did you mean api_token?)"},
+		{"worker", "worker:\n  concurency: 4\n", "line 2: worker.concurency: unknown setting (did you mean concurrency?)"},
+		{"log", "log:\n  levle: debug\n", "line 2: log.levle: unknown setting (did you mean level?)"},
+		{"channel rate", "channels:\n  - name: tg\n    kind: telegram\n    rate_limt: 20/min\n",
+			"line 4: channels[0] (tg).rate_limt: unknown setting (did you mean rate?)"},
+		{"channel", "channels:\n  - name: tg\n    kind: telegram\n    chat_id: 1\n",
+			"line 4: channels[0] (tg).chat_id: unknown setting; a kind's own settings (chat_id, token, …) go under settings:"},
+		{"channel format", "channels:\n  - name: tg\n    kind: telegram\n    format:\n      templat: x\n",
+			"line 5: channels[0] (tg).format.templat: unknown setting (did you mean template?)"},
+		{"channel format utm", "channels:\n  - name: tg\n    kind: telegram\n    format:\n      utm: {sorce: x}\n",
+			"line 5: channels[0] (tg).format.utm.sorce: unknown setting (did you mean source?)"},
+		{"route", "channels:\n  - {name: tg, kind: telegram}\nroutes:\n  - channels: [tg]\n    category: [a]\n",
+			"line 5: routes[0].category: unknown setting (did you mean categories?)"},
+		{"route exclude", "channels:\n  - {name: tg, kind: telegram}\nroutes:\n  - channels: [tg]\n    exclude: {keyword: [a]}\n",
+			"line 5: routes[0].exclude.keyword: unknown setting (did you mean keywords?)"},
+		{"feed", "feeds:\n  - name: site\n    url: https://news.example.com/feed\n    intervall: 5m\n",
+			"line 4: feeds[0] (site).intervall: unknown setting (did you mean interval?)"},
+		{"admin", "admin:\n  telegram:\n    allowed_users: [1]\n", "line 3: admin.telegram.allowed_users: unknown setting"},
+		{"merged", "defaults: &d {rate: 1/s}\nchannels:\n  - {name: tg, kind: telegram, <<: *d}\n", "line 1: defaults: unknown setting"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, tc.doc, "field "+tc.key+" not found")
+			wantErr(t, tc.doc, tc.want)
 		})
+	}
+	// Every unknown key at once.
+	_, err := Parse([]byte("redus: {}\nlog:\n  levle: debug\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 1: redus") || !strings.Contains(err.Error(), "line 3: log.levle") {
+		t.Errorf("two unknown keys: %v", err)
+	}
+}
+
+// Load names the file before the key: an operator sees where to look.
+func TestLoadNamesFileAndKeyOfATypo(t *testing.T) {
+	cleanEnv(t)
+	p := filepath.Join(t.TempDir(), "herald.yaml")
+	if err := os.WriteFile(p, []byte("channels:\n  - name: tg-main\n    kind: telegram\n    rate_limt: 20/min\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	want := "config " + p + ": line 4: channels[0] (tg-main).rate_limt: unknown setting (did you mean rate?)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Load: %v\nwant %s", err, want)
 	}
 }
 
@@ -723,4 +756,27 @@ func TestBurstAndInFlight(t *testing.T) {
 	}
 	wantErr(t, "channels:\n  - {name: tg, kind: telegram, burst: -1}\n", "burst")
 	wantErr(t, "channels:\n  - {name: tg, kind: telegram, in_flight: -1}\n", "in_flight")
+}
+
+// A misspelt setting of a channel's kind is named by its line in the config file (the settings
+// block is decoded later, from a copy that numbers its lines from 1).
+func TestChannelSettingTypoNamesTheFileLine(t *testing.T) {
+	cleanEnv(t)
+	p := filepath.Join(t.TempDir(), "herald.yaml")
+	doc := "log: {level: info}\nchannels:\n  - name: tg-main\n    kind: telegram\n    settings:\n      chat_id: \"@news\"\n      chatid: 5\n"
+	if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var settings struct {
+		ChatID string `yaml:"chat_id"`
+	}
+	err = c.Channels[0].Spec.Decode(&settings)
+	want := `channel "tg-main" (kind telegram): line 7: settings.chatid: unknown setting (did you mean chat_id?)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Decode: %v\nwant %s", err, want)
+	}
 }

@@ -538,7 +538,7 @@ func TestConfigErrors(t *testing.T) {
 		"identifier: a.example":                               "app_password: not set",
 		"identifier: a\napp_password: p\nservice: x":          "service:",
 		"identifier: a\napp_password: p\napp_password_env: E": "set only one",
-		"identifier: a\napp_password: p\nhandle: h":           "field handle not found",
+		"identifier: a\napp_password: p\nhandle: h":           "line 3: settings.handle: unknown setting",
 	} {
 		_, err := LoadConfig(specFrom(t, settings))
 		if err == nil || !strings.Contains(err.Error(), want) {

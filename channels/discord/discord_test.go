@@ -530,7 +530,7 @@ func TestConfigErrors(t *testing.T) {
 		"webhook_url: https://discord.com/api/webhooks/1300000000000000001/" + tok + "\nthread_id: general":     "thread_id:",
 		"webhook_url: https://discord.com/api/webhooks/1300000000000000001/" + tok + "\navatar_url: logo.png":   "avatar_url:",
 		"webhook_url: https://discord.com/api/webhooks/1300000000000000001/" + tok + "\ntimeout: -1s":           "timeout:",
-		"webhook_url: https://discord.com/api/webhooks/1300000000000000001/" + tok + "\nwebhook: x":             "field webhook not found",
+		"webhook_url: https://discord.com/api/webhooks/1300000000000000001/" + tok + "\nwebhook: x":             "line 2: settings.webhook: unknown setting (did you mean webhook_url?)",
 	} {
 		_, err := LoadConfig(specFrom(t, settings))
 		if err == nil || !strings.Contains(err.Error(), want) {

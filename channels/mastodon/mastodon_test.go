@@ -414,7 +414,7 @@ func TestConfigErrors(t *testing.T) {
 		"instance: https://m.example\naccess_token: t\nvisibility: everyone": "visibility: \"everyone\"",
 		"instance: https://m.example\naccess_token: t\nlanguage: Arabic":     "language: \"Arabic\"",
 		"instance: https://m.example\naccess_token: t\ntimeout: -1s":         "timeout: must be positive",
-		"instance: https://m.example\naccess_token: t\nvisbility: public":    "field visbility not found",
+		"instance: https://m.example\naccess_token: t\nvisbility: public":    "line 3: settings.visbility: unknown setting (did you mean visibility?)",
 	} {
 		_, err := LoadConfig(specFrom(t, settings))
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -54,7 +54,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad endpoint", settings: "chat_id: -100123\napi_endpoint: http://x/bot%s", wantErr: "api_endpoint:"},
 		{name: "endpoint scheme", settings: "chat_id: -100123\napi_endpoint: ftp://x/bot%s/%s", wantErr: "api_endpoint:"},
 		{name: "negative timeout", settings: "chat_id: -100123\ntimeout: -1s", wantErr: "timeout: must be positive"},
-		{name: "unknown key", settings: "chat_id: -100123\nchatid: 1", wantErr: "field chatid not found"},
+		{name: "unknown key", settings: "chat_id: -100123\nchatid: 1", wantErr: "settings.chatid: unknown setting (did you mean chat_id?)"},
 		{name: "token with space", settings: "chat_id: -100123\ntoken: \"42: x\"", wantErr: "token: the bot token contains"},
 	}
 	for _, tc := range tests {
