@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"herald/channels"
@@ -33,15 +32,21 @@ func (e *APIError) Error() string {
 	return s + ")"
 }
 
-func parseError(resp *httpsend.Response, redact func(string) string) *APIError {
+// parseError reads Graph's error answer. Any other answer (a proxy's page, a redirect's body,
+// which may quote the request URL and its access_token) becomes the message through
+// send.Snippet, which removes the token before cutting: a cut through it would leave its first
+// part.
+func parseError(resp *httpsend.Response, send *httpsend.Client) *APIError {
 	var body struct {
 		Error *APIError `json:"error"`
 	}
 	if json.Unmarshal(resp.Body, &body) != nil || body.Error == nil {
-		body.Error = &APIError{Message: strings.TrimSpace(string(resp.Body[:min(len(resp.Body), 200)]))}
+		body.Error = &APIError{Message: send.Snippet(resp.Body)}
 	}
 	body.Error.HTTPStatus = resp.Status
-	body.Error.Message = redact(body.Error.Message)
+	body.Error.Message = send.RedactString(body.Error.Message)
+	body.Error.Type = send.RedactString(body.Error.Type)
+	body.Error.FBTraceID = send.RedactString(body.Error.FBTraceID)
 	return body.Error
 }
 
@@ -60,7 +65,7 @@ var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 613: true, 80001:
 //	368 (blocked for policy), other 4xx → channels.Permanent
 //	1, 2 (unknown, temporarily down), 5xx → retryable; 504 on a post → channels.UnknownOutcome
 func (c *Channel) classify(action string, resp *httpsend.Response, posting bool) error {
-	ae := parseError(resp, c.send.RedactString)
+	ae := parseError(resp, c.send)
 	err := fmt.Errorf("facebook: %s: %w", action, ae)
 	switch {
 	case ae.Code == 190, ae.Code == 10, ae.Code >= 200 && ae.Code < 300:

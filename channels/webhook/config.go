@@ -167,16 +167,33 @@ func btoi(b bool) int {
 
 // secretValues are the strings to keep out of errors: the URL's path and query, the secrets as
 // written and decoded, and the configured header values (an Authorization header is a secret
-// too).
+// too). A receiver's error may quote a credential alone, without the rest of the path, query
+// or header it came in ("invalid token XXXX"), so the parts that can be a credential are kept
+// out on their own as well: each path segment, query value and word of a header value of
+// minPart characters or more, and the URL's password.
 func (c *Config) secretValues() []string {
 	out := []string{c.URL}
+	parts := func(ss ...string) {
+		for _, s := range ss {
+			if len(s) >= minPart {
+				out = append(out, s)
+			}
+		}
+	}
 	if u, err := url.Parse(c.URL); err == nil {
 		// The path and query of a webhook URL are often its credential (…/hooks/T0/B0/XXXX).
 		if len(u.Path) > 1 {
 			out = append(out, u.Path, u.EscapedPath())
+			parts(strings.Split(u.Path, "/")...)
 		}
 		if u.RawQuery != "" {
 			out = append(out, u.RawQuery)
+			for _, vs := range u.Query() {
+				parts(vs...)
+			}
+		}
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p)
 		}
 	}
 	out = append(out, c.Secret)
@@ -186,6 +203,11 @@ func (c *Config) secretValues() []string {
 	}
 	for _, v := range c.Headers {
 		out = append(out, v)
+		parts(strings.Fields(v)...)
 	}
 	return out
 }
+
+// minPart is the shortest part of a URL or header value redacted on its own: credentials are
+// longer, and shorter parts (hooks, services, Bearer) are ordinary words.
+const minPart = 12

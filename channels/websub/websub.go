@@ -52,6 +52,16 @@ func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
 	return c, nil
 }
 
+// safeHub is a hub URL without its user info, for receipts.
+func safeHub(hub string) string {
+	u, err := url.Parse(hub)
+	if err != nil {
+		return "<hub>"
+	}
+	u.User = nil
+	return u.String()
+}
+
 func hubPasswords(hubs []string) []string {
 	var out []string
 	for _, h := range hubs {
@@ -92,7 +102,12 @@ func (c *Channel) Send(ctx context.Context, _ channels.Message) (channels.Receip
 	if err := worst(errs); err != nil {
 		return channels.Receipt{}, err
 	}
-	return channels.Receipt{RemoteID: strings.Join(c.cfg.Hubs, " "), PostURL: c.cfg.Topics[0]}, nil
+	// The receipt is stored and shown (API, dashboard): hubs without their credentials.
+	hubs := make([]string, len(c.cfg.Hubs))
+	for i, h := range c.cfg.Hubs {
+		hubs[i] = safeHub(h)
+	}
+	return channels.Receipt{RemoteID: strings.Join(hubs, " "), PostURL: c.cfg.Topics[0]}, nil
 }
 
 // worst picks the error that decides what happens: a retryable one first (pings are

@@ -68,8 +68,7 @@ func (c *Channel) call(ctx context.Context, action, method, path string, body, o
 		}
 		return nil
 	}
-	ae := parseProblem(resp.Status, resp.Body)
-	ae.Title, ae.Detail = c.send.RedactString(ae.Title), c.send.RedactString(ae.Detail)
+	ae := parseProblem(resp.Status, resp.Body, c.send)
 	return c.classify(action, ae, resp.Header.Get("x-rate-limit-reset"), posting)
 }
 

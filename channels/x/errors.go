@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"herald/channels"
+	"herald/channels/httpsend"
 )
 
 // APIError is an X API v2 error answer: an RFC 7807 problem document
@@ -41,13 +42,21 @@ func (e *APIError) Error() string {
 }
 
 // parseProblem reads an error body; a body that is not a problem document still yields an
-// APIError with the HTTP status and the start of the body as its detail.
-func parseProblem(status int, body []byte) *APIError {
+// APIError with the HTTP status and the start of the body as its detail. Every text of the
+// answer goes through send's redaction (an answer may quote the request's OAuth header), the
+// start of a body that is not a problem document through Snippet, which redacts before it cuts.
+func parseProblem(status int, body []byte, send *httpsend.Client) *APIError {
 	e := &APIError{}
 	if json.Unmarshal(body, e) != nil || (e.Title == "" && e.Detail == "" && len(e.Errors) == 0) {
-		e = &APIError{Detail: strings.TrimSpace(string(body[:min(len(body), 200)]))}
+		e = &APIError{Detail: send.Snippet(body)}
 	}
 	e.Status = status
+	for _, s := range []*string{&e.Title, &e.Type, &e.Detail, &e.Reason} {
+		*s = send.RedactString(*s)
+	}
+	for i := range e.Errors {
+		e.Errors[i].Message = send.RedactString(e.Errors[i].Message)
+	}
 	return e
 }
 
