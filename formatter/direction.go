@@ -1,6 +1,7 @@
 package formatter
 
 import (
+	"html"
 	"strings"
 	"unicode/utf8"
 
@@ -83,6 +84,36 @@ func lineNeedsRLM(line string, m markup) bool {
 	return false
 }
 
+// bareURLEndingNeutral reports whether a line (its visible text, markup aside) is one URL
+// whose last character is neutral for direction ("/", "=", "-"): in a right-to-left paragraph
+// that character would show at the far left, before "https" (UAX #9 N1/N2), so the line must
+// stay left-to-right.
+// Specs: https://www.unicode.org/reports/tr9/#Resolving_Neutral_Types
+func bareURLEndingNeutral(line string, m markup) bool {
+	visible := line
+	if m == markupHTML {
+		var b strings.Builder
+		for i := 0; i < len(line); i++ {
+			if line[i] == '<' {
+				if j := strings.IndexByte(line[i:], '>'); j > 0 {
+					i += j
+					continue
+				}
+			}
+			b.WriteByte(line[i])
+		}
+		visible = html.UnescapeString(b.String())
+	}
+	visible = strings.TrimSpace(visible)
+	urls := extractURLs(visible, true)
+	if len(urls) != 1 || urls[0].start != 0 || urls[0].end != len(visible) {
+		return false
+	}
+	last, _ := utf8.DecodeLastRuneInString(visible)
+	c := bidiClass(last)
+	return c != bidi.L && c != bidi.EN
+}
+
 // addRLMs starts every line that needs it with an RLM.
 func addRLMs(text string, m markup) string {
 	if !strings.ContainsFunc(text, func(r rune) bool { return r < utf8.RuneSelf && (r >= 'A' && r <= 'z' || r >= '0' && r <= '9') }) {
@@ -91,7 +122,7 @@ func addRLMs(text string, m markup) string {
 	lines := strings.Split(text, "\n")
 	changed := false
 	for i, l := range lines {
-		if lineNeedsRLM(l, m) {
+		if lineNeedsRLM(l, m) && !bareURLEndingNeutral(l, m) {
 			lines[i] = rlm + l
 			changed = true
 		}
