@@ -88,3 +88,86 @@ func TestURLLineDirectionTelegramTemplate(t *testing.T) {
 		t.Errorf("a URL ending in a letter keeps its RLM: %q", p.Text)
 	}
 }
+
+// unmatchedBidi returns the explicit direction controls of s left without their partner on
+// their line: an opener (LRE RLE LRO RLO LRI RLI FSI) never closed, a closer (PDF PDI) that
+// closes nothing. Written apart from the formatter's own balancing, after UAX #9 BD9/X6a.
+func unmatchedBidi(s string) []rune {
+	var out []rune
+	for _, line := range strings.Split(s, "\n") {
+		var stack []rune
+		for _, r := range line {
+			switch r {
+			case 0x202A, 0x202B, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068:
+				stack = append(stack, r)
+			case 0x202C:
+				if len(stack) > 0 && stack[len(stack)-1] < 0x2066 {
+					stack = stack[:len(stack)-1]
+				} else {
+					out = append(out, r)
+				}
+			case 0x2069:
+				k := -1
+				for j := range stack {
+					if stack[j] >= 0x2066 {
+						k = j
+					}
+				}
+				if k < 0 {
+					out = append(out, r)
+				} else {
+					stack = stack[:k]
+				}
+			}
+		}
+		out = append(out, stack...)
+	}
+	return out
+}
+
+// TestCutBidiControls: a cut inside an isolate or embedding (a Latin brand isolated in an
+// Arabic title, Word's LRE…PDF around a model name) left its opener without its PDI/PDF, and
+// put "…" inside it: the ellipsis then showed beside the Arabic, mid-line, instead of at the
+// line's end, and anything after the cut on that line (a template's link) joined the isolate.
+// UAX #9 X6a/X7: an isolate or embedding runs to its closer or the paragraph's end. The opener
+// whose closer was cut away goes; the text keeps its order.
+// Specs: https://www.unicode.org/reports/tr9/#Explicit_Directional_Isolates
+func TestCutBidiControls(t *testing.T) {
+	const (
+		lri, rli, fsi, pdi = "\u2066", "\u2067", "\u2068", "\u2069"
+		lre, pdf           = "\u202a", "\u202c"
+	)
+	tests := []struct {
+		name      string
+		in        string
+		n         int
+		sentences bool
+		want      string
+	}{
+		{"isolate cut in the middle", "قال " + lri + "Samsung Galaxy S24 Ultra" + pdi + " إن الهاتف الجديد سيصل قريبا", 20, false, "قال Samsung Galaxy…"},
+		{"first-strong isolate", "أعلنت " + fsi + "Apple Inc. Cupertino" + pdi + " عن نتائجها الفصلية اليوم", 24, false, "أعلنت Apple Inc.…"},
+		{"word embedding cut", "قال " + lre + "Microsoft Windows Server" + pdf + " إن", 23, false, "قال Microsoft Windows…"},
+		{"nested isolate and embedding", "قال " + rli + "المدير " + lre + "John Smith Jr" + pdf + " اليوم" + pdi + " إن", 19, false, "قال المدير John…"},
+		{"whole isolate kept", "قال " + lri + "Apple" + pdi + " إن الشركة ستطلق هاتفها الجديد قريبا جدا", 22, false, "قال " + lri + "Apple" + pdi + " إن الشركة…"},
+		{"sentence cut inside an isolate", "قال " + lri + "Apple. Samsung" + pdi + " إن الشركة ستطلق الهاتف الجديد", 14, true, "قال Apple."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := cutText(tc.in, tc.n, tc.sentences)
+			if u := unmatchedBidi(got); len(u) > 0 {
+				t.Errorf("cutText left %+q without a partner: %+q", u, got)
+			}
+			if got != tc.want {
+				t.Errorf("cutText = %+q, want %+q", got, tc.want)
+			}
+		})
+	}
+	// Through a render: X's title cut by the fit keeps no dangling control either.
+	r, _ := New(channels.KindX, Options{})
+	a := &article.Article{URL: "https://example.com/a", Language: "ar",
+		Title: strings.Repeat("عاجل ", 20) + lri + strings.Repeat("Samsung Galaxy ", 20) + pdi + " في الأسواق"}
+	p := mustRender(t, r, a)
+	if u := unmatchedBidi(p.Text); len(u) > 0 || !strings.Contains(p.Text, "…") {
+		t.Errorf("X post %+q: unmatched %+q", p.Text, u)
+	}
+}

@@ -1,6 +1,7 @@
 package formatter
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -99,7 +100,7 @@ func cutText(s string, n int, sentences bool) string {
 	if sentences {
 		limit := runePrefix(s, n)
 		if i := lastCut(s, limit, runePrefix(s, n/3), func(i int) bool { return sentenceEndsAt(s, i) || (i < len(s) && s[i] == '\n') }); i > 0 {
-			if out := strings.TrimRight(s[:i], " \n"); out != "" {
+			if out := strings.TrimRight(balanceBidi(s[:i]), " \n"); out != "" {
 				return out
 			}
 		}
@@ -111,21 +112,102 @@ func cutText(s string, n int, sentences bool) string {
 			r, _ := utf8.DecodeLastRuneInString(strings.TrimRight(s[:i], " "))
 			return isClauseEnd(r)
 		}); i > 0 {
-			return trimCutEnd(s[:i]) + ellipsis
+			return trimCutEnd(balanceBidi(s[:i])) + ellipsis
 		}
 	}
 	if i := lastCut(s, limit, min, func(int) bool { return true }); i > 0 {
-		if out := trimCutEnd(s[:i]); out != "" {
+		if out := trimCutEnd(balanceBidi(s[:i])); out != "" {
 			return out + ellipsis
 		}
 	}
 	// One long word: cut at a grapheme boundary, outside any URL or hashtag.
 	i := protectToken(s, graphemeFloor(s, limit))
-	out := trimCutEnd(s[:i])
+	out := trimCutEnd(balanceBidi(s[:i]))
 	if out == "" {
 		return ""
 	}
 	return out + ellipsis
+}
+
+// balanceBidi drops the explicit direction controls a cut left without their partner on their
+// line: an embedding, override or isolate (LRE RLE LRO RLO, LRI RLI FSI) whose PDF or PDI was cut
+// away, which would carry the "…" and anything after it on the line into it, and a closer that
+// closes nothing. A PDI also closes the embeddings opened inside its isolate (UAX #9 X6a).
+// Specs: https://www.unicode.org/reports/tr9/#Explicit_Directional_Isolates
+func balanceBidi(s string) string {
+	if !hasExplicitBidi(s) {
+		return s
+	}
+	type opener struct {
+		at      int
+		isolate bool
+	}
+	var stack []opener
+	var drop []int // byte offsets of controls to drop, each 3 bytes long
+	for i, r := range s {
+		switch {
+		case r == '\n':
+			for _, o := range stack {
+				drop = append(drop, o.at)
+			}
+			stack = stack[:0]
+		case r == 0x202A || r == 0x202B || r == 0x202D || r == 0x202E:
+			stack = append(stack, opener{i, false})
+		case r >= 0x2066 && r <= 0x2068:
+			stack = append(stack, opener{i, true})
+		case r == 0x202C:
+			if n := len(stack); n > 0 && !stack[n-1].isolate {
+				stack = stack[:n-1]
+			} else {
+				drop = append(drop, i)
+			}
+		case r == 0x2069:
+			k := -1
+			for j := len(stack) - 1; j >= 0; j-- {
+				if stack[j].isolate {
+					k = j
+					break
+				}
+			}
+			if k < 0 {
+				drop = append(drop, i)
+			} else {
+				stack = stack[:k]
+			}
+		}
+	}
+	for _, o := range stack {
+		drop = append(drop, o.at)
+	}
+	if len(drop) == 0 {
+		return s
+	}
+	sort.Ints(drop)
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for _, at := range drop {
+		b.WriteString(s[last:at])
+		last = at + 3
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// hasExplicitBidi reports whether s holds an embedding, override, isolate or their closers
+// (U+202A–202E, U+2066–2069: E2 80 AA–AE, E2 81 A6–A9 in UTF-8).
+func hasExplicitBidi(s string) bool {
+	for i := strings.IndexByte(s, 0xE2); i >= 0 && i+2 < len(s); {
+		if b1, b2 := s[i+1], s[i+2]; (b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9) {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], 0xE2)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // graphemeFloor returns the last grapheme-cluster boundary at or before byte i. It segments
