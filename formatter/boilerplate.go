@@ -26,12 +26,46 @@ var boilerplatePrefixes = []string{
 	"اكتشاف المزيد من", "discover more from",
 	"share this", "like this", "شارك هذا", "شارك الخبر", "شارك المقال", "related posts", "مقالات ذات صله",
 	"ظهرت المقاله", // WordPress: "ظهرت المقالة … أولاً على …"
+	// Arabic news sites' footers: "follow our latest news", "download our app", newsletters,
+	// tag and related-story headers, copyright lines.
+	"طالع ايضا", "لمتابعه اخر الاخبار", "لمتابعه اهم الاخبار", "لمتابعه احدث الاخبار",
+	"تابعوا اخر الاخبار", "تابعوا اهم الاخبار", "تابعوا احدث الاخبار", "يمكنكم متابعه",
+	"حمل تطبيق", "حملوا تطبيق", "اشترك في النشره", "للاشتراك في النشره", "sign up for our",
+	"click here to", "كلمات دلاليه", "الوسوم", "مواضيع ذات صله", "اخبار ذات صله",
+	"موضوعات ذات صله", "الاكثر قراءه",
 }
+
+// copyrightPhrases, or a ©, mark a short line as the site's copyright notice wherever they
+// stand in it ("© 2024 الجزيرة. جميع الحقوق محفوظة", "Copyright © 2024 Sky News Arabia").
+var copyrightPhrases = []string{"جميع الحقوق محفوظه", "حقوق النشر محفوظه", "all rights reserved"}
+
+// callsToAction and socialWords: a short line that asks the reader to follow, join, subscribe,
+// download or click, and names a network, an app or "our channel", is a "follow us" prompt
+// ("اضغط هنا لمتابعة قناتنا على واتساب"). A story's sentence that only names a network ("حظرت
+// الحكومة تطبيق تيك توك") has no call; one that has a verb but no network is news.
+var callsToAction = map[string]bool{
+	"تابعونا": true, "تابعوا": true, "لمتابعه": true, "انضموا": true, "اشترك": true, "اشتركوا": true,
+	"للاشتراك": true, "حملوا": true, "اضغط": true, "انقر": true, "follow": true, "subscribe": true,
+	"join": true, "download": true,
+}
+
+var socialWords = map[string]bool{
+	"telegram": true, "whatsapp": true, "twitter": true, "facebook": true, "instagram": true,
+	"youtube": true, "tiktok": true, "تلغرام": true, "تليغرام": true, "تليجرام": true,
+	"تيليجرام": true, "تيليغرام": true, "واتساب": true, "تويتر": true, "فيسبوك": true,
+	"انستغرام": true, "انستجرام": true, "انستقرام": true, "يوتيوب": true, "قناتنا": true,
+	"حسابنا": true, "حساباتنا": true, "تطبيقنا": true, "newsletter": true,
+}
+
+// leadingCalls start a "follow us" prompt as the line's first word, the imperative: "تابع أحدث
+// الأخبار عبر تطبيق واتساب", "انضم إلى قناة الجزيرة على واتساب".
+var leadingCalls = map[string]bool{"تابع": true, "انضم": true, "حمل": true}
 
 // boilerplateLines drop a paragraph that is exactly one of them.
 var boilerplateLines = map[string]bool{
 	"مصدر الخبر": true, "المصدر": true, "source": true, "ذات صله": true, "related": true,
-	"advertisement": true, "اعلان": true, "share": true, "شارك": true,
+	"advertisement": true, "اعلان": true, "share": true, "شارك": true, "تعليقات": true,
+	"comments": true, "tags": true,
 }
 
 // socialNames are the entries of a "follow us" list; a short line made only of them is
@@ -173,6 +207,17 @@ func isBuiltinBoilerplate(p string) bool {
 	if boilerplateLines[f] || strings.HasPrefix(f, "مصدر الخبر ") || strings.HasPrefix(f, "المصدر ") && utf8.RuneCountInString(f) < 40 {
 		return true
 	}
+	if strings.ContainsRune(p, '©') {
+		return true
+	}
+	for _, c := range copyrightPhrases {
+		if strings.Contains(f, c) {
+			return true
+		}
+	}
+	if isFollowPrompt(f) {
+		return true
+	}
 	// A line made only of social network names, perhaps separated by | - , •.
 	parts := strings.FieldsFunc(f, func(r rune) bool {
 		return r == '|' || r == ',' || r == '•' || r == '،' || r == '/' || r == '-' || r == '·'
@@ -186,6 +231,17 @@ func isBuiltinBoilerplate(p string) bool {
 		}
 	}
 	return true
+}
+
+// isFollowPrompt reports whether a folded short line asks the reader to follow a network.
+func isFollowPrompt(f string) bool {
+	words := strings.FieldsFunc(f, func(r rune) bool { return r == ' ' || r == '|' || r == ',' || r == '،' || r == '/' || r == '-' })
+	call, social := false, false
+	for i, w := range words {
+		call = call || callsToAction[w] || (i == 0 && leadingCalls[w])
+		social = social || socialWords[w] || (w == "تيك" && i+1 < len(words) && words[i+1] == "توك")
+	}
+	return call && social
 }
 
 // fold prepares a line for matching: lower case, Arabic letter variants unified (أإآٱ→ا, ة→ه,
