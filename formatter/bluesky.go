@@ -114,7 +114,8 @@ func blueskyFacets(text string, d *Data) []map[string]any {
 			from = end
 			before, _ := utf8.DecodeLastRuneInString(text[:start])
 			after, _ := utf8.DecodeRuneInString(text[end:])
-			if (start == 0 || before == ' ' || before == '\n') && (end == len(text) || after == ' ' || after == '\n') {
+			// A line of an RTL post may start with an RLM (rtl_marks): the tag follows it.
+			if (start == 0 || before == ' ' || before == '\n' || isDirectionalMark(before)) && (end == len(text) || after == ' ' || after == '\n') {
 				facets = append(facets, facet(start, end, map[string]any{"$type": "app.bsky.richtext.facet#tag", "tag": strings.TrimPrefix(h, "#")}))
 				break
 			}
