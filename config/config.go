@@ -229,7 +229,8 @@ func Parse(data []byte) (*Config, error) {
 	// Unknown keys first, each named by its path and line (yaml.v3 would name the Go type).
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, err
+		// yaml.v3 often gives the line where the enclosing block starts, not the bad line.
+		return nil, fmt.Errorf("%w (YAML syntax: check the indentation and quoting at or after that line; tabs are not allowed)", err)
 	}
 	if err := unknownKeys(&doc); err != nil {
 		return nil, err
@@ -497,6 +498,24 @@ func (c *Config) Channel(name string) (Channel, bool) {
 		}
 	}
 	return Channel{}, false
+}
+
+// UnknownChannel says that name is not a configured channel, and which ones are, so the
+// fix is in the message: "tg-mian" is not a configured channel (configured: tg-main, tg-breaking).
+func (c *Config) UnknownChannel(name string) string {
+	if len(c.Channels) == 0 {
+		return fmt.Sprintf("%q is not a configured channel (no channels are configured)", name)
+	}
+	const most = 20
+	names := make([]string, 0, min(len(c.Channels), most))
+	for _, ch := range c.Channels[:min(len(c.Channels), most)] {
+		names = append(names, string(ch.Spec.Name))
+	}
+	list := strings.Join(names, ", ")
+	if len(c.Channels) > most {
+		list += fmt.Sprintf(", … %d more", len(c.Channels)-most)
+	}
+	return fmt.Sprintf("%q is not a configured channel (configured: %s)", name, list)
 }
 
 // Targets decides which channels get an article: its own `channels` list when given (every

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -294,7 +295,7 @@ channels:
 routes:
   - channels: [tg]
   - channels: [tg, nope]
-`, []string{`routes[1].channels: "nope" is not a configured channel`}},
+`, []string{`routes[1].channels: "nope" is not a configured channel (configured: tg)`}},
 		{"every error at once", `
 log: {level: loud}
 channels:
@@ -620,7 +621,8 @@ func TestTargets(t *testing.T) {
 		if !reflect.DeepEqual(fields, []string{"channels[1]", "channels[3]"}) {
 			t.Fatalf("fields %v, want channels[1] and channels[3] (%v)", fields, err)
 		}
-		if !strings.Contains(err.Error(), `"nope" is not a configured channel`) {
+		// The message says which names would do.
+		if !strings.Contains(err.Error(), `"nope" is not a configured channel (configured: `+names(c)+`)`) {
 			t.Errorf("message %q", err)
 		}
 	})
@@ -778,5 +780,30 @@ func TestChannelSettingTypoNamesTheFileLine(t *testing.T) {
 	want := `channel "tg-main" (kind telegram): line 7: settings.chatid: unknown setting (did you mean chat_id?)`
 	if err == nil || err.Error() != want {
 		t.Fatalf("Decode: %v\nwant %s", err, want)
+	}
+}
+
+func names(c *Config) string {
+	var n []string
+	for _, ch := range c.Channels {
+		n = append(n, string(ch.Spec.Name))
+	}
+	return strings.Join(n, ", ")
+}
+
+func TestUnknownChannelListsTheConfiguredOnes(t *testing.T) {
+	cleanEnv(t)
+	if got := (&Config{}).UnknownChannel("tg"); got != `"tg" is not a configured channel (no channels are configured)` {
+		t.Errorf("no channels: %s", got)
+	}
+	var doc strings.Builder
+	doc.WriteString("channels:\n")
+	for i := range 22 {
+		fmt.Fprintf(&doc, "  - {name: c%02d, kind: webhook, settings: {url: https://h.example/x}}\n", i)
+	}
+	c := mustParse(t, doc.String())
+	got := c.UnknownChannel("c99")
+	if !strings.HasPrefix(got, `"c99" is not a configured channel (configured: c00, c01, `) || !strings.HasSuffix(got, ", c19, … 2 more)") {
+		t.Errorf("22 channels: %s", got)
 	}
 }

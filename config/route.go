@@ -90,7 +90,7 @@ func (c *Config) Route(a *article.Article, source string) (*Decision, error) {
 		var ve article.ValidationError
 		for i, n := range a.Channels {
 			if !byName[n] {
-				ve.Errors = append(ve.Errors, article.FieldError{Field: fmt.Sprintf("channels[%d]", i), Message: fmt.Sprintf("%q is not a configured channel", n)})
+				ve.Errors = append(ve.Errors, article.FieldError{Field: fmt.Sprintf("channels[%d]", i), Message: c.UnknownChannel(n)})
 			}
 			add(n, "article.channels", "the article names its channels")
 		}
@@ -331,7 +331,7 @@ func (c *Config) validateRoutes(bad func(string, ...any), seen func(string) bool
 		}
 		for _, n := range r.Channels {
 			if !seen(n) {
-				bad("%s.channels: %q is not a configured channel", at, n)
+				bad("%s.channels: %s", at, c.UnknownChannel(n))
 			}
 		}
 		if r.MinPriority < 0 || r.MinPriority > 10 {

@@ -108,7 +108,7 @@ func (c *Config) validateSources(bad func(string, ...any), channelSeen func(stri
 		f.Newest = n
 		for _, ch := range f.Channels {
 			if !channelSeen(ch) {
-				bad("%s.channels: %q is not a configured channel", at, ch)
+				bad("%s.channels: %s", at, c.UnknownChannel(ch))
 			}
 		}
 	}

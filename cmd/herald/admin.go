@@ -56,7 +56,7 @@ func remoteCall(cmd *cobra.Command, rf remoteFlags, method, path string, body []
 
 func configuredChannel(cfg *config.Config, name string) error {
 	if _, ok := cfg.Channel(name); !ok {
-		return &exitError{code: 2, err: fmt.Errorf("%q is not a configured channel", name)}
+		return &exitError{code: 2, err: errors.New(cfg.UnknownChannel(name))}
 	}
 	return nil
 }

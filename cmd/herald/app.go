@@ -3,9 +3,12 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -76,19 +79,31 @@ func loadConfig(g *globalFlags) (*config.Config, error) {
 // openRedis connects to cfg.Redis.URL and checks it answers.
 func openRedis(ctx context.Context, url string) (*redis.Client, error) {
 	if url == "" {
-		return nil, fmt.Errorf("redis.url (env REDIS_URL) is not set: this command needs a real Redis; `herald demo` runs the embedded sandbox instead")
+		return nil, errors.New("redis.url (env REDIS_URL) is not set: this command needs a real Redis (REDIS_URL=redis://127.0.0.1:6379/0); " +
+			"`herald demo` runs the embedded sandbox instead, and commands with --server talk to a running herald's API (HERALD_API_TOKEN holds its token)")
 	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		// url.Parse errors quote the whole URL, password included.
-		return nil, fmt.Errorf("redis.url (env REDIS_URL): %s", redactUserinfo.ReplaceAllString(err.Error(), "//$1:xxxxx@"))
+		return nil, fmt.Errorf("redis.url (env REDIS_URL): %s; the form is redis://[:password@]host:port/db", redactUserinfo.ReplaceAllString(err.Error(), "//$1:xxxxx@"))
 	}
-	rdb := redis.NewClient(opt)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	// One plain dial first: nobody listening is said once, plainly, instead of after the pool's
+	// retries (and their log lines).
+	conn, err := (&net.Dialer{}).DialContext(pctx, opt.Network, opt.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to redis at %s (redis.url, env REDIS_URL): %w: is redis-server running there?", opt.Addr, err)
+	}
+	_ = conn.Close()
+	rdb := redis.NewClient(opt)
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		_ = rdb.Close()
-		return nil, fmt.Errorf("connecting to redis at %s: %w", opt.Addr, err)
+		hint := ""
+		if msg := err.Error(); strings.Contains(msg, "NOAUTH") || strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "invalid password") {
+			hint = ": the password in redis.url (redis://:password@host:port/db) is missing or wrong"
+		}
+		return nil, fmt.Errorf("connecting to redis at %s (redis.url, env REDIS_URL): %w%s", opt.Addr, err, hint)
 	}
 	return rdb, nil
 }

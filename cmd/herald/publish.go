@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,13 +32,15 @@ func (r *remoteFlags) add(cmd *cobra.Command) {
 
 func newPublishCmd(g *globalFlags) *cobra.Command {
 	var rf remoteFlags
+	var only []string
 	cmd := &cobra.Command{
 		Use:   "publish [FILE|-]",
 		Short: "Publish one article (JSON) to its channels",
 		Long: `publish reads one article as JSON (the same contract as POST /v1/articles) from FILE or
 stdin, validates it, and queues one delivery per channel. Publishing the same article again
 posts nothing new. It writes to the configured Redis, or with --server to a running herald's
-API (token from HERALD_API_TOKEN). Invalid input prints every field error and queues nothing.`,
+API (token from HERALD_API_TOKEN). Invalid input prints every field error and queues nothing.
+--channel sends it to the named channels only, as the article's "channels" field does.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, name, err := openInput(cmd, args)
@@ -53,11 +56,14 @@ API (token from HERALD_API_TOKEN). Invalid input prints every field error and qu
 				return &exitError{code: 2, err: fmt.Errorf("%s: article larger than 4 MiB", name)}
 			}
 			if rf.server != "" {
-				return publishRemote(cmd, rf, data)
+				return publishRemote(cmd, rf, withChannels(data, only))
 			}
 			a, err := article.DecodeBytes(data)
 			if err != nil {
 				return inputError(name, err)
+			}
+			if len(only) > 0 {
+				a.Channels = only
 			}
 			cfg, err := loadConfig(g)
 			if err != nil {
@@ -87,7 +93,28 @@ API (token from HERALD_API_TOKEN). Invalid input prints every field error and qu
 		},
 	}
 	rf.add(cmd)
+	cmd.Flags().StringSliceVar(&only, "channel", nil, "send to this channel only (repeat, or NAME,NAME; replaces the article's channels)")
 	return cmd
+}
+
+// withChannels sets the "channels" field of an article document for --channel. A document
+// that is not a JSON object goes as it is: the API says what is wrong with it.
+func withChannels(data []byte, only []string) []byte {
+	if len(only) == 0 {
+		return data
+	}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(data, &doc) != nil || doc == nil {
+		return data
+	}
+	doc["channels"], _ = json.Marshal(only)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(doc) != nil {
+		return data
+	}
+	return b.Bytes()
 }
 
 func openInput(cmd *cobra.Command, args []string) (io.ReadCloser, string, error) {
@@ -126,7 +153,7 @@ func publishRemote(cmd *cobra.Command, rf remoteFlags, data []byte) error {
 func doRemote(cmd *cobra.Command, req *http.Request) error {
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
-		return fmt.Errorf("calling %s: %w", req.URL.Redacted(), err)
+		return fmt.Errorf("calling %s: %w: is herald serve (or herald demo) running at %s?", req.URL.Redacted(), err, req.URL.Scheme+"://"+req.URL.Host)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -140,6 +167,7 @@ func doRemote(cmd *cobra.Command, req *http.Request) error {
 		for _, fe := range ae.Errors {
 			msg += fmt.Sprintf("\n  - %s: %s", fe.Field, fe.Message)
 		}
+		msg += tokenHint(resp.StatusCode, req.Header.Get("Authorization"))
 		code := 1
 		if resp.StatusCode < 500 {
 			code = 2
@@ -148,6 +176,20 @@ func doRemote(cmd *cobra.Command, req *http.Request) error {
 	}
 	_, err = cmd.OutOrStdout().Write(body)
 	return err
+}
+
+// tokenHint says what to do about a 401 or 403 of --server: the token comes from
+// HERALD_API_TOKEN, which is easy to forget in a new shell.
+func tokenHint(status int, authorization string) string {
+	switch {
+	case status == http.StatusUnauthorized && strings.TrimSpace(strings.TrimPrefix(authorization, "Bearer")) == "":
+		return "\nHERALD_API_TOKEN is not set: --server needs the API's bearer token (the sandbox of make run: sandbox-token)"
+	case status == http.StatusUnauthorized:
+		return "\nthe token in HERALD_API_TOKEN is not one this herald accepts"
+	case status == http.StatusForbidden:
+		return "\nthe token in HERALD_API_TOKEN has a role that may not do this (see http.tokens)"
+	}
+	return ""
 }
 
 // apiStatusError is a non-2xx answer of the API.

@@ -31,6 +31,11 @@ queue: nothing is lost and nothing is posted twice. Run several processes on one
 scale out; rate limits, pauses and the ledger are shared through Redis.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if g.configPath == "" {
+				// The channels live only in a file: without one the first complaint would be
+				// about a token, which is not what is missing.
+				return errors.New("no config file: pass --config FILE or set HERALD_CONFIG (start from herald.example.yaml); `herald demo` runs the embedded sandbox with no setup")
+			}
 			cfg, err := loadConfig(g)
 			if err != nil {
 				return err

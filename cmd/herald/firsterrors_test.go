@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"herald/config"
+	"herald/ingest"
+	"herald/internal/redistest"
+	"herald/queue"
+	"herald/web"
+)
+
+// writeConfig writes a config file for the CLI and returns its path.
+func writeConfig(t *testing.T, doc string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "herald.yaml")
+	if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// closedAddr is a loopback address nobody listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+// The errors a newcomer meets first say what to do next, not only what went wrong; none needs
+// a Redis.
+func TestFirstErrorsSayWhatToDo(t *testing.T) {
+	t.Setenv("HERALD_CONFIG", "")
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("HERALD_SERVER", "")
+	t.Setenv("HERALD_API_TOKEN", "")
+	channels := "channels:\n  - {name: tg, kind: telegram, settings: {chat_id: 1}}\n  - {name: tg2, kind: telegram, settings: {chat_id: 2}}\n"
+	noRedis := writeConfig(t, channels)
+	downRedis := writeConfig(t, "redis: {url: \"redis://"+closedAddr(t)+"/0\"}\n"+channels)
+	badYAML := writeConfig(t, "channels:\n  - name: tg\n   kind: telegram\n")
+	article := `{"url":"https://news.example.com/a/1","title":"عنوان"}`
+
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		args  []string
+		exit  int
+		want  []string
+	}{
+		{"serve without a config file", "", []string{"serve"}, 1,
+			[]string{"no config file: pass --config FILE or set HERALD_CONFIG", "herald.example.yaml", "herald demo"}},
+		{"no redis.url", "", []string{"status", "--config", noRedis, "a1"}, 1,
+			[]string{"redis.url (env REDIS_URL) is not set", "`herald demo`", "--server"}},
+		{"redis not running", "", []string{"status", "--config", downRedis, "a1"}, 1,
+			[]string{"connecting to redis at 127.0.0.1:", "(redis.url, env REDIS_URL)", "is redis-server running there?"}},
+		{"bad YAML", "", []string{"status", "--config", badYAML, "a1"}, 1,
+			[]string{"config " + badYAML + ": yaml: line ", "check the indentation and quoting at or after that line"}},
+		{"unknown channel in --channel", article, []string{"publish", "--config", noRedis, "--channel", "tg-main", "-"}, 2,
+			[]string{`stdin: invalid article, nothing was queued:`, `channels[0]: "tg-main" is not a configured channel (configured: tg, tg2)`}},
+		{"unknown channel in the article", `{"url":"https://news.example.com/a/1","title":"عنوان","channels":["tg","x"]}`,
+			[]string{"publish", "--config", noRedis, "-"}, 2,
+			[]string{`channels[1]: "x" is not a configured channel (configured: tg, tg2)`}},
+		{"bad article JSON", `{"url":`, []string{"publish", "--config", noRedis, "-"}, 2,
+			[]string{"stdin: article: decoding JSON", "(nothing was queued)"}},
+		{"misspelt article field", `{"url":"https://news.example.com/a/1","title":"t","chanels":["tg"]}`, []string{"publish", "--config", noRedis, "-"}, 2,
+			[]string{`unknown field "chanels"`, "(nothing was queued)"}},
+		{"--server not running", article, []string{"publish", "--server", "http://" + closedAddr(t), "-"}, 1,
+			[]string{"is herald serve (or herald demo) running at http://127.0.0.1:"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, exit := runCLI(t, tc.stdin, tc.args...)
+			if exit != tc.exit {
+				t.Errorf("exit %d, want %d: %s", exit, tc.exit, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q\ndoes not say %q", errOut, w)
+				}
+			}
+		})
+	}
+}
+
+// publish --channel sends to the named channels only, in Redis and through --server alike, and
+// an unknown name is refused with the names that would do.
+func TestPublishChannelFlag(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	t.Setenv("HERALD_CONFIG", "")
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("HERALD_SERVER", "")
+	t.Setenv("HERALD_API_TOKEN", "")
+	doc := fmt.Sprintf("redis: {url: \"redis://%s/%d\"}\nchannels:\n  - {name: tg, kind: telegram}\n  - {name: tg2, kind: telegram}\n  - {name: tg3, kind: telegram}\n",
+		rdb.Options().Addr, rdb.Options().DB)
+	path := writeConfig(t, doc)
+	cfg, err := config.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	api := &web.Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: testToken, Logger: zap.NewNop(), Channels: cfgChannels(cfg)}
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+
+	channelsOf := func(t *testing.T, out string) []string {
+		t.Helper()
+		var res struct {
+			Deliveries []struct{ Channel string }
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("output %q: %v", out, err)
+		}
+		var names []string
+		for _, d := range res.Deliveries {
+			names = append(names, d.Channel)
+		}
+		slices.Sort(names)
+		return names
+	}
+	// The flag replaces the article's own list; a <b> in the title survives the rewrite.
+	article := `{"url":"https://news.example.com/a/%d","title":"عنوان <b>","channels":["tg"]}`
+	out, errOut, exit := runCLI(t, fmt.Sprintf(article, 1), "publish", "--config", path, "--channel", "tg2,tg3", "-")
+	if got := channelsOf(t, out); exit != 0 || !slices.Equal(got, []string{"tg2", "tg3"}) {
+		t.Fatalf("in Redis: exit %d, channels %v (%s), want tg2 and tg3", exit, got, errOut)
+	}
+
+	t.Setenv("HERALD_API_TOKEN", testToken)
+	out, errOut, exit = runCLI(t, fmt.Sprintf(article, 2), "publish", "--server", srv.URL, "--channel", "tg3", "--channel", "tg", "-")
+	if got := channelsOf(t, out); exit != 0 || !slices.Equal(got, []string{"tg", "tg3"}) {
+		t.Fatalf("through --server: exit %d, channels %v (%s), want tg and tg3", exit, got, errOut)
+	}
+	out, errOut, exit = runCLI(t, fmt.Sprintf(article, 3), "publish", "--server", srv.URL, "--channel", "tg-main", "-")
+	if exit != 2 || out != "" || !strings.Contains(errOut, `"tg-main" is not a configured channel (configured: tg, tg2, tg3)`) {
+		t.Fatalf("unknown channel through --server: exit %d, out %q, stderr %q", exit, out, errOut)
+	}
+
+	// Without the token, the error says where the token comes from.
+	t.Setenv("HERALD_API_TOKEN", "")
+	_, errOut, exit = runCLI(t, fmt.Sprintf(article, 4), "publish", "--server", srv.URL, "-")
+	if exit != 2 || !strings.Contains(errOut, "401") || !strings.Contains(errOut, "HERALD_API_TOKEN is not set") {
+		t.Fatalf("no token: exit %d, stderr %q", exit, errOut)
+	}
+	t.Setenv("HERALD_API_TOKEN", "not-the-token")
+	_, errOut, _ = runCLI(t, fmt.Sprintf(article, 4), "publish", "--server", srv.URL, "-")
+	if !strings.Contains(errOut, "the token in HERALD_API_TOKEN is not one this herald accepts") {
+		t.Fatalf("wrong token: stderr %q", errOut)
+	}
+}
