@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -148,17 +147,10 @@ func allSecrets() []string {
 	return out
 }
 
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
+// closedPort is a loopback address nothing listens on: port 1 (tcpmux), which no test or
+// service binds. A port that was listened on and closed could be taken by a parallel test's
+// server before the channel dials it.
+func closedPort(*testing.T) string { return "127.0.0.1:1" }
 
 // dump is the request as a careless platform, proxy or error page would quote it back.
 func dump(r *http.Request, body []byte) string {
@@ -302,7 +294,13 @@ func excerpt(out, form string) string {
 func driveHostile(t *testing.T, lk leakKind, mode hostile) (out string, reached bool) {
 	base, hits := startHostile(t, mode)
 	var node yaml.Node
-	settings := lk.settings(base) + "\ntimeout: 300ms"
+	// A short timeout only where the server hangs: a loaded machine (-race, two cores) must not
+	// turn the other modes into timeouts that never reach the server.
+	timeout := "10s"
+	if mode.name == "hang" {
+		timeout = "300ms"
+	}
+	settings := lk.settings(base) + "\ntimeout: " + timeout
 	if lk.kind == channels.KindWebSub || lk.kind == channels.KindWebhook {
 		settings += "\nallow_private_hosts: true"
 	}
@@ -351,4 +349,63 @@ func driveHostile(t *testing.T, lk leakKind, mode hostile) (out string, reached 
 		return out, strings.Contains(out, "connection refused")
 	}
 	return out, hits.Load() > 0
+}
+
+// cfgSecret is pasted into settings below where it does not belong or in a value that is
+// refused; no start-up error may repeat it.
+const cfgSecret = "leakConfigSecret_0123456789abcdef"
+
+// TestNoConfigErrorRepeatsASecret: a credential written into a URL setting (an endpoint copied
+// with its token, an ?access_token= or user:password@ left in a base URL) or pasted into a
+// <setting>_file / _env is refused at start-up by an error that names the setting and does not
+// repeat the credential, for every kind.
+func TestNoConfigErrorRepeatsASecret(t *testing.T) {
+	s := cfgSecret
+	cases := []struct {
+		kind     channels.Kind
+		settings string
+		setting  string // the error must name it
+	}{
+		{channels.KindTelegram, "token: 1:a\nchat_id: '@leaknews'\napi_endpoint: https://api.telegram.org/bot" + s + "/%s", "api_endpoint"},
+		{channels.KindTelegram, "token: 1:a\nchat_id: '@leaknews'\napi_endpoint: api.telegram.org/bot" + s + "/%s/%s", "api_endpoint"},
+		{channels.KindTelegram, "token_file: " + s + "\nchat_id: '@leaknews'", "token_file"},
+		{channels.KindX, "consumer_key: a\nconsumer_secret: b\naccess_token: c\naccess_secret: d\napi_base: api.x.com/?key=" + s, "api_base"},
+		{channels.KindX, "consumer_key: a\nconsumer_secret_env: " + s + "\naccess_token: c\naccess_secret: d", "consumer_secret_env"},
+		{channels.KindFacebook, "page_id: '1'\npage_token: t\ngraph_base: graph.facebook.com/v21.0?access_token=" + s, "graph_base"},
+		{channels.KindThreads, "user_id: '1'\naccess_token: t\napi_base: ftp://graph.threads.net/?access_token=" + s, "api_base"},
+		{channels.KindBluesky, "identifier: a.example\napp_password: p\nservice: bsky.social/" + s, "service"},
+		{channels.KindMastodon, "instance: https://mastodon.social/?access_token=" + s + "\naccess_token: t", "instance"},
+		{channels.KindMastodon, "instance: http://news:" + s + "@mastodon.social\naccess_token: t", "instance"},
+		{channels.KindMastodon, "instance: mastodon.social/" + s + "\naccess_token: t", "instance"},
+		{channels.KindDiscord, "webhook_url: https://discord.com/api/webhooks/1300000000000000001/" + s + "?x=1", "webhook_url"},
+		{channels.KindWhatsApp, "provider: whapi\ntoken: t\nto: '120363000000000000@newsletter'\napi_base: https://gate.whapi.cloud/?token=" + s, "api_base"},
+		{channels.KindWhatsApp, "provider: waha\napi_key_file: " + s + "\nchat_id: '120363000000000000@newsletter'", "api_key_file"},
+		{channels.KindWebhook, "url: ftp://hooks.example.com/in/" + s + "\nsecret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "url"},
+		{channels.KindWebSub, "hubs: ['hub.example.com/?key=" + s + "']\ntopics: [https://news.example.com/feed]", "hubs"},
+	}
+	for _, tc := range cases {
+		var node yaml.Node
+		if err := yaml.Unmarshal([]byte(tc.settings), &node); err != nil {
+			t.Fatalf("%s: %v", tc.settings, err)
+		}
+		core, logs := observer.New(zapcore.DebugLevel)
+		_, err := channels.New(channels.Spec{Name: "leak", Kind: tc.kind, Settings: *node.Content[0]}, channels.Env{Logger: zap.New(core)})
+		if err == nil {
+			t.Errorf("%s %q: accepted", tc.kind, tc.settings)
+			continue
+		}
+		out := fmt.Sprintf("%v %+v", err, err)
+		for _, e := range logs.All() {
+			out += fmt.Sprint(e.Message, e.ContextMap())
+		}
+		if !strings.Contains(out, tc.setting) {
+			t.Errorf("%s %q: the error does not name %s: %v", tc.kind, tc.settings, tc.setting, err)
+		}
+		for _, form := range secretForms(s) {
+			if strings.Contains(out, form) {
+				t.Errorf("%s %q: the error repeats the secret: %v", tc.kind, tc.settings, err)
+				break
+			}
+		}
+	}
 }

@@ -3,6 +3,7 @@ package channels
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -16,7 +17,7 @@ func BaseURL(setting string, v *string, def string) error {
 	}
 	*v = strings.TrimRight(*v, "/")
 	if u, err := url.Parse(*v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s: %q is not an http(s) URL", setting, *v)
+		return fmt.Errorf("%s: %s is not an http(s) URL", setting, ShowURL(*v))
 	}
 	return nil
 }
@@ -31,4 +32,20 @@ func Duration(setting string, v *time.Duration, def time.Duration) error {
 		return fmt.Errorf("%s: must be positive, got %s", setting, *v)
 	}
 	return nil
+}
+
+// ShowURL is a URL setting's value as an error may repeat it: quoted scheme and host only, with
+// "/…" when a path, query or user info followed, since those may hold a credential (a Telegram
+// or Discord token in the path, ?access_token=, user:password@). A value that is not a URL with
+// a scheme and host is not repeated at all: it may be a token pasted into the wrong setting.
+func ShowURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "(the value is not repeated: it is not a URL with a scheme and host, and may hold a credential)"
+	}
+	s := u.Scheme + "://" + u.Host
+	if u.User != nil || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		s += "/…"
+	}
+	return strconv.Quote(s)
 }

@@ -26,3 +26,21 @@ func TestDurationDefaultsAndRefusesNegative(t *testing.T) {
 		t.Fatalf("negative: %v, want a refusal naming timeout", err)
 	}
 }
+
+func TestShowURLKeepsCredentialsOut(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://graph.facebook.com":                         `"https://graph.facebook.com"`,
+		"https://graph.facebook.com/":                        `"https://graph.facebook.com"`,
+		"https://api.telegram.org/bot1:AAH-token/getMe":      `"https://api.telegram.org/…"`,
+		"https://gate.whapi.cloud/?token=abc":                `"https://gate.whapi.cloud/…"`,
+		"https://news:pw@mastodon.social":                    `"https://mastodon.social/…"`,
+		"graph.facebook.com/v21.0?access_token=EAAB":         "(the value is not repeated: it is not a URL with a scheme and host, and may hold a credential)",
+		"7012345678:AAHs3cr3t":                               "(the value is not repeated: it is not a URL with a scheme and host, and may hold a credential)",
+		"ftp://files.example.com":                            `"ftp://files.example.com"`,
+		"http://127.0.0.1:8080/api/webhooks/1/tokentokentok": `"http://127.0.0.1:8080/…"`,
+	} {
+		if got := ShowURL(in); got != want {
+			t.Errorf("ShowURL(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -65,7 +65,7 @@ func (c *Config) resolve() error {
 	}
 	c.Service = strings.TrimRight(c.Service, "/")
 	if u, err := url.Parse(c.Service); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		errs = append(errs, fmt.Errorf("service: %q is not an http(s) URL", c.Service))
+		errs = append(errs, fmt.Errorf("service: %s is not an http(s) URL without a query", channels.ShowURL(c.Service)))
 	}
 	if err := channels.Duration("timeout", &c.Timeout, DefaultTimeout); err != nil {
 		errs = append(errs, err)

@@ -114,11 +114,11 @@ func (c *Config) resolveInstance() error {
 	u, err := url.Parse(c.Instance)
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		return fmt.Errorf("instance: %q is not a server URL like https://mastodon.social", c.Instance)
+		return fmt.Errorf("instance: %s is not a server URL like https://mastodon.social", channels.ShowURL(c.Instance))
 	case u.Scheme == "http" && !loopback(u.Hostname()):
-		return fmt.Errorf("instance: %q must be https (the access token would travel in clear)", c.Instance)
+		return fmt.Errorf("instance: %s must be https (the access token would travel in clear)", channels.ShowURL(c.Instance))
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Path != "":
-		return fmt.Errorf("instance: %q must be the server alone (scheme and host), without a path, query or credentials", c.Instance)
+		return fmt.Errorf("instance: %s must be the server alone (scheme and host), without a path, query or credentials", channels.ShowURL(c.Instance))
 	}
 	return nil
 }

@@ -199,16 +199,19 @@ func (c *Config) resolveToken(getenv func(string) string, readFile func(string) 
 	return nil
 }
 
+// checkEndpoint checks api_endpoint. Errors show its scheme and host only: an endpoint copied
+// from a working URL (https://api.telegram.org/bot123:AAH…/%s) holds the bot token.
 func checkEndpoint(ep string) error {
+	shown := channels.ShowURL(strings.ReplaceAll(ep, "%s", "x"))
 	if strings.Count(ep, "%") != 2 || strings.Count(ep, "%s") != 2 {
-		return fmt.Errorf("%q must contain exactly two %%s (token, then method)", ep)
+		return fmt.Errorf("%s must contain exactly two %%s (token, then method)", shown)
 	}
 	u, err := url.Parse(fmt.Sprintf(ep, "TOKEN", "getMe"))
 	if err != nil {
-		return fmt.Errorf("%q: %w", ep, err)
+		return fmt.Errorf("%s is not a URL", shown)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q must be an http or https URL", ep)
+		return fmt.Errorf("%s must be an http or https URL", shown)
 	}
 	return nil
 }

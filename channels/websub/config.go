@@ -108,7 +108,7 @@ func absURLs(setting string, in []string) ([]string, error) {
 	for i, s := range in {
 		u, err := url.Parse(strings.TrimSpace(s))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
-			return nil, fmt.Errorf("%s[%d]: %q is not an absolute http or https URL", setting, i, s)
+			return nil, fmt.Errorf("%s[%d]: %s is not an absolute http or https URL", setting, i, channels.ShowURL(s))
 		}
 		if v := u.String(); !seen[v] {
 			seen[v] = true

@@ -158,7 +158,7 @@ func (c *Config) resolve(getenv func(string) string, readFile func(string) ([]by
 	}
 	c.APIBase = strings.TrimRight(strings.TrimSpace(c.APIBase), "/")
 	if u, err := url.Parse(c.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return fmt.Errorf("api_base: %q must be an http or https URL without a query", c.APIBase)
+		return fmt.Errorf("api_base: %s must be an http or https URL without a query", channels.ShowURL(c.APIBase))
 	}
 	var err error
 	switch c.Provider {
