@@ -48,6 +48,7 @@ var (
 		return w
 	}}
 	articleReaders = sync.Pool{New: func() any { return flate.NewReaderDict(bytes.NewReader(nil), articleDict) }}
+	articleBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 )
 
 // encodeArticle is the stored form of an article's JSON: compressed when that is smaller.
@@ -81,22 +82,41 @@ func splitStoredArticle(v []byte) (names []string, art []byte) {
 	return names, art
 }
 
+// storedArticleData is splitStoredArticle's article part, without building the names.
+func storedArticleData(v []byte) []byte {
+	if len(v) == 0 || v[0] == '{' || v[0] == articleDeflate {
+		return v
+	}
+	if i := bytes.IndexByte(v, 0); i >= 0 {
+		return v[i+1:]
+	}
+	return v
+}
+
 // decodeStoredArticle reads an article's stored value, with or without its channel names,
 // compressed or plain JSON: the one decoder of every reader (Article, titles in the log, the
 // worker's claim).
 func decodeStoredArticle(id string, v []byte) (*article.Article, error) {
-	_, data := splitStoredArticle(v)
+	data := storedArticleData(v)
 	if len(data) > 0 && data[0] == articleDeflate {
 		r := articleReaders.Get().(io.ReadCloser)
 		if err := r.(flate.Resetter).Reset(bytes.NewReader(data[1:]), articleDict); err != nil {
 			return nil, fmt.Errorf("queue: decompressing stored article %s: %w", id, err)
 		}
-		plain, err := io.ReadAll(r)
+		// The JSON is read into a pooled buffer: Unmarshal copies what it keeps.
+		buf := articleBuffers.Get().(*bytes.Buffer)
+		defer func() {
+			if buf.Cap() <= 64<<10 { // a rare long article's buffer is not kept
+				articleBuffers.Put(buf)
+			}
+		}()
+		buf.Reset()
+		_, err := buf.ReadFrom(r)
 		articleReaders.Put(r)
 		if err != nil {
 			return nil, fmt.Errorf("queue: decompressing stored article %s: %w", id, err)
 		}
-		data = plain
+		data = buf.Bytes()
 	}
 	var a article.Article
 	if err := json.Unmarshal(data, &a); err != nil {

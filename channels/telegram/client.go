@@ -129,11 +129,13 @@ func (c *Channel) call(ctx context.Context, action string, do func(bot *tgbotapi
 	if err != nil {
 		err = c.classify(action, err, rt)
 	}
-	c.log.Debug("telegram request",
-		zap.String("action", action),
-		zap.Int("status", int(rt.status.Load())),
-		zap.Duration("took", time.Since(start)),
-		zap.Error(err))
+	// Checked first: the fields are not built for every send when debug is off.
+	if ce := c.log.Check(zap.DebugLevel, "telegram request"); ce != nil {
+		ce.Write(zap.String("action", action),
+			zap.Int("status", int(rt.status.Load())),
+			zap.Duration("took", time.Since(start)),
+			zap.Error(err))
+	}
 	return err
 }
 

@@ -40,7 +40,8 @@ func (c *Channel) sendTextWithPreview(ctx context.Context, post channels.Post) (
 		if err != nil {
 			return err
 		}
-		return json.Unmarshal(resp.Result, &m)
+		m, err = sentMessage(resp.Result)
+		return err
 	})
 	return m, err
 }
