@@ -29,6 +29,10 @@ type Renderer interface {
 // ErrTooLong is returned when even the link alone does not fit the platform's limit.
 var ErrTooLong = errors.New("formatter: post cannot fit the platform limit")
 
+// ErrEmptyTitle is returned for an article whose title holds nothing a reader sees once cleaned
+// (a direction mark, "&nbsp;", an empty element, a script): its post would have no headline.
+var ErrEmptyTitle = errors.New("formatter: the title is empty once cleaned")
+
 // Data is what a layout or a template sees: plain text, not yet escaped for the platform.
 type Data struct {
 	Title    string
@@ -203,6 +207,9 @@ func (r *renderer) prepare(a *article.Article, summaryMax int) (*Data, error) {
 		Tags:     a.Tags,
 		ImageURL: strings.TrimSpace(a.ImageURL),
 		Language: a.Language,
+	}
+	if d.Title == "" && r.kind != channels.KindWebSub {
+		return nil, fmt.Errorf("%w: %+q", ErrEmptyTitle, a.Title)
 	}
 	d.RTL = isRTL(a.Language, d.Title)
 	d.LinkText = linkText(r.opt.linkText, a.Language, link)

@@ -75,6 +75,9 @@ func fuzzRender(f *testing.F, kind channels.Kind) {
 			if errors.Is(err, ErrTooLong) && linkAloneTooLong(rr, a, link) {
 				return
 			}
+			if errors.Is(err, ErrEmptyTitle) && inlineText(a.Title) == "" {
+				return // no headline, no post (TestEmptyTitle)
+			}
 			t.Fatalf("Render: %v", err)
 		}
 		if len(posts) != 1 {
