@@ -212,3 +212,35 @@ func TestCountXNewEmoji(t *testing.T) {
 		t.Errorf("CountX(277 letters + 🫶🏿) = %d, want 281", n)
 	}
 }
+
+// TestCountXShortCCTLDDomain: twitter-text's extractor does not take a protocol-less domain of
+// one label and a two-letter country TLD, without a path, as a URL (invalidShortDomain; t.co and
+// *.tv / *.co are the exceptions, validSpecialShortDomain): X counts "cnn.ae" as its 6 characters
+// and a long one in full. CountX counted every such domain 23, so a post with
+// "ministry-of-foreign-affairs-news.sa" measured 12 under what X counts: a post measured at 280
+// was 292 to X, and refused.
+// Specs: https://github.com/twitter/twitter-text/blob/master/js/src/extractUrlsWithIndices.js
+func TestCountXShortCCTLDDomain(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"ministry-of-foreign-affairs-news.sa", 35},
+		{"cnn.ae", 6},
+		{"زوروا ministry-of-foreign-affairs-news.sa اليوم", 6 + 35 + 6},
+		{"cnn.ae?id=1", 11}, // a query is no path: still not a URL
+		{"t.co", 23},        // the special short domains
+		{"news.tv", 23},
+		{"sabq.co", 23},
+		{"spa.gov.sa", 23},     // two labels before the TLD
+		{"www.cnn.ae", 23},     // a sub-domain
+		{"cnn.ae/news", 23},    // a path
+		{"alarabiya.net", 23},  // a generic TLD
+		{"https://cnn.ae", 23}, // a protocol
+	}
+	for _, tc := range tests {
+		if got := CountX(tc.in); got != tc.want {
+			t.Errorf("CountX(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}

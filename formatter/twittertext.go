@@ -153,7 +153,7 @@ func extractURLs(s string, withoutProtocol bool) []urlSpan {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if !skipNext && urlMayFollow(prev) && (r == 'h' || r == 'H' || isURLChar(r)) {
 			if m, ok := matchURL(s, i); ok {
-				valid := m.protocol || (withoutProtocol && !strings.ContainsRune("-_./", prev))
+				valid := m.protocol || (withoutProtocol && !strings.ContainsRune("-_./", prev) && !shortCCTLDDomain(s, m))
 				if valid && validURLHost(s[m.hostStart:m.hostEnd], m.end-i, m.protocol) {
 					out = append(out, urlSpan{i, m.end})
 				}
@@ -170,6 +170,25 @@ func extractURLs(s string, withoutProtocol bool) []urlSpan {
 		i += size
 	}
 	return out
+}
+
+// shortCCTLDDomain reports a protocol-less match that twitter-text's extractor drops: one label
+// and a country-code TLD with no path ("cnn.ae", not "www.cnn.ae", "spa.gov.sa" or "cnn.ae/x"),
+// unless the TLD is co or tv ("t.co"). ASCII country-code TLDs are the two-letter ones.
+// Specs: https://github.com/twitter/twitter-text/blob/master/js/src/extractUrlsWithIndices.js
+// (invalidShortDomain, validSpecialShortDomain)
+func shortCCTLDDomain(s string, m urlMatch) bool {
+	host := s[m.hostStart:m.hostEnd]
+	dot := strings.IndexByte(host, '.')
+	if dot < 0 || strings.IndexByte(host[dot+1:], '.') >= 0 {
+		return false
+	}
+	tld := strings.ToLower(host[dot+1:])
+	if len(tld) != 2 || tld == "co" || tld == "tv" {
+		return false
+	}
+	rest := strings.TrimLeft(strings.TrimPrefix(s[m.hostEnd:m.end], ":"), "0123456789")
+	return !strings.HasPrefix(rest, "/")
 }
 
 // urlMayFollow reports whether a URL may start right after r.
