@@ -204,6 +204,10 @@ func TestHashtagArabic(t *testing.T) {
 		{"persian zwnj kept", "می\u200cخواهم", "می\u200cخواهم"},
 		{"hamza forms kept (nfc)", "أسرائيل", "أسرائيل"},
 		{"latin hyphen still joins", "COVID-19", "COVID19"},
+		// Text pasted from a PDF press release comes in presentation forms (U+FB50–FDFF,
+		// U+FE70–FEFF): the same word to a reader, another tag to every platform.
+		{"presentation forms", "\uFE83\uFEED\uFEDB\uFEAE\uFE8D\uFEE7\uFEF4\uFE8E", "أوكرانيا"},
+		{"lam-alef ligature", "\uFEFB\uFE9F\uFE8C\uFEEE\uFEE5", "لاجئون"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -213,7 +217,7 @@ func TestHashtagArabic(t *testing.T) {
 		})
 	}
 	// The same tag with and without harakat or tatweel is one hashtag, not two.
-	got := hashtags([]string{"عـاجـل", "عاجل", "مِصر", "مصر"}, "", 5)
+	got := hashtags([]string{"عـاجـل", "عاجل", "مِصر", "مصر", "\uFEE3\uFEBC\uFEAE"}, "", 5)
 	if want := "#عاجل #مصر"; strings.Join(got, " ") != want {
 		t.Errorf("hashtags = %q, want %q", got, want)
 	}

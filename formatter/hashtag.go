@@ -3,6 +3,8 @@ package formatter
 import (
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // maxHashtagRunes drops tags that are sentences rather than topics.
@@ -17,7 +19,7 @@ const maxHashtagRunes = 50
 // Specs: https://github.com/twitter/twitter-text/blob/master/rb/lib/twitter-text/regex.rb (hashtag)
 // and https://github.com/tdlib/td/blob/master/td/telegram/MessageEntity.cpp (match_hashtags)
 func Hashtag(s string) string {
-	s = nfc(strings.TrimLeft(strings.TrimSpace(s), "#＃"))
+	s = nfc(arabicBaseForms(strings.TrimLeft(strings.TrimSpace(s), "#＃")))
 	var b strings.Builder
 	letter := false
 	under := false
@@ -57,6 +59,28 @@ func Hashtag(s string) string {
 		return ""
 	}
 	return b.String()
+}
+
+// arabicBaseForms replaces Arabic presentation forms (U+FB50–FDFF, U+FE70–FEFE: the shaped
+// glyphs text pasted from a PDF carries, ﻻ for lam-alef) by the letters they show (their
+// compatibility decomposition, NFKC): the same word to a reader, the tag everyone else types.
+func arabicBaseForms(s string) string {
+	if !strings.ContainsFunc(s, isArabicPresentationForm) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isArabicPresentationForm(r) {
+			b.WriteString(norm.NFKC.String(string(r)))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isArabicPresentationForm(r rune) bool {
+	return (r >= 0xFB50 && r <= 0xFDFF) || (r >= 0xFE70 && r <= 0xFEFE)
 }
 
 // tatweel (U+0640) stretches a letter's joining stroke; it carries no meaning.
