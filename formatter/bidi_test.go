@@ -171,3 +171,30 @@ func TestCutBidiControls(t *testing.T) {
 		t.Errorf("X post %+q: unmatched %+q", p.Text, u)
 	}
 }
+
+// TestCleanLineBidiControls: stripping the direction marks at a paragraph's ends (they direct
+// nothing there) took the closer of an isolate and left its opener, or left a closer whose opener
+// went: "⁦Apple⁩ تطلق هاتفا ⁦iPhone 16⁩" became "Apple⁩ تطلق هاتفا ⁦iPhone 16", with a stray PDI
+// (weighing 2 on X) and an LRI open to the line's end, taking in whatever a layout puts after
+// the title on its line. Unmatched controls from the source (Word's RLE without its PDF) go too;
+// matched pairs inside the text stay.
+func TestCleanLineBidiControls(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"\u2066Apple\u2069 تطلق هاتفا \u2066iPhone 16\u2069", "Apple تطلق هاتفا iPhone 16"},
+		{"قال \u2066Apple\u2069 إن", "قال \u2066Apple\u2069 إن"},
+		{"قال \u202bشركة Apple إن الهاتف", "قال شركة Apple إن الهاتف"},
+		{"\u202bقال\u202c \u202aApple\u202c", "قال Apple"},
+		{"قال\u202c إن", "قال إن"},
+		{"قال \u2066 إن \u200f", "قال إن"}, // an LRI alone between two words
+		{"نص \u2067عربي \u202aLatin\u2069 نص", "نص \u2067عربي \u202aLatin\u2069 نص"}, // the PDI closes both
+	}
+	for _, tc := range tests {
+		got := cleanLine(tc.in)
+		if u := unmatchedBidi(got); len(u) > 0 {
+			t.Errorf("cleanLine(%+q) = %+q: %+q without a partner", tc.in, got, u)
+		}
+		if got != tc.want {
+			t.Errorf("cleanLine(%+q) = %+q, want %+q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -168,6 +168,9 @@ func TestGeneratedArticles(t *testing.T) {
 				}
 				visible = plain
 			}
+			if u := unmatchedBidi(visible); len(u) > 0 {
+				t.Fatalf("article %d, %s: direction controls %+q without their partner:\n%+q", i, tg.name, u, visible)
+			}
 			if g := cutGrapheme(visible, source); g != "" {
 				t.Fatalf("article %d, %s: grapheme %+q is not whole in the post:\n%s", i, tg.name, g, visible)
 			}

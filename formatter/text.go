@@ -243,7 +243,8 @@ func (c *collector) plain(body string) (complete bool) {
 
 // cleanLine normalises one paragraph: valid UTF-8, every space-like character (NBSP, tab, line
 // and paragraph separators, CR) a single space, zero-width characters and controls dropped,
-// stray direction marks stripped from both ends, NFC. It runs on every paragraph of every body,
+// stray direction marks stripped from both ends, explicit direction controls left without their
+// partner dropped (balanceBidi), NFC. It runs on every paragraph of every body,
 // so it decodes by hand and checks NFC on the way.
 func cleanLine(s string) string {
 	out, _ := cleanLineBuf(s, nil)
@@ -300,7 +301,16 @@ func cleanLineBuf(s string, buf []byte) (string, int) {
 			prevCCC = 0
 		}
 	}
+	// Stripping the ends may take a closer and leave its opener (or the reverse); the source may
+	// hold unmatched ones too (Word's RLE without its PDF): they go, matched pairs stay.
 	trimmed := trimMarks(string(b))
+	if balanced := balanceBidi(trimmed); balanced != trimmed {
+		// A control dropped between two spaces leaves two.
+		for strings.Contains(balanced, "  ") {
+			balanced = strings.ReplaceAll(balanced, "  ", " ")
+		}
+		trimmed = trimMarks(balanced)
+	}
 	if !normal {
 		return norm.NFC.String(trimmed), utf8.RuneCountInString(norm.NFC.String(trimmed))
 	}
