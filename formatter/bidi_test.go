@@ -185,7 +185,7 @@ func TestCleanLineBidiControls(t *testing.T) {
 		{"قال \u202bشركة Apple إن الهاتف", "قال شركة Apple إن الهاتف"},
 		{"\u202bقال\u202c \u202aApple\u202c", "قال Apple"},
 		{"قال\u202c إن", "قال إن"},
-		{"قال \u2066 إن \u200f", "قال إن"}, // an LRI alone between two words
+		{"قال \u2066 إن \u200f", "قال إن"},                                           // an LRI alone between two words
 		{"نص \u2067عربي \u202aLatin\u2069 نص", "نص \u2067عربي \u202aLatin\u2069 نص"}, // the PDI closes both
 	}
 	for _, tc := range tests {
