@@ -148,6 +148,10 @@ func (a *Article) Validate() error {
 	} else if checkUTF8("title", a.Title) {
 		if n := utf8.RuneCountInString(a.Title); n > MaxTitleChars {
 			ve.add("title", "%d characters, at most %d allowed", n, MaxTitleChars)
+		} else if !readable(a.Title) {
+			// Such a title ("&nbsp;", "<p></p>", an RLM) would post a bare link: refuse it here,
+			// before any delivery is queued, rather than fail every delivery later.
+			ve.add("title", "nothing readable once HTML tags, entities and invisible characters are removed")
 		}
 	}
 	if checkUTF8("summary", a.Summary) {
@@ -193,6 +197,19 @@ func (a *Article) Validate() error {
 		return nil
 	}
 	return &ve
+}
+
+// readable reports whether s holds a letter, digit, mark, symbol or punctuation once HTML is
+// reduced to text: spaces and format characters (RLM, ZWSP, ZWJ, BOM, bidi controls) alone are
+// not readable.
+func readable(s string) bool {
+	t := PlainText(s)
+	if strings.Contains(t, "&") {
+		t = PlainText(t) // escaped twice, as some feeds do: "&amp;nbsp;" is a space to the formatters too
+	}
+	return strings.ContainsFunc(t, func(r rune) bool {
+		return !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) && !unicode.IsControl(r) && r != utf8.RuneError
+	})
 }
 
 func badIDRune(r rune) bool {
