@@ -112,6 +112,8 @@ type Worker struct {
 	sweepMinAge time.Duration
 	// afterSweep, if set, is told after each periodic sweep how many deliveries it looked at.
 	afterSweep func(looked int)
+	// runners run the deliveries on long-lived goroutines (runner.go).
+	runners *runners
 }
 
 // NewWorker builds a worker on the broker's Redis.
@@ -176,8 +178,13 @@ func NewWorker(b *Broker, routes map[channels.Name]Route, opts WorkerOptions) *W
 		wake[n] = make(chan struct{}, r.InFlight)
 	}
 	rs = meter(b, rs) // spend.go: per-post billing (X) counted in Redis, monthly budget
+	inFlight := 0
+	for _, r := range rs {
+		inFlight += r.InFlight
+	}
 	return &Worker{rdb: b.rdb, broker: b, routes: rs, opts: opts, log: opts.Logger,
-		stopping: make(chan struct{}), wake: wake, newToken: randomToken, sweepMinAge: sweepMinAge}
+		stopping: make(chan struct{}), wake: wake, newToken: randomToken, sweepMinAge: sweepMinAge,
+		runners: &runners{maxIdle: max(inFlight, 1)}}
 }
 
 func randomToken() string { return fmt.Sprintf("%016x", rand.Uint64()) }
@@ -265,6 +272,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	wg.Wait()
 	senders.Wait() // each leased channel's server stops with ctx, at the same time, then releases
 	bgDone.Wait()
+	w.runners.close()
 	dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = w.rdb.Del(dctx, aliveKey(w.opts.Owner)).Err()
@@ -456,7 +464,8 @@ func (w *Worker) backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
+// handleTask runs one delivery task (on a runner, see handle).
+func (w *Worker) handleTask(ctx context.Context, t *asynq.Task) error {
 	var p taskPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		// A task we cannot read will never succeed; drop it loudly.
