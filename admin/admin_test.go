@@ -321,6 +321,26 @@ func TestStatusShowsEachChannelWithThePostLink(t *testing.T) {
 	e.waitReply(adminID, "No article no-such-article")
 }
 
+// TestStatusFindsAnArticleWithItsOwnIDByURL: an article published with an explicit id (a CMS's
+// own) is found by its URL, written another way (host case, tracking parameters, fragment,
+// trailing slash), through the URL index the publish wrote; /repost by URL finds it too.
+func TestStatusFindsAnArticleWithItsOwnIDByURL(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	e.startBot("p1")
+	a := e.publish("wp-news-4711", "خبر بمعرّف الناشر", "tg-a")
+	e.waitState(a.ID, "tg-a", queue.StateSent, 1)
+	e.say(adminID, "/status https://NEWS.example.com/a/wp-news-4711/?utm_source=tg&fbclid=x#comments")
+	m := e.waitReply(adminID, "wp-news-4711")
+	if !strings.Contains(m.Plain, "خبر بمعرّف الناشر") || !strings.Contains(m.Plain, "tg-a") {
+		t.Fatalf("/status by URL answered %q, want the article %s", m.Plain, a.ID)
+	}
+	e.say(adminID, "/repost https://news.example.com/a/wp-news-4711 tg-a confirm")
+	e.waitState(a.ID, "tg-a", queue.StateSent, 2)
+	e.say(adminID, "/status https://news.example.com/a/never-published")
+	e.waitReply(adminID, "No article https://news.example.com/a/never-published")
+}
+
 func TestRepostAsksAndTheConfirmationPostsExactlyOnce(t *testing.T) {
 	e := newEnv(t)
 	e.startWorker()

@@ -12,7 +12,6 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"go.uber.org/zap"
 
-	"herald/article"
 	"herald/channels"
 	"herald/queue"
 )
@@ -170,15 +169,16 @@ func (b *Bot) configured(name string) bool {
 	return slices.ContainsFunc(b.d.Channels, func(c queue.ChannelConfig) bool { return string(c.Name) == name })
 }
 
-// findArticle looks an article up by id, or by URL (the id of its canonical URL).
+// findArticle looks an article up by id, or by URL (queue.Broker.ArticleID: the URL index of
+// articles with an id of their own, else the canonical URL's id).
 func (b *Bot) findArticle(ctx context.Context, ref string) (*queue.ArticleStatus, error) {
-	id := ref
-	if strings.Contains(ref, "://") {
-		canon, err := article.CanonicalURL(ref)
-		if err != nil {
+	id, err := b.d.Broker.ArticleID(ctx, ref)
+	if err != nil {
+		if errors.Is(err, queue.ErrInvalidURL) {
+			// Not a URL at all: as unknown as an id nobody published.
 			return nil, fmt.Errorf("%s: %w", ref, queue.ErrNotFound)
 		}
-		id = article.IDFromURL(canon)
+		return nil, err
 	}
 	return b.d.Broker.Status(ctx, id)
 }

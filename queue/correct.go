@@ -65,9 +65,11 @@ func (c *Correction) Failed() bool {
 
 // correctStoreScript replaces a stored article's value, keeping the channel names in front of
 // it (or, for a value stored before that layout, none: its names are the set beside it) and its
-// lifetime.
+// lifetime, and indexes the corrected URL with it (urlindex.go; the old URL's entry stays).
 //
-//	KEYS[1] article key; ARGV[1] the article's stored form (encodeArticle)
+//	KEYS[1] article key, KEYS[2] URL index bucket; ARGV[1] the article's stored form
+//	(encodeArticle), ARGV[2] URL index field ("" = none), ARGV[3] article id, ARGV[4] the
+//	bucket's TTL seconds
 //
 // Returns 0 when the article is not stored.
 var correctStoreScript = redis.NewScript(`
@@ -78,6 +80,10 @@ local sep = string.find(cur, "\0", 1, true)
 local v = ARGV[1]
 if b ~= 123 and b ~= 1 and sep then v = string.sub(cur, 1, sep) .. ARGV[1] end
 redis.call("SET", KEYS[1], v, "KEEPTTL")
+if ARGV[2] ~= "" then
+  redis.call("HSET", KEYS[2], ARGV[2], ARGV[3])
+  redis.call("EXPIRE", KEYS[2], ARGV[4])
+end
 return 1
 `)
 
@@ -167,7 +173,9 @@ func (b *Broker) Correct(ctx context.Context, a *article.Article, ch channels.Na
 	if err != nil {
 		return nil, fmt.Errorf("queue: encoding article: %w", err)
 	}
-	n, err := correctStoreScript.Run(ctx, b.rdb, []string{articleKey(a.ID)}, encodeArticle(body)).Int()
+	ixKey, ixField := b.urlIndex(a)
+	n, err := correctStoreScript.Run(ctx, b.rdb, []string{articleKey(a.ID), ixKey}, encodeArticle(body),
+		ixField, a.ID, b.urlIndexTTL()).Int()
 	if err != nil {
 		return nil, fmt.Errorf("queue: storing the corrected article %s: %w", a.ID, err)
 	}

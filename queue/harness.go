@@ -74,7 +74,7 @@ type SeedRecord struct {
 
 // SeedFinal writes articles and their deliveries as `sent` records directly, pipelined, in the
 // layout Publish and the worker leave behind (the article with its channels, one ledger hash per
-// channel, each with the retention TTL), without tasks or log entries. `make bench` uses it to
+// channel, each with the retention TTL; the URL index), without tasks or log entries. `make bench` uses it to
 // put a million delivery records in Redis in seconds and time status lookups among them.
 func (b *Broker) SeedFinal(ctx context.Context, recs []SeedRecord) error {
 	pipe := b.rdb.Pipeline()
@@ -97,6 +97,10 @@ func (b *Broker) SeedFinal(ctx context.Context, recs []SeedRecord) error {
 			pipe.Expire(ctx, k, ttl)
 		}
 		pipe.Set(ctx, articleKey(id), storedArticleValue(body, names), ttl)
+		if k, f := b.urlIndex(r.Article); f != "" {
+			pipe.HSet(ctx, k, f, id)
+			pipe.Expire(ctx, k, time.Duration(b.urlIndexTTL())*time.Second)
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("queue: seeding %d articles: %w", len(recs), err)

@@ -112,14 +112,16 @@ func getDelivery(ctx context.Context, rdb redis.UniversalClient, articleID strin
 // recordScript stores an article and creates the ledger record of each of its deliveries that
 // does not exist yet, atomically, so a publish is all or nothing.
 //
-//	KEYS[1] article key, KEYS[2] pending zset, KEYS[3] log stream,
-//	KEYS[4..] ledger keys (one per channel, same order as the channel pairs in ARGV)
+//	KEYS[1] article key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] URL index bucket,
+//	KEYS[5..] ledger keys (one per channel, same order as the channel pairs in ARGV)
 //	ARGV[1] stored article (encodeArticle), ARGV[2] article id, ARGV[3] now ms, ARGV[4] log max
 //	length, ARGV[5] record TTL seconds (0 = none), ARGV[6] "1" if the article is urgent,
-//	ARGV[7..] channel name, kind pairs
+//	ARGV[7] URL index field ("" = none: the id is the URL's own), ARGV[8] the bucket's TTL
+//	seconds, ARGV[9..] channel name, kind pairs
 //
 // The article's value starts with the names of every channel it was ever routed to (see
-// articles.go): a publish to more channels adds theirs.
+// articles.go): a publish to more channels adds theirs. An article with an id of its own is
+// indexed by its URL in the same call (urlindex.go).
 //
 // Returns, per channel, the state the ledger now has, its revision, 1 if it was created now,
 // whether it is urgent and its task generation (decided once, when the record is created, so every later enqueue of the
@@ -135,7 +137,7 @@ local names, seen = {}, {}
 local function add(n)
   if not seen[n] then seen[n] = true; table.insert(names, n) end
 end
-for j = 7, #ARGV, 2 do add(ARGV[j]) end
+for j = 9, #ARGV, 2 do add(ARGV[j]) end
 -- A new article is one SET; a publish again keeps the channels it was routed to before (or,
 -- for an article stored before this layout, those of the set beside it).
 if not store(names, true) then
@@ -155,9 +157,13 @@ if not store(names, true) then
   for _, n in ipairs(now) do add(n) end
   store(names, false)
 end
+if ARGV[7] ~= "" then
+  redis.call("HSET", KEYS[4], ARGV[7], ARGV[2])
+  redis.call("EXPIRE", KEYS[4], ARGV[8])
+end
 local out = {}
-for i = 4, #KEYS do
-  local j = 7 + (i - 4) * 2
+for i = 5, #KEYS do
+  local j = 9 + (i - 5) * 2
   local name, kind = ARGV[j], ARGV[j + 1]
   local key = KEYS[i]
   local st = redis.call("HMGET", key, "state", "revision", "urgent", "gen")

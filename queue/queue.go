@@ -126,12 +126,14 @@ func (b *Broker) Publish(ctx context.Context, a *article.Article, targets []Targ
 		return nil, fmt.Errorf("queue: encoding article: %w", err)
 	}
 	now := b.opts.Now()
-	keys := []string{articleKey(a.ID), pendingKey, logKey}
+	ixKey, ixField := b.urlIndex(a)
+	keys := []string{articleKey(a.ID), pendingKey, logKey, ixKey}
 	urgent := "0"
 	if a.Priority >= b.opts.UrgentPriority {
 		urgent = "1"
 	}
-	args := []any{encodeArticle(body), a.ID, nowMS(now), b.opts.LogMaxLen, int64(b.opts.Retention / time.Second), urgent}
+	args := []any{encodeArticle(body), a.ID, nowMS(now), b.opts.LogMaxLen, int64(b.opts.Retention / time.Second), urgent,
+		ixField, b.urlIndexTTL()}
 	for _, t := range targets {
 		keys = append(keys, ledgerKey(a.ID, t.Name))
 		args = append(args, string(t.Name), string(t.Kind))

@@ -58,6 +58,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/feeds", s.allow(Read, s.listFeeds))
 	mux.HandleFunc("GET /websub/{feed}", s.websubVerify)
 	mux.HandleFunc("POST /websub/{feed}", s.websubPush)
+	mux.Handle("GET /v1/articles", s.allow(Read, s.findArticle))
 	mux.Handle("GET /v1/articles/{id}", s.allow(Read, s.getArticle))
 	mux.Handle("GET /v1/channels", s.allow(Read, s.listChannels))
 	mux.Handle("POST /v1/channels/{name}/pause", s.auth(http.HandlerFunc(s.pauseChannel)))
@@ -145,7 +146,36 @@ func (s *Server) postArticle(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getArticle(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	s.writeStatus(w, r, r.PathValue("id"))
+}
+
+// findArticle is GET /v1/articles?url=…: the article published with that URL, found as the
+// admin bot's /status finds it (queue.Broker.ArticleIDByURL: an article with an id of its own
+// through the URL index, else the canonical URL's id), answered as GET /v1/articles/{id}.
+func (s *Server) findArticle(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("url")
+	if raw == "" {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "url is required: GET /v1/articles?url=<the article's URL>"})
+		return
+	}
+	id, err := s.Broker.ArticleIDByURL(r.Context(), raw)
+	switch {
+	case errors.Is(err, queue.ErrInvalidURL):
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "url: not a valid URL"})
+		return
+	case errors.Is(err, queue.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, apiError{Error: "no article with url " + raw})
+		return
+	case err != nil:
+		s.Logger.Error("finding an article by URL", zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not read the URL index"})
+		return
+	}
+	s.writeStatus(w, r, id)
+}
+
+// writeStatus answers an article's delivery records.
+func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, id string) {
 	st, err := s.Broker.Status(r.Context(), id)
 	if errors.Is(err, queue.ErrNotFound) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no article with id " + id})

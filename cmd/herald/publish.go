@@ -151,9 +151,20 @@ func publishRemote(cmd *cobra.Command, rf remoteFlags, data []byte) error {
 
 // doRemote sends an API request and prints the JSON answer; a 4xx becomes a readable error.
 func doRemote(cmd *cobra.Command, req *http.Request) error {
+	body, err := remoteBody(req)
+	if err != nil {
+		return err
+	}
+	_, err = cmd.OutOrStdout().Write(body)
+	return err
+}
+
+// remoteBody sends an API request and returns the answer's body; a non-2xx answer is an
+// *exitError (2 for a 4xx, 1 for a 5xx) around an *apiStatusError.
+func remoteBody(req *http.Request) ([]byte, error) {
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
-		return fmt.Errorf("calling %s: %w: is herald serve (or herald demo) running at %s?", req.URL.Redacted(), err, req.URL.Scheme+"://"+req.URL.Host)
+		return nil, fmt.Errorf("calling %s: %w: is herald serve (or herald demo) running at %s?", req.URL.Redacted(), err, req.URL.Scheme+"://"+req.URL.Host)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -172,10 +183,9 @@ func doRemote(cmd *cobra.Command, req *http.Request) error {
 		if resp.StatusCode < 500 {
 			code = 2
 		}
-		return &exitError{code: code, err: &apiStatusError{status: resp.StatusCode, msg: msg}}
+		return nil, &exitError{code: code, err: &apiStatusError{status: resp.StatusCode, msg: msg}}
 	}
-	_, err = cmd.OutOrStdout().Write(body)
-	return err
+	return body, nil
 }
 
 // tokenHint says what to do about a 401 or 403 of --server: the token comes from

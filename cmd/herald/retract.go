@@ -31,7 +31,8 @@ func newRetractCmd(g *globalFlags) *cobra.Command {
 whose platform can delete (X, Facebook, Telegram, Discord, Bluesky, Threads, Mastodon) is deleted there and recorded as retracted;
 deliveries not yet sent are cancelled (never posted); a channel that cannot delete keeps its
 post and is reported as cannot-delete. Retracting twice deletes once. A URL stands for the
-article published with that URL and no id of its own (its default id); use the id otherwise.
+article published with that URL, found as herald status finds it (with or without an id of
+its own; the newest publish of the URL).
 --channel limits it to one channel. It deletes through the channels built from the config, or
 with --server through a running herald (token from HERALD_API_TOKEN).
 
@@ -47,6 +48,9 @@ Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 
 				by = "cli:" + currentUser()
 			}
 			if rf.server != "" {
+				if id, err = remoteArticleID(cmd, rf, id); err != nil {
+					return err
+				}
 				q := url.Values{"by": {by}}
 				if channel != "" {
 					q.Set("channel", channel)
@@ -69,6 +73,13 @@ Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 
 				}
 				routes, err := buildRoutes(cfg, log, platformClient(cfg, time.Duration(cfg.Worker.SendTimeout)))
 				if err != nil {
+					return err
+				}
+				if id, err = b.ArticleID(ctx, id); errors.Is(err, queue.ErrNotFound) {
+					return &exitError{code: 3, err: err}
+				} else if errors.Is(err, queue.ErrInvalidURL) {
+					return &exitError{code: 2, err: err}
+				} else if err != nil {
 					return err
 				}
 				res, err := b.Retract(ctx, id, channels.Name(channel), by, builtChannels(routes))
@@ -95,21 +106,19 @@ Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 
 	return cmd
 }
 
-// retractID is the article id an argument names: an id as it is, a URL the default id of an
-// article published with that URL.
+// retractID checks an argument naming an article: an id, or a URL (looked up later, in Redis or
+// through --server).
 func retractID(arg string) (string, error) {
 	arg = strings.TrimSpace(arg)
-	if !strings.Contains(arg, "://") {
-		if arg == "" {
-			return "", errors.New("retract: an article id or URL is needed")
+	if arg == "" {
+		return "", errors.New("retract: an article id or URL is needed")
+	}
+	if isURLRef(arg) {
+		if _, err := article.CanonicalURL(arg); err != nil {
+			return "", fmt.Errorf("retract: %q: %w", arg, err)
 		}
-		return arg, nil
 	}
-	c, err := article.CanonicalURL(arg)
-	if err != nil {
-		return "", fmt.Errorf("retract: %q: %w", arg, err)
-	}
-	return article.IDFromURL(c), nil
+	return arg, nil
 }
 
 // remoteRetract calls the API; a 502 (a delete failed) prints the per-channel answer and exits 1.

@@ -18,22 +18,40 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 	var rf remoteFlags
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status ARTICLE_ID",
+		Use:   "status ARTICLE_ID|URL",
 		Short: "Show an article's delivery record on every channel",
-		Args:  cobra.ExactArgs(1),
+		Long: `status shows an article's delivery record on every channel. A URL finds the article
+published with it, with or without an id of its own, written any way its canonical form
+forgives (tracking parameters, fragment, host case, trailing slash); the newest publish of a URL
+wins. Exit status: 0 found, 2 not a URL, 3 no such article.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
 			if rf.server != "" {
-				return notFoundExit3(remoteRequest(cmd, rf, http.MethodGet, "/v1/articles/"+url.PathEscape(id)))
+				path := "/v1/articles/" + url.PathEscape(id)
+				if isURLRef(id) {
+					path = "/v1/articles?url=" + url.QueryEscape(id)
+				}
+				return notFoundExit3(remoteRequest(cmd, rf, http.MethodGet, path))
 			}
 			var st *queue.ArticleStatus
 			err := withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
-				var err error
-				st, err = b.Status(ctx, id)
+				aid, err := b.ArticleID(ctx, id)
+				if err != nil {
+					return err
+				}
+				st, err = b.Status(ctx, aid)
 				return err
 			})
+			if errors.Is(err, queue.ErrInvalidURL) {
+				return &exitError{code: 2, err: err}
+			}
 			if errors.Is(err, queue.ErrNotFound) {
-				return &exitError{code: 3, err: fmt.Errorf("no article with id %s", id)}
+				what := "id"
+				if isURLRef(id) {
+					what = "URL"
+				}
+				return &exitError{code: 3, err: fmt.Errorf("no article with %s %s", what, id)}
 			}
 			if err != nil {
 				return err

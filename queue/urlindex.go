@@ -1,0 +1,121 @@
+package queue
+
+// The URL index finds an article by its URL when it was published with an id of its own (a
+// CMS's post id): an article without one has its canonical URL's id (article.IDFromURL), found
+// without any index.
+//
+// It costs about 30 bytes per article, not a key each (a string key with a TTL costs about
+// 150): entries are fields of small hashes, which Redis keeps as compact listpacks while they
+// hold at most 128 entries (hash-max-listpack-entries) of at most 64 bytes each:
+//
+//	herald:url:<day>:<shard>   field: 8 bytes of the SHA-256 of the canonical URL → the article id
+//
+// <day> is the day of the publish (days since the Unix epoch, UTC), <shard> one of urlShards
+// picked by the same hash, so a day of up to 64×128 = 8,192 articles with their own id stays
+// compact. Each bucket expires Retention plus a day after its newest entry was written, so an
+// entry outlives its article (whose TTL is Retention from its last publish) by at most a day; a
+// lookup checks that the article still exists. Publish writes the entry in recordScript, with
+// the article, so neither is ever written without the other; Correct writes the corrected
+// URL's entry with the corrected article (the old URL keeps finding it).
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"herald/article"
+)
+
+const (
+	// urlShards buckets a day's entries; a power of two, at most 256 (one byte of the hash).
+	urlShards = 64
+	// urlPeriod is the span of one bucket.
+	urlPeriod = 24 * time.Hour
+)
+
+// urlIndexKey is the bucket of one day and shard.
+func urlIndexKey(day int64, shard int) string {
+	return keyPrefix + "url:" + itoa(int(day)) + ":" + itoa(shard)
+}
+
+// urlHash is the shard and the field of a canonical URL.
+func urlHash(canonical string) (shard int, field string) {
+	sum := sha256.Sum256([]byte(canonical))
+	return int(sum[0]) % urlShards, string(sum[1:9])
+}
+
+func urlDay(t time.Time) int64 { return t.UnixMilli() / urlPeriod.Milliseconds() }
+
+// urlIndexTTL is a bucket's lifetime in seconds, renewed by each write to it.
+func (b *Broker) urlIndexTTL() int64 { return int64((b.opts.Retention + urlPeriod) / time.Second) }
+
+// urlIndex is where article a's URL is indexed: the bucket key and the field, or field "" when
+// the article's id is its URL's own id (the key is then the article's, only so that the
+// scripts' KEYS stay fixed).
+func (b *Broker) urlIndex(a *article.Article) (key, field string) {
+	canon, err := article.CanonicalURL(a.URL)
+	if err != nil || article.IDFromURL(canon) == a.ID {
+		return articleKey(a.ID), ""
+	}
+	shard, field := urlHash(canon)
+	return urlIndexKey(urlDay(b.opts.Now()), shard), field
+}
+
+// ErrInvalidURL: a URL to look an article up by does not parse.
+var ErrInvalidURL = errors.New("not a valid URL")
+
+// ArticleIDByURL finds the article published with rawURL, written any way its canonical form
+// forgives (host case, default port, fragment, tracking parameters, query order, trailing
+// slash): the newest article indexed under that URL with an id of its own that is still
+// stored, else the article whose id is the URL's own (article.IDFromURL). ErrNotFound when
+// neither is stored; ErrInvalidURL when rawURL does not parse.
+func (b *Broker) ArticleIDByURL(ctx context.Context, rawURL string) (string, error) {
+	canon, err := article.CanonicalURL(rawURL)
+	if err != nil {
+		return "", fmt.Errorf("queue: finding the article of %q: %w (%w)", rawURL, ErrInvalidURL, err)
+	}
+	shard, field := urlHash(canon)
+	today := urlDay(b.opts.Now())
+	days := int64(b.opts.Retention/urlPeriod) + 2 // the buckets that may still exist
+	pipe := b.rdb.Pipeline()
+	gets := make([]*redis.StringCmd, days)
+	for i := range days {
+		gets[i] = pipe.HGet(ctx, urlIndexKey(today-i, shard), field)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("queue: reading the URL index: %w", err)
+	}
+	var ids []string
+	for _, g := range gets {
+		if id, err := g.Result(); err == nil && id != "" {
+			ids = append(ids, id)
+		}
+	}
+	ids = append(ids, article.IDFromURL(canon))
+	for _, id := range ids {
+		n, err := b.rdb.Exists(ctx, articleKey(id)).Result()
+		if err != nil {
+			return "", fmt.Errorf("queue: reading article %s: %w", id, err)
+		}
+		if n == 1 {
+			return id, nil
+		}
+	}
+	return "", fmt.Errorf("queue: no article with URL %s: %w", canon, ErrNotFound)
+}
+
+// ArticleID is the id an admin's reference names: a URL (anything with "://") is looked up
+// with ArticleIDByURL, anything else is the id itself.
+func (b *Broker) ArticleID(ctx context.Context, ref string) (string, error) {
+	if !isURLRef(ref) {
+		return ref, nil
+	}
+	return b.ArticleIDByURL(ctx, ref)
+}
+
+func isURLRef(ref string) bool { return strings.Contains(ref, "://") }
