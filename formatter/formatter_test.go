@@ -204,6 +204,11 @@ func TestHashtagArabic(t *testing.T) {
 		{"persian zwnj kept", "می\u200cخواهم", "می\u200cخواهم"},
 		{"hamza forms kept (nfc)", "أسرائيل", "أسرائيل"},
 		{"latin hyphen still joins", "COVID-19", "COVID19"},
+		// A hyphen beside Arabic separates words: "الروسية-الأوكرانية" is "Russian-Ukrainian", two
+		// words, not one; #كوفيد_19 is the tag Arabic readers use.
+		{"hyphen between arabic words", "الحرب الروسية-الأوكرانية", "الحرب_الروسية_الأوكرانية"},
+		{"hyphen between arabic and digits", "كوفيد-19", "كوفيد_19"},
+		{"en dash between arabic and latin", "الناتو–NATO", "الناتو_NATO"},
 		// Text pasted from a PDF press release comes in presentation forms (U+FB50–FDFF,
 		// U+FE70–FEFF): the same word to a reader, another tag to every platform.
 		{"presentation forms", "\uFE83\uFEED\uFEDB\uFEAE\uFE8D\uFEE7\uFEF4\uFE8E", "أوكرانيا"},

@@ -3,6 +3,7 @@ package formatter
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -25,7 +26,17 @@ func Hashtag(s string) string {
 	under := false
 	base := false // the last rune kept can carry a mark
 	n := 0
-	for _, r := range s {
+	// A hyphen beside an Arabic letter separates two words ("الروسية-الأوكرانية"); between Latin
+	// letters or digits it joins them ("COVID-19" → COVID19).
+	next := func(i int) rune {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		r, _ := utf8.DecodeRuneInString(s[i+size:])
+		return r
+	}
+	last := rune(-1)
+	for i, r := range s {
+		prev := last
+		last = r
 		switch {
 		case r == tatweel || isArabicScriptMark(r):
 			continue
@@ -38,7 +49,8 @@ func Hashtag(s string) string {
 				continue
 			}
 		case unicode.IsDigit(r) || r == 0x200C:
-		case r == '_' || unicode.IsSpace(r) || unicode.Is(unicode.Zs, r) || isWordSeparator(r):
+		case r == '_' || unicode.IsSpace(r) || unicode.Is(unicode.Zs, r) || isWordSeparator(r) ||
+			unicode.Is(unicode.Pd, r) && (unicode.Is(unicode.Arabic, prev) || unicode.Is(unicode.Arabic, next(i))):
 			under = b.Len() > 0
 			base = false
 			continue
