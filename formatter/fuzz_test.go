@@ -102,9 +102,11 @@ func repair(a *article.Article, rawURL string) {
 		}
 		return s
 	}
-	a.Title = cut(valid(a.Title), article.MaxTitleChars)
-	if strings.TrimSpace(a.Title) == "" {
-		a.Title = "t"
+	a.Title = cut(valid(a.Title), article.MaxTitleChars-2)
+	if strings.TrimSpace(a.Title) == "" || inlineText(a.Title) == "" {
+		// Nothing readable (an RLM, "&nbsp;", "<p></p>"): publish refuses it. A word first
+		// keeps the rest of the fuzzer's title in play.
+		a.Title = strings.TrimSpace("t " + a.Title)
 	}
 	a.Summary = cut(valid(a.Summary), article.MaxSummaryChar)
 	a.Body = valid(a.Body)
