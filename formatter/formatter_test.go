@@ -209,6 +209,12 @@ func TestHashtagArabic(t *testing.T) {
 		{"hyphen between arabic words", "الحرب الروسية-الأوكرانية", "الحرب_الروسية_الأوكرانية"},
 		{"hyphen between arabic and digits", "كوفيد-19", "كوفيد_19"},
 		{"en dash between arabic and latin", "الناتو–NATO", "الناتو_NATO"},
+		// Arabic words hold no punctuation (no apostrophes, no abbreviation dots): beside an
+		// Arabic letter any punctuation or symbol separates.
+		{"dot between arabic words", "الشرق.الأوسط", "الشرق_الأوسط"},
+		{"ampersand between arabic words", "الدفاع&الأمن", "الدفاع_الأمن"},
+		{"emoji between arabic words", "مصر🇪🇬السودان", "مصر_السودان"},
+		{"latin dots still join", "U.S.", "US"},
 		// Text pasted from a PDF press release comes in presentation forms (U+FB50–FDFF,
 		// U+FE70–FEFF): the same word to a reader, another tag to every platform.
 		{"presentation forms", "\uFE83\uFEED\uFEDB\uFEAE\uFE8D\uFEE7\uFEF4\uFE8E", "أوكرانيا"},

@@ -26,8 +26,9 @@ func Hashtag(s string) string {
 	under := false
 	base := false // the last rune kept can carry a mark
 	n := 0
-	// A hyphen beside an Arabic letter separates two words ("الروسية-الأوكرانية"); between Latin
-	// letters or digits it joins them ("COVID-19" → COVID19).
+	// Arabic words hold no punctuation: a hyphen, a dot or a symbol beside an Arabic letter
+	// separates two words ("الروسية-الأوكرانية"); between Latin letters or digits it joins them
+	// ("COVID-19" → COVID19, "U.S." → US).
 	next := func(i int) rune {
 		_, size := utf8.DecodeRuneInString(s[i:])
 		r, _ := utf8.DecodeRuneInString(s[i+size:])
@@ -50,7 +51,7 @@ func Hashtag(s string) string {
 			}
 		case unicode.IsDigit(r) || r == 0x200C:
 		case r == '_' || unicode.IsSpace(r) || unicode.Is(unicode.Zs, r) || isWordSeparator(r) ||
-			unicode.Is(unicode.Pd, r) && (unicode.Is(unicode.Arabic, prev) || unicode.Is(unicode.Arabic, next(i))):
+			(unicode.IsPunct(r) || unicode.IsSymbol(r)) && (unicode.Is(unicode.Arabic, prev) || unicode.Is(unicode.Arabic, next(i))):
 			under = b.Len() > 0
 			base = false
 			continue
