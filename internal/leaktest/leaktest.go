@@ -267,9 +267,9 @@ func Find(out string, secrets []string) (secret, where string, found bool) {
 	return "", "", false
 }
 
-// Spec is the channel spec of row k against base, with extra settings lines appended.
-func (k Kind) Spec(t testing.TB, base string, extra ...string) channels.Spec {
-	t.Helper()
+// YAML is the settings block of row k against base (one setting a line), with extra lines
+// appended.
+func (k Kind) YAML(base string, extra ...string) string {
 	settings := k.Settings(base)
 	if k.Kind == channels.KindWebSub || k.Kind == channels.KindWebhook {
 		settings += "\nallow_private_hosts: true"
@@ -277,6 +277,13 @@ func (k Kind) Spec(t testing.TB, base string, extra ...string) channels.Spec {
 	for _, e := range extra {
 		settings += "\n" + e
 	}
+	return settings
+}
+
+// Spec is the channel spec of row k against base, with extra settings lines appended.
+func (k Kind) Spec(t testing.TB, base string, extra ...string) channels.Spec {
+	t.Helper()
+	settings := k.YAML(base, extra...)
 	var node yaml.Node
 	if err := yaml.Unmarshal([]byte(settings), &node); err != nil {
 		t.Fatalf("%s settings: %v\n%s", k.Name, err, settings)
