@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -23,6 +24,20 @@ type Latency struct {
 // MarshalJSON writes milliseconds.
 func (l Latency) MarshalJSON() ([]byte, error) {
 	return fmt.Appendf(nil, `{"p50_ms":%d,"p95_ms":%d,"samples":%d}`, l.P50.Milliseconds(), l.P95.Milliseconds(), l.Samples), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (herald stats --server reads GET /v1/stats).
+func (l *Latency) UnmarshalJSON(b []byte) error {
+	var v struct {
+		P50     int64 `json:"p50_ms"`
+		P95     int64 `json:"p95_ms"`
+		Samples int   `json:"samples"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*l = Latency{P50: time.Duration(v.P50) * time.Millisecond, P95: time.Duration(v.P95) * time.Millisecond, Samples: v.Samples}
+	return nil
 }
 
 // ChannelOverview is one channel in herald stats and GET /v1/stats. Its ChannelInfo carries the

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -52,6 +54,24 @@ func remoteCall(cmd *cobra.Command, rf remoteFlags, method, path string, body []
 	}
 	req.Header.Set("Authorization", "Bearer "+rf.token)
 	return doRemote(cmd, req)
+}
+
+// remoteGet reads the answer of GET path on --server into v, so a command prints what the API
+// answers as it prints what it reads from Redis: a table, or JSON with --json.
+func remoteGet(cmd *cobra.Command, rf remoteFlags, path string, v any) error {
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, strings.TrimRight(rf.server, "/")+path, nil)
+	if err != nil {
+		return fmt.Errorf("--server: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+rf.token)
+	body, err := remoteBody(req)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("reading the answer of GET %s: %w", path, err)
+	}
+	return nil
 }
 
 func configuredChannel(cfg *config.Config, name string) error {
@@ -127,45 +147,57 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 		Short: "List configured channels with their queue, pause and rate-limit state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var infos []queue.ChannelInfo
 			if rf.server != "" {
-				return remoteRequest(cmd, rf, http.MethodGet, "/v1/channels")
-			}
-			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
-				infos, err := queue.ChannelInfos(ctx, b, cfgChannels(cfg))
-				if err != nil {
+				var res struct {
+					Channels []queue.ChannelInfo `json:"channels"`
+				}
+				if err := remoteGet(cmd, rf, "/v1/channels", &res); err != nil {
 					return err
 				}
-				if asJSON {
-					return printJSON(cmd.OutOrStdout(), infos)
-				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tURGENT\tSCHEDULED\tRETRY\tACTIVE\tSENDING\tUNKNOWN\tPAUSED\tNOT BEFORE\tSPEND\tSENDER")
-				for _, c := range infos {
-					nb := ""
-					if !c.NotBefore.IsZero() {
-						nb = c.NotBefore.Format(time.RFC3339)
-					}
-					paused := "no"
-					if c.Paused {
-						paused = "yes " + c.PauseReason
-						if c.PausedBy != "" {
-							paused += " (by " + c.PausedBy + ")"
-						}
-					}
-					sending := strconv.Itoa(c.Sending)
-					if c.Sending > 0 {
-						// After a crash these wait for the lease; say until when.
-						sending += " (lease ends " + c.SendingLeaseUntil.Format(time.RFC3339) + ")"
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active, sending, c.Unknown, paused, nb, spendText(c.Spend), senderText(c.Sender))
-				}
-				return tw.Flush()
-			})
+				infos = res.Channels
+			} else if err := withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				var err error
+				infos, err = queue.ChannelInfos(ctx, b, cfgChannels(cfg))
+				return err
+			}); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"channels": infos})
+			}
+			return printChannels(cmd.OutOrStdout(), infos)
 		},
 	}
 	rf.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (same as GET /v1/channels)")
 	return cmd
+}
+
+// printChannels prints channel states as the table of herald channels.
+func printChannels(w io.Writer, infos []queue.ChannelInfo) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHANNEL\tKIND\tRATE\tPENDING\tURGENT\tSCHEDULED\tRETRY\tACTIVE\tSENDING\tUNKNOWN\tPAUSED\tNOT BEFORE\tSPEND\tSENDER")
+	for _, c := range infos {
+		nb := ""
+		if !c.NotBefore.IsZero() {
+			nb = c.NotBefore.Format(time.RFC3339)
+		}
+		paused := "no"
+		if c.Paused {
+			paused = "yes " + c.PauseReason
+			if c.PausedBy != "" {
+				paused += " (by " + c.PausedBy + ")"
+			}
+		}
+		sending := strconv.Itoa(c.Sending)
+		if c.Sending > 0 {
+			// After a crash these wait for the lease; say until when.
+			sending += " (lease ends " + c.SendingLeaseUntil.Format(time.RFC3339) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", c.Channel, c.Kind, c.Rate, c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active, sending, c.Unknown, paused, nb, spendText(c.Spend), senderText(c.Sender))
+	}
+	return tw.Flush()
 }
 
 // senderText is the SENDER column: which process sends for a channel sent by one at a time.

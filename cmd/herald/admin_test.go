@@ -26,8 +26,8 @@ func TestPauseWithCLIResumeWithAPI(t *testing.T) {
 		}
 	}
 	out, _, exit := runCLI(t, "", "channels", "--json", "--config", s.config)
-	var infos []map[string]any
-	if exit != 0 || json.Unmarshal([]byte(out), &infos) != nil || len(infos) != 2 {
+	var infos struct{ Channels []map[string]any } // the shape of GET /v1/channels
+	if exit != 0 || json.Unmarshal([]byte(out), &infos) != nil || len(infos.Channels) != 2 {
 		t.Fatalf("channels: exit %d %s", exit, out)
 	}
 	waitUntil(t, 5*time.Second, "both queued", func() bool {

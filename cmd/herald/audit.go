@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"io"
 	"os"
 	"os/user"
 	"strconv"
@@ -28,40 +28,52 @@ func newAuditCmd(g *globalFlags) *cobra.Command {
 			if n < 1 || n > 1000 {
 				return &exitError{code: 2, err: fmt.Errorf("-n %d: want 1 to 1000", n)}
 			}
+			var es []queue.AuditEntry
 			if rf.server != "" {
-				return remoteRequest(cmd, rf, http.MethodGet, "/v1/audit?n="+strconv.Itoa(n))
-			}
-			return withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
-				es, err := b.Audit(ctx, int64(n))
-				if err != nil {
+				var res struct {
+					Entries []queue.AuditEntry `json:"entries"`
+				}
+				if err := remoteGet(cmd, rf, "/v1/audit?n="+strconv.Itoa(n), &res); err != nil {
 					return err
 				}
-				if asJSON {
-					return printJSON(cmd.OutOrStdout(), map[string]any{"entries": es})
-				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TIME\tSOURCE\tUSER\tCHAT\tACTION\tARGS\tRESULT")
-				for _, e := range es {
-					user := strconv.FormatInt(e.UserID, 10)
-					if e.Username != "" {
-						user += " @" + e.Username
-					}
-					if !e.Allowed {
-						user += " (refused)"
-					}
-					if e.Client != "" {
-						user += " " + e.Client
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339), e.Source, user, e.ChatID, e.Action, e.Args, e.Result)
-				}
-				return tw.Flush()
-			})
+				es = res.Entries
+			} else if err := withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
+				var err error
+				es, err = b.Audit(ctx, int64(n))
+				return err
+			}); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"entries": es})
+			}
+			return printAudit(cmd.OutOrStdout(), es)
 		},
 	}
 	rf.add(cmd)
 	cmd.Flags().IntVarP(&n, "number", "n", 50, "how many entries")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (same as GET /v1/audit)")
 	return cmd
+}
+
+// printAudit prints audit entries as the table of herald audit.
+func printAudit(w io.Writer, es []queue.AuditEntry) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tSOURCE\tUSER\tCHAT\tACTION\tARGS\tRESULT")
+	for _, e := range es {
+		user := strconv.FormatInt(e.UserID, 10)
+		if e.Username != "" {
+			user += " @" + e.Username
+		}
+		if !e.Allowed {
+			user += " (refused)"
+		}
+		if e.Client != "" {
+			user += " " + e.Client
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339), e.Source, user, e.ChatID, e.Action, e.Args, e.Result)
+	}
+	return tw.Flush()
 }
 
 // auditCLI records an admin action taken with the CLI against Redis directly (through --server

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"text/tabwriter"
 	"time"
 
@@ -22,20 +21,27 @@ func newFeedsCmd(g *globalFlags) *cobra.Command {
 		Short: "List configured feeds with their last poll, last error, items seen and WebSub state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var sts []ingest.FeedStatus
 			if rf.server != "" {
-				return remoteRequest(cmd, rf, http.MethodGet, "/v1/feeds")
-			}
-			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
-				sts, err := ingest.FeedStatuses(ctx, b.Client(), cfg.Feeds)
-				if err != nil {
+				var res struct {
+					Feeds []ingest.FeedStatus `json:"feeds"`
+				}
+				if err := remoteGet(cmd, rf, "/v1/feeds", &res); err != nil {
 					return err
 				}
-				if asJSON {
-					return printJSON(cmd.OutOrStdout(), map[string]any{"feeds": sts})
-				}
-				printFeeds(cmd, sts)
-				return nil
-			})
+				sts = res.Feeds
+			} else if err := withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				var err error
+				sts, err = ingest.FeedStatuses(ctx, b.Client(), cfg.Feeds)
+				return err
+			}); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"feeds": sts})
+			}
+			printFeeds(cmd, sts)
+			return nil
 		},
 	}
 	rf.add(cmd)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -158,5 +159,57 @@ func TestPublishChannelFlag(t *testing.T) {
 	_, errOut, _ = runCLI(t, fmt.Sprintf(article, 4), "publish", "--server", srv.URL, "-")
 	if !strings.Contains(errOut, "the token in HERALD_API_TOKEN is not one this herald accepts") {
 		t.Fatalf("wrong token: stderr %q", errOut)
+	}
+}
+
+// With --server the read commands print what they print from Redis: the same table, and with
+// --json the same JSON (that of the API). They used to print the API's raw JSON either way.
+func TestServerFlagPrintsAsRedisDoes(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	t.Setenv("HERALD_CONFIG", "")
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("HERALD_SERVER", "")
+	t.Setenv("HERALD_API_TOKEN", testToken)
+	doc := fmt.Sprintf("redis: {url: \"redis://%s/%d\"}\nchannels:\n  - {name: tg, kind: telegram}\n  - {name: hook, kind: webhook, rate: unlimited}\n",
+		rdb.Options().Addr, rdb.Options().DB)
+	path := writeConfig(t, doc)
+	cfg, err := config.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	api := &web.Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: testToken, Logger: zap.NewNop(), Channels: cfgChannels(cfg)}
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	if _, errOut, exit := runCLI(t, `{"id":"s1","url":"https://news.example.com/s1","title":"خبر"}`, "publish", "--config", path, "-"); exit != 0 {
+		t.Fatal(errOut)
+	}
+	if _, errOut, exit := runCLI(t, "", "pause", "--server", srv.URL, "--reason", "review", "tg"); exit != 0 {
+		t.Fatal(errOut)
+	}
+	// stats carries the time it was read.
+	dropTime := regexp.MustCompile(`(?m)^  "time": ".*",\n`)
+	for _, args := range [][]string{{"status", "s1"}, {"channels"}, {"stats"}, {"feeds"}, {"audit"}} {
+		for _, asJSON := range []bool{false, true} {
+			a := args
+			if asJSON {
+				a = append(slices.Clone(args), "--json")
+			}
+			local, errOut, exit := runCLI(t, "", append(slices.Clone(a), "--config", path)...)
+			if exit != 0 {
+				t.Fatalf("%v: %s", a, errOut)
+			}
+			remote, errOut, exit := runCLI(t, "", append(slices.Clone(a), "--server", srv.URL)...)
+			if exit != 0 {
+				t.Fatalf("%v --server: %s", a, errOut)
+			}
+			local, remote = dropTime.ReplaceAllString(local, ""), dropTime.ReplaceAllString(remote, "")
+			if local != remote {
+				t.Errorf("%v prints\n%s\nfrom Redis, and with --server\n%s", a, local, remote)
+			}
+			if !asJSON && strings.HasPrefix(remote, "{") {
+				t.Errorf("%v --server printed JSON without --json:\n%s", a, remote)
+			}
+		}
 	}
 }

@@ -92,12 +92,12 @@ func TestFeedsCommand(t *testing.T) {
 	api := httptest.NewServer((&web.Server{Publisher: pub, Broker: b, Token: testToken, Logger: zap.NewNop(), Feeds: p}).Handler())
 	defer api.Close()
 	t.Setenv("HERALD_API_TOKEN", testToken)
-	out, errOut, code = runCLI(t, "", "feeds", "--server", api.URL)
+	out, errOut, code = runCLI(t, "", "feeds", "--json", "--server", api.URL)
 	var got struct{ Feeds []ingest.FeedStatus }
 	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 || len(got.Feeds) != 2 || got.Feeds[0].ItemsSeen != 2 || got.Feeds[0].LastSuccess == nil {
 		t.Fatalf("feeds --server: exit %d %v\n%s\n%s", code, err, out, errOut)
 	}
-	out, errOut, code = runCLI(t, "", "stats", "--server", api.URL)
+	out, errOut, code = runCLI(t, "", "stats", "--json", "--server", api.URL)
 	st.Feeds = nil
 	if err := json.Unmarshal([]byte(out), &st); err != nil || code != 0 || len(st.Feeds) != 2 || st.Feeds[0].ItemsSeen != 2 {
 		t.Fatalf("stats --server: exit %d %v\n%s\n%s", code, err, out, errOut)

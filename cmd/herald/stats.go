@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"text/tabwriter"
 	"time"
 
@@ -23,30 +22,34 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 		Short: "Per channel: sent, failed and unknown in the last hour and day, queue, pause, rate limit, latency",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var st *web.Stats
 			if rf.server != "" {
-				return remoteRequest(cmd, rf, http.MethodGet, "/v1/stats")
-			}
-			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				st = &web.Stats{Overview: &queue.Overview{}}
+				if err := remoteGet(cmd, rf, "/v1/stats", st); err != nil {
+					return err
+				}
+			} else if err := withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 				var feeds func(context.Context) ([]ingest.FeedStatus, error)
 				if len(cfg.Feeds) > 0 {
 					feeds = func(ctx context.Context) ([]ingest.FeedStatus, error) {
 						return ingest.FeedStatuses(ctx, b.Client(), cfg.Feeds)
 					}
 				}
-				st, err := web.ReadStats(ctx, b, cfgChannels(cfg), feeds)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return printJSON(cmd.OutOrStdout(), st)
-				}
-				printOverview(cmd, st.Overview)
-				if len(st.Feeds) > 0 {
-					fmt.Fprintln(cmd.OutOrStdout())
-					printFeeds(cmd, st.Feeds)
-				}
-				return nil
-			})
+				var err error
+				st, err = web.ReadStats(ctx, b, cfgChannels(cfg), feeds)
+				return err
+			}); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), st)
+			}
+			printOverview(cmd, st.Overview)
+			if len(st.Feeds) > 0 {
+				fmt.Fprintln(cmd.OutOrStdout())
+				printFeeds(cmd, st.Feeds)
+			}
+			return nil
 		},
 	}
 	rf.add(cmd)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"text/tabwriter"
 
@@ -27,22 +26,25 @@ wins. Exit status: 0 found, 2 not a URL, 3 no such article.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
+			var st *queue.ArticleStatus
+			var err error
 			if rf.server != "" {
 				path := "/v1/articles/" + url.PathEscape(id)
 				if isURLRef(id) {
 					path = "/v1/articles?url=" + url.QueryEscape(id)
 				}
-				return notFoundExit3(remoteRequest(cmd, rf, http.MethodGet, path))
-			}
-			var st *queue.ArticleStatus
-			err := withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
-				aid, err := b.ArticleID(ctx, id)
-				if err != nil {
+				st = new(queue.ArticleStatus)
+				err = notFoundExit3(remoteGet(cmd, rf, path, st))
+			} else {
+				err = withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
+					aid, err := b.ArticleID(ctx, id)
+					if err != nil {
+						return err
+					}
+					st, err = b.Status(ctx, aid)
 					return err
-				}
-				st, err = b.Status(ctx, aid)
-				return err
-			})
+				})
+			}
 			if errors.Is(err, queue.ErrInvalidURL) {
 				return &exitError{code: 2, err: err}
 			}

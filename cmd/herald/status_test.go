@@ -26,7 +26,7 @@ func TestStatusAndRetractByURLOfAnArticleWithItsOwnID(t *testing.T) {
 	t.Setenv("HERALD_API_TOKEN", testToken)
 	server := "http://" + s.addr
 	out, errOut, exit = runCLI(t, "", "status", "--server", server, written)
-	if exit != 0 || !strings.Contains(out, `"id":"zel-2024-10-13"`) {
+	if exit != 0 || !strings.Contains(out, "article zel-2024-10-13") || !strings.Contains(out, "sent") { // the table, as without --server
 		t.Fatalf("status --server by URL: exit %d\n%s\n%s", exit, out, errOut)
 	}
 	for _, args := range [][]string{
