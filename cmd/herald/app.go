@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	neturl "net/url"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -84,8 +84,7 @@ func openRedis(ctx context.Context, url string) (*redis.Client, error) {
 	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
-		// url.Parse errors quote the whole URL, password included.
-		return nil, fmt.Errorf("redis.url (env REDIS_URL): %s; the form is redis://[:password@]host:port/db", redactUserinfo.ReplaceAllString(err.Error(), "//$1:xxxxx@"))
+		return nil, fmt.Errorf("redis.url (env REDIS_URL): %s; the form is redis://[:password@]host:port/db", redisURLError(err))
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -172,5 +171,15 @@ func brokerFor(cfg *config.Config, rdb redis.UniversalClient) (*queue.Broker, *i
 	return b, &ingest.Publisher{Config: cfg, Broker: b, Redis: rdb}
 }
 
-// redactUserinfo matches the password part of "scheme://user:password@host".
-var redactUserinfo = regexp.MustCompile(`//([^:/@\s]*):[^@\s]*@`)
+// redisURLError is what a refused redis.url's error may say. A *url.Error quotes the URL, and
+// its reason can quote a piece of it: a password holding "/", "?", "#" or a space ends the
+// user info early, and the rest shows as the host or the port (invalid port ":pa" after host),
+// so no part of it is repeated. go-redis's own errors (a database number, an option) quote
+// only what follows the host.
+func redisURLError(err error) string {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		return "not a valid URL (the value is not repeated: it may hold the password; a password with / ? # % or a space must be percent-encoded)"
+	}
+	return err.Error()
+}

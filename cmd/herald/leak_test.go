@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -145,4 +146,30 @@ func fetchBody(t *testing.T, c *http.Client, req *http.Request) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return fmt.Sprintf("%d %s", resp.StatusCode, b)
+}
+
+// TestRedisURLErrorsNeverShowThePassword: a redis.url that does not parse is refused without
+// any part of its password, whatever character in the password broke the parse (before,
+// "invalid port \":pa\" after host" showed the password up to its "/", and a password with a
+// space was quoted whole).
+func TestRedisURLErrorsNeverShowThePassword(t *testing.T) {
+	const pw = "S3cretRedisPassw0rd"
+	for _, u := range []string{
+		"redis://:" + pw[:9] + "/" + pw[9:] + "@127.0.0.1:6379/0",
+		"redis://:" + pw[:9] + "#" + pw[9:] + "@127.0.0.1:6379/0",
+		"redis://:" + pw[:9] + "?" + pw[9:] + "@127.0.0.1:6379/0",
+		"redis://:" + pw[:9] + "%zz" + pw[9:] + "@127.0.0.1:6379/0",
+		"redis://news:" + pw[:9] + " " + pw[9:] + "@127.0.0.1:6379/0",
+		"redis://:" + pw + "@127.0.0.1:port/0",
+		"redis://:" + pw + "@127.0.0.1:6379/abc",
+	} {
+		_, err := openRedis(context.Background(), u)
+		if err == nil || !strings.Contains(err.Error(), "redis.url") {
+			t.Errorf("%s: %v", u, err)
+			continue
+		}
+		if _, where, found := leaktest.Find(err.Error(), []string{pw, pw[:9], pw[9:]}); found {
+			t.Errorf("%s: the error shows the password: %s", u, where)
+		}
+	}
 }
