@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -10,7 +12,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -211,5 +215,93 @@ func TestServerFlagPrintsAsRedisDoes(t *testing.T) {
 				t.Errorf("%v --server printed JSON without --json:\n%s", a, remote)
 			}
 		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer a command may write while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// herald log --server reads the API's delivery log and prints it as the log from Redis; with
+// --follow it prints each new change once.
+func TestLogThroughServer(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	t.Setenv("HERALD_CONFIG", "")
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("HERALD_SERVER", "")
+	t.Setenv("HERALD_API_TOKEN", testToken)
+	t.Setenv("NO_COLOR", "1")
+	doc := fmt.Sprintf("redis: {url: \"redis://%s/%d\"}\nchannels:\n  - {name: tg, kind: telegram}\n  - {name: hook, kind: webhook, rate: unlimited}\n",
+		rdb.Options().Addr, rdb.Options().DB)
+	path := writeConfig(t, doc)
+	cfg, err := config.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	api := &web.Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: testToken, Logger: zap.NewNop(), Channels: cfgChannels(cfg)}
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	publish := func(id string) {
+		t.Helper()
+		if _, errOut, exit := runCLI(t, `{"id":"`+id+`","url":"https://news.example.com/`+id+`","title":"خبر `+id+`"}`, "publish", "--config", path, "-"); exit != 0 {
+			t.Fatal(errOut)
+		}
+	}
+	for _, id := range []string{"l1", "l2", "l3"} {
+		publish(id)
+	}
+	for _, args := range [][]string{{"log"}, {"log", "--json"}, {"log", "--limit", "2"}, {"log", "--channel", "hook"},
+		{"log", "--article", "l2", "--json"}, {"log", "--since", "1h"}, {"log", "--status", "sent"}} {
+		local, errOut, exit := runCLI(t, "", append(slices.Clone(args), "--config", path)...)
+		if exit != 0 {
+			t.Fatalf("%v: %s", args, errOut)
+		}
+		remote, errOut, exit := runCLI(t, "", append(slices.Clone(args), "--server", srv.URL)...)
+		if exit != 0 {
+			t.Fatalf("%v --server: %s", args, errOut)
+		}
+		if local != remote {
+			t.Errorf("%v prints\n%s\nfrom Redis, and with --server\n%s", args, local, remote)
+		}
+	}
+	if out, _, _ := runCLI(t, "", "log", "--server", srv.URL); strings.Count(out, "\n") != 6 || !strings.Contains(out, "l3") {
+		t.Errorf("log --server: want the 6 changes, have\n%s", out)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root := newRootCmd()
+	var out syncBuffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"log", "-f", "--channel", "hook", "--server", srv.URL})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	waitUntil(t, 5*time.Second, "the history", func() bool { return strings.Count(out.String(), "\n") == 3 })
+	publish("l4")
+	publish("l5")
+	waitUntil(t, 10*time.Second, "l4 and l5 followed", func() bool { return strings.Contains(out.String(), "l5") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 5 || !strings.Contains(lines[3], "l4") || !strings.Contains(lines[4], "l5") {
+		t.Errorf("log -f --server: want l1..l5 on hook once each, in order; have\n%s", out.String())
 	}
 }

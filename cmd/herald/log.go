@@ -26,6 +26,7 @@ func newLogCmd(g *globalFlags) *cobra.Command {
 		follow bool
 		asJSON bool
 		limit  int
+		rf     remoteFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "log",
@@ -35,7 +36,8 @@ unknown, retracted, edited), oldest first, like tail. Without --since it shows t
 with --since all changes since then. --follow then keeps printing new changes as they
 happen (a blocking read on Redis, no polling) until interrupted. Lines are coloured on a
 terminal and plain when piped; --json prints one JSON object per line with the fields time,
-article_id, channel, kind, status, attempt, remote_id, post_url, error, title.`,
+article_id, channel, kind, status, attempt, remote_id, post_url, error, title. With --server it
+reads a running herald's GET /v1/deliveries instead of Redis, and --follow asks it every second.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -45,19 +47,22 @@ article_id, channel, kind, status, attempt, remote_id, post_url, error, title.`,
 			if q.Status != "" && !slices.Contains([]string{"pending", "sent", "failed", "unknown", "retracted", "edited"}, q.Status) {
 				return &exitError{code: 2, err: fmt.Errorf("--status %q: want pending, sent, failed, unknown, retracted or edited", q.Status)}
 			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			p := &logPrinter{w: cmd.OutOrStdout(), json: asJSON, color: isTerminal(cmd.OutOrStdout())}
+			if rf.server != "" {
+				return remoteLog(ctx, cmd, rf, q, since != "", limit, follow, p)
+			}
 			cfg, err := loadConfig(g)
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
 			rdb, err := openRedis(ctx, cfg.Redis.URL)
 			if err != nil {
 				return err
 			}
 			defer rdb.Close()
 			b, _ := brokerFor(cfg, rdb)
-			p := &logPrinter{w: cmd.OutOrStdout(), json: asJSON, color: isTerminal(cmd.OutOrStdout())}
 			last, err := b.LastLogID(ctx, q)
 			if err != nil {
 				return err
@@ -79,6 +84,7 @@ article_id, channel, kind, status, attempt, remote_id, post_url, error, title.`,
 	f.StringVar(&since, "since", "", "changes since a duration ago (90m, 1h, 2d) or an RFC 3339 time")
 	f.IntVar(&limit, "limit", 0, "show at most this many past changes (default 20 without --since, all with)")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per line")
+	rf.add(cmd)
 	return cmd
 }
 

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"herald/queue"
+)
+
+// remoteLog is herald log --server: GET /v1/deliveries, newest first a page at a time, printed
+// oldest first like the log from Redis. --follow asks every second for what is newer than the
+// last line printed (the API has no blocking read).
+func remoteLog(ctx context.Context, cmd *cobra.Command, rf remoteFlags, q queue.LogQuery, hasSince bool, limit int, follow bool, p *logPrinter) error {
+	if limit <= 0 && !hasSince {
+		limit = 20
+	}
+	params := url.Values{}
+	for k, v := range map[string]string{"article": q.ArticleID, "channel": q.Channel, "status": q.Status} {
+		if v != "" {
+			params.Set(k, v)
+		}
+	}
+	if !q.Since.IsZero() {
+		params.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	start := time.Now()
+	entries, err := remoteLogPages(cmd, rf, params, limit, "")
+	if err != nil {
+		return err
+	}
+	if err := printNewestLast(p, entries); err != nil {
+		return err
+	}
+	if !follow {
+		return nil
+	}
+	lastID, lastTime := "", start
+	if len(entries) > 0 {
+		lastID, lastTime = entries[0].ID, entries[0].Time
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		params.Set("since", lastTime.UTC().Format(time.RFC3339Nano))
+		entries, err := remoteLogPages(cmd, rf, params, 0, lastID)
+		if err != nil {
+			return err
+		}
+		if len(entries) > 0 {
+			lastID, lastTime = entries[0].ID, entries[0].Time
+		}
+		if err := printNewestLast(p, entries); err != nil {
+			return err
+		}
+	}
+}
+
+// remoteLogPages reads pages of the log, newest first, until most entries (0: all), the last
+// page, or an entry no newer than stopAt (a log id; "" reads on).
+func remoteLogPages(cmd *cobra.Command, rf remoteFlags, params url.Values, most int, stopAt string) ([]queue.LogEntry, error) {
+	var out []queue.LogEntry
+	cursor := ""
+	for {
+		v := url.Values{}
+		for k, vals := range params {
+			v[k] = vals
+		}
+		v.Set("limit", "1000")
+		if most > 0 {
+			v.Set("limit", strconv.Itoa(min(1000, most-len(out))))
+		}
+		if cursor != "" {
+			v.Set("cursor", cursor)
+		}
+		var page queue.LogPage
+		if err := remoteGet(cmd, rf, "/v1/deliveries?"+v.Encode(), &page); err != nil {
+			return nil, err
+		}
+		for _, e := range page.Entries {
+			if stopAt != "" && !logIDAfter(e.ID, stopAt) {
+				return out, nil
+			}
+			out = append(out, e)
+		}
+		if page.NextCursor == "" || (most > 0 && len(out) >= most) {
+			return out, nil
+		}
+		cursor = page.NextCursor
+	}
+}
+
+func printNewestLast(p *logPrinter, entries []queue.LogEntry) error {
+	for i := len(entries) - 1; i >= 0; i-- {
+		if err := p.print(entries[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logIDAfter reports whether log id a ("<ms>-<seq>", a Redis stream id) comes after b.
+func logIDAfter(a, b string) bool {
+	split := func(id string) (uint64, uint64) {
+		ms, seq, _ := strings.Cut(id, "-")
+		m, _ := strconv.ParseUint(ms, 10, 64)
+		s, _ := strconv.ParseUint(seq, 10, 64)
+		return m, s
+	}
+	am, as := split(a)
+	bm, bs := split(b)
+	return am > bm || am == bm && as > bs
+}
