@@ -133,7 +133,7 @@ func (r *renderer) Render(a *article.Article) ([]channels.Post, error) {
 	if a == nil {
 		return nil, errors.New("formatter: nil article")
 	}
-	image := strings.TrimSpace(a.ImageURL)
+	image := imageURL(a.ImageURL)
 	withImage := r.opt.image && image != ""
 	if r.kind == channels.KindTelegram && withImage {
 		// Specs: https://core.telegram.org/bots/api#sendphoto (caption 0-1024 after parsing)
@@ -205,7 +205,7 @@ func (r *renderer) prepare(a *article.Article, summaryMax int) (*Data, error) {
 		Hashtags: hashtags(a.Tags, a.Category, r.opt.maxHashtags),
 		Category: inlineText(a.Category),
 		Tags:     a.Tags,
-		ImageURL: strings.TrimSpace(a.ImageURL),
+		ImageURL: imageURL(a.ImageURL),
 		Language: a.Language,
 	}
 	if d.Title == "" && r.kind != channels.KindWebSub {
@@ -217,6 +217,20 @@ func (r *renderer) prepare(a *article.Article, summaryMax int) (*Data, error) {
 		d.Summary = r.summary(a, d, summaryMax)
 	}
 	return d, nil
+}
+
+// imageURL is the article's image URL in URI form, like the link (an Arabic file name or a space
+// in a WordPress upload percent-encoded), as every platform that fetches it expects; as written
+// when it has no URI form.
+func imageURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	if u, err := URIForm(raw); err == nil {
+		return u
+	}
+	return raw
 }
 
 // summary is the article's summary field, else its first paragraphs, without boilerplate,
