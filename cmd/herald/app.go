@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	neturl "net/url"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
