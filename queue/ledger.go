@@ -344,8 +344,12 @@ gen = gen + 1
 redis.call("HSET", KEYS[1], "state", "pending", "revision", rev, "gen", gen, "attempt", 0, "error", "",
   "lease_until", 0, "owner", "", "token", ARGV[5], "expired", "", "updated_at", ARGV[2])
 redis.call("PERSIST", KEYS[1])
--- A repost is a new post: the correction of the old one (correct.go) is not its.
-if ARGV[1] == "repost" then redis.call("HDEL", KEYS[1], "edited_at", "edited_by") end
+-- A repost is a new post: the old one's id and link, its correction (correct.go) and its
+-- retraction (retract.go) are not its. A retract of a repost whose outcome is unknown must not
+-- delete the old post's id and call the new one deleted.
+if ARGV[1] == "repost" then
+  redis.call("HDEL", KEYS[1], "remote_id", "post_url", "edited_at", "edited_by", "retracted_at", "retracted_by")
+end
 redis.call("ZADD", KEYS[2], ARGV[2], ARGV[4])
 redis.call("SREM", KEYS[4], ARGV[4])
 log_append(KEYS[3], ARGV[3], {article_id = f[3], channel = f[4], status = "pending", attempt = 0,

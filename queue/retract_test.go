@@ -365,3 +365,45 @@ func TestRetractAuthErrorKeepsTheTokenOut(t *testing.T) {
 		t.Fatalf("retracted entries: %+v %v", page, err)
 	}
 }
+
+// A repost is a new post: until it is sent the record must not carry the id of the post it
+// replaces. Here the old post was retracted (deleted), the repost's outcome is unknown (a 504),
+// and a second retract must cancel it with the check-by-hand note — not "delete" the old,
+// already deleted post again and call the delivery deleted on the platform while the new post
+// may be live. (Fails with the remote id kept across the repost.)
+func TestRepostDoesNotKeepTheOldPostsID(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	e.start()
+	tgOnly := []Target{{Name: "tg", Kind: channels.KindTelegram}}
+	e.publish("rp", tgOnly)
+	e.waitAll("rp", StateSent)
+	if r, err := e.broker.Retract(ctx, "rp", "tg", "desk", e.chans); err != nil || results(r)["tg"].Result != "retracted" {
+		t.Fatalf("first retract: %+v %v", r, err)
+	}
+	e.tg.FailNext(1, 504, "Gateway Timeout")
+	d, err := e.broker.Requeue(ctx, "rp", "tg", "repost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.RemoteID != "" || d.PostURL != "" {
+		t.Errorf("reposted record %+v: still names the old post", d)
+	}
+	e.waitAll("rp", StateUnknown)
+	if d, _ := e.broker.Delivery(ctx, "rp", "tg"); d.RemoteID != "" || d.PostURL != "" || d.RetractedBy != "" {
+		t.Errorf("unknown repost %+v: names the old post or its retraction", d)
+	}
+	r, err := e.broker.Retract(ctx, "rp", "tg", "desk", e.chans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := results(r)["tg"]; got.Result != "cancelled" {
+		t.Fatalf("retract of the unknown repost: %+v, want cancelled", got)
+	}
+	if d, _ := e.broker.Delivery(ctx, "rp", "tg"); d.State != StateRetracted || !strings.Contains(d.Error, "by hand") {
+		t.Fatalf("record %+v: want retracted with the check-by-hand note", d)
+	}
+	if _, _, tgn := e.deleteRequests(); tgn != 1 {
+		t.Fatalf("%d deleteMessage requests, want 1 (the first retract's)", tgn)
+	}
+}
