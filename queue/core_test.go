@@ -496,6 +496,39 @@ func TestRetryUnknownRetriesEveryUnknownOfTheChannel(t *testing.T) {
 	}
 }
 
+// A bulk retry after an outage re-sends a channel's unknown deliveries in the order they were
+// published, not in the order of their ids as strings (n10 before n9), so the channel's lane
+// keeps publish order. (Fails with the members sorted as strings.)
+func TestRetryUnknownKeepsPublishOrder(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ids := []string{"n9", "n10", "n11", "n8"}
+	for range ids {
+		e.ch.script(fail(channels.UnknownOutcome(errors.New("read timeout"))))
+	}
+	e.route.InFlight = 1
+	for _, id := range ids {
+		e.publish(id)
+	}
+	e.start(testOpts(t), nil)
+	for _, id := range ids {
+		e.waitState(id, StateUnknown, 10*time.Second)
+	}
+	if got, err := e.broker.RetryUnknown(ctx, "tg"); err != nil || got != len(ids) {
+		t.Fatalf("RetryUnknown = %d, %v; want %d", got, err, len(ids))
+	}
+	for _, id := range ids {
+		e.waitState(id, StateSent, 10*time.Second)
+	}
+	var order []string
+	for _, s := range e.ch.sent()[len(ids):] {
+		order = append(order, s.articleID)
+	}
+	if fmt.Sprint(order) != fmt.Sprint(ids) {
+		t.Fatalf("retried in the order %v, want the publish order %v", order, ids)
+	}
+}
+
 // The shutdown budget is one ShutdownTimeout for the whole worker, whatever the number of
 // channels: their servers stop together. (With the servers stopped one after the other, two
 // hung sends take two timeouts.)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -288,7 +289,9 @@ func (b *Broker) RetryUnknown(ctx context.Context, ch channels.Name) (n int, err
 	if err != nil {
 		return 0, fmt.Errorf("queue: listing unknown deliveries of %s: %w", ch, err)
 	}
-	sort.Strings(members)
+	if err := b.publishOrder(ctx, ch, members); err != nil {
+		return 0, err
+	}
 	suffix := ":" + string(ch)
 	for _, m := range members {
 		art, ok := strings.CutSuffix(m, suffix)
@@ -306,6 +309,53 @@ func (b *Broker) RetryUnknown(ctx context.Context, ch channels.Name) (n int, err
 		}
 	}
 	return n, nil
+}
+
+// publishOrder sorts a channel's delivery members ("<article>:<channel>") in the order their
+// records were created: by the id of each record's first delivery-log entry (written by the
+// publish, on the one Redis clock, so across processes too), else its created_at. A bulk retry
+// then re-enqueues them in publish order, the order the channel's lane sends in; sorted as
+// strings, n10 would go before n9.
+func (b *Broker) publishOrder(ctx context.Context, ch channels.Name, members []string) error {
+	suffix := ":" + string(ch)
+	pipe := b.rdb.Pipeline()
+	recs := make([]*redis.MapStringStringCmd, len(members))
+	for i, m := range members {
+		recs[i] = pipe.HGetAll(ctx, ledgerKey(strings.TrimSuffix(m, suffix), ch))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("queue: reading unknown deliveries of %s: %w", ch, err)
+	}
+	type key struct{ ms, seq uint64 }
+	less := func(a, c key) bool { return a.ms < c.ms || a.ms == c.ms && a.seq < c.seq }
+	keys := make(map[string]key, len(members))
+	for i, m := range members {
+		rec := recs[i].Val()
+		created, _ := strconv.ParseUint(rec["created_at"], 10, 64)
+		k, found := key{ms: created}, false
+		for f := range rec {
+			id, ok := logIDFromField(f)
+			if !ok {
+				continue
+			}
+			ms, seq, _ := strings.Cut(id, "-")
+			var l key
+			l.ms, _ = strconv.ParseUint(ms, 10, 64)
+			l.seq, _ = strconv.ParseUint(seq, 10, 64)
+			if !found || less(l, k) {
+				k, found = l, true
+			}
+		}
+		keys[m] = k
+	}
+	sort.SliceStable(members, func(i, j int) bool {
+		a, c := keys[members[i]], keys[members[j]]
+		if a != c {
+			return less(a, c)
+		}
+		return members[i] < members[j]
+	})
+	return nil
 }
 
 // PauseInfo describes a paused channel.
