@@ -154,10 +154,9 @@ func TestClaimAndFinishAreIdempotentByToken(t *testing.T) {
 	e.publish("idem")
 	w := NewWorker(e.broker, map[channels.Name]Route{"tg": e.route}, testOpts(t))
 	claimOnce := func(token string) []any {
-		now := time.Now()
 		res, err := claimScript.Run(ctx, e.broker.rdb,
 			[]string{ledgerKey("idem", "tg"), pendingKey, logKey, pausedKey, articleKey("idem"), unknownKey("tg")},
-			1, now.UnixMilli(), now.Add(time.Minute).UnixMilli(), token, 100, "idem:tg", 0, "tg", "test").Slice()
+			1, time.Minute.Milliseconds(), token, 100, "idem:tg", 0, "tg", "test").Slice()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,10 +200,12 @@ func TestLateCommitTurnsLeaseExpiredUnknownIntoSent(t *testing.T) {
 	e.publish("late")
 	hook := func(d Delivery) {
 		// The lease runs out now: another claim finds it expired and parks the delivery.
-		now := time.Now().Add(time.Hour)
+		if err := e.broker.rdb.HSet(ctx, ledgerKey("late", "tg"), "lease_until", 1).Err(); err != nil {
+			t.Error(err)
+		}
 		res, err := claimScript.Run(ctx, e.broker.rdb,
 			[]string{ledgerKey("late", "tg"), pendingKey, logKey, pausedKey, articleKey("late"), unknownKey("tg")},
-			1, now.UnixMilli(), now.Add(time.Minute).UnixMilli(), "other", 100, "late:tg", 0, "tg", "other").Slice()
+			1, time.Minute.Milliseconds(), "other", 100, "late:tg", 0, "tg", "other").Slice()
 		if err != nil || res[0] != "expired" {
 			t.Errorf("expiring the lease: %v %v", res, err)
 		}
@@ -711,5 +712,73 @@ func TestStoppingPacedWorkerKeepsItsSlot(t *testing.T) {
 	}
 	if got := e.ch.sent(); len(got) != 2 || got[0].articleID != "k1" || got[1].articleID != "k2" {
 		t.Fatalf("sends %+v, want k1 then k2", got)
+	}
+}
+
+// A process whose clock is a minute behind Redis's (the clock every process shares for rates):
+// a platform's retry-after is still waited for in full, by the delivery that got the 429 and by
+// the next one. The not-before time is taken on the Redis clock, as the slot script reads it,
+// not written as this process's time. (Fails with the absolute time of this process written:
+// nb2 goes out at once, into the platform's limit.)
+func TestRetryAfterIsKeptOnTheRedisClock(t *testing.T) {
+	e := newEnv(t)
+	now := func() time.Time { return time.Now().Add(-time.Minute) }
+	e.ch.script(func(context.Context) (channels.Receipt, error) {
+		return channels.Receipt{}, channels.RateLimited(errors.New("429 Too Many Requests: retry after 2"), now().Add(2*time.Second))
+	})
+	e.route.InFlight = 1
+	e.publish("nb1")
+	e.publish("nb2")
+	opts := testOpts(t)
+	opts.Now = now
+	e.start(opts, nil)
+	e.waitState("nb1", StateSent, 15*time.Second)
+	e.waitState("nb2", StateSent, 15*time.Second)
+	s := e.ch.sent()
+	if len(s) != 3 {
+		t.Fatalf("%d sends, want the 429 and two posts", len(s))
+	}
+	for _, x := range s[1:] {
+		if gap := x.at.Sub(s[0].at); gap < 1900*time.Millisecond {
+			t.Fatalf("%s sent %s after a 429 that said retry after 2 s", x.articleID, gap)
+		}
+	}
+}
+
+// A process whose clock is a minute behind Redis's claims a paced delivery after waiting for
+// its slot: the lease it takes is on the Redis clock, so another process that finds the
+// delivery while it is being sent (a task handed out again) sees it busy, not a lease that
+// ran out, and does not park a live send as unknown. (Fails with the claim's lease taken on
+// the process clock.)
+func TestClaimLeaseIsOnTheRedisClock(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.route.Limit = Limit{Count: 2, Period: time.Second}
+	release := make(chan struct{})
+	sending := make(chan struct{})
+	e.ch.script(nil, func(ctx context.Context) (channels.Receipt, error) {
+		close(sending)
+		<-release
+		return channels.Receipt{RemoteID: "77"}, nil
+	})
+	e.publish("ck1")
+	e.publish("ck2") // its slot is half a second after ck1's: claimed after the wait
+	opts := testOpts(t)
+	opts.Now = func() time.Time { return time.Now().Add(-time.Minute) }
+	e.start(opts, nil)
+	select {
+	case <-sending:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ck2 was not sent")
+	}
+	other := NewWorker(e.broker, map[channels.Name]Route{"tg": e.route}, testOpts(t))
+	out := other.deliver(ctx, taskPayload{ArticleID: "ck2", Channel: "tg", Revision: 1})
+	close(release)
+	if out.Status != "busy" {
+		t.Fatalf("another process found the delivery being sent %q (%v), want busy", out.Status, out.Err)
+	}
+	d := e.waitState("ck2", StateSent, 10*time.Second)
+	if d.RemoteID != "77" || n(e) != 2 {
+		t.Fatalf("record %+v after %d sends", d, n(e))
 	}
 }

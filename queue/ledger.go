@@ -224,35 +224,39 @@ end
 //
 //	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] paused hash,
 //	KEYS[5] article key, KEYS[6] the channel's unknown index
-//	ARGV[1] revision, ARGV[2] now ms, ARGV[3] lease until ms, ARGV[4] claim token,
-//	ARGV[5] log max len, ARGV[6] member, ARGV[7] record TTL seconds, ARGV[8] channel,
-//	ARGV[9] owner (process, for operators)
+//	ARGV[1] revision, ARGV[2] lease ms, ARGV[3] claim token, ARGV[4] log max len, ARGV[5] member,
+//	ARGV[6] record TTL seconds, ARGV[7] channel, ARGV[8] owner (process, for operators)
 //
 // Returns {result, attempt, lease_until, article JSON, created_at ms}: result is "claimed", "missing", "stale"
-// (another revision), "paused", "busy" (another claim holds a live lease), "expired" (a lease
-// ran out mid-send: the record is now unknown), or the final state name. The article and the
-// record's creation time (for the publish→post latency) come with "claimed", so a delivery
-// costs no round trip to read them.
+// (another revision), "paused", "busy" (another claim holds a live lease; the third value is
+// the ms it has left), "expired" (a lease ran out mid-send: the record is now unknown), or the
+// final state name. The article and the record's creation time (for the publish→post latency)
+// come with "claimed", so a delivery costs no round trip to read them. Leases are on the Redis
+// clock, as slotScript's: a process whose clock is off neither takes a lease that others see as
+// run out nor sees a live one as run out.
 var claimScript = logScript(luaExpireLease + `
 local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token", "created_at")
 f[5], f[6] = ledger_ids(KEYS[1])
 if not f[1] then return {"missing", 0, 0} end
 local state, rev, attempt, lease = f[1], tonumber(f[2]), tonumber(f[3]), tonumber(f[4] or "0")
 if rev ~= tonumber(ARGV[1]) then return {"stale", attempt, 0} end
-if state == "sending" and f[7] == ARGV[4] then
+if state == "sending" and f[7] == ARGV[3] then
   return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8]}
 end
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if state == "sending" then
-  if lease ~= nil and lease > tonumber(ARGV[2]) then return {"busy", attempt, lease} end
-  expire_lease(KEYS[1], KEYS[2], KEYS[3], KEYS[6], ARGV[6], ARGV[2], ARGV[5], ARGV[7], f[5], f[6], attempt)
+  if lease ~= nil and lease > now then return {"busy", attempt, lease - now} end
+  expire_lease(KEYS[1], KEYS[2], KEYS[3], KEYS[6], ARGV[5], now, ARGV[4], ARGV[6], f[5], f[6], attempt)
   return {"expired", attempt, 0}
 end
 if state ~= "pending" then return {state, attempt, 0} end
-if redis.call("HEXISTS", KEYS[4], ARGV[8]) == 1 then return {"paused", attempt, 0} end
+if redis.call("HEXISTS", KEYS[4], ARGV[7]) == 1 then return {"paused", attempt, 0} end
 attempt = attempt + 1
-redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until", ARGV[3],
-  "owner", ARGV[9], "token", ARGV[4], "expired", "", "updated_at", ARGV[2])
-return {"claimed", attempt, tonumber(ARGV[3]), redis.call("GET", KEYS[5]), f[8]}
+lease = now + tonumber(ARGV[2])
+redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until", lease,
+  "owner", ARGV[8], "token", ARGV[3], "expired", "", "updated_at", now)
+return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8]}
 `)
 
 // finishScript moves a claimed delivery to its new state, only for the claim that holds it

@@ -136,9 +136,12 @@ redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until
 return {"claimed", attempt, lease, redis.call("GET", KEYS[8]), f[8]}
 `)
 
-// setNotBefore records a platform's retry-after for every worker; it only moves the time later.
-func setNotBefore(ctx context.Context, rdb redis.UniversalClient, ch channels.Name, at time.Time) error {
-	err := setLaterScript.Run(ctx, rdb, []string{notBeforeKey(ch)}, at.UnixMilli(), int64(time.Until(at)/time.Millisecond)+60_000).Err()
+// setNotBefore records a platform's retry-after (wait from now) for every worker; it only moves
+// the time later. The time is taken on the Redis clock, which slotScript compares it with.
+func setNotBefore(ctx context.Context, rdb redis.UniversalClient, ch channels.Name, wait time.Duration) error {
+	// Whole milliseconds rounded up, here and in the script: never before the platform's time.
+	waitMS := int64((wait + time.Millisecond - 1) / time.Millisecond)
+	err := setLaterScript.Run(ctx, rdb, []string{notBeforeKey(ch)}, waitMS).Err()
 	if err != nil {
 		return fmt.Errorf("queue: setting not-before of %s: %w", ch, err)
 	}
@@ -157,13 +160,17 @@ func (b *Broker) NotBefore(ctx context.Context, ch channels.Name) (time.Time, er
 	return time.UnixMilli(v), nil
 }
 
-// setLaterScript sets KEYS[1] to ARGV[1] (ms) unless it already holds a later time.
+// setLaterScript sets KEYS[1] to the Redis time ARGV[1] ms from now (ms) unless it already holds
+// a later time; the key outlives it by a minute.
 //
-//	KEYS[1] not-before key; ARGV[1] time ms, ARGV[2] expiry ms
+//	KEYS[1] not-before key; ARGV[1] wait ms
 var setLaterScript = redis.NewScript(`
+local t = redis.call("TIME")
+local wait = tonumber(ARGV[1])
+local at = tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000) + wait
 local cur = tonumber(redis.call("GET", KEYS[1]) or "0")
-if cur < tonumber(ARGV[1]) then
-  redis.call("SET", KEYS[1], ARGV[1], "PX", math.max(tonumber(ARGV[2]), 1000))
+if cur < at then
+  redis.call("SET", KEYS[1], at, "PX", math.max(wait + 60000, 1000))
 end
 return 1
 `)

@@ -596,8 +596,10 @@ type claim struct {
 const stopMargin = 500 * time.Millisecond
 
 // newClaim draws the token of a claim about to be asked for; its lease is counted from now.
+// until bounds this process's own retries (a deadline on its monotonic clock); the lease in
+// Redis is on the Redis clock.
 func (w *Worker) newClaim(p taskPayload) *claim {
-	return &claim{p: p, member: deliveryMember(p.ArticleID, p.Channel), token: w.newToken(), until: w.opts.Now().Add(w.opts.LeaseDuration)}
+	return &claim{p: p, member: deliveryMember(p.ArticleID, p.Channel), token: w.newToken(), until: time.Now().Add(w.opts.LeaseDuration)}
 }
 
 // retentionTTL is the record TTL in seconds the scripts set on a final record.
@@ -606,11 +608,10 @@ func (w *Worker) retentionTTL() int64 { return int64(w.broker.opts.Retention / t
 // claimAndSend claims a delivery whose send slot has come (after a wait) and sends it.
 func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route) Outcome {
 	p := c.p
-	now := w.opts.Now()
-	c.until = now.Add(w.opts.LeaseDuration)
+	c.until = time.Now().Add(w.opts.LeaseDuration)
 	res, err := claimScript.Run(ctx, w.rdb,
 		[]string{ledgerKey(p.ArticleID, p.Channel), pendingKey, logKey, pausedKey, articleKey(p.ArticleID), unknownKey(p.Channel)},
-		p.Revision, now.UnixMilli(), c.until.UnixMilli(), c.token, w.broker.opts.LogMaxLen, c.member, w.retentionTTL(), string(p.Channel), w.opts.Owner).Slice()
+		p.Revision, w.opts.LeaseDuration.Milliseconds(), c.token, w.broker.opts.LogMaxLen, c.member, w.retentionTTL(), string(p.Channel), w.opts.Owner).Slice()
 	if err != nil {
 		// The claim may have happened with its reply lost (go-redis already re-ran it once):
 		// give it back under its token, so it cannot expire into unknown with nothing sent.
@@ -622,8 +623,8 @@ func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route) Outcom
 	case "claimed":
 		return w.claimed(ctx, c, route, res)
 	case "busy":
-		until := time.UnixMilli(toInt64(res[2]))
-		return Outcome{Status: "busy", Attempt: attempt, Err: &retryIn{delay: roundUpSecond(until.Sub(now)), err: errors.New("another worker holds the lease")}}
+		left := time.Duration(toInt64(res[2])) * time.Millisecond
+		return Outcome{Status: "busy", Attempt: attempt, Err: &retryIn{delay: roundUpSecond(left), err: errors.New("another worker holds the lease")}}
 	case "expired":
 		return Outcome{Status: "unknown", Attempt: attempt, Err: errors.New("lease expired while sending: parked for an admin, not re-posted")}
 	case "paused":
@@ -729,13 +730,16 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 		return Outcome{Status: "paused", Attempt: attempt - 1, Err: &retryIn{delay: 5 * time.Second, err: err}}
 	case errors.As(err, &rl):
 		// The platform said wait: every worker waits, and the attempt is given back.
-		if serr := setNotBefore(context.WithoutCancel(ctx), w.rdb, p.Channel, rl.RetryAt); serr != nil {
+		// The platform's time to wait, as this process's clock counts it; the not-before time
+		// is set on the Redis clock, which the slot script reads.
+		wait := rl.RetryAt.Sub(w.opts.Now())
+		if serr := setNotBefore(context.WithoutCancel(ctx), w.rdb, p.Channel, wait); serr != nil {
 			w.log.Warn("recording platform retry-after", zap.String("channel", string(p.Channel)), zap.Error(serr))
 		}
 		if ferr := w.finish(c, StatePending, channels.Receipt{}, err.Error(), true); ferr != nil {
 			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
 		}
-		return Outcome{Status: "rate_limited", Attempt: attempt - 1, Err: &retryIn{delay: roundUpSecond(time.Until(rl.RetryAt)), err: err}}
+		return Outcome{Status: "rate_limited", Attempt: attempt - 1, Err: &retryIn{delay: roundUpSecond(wait), err: err}}
 	case channels.IsPermanent(err):
 		if ferr := w.finish(c, StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
 			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
