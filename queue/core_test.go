@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -700,7 +701,8 @@ func TestStoppingPacedWorkerKeepsItsSlot(t *testing.T) {
 	// k2 has taken its slot (a second after k1's) once the channel's schedule is more than one
 	// interval ahead.
 	waitFor(t, 10*time.Second, func() bool {
-		tat, err := e.broker.rdb.Get(ctx, scheduleKey("tg")).Int64()
+		v, err := e.broker.rdb.Get(ctx, scheduleKey("tg")).Result()
+		tat, _ := strconv.ParseInt(strings.SplitN(v, ":", 2)[0], 10, 64) // "<tat>[:<token>:<slot>]"
 		return err == nil && tat-time.Now().UnixMilli() > 1100
 	})
 	stop()
@@ -780,5 +782,32 @@ func TestClaimLeaseIsOnTheRedisClock(t *testing.T) {
 	d := e.waitState("ck2", StateSent, 10*time.Second)
 	if d.RemoteID != "77" || n(e) != 2 {
 		t.Fatalf("record %+v after %d sends", d, n(e))
+	}
+}
+
+// A lost reply to the slot script of a delivery whose slot lies ahead: go-redis runs the script
+// again, and the re-run must answer with the slot the first run reserved, not reserve the next
+// one too — which would leave a slot of the channel's rate unused and push every later post
+// back by one interval. (Fails with the re-run taking a second slot.)
+func TestLostSlotReplyTakesNoSecondSlot(t *testing.T) {
+	e, px := newEnvVia(t)
+	e.route.Limit = Limit{Count: 1, Period: time.Second}
+	for _, id := range []string{"sl1", "sl2", "sl3"} {
+		e.publish(id)
+	}
+	// The slot script of sl2 (its slot is one interval after sl1's), by its SHA and first key.
+	px.DropNext(slotScript.Hash() + "\r\n$1\r\n9\r\n$" + fmt.Sprint(len(ledgerKey("sl2", "tg"))) + "\r\n" + ledgerKey("sl2", "tg"))
+	e.start(testOpts(t), nil)
+	e.waitState("sl3", StateSent, 15*time.Second)
+	if px.Dropped() != 1 {
+		t.Fatalf("%d replies dropped, want 1", px.Dropped())
+	}
+	s := e.ch.sent()
+	if len(s) != 3 || s[0].articleID != "sl1" || s[1].articleID != "sl2" || s[2].articleID != "sl3" {
+		t.Fatalf("sends %+v, want sl1, sl2, sl3 once each", s)
+	}
+	// Two intervals (2 × 1.02 s) from sl1 to sl3; a wasted slot makes it three.
+	if gap := s[2].at.Sub(s[0].at); gap > 2550*time.Millisecond {
+		t.Fatalf("sl3 went out %s after sl1: a slot was lost to the re-run", gap)
 	}
 }

@@ -86,7 +86,9 @@ func (l Limit) burst() int { return max(l.Burst, 1) }
 //
 // Returns {result, n, lease_until, article JSON, created_at ms}: "claimed" (n = attempt; a re-run that finds
 // its own token answers this too, taking no second slot), "ok" (slot taken, n = ms to wait for
-// it), "later" (not taken: n = the wait, longer than the caller can hold the task), "missing",
+// it; a re-run of the same claim token answers with the slot the first run took, kept in the
+// channel's schedule key, taking no second one), "later" (not taken: n = the wait, longer than
+// the caller can hold the task), "missing",
 // "stale", "paused", "busy" (n = lease left), "expired" (a lease ran out mid-send: the record is
 // now unknown), or the final state name. Time is the Redis server's, the same for every process.
 var slotScript = logScript(luaExpireLease + `
@@ -111,24 +113,36 @@ local cT, gT = tonumber(ARGV[3]), tonumber(ARGV[5])
 local v = redis.call("MGET", KEYS[3], KEYS[4], KEYS[5])
 local nb = tonumber(v[1] or "0")
 if nb > slot then slot = nb end
-local function next_free(tat, T, b)
-  if T <= 0 then return 0, 0 end
-  tat = tonumber(tat or "0")
-  return math.max(now, tat - (b - 1) * T), tat
+-- The channel's schedule is "<tat>", or "<tat>:<token>:<slot>" after a slot reserved ahead: a
+-- re-run of that reservation (go-redis runs a script again after a lost reply) finds its own
+-- token and answers with the same slot instead of reserving the next one too.
+local ctat, ctok, cslot = string.match(v[2] or "", "^(%d+):([^:]*):(%d+)$")
+if ctok == ARGV[9] then
+  slot = math.max(slot, tonumber(cslot))
+  if slot > now then return {"ok", slot - now} end
+else
+  local function next_free(tat, T, b)
+    if T <= 0 then return 0, 0 end
+    tat = tonumber(tat or "0")
+    return math.max(now, tat - (b - 1) * T), tat
+  end
+  local cs, gs, gtat
+  cs, ctat = next_free(ctat or v[2], cT, tonumber(ARGV[4]))
+  gs, gtat = next_free(v[3], gT, tonumber(ARGV[6]))
+  slot = math.max(slot, cs, gs)
+  if slot - now > tonumber(ARGV[7]) then return {"later", slot - now} end
+  if cT > 0 then
+    local tat = math.max(ctat, slot) + cT
+    local val = tat
+    if slot > now then val = tat .. ":" .. ARGV[9] .. ":" .. slot end
+    redis.call("SET", KEYS[4], val, "PX", tat - now + 60000)
+  end
+  if gT > 0 then
+    local tat = math.max(gtat, slot) + gT
+    redis.call("SET", KEYS[5], tat, "PX", tat - now + 60000)
+  end
+  if slot > now then return {"ok", slot - now} end
 end
-local cs, ctat = next_free(v[2], cT, tonumber(ARGV[4]))
-local gs, gtat = next_free(v[3], gT, tonumber(ARGV[6]))
-slot = math.max(slot, cs, gs)
-if slot - now > tonumber(ARGV[7]) then return {"later", slot - now} end
-if cT > 0 then
-  local tat = math.max(ctat, slot) + cT
-  redis.call("SET", KEYS[4], tat, "PX", tat - now + 60000)
-end
-if gT > 0 then
-  local tat = math.max(gtat, slot) + gT
-  redis.call("SET", KEYS[5], tat, "PX", tat - now + 60000)
-end
-if slot > now then return {"ok", slot - now} end
 attempt = attempt + 1
 local lease = now + tonumber(ARGV[8])
 redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until", lease,
