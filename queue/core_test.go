@@ -811,3 +811,37 @@ func TestLostSlotReplyTakesNoSecondSlot(t *testing.T) {
 		t.Fatalf("sl3 went out %s after sl1: a slot was lost to the re-run", gap)
 	}
 }
+
+// A pause (an auth failure's, by herald) and a resume (an admin's) at the same time: whichever
+// wins, the pause record that herald channels shows and asynq's pause of the channel's queues
+// agree. Two separate steps each let a resume land between a pause's record and its queue
+// pause: the channel then shows not paused while its queues stay paused, and its backlog waits
+// forever. (Fails, within a few rounds, with the record and the queues changed in separate
+// steps.)
+func TestPauseAndResumeAtOnceAgree(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish("pr")
+	qs := []string{"asynq:{" + asynqQueue("tg", true) + "}:paused", "asynq:{" + asynqQueue("tg", false) + "}:paused"}
+	for round := range 200 {
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); _ = e.broker.PauseBy(ctx, "tg", "auth: 401 Unauthorized", PausedByHerald) }()
+		go func() { defer wg.Done(); _ = e.broker.Resume(ctx, "tg") }()
+		wg.Wait()
+		rec, err := e.broker.rdb.HExists(ctx, pausedKey, "tg").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := e.broker.rdb.Exists(ctx, qs...).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec && n != 2 || !rec && n != 0 {
+			t.Fatalf("round %d: pause record %v, %d of 2 queues paused", round, rec, n)
+		}
+		if err := e.broker.Resume(ctx, "tg"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -379,38 +379,53 @@ func (b *Broker) Pause(ctx context.Context, ch channels.Name, reason string) err
 // PauseBy is Pause that records who paused the channel.
 func (b *Broker) PauseBy(ctx context.Context, ch channels.Name, reason, by string) error {
 	rec, _ := json.Marshal(PauseInfo{Channel: ch, Since: b.opts.Now().UTC(), Reason: reason, By: by})
-	added, err := b.rdb.HSetNX(ctx, pausedKey, string(ch), rec).Result()
-	if err != nil {
+	if err := pauseScript.Run(ctx, b.rdb, pauseKeys(ch), "pause", string(ch), rec).Err(); err != nil {
 		return fmt.Errorf("queue: pausing %s: %w", ch, err)
-	}
-	if !added {
-		return nil
-	}
-	// asynq's own pause stops every server from dequeuing the channel's queues; our record lets
-	// a worker that already dequeued a task see the pause too.
-	for _, q := range asynqQueues(ch) {
-		if err := b.insp.PauseQueue(q); err != nil && !strings.Contains(err.Error(), "already paused") {
-			return fmt.Errorf("queue: pausing %s: %w", ch, err)
-		}
 	}
 	return nil
 }
 
 // Resume lets a paused channel deliver again.
 func (b *Broker) Resume(ctx context.Context, ch channels.Name) error {
-	if err := b.rdb.HDel(ctx, pausedKey, string(ch)).Err(); err != nil {
+	if err := pauseScript.Run(ctx, b.rdb, pauseKeys(ch), "resume", string(ch)).Err(); err != nil {
 		return fmt.Errorf("queue: resuming %s: %w", ch, err)
-	}
-	for _, q := range asynqQueues(ch) {
-		if err := b.insp.UnpauseQueue(q); err != nil && !strings.Contains(err.Error(), "not paused") {
-			return fmt.Errorf("queue: resuming %s: %w", ch, err)
-		}
 	}
 	// Every parked worker, not one: a parked worker holds one of the channel's in-flight slots,
 	// and the backlog of a paused channel needs them all.
 	_ = b.rdb.Publish(ctx, wakeChannel, wakeAllPrefix+string(ch)).Err()
 	return nil
 }
+
+// pauseKeys are the keys pauseScript changes: the pause records, then asynq's pause flag of each
+// of the channel's queues (asynq:{<queue>}:paused, what Inspector.PauseQueue sets).
+func pauseKeys(ch channels.Name) []string {
+	keys := []string{pausedKey}
+	for _, q := range asynqQueues(ch) {
+		keys = append(keys, "asynq:{"+q+"}:paused")
+	}
+	return keys
+}
+
+// pauseScript pauses or resumes a channel in one step: our record (which a worker that already
+// dequeued a task checks, and herald channels shows) and asynq's pause of the channel's queues
+// (which stops every server from dequeuing them) change together. In two steps a resume could
+// land between a pause's record and its queue pause, leaving a channel shown as not paused
+// whose queues stay paused, its backlog waiting for ever. A pause of a paused channel keeps the
+// first record (and pauses any queue left unpaused).
+//
+//	KEYS[1] paused hash, KEYS[2..] asynq pause flags; ARGV[1] "pause" or "resume",
+//	ARGV[2] channel, ARGV[3] pause record
+var pauseScript = redis.NewScript(`
+if ARGV[1] == "resume" then
+  redis.call("HDEL", KEYS[1], ARGV[2])
+  for i = 2, #KEYS do redis.call("DEL", KEYS[i]) end
+  return 1
+end
+redis.call("HSETNX", KEYS[1], ARGV[2], ARGV[3])
+local t = redis.call("TIME")
+for i = 2, #KEYS do redis.call("SET", KEYS[i], t[1], "NX") end
+return 1
+`)
 
 // Paused lists paused channels.
 func (b *Broker) Paused(ctx context.Context) ([]PauseInfo, error) {
