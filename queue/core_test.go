@@ -320,6 +320,8 @@ func TestAuthErrorPausesTheChannelInsteadOfFailingTheBacklog(t *testing.T) {
 	if p[0].By != PausedByHerald || !strings.Contains(p[0].Reason, "401 Unauthorized") {
 		t.Fatalf("pause %+v", p[0])
 	}
+	// The worker pauses the channel, then hands the delivery back.
+	e.waitState("au0", StatePending, 10*time.Second)
 	for i := range 3 {
 		d, _ := e.broker.Delivery(ctx, fmt.Sprintf("au%d", i), "tg")
 		if d.State != StatePending || d.Attempt != 0 {
