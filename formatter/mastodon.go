@@ -1,6 +1,8 @@
 package formatter
 
 import (
+	"strings"
+
 	"herald/article"
 	"herald/channels"
 )
@@ -26,7 +28,26 @@ func (mastodon) measure(text string) (int, error) { return CountMastodon(text), 
 func (mastodon) markup() markup { return markupNone }
 
 func (mastodon) finish(p *channels.Post, d, _ *Data, _ *article.Article) {
-	if d.Language != "" {
-		p.Extra = map[string]any{"language": d.Language}
+	if lang := mastodonLanguage(d.Language); lang != "" {
+		p.Extra = map[string]any{"language": lang}
 	}
+}
+
+// mastodonRegions are the regional codes Mastodon knows (ISO_639_1_REGIONAL), spelt its way.
+var mastodonRegions = map[string]string{"zh-cn": "zh-CN", "zh-hk": "zh-HK", "zh-tw": "zh-TW", "zh-yue": "zh-YUE"}
+
+// mastodonLanguage is the article's language as Mastodon takes it: an ISO 639 code ("ar" for
+// "ar-EG" or "ar_SA"), Chinese with its regions. Mastodon files a status whose language is not
+// on its list under the account's or server's default language instead, usually English.
+// Specs: https://github.com/mastodon/mastodon/blob/main/app/helpers/languages_helper.rb
+func mastodonLanguage(lang string) string {
+	lang = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(lang)), "_", "-")
+	if r, ok := mastodonRegions[lang]; ok {
+		return r
+	}
+	base, _, _ := strings.Cut(lang, "-")
+	if len(base) < 2 || len(base) > 3 || strings.ContainsFunc(base, func(r rune) bool { return r < 'a' || r > 'z' }) {
+		return ""
+	}
+	return base
 }
