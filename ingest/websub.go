@@ -211,11 +211,27 @@ func (p *Poller) subscribe(ctx context.Context, links hubLinks, callback, secret
 		return fmt.Errorf("websub: subscribing at the hub: %w", err)
 	}
 	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("websub: the hub answered HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))
+		return fmt.Errorf("websub: the hub answered HTTP %d: %s", resp.StatusCode, hubExcerpt(msg, secret))
 	}
 	return nil
+}
+
+// hubExcerpt is the start of a refusing hub's answer for the error, which is logged, kept in
+// the feed's state and shown by GET /v1/feeds and herald feeds. A hub may quote the request
+// back, hub.secret included, and whoever holds the secret can sign pushes that herald
+// publishes, so it is removed, before the cut: a cut through it would keep its first part.
+func hubExcerpt(body []byte, secret string) string {
+	s := strings.TrimSpace(string(body))
+	if secret != "" {
+		s = strings.ReplaceAll(s, secret, "<redacted>")
+		s = strings.ReplaceAll(s, url.QueryEscape(secret), "<redacted>")
+	}
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
 }
 
 // VerifyIntent answers the hub's verification request for feed name
