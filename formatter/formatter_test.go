@@ -215,6 +215,11 @@ func TestHashtagArabic(t *testing.T) {
 		{"ampersand between arabic words", "الدفاع&الأمن", "الدفاع_الأمن"},
 		{"emoji between arabic words", "مصر🇪🇬السودان", "مصر_السودان"},
 		{"latin dots still join", "U.S.", "US"},
+		// The conjunction و is written joined to the next word; a tag that spaces it off (the
+		// seed page's category "الدفاع و الامن") is one phrase, "#الدفاع_والامن", not "و" as a word.
+		{"spaced-off conjunction wa", "الدفاع و الامن", "الدفاع_والامن"},
+		{"wa at the start", "و الأمن", "والأمن"},
+		{"wa alone", "و", "و"},
 		// Text pasted from a PDF press release comes in presentation forms (U+FB50–FDFF,
 		// U+FE70–FEFF): the same word to a reader, another tag to every platform.
 		{"presentation forms", "\uFE83\uFEED\uFEDB\uFEAE\uFE8D\uFEE7\uFEF4\uFE8E", "أوكرانيا"},

@@ -20,7 +20,7 @@ const maxHashtagRunes = 50
 // Specs: https://github.com/twitter/twitter-text/blob/master/rb/lib/twitter-text/regex.rb (hashtag)
 // and https://github.com/tdlib/td/blob/master/td/telegram/MessageEntity.cpp (match_hashtags)
 func Hashtag(s string) string {
-	s = nfc(arabicBaseForms(strings.TrimLeft(strings.TrimSpace(s), "#＃")))
+	s = joinWa(nfc(arabicBaseForms(strings.TrimLeft(strings.TrimSpace(s), "#＃"))))
 	var b strings.Builder
 	letter := false
 	under := false
@@ -94,6 +94,24 @@ func arabicBaseForms(s string) string {
 
 func isArabicPresentationForm(r rune) bool {
 	return (r >= 0xFB50 && r <= 0xFDFF) || (r >= 0xFE70 && r <= 0xFEFE)
+}
+
+// joinWa joins the conjunction و, spaced off as a word of its own ("الدفاع و الامن"), to the
+// word after it, as Arabic writes it ("والامن").
+func joinWa(s string) string {
+	if !strings.Contains(s, "و ") {
+		return s
+	}
+	words := strings.Fields(s)
+	out := words[:0]
+	for i := 0; i < len(words); i++ {
+		if words[i] == "و" && i+1 < len(words) {
+			words[i+1] = "و" + words[i+1]
+			continue
+		}
+		out = append(out, words[i])
+	}
+	return strings.Join(out, " ")
 }
 
 // tatweel (U+0640) stretches a letter's joining stroke; it carries no meaning.
