@@ -341,6 +341,72 @@ func TestStatusFindsAnArticleWithItsOwnIDByURL(t *testing.T) {
 	e.waitReply(adminID, "No article https://news.example.com/a/never-published")
 }
 
+// cannotEdit hides a channel's Edit: a platform herald cannot edit posts on (X, Bluesky, …).
+type cannotEdit struct{ channels.Channel }
+
+// TestStatusShowsACorrectionInPlace: after a correction that edited tg-a's post and could not
+// edit tg-b's, /status (by URL too) says so: a line for the correction (when, who, how many),
+// tg-a edited in place by whom, tg-b cannot edit and keeps the old text; who corrected is
+// escaped and direction-isolated. A repost of tg-b (the corrected text) clears its warning.
+func TestStatusShowsACorrectionInPlace(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	e.startBot("p1")
+	a := e.publish("cr-1", "خبر قبل التصحيح", "tg-a", "tg-b")
+	e.waitState(a.ID, "tg-a", queue.StateSent, 1)
+	e.waitState(a.ID, "tg-b", queue.StateSent, 1)
+	routes := map[channels.Name]queue.Route{"tg-a": e.routes["tg-a"], "tg-b": e.routes["tg-b"]}
+	rb := routes["tg-b"]
+	rb.Channel = cannotEdit{rb.Channel}
+	routes["tg-b"] = rb
+	const by = "<i>مكتب التحرير</i>"
+	fixed := &article.Article{ID: a.ID, URL: a.URL, Title: "خبر بعد التصحيح", Language: "ar"}
+	if _, err := e.broker.Correct(context.Background(), fixed, "", by, routes); err != nil {
+		t.Fatal(err)
+	}
+	e.say(adminID, "/status "+a.URL+"?utm_source=x")
+	m := e.waitReply(adminID, "Corrected")
+	isolated := "\u2068" + by + "\u2069"
+	for _, want := range []string{
+		"خبر بعد التصحيح",
+		"by " + isolated + ": 1 edited in place, 1 cannot be edited",
+		"✏️ edited in place ",
+		"⚠️ cannot edit: the correction of ",
+		"it keeps the old text. herald retract, then /repost, replaces it",
+	} {
+		if !strings.Contains(m.Plain, want) {
+			t.Errorf("/status reply lacks %q:\n%s", want, m.Plain)
+		}
+	}
+	lines := strings.Split(m.Plain, "\n")
+	for i, l := range lines {
+		switch {
+		case strings.Contains(l, "tg-a —") && (i+1 >= len(lines) || !strings.Contains(lines[i+1], "edited in place "+"")):
+			t.Errorf("tg-a's line is not followed by its edit: %q", lines[i:])
+		case strings.Contains(l, "tg-b —") && (i+1 >= len(lines) || !strings.Contains(lines[i+1], "cannot edit")):
+			t.Errorf("tg-b's line is not followed by cannot edit: %q", lines[i:])
+		}
+	}
+	// The name is text, not markup: Telegram saw no italic entity.
+	for _, en := range m.Entities {
+		if en.Type == "italic" {
+			t.Errorf("who corrected became markup: %+v", m.Entities)
+		}
+	}
+
+	e.say(adminID, "/last 1")
+	if l := e.waitReply(adminID, "Latest articles"); !strings.Contains(l.Plain, "tg-a ✏️") || !strings.Contains(l.Plain, "tg-b ⚠️") {
+		t.Errorf("/last does not mark the corrected posts:\n%s", l.Plain)
+	}
+	e.say(adminID, "/repost "+a.ID+" tg-b confirm")
+	e.waitState(a.ID, "tg-b", queue.StateSent, 2)
+	e.say(adminID, "/status "+a.ID)
+	m = e.waitReply(adminID, "0 cannot be edited")
+	if strings.Contains(m.Plain, "cannot edit:") {
+		t.Errorf("after the repost tg-b still cannot edit:\n%s", m.Plain)
+	}
+}
+
 func TestRepostAsksAndTheConfirmationPostsExactlyOnce(t *testing.T) {
 	e := newEnv(t)
 	e.startWorker()

@@ -233,7 +233,11 @@ func (b *Bot) cmdStatus(ctx context.Context, r request) (reply, string) {
 	if fail != nil {
 		return *fail, res
 	}
-	lines := []string{b.articleHeader(st), ""}
+	lines := []string{b.articleHeader(st)}
+	if c := b.correctionLine(st.Deliveries); c != "" {
+		lines = append(lines, c)
+	}
+	lines = append(lines, "")
 	for _, d := range st.Deliveries {
 		lines = append(lines, b.deliveryLine(d))
 	}
@@ -438,6 +442,12 @@ func (b *Bot) cmdLast(ctx context.Context, r request) (reply, string) {
 			c := stateIcons[d.State] + " " + esc(string(d.Channel))
 			if d.PostURL != "" {
 				c = stateIcons[d.State] + " " + link(d.PostURL, string(d.Channel))
+			}
+			// A corrected post: edited in place, or not (its platform cannot edit; /status says more).
+			if !d.NotEditedAt.IsZero() {
+				c += " ⚠️"
+			} else if !d.EditedAt.IsZero() {
+				c += " ✏️"
 			}
 			chs = append(chs, c)
 		}

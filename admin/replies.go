@@ -3,6 +3,7 @@ package admin
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/rivo/uniseg"
@@ -133,10 +134,52 @@ func (b *Bot) deliveryLine(d queue.Delivery) string {
 	} else if d.RemoteID != "" {
 		s += " · id " + code(d.RemoteID)
 	}
+	if !d.EditedAt.IsZero() && d.NotEditedAt.IsZero() {
+		s += "\n    " + tx.f("edited", when(d.EditedAt), byName(d.EditedBy))
+	}
+	if !d.NotEditedAt.IsZero() {
+		s += "\n    " + tx.f("not.edited", when(d.NotEditedAt), byName(d.NotEditedBy))
+	}
 	if d.Error != "" {
 		s += "\n    " + esc(cut(d.Error, 160))
 	}
 	return s
+}
+
+// when is a time in replies: UTC, to the minute.
+func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// byName is a name someone gave (a correction's by), escaped and direction-isolated.
+func byName(by string) string {
+	if by == "" {
+		by = "?"
+	}
+	return "<b>" + title(cut(by, 60)) + "</b>"
+}
+
+// correctionLine sums up an article's corrections in place (the newest: when and who; how many
+// posts were edited, how many could not be), or "" for an article never corrected.
+func (b *Bot) correctionLine(ds []queue.Delivery) string {
+	var at time.Time
+	var by string
+	var edited, cannot int
+	for _, d := range ds {
+		if !d.NotEditedAt.IsZero() {
+			cannot++
+			if d.NotEditedAt.After(at) {
+				at, by = d.NotEditedAt, d.NotEditedBy
+			}
+		} else if !d.EditedAt.IsZero() {
+			edited++
+		}
+		if !d.EditedAt.IsZero() && d.EditedAt.After(at) {
+			at, by = d.EditedAt, d.EditedBy
+		}
+	}
+	if at.IsZero() {
+		return ""
+	}
+	return b.tx.f("corrected", when(at), byName(by), edited, cannot)
 }
 
 // articleHeader is the title line and the id of an article.
@@ -179,6 +222,9 @@ var textsEN = texts{
 	"attempts":         "attempt %d",
 	"revision":         "revision %d",
 	"post":             "post",
+	"edited":           "✏️ edited in place %s by %s",
+	"not.edited":       "⚠️ cannot edit: the correction of %s by %s did not change this post (its platform cannot edit posts); it keeps the old text. herald retract, then /repost, replaces it",
+	"corrected":        "✏️ Corrected %s by %s: %d edited in place, %d cannot be edited",
 
 	"repost.ask":           "Repost %s to %s? Each channel gets one new post.",
 	"repost.confirm":       "✅ Repost",
@@ -260,6 +306,9 @@ var textsAR = texts{
 	"attempts":         "المحاولة %d",
 	"revision":         "النسخة %d",
 	"post":             "المنشور",
+	"edited":           "✏️ عُدّل في مكانه %s بواسطة %s",
+	"not.edited":       "⚠️ تعذّر التعديل: تصحيح %s بواسطة %s لم يغيّر هذا المنشور (منصته لا تسمح بتعديل المنشورات)، فبقي بنصه القديم. herald retract ثم /repost يستبدله",
+	"corrected":        "✏️ صُحّح %s بواسطة %s: عُدّل %d في مكانه، وتعذّر تعديل %d",
 
 	"repost.ask":           "إعادة نشر %s في %s؟ ستحصل كل قناة على منشور جديد واحد.",
 	"repost.confirm":       "✅ أعد النشر",

@@ -92,7 +92,9 @@ return 1
 // the state stays sent, so the worker and Retract see nothing new).
 //
 //	KEYS[1] ledger key
-//	ARGV[1] now ms, ARGV[2] token, ARGV[3] lease until ms, ARGV[4] "1" if the channel can edit
+//	ARGV[1] now ms, ARGV[2] token, ARGV[3] lease until ms, ARGV[4] "1" if the channel can edit,
+//	ARGV[5] who corrects, to record on a sent post its channel cannot edit ("" = record nothing:
+//	this process does not have the channel)
 //
 // Returns {result, remote id}: "missing", "retracted", "pending" (pending or failed: it will
 // post the stored article), "unknown", "busy", "no-remote-id", "cannot-edit" or "edit" (the
@@ -106,7 +108,12 @@ if state == "pending" or state == "failed" then return {"pending", rid} end
 if state == "unknown" then return {"unknown", rid} end
 if state ~= "sent" then return {"busy", rid} end
 if rid == "" then return {"no-remote-id", ""} end
-if ARGV[4] ~= "1" then return {"cannot-edit", rid} end
+if ARGV[4] ~= "1" then
+  -- The post keeps the old text: the record says which correction missed it (not_edited_*),
+  -- for the dashboard and the admin bot.
+  if ARGV[5] ~= "" then redis.call("HSET", KEYS[1], "not_edited_at", ARGV[1], "not_edited_by", ARGV[5]) end
+  return {"cannot-edit", rid}
+end
 if f[3] and f[3] ~= "" and f[3] ~= ARGV[2] and tonumber(f[4] or "0") > tonumber(ARGV[1]) then
   return {"busy", rid}
 end
@@ -129,6 +136,7 @@ local article_id, channel = ledger_ids(KEYS[1])
 redis.call("HDEL", KEYS[1], "edit_token", "edit_until")
 if ARGV[5] == "ok" then
   redis.call("HSET", KEYS[1], "edited_at", ARGV[1], "edited_by", ARGV[3], "updated_at", ARGV[1])
+  redis.call("HDEL", KEYS[1], "not_edited_at", "not_edited_by")
   log_append(KEYS[2], ARGV[2], {article_id = article_id, channel = channel, status = "` + LogEdited + `",
     attempt = f[2], remote_id = f[3], error = "edited on the platform", by = ARGV[3]})
   return "ok"
@@ -217,11 +225,14 @@ func (b *Broker) correctOne(ctx, dctx context.Context, a *article.Article, d Del
 	key := ledgerKey(d.ArticleID, d.Channel)
 	token := randomToken()
 	now := b.opts.Now()
-	flag := "0"
+	flag, missedBy := "0", by
 	if canEdit && route.Renderer != nil {
 		flag = "1"
 	}
-	res, err := editBeginScript.Run(ctx, b.rdb, []string{key}, nowMS(now), token, nowMS(now.Add(editLease)), flag).StringSlice()
+	if !configured {
+		missedBy = "" // another process's channel may well edit
+	}
+	res, err := editBeginScript.Run(ctx, b.rdb, []string{key}, nowMS(now), token, nowMS(now.Add(editLease)), flag, missedBy).StringSlice()
 	if err != nil {
 		return r, fmt.Errorf("queue: correcting %s: %w", member, err)
 	}

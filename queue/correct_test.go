@@ -307,3 +307,45 @@ func TestCorrectFacebookLostEditAnswerRetried(t *testing.T) {
 		t.Fatalf("%d Facebook posts for f2: a correction must not post again", posts)
 	}
 }
+
+// TestCorrectRecordsCannotEditOnTheDelivery: a sent post on a channel that cannot edit keeps
+// who corrected and when (not_edited_by/at), for the dashboard and the admin bot; the edited one
+// does not; a process without the channel records nothing (another may edit it); a repost,
+// which posts the corrected text, clears it.
+func TestCorrectRecordsCannotEditOnTheDelivery(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	e.start()
+	e.publish("n1", correctTargets)
+	e.waitAll("n1", StateSent)
+
+	// Without the channel in this process: not-configured, nothing recorded.
+	c, err := e.broker.Correct(ctx, corrected("n1", "تصحيح أول"), "plain", "elsewhere", map[channels.Name]Route{})
+	if err != nil || correctResults(c)["plain"].Result != "not-configured" {
+		t.Fatalf("correct without the channel: %+v %v", c, err)
+	}
+	if d, _ := e.broker.Delivery(ctx, "n1", "plain"); d.NotEditedBy != "" || !d.NotEditedAt.IsZero() {
+		t.Fatalf("a process without the channel recorded %+v", d)
+	}
+
+	if _, err := e.broker.Correct(ctx, corrected("n1", "العنوان المصحح n1"), "", "desk@news", e.routes); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.broker.Delivery(ctx, "n1", "plain")
+	if err != nil || d.State != StateSent || d.NotEditedBy != "desk@news" || d.NotEditedAt.IsZero() || d.EditedBy != "" {
+		t.Fatalf("cannot-edit record %+v %v: want sent, not edited by desk@news", d, err)
+	}
+	if d, _ := e.broker.Delivery(ctx, "n1", "tg"); d.EditedBy != "desk@news" || d.NotEditedBy != "" {
+		t.Fatalf("edited record %+v", d)
+	}
+	if _, err := e.broker.Requeue(ctx, "n1", "plain", "repost"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() bool {
+		d, err := e.broker.Delivery(ctx, "n1", "plain")
+		return err == nil && d.State == StateSent && d.Revision == 2
+	})
+	if d, _ := e.broker.Delivery(ctx, "n1", "plain"); d.NotEditedBy != "" || !d.NotEditedAt.IsZero() {
+		t.Fatalf("after the repost %+v: want no not_edited fields", d)
+	}
+}

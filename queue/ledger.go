@@ -53,6 +53,11 @@ type Delivery struct {
 	// EditedBy and EditedAt say who last corrected the sent post in place and when (correct.go).
 	EditedBy string    `json:"edited_by,omitempty"`
 	EditedAt time.Time `json:"edited_at,omitzero"`
+	// NotEditedBy and NotEditedAt say whose correction could not change the sent post, and
+	// when: its channel cannot edit (Correct's cannot-edit), so the post keeps the text from
+	// before it until a retract and a repost (which clears them) replace it.
+	NotEditedBy string    `json:"not_edited_by,omitempty"`
+	NotEditedAt time.Time `json:"not_edited_at,omitzero"`
 }
 
 // TaskID returns the asynq task id of the delivery's current revision and generation.
@@ -94,8 +99,10 @@ func parseDelivery(m map[string]string, articleID string, ch channels.Name) (Del
 		RetractedBy: m["retracted_by"],
 		RetractedAt: ms("retracted_at"),
 		// correct.go
-		EditedBy: m["edited_by"],
-		EditedAt: ms("edited_at"),
+		EditedBy:    m["edited_by"],
+		EditedAt:    ms("edited_at"),
+		NotEditedBy: m["not_edited_by"],
+		NotEditedAt: ms("not_edited_at"),
 	}, true
 }
 
@@ -352,7 +359,7 @@ redis.call("PERSIST", KEYS[1])
 -- retraction (retract.go) are not its. A retract of a repost whose outcome is unknown must not
 -- delete the old post's id and call the new one deleted.
 if ARGV[1] == "repost" then
-  redis.call("HDEL", KEYS[1], "remote_id", "post_url", "edited_at", "edited_by", "retracted_at", "retracted_by")
+  redis.call("HDEL", KEYS[1], "remote_id", "post_url", "edited_at", "edited_by", "not_edited_at", "not_edited_by", "retracted_at", "retracted_by")
 end
 redis.call("ZADD", KEYS[2], ARGV[2], ARGV[4])
 redis.call("SREM", KEYS[4], ARGV[4])

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"go.uber.org/zap"
 
+	"herald/article"
 	"herald/channels"
 	_ "herald/channels/telegram"
 	"herald/channels/telegram/telegramfake"
@@ -88,6 +89,35 @@ type browserStack struct {
 	url    string
 	broker *queue.Broker
 	fake   *telegramfake.Server
+	routes map[channels.Name]queue.Route
+}
+
+// cannotEdit hides a channel's Edit: tg-second behind it is a platform herald cannot edit
+// posts on (X, Bluesky, …), as far as a correction can tell.
+type cannotEdit struct{ channels.Channel }
+
+// correct corrects article id in place, with tg-second unable to edit: tg-main's post is
+// edited, tg-second's keeps the old text.
+func (s *browserStack) correct(t *testing.T, id, url, title, by string) {
+	t.Helper()
+	routes := map[channels.Name]queue.Route{}
+	for n, r := range s.routes {
+		if n == "tg-second" {
+			r.Channel = cannotEdit{r.Channel}
+		}
+		routes[n] = r
+	}
+	c, err := s.broker.Correct(context.Background(), &article.Article{ID: id, URL: url, Title: title}, "", by, routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[channels.Name]string{}
+	for _, r := range c.Results {
+		got[r.Channel] = r.Result
+	}
+	if got["tg-main"] != "edited" || got["tg-second"] != "cannot-edit" {
+		t.Fatalf("correct: %+v", c.Results)
+	}
 }
 
 func newBrowserStack(t *testing.T) *browserStack {
@@ -138,7 +168,7 @@ channels:
 	hs := &httptest.Server{Listener: ln, Config: &http.Server{Handler: s.Handler()}}
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &browserStack{url: hs.URL, broker: b, fake: fake}
+	return &browserStack{url: hs.URL, broker: b, fake: fake, routes: routes}
 }
 
 // publish posts an article through the API, as a CMS would.
@@ -167,7 +197,8 @@ func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 // In a real browser: log in with the admin token, see a published Arabic article delivered,
 // see a second one appear without a reload, pause a channel with its button and see its state
-// change, open the article page, check both pages fit a phone's width, and log out. A screenshot of the page is saved to $TMPDIR.
+// change, open the article page, see a correction in place on it (one post edited, one that
+// cannot be) and in the last deliveries, check both pages fit a phone's width, and log out. A screenshot of the page is saved to $TMPDIR.
 func TestDashboardInBrowser(t *testing.T) {
 	bctx := newBrowser(t)
 	st := newBrowserStack(t)
@@ -260,6 +291,21 @@ func TestDashboardInBrowser(t *testing.T) {
 		poll(`document.querySelectorAll("section.record").length === 2`),
 		poll(`document.querySelector("#d-tg-main pre").innerText.includes("#اختبار")`))
 
+	// A correction in place: tg-main's post edited, tg-second's cannot be (it keeps the old text).
+	const fixed = "زيلينسكي: كوريا الشمالية أرسلت ١٠ آلاف جندي لدعم الجيش الروسي"
+	st.correct(t, id1, "https://news.example.com/world/2026/11/zelensky", fixed, "مكتب التحرير")
+	step("the article page shows the correction",
+		chromedp.Reload(),
+		poll(`document.querySelector("h1.headline").innerText === `+jsString(fixed)),
+		poll(`document.querySelector("#correction").dataset.edited === "1" && document.querySelector("#correction").dataset.cannotEdit === "1"`),
+		poll(`document.querySelector("#correction").innerText.includes("by مكتب التحرير: 1 post edited in place; 1 cannot be edited")`),
+		poll(`document.querySelector("#correction b[dir=auto]").innerText === "مكتب التحرير"`),
+		poll(`document.querySelector("#d-tg-main .badge.edited") !== null && document.querySelector("#d-tg-main .cannot-edit") === null`),
+		poll(`document.querySelector("#d-tg-main .edited dd").innerText.includes("by مكتب التحرير")`),
+		poll(`document.querySelector("#d-tg-second .badge.cannot-edit").innerText === "cannot edit"`),
+		poll(`document.querySelector("#d-tg-second p.cannot-edit").innerText.includes("herald cannot edit posts on telegram, so it keeps the text from before the correction")`),
+		poll(`document.querySelector("#d-tg-second h3").innerText.includes("the post itself still has the text from before the correction")`))
+
 	// At phone width nothing is wider than the screen (long ids and URLs wrap).
 	fits := `document.documentElement.scrollWidth <= window.innerWidth`
 	step("the article page at phone width", chromedp.EmulateViewport(390, 844), poll(fits))
@@ -268,6 +314,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("live")),
 		poll(`document.querySelectorAll("li.article").length === 2`),
 		poll(fits))
+	step("the last deliveries mark the corrected article's posts",
+		poll(`[...document.querySelectorAll("li.article")].some(li =>
+			li.querySelector("a.title").innerText === `+jsString(fixed)+` &&
+			li.querySelectorAll(".badge.edited").length === 1 && li.querySelectorAll(".badge.cannot-edit").length === 1)`))
 
 	step("log out",
 		chromedp.Click(chromedp.ID("logout")),
@@ -277,8 +327,13 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Navigate(st.url+"/dashboard/"),
 		chromedp.WaitVisible(chromedp.ID("token")))
 
-	// What the browser did reached the platform: two articles on two channels.
-	if n := len(st.fake.Messages()); n != 4 {
-		t.Errorf("the fake Telegram received %d messages, want 4", n)
+	// What the browser did reached the platform: two articles on two channels, one of the four
+	// posts edited.
+	edited := 0
+	for _, m := range st.fake.Messages() {
+		edited += m.Edits
+	}
+	if n := len(st.fake.Messages()); n != 4 || edited != 1 {
+		t.Errorf("the fake Telegram received %d messages (%d edits), want 4 (1)", n, edited)
 	}
 }

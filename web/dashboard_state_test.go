@@ -107,3 +107,89 @@ func TestDashboardShowsUnknownAndRateLimited(t *testing.T) {
 		t.Fatal("no rate-limited-until line")
 	}
 }
+
+// With real deliveries and a correction in place (tg-main edits, tg-second cannot): the article
+// page and the live fragment say which post was edited, when and by whom, and which keeps the
+// old text; who corrected is escaped like every other text (a name with markup stays text) and
+// isolated with dir="auto".
+func TestDashboardShowsCorrections(t *testing.T) {
+	st := newBrowserStack(t)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	if resp, err := c.PostForm(st.url+"/dashboard/login", url.Values{"token": {dashAdminToken}}); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	get := func(path string) string {
+		t.Helper()
+		resp, err := c.Get(st.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		return string(b)
+	}
+	section := func(page, id, end string) string {
+		t.Helper()
+		i := strings.Index(page, id)
+		if i < 0 {
+			t.Fatalf("no %s in the page", id)
+		}
+		j := strings.Index(page[i:], end)
+		return page[i : i+j]
+	}
+	const u = "https://news.example.com/a/corrected"
+	id := st.publish(t, u, "خبر قبل التصحيح")
+	waitFor(t, 20*time.Second, "both deliveries sent", func() bool {
+		ds, err := st.broker.Deliveries(context.Background(), id)
+		return err == nil && len(ds) == 2 && ds[0].State == queue.StateSent && ds[1].State == queue.StateSent
+	})
+	if page := get("/dashboard/articles/" + id); strings.Contains(page, "correction") || strings.Contains(page, "badge") {
+		t.Fatalf("an article never corrected shows a correction:\n%s", page)
+	}
+
+	const by = `<script>alert(1)</script> مكتب`
+	st.correct(t, id, u, "خبر بعد التصحيح", by)
+	page := get("/dashboard/articles/" + id)
+	if strings.Contains(page, "<script>alert") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt; مكتب") {
+		t.Fatalf("who corrected is not escaped:\n%s", page)
+	}
+	banner := section(page, `id="correction"`, "</p>")
+	for _, want := range []string{`data-edited="1"`, `data-cannot-edit="1"`, `<b dir="auto">&lt;script&gt;`, "1 post edited in place", "1 cannot be edited</b> and keeps the text from before the correction"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("the correction banner lacks %q:\n%s", want, banner)
+		}
+	}
+	main := section(page, `id="d-tg-main"`, "</section>")
+	if !strings.Contains(main, `class="badge edited" data-correction="edited"`) || !strings.Contains(main, "<dt>edited</dt>") ||
+		strings.Contains(main, "cannot-edit") {
+		t.Errorf("tg-main, edited:\n%s", main)
+	}
+	second := section(page, `id="d-tg-second"`, "</section>")
+	if !strings.Contains(second, `class="badge cannot-edit"`) || !strings.Contains(second, `<p class="why cannot-edit" data-correction="cannot-edit"><b>Cannot edit:</b>`) ||
+		!strings.Contains(second, "Retract, then repost, to replace it.") || strings.Contains(second, "<dt>edited</dt>") {
+		t.Errorf("tg-second, cannot edit:\n%s", second)
+	}
+	live := section(get("/dashboard/live"), "خبر بعد التصحيح", "</li>")
+	if strings.Count(live, `data-correction="edited"`) != 1 || strings.Count(live, `data-correction="cannot-edit"`) != 1 {
+		t.Errorf("the last deliveries do not mark the correction:\n%s", live)
+	}
+
+	// A repost of the post that could not be edited posts the corrected text: no longer marked.
+	if _, err := st.broker.Requeue(context.Background(), id, "tg-second", "repost"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the repost sent", func() bool {
+		d, err := st.broker.Delivery(context.Background(), id, "tg-second")
+		return err == nil && d.State == queue.StateSent && d.Revision == 2
+	})
+	page = get("/dashboard/articles/" + id)
+	if strings.Contains(section(page, `id="d-tg-second"`, "</section>"), "cannot-edit") || !strings.Contains(section(page, `id="correction"`, "</p>"), `data-cannot-edit="0"`) {
+		t.Errorf("after the repost tg-second is still marked cannot-edit:\n%s", page)
+	}
+}

@@ -179,6 +179,39 @@ func (s *Server) dashLive(w http.ResponseWriter, r *http.Request, sess *session)
 type articleView struct {
 	queue.ArticleStatus
 	Rows []articleRow
+	// Correction is nil for an article never corrected in place.
+	Correction *correctionView
+}
+
+// correctionView sums up an article's corrections: the newest one (when, who) and how many of
+// its posts were edited in place and how many could not be (cannot-edit: they keep the old text).
+type correctionView struct {
+	At                 time.Time
+	By                 string
+	Edited, CannotEdit int
+}
+
+func correctionOf(ds []queue.Delivery) *correctionView {
+	var c correctionView
+	newest := func(at time.Time, by string) {
+		if at.After(c.At) {
+			c.At, c.By = at, by
+		}
+	}
+	for _, d := range ds {
+		if !d.EditedAt.IsZero() {
+			c.Edited++
+			newest(d.EditedAt, d.EditedBy)
+		}
+		if !d.NotEditedAt.IsZero() {
+			c.CannotEdit++
+			newest(d.NotEditedAt, d.NotEditedBy)
+		}
+	}
+	if c.At.IsZero() {
+		return nil
+	}
+	return &c
 }
 
 type articleRow struct {
@@ -199,7 +232,7 @@ func (s *Server) dashArticle(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.unavailable(w, "reading an article", err)
 		return
 	}
-	av := &articleView{ArticleStatus: *st}
+	av := &articleView{ArticleStatus: *st, Correction: correctionOf(st.Deliveries)}
 	var previews []formatter.Preview
 	if a, err := s.Broker.Article(r.Context(), id); err == nil {
 		var targets []formatter.PreviewTarget

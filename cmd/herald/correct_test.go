@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,11 @@ func TestCorrectCLI(t *testing.T) {
 	}
 	if m := s.fake.Messages(); len(m) != 1 || m[0].Edits != 1 || !strings.Contains(m[0].Plain, "عنوان مصحح") {
 		t.Fatalf("Telegram holds %+v, want the message edited", m)
+	}
+	// herald status shows the correction (by URL here).
+	out, errOut, exit = runCLI(t, "", "status", "--config", s.config, link)
+	if exit != 0 || !strings.Contains(out, "CORRECTION") || !regexp.MustCompile(`sent .* edited 20\d\d-\d\d-\d\dT\d\d:\d\dZ by desk`).MatchString(out) {
+		t.Fatalf("status after the correction: exit %d\n%s\n%s", exit, out, errOut)
 	}
 	if _, errOut, code := runCLI(t, `{"url":"`+link+`","title":""}`, "correct", "--config", s.config); code != 2 || !strings.Contains(errOut, "title") {
 		t.Fatalf("invalid article: exit %d (%s), want 2", code, errOut)

@@ -74,9 +74,22 @@ func printStatus(cmd *cobra.Command, st *queue.ArticleStatus) {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "article %s\n  %s\n  %s\n\n", st.ID, st.Title, st.URL)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHANNEL\tKIND\tSTATUS\tATTEMPT\tREMOTE ID\tPOST URL\tERROR")
+	fmt.Fprintln(tw, "CHANNEL\tKIND\tSTATUS\tATTEMPT\tREMOTE ID\tPOST URL\tCORRECTION\tERROR")
 	for _, d := range st.Deliveries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", d.Channel, d.Kind, d.State, d.Attempt, d.RemoteID, d.PostURL, d.Error)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", d.Channel, d.Kind, d.State, d.Attempt, d.RemoteID, d.PostURL, correctionCell(d), d.Error)
 	}
 	_ = tw.Flush()
+}
+
+// correctionCell says whether a correction in place changed the delivery's post: "edited <time>
+// by <who>", "cannot-edit <time> by <who>" (the post keeps the old text), or "-".
+func correctionCell(d queue.Delivery) string {
+	const layout = "2006-01-02T15:04Z"
+	switch {
+	case !d.NotEditedAt.IsZero():
+		return "cannot-edit " + d.NotEditedAt.UTC().Format(layout) + " by " + d.NotEditedBy
+	case !d.EditedAt.IsZero():
+		return "edited " + d.EditedAt.UTC().Format(layout) + " by " + d.EditedBy
+	}
+	return "-"
 }
