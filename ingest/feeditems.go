@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -213,6 +214,58 @@ func itemImage(it *gofeed.Item) string {
 func isImage(attrs map[string]string) bool {
 	return attrs["url"] != "" && (attrs["medium"] == "image" || strings.HasPrefix(attrs["type"], "image/") ||
 		(attrs["medium"] == "" && attrs["type"] == ""))
+}
+
+// resolveItemLinks makes the items' links and images absolute. RSS requires absolute URLs, yet CMSs
+// send "/world/a-1": resolved against the feed's site link (itself against the document's URL),
+// else the URL the document came from (after redirects), the way feed readers do. gofeed already
+// applies Atom's xml:base. A relative URL left as it was fails the article's validation, and the
+// item was never posted.
+func resolveItemLinks(parsed *gofeed.Feed, docURL *url.URL) {
+	if docURL == nil {
+		return
+	}
+	base := docURL
+	if site, err := docURL.Parse(strings.TrimSpace(parsed.Link)); err == nil && parsed.Link != "" &&
+		(site.Scheme == "http" || site.Scheme == "https") && site.Host != "" {
+		base = site
+	}
+	abs := func(s *string) {
+		if t := strings.TrimSpace(*s); t != "" {
+			if u, err := base.Parse(t); err == nil {
+				*s = u.String()
+			}
+		}
+	}
+	for _, it := range parsed.Items {
+		abs(&it.Link)
+		for i := range it.Links {
+			abs(&it.Links[i])
+		}
+		if it.Image != nil {
+			abs(&it.Image.URL)
+		}
+		for _, e := range it.Enclosures {
+			abs(&e.URL)
+		}
+		media := it.Extensions["media"]
+		for _, group := range media["group"] {
+			for _, c := range group.Children["content"] {
+				if v, ok := c.Attrs["url"]; ok {
+					abs(&v)
+					c.Attrs["url"] = v
+				}
+			}
+		}
+		for _, name := range []string{"content", "thumbnail"} {
+			for _, c := range media[name] {
+				if v, ok := c.Attrs["url"]; ok {
+					abs(&v)
+					c.Attrs["url"] = v
+				}
+			}
+		}
+	}
 }
 
 func anySlice(ss []string) []any {

@@ -270,6 +270,7 @@ func (p *Poller) fetchAndIngest(ctx context.Context, f config.Feed) error {
 	if err != nil {
 		return fmt.Errorf("feed %s: %w", f.Name, err)
 	}
+	resolveItemLinks(parsed, resp.Request.URL)
 	if err := p.ingest(ctx, f, parsed); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -425,5 +426,57 @@ feeds: [{name: private, url: "http://reader:s3cr3t-pw@127.0.0.1:1/feed"}]
 	}
 	if s := fmt.Sprint(err, st); strings.Contains(s, "s3cr3t-pw") {
 		t.Fatalf("the feed password shows: %s", s)
+	}
+}
+
+// Relative item links and images (which RSS does not allow but CMSs send) are resolved against
+// the feed's site link, else against the URL the feed was finally fetched from (after a
+// redirect), instead of failing validation: such an item was never posted, and one with only a
+// relative enclosure lost its absolute link too.
+func TestFeedRelativeLinksResolved(t *testing.T) {
+	const site = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Site</title><link>https://news.example.com/ar/</link>
+<item><title>Relative link</title><link>/world/a-1</link><guid>rel-1</guid>
+  <enclosure url="../img/a.jpg" type="image/jpeg" length="1"/></item>
+<item><title>Absolute link, relative image</title><link>https://news.example.com/world/a-2</link><guid>rel-2</guid>
+  <enclosure url="/img/b.jpg" type="image/jpeg" length="1"/></item>
+</channel></rss>`
+	const bare = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Bare</title>
+<item><title>Relative to the feed</title><link>posts/3</link><guid>rel-3</guid></item>
+</channel></rss>`
+	mux := http.NewServeMux()
+	mux.HandleFunc("/site.xml", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, site) })
+	mux.HandleFunc("/old-feed", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/feeds/bare/", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/feeds/bare/", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, bare) })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds:
+  - {name: site, url: %q, first_run: "newest:5"}
+  - {name: bare, url: %q, first_run: "newest:5"}
+`, srv.URL+"/site.xml", srv.URL+"/old-feed")
+	p := e.poller(PollerOptions{})
+	for _, name := range []string{"site", "bare"} {
+		if err := p.PollNow(context.Background(), name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arts := e.articles()
+	a1, a2, a3 := arts["Relative link"], arts["Absolute link, relative image"], arts["Relative to the feed"]
+	if len(arts) != 3 || a1 == nil || a2 == nil || a3 == nil {
+		t.Fatalf("articles %v, want all three items posted", arts)
+	}
+	if a1.URL != "https://news.example.com/world/a-1" || a1.ImageURL != "https://news.example.com/img/a.jpg" {
+		t.Fatalf("relative item %+v", a1)
+	}
+	if a2.URL != "https://news.example.com/world/a-2" || a2.ImageURL != "https://news.example.com/img/b.jpg" {
+		t.Fatalf("relative image %+v", a2)
+	}
+	if a3.URL != srv.URL+"/feeds/bare/posts/3" {
+		t.Fatalf("item of a feed without a site link %+v, want it resolved against the redirected feed URL", a3)
 	}
 }

@@ -299,6 +299,9 @@ func (p *Poller) Push(ctx context.Context, name string, h http.Header, body []by
 	if err != nil {
 		return fmt.Errorf("feed %s: push: %w", f.Name, err)
 	}
+	if u, err := url.Parse(f.URL); err == nil {
+		resolveItemLinks(parsed, u) // as a poll would: the hub pushes the feed's document
+	}
 	return p.ingest(ctx, f, parsed)
 }
 
