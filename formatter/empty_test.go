@@ -2,6 +2,7 @@ package formatter
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"herald/article"
@@ -41,5 +42,28 @@ func TestEmptyTitle(t *testing.T) {
 		if _, err := r.Render(a); err != nil {
 			t.Errorf("%s: %v", kind, err)
 		}
+	}
+}
+
+// TestEmptySummaryFallsBackToBody: feeds and CMSs send an empty excerpt as "<p>&nbsp;</p>",
+// "&nbsp;", "<p></p>" or a lone direction mark. That summary field was taken as given, cleaned to
+// nothing, and the post went out without a summary although the body holds the story: a summary
+// that cleans to nothing counts as none, and the body's first paragraphs are the summary.
+func TestEmptySummaryFallsBackToBody(t *testing.T) {
+	body := "<p>ضرب زلزال بقوة 6 درجات على مقياس ريختر جنوب تركيا فجر اليوم، وفق هيئة الكوارث.</p>"
+	for _, summary := range []string{"<p>&nbsp;</p>", "&nbsp;", "<p></p>", "\u200f", "<div><br></div>", "&amp;nbsp;"} {
+		a := &article.Article{URL: "https://example.com/a", Title: "زلزال جنوب تركيا", Summary: summary, Body: body, Language: "ar"}
+		for _, kind := range []channels.Kind{channels.KindTelegram, channels.KindWhatsApp, channels.KindMastodon, channels.KindFacebook} {
+			r, _ := New(kind, Options{})
+			if p := mustRender(t, r, a); !strings.Contains(p.Text, "هيئة الكوارث") {
+				t.Errorf("%s: summary %+q: the body's story is missing:\n%s", kind, summary, p.Text)
+			}
+		}
+	}
+	// A summary with text is still the summary.
+	a := &article.Article{URL: "https://example.com/a", Title: "زلزال جنوب تركيا", Summary: "<p>ملخص الخبر.</p>", Body: body, Language: "ar"}
+	r, _ := New(channels.KindTelegram, Options{})
+	if p := mustRender(t, r, a); !strings.Contains(p.Text, "ملخص الخبر.") || strings.Contains(p.Text, "هيئة الكوارث") {
+		t.Errorf("summary field not used:\n%s", p.Text)
 	}
 }

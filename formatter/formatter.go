@@ -261,6 +261,13 @@ func (r *renderer) summary(a *article.Article, d *Data, max int) string {
 		return true
 	}
 	paras, runes, complete := paragraphsOf(src, max+1, keep)
+	if len(paras) == 0 && src == a.Summary && strings.TrimSpace(a.Body) != "" {
+		// A summary field that cleans to nothing ("<p>&nbsp;</p>", an RLM: an empty excerpt as
+		// some CMSs send it) is no summary: the body's first paragraphs are.
+		kept = 0
+		src = a.Body
+		paras, runes, complete = paragraphsOf(src, max+1, keep)
+	}
 	if complete && len(paras) > 0 {
 		// "… Continue reading →" ends a text; a body cut short has no end to clean.
 		last := len(paras) - 1
