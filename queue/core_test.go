@@ -847,3 +847,39 @@ func TestPauseAndResumeAtOnceAgree(t *testing.T) {
 		}
 	}
 }
+
+// A platform's 429 on a paced lane does not reorder it: the delivery that got it takes the
+// lane's next slot (at the retry-after time) and goes out before the ones published after it,
+// which a retry through asynq would put it behind (its retry is queued after them). (Fails
+// with the 429 always handed back to asynq: sl-b and sl-c go out first.)
+func TestRateLimitKeepsPublishOrder(t *testing.T) {
+	e := newEnv(t)
+	e.route.Limit = Limit{Count: 20, Period: time.Second}
+	e.ch.script(func(context.Context) (channels.Receipt, error) {
+		return channels.Receipt{}, channels.RateLimited(errors.New("429 Too Many Requests: retry after 1"), time.Now().Add(time.Second))
+	})
+	ids := []string{"ro-a", "ro-b", "ro-c"}
+	for _, id := range ids {
+		e.publish(id)
+	}
+	var outs outcomes
+	opts := testOpts(t)
+	opts.OnOutcome = outs.add
+	e.start(opts, nil)
+	for _, id := range ids {
+		e.waitState(id, StateSent, 15*time.Second)
+	}
+	var order []string
+	for _, s := range e.ch.sent()[1:] {
+		order = append(order, s.articleID)
+	}
+	if fmt.Sprint(order) != fmt.Sprint(ids) {
+		t.Fatalf("posted in the order %v after the 429, want %v", order, ids)
+	}
+	if d, _ := e.broker.Delivery(context.Background(), "ro-a", "tg"); d.Attempt != 1 {
+		t.Fatalf("ro-a: attempt %d, want 1 (a 429 uses none)", d.Attempt)
+	}
+	if got := outs.statuses("ro-a"); fmt.Sprint(got) != "[rate_limited sent]" {
+		t.Fatalf("ro-a outcomes %v, want one line for the 429 and one for the post", got)
+	}
+}

@@ -473,16 +473,45 @@ func (w *Worker) handleTask(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("queue: decoding task: %v: %w", err, asynq.SkipRetry)
 	}
 	out := w.deliver(ctx, p)
-	out.ArticleID, out.Channel = p.ArticleID, p.Channel
-	w.logOutcome(out)
-	if w.opts.OnOutcome != nil {
-		w.opts.OnOutcome(out)
+	// A paced lane keeps publish order across a platform's 429: the delivery that got it takes
+	// the lane's next slot (at the retry-after time) in this task, instead of going back to
+	// asynq, whose retry would queue it behind the deliveries published after it. A wait longer
+	// than the task may hold comes back from the slot script as "later" and is handed back.
+	for w.sendAgainAfter429(p, out) {
+		w.report(p, &out)
+		out = w.deliver(ctx, p)
 	}
+	w.report(p, &out)
 	switch out.Status {
 	case "retry", "rate_limited", "paused", "busy", "handback":
 		return out.Err
 	}
 	return nil
+}
+
+// report logs an outcome of a delivery and passes it to OnOutcome.
+func (w *Worker) report(p taskPayload, out *Outcome) {
+	out.ArticleID, out.Channel = p.ArticleID, p.Channel
+	w.logOutcome(*out)
+	if w.opts.OnOutcome != nil {
+		w.opts.OnOutcome(*out)
+	}
+}
+
+// sendAgainAfter429 reports whether a delivery of a lane with one send in flight that the
+// platform rate limited (not the channel's own rate: that is "later") should take its next slot
+// in the same task. A stopping worker hands it back.
+func (w *Worker) sendAgainAfter429(p taskPayload, out Outcome) bool {
+	var rl *channels.RateLimitedError
+	if out.Status != "rate_limited" || w.routes[p.Channel].InFlight != 1 || !errors.As(out.Err, &rl) {
+		return false
+	}
+	select {
+	case <-w.stopping:
+		return false
+	default:
+		return true
+	}
 }
 
 func (w *Worker) logOutcome(o Outcome) {
@@ -733,11 +762,17 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 		// The platform's time to wait, as this process's clock counts it; the not-before time
 		// is set on the Redis clock, which the slot script reads.
 		wait := rl.RetryAt.Sub(w.opts.Now())
-		if serr := setNotBefore(context.WithoutCancel(ctx), w.rdb, p.Channel, wait); serr != nil {
+		serr := setNotBefore(context.WithoutCancel(ctx), w.rdb, p.Channel, wait)
+		if serr != nil {
 			w.log.Warn("recording platform retry-after", zap.String("channel", string(p.Channel)), zap.Error(serr))
 		}
 		if ferr := w.finish(c, StatePending, channels.Receipt{}, err.Error(), true); ferr != nil {
 			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
+		}
+		if serr != nil {
+			// The slot script cannot know the wait: asynq's retry keeps it (%v: handleTask
+			// must not send again at once, see sendAgainAfter429).
+			err = fmt.Errorf("%v (the retry-after was not recorded: %v)", err, serr)
 		}
 		return Outcome{Status: "rate_limited", Attempt: attempt - 1, Err: &retryIn{delay: roundUpSecond(wait), err: err}}
 	case channels.IsPermanent(err):
