@@ -8,14 +8,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+	"golang.org/x/text/encoding/htmlindex"
 
 	"herald/config"
 )
@@ -266,6 +270,9 @@ func (p *Poller) fetchAndIngest(ctx context.Context, f config.Feed) error {
 	if len(body) > maxFeedBytes {
 		return fmt.Errorf("feed %s: the document is larger than %d MiB", f.Name, maxFeedBytes>>20)
 	}
+	if body, err = headerCharset(body, resp.Header.Get("Content-Type")); err != nil {
+		return fmt.Errorf("feed %s: %w", f.Name, err)
+	}
 	parsed, err := parseFeed(body)
 	if err != nil {
 		return fmt.Errorf("feed %s: %w", f.Name, err)
@@ -282,6 +289,32 @@ func (p *Poller) fetchAndIngest(ctx context.Context, f config.Feed) error {
 		p.ensureSubscription(ctx, f, discoverHub(body, resp.Header, f.URL))
 	}
 	return nil
+}
+
+// headerCharset decodes to UTF-8 a document whose charset only its Content-Type names
+// (text/xml; charset=windows-1256 with no encoding in the XML declaration, as older Arabic CMSs
+// serve feeds): RFC 7303 makes that parameter authoritative, and gofeed, reading only the
+// declaration, refused such a feed on every poll as invalid UTF-8. A document that is valid
+// UTF-8 (whatever a server's default header says) or declares its own encoding is left as it is.
+// Specs: https://www.rfc-editor.org/rfc/rfc7303#section-3.2
+func headerCharset(body []byte, contentType string) ([]byte, error) {
+	_, params, _ := mime.ParseMediaType(contentType)
+	label := strings.TrimSpace(params["charset"])
+	if label == "" || utf8.Valid(body) {
+		return body, nil
+	}
+	if decl, _, ok := bytes.Cut(body, []byte("?>")); ok && bytes.HasPrefix(decl, []byte("<?xml")) && bytes.Contains(decl, []byte("encoding")) {
+		return body, nil
+	}
+	enc, err := htmlindex.Get(label)
+	if err != nil {
+		return nil, fmt.Errorf("reading the feed: unknown charset %q in its Content-Type", label)
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		return nil, fmt.Errorf("reading the feed as %s: %w", label, err)
+	}
+	return out, nil
 }
 
 // parseFeed reads RSS 0.9x/2.0, RSS 1.0 (RDF) or Atom. The content image scan is off: an item's

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/text/encoding/charmap"
 
 	"herald/article"
 	"herald/config"
@@ -478,5 +479,47 @@ feeds:
 	}
 	if a3.URL != srv.URL+"/feeds/bare/posts/3" {
 		t.Fatalf("item of a feed without a site link %+v, want it resolved against the redirected feed URL", a3)
+	}
+}
+
+// An Arabic feed in windows-1256 whose charset only the Content-Type names (no encoding in the
+// XML declaration, as older Arabic CMSs serve it) is read in that charset (RFC 7303: the
+// charset parameter is authoritative) instead of failing every poll with "invalid UTF-8"; a
+// UTF-8 document under a wrong header charset is still read as UTF-8.
+func TestFeedCharsetFromContentType(t *testing.T) {
+	const doc = `<?xml version="1.0"?>
+<rss version="2.0"><channel><title>أخبار</title><link>https://ar.example.com/</link><language>ar</language>
+<item><title>%s</title><link>https://ar.example.com/a/%s</link><guid>%s</guid></item>
+</channel></rss>`
+	cp1256, err := charmap.Windows1256.NewEncoder().String(fmt.Sprintf(doc, "قصف على غزة", "1", "cp-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/cp1256.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml; charset=windows-1256")
+		_, _ = io.WriteString(w, cp1256)
+	})
+	mux.HandleFunc("/utf8.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml; charset=iso-8859-1") // a server default, wrong
+		_, _ = fmt.Fprintf(w, doc, "مصر والسودان", "2", "u-2")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds:
+  - {name: cp1256, url: %q, first_run: "newest:5"}
+  - {name: utf8, url: %q, first_run: "newest:5"}
+`, srv.URL+"/cp1256.xml", srv.URL+"/utf8.xml")
+	p := e.poller(PollerOptions{})
+	for _, name := range []string{"cp1256", "utf8"} {
+		if err := p.PollNow(context.Background(), name); err != nil {
+			t.Fatalf("poll %s: %v", name, err)
+		}
+	}
+	arts := e.articles()
+	if a := arts["قصف على غزة"]; len(arts) != 2 || a == nil || a.Language != "ar" || arts["مصر والسودان"] == nil {
+		t.Fatalf("articles %v, want both Arabic titles read", arts)
 	}
 }
