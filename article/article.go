@@ -3,6 +3,7 @@
 package article
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
@@ -97,13 +99,74 @@ func DecodeBytes(data []byte) (Article, error) {
 	dec.DisallowUnknownFields()
 	var a Article
 	if err := dec.Decode(&a); err != nil {
-		return Article{}, fmt.Errorf("article: decoding JSON: %w", err)
+		return Article{}, decodeError(data, err)
 	}
 	// More() misses a stray '}' or ']'; asking for the next token sees everything.
 	if _, err := dec.Token(); err != io.EOF {
 		return Article{}, errors.New("article: decoding JSON: trailing data after the article object")
 	}
 	return a, nil
+}
+
+// decodeError says where a document fails to decode and what the article wants there, in the
+// contract's terms (field names, line and column) rather than Go's types.
+func decodeError(data []byte, err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return errors.New(`article: decoding JSON: the document is empty; want one object such as {"url":"https://…","title":"…"}`)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("article: decoding JSON: the document ends inside the object (a missing } ] or \"?): %w", err)
+	case errors.As(err, &syntax):
+		return fmt.Errorf("article: decoding JSON: %s: %w", position(data, syntax.Offset), err)
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Errorf("article: decoding JSON: %s: %q must be %s, not a JSON %s", position(data, typ.Offset), typ.Field, jsonKind(typ.Type), typ.Value)
+	case strings.Contains(err.Error(), "Time.UnmarshalJSON") || errors.As(err, new(*time.ParseError)):
+		// The only time of the contract.
+		return fmt.Errorf(`article: decoding JSON: "published_at" must be an RFC 3339 time string such as "2026-11-25T09:15:00Z": %w`, err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Errorf("article: decoding JSON: %w; the fields are %s", err, strings.Join(fieldNames(), ", "))
+	}
+	return fmt.Errorf("article: decoding JSON: %w", err)
+}
+
+// position is "line L, column C" of byte offset off in data (the byte just read).
+func position(data []byte, off int64) string {
+	off = max(0, min(off, int64(len(data))))
+	before := data[:off]
+	line := 1 + bytes.Count(before, []byte("\n"))
+	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:])
+	return fmt.Sprintf("line %d, column %d", line, max(col, 1))
+}
+
+// jsonKind names what a Go type is in JSON.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "a whole number"
+	case reflect.Slice:
+		return "a list of " + strings.TrimPrefix(jsonKind(t.Elem()), "a ") + "s"
+	case reflect.Struct:
+		if t == reflect.TypeFor[time.Time]() {
+			return "an RFC 3339 time string"
+		}
+	}
+	return "a " + t.Kind().String()
+}
+
+// fieldNames are the article's JSON fields, in the contract's order.
+func fieldNames() []string {
+	t := reflect.TypeFor[Article]()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // Normalize trims fields and fills the defaults: the id from the canonical URL.

@@ -471,3 +471,24 @@ func TestDecodeNormalizeValidate(t *testing.T) {
 		t.Fatalf("normalized = %+v", a)
 	}
 }
+
+// A document that does not decode says where, and what the contract wants there, in its own
+// terms: field names, line and column, not Go's types.
+func TestDecodeErrorsSayWhereAndWhat(t *testing.T) {
+	for in, want := range map[string]string{
+		``:                                `article: decoding JSON: the document is empty; want one object such as {"url":"https://…","title":"…"}`,
+		`{"url":`:                         `article: decoding JSON: the document ends inside the object (a missing } ] or "?): unexpected EOF`,
+		`{"url": "x",}`:                   `article: decoding JSON: line 1, column 13: invalid character '}' looking for beginning of object key string`,
+		"{\n  \"tags\": [\"أ\" \"b\"]\n}": `article: decoding JSON: line 2, column 16: invalid character '"' after array element`,
+		`{"priority":"high"}`:             `article: decoding JSON: line 1, column 18: "priority" must be a whole number, not a JSON string`,
+		`{"tags":"a"}`:                    `article: decoding JSON: line 1, column 11: "tags" must be a list of strings, not a JSON string`,
+		`{"published_at":"27 Nov"}`: `article: decoding JSON: "published_at" must be an RFC 3339 time string such as "2026-11-25T09:15:00Z": ` +
+			`parsing time "27 Nov" as "2006-01-02T15:04:05Z07:00": cannot parse "27 Nov" as "2006"`,
+		`{"titel":"x"}`: `article: decoding JSON: json: unknown field "titel"; the fields are id, url, title, summary, body, image_url, tags, category, language, published_at, priority, channels`,
+	} {
+		_, err := article.DecodeBytes([]byte(in))
+		if err == nil || err.Error() != want {
+			t.Errorf("%q:\n have %v\n want %s", in, err, want)
+		}
+	}
+}
