@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"herald/article"
@@ -119,6 +120,62 @@ func blueskyFacets(text string, d *Data) []map[string]any {
 				facets = append(facets, facet(start, end, map[string]any{"$type": "app.bsky.richtext.facet#tag", "tag": strings.TrimPrefix(h, "#")}))
 				break
 			}
+		}
+	}
+	return appendTextFacets(facets, text)
+}
+
+// appendTextFacets adds a tag facet for every hashtag of the text and a link facet for every
+// http(s) URL not already covered (a hashtag or URL in the title: "#عاجل | …"), as the Bluesky
+// app detects them: a '#' after the start or a space (or a direction mark herald put there),
+// then anything but spaces and invisible separators, not ASCII digits (JavaScript's \d) or
+// punctuation alone, trailing
+// punctuation off, at most 64 UTF-16 units.
+// Specs: https://github.com/bluesky-social/atproto/blob/main/packages/api/src/rich-text/detection.ts
+func appendTextFacets(facets []map[string]any, text string) []map[string]any {
+	covered := func(start, end int) bool {
+		for _, f := range facets {
+			idx := f["index"].(map[string]any)
+			if start < idx["byteEnd"].(int) && idx["byteStart"].(int) < end {
+				return true
+			}
+		}
+		return false
+	}
+	for _, u := range extractURLs(text, false) {
+		if !covered(u.start, u.end) {
+			facets = append(facets, facet(u.start, u.end, map[string]any{"$type": "app.bsky.richtext.facet#link", "uri": text[u.start:u.end]}))
+		}
+	}
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if r != '#' && r != '＃' {
+			i += size
+			continue
+		}
+		before, _ := utf8.DecodeLastRuneInString(text[:i])
+		start := i
+		i += size
+		if start > 0 && !unicode.IsSpace(before) && !isDirectionalMark(before) {
+			continue
+		}
+		if next, _ := utf8.DecodeRuneInString(text[i:]); next == 0xFE0F {
+			continue
+		}
+		end := i
+		for end < len(text) {
+			c, n := utf8.DecodeRuneInString(text[end:])
+			if unicode.IsSpace(c) || c == 0x00AD || c == 0x2060 || c == 0x200A || c == 0x200B || c == 0x200C || c == 0x200D || c == 0x20E2 {
+				break
+			}
+			end += n
+		}
+		tag := strings.TrimRightFunc(text[i:end], unicode.IsPunct)
+		if tag == "" || CountUTF16(tag) > 64 || !strings.ContainsFunc(tag, func(c rune) bool { return (c < '0' || c > '9') && !unicode.IsPunct(c) }) {
+			continue
+		}
+		if stop := i + len(tag); !covered(start, stop) {
+			facets = append(facets, facet(start, stop, map[string]any{"$type": "app.bsky.richtext.facet#tag", "tag": tag}))
 		}
 	}
 	return facets

@@ -44,3 +44,51 @@ func TestBlueskyFacetsWithRTLMarks(t *testing.T) {
 		}
 	}
 }
+
+// TestBlueskyFacetsInTitle: Bluesky links nothing by itself — a hashtag or URL is a tag or link
+// only where the post's facets say so — and Arabic breaking-news titles carry their own tags
+// ("#عاجل | …"). Only the tags made from the article's tags had facets, so "#عاجل" in the title
+// was plain text on Bluesky while Telegram, X and Mastodon linked it. Facets now cover every
+// hashtag in the text as the Bluesky app detects them (after the start or a space; not digits or
+// punctuation alone; trailing punctuation off; at most 64 characters) and every http(s) URL,
+// with UTF-8 byte offsets.
+// Specs: https://docs.bsky.app/docs/advanced-guides/post-richtext
+// and https://github.com/bluesky-social/atproto/blob/main/packages/api/src/rich-text/detection.ts
+func TestBlueskyFacetsInTitle(t *testing.T) {
+	r, _ := New(channels.KindBluesky, Options{})
+	a := &article.Article{URL: "https://example.com/a", Language: "ar",
+		Title: "#عاجل | زلزال بقوة 6 درجات يضرب #تركيا، والبث المباشر: https://example.com/live #2024",
+		Tags:  []string{"زلازل"}}
+	p := mustRender(t, r, a)
+	type span struct{ kind, value, text string }
+	var got []span
+	for _, f := range p.Facets {
+		feat := f["features"].([]any)[0].(map[string]any)
+		idx := f["index"].(map[string]any)
+		start, end := idx["byteStart"].(int), idx["byteEnd"].(int)
+		switch feat["$type"] {
+		case "app.bsky.richtext.facet#tag":
+			got = append(got, span{"tag", feat["tag"].(string), p.Text[start:end]})
+		case "app.bsky.richtext.facet#link":
+			got = append(got, span{"link", feat["uri"].(string), p.Text[start:end]})
+		}
+	}
+	want := map[span]bool{
+		{"tag", "عاجل", "#عاجل"}:                                         true,
+		{"tag", "تركيا", "#تركيا"}:                                       true, // the Arabic comma after it is not part of it
+		{"tag", "زلازل", "#زلازل"}:                                       true,
+		{"link", "https://example.com/live", "https://example.com/live"}: true,
+	}
+	for _, g := range got {
+		if g.kind == "link" && g.value != "https://example.com/live" {
+			continue // the article link's own facet
+		}
+		if !want[g] {
+			t.Errorf("unexpected facet %+v", g)
+		}
+		delete(want, g)
+	}
+	for w := range want {
+		t.Errorf("no facet %+v in %q (facets %v)", w, p.Text, p.Facets)
+	}
+}
