@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"herald/channels"
 )
 
 // Config is the `admin:` block:
@@ -197,12 +199,14 @@ func (t *TelegramConfig) resolveToken(getenv func(string) string, readFile func(
 }
 
 func checkEndpoint(ep string) error {
+	// Scheme and host only: an endpoint copied from a working URL holds the bot token.
+	shown := channels.ShowURL(strings.ReplaceAll(ep, "%s", "x"))
 	if strings.Count(ep, "%") != 2 || strings.Count(ep, "%s") != 2 {
-		return fmt.Errorf("%q must contain exactly two %%s (token, then method)", ep)
+		return fmt.Errorf("%s must contain exactly two %%s (token, then method)", shown)
 	}
 	u, err := url.Parse(fmt.Sprintf(ep, "TOKEN", "getMe"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q must be an http or https URL", ep)
+		return fmt.Errorf("%s must be an http or https URL", shown)
 	}
 	return nil
 }

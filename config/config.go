@@ -120,18 +120,19 @@ func (c *Config) resolveTokens() error {
 		case set != 1:
 			errs = append(errs, fmt.Errorf("%s: set exactly one of token, token_file, token_env", at))
 			continue
-		case t.TokenFile != "":
-			b, err := os.ReadFile(t.TokenFile)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s.token_file: %w", at, err))
+		case t.TokenFile != "" || t.TokenEnv != "":
+			// channels.Secret reads them: a token pasted into token_file or token_env is not
+			// repeated in the error.
+			src := channels.Secret{Setting: at + ".token", File: t.TokenFile, Env: t.TokenEnv}
+			tok, err := src.Resolve()
+			if err != nil && !errors.Is(err, channels.ErrNoSecret) {
+				errs = append(errs, err)
 				continue
 			}
-			t.Token = strings.TrimSpace(string(b))
-		case t.TokenEnv != "":
-			t.Token = strings.TrimSpace(os.Getenv(t.TokenEnv))
+			t.Token = tok
 		}
 		if t.Token == "" {
-			errs = append(errs, fmt.Errorf("%s: the token is empty (token_env %q unset?)", at, t.TokenEnv))
+			errs = append(errs, fmt.Errorf("%s: the token is empty (%s unset?)", at, channels.Secret{Setting: "token", File: t.TokenFile, Env: t.TokenEnv}.Source()))
 		} else if len(t.Token) < 16 {
 			errs = append(errs, fmt.Errorf("%s: the token is shorter than 16 characters; use a long random one (openssl rand -hex 32)", at))
 		}
@@ -294,11 +295,12 @@ func (c *Config) applyEnv() error {
 	if v := os.Getenv("HERALD_API_TOKEN"); v != "" {
 		c.HTTP.APIToken = v
 	} else if c.HTTP.APITokenFile != "" {
-		b, err := os.ReadFile(c.HTTP.APITokenFile)
-		if err != nil {
-			return fmt.Errorf("config: http.api_token_file: %w", err)
+		// Read through channels.Secret: a token pasted into api_token_file is not repeated.
+		tok, err := channels.Secret{Setting: "http.api_token", File: c.HTTP.APITokenFile}.Resolve()
+		if err != nil && !errors.Is(err, channels.ErrNoSecret) {
+			return fmt.Errorf("config: %w", err)
 		}
-		c.HTTP.APIToken = strings.TrimSpace(string(b))
+		c.HTTP.APIToken = tok
 	}
 	if err := c.resolveTokens(); err != nil {
 		return fmt.Errorf("config: %w", err)

@@ -4,10 +4,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"herald/channels"
 )
 
 // Secret holds a credential. It prints as "[redacted]" so a config dumped with %v or %+v in a
@@ -139,18 +140,14 @@ func (w *Webhook) loadSecret() error {
 	if set != 1 {
 		return fmt.Errorf("secret: give exactly one of secret, secret_file, secret_env")
 	}
-	switch {
-	case w.SecretFile != "":
-		b, err := os.ReadFile(w.SecretFile)
+	if w.SecretFile != "" || w.SecretEnv != "" {
+		// channels.Secret reads them: a secret pasted into secret_file or secret_env is not
+		// repeated in the error.
+		v, err := channels.Secret{Setting: "secret", File: w.SecretFile, Env: w.SecretEnv}.Resolve()
 		if err != nil {
-			return fmt.Errorf("secret_file: %w", err)
+			return err
 		}
-		w.Secret = Secret(strings.TrimSpace(string(b)))
-	case w.SecretEnv != "":
-		w.Secret = Secret(os.Getenv(w.SecretEnv))
-		if w.Secret == "" {
-			return fmt.Errorf("secret_env: the variable %s is empty or unset", w.SecretEnv)
-		}
+		w.Secret = Secret(v)
 	}
 	if w.Secret == "" {
 		return fmt.Errorf("secret: empty")
