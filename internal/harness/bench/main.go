@@ -557,7 +557,9 @@ func infoMemory(rdb *redis.Client, field string) (int64, error) {
 	return 0, fmt.Errorf("no %s in INFO", field)
 }
 
-var idRE = regexp.MustCompile(`\{[^}]*\}|h-[a-z0-9]+-\d+[^:]*|[0-9a-f]{8}-[0-9a-f-]{27}`)
+// idRE finds the ids in key names: hash tags, bench article ids, asynq task ids, and the day and
+// shard of a URL index bucket (herald:url:<day>:<shard>).
+var idRE = regexp.MustCompile(`\{[^}]*\}|h-[a-z0-9]+-\d+[^:]*|[0-9a-f]{8}-[0-9a-f-]{27}|\d+:\d+$`)
 
 // memoryBreakdown sums MEMORY USAGE by key shape (ids replaced by *) per delivery.
 func (b *bench) memoryBreakdown(deliveries int) string {
