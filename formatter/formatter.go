@@ -199,10 +199,11 @@ func (r *renderer) prepare(a *article.Article, summaryMax int) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
+	title := inlineText(a.Title)
 	d := &Data{
-		Title:    inlineText(a.Title),
+		Title:    title,
 		URL:      link,
-		Hashtags: hashtags(a.Tags, a.Category, r.opt.maxHashtags),
+		Hashtags: hashtags(a.Tags, a.Category, r.opt.maxHashtags, title),
 		Category: inlineText(a.Category),
 		Tags:     a.Tags,
 		ImageURL: imageURL(a.ImageURL),

@@ -159,12 +159,12 @@ func TestHashtag(t *testing.T) {
 			t.Errorf("Hashtag(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	got := hashtags([]string{"Ukraine", "ukraine", "", "2024", "#كوريا الشمالية", "روسيا"}, "Defense", 3)
+	got := hashtags([]string{"Ukraine", "ukraine", "", "2024", "#كوريا الشمالية", "روسيا"}, "Defense", 3, "")
 	want := []string{"#Ukraine", "#كوريا_الشمالية", "#روسيا"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("hashtags = %v, want %v", got, want)
 	}
-	if got := hashtags([]string{"a"}, "b", -1); got != nil {
+	if got := hashtags([]string{"a"}, "b", -1, ""); got != nil {
 		t.Errorf("max -1 gave %v", got)
 	}
 }
@@ -233,7 +233,7 @@ func TestHashtagArabic(t *testing.T) {
 		})
 	}
 	// The same tag with and without harakat or tatweel is one hashtag, not two.
-	got := hashtags([]string{"عـاجـل", "عاجل", "مِصر", "مصر", "\uFEE3\uFEBC\uFEAE"}, "", 5)
+	got := hashtags([]string{"عـاجـل", "عاجل", "مِصر", "مصر", "\uFEE3\uFEBC\uFEAE"}, "", 5, "")
 	if want := "#عاجل #مصر"; strings.Join(got, " ") != want {
 		t.Errorf("hashtags = %q, want %q", got, want)
 	}
@@ -649,6 +649,28 @@ func TestXCasesFile(t *testing.T) {
 	for _, c := range cases {
 		if got := CountX(c.Text); got != c.Weighted {
 			t.Errorf("CountX(%q) = %d, want %d", c.Text, got, c.Weighted)
+		}
+	}
+}
+
+// TestHashtagsNotRepeatedFromTitle: an Arabic breaking-news title carries its own tags
+// ("#عاجل | زلزال يضرب #تركيا"), and the article's tags often name the same ones: the post then
+// repeated "#عاجل #تركيا" on its hashtag line, twice the same tag in one post, and on X the
+// repeat took the room of a tag the title did not have. A tag already in the title is not
+// repeated; the others fill its place up to max_hashtags.
+func TestHashtagsNotRepeatedFromTitle(t *testing.T) {
+	a := &article.Article{URL: "https://example.com/a", Language: "ar", Title: "#عاجل | زلزال بقوة 6 درجات يضرب #تركيا",
+		Tags: []string{"عاجل", "تركيا", "زلازل", "كوارث"}}
+	for _, kind := range []channels.Kind{channels.KindX, channels.KindTelegram, channels.KindMastodon, channels.KindBluesky} {
+		r, _ := New(kind, Options{})
+		p := mustRender(t, r, a)
+		for _, tag := range []string{"#عاجل", "#تركيا"} {
+			if n := strings.Count(p.Text, tag); n != 1 {
+				t.Errorf("%s: %s appears %d times:\n%s", kind, tag, n, p.Text)
+			}
+		}
+		if !strings.Contains(p.Text, "#زلازل") {
+			t.Errorf("%s: the first tag the title lacks is missing:\n%s", kind, p.Text)
 		}
 	}
 }

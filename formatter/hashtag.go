@@ -132,13 +132,18 @@ func isWordSeparator(r rune) bool {
 }
 
 // hashtags builds up to max hashtags (with '#') from the tags, then the category, dropping
-// empties and duplicates (case-insensitive).
-func hashtags(tags []string, category string, max int) []string {
+// empties and duplicates (case-insensitive), and those the title already carries ("#عاجل | …").
+func hashtags(tags []string, category string, max int, title string) []string {
 	if max <= 0 {
 		return nil
 	}
 	var out []string
 	seen := map[string]bool{}
+	for _, w := range strings.Fields(title) {
+		if h := strings.TrimLeft(w, "#＃"); h != w {
+			seen[strings.ToLower(Hashtag(h))] = true
+		}
+	}
 	add := func(s string) {
 		h := Hashtag(inlineText(s))
 		if h == "" || len(out) >= max {
