@@ -261,6 +261,12 @@ func (p *Poller) VerifyIntent(ctx context.Context, name string, q url.Values) (s
 		if challenge == "" || topic == "" || topic != st[fTopic] || (st[fWSState] != "pending" && st[fWSState] != "verified") {
 			return http.StatusNotFound, "no subscription requested for this topic"
 		}
+		if st[fWSState] == "verified" {
+			// Nothing is pending: a hub repeating its verification is answered, but the lease
+			// stays as granted. This request carries no credentials, and a forged one with a
+			// long lease would stop herald renewing until the hub's real lease had lapsed.
+			return http.StatusOK, challenge
+		}
 		lease, err := strconv.Atoi(q.Get("hub.lease_seconds"))
 		if err != nil || lease <= 0 {
 			lease = int(requestedLease / time.Second)

@@ -252,3 +252,38 @@ func waitUntilT(t *testing.T, within time.Duration, what string, cond func() boo
 		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
 	}
 }
+
+// GET /websub/<feed> has no credentials: anyone who knows the (public) topic can send a
+// "verification". Once the subscription is verified, such a request with a year's lease must not
+// move the recorded expiry, or herald stops renewing and the hub's real lease lapses (pushes stop
+// silently). A hub's repeated verification is still answered.
+func TestWebSubForgedVerificationKeepsTheLease(t *testing.T) {
+	e := newWebSubEnv(t, 864000)
+	ctx := context.Background()
+	topic := e.feed.URL + "/atom"
+	if err := e.poller.PollNow(ctx, "atom"); err != nil {
+		t.Fatal(err)
+	}
+	expires := func() time.Time {
+		sts, err := e.poller.Statuses(ctx)
+		if err != nil || sts[0].WebSub == nil || sts[0].WebSub.Expires == nil {
+			return time.Time{}
+		}
+		return *sts[0].WebSub.Expires
+	}
+	waitUntilT(t, 5*time.Second, "herald recorded the verified lease", func() bool { return !expires().IsZero() })
+	before := expires()
+	q := url.Values{"hub.mode": {"subscribe"}, "hub.topic": {topic}, "hub.challenge": {"c-again"}, "hub.lease_seconds": {"31536000"}}
+	resp, err := http.Get(e.herald.URL + "/websub/atom?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(b) != "c-again" {
+		t.Fatalf("a repeated verification answered %d %q, want the challenge", resp.StatusCode, b)
+	}
+	if after := expires(); !after.Equal(before) {
+		t.Fatalf("an unsolicited verification moved the lease's end from %s to %s", before, after)
+	}
+}
