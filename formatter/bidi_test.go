@@ -198,3 +198,33 @@ func TestCleanLineBidiControls(t *testing.T) {
 		}
 	}
 }
+
+// TestCutKeepsLamAlef: lam followed by alef (لا, لأ, لإ, لآ) is drawn as one ligature, ﻻ; a cut
+// between the two, which grapheme clusters allow, leaves a lam in its final form and the alef
+// gone: "…الاستقل…" reads as another word. A cut inside a long word (a hashtag-like compound, a
+// path shown on Bluesky) backs off before the lam, with its harakat.
+func TestCutKeepsLamAlef(t *testing.T) {
+	for _, word := range []string{
+		strings.Repeat("الاستقلال", 8),
+		strings.Repeat("سلَام", 12), // lam with a fatha before the alef
+		strings.Repeat("لأولالإسلامآلاف", 4),
+	} {
+		for n := 3; n < len([]rune(word)); n++ {
+			got := strings.TrimSuffix(cutText(word, n, false), ellipsis)
+			if got == "" {
+				continue
+			}
+			rest := strings.TrimPrefix(word, got)
+			base := strings.TrimRightFunc(got, isArabicMark)
+			next, _ := utf8.DecodeRuneInString(rest)
+			if strings.HasSuffix(base, "ل") && strings.ContainsRune("اأإآٱ", next) {
+				t.Errorf("cutText(n=%d) split lam-alef: %q | %q", n, got, rest[:min(len(rest), 8)])
+			}
+		}
+	}
+	// Bluesky's shortened link text is cut the same way.
+	show := blueskyDisplay("https://example.com/" + strings.Repeat("%D9%84%D8%A7", 40))
+	if strings.HasSuffix(strings.TrimSuffix(show, ellipsis), "ل") {
+		t.Errorf("Bluesky link text split lam-alef: %q", show)
+	}
+}

@@ -224,16 +224,27 @@ func graphemeFloor(s string, i int) int {
 		}
 	}
 	pos, state := start, -1
+	last := -1 // start of the last cluster kept
 	rest := s[start:]
 	for len(rest) > 0 {
 		cluster, r, _, st := uniseg.FirstGraphemeClusterInString(rest, state)
 		if pos+len(cluster) > i {
+			// Lam then alef is one ligature (ﻻ): a cut between them leaves a lone final lam.
+			if last >= 0 && strings.HasPrefix(s[last:], "ل") && strings.ContainsRune("اأإآٱ", firstRune(cluster)) {
+				return last
+			}
 			break
 		}
+		last = pos
 		pos += len(cluster)
 		rest, state = r, st
 	}
 	return pos
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
 }
 
 // protectToken moves a cut at byte i back to the start of the word it falls in when that word
