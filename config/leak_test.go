@@ -7,7 +7,8 @@ import (
 
 // TestNoConfigErrorRepeatsAPastedSecret: a secret pasted into a setting that names where to read
 // it (an API token in http.api_token_file or a token_env, a webhook secret in secret_file or
-// secret_env, the admin bot token inside admin.telegram.api_endpoint) is refused by an error that
+// secret_env, the admin bot token inside admin.telegram.api_endpoint, a private feed's key in a
+// refused feed URL) is refused by an error that
 // names the setting and does not repeat the secret.
 func TestNoConfigErrorRepeatsAPastedSecret(t *testing.T) {
 	const s = "pastedSecretValue_0123456789abcdef"
@@ -18,6 +19,7 @@ func TestNoConfigErrorRepeatsAPastedSecret(t *testing.T) {
 		"http:\n  api_token: an-admin-token-0123456789\n  tokens:\n    - {role: viewer, token_env: " + s + "}\n":                            "http.tokens[0]",
 		"webhooks:\n  - {name: wp, secret_file: " + s + ", site: news.example.com}\n":                                                       "secret_file",
 		"webhooks:\n  - {name: wp, secret_env: " + s + ", site: news.example.com}\n":                                                        "secret_env",
+		"channels: [{name: tg, kind: telegram}]\nfeeds: [{name: site, url: 'ftp://cms.example.com/feed?key=" + s + "'}]\n":                  "feeds[0] (site).url",
 		"admin:\n  telegram:\n    token: '55:abc'\n    allowed_user_ids: [1]\n    api_endpoint: https://api.telegram.org/bot" + s + "/%s\n": "api_endpoint",
 	} {
 		_, err := Parse([]byte(doc))

@@ -94,7 +94,7 @@ func (c *Config) validateSources(bad func(string, ...any), channelSeen func(stri
 		}
 		useName(at, f.Name)
 		if u, err := url.Parse(f.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("%s.url: %q is not an absolute http or https URL", at, f.URL)
+			bad("%s.url: %s is not an absolute http or https URL", at, channels.ShowURL(f.URL))
 		}
 		switch {
 		case f.Interval == 0:

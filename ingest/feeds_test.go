@@ -523,3 +523,21 @@ feeds:
 		t.Fatalf("articles %v, want both Arabic titles read", arts)
 	}
 }
+
+// A private feed's key in its query (?api_key=, ?token=) is hidden like a password: in the
+// poll error, the status (GET /v1/feeds, herald feeds) and the config error of a refused URL.
+func TestFeedURLQueryKeyRedacted(t *testing.T) {
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: private, url: "http://127.0.0.1:1/feed?format=rss2&api_key=K3yFromTheCms0123&token=T0kenFromTheCms0123"}]
+`)
+	err := e.poller(PollerOptions{}).PollNow(context.Background(), "private")
+	st := e.status("private")
+	if err == nil || st.Failures != 1 || st.LastError == "" {
+		t.Fatalf("poll of a closed port: %v, status %+v", err, st)
+	}
+	s := fmt.Sprint(err, st)
+	if strings.Contains(s, "K3yFromTheCms0123") || strings.Contains(s, "T0kenFromTheCms0123") || !strings.Contains(s, "format=rss2") {
+		t.Fatalf("the feed's key shows, or the rest of its query is gone: %s", s)
+	}
+}

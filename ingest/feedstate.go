@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -161,11 +162,34 @@ func msTime(s string) *time.Time {
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
-// redactURL hides a password in a feed URL (https://user:pass@host/feed) from status and errors.
+// redactURL hides the credentials of a feed URL from status and errors: a password
+// (https://user:pass@host/feed) and the value of a query parameter whose name says it is one
+// (?api_key=, ?token=, ?secret=, ?password=, ?auth=, ?sig=, as private feeds use).
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
 	}
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			name, _, hasValue := strings.Cut(p, "=")
+			if hasValue && credentialParam(name) {
+				parts[i] = name + "=xxxxx"
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
 	return u.Redacted()
+}
+
+// credentialParam reports whether a query parameter's name says its value is a credential.
+func credentialParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"key", "token", "secret", "pass", "auth", "sig", "credential", "session"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
