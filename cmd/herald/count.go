@@ -32,23 +32,23 @@ With --html (telegram) TEXT is HTML parse mode and is checked; the visible lengt
 			if count == nil {
 				err := fmt.Errorf("unknown platform %q: want one of %s", platform, kindList())
 				fmt.Fprintln(stderr, "herald count:", err)
-				return err
+				return reported(2, err)
 			}
 			text, err := countInput(cmd, args)
 			if err != nil {
 				fmt.Fprintln(stderr, "herald count:", err)
-				return err
+				return reported(1, err)
 			}
 			n := count(text)
 			if telegramHTML {
 				if channels.Kind(platform) != channels.KindTelegram {
 					err := errors.New("--html applies to telegram only")
 					fmt.Fprintln(stderr, "herald count:", err)
-					return err
+					return reported(2, err)
 				}
 				if n, err = formatter.CheckTelegramHTML(text); err != nil {
 					fmt.Fprintln(stderr, "herald count:", err)
-					return err
+					return reported(2, err)
 				}
 			}
 			if showUnit {

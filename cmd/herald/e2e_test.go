@@ -275,14 +275,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, 
 	root.SetErr(&errb)
 	root.SetIn(strings.NewReader(stdin))
 	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	if err != nil {
-		code = 1
-		if ee, ok := err.(*exitError); ok {
-			code = ee.code
-		}
-		errb.WriteString(err.Error())
-	}
+	code = reportError(&errb, root.ExecuteContext(context.Background())) // as main does
 	return out.String(), errb.String(), code
 }
 

@@ -305,3 +305,32 @@ func TestLogThroughServer(t *testing.T) {
 		t.Errorf("log -f --server: want l1..l5 on hook once each, in order; have\n%s", out.String())
 	}
 }
+
+// A usage mistake exits 2, as the README's exit codes say, and shows how the command is used;
+// an error a command prints itself (format, count) is printed once.
+func TestUsageMistakesExit2AndSayHow(t *testing.T) {
+	t.Setenv("HERALD_CONFIG", "")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"pause"}, []string{"accepts 1 arg(s), received 0", "usage: herald pause CHANNEL [flags] (herald pause --help says more)"}},
+		{[]string{"retry", "a1"}, []string{"usage: herald retry ARTICLE_ID CHANNEL"}},
+		{[]string{"publish", "--chanel", "tg", "a.json"}, []string{"unknown flag: --chanel", "usage: herald publish [FILE|-] [flags]"}},
+		{[]string{"publish", "a.json", "b.json"}, []string{"accepts at most 1 arg(s), received 2", "usage: herald publish"}},
+		{[]string{"statz"}, []string{`unknown command "statz" for "herald"`}},
+		{[]string{"format", "--channel", "telegram", "--all"}, []string{"if any flags in the group [channel all] are set none of the others can be"}},
+		{[]string{"count", "--platform", "myspace", "hi"}, []string{`unknown platform "myspace"`}},
+		{[]string{"format", "--channel", "myspace", "-"}, []string{`unknown channel "myspace"`}},
+	} {
+		_, errOut, exit := runCLI(t, `{"url":"https://news.example.com/a","title":"t"}`, tc.args...)
+		if exit != 2 {
+			t.Errorf("%v: exit %d, want 2: %s", tc.args, exit, errOut)
+		}
+		for _, w := range tc.want {
+			if n := strings.Count(errOut, w); n != 1 {
+				t.Errorf("%v: stderr says %q %d times, want once:\n%s", tc.args, w, n, errOut)
+			}
+		}
+	}
+}

@@ -55,22 +55,22 @@ that cannot render shows its error and the exit status is non-zero.`,
 			kind, opts, name, err := resolveFormatChannel(channel, configPath)
 			if err != nil {
 				fmt.Fprintln(stderr, "herald format:", err)
-				return err
+				return reported(2, err)
 			}
 			a, err := readArticle(cmd, args)
 			if err != nil {
 				printArticleError(stderr, err)
-				return err
+				return reported(2, err)
 			}
 			r, err := formatter.New(kind, opts)
 			if err != nil {
 				fmt.Fprintln(stderr, "herald format:", err)
-				return err
+				return reported(1, err)
 			}
 			posts, err := r.Render(&a)
 			if err != nil {
 				fmt.Fprintln(stderr, "herald format:", err)
-				return err
+				return reported(1, err)
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetEscapeHTML(false) // show Telegram HTML as the channel sends it
@@ -98,7 +98,7 @@ func formatAll(cmd *cobra.Command, args []string, configPath string, asJSON bool
 		cfg, err := config.Load(configPath)
 		if err != nil {
 			fmt.Fprintln(stderr, "herald format:", err)
-			return err
+			return reported(1, err)
 		}
 		targets = targets[:0]
 		for _, ch := range cfg.Channels {
@@ -108,7 +108,7 @@ func formatAll(cmd *cobra.Command, args []string, configPath string, asJSON bool
 	a, err := readArticle(cmd, args)
 	if err != nil {
 		printArticleError(stderr, err)
-		return err
+		return reported(2, err)
 	}
 	previews := formatter.PreviewAll(&a, targets)
 	if asJSON {
@@ -131,7 +131,7 @@ func formatAll(cmd *cobra.Command, args []string, configPath string, asJSON bool
 	if failed > 0 {
 		err = fmt.Errorf("%d of %d channels could not render the article", failed, len(previews))
 		fmt.Fprintln(stderr, "herald format:", err)
-		return err
+		return reported(1, err)
 	}
 	return nil
 }

@@ -5,7 +5,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
@@ -27,21 +29,69 @@ import (
 type exitError struct {
 	code int
 	err  error
+	// reported: the command has printed the error itself (herald format, herald count).
+	reported bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
+// reported is an error the command has already printed, with its exit status.
+func reported(code int, err error) error { return &exitError{code: code, err: err, reported: true} }
+
 func main() {
-	root := newRootCmd()
-	if err := root.Execute(); err != nil {
-		code := 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
+	os.Exit(reportError(os.Stderr, newRootCmd().Execute()))
+}
+
+// reportError prints a command's error as "herald: …" (unless the command did) and returns the
+// exit status: the exitError's, 2 for a usage mistake cobra found (README: 2 invalid input or
+// usage), else 1.
+func reportError(w io.Writer, err error) int {
+	if err == nil {
+		return 0
+	}
+	code := 1
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+		if ee.reported {
+			return code
 		}
-		fmt.Fprintln(os.Stderr, "herald:", err)
-		os.Exit(code)
+	case isUsageError(err):
+		code = 2
+	}
+	fmt.Fprintln(w, "herald:", err)
+	return code
+}
+
+// isUsageError tells cobra's own usage errors (an unknown command, flag groups) by their text:
+// cobra does not type them. Flags and arguments are typed by usageErrors below.
+func isUsageError(err error) bool {
+	for _, p := range []string{"unknown command ", "required flag(s) ", "if any flags in the group ", "at least one of the flags in the group "} {
+		if strings.HasPrefix(err.Error(), p) {
+			return true
+		}
+	}
+	return false
+}
+
+// usageErrors makes a wrong flag or a wrong number of arguments exit 2 and say how the command
+// is used.
+func usageErrors(root *cobra.Command) {
+	usage := func(c *cobra.Command, err error) error {
+		return &exitError{code: 2, err: fmt.Errorf("%w\nusage: %s (herald %s --help says more)", err, c.UseLine(), c.Name())}
+	}
+	root.SetFlagErrorFunc(usage)
+	for _, c := range root.Commands() {
+		if check := c.Args; check != nil {
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if err := check(cmd, args); err != nil {
+					return usage(cmd, err)
+				}
+				return nil
+			}
+		}
 	}
 }
 
@@ -82,5 +132,6 @@ loopback) that needs no setup. Production: "herald serve --config herald.yaml" w
 		newDecideCmd(g, "drop", "Give a pending, failed or unknown delivery up (final failed, \"dropped by …\")"),
 		newRetractCmd(g),
 		newCorrectCmd(g))
+	usageErrors(root)
 	return root
 }
