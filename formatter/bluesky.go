@@ -7,6 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
+
 	"herald/article"
 	"herald/channels"
 )
@@ -68,9 +70,13 @@ func blueskyDisplay(link string) string {
 	if err != nil {
 		return link
 	}
-	show := u.Host + u.EscapedPath()
+	host := u.Host
+	if h, err := idna.Display.ToUnicode(host); err == nil {
+		host = h // an Arabic domain as readers know it, not its punycode
+	}
+	show := host + u.EscapedPath()
 	if p, err := url.PathUnescape(u.EscapedPath()); err == nil && utf8.ValidString(p) && !strings.ContainsAny(p, " \n") {
-		show = u.Host + p
+		show = host + p
 	}
 	show = strings.TrimSuffix(show, "/")
 	if utf8.RuneCountInString(show) <= blueskyShortLink {

@@ -92,3 +92,17 @@ func TestBlueskyFacetsInTitle(t *testing.T) {
 		t.Errorf("no facet %+v in %q (facets %v)", w, p.Text, p.Facets)
 	}
 }
+
+// TestBlueskyDisplayIDNHost: the shortened link text showed the path in Arabic but the host of
+// an Arabic domain in punycode ("xn--mgbh0fb.xn--kgbechtv/أخبار/…"), which no reader can read;
+// the host shows as its Unicode name, as the path does. The facet keeps the URI form.
+func TestBlueskyDisplayIDNHost(t *testing.T) {
+	r, _ := New(channels.KindBluesky, Options{})
+	a := &article.Article{URL: "https://مثال.إختبار/أخبار/2024/10/13/زيلينسكي-يقول-إن-كوريا-الشمالية-أرسلت-قوات", Language: "ar", Title: "عنوان الخبر"}
+	p := mustRender(t, r, a)
+	if strings.Contains(p.Text, "xn--") || !strings.Contains(p.Text, "مثال.إختبار/أخبار/") {
+		t.Errorf("link text %q: want the host in Arabic", p.Text)
+	}
+	link, _ := linkURL(a.URL, r.(*renderer).opt.utm)
+	checkPost(t, channels.KindBluesky, p, link)
+}
