@@ -883,3 +883,28 @@ func TestRateLimitKeepsPublishOrder(t *testing.T) {
 		t.Fatalf("ro-a outcomes %v, want one line for the 429 and one for the post", got)
 	}
 }
+
+// A worker stopping just as the slot script claimed a paced delivery whose slot is now sends it
+// (the send fits in the shutdown budget, as for a slot it waited for): handed back, it would go
+// out after the next delivery, which the process taking over the lane sends first. An unlimited
+// channel's claim is handed back as before. (Fails with every claim handed back on stop.)
+func TestStoppingPacedWorkerSendsWhatItJustClaimed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish("sc1")
+	e.publishTo("sc2", "tg2")
+	paced := e.route
+	paced.Limit = Limit{Count: 1, Period: time.Second}
+	other := Route{Channel: e.other, Renderer: e.route.Renderer}
+	w := NewWorker(e.broker, map[channels.Name]Route{"tg": paced, "tg2": other}, testOpts(t))
+	close(w.stopping) // the stop arrives while the slot script's answer is on its way
+	if out := w.deliver(ctx, taskPayload{ArticleID: "sc1", Channel: "tg", Revision: 1}); out.Status != "sent" {
+		t.Fatalf("paced delivery claimed on stop: %q (%v), want sent", out.Status, out.Err)
+	}
+	if out := w.deliver(ctx, taskPayload{ArticleID: "sc2", Channel: "tg2", Revision: 1}); out.Status != "handback" {
+		t.Fatalf("unlimited delivery claimed on stop: %q (%v), want handback", out.Status, out.Err)
+	}
+	if d, _ := e.broker.Delivery(ctx, "sc2", "tg2"); d.State != StatePending || d.Attempt != 0 {
+		t.Fatalf("handed-back record %+v, want pending with no attempt used", d)
+	}
+}

@@ -684,8 +684,11 @@ func (w *Worker) claimed(ctx context.Context, c *claim, route Route, res []any) 
 	attempt := int(toInt64(res[1]))
 	c.attempt = attempt
 	// From here on nothing has been posted until Send: every path that ends without a post
-	// hands the claim back (or fails it) under its token, retrying until the lease ends.
-	if !c.keepOnStop {
+	// hands the claim back (or fails it) under its token, retrying until the lease ends. A
+	// stopping worker hands its claim back, except on a lane with one sender at a time: its slot
+	// is now, the send fits in the shutdown budget, and handed back the delivery would go out
+	// after the next one (see the "ok" case of deliver).
+	if !c.keepOnStop && route.InFlight != 1 {
 		select {
 		case <-w.stopping:
 			if ferr := w.finish(c, StatePending, channels.Receipt{}, "", true); ferr != nil {
