@@ -25,8 +25,9 @@ func newCorrectCmd(g *globalFlags) *cobra.Command {
 		Use:   "correct [ARTICLE.json|-]",
 		Short: "Correct a published article: store the fixed version and edit its sent posts in place where the platform can",
 		Long: `correct is for fixed headlines, summaries and figures. The file (or stdin) holds the corrected
-article, validated like a publish (an invalid one changes nothing); its id (or the default id of its
-URL) names the article, which must have been published. The stored article is replaced, so
+article, validated like a publish (an invalid one changes nothing); its id names the article, which
+must have been published; without an id, its URL does, as in herald status (the article published
+with that URL, with an id of its own or the URL's default id). The stored article is replaced, so
 deliveries not yet sent post the corrected text; every sent post on a channel whose platform can
 edit (Telegram, Facebook, Mastodon, Discord) is changed in place, keeping its link
 and reactions, and logged as edited; a platform that cannot edit keeps the old post (cannot-edit:
@@ -50,6 +51,9 @@ Exit status: 0 done, 1 an edit failed or a delivery was busy (run it again), 2 b
 			if err != nil {
 				return inputError(name, err)
 			}
+			// Without an id of its own the correction names its article by URL, as herald status
+			// finds it: an article published with an id of its own, else the URL's default id.
+			byURL := strings.TrimSpace(a.ID) == ""
 			a.Normalize()
 			if err := a.Validate(); err != nil {
 				return inputError(name, err)
@@ -58,6 +62,11 @@ Exit status: 0 done, 1 an edit failed or a delivery was busy (run it again), 2 b
 				by = "cli:" + currentUser()
 			}
 			if rf.server != "" {
+				if byURL {
+					if a.ID, err = remoteArticleID(cmd, rf, a.URL); err != nil {
+						return err
+					}
+				}
 				q := url.Values{"by": {by}}
 				if channel != "" {
 					q.Set("channel", channel)
@@ -82,6 +91,15 @@ Exit status: 0 done, 1 an edit failed or a delivery was busy (run it again), 2 b
 				routes, err := buildRoutes(cfg, log, platformClient(cfg, time.Duration(cfg.Worker.SendTimeout)))
 				if err != nil {
 					return err
+				}
+				if byURL {
+					id, err := b.ArticleIDByURL(ctx, a.URL)
+					if errors.Is(err, queue.ErrNotFound) {
+						return &exitError{code: 3, err: err}
+					} else if err != nil {
+						return err
+					}
+					a.ID = id
 				}
 				res, err := b.Correct(ctx, &a, channels.Name(channel), by, routes)
 				auditCLI(ctx, b, "correct", strings.TrimSpace(a.ID+" "+channel), err)
