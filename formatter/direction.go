@@ -114,6 +114,38 @@ func bareURLEndingNeutral(line string, m markup) bool {
 	return c != bidi.L && c != bidi.EN
 }
 
+// lrm is LEFT-TO-RIGHT MARK.
+const lrm = "\u200e"
+
+// markURLEnds puts an LRM after every URL of right-to-left text whose last character is neutral
+// ("…/news/", "?id="): between the URL's Latin and the Arabic after it (or the line's end) that
+// character would take the line's direction and show on the wrong side of the URL (UAX #9 N1/N2).
+// For Telegram and X only, whose link detectors end a URL at U+200E (TDLib takes no General
+// Punctuation but ZWJ and ZWNJ into a URL; twitter-text's URL characters exclude it); others'
+// (Android's, Mastodon's) may take the mark into the link.
+func markURLEnds(s string) string {
+	urls := extractURLs(s, true)
+	if len(urls) == 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, u := range urls {
+		r, _ := utf8.DecodeLastRuneInString(s[u.start:u.end])
+		if c := bidiClass(r); c == bidi.L || c == bidi.EN || strings.HasPrefix(s[u.end:], lrm) {
+			continue
+		}
+		b.WriteString(s[last:u.end])
+		b.WriteString(lrm)
+		last = u.end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
 // addRLMs starts every line that needs it with an RLM.
 func addRLMs(text string, m markup) string {
 	if !strings.ContainsFunc(text, func(r rune) bool { return r < utf8.RuneSelf && (r >= 'A' && r <= 'z' || r >= '0' && r <= '9') }) {

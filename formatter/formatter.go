@@ -217,6 +217,9 @@ func (r *renderer) prepare(a *article.Article, summaryMax int) (*Data, error) {
 	if summaryMax > 0 {
 		d.Summary = r.summary(a, d, summaryMax)
 	}
+	if d.RTL && (r.kind == channels.KindTelegram || r.kind == channels.KindX) {
+		d.Title, d.Summary = markURLEnds(d.Title), markURLEnds(d.Summary)
+	}
 	return d, nil
 }
 
