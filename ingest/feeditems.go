@@ -14,6 +14,7 @@ import (
 
 	"herald/article"
 	"herald/config"
+	"herald/queue"
 )
 
 // ingest posts a parsed document's new items (oldest first). A feed's first document posts
@@ -72,6 +73,15 @@ func (p *Poller) ingest(ctx context.Context, f config.Feed, parsed *gofeed.Feed)
 
 func (p *Poller) publishItem(ctx context.Context, f config.Feed, parsed *gofeed.Feed, it *gofeed.Item) error {
 	a := ItemArticle(parsed, it)
+	// The story may be in herald already under an id of its own (the WordPress plugin or a CMS
+	// webhook published it when it went live); the feed would post it again under its URL's id.
+	switch id, err := p.pub.Broker.ArticleIDByURL(ctx, a.URL); {
+	case err == nil:
+		p.log.Info("feed item already published", zap.String("feed", f.Name), zap.String("article_id", id), zap.String("link", a.URL))
+		return nil
+	case !errors.Is(err, queue.ErrNotFound) && !errors.Is(err, queue.ErrInvalidURL):
+		return fmt.Errorf("looking up %s: %w", a.URL, err)
+	}
 	if len(f.Channels) > 0 {
 		a.Channels = slices.Clone(f.Channels)
 	}

@@ -541,3 +541,36 @@ feeds: [{name: private, url: "http://127.0.0.1:1/feed?format=rss2&api_key=K3yFro
 		t.Fatalf("the feed's key shows, or the rest of its query is gone: %s", s)
 	}
 }
+
+// A story already in herald under an id of its own — the WordPress plugin (wp-<site>-<id>) or a
+// CMS webhook published it the moment it went live — is not posted again when the site's feed
+// later lists it: the feed's article id is its URL's, so the queue took it for a new article
+// and every channel got the story twice.
+func TestFeedItemAlreadyPublishedByWebhookNotPostedAgain(t *testing.T) {
+	fs := newFeedServer(t, "rss2.xml")
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: news, url: %q}]
+`, fs.srv.URL)
+	p := e.poller(PollerOptions{})
+	ctx := context.Background()
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	pub := &Publisher{Config: e.cfg, Broker: e.broker, Redis: e.rdb}
+	wp := &article.Article{ID: "wp-news.example.com-1004", URL: "https://news.example.com/world/talks-collapse/", Title: "Talks collapse (from WordPress)"}
+	if _, err := pub.Publish(WithSource(ctx, "wordpress"), wp); err != nil {
+		t.Fatal(err)
+	}
+	fs.addItem(rssNewItem) // the same story, link https://news.example.com/world/talks-collapse
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	arts := e.articles()
+	if len(arts) != 1 || arts["Talks collapse (from WordPress)"] == nil {
+		t.Fatalf("articles %v, want only the one WordPress published", arts)
+	}
+	if st := e.status("news"); st.ItemsSeen != 4 {
+		t.Fatalf("items seen %d, want the item recorded as seen (4)", st.ItemsSeen)
+	}
+}
