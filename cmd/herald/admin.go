@@ -74,6 +74,17 @@ func remoteGet(cmd *cobra.Command, rf remoteFlags, path string, v any) error {
 	return nil
 }
 
+// remotePost sends a POST without a body to --server; the command prints its own line.
+func remotePost(cmd *cobra.Command, rf remoteFlags, path string) error {
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimRight(rf.server, "/")+path, nil)
+	if err != nil {
+		return fmt.Errorf("--server: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+rf.token)
+	_, err = remoteBody(req)
+	return err
+}
+
 func configuredChannel(cfg *config.Config, name string) error {
 	if _, ok := cfg.Channel(name); !ok {
 		return &exitError{code: 2, err: errors.New(cfg.UnknownChannel(name))}
@@ -90,7 +101,11 @@ func newPauseCmd(g *globalFlags) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if rf.server != "" {
-				return remoteRequest(cmd, rf, http.MethodPost, "/v1/channels/"+url.PathEscape(args[0])+"/pause?reason="+url.QueryEscape(reason))
+				if err := remotePost(cmd, rf, "/v1/channels/"+url.PathEscape(args[0])+"/pause?reason="+url.QueryEscape(reason)); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "paused %s\n", args[0]) // as without --server
+				return nil
 			}
 			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 				if err := configuredChannel(cfg, args[0]); err != nil {
@@ -119,7 +134,11 @@ func newResumeCmd(g *globalFlags) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if rf.server != "" {
-				return remoteRequest(cmd, rf, http.MethodPost, "/v1/channels/"+url.PathEscape(args[0])+"/resume")
+				if err := remotePost(cmd, rf, "/v1/channels/"+url.PathEscape(args[0])+"/resume"); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "resumed %s\n", args[0])
+				return nil
 			}
 			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 				if err := configuredChannel(cfg, args[0]); err != nil {

@@ -188,8 +188,15 @@ func TestServerFlagPrintsAsRedisDoes(t *testing.T) {
 	if _, errOut, exit := runCLI(t, `{"id":"s1","url":"https://news.example.com/s1","title":"خبر"}`, "publish", "--config", path, "-"); exit != 0 {
 		t.Fatal(errOut)
 	}
-	if _, errOut, exit := runCLI(t, "", "pause", "--server", srv.URL, "--reason", "review", "tg"); exit != 0 {
-		t.Fatal(errOut)
+	for _, args := range [][]string{{"resume", "tg"}, {"pause", "--reason", "review", "tg"}} {
+		local, errOut, exit := runCLI(t, "", append(slices.Clone(args), "--config", path)...)
+		if exit != 0 {
+			t.Fatal(errOut)
+		}
+		remote, errOut, exit := runCLI(t, "", append(slices.Clone(args), "--server", srv.URL)...)
+		if exit != 0 || remote != local {
+			t.Errorf("%v prints %q from Redis, %q with --server (%s)", args, local, remote, errOut)
+		}
 	}
 	// stats carries the time it was read.
 	dropTime := regexp.MustCompile(`(?m)^  "time": ".*",\n`)
