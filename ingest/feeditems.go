@@ -117,7 +117,10 @@ func itemTime(it *gofeed.Item) time.Time {
 	return time.Time{}
 }
 
-// itemKeys are the identities of an item: its GUID and its canonical URL.
+// itemKeys are the identities of an item: its GUID, its canonical URL, and that URL without
+// its scheme and a leading www. — a site moving to https or to or from www. changes every link
+// and, where the GUID is the permalink, every GUID at once, which reposted the whole feed. (The
+// u: key stays so items recorded before the h: key are still known.)
 func itemKeys(it *gofeed.Item) []string {
 	var keys []string
 	if g := strings.TrimSpace(it.GUID); g != "" {
@@ -126,6 +129,10 @@ func itemKeys(it *gofeed.Item) []string {
 	if link := itemLink(it); link != "" {
 		if c, err := article.CanonicalURL(link); err == nil {
 			keys = append(keys, "u:"+c)
+			if u, err := url.Parse(c); err == nil && u.Host != "" {
+				u.Scheme, u.Host = "", strings.TrimPrefix(u.Host, "www.")
+				keys = append(keys, "h:"+u.String())
+			}
 		}
 	}
 	return keys

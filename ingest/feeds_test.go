@@ -574,3 +574,46 @@ feeds: [{name: news, url: %q}]
 		t.Fatalf("items seen %d, want the item recorded as seen (4)", st.ItemsSeen)
 	}
 }
+
+// A site moving to https (or adding or dropping www.) changes every item's link and, where the
+// GUID is the permalink, its GUID too: both identities changed at once, so the whole feed was
+// posted again. The scheme and a leading www. are not part of an item's identity; a new item
+// still posts.
+func TestFeedSchemeOrWWWMoveDoesNotRepost(t *testing.T) {
+	const item = `<item><title>%s</title><link>%s/world/%s</link><guid isPermaLink="true">%s/world/%s</guid></item>`
+	items := func(base string, slugs ...string) []string {
+		var out []string
+		for _, s := range slugs {
+			out = append(out, fmt.Sprintf(item, "Story "+s, base, s, base, s))
+		}
+		return out
+	}
+	fs := newFeedServer(t, "rss2.xml")
+	fs.mu.Lock()
+	fs.fixture = `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Moves</title>{{ITEMS}}</channel></rss>`
+	fs.mu.Unlock()
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: moves, url: %q}]
+`, fs.srv.URL)
+	p := e.poller(PollerOptions{})
+	ctx := context.Background()
+	fs.setItems(items("http://news.example.com", "b", "a")...)
+	if err := p.PollNow(ctx, "moves"); err != nil {
+		t.Fatal(err)
+	}
+	fs.setItems(items("https://www.news.example.com", "b", "a")...)
+	if err := p.PollNow(ctx, "moves"); err != nil {
+		t.Fatal(err)
+	}
+	if arts := e.articles(); len(arts) != 0 {
+		t.Fatalf("after the move to https://www.: %v, want nothing reposted", arts)
+	}
+	fs.setItems(items("https://news.example.com", "c", "b", "a")...)
+	if err := p.PollNow(ctx, "moves"); err != nil {
+		t.Fatal(err)
+	}
+	if arts := e.articles(); len(arts) != 1 || arts["Story c"] == nil {
+		t.Fatalf("after dropping www. and a new item: %v, want only the new item", arts)
+	}
+}

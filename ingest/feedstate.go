@@ -44,7 +44,8 @@ const (
 	fWSLastPush   = "ws_last_push"
 )
 
-// maxSeen bounds a feed's memory of items; feeds carry tens of items, so 10,000 covers years.
+// maxSeen bounds a feed's memory of items (up to three keys each); feeds carry tens of items,
+// so 10,000 covers years.
 const maxSeen = 10_000
 
 // claimPollScript takes the feed's next poll when it is due: it checks next_poll against the
