@@ -25,10 +25,12 @@ const (
 	KindWebSub Kind = "websub"
 	// KindThreads posts to a Threads (Meta) profile: a container, then its publish.
 	KindThreads Kind = "threads"
+	// KindLinkedIn posts to a LinkedIn organization Page (Posts API, an article post).
+	KindLinkedIn Kind = "linkedin"
 )
 
 // Kinds lists every known kind in a stable order.
-var Kinds = []Kind{KindTelegram, KindX, KindWhatsApp, KindMastodon, KindBluesky, KindDiscord, KindFacebook, KindWebhook, KindWebSub, KindThreads}
+var Kinds = []Kind{KindTelegram, KindX, KindWhatsApp, KindMastodon, KindBluesky, KindDiscord, KindFacebook, KindWebhook, KindWebSub, KindThreads, KindLinkedIn}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {

@@ -206,6 +206,10 @@ var defaultRates = map[channels.Kind]string{
 	// Threads: 250 API-published posts per profile in any 24 h; "250/24h" spaces them 5m46s
 	// apart (burst 1). https://developers.facebook.com/docs/threads/overview#posts
 	channels.KindThreads: "250/24h",
+	// LinkedIn: daily call limits reset at midnight UTC and are not published (the app's
+	// Developer Portal shows them); 150/24h is the long-standing member share quota, one post
+	// every 9m36s. https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits
+	channels.KindLinkedIn: "150/24h",
 }
 
 // Load reads a config file (path "" means no file: defaults and environment only).

@@ -141,7 +141,7 @@ func CountMastodon(s string) int {
 // unknown kind returns nil.
 func Counter(kind channels.Kind) (count func(string) int, unit string) {
 	switch kind {
-	case channels.KindTelegram, channels.KindWhatsApp, channels.KindDiscord, channels.KindFacebook, channels.KindWebhook:
+	case channels.KindTelegram, channels.KindWhatsApp, channels.KindDiscord, channels.KindFacebook, channels.KindWebhook, channels.KindLinkedIn:
 		return CountUTF16, UnitUTF16
 	case channels.KindX:
 		return CountX, UnitWeighted

@@ -1,7 +1,7 @@
 // Package formatter renders an article into the posts each platform kind accepts, measured in
 // that platform's own unit: Telegram HTML in UTF-16 units, X in twitter-text weighted length,
 // WhatsApp markup, Mastodon with URLs as 23, Bluesky in graphemes and bytes with link facets,
-// Discord content or embed, Facebook, Threads, and a webhook JSON payload.
+// Discord content or embed, Facebook, Threads, LinkedIn (little text), and a webhook JSON payload.
 //
 // Every renderer follows the same steps: clean the article (HTML to text, boilerplate out, the
 // summary cut at a sentence), build the parts (title, summary, hashtags, link in URI form with
@@ -116,6 +116,8 @@ func newPlatform(kind channels.Kind, opt resolved) platform {
 		return websub{}
 	case channels.KindThreads:
 		return threads{}
+	case channels.KindLinkedIn:
+		return linkedin{}
 	}
 	panic("formatter: no platform for " + string(kind)) // resolve rejected unknown kinds
 }

@@ -29,6 +29,7 @@ func FuzzRenderDiscord(f *testing.F)  { fuzzRender(f, channels.KindDiscord) }
 func FuzzRenderFacebook(f *testing.F) { fuzzRender(f, channels.KindFacebook) }
 func FuzzRenderWebhook(f *testing.F)  { fuzzRender(f, channels.KindWebhook) }
 func FuzzRenderThreads(f *testing.F)  { fuzzRender(f, channels.KindThreads) }
+func FuzzRenderLinkedIn(f *testing.F) { fuzzRender(f, channels.KindLinkedIn) }
 
 func addRenderSeeds(f *testing.F) {
 	seed, err := os.ReadFile("testdata/seed-article-ar.txt")
@@ -220,6 +221,12 @@ func checkPost(t *testing.T, kind channels.Kind, p channels.Post, link string) {
 		}
 		if len(p.Media) == 0 && p.Extra["link_attachment"] != link {
 			t.Fatalf("text post's link_attachment %v, want %q", p.Extra["link_attachment"], link)
+		}
+	case channels.KindLinkedIn:
+		// The link is the article card's source, not part of the little text.
+		card, _ := p.Extra["article"].(map[string]any)
+		if card == nil || card["source"] != link {
+			t.Fatalf("article card %v, want source %q", p.Extra["article"], link)
 		}
 	default:
 		if !strings.Contains(p.Text, link) {

@@ -100,6 +100,7 @@ var defaults = map[channels.Kind]kindDefaults{
 	channels.KindWebhook:  {limit: webhookDefaultLimit, maxLimit: 1 << 20, summaryMax: 600, maxHashtags: 5, unit: UnitUTF16},
 	channels.KindWebSub:   {limit: websubLimit, summaryMax: -1, maxHashtags: -1, unit: UnitUTF16},
 	channels.KindThreads:  {limit: threadsLimit, summaryMax: 280, maxHashtags: threadsMaxHashtags, rtlMarks: true, image: true, unit: UnitThreads},
+	channels.KindLinkedIn: {limit: linkedinLimit, summaryMax: 600, maxHashtags: 3, unit: UnitUTF16},
 }
 
 // Defaults returns the options a zero Options means for kind, every field spelled out.
