@@ -120,6 +120,8 @@ func TestNoConfigErrorRepeatsASecret(t *testing.T) {
 		{channels.KindX, "consumer_key: a\nconsumer_secret_env: " + s + "\naccess_token: c\naccess_secret: d", "consumer_secret_env"},
 		{channels.KindFacebook, "page_id: '1'\npage_token: t\ngraph_base: graph.facebook.com/v21.0?access_token=" + s, "graph_base"},
 		{channels.KindThreads, "user_id: '1'\naccess_token: t\napi_base: ftp://graph.threads.net/?access_token=" + s, "api_base"},
+		{channels.KindLinkedIn, "organization_id: '1'\naccess_token: t\napi_base: api.linkedin.com/rest?oauth2_access_token=" + s, "api_base"},
+		{channels.KindLinkedIn, "organization_id: '1'\naccess_token_file: " + s, "access_token_file"},
 		{channels.KindBluesky, "identifier: a.example\napp_password: p\nservice: bsky.social/" + s, "service"},
 		{channels.KindMastodon, "instance: https://mastodon.social/?access_token=" + s + "\naccess_token: t", "instance"},
 		{channels.KindMastodon, "instance: http://news:" + s + "@mastodon.social\naccess_token: t", "instance"},

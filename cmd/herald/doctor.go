@@ -185,6 +185,8 @@ func checkAdvice(r channels.CheckResult) string {
 		return "Bluesky refuses the login: check identifier, create a new App Password (Settings → Privacy and security → App passwords) and set app_password; a suspended or deactivated account must be restored first"
 	case r.Kind == channels.KindThreads && threadsAdvice(e) != "":
 		return threadsAdvice(e)
+	case r.Kind == channels.KindLinkedIn && linkedinAdvice(e) != "":
+		return linkedinAdvice(e)
 	case r.Kind == channels.KindMastodon && (strings.Contains(e, "401") || strings.Contains(e, "403")):
 		return "the Mastodon server refuses the access token: create one (Preferences → Development → New application, scopes write:statuses write:media read:accounts) and set access_token"
 	case strings.Contains(e, "401") || strings.Contains(e, "unauthorized"):
@@ -214,6 +216,23 @@ func threadsAdvice(e string) string {
 		return "the token lacks threads_content_publish: authorise the app again with threads_basic, threads_content_publish and threads_delete"
 	case strings.Contains(e, "posts wait until the window moves"):
 		return "the profile used its 250 posts of the last 24 h (herald's default rate keeps under it; other apps posting count too): posts resume as the window moves"
+	}
+	return ""
+}
+
+// linkedinAdvice reads a failed LinkedIn check (channels/linkedin Check, GET
+// /rest/organizations/{id}): "" when it says nothing LinkedIn-specific.
+func linkedinAdvice(e string) string {
+	status := func(code string) bool { return regexp.MustCompile(`\b` + code + `\b`).MatchString(e) }
+	switch {
+	case status("401") || strings.Contains(e, "invalid_access_token"):
+		return "LinkedIn refuses the access token (member tokens last 60 days): authorise the app again as an administrator of the Page, with w_organization_social, and set access_token"
+	case status("403") || strings.Contains(e, "access_denied"):
+		return "the token's member may not act for this organization, or the app lacks the Community Management API: give the member the Page's ADMINISTRATOR or CONTENT_ADMIN role and authorise with w_organization_social"
+	case status("426") || strings.Contains(e, "nonexistent_version") || strings.Contains(e, "version_missing"):
+		return "LinkedIn no longer serves the API version herald asks for: set the channel's version to an active one (YYYYMM, https://learn.microsoft.com/en-us/linkedin/marketing/versioning)"
+	case status("404") || strings.Contains(e, "not organization_id"):
+		return "organization_id names no organization LinkedIn knows: use the number in the Page's admin URL (linkedin.com/company/<id>/admin)"
 	}
 	return ""
 }

@@ -61,7 +61,7 @@ func TestExampleConfigChannelsAllBuild(t *testing.T) {
 	for _, c := range cfg.Channels {
 		kinds[string(c.Spec.Kind)] = true
 	}
-	for _, k := range []string{"telegram", "x", "facebook", "threads", "discord", "bluesky", "mastodon", "whatsapp", "webhook", "websub"} {
+	for _, k := range []string{"telegram", "x", "facebook", "threads", "linkedin", "discord", "bluesky", "mastodon", "whatsapp", "webhook", "websub"} {
 		if !kinds[k] {
 			t.Errorf("the example shows no %s channel (uncommented: %d channels)", k, len(cfg.Channels))
 		}

@@ -41,6 +41,9 @@ var exampleSettings = map[channels.Kind]func(a *article.Article) string{
 	channels.KindThreads: func(*article.Article) string {
 		return `{user_id: "17841400000000000", access_token: example-token}`
 	},
+	channels.KindLinkedIn: func(*article.Article) string {
+		return `{organization_id: "2414183", access_token: example-token}`
+	},
 	channels.KindWebSub: func(a *article.Article) string {
 		site := "https://news.example.com"
 		if u, err := url.Parse(a.URL); err == nil && u.Host != "" {

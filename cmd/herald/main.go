@@ -16,6 +16,7 @@ import (
 	_ "herald/channels/bluesky"  // registers the bluesky kind
 	_ "herald/channels/discord"  // registers the discord kind
 	_ "herald/channels/facebook" // registers the facebook kind
+	_ "herald/channels/linkedin" // registers the linkedin kind
 	_ "herald/channels/mastodon" // registers the mastodon kind
 	_ "herald/channels/telegram" // registers the telegram kind
 	_ "herald/channels/threads"  // registers the threads kind

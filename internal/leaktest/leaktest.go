@@ -22,6 +22,7 @@ import (
 	_ "herald/channels/bluesky"  // every kind is registered for the tests that use this package
 	_ "herald/channels/discord"  //
 	_ "herald/channels/facebook" //
+	_ "herald/channels/linkedin" //
 	_ "herald/channels/mastodon" //
 	_ "herald/channels/telegram" //
 	_ "herald/channels/threads"  //
@@ -40,6 +41,7 @@ const (
 	xAccessSecret  = "leakXAccessSecret0123456789abcdef"
 	fbPageToken    = "EAAleakFacebookPageToken0123456789"
 	thToken        = "THAAleakThreadsAccessToken0123456789"
+	liToken        = "AQVleakLinkedInAccessToken0123456789"
 	bskyPassword   = "leak-bsky-appp-word"
 	bskyAccessJwt  = "eyJleak.bskyAccessJwt.0123456789"
 	bskyRefreshJwt = "eyJleak.bskyRefreshJwt.0123456789"
@@ -80,6 +82,9 @@ var Kinds = []Kind{
 	{"threads", channels.KindThreads, func(b string) string {
 		return "user_id: '17841400000000000'\naccess_token: " + q(thToken) + "\napi_base: " + q(b)
 	}, []string{thToken}, "17900000000000001"},
+	{"linkedin", channels.KindLinkedIn, func(b string) string {
+		return "organization_id: '2414183'\naccess_token: " + q(liToken) + "\napi_base: " + q(b)
+	}, []string{liToken}, "urn:li:share:7400000000000000001"},
 	{"bluesky", channels.KindBluesky, func(b string) string {
 		return "service: " + q(b) + "\nidentifier: news.example.com\napp_password: " + q(bskyPassword)
 	}, []string{bskyPassword, bskyAccessJwt, bskyRefreshJwt}, "at://did:plc:leaktest/app.bsky.feed.post/3kleaktest22a"},

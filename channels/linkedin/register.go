@@ -1,0 +1,7 @@
+package linkedin
+
+import "herald/channels"
+
+func init() {
+	channels.Register(channels.KindLinkedIn, New)
+}
