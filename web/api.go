@@ -196,7 +196,21 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not read channel state"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"channels": infos})
+	// A channel removed from the config while deliveries waited has no worker: say so.
+	names := make([]channels.Name, 0, len(s.Channels))
+	for _, c := range s.Channels {
+		names = append(names, c.Name)
+	}
+	unconfigured, err := s.Broker.Unconfigured(r.Context(), names)
+	if err != nil {
+		s.Logger.Error("reading unconfigured channels' queues", zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not read channel state"})
+		return
+	}
+	if unconfigured == nil {
+		unconfigured = []queue.ChannelStats{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"channels": infos, "unconfigured": unconfigured})
 }
 
 func (s *Server) channel(name string) bool {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"herald/article"
+	"herald/channels"
 	"herald/queue"
 )
 
@@ -130,7 +133,15 @@ func TestOpenAPIMatchesRoutesAndResponses(t *testing.T) {
 	check(publisherToken, "GET", "/v1/articles", "/v1/articles?url=x", "")
 	check(adminToken, "POST", "/v1/channels/{name}/pause", "/v1/channels/tg/pause?reason=review", "")
 	check(adminToken, "POST", "/v1/channels/{name}/pause", "/v1/channels/nope/pause", "")
-	check(adminToken, "GET", "/v1/channels", "/v1/channels", "")
+	// A delivery queued for a channel no longer configured ("gone"): listed under unconfigured.
+	gone := &article.Article{ID: "o2", URL: "https://news.example.com/o2", Title: "عنوان"}
+	gone.Normalize()
+	if _, err := a.broker.Publish(context.Background(), gone, []queue.Target{{Name: "gone", Kind: channels.KindTelegram}}); err != nil {
+		t.Fatal(err)
+	}
+	if out := check(adminToken, "GET", "/v1/channels", "/v1/channels", ""); !strings.Contains(string(out), `"unconfigured":[{"channel":"gone","pending":1,`) {
+		t.Errorf("GET /v1/channels does not name the unconfigured channel's backlog: %s", out)
+	}
 	check(adminToken, "POST", "/v1/channels/{name}/retry-unknown", "/v1/channels/tg/retry-unknown", "")
 	check(viewerToken, "POST", "/v1/channels/{name}/retry-unknown", "/v1/channels/tg/retry-unknown", "")
 	check(adminToken, "POST", "/v1/channels/{name}/resume", "/v1/channels/tg/resume", "")

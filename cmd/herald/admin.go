@@ -167,25 +167,40 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var infos []queue.ChannelInfo
+			var unconfigured []queue.ChannelStats
 			if rf.server != "" {
 				var res struct {
-					Channels []queue.ChannelInfo `json:"channels"`
+					Channels     []queue.ChannelInfo  `json:"channels"`
+					Unconfigured []queue.ChannelStats `json:"unconfigured"`
 				}
 				if err := remoteGet(cmd, rf, "/v1/channels", &res); err != nil {
 					return err
 				}
-				infos = res.Channels
+				infos, unconfigured = res.Channels, res.Unconfigured
 			} else if err := withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 				var err error
-				infos, err = queue.ChannelInfos(ctx, b, cfgChannels(cfg))
+				if infos, err = queue.ChannelInfos(ctx, b, cfgChannels(cfg)); err != nil {
+					return err
+				}
+				unconfigured, err = b.Unconfigured(ctx, cfgChannelNames(cfg))
 				return err
 			}); err != nil {
 				return err
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), map[string]any{"channels": infos})
+				if unconfigured == nil {
+					unconfigured = []queue.ChannelStats{}
+				}
+				return printJSON(cmd.OutOrStdout(), map[string]any{"channels": infos, "unconfigured": unconfigured})
 			}
-			return printChannels(cmd.OutOrStdout(), infos)
+			if err := printChannels(cmd.OutOrStdout(), infos); err != nil {
+				return err
+			}
+			for _, u := range unconfigured {
+				detail, advice := unconfiguredText(u)
+				fmt.Fprintf(cmd.OutOrStdout(), "\n%s: %s.\n  → %s\n", u.Channel, detail, advice)
+			}
+			return nil
 		},
 	}
 	rf.add(cmd)
@@ -228,6 +243,23 @@ func senderText(s *queue.SenderLease) string {
 		return "none (no process holds the lease)"
 	}
 	return s.Owner
+}
+
+// unconfiguredText says what waits in the queues of a channel that is not configured (detail)
+// and what to do about it (advice), for herald channels and herald doctor.
+func unconfiguredText(u queue.ChannelStats) (detail, advice string) {
+	detail = fmt.Sprintf("not in the config, yet %d deliveries wait in its queue (%d pending, %d scheduled, %d retry, %d active) and no worker serves it",
+		u.Waiting(), u.Pending, u.Scheduled, u.Retry, u.Active)
+	advice = fmt.Sprintf("add %[1]s to the config again (or restore its old name if it was renamed) and they are sent; to hold them, run herald pause %[1]s with the new config before herald serve starts with it; herald drop ARTICLE_ID %[1]s gives one up", u.Channel)
+	return detail, advice
+}
+
+func cfgChannelNames(cfg *config.Config) []channels.Name {
+	out := make([]channels.Name, 0, len(cfg.Channels))
+	for _, c := range cfg.Channels {
+		out = append(out, c.Spec.Name)
+	}
+	return out
 }
 
 func cfgChannels(cfg *config.Config) []queue.ChannelConfig {

@@ -129,6 +129,14 @@ func doctorRedis(ctx context.Context, cfg *config.Config) []finding {
 func doctorSenders(ctx context.Context, cfg *config.Config, rdb redis.UniversalClient) []finding {
 	b := queue.NewBroker(rdb, queue.Options{})
 	var fs []finding
+	unconfigured, err := b.Unconfigured(ctx, cfgChannelNames(cfg))
+	if err != nil {
+		fs = append(fs, finding{Level: "warn", Area: "queues", Detail: err.Error(), Advice: "check Redis"})
+	}
+	for _, u := range unconfigured {
+		detail, advice := unconfiguredText(u)
+		fs = append(fs, finding{Level: "warn", Area: "channel " + string(u.Channel), Detail: detail, Advice: advice})
+	}
 	for _, c := range cfgChannels(cfg) {
 		if !c.Leased {
 			continue
