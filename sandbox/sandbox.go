@@ -16,6 +16,7 @@ import (
 	"herald/channels/bluesky/blueskyfake"
 	"herald/channels/discord/discordfake"
 	"herald/channels/facebook/facebookfake"
+	"herald/channels/linkedin/linkedinfake"
 	"herald/channels/mastodon/mastodonfake"
 	"herald/channels/telegram/telegramfake"
 	"herald/channels/threads/threadsfake"
@@ -67,6 +68,7 @@ type Sandbox struct {
 	Discord  *discordfake.Server
 	Mastodon *mastodonfake.Server
 	Threads  *threadsfake.Server
+	LinkedIn *linkedinfake.Server
 	Config   *config.Config
 	fakes    httpFakes  // WhatsApp, webhook, WebSub (whatsapp_webhook_websub.go)
 	images   *imageHost // the sample images, on loopback (images.go)
@@ -112,6 +114,8 @@ channels:
 	doc += mastodonYAML(mf)
 	th := threadsfake.New()
 	doc += threadsYAML(th)
+	li := linkedinfake.New()
+	doc += linkedinYAML(li)
 	cfg, err := config.Parse([]byte(doc))
 	if err != nil {
 		tg.Close()
@@ -122,6 +126,7 @@ channels:
 		bs.Close()
 		mf.Close()
 		th.Close()
+		li.Close()
 		images.srv.Close()
 		mr.Close()
 		return nil, fmt.Errorf("sandbox: config: %w", err)
@@ -130,7 +135,7 @@ channels:
 	cfg.Redis.URL = "redis://" + mr.Addr()
 	cfg.HTTP.APIToken = APIToken
 	cfg.HTTP.Addr = httpAddr
-	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, Discord: dc, Bluesky: bs, Mastodon: mf, Threads: th, images: images}, nil
+	return &Sandbox{Redis: mr, RDB: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Telegram: tg, Config: cfg, fakes: fakes, X: xf, Facebook: fb, Discord: dc, Bluesky: bs, Mastodon: mf, Threads: th, LinkedIn: li, images: images}, nil
 }
 
 // Close stops everything; all data is gone.
@@ -144,6 +149,7 @@ func (s *Sandbox) Close() {
 	s.Bluesky.Close()
 	s.Mastodon.Close()
 	s.Threads.Close()
+	s.LinkedIn.Close()
 	s.images.srv.Close()
 	s.Redis.Close()
 }
@@ -160,5 +166,5 @@ func (s *Sandbox) Duplicates() int {
 			dups++
 		}
 	}
-	return dups + s.fakes.duplicates() + s.xFacebookDuplicates() + s.discordDuplicates() + s.blueskyDuplicates() + s.mastodonDuplicates() + s.threadsDuplicates()
+	return dups + s.fakes.duplicates() + s.xFacebookDuplicates() + s.discordDuplicates() + s.blueskyDuplicates() + s.mastodonDuplicates() + s.threadsDuplicates() + s.linkedinDuplicates()
 }

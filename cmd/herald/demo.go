@@ -37,7 +37,7 @@ func newDemoCmd(g *globalFlags) *cobra.Command {
 		Use:   "demo",
 		Short: "Run the whole pipeline on the embedded sandbox (in-memory Redis, fake platforms)",
 		Long: `demo starts herald on its embedded default: an in-process Redis and fake platforms
-(Telegram, WhatsApp, X, Facebook, Discord, Bluesky, Threads, Mastodon, a webhook receiver, a WebSub hub) on loopback. It publishes
+(Telegram, WhatsApp, X, Facebook, Discord, Bluesky, Threads, LinkedIn, Mastodon, a webhook receiver, a WebSub hub) on loopback. It publishes
 the Arabic sample articles the project carries (each twice, to show that a second publish posts
 nothing), prints each post as each platform received it and its delivery record, then keeps
 serving the API so you can publish more. Nothing is kept across
@@ -101,7 +101,7 @@ func runDemo(cmd *cobra.Command, g *globalFlags, asJSON bool, addr string, wait 
 	go func() { runDone <- run(runCtx, log, cfg, broker, pub, routes, ln) }()
 
 	if !asJSON {
-		fmt.Fprintln(out, "herald demo: embedded sandbox — in-memory Redis and fake platforms (Telegram, WhatsApp, X, Facebook, Discord, Bluesky, Threads, Mastodon, webhook, WebSub) on loopback.")
+		fmt.Fprintln(out, "herald demo: embedded sandbox — in-memory Redis and fake platforms (Telegram, WhatsApp, X, Facebook, Discord, Bluesky, Threads, LinkedIn, Mastodon, webhook, WebSub) on loopback.")
 		fmt.Fprintln(out, "Nothing is kept across restarts. Production: `herald serve` with REDIS_URL and a config file.")
 		fmt.Fprintln(out)
 	}
@@ -221,6 +221,9 @@ func printDemo(out io.Writer, sb *sandbox.Sandbox, sts []*queue.ArticleStatus) {
 				fmt.Fprintf(out, "\n   %s:\n%s\n", title, indent(body, "   │ "))
 			}
 			if title, body, ok := sb.ThreadsReceived(d.Kind, d.RemoteID); ok {
+				fmt.Fprintf(out, "\n   %s:\n%s\n", title, indent(body, "   │ "))
+			}
+			if title, body, ok := sb.LinkedInReceived(d.Kind, d.RemoteID); ok {
 				fmt.Fprintf(out, "\n   %s:\n%s\n", title, indent(body, "   │ "))
 			}
 			if d.Kind == channels.KindBluesky {
