@@ -41,20 +41,38 @@ type Verifier struct {
 	Redis     redis.UniversalClient
 	Tolerance time.Duration    // default DefaultTolerance
 	Now       func() time.Time // default time.Now
+	// InFlight is how long a message id is held before the request is answered (Confirm makes
+	// it the whole replay window): if herald dies mid-request, the sender's retry with the same
+	// id is accepted after it. Default DefaultInFlight.
+	InFlight time.Duration
 }
+
+// DefaultInFlight bounds how long a request answered by nobody (herald killed mid-request)
+// keeps its message id: the WordPress plugin retries a minute after its 5s timeout.
+const DefaultInFlight = time.Minute
 
 // Signed reports whether a request carries any signature header this verifier reads.
 func Signed(h http.Header) bool {
 	return h.Get("webhook-signature") != "" || h.Get("webhook-id") != "" || h.Get("X-Hub-Signature-256") != ""
 }
 
-// Claim is a verified request. A Standard Webhooks message id is recorded as seen; Release
+// Claim is a verified request. A Standard Webhooks message id is recorded as seen, for
+// InFlight until Confirm (the request was answered 2xx) keeps it for the replay window; Release
 // forgets it again when the request could not be processed, so the sender's retry (same id) is
 // accepted.
 type Claim struct {
 	Source config.Webhook
 	key    string
 	rdb    redis.UniversalClient
+	window time.Duration
+}
+
+// Confirm keeps the message id for the whole replay window: the request was processed.
+func (c *Claim) Confirm(ctx context.Context) {
+	if c == nil || c.key == "" {
+		return
+	}
+	_ = c.rdb.Expire(context.WithoutCancel(ctx), c.key, c.window).Err()
 }
 
 // Release forgets the message id (no-op for X-Hub-Signature-256, which carries none).
@@ -125,18 +143,24 @@ func (v *Verifier) verifyStandard(ctx context.Context, h http.Header, body []byt
 	if src == nil {
 		return nil, unauthorized("no configured webhook secret matches webhook-signature")
 	}
-	// SET NX is the atomic "first time this id is seen"; the record outlives the window in
-	// which the timestamp is accepted (tolerance either side), so a replay is refused until
-	// its timestamp is too old anyway.
+	// SET NX is the atomic "first time this id is seen". It is held for InFlight while the
+	// request runs; Confirm makes the record outlive the window in which the timestamp is
+	// accepted (tolerance either side), so a replay is refused until its timestamp is too old
+	// anyway. A request herald never answered (killed mid-way) no longer refuses the sender's
+	// retries for the whole window, which lost the article: the plugin gives up on a 401.
 	key := "herald:whid:{" + src.Name + "}:" + id
-	fresh, err := v.Redis.SetNX(ctx, key, now.Unix(), 2*tol+time.Minute).Result()
+	inFlight := v.InFlight
+	if inFlight <= 0 {
+		inFlight = DefaultInFlight
+	}
+	fresh, err := v.Redis.SetNX(ctx, key, now.Unix(), inFlight).Result()
 	if err != nil {
 		return nil, fmt.Errorf("webhook: recording webhook-id: %w", err)
 	}
 	if !fresh {
 		return nil, unauthorized("webhook-id %q was already received (replay)", id)
 	}
-	return &Claim{Source: *src, key: key, rdb: v.Redis}, nil
+	return &Claim{Source: *src, key: key, rdb: v.Redis, window: 2*tol + time.Minute}, nil
 }
 
 func (v *Verifier) verifyHub(sig string, body []byte) (*Claim, error) {

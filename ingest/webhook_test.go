@@ -73,9 +73,11 @@ func TestVerifyStandardWebhooks(t *testing.T) {
 	}
 	// Released (the publish failed): the sender's retry with the same id is accepted.
 	c.Release(ctx)
-	if _, err := v.Verify(ctx, standardHeaders(t, testSecret, "msg_1", now, body), body); err != nil {
+	c, err = v.Verify(ctx, standardHeaders(t, testSecret, "msg_1", now, body), body)
+	if err != nil {
 		t.Fatalf("retry after release: %v", err)
 	}
+	c.Confirm(ctx) // answered 2xx
 	if ttl := rdb.TTL(ctx, "herald:whid:{wordpress}:msg_1").Val(); ttl < 10*time.Minute || ttl > 12*time.Minute {
 		t.Fatalf("webhook-id remembered for %s, want the tolerance window both ways (~11m)", ttl)
 	}
@@ -110,6 +112,36 @@ func TestVerifyStandardWebhooks(t *testing.T) {
 	// The expired message's id was not recorded: only verified messages are remembered.
 	if n := rdb.Exists(ctx, "herald:whid:{wordpress}:msg_old").Val(); n != 0 {
 		t.Fatal("an expired message's id was recorded")
+	}
+}
+
+// A request herald never answered (killed between recording the id and answering: neither
+// Confirm nor Release ran) holds its webhook-id only for InFlight, not the whole replay window:
+// the WordPress plugin's retry a minute later was refused as a replay for 11 minutes, and the
+// plugin gives up on a 401, so the post was never sent. A duplicate while the first request
+// may still be running is refused.
+func TestUnansweredWebhookIDIsFreedForTheRetry(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	now := time.Unix(1_800_000_000, 0)
+	v := &Verifier{Sources: testSources(t), Redis: rdb, Now: func() time.Time { return now }, InFlight: time.Second}
+	body := []byte(`{"url":"https://e.com/a","title":"t"}`)
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, standardHeaders(t, testSecret, "msg_crash", now, body), body); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, standardHeaders(t, testSecret, "msg_crash", now, body), body); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("duplicate while the first may be running: %v, want ErrUnauthorized", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := v.Verify(ctx, standardHeaders(t, testSecret, "msg_crash", now, body), body)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the retry of a request never answered is still refused: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling a condition, bounded by the deadline
 	}
 }
 

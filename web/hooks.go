@@ -45,7 +45,8 @@ func (s *Server) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, *in
 
 // signedOr serves a request that carries a webhook signature with next, after verifying it and
 // marking the article's source; any other request goes to bearer (the bearer-token check).
-// When next answers with an error, the message id is released so the sender's retry works.
+// When next answers with an error, the message id is released so the sender's retry works;
+// otherwise it is confirmed (kept for the replay window).
 func (s *Server) signedOr(bearer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !ingest.Signed(r.Header) {
@@ -62,6 +63,8 @@ func (s *Server) signedOr(bearer, next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		if sw.status >= 300 {
 			claim.Release(r.Context())
+		} else {
+			claim.Confirm(r.Context())
 		}
 	})
 }
@@ -97,6 +100,8 @@ func (s *Server) wordpressHook(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.publishWordPress(w, r, body, claim) >= 300 {
 		claim.Release(r.Context())
+	} else {
+		claim.Confirm(r.Context())
 	}
 }
 

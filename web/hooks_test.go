@@ -222,6 +222,13 @@ func TestSignedWebhooksDeliverOncePerRoutedChannel(t *testing.T) {
 	if code != http.StatusAccepted || out["deliveries"].([]any)[0].(map[string]any)["duplicate"] != true {
 		t.Fatalf("update: %d %v", code, out)
 	}
+	// Answered 202, both messages' ids are kept for the whole replay window (not only while in
+	// flight).
+	for _, k := range []string{"herald:whid:{wordpress}:msg_wp_1", "herald:whid:{cms}:msg_cms_1"} {
+		if ttl := e.rdb.TTL(context.Background(), k).Val(); ttl < 10*time.Minute {
+			t.Fatalf("%s kept for %s after a 202, want the ~11m replay window", k, ttl)
+		}
+	}
 	// Replayed and expired: 401, nothing enqueued.
 	if code, out := e.do("/v1/hooks/wordpress", wp, signStandard(t, wpSecret, "msg_wp_1", e.now, wp)); code != http.StatusUnauthorized {
 		t.Fatalf("replayed wordpress message: %d %v", code, out)
