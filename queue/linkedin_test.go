@@ -118,3 +118,38 @@ func TestLinkedInLostAnswerIsParkedNotRepeated(t *testing.T) {
 		t.Fatalf("record %+v, %d creates, posts %+v: want one create, parked", d, creates, fake.Posts())
 	}
 }
+
+// TestLinkedInCorrectEditsInPlaceThenRetractDeletes: a correction edits the sent post's
+// commentary in place (PARTIAL_UPDATE, the same URN, no new post), its corrected Arabic title
+// with parentheses shown whole; a retract then deletes the post on LinkedIn.
+func TestLinkedInCorrectEditsInPlaceThenRetractDeletes(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	fake := linkedinfake.New()
+	t.Cleanup(fake.Close)
+	e.routes["li"] = buildChannel(t, "li", channels.KindLinkedIn, fmt.Sprintf("organization_id: %q\naccess_token: %q\napi_base: %q\ntimeout: 1s\n",
+		linkedinfake.DefaultOrganization, linkedinfake.DefaultToken, fake.APIBase()), linkedin.New)
+	e.chans["li"] = e.routes["li"].Channel
+	e.start()
+	e.publish("lic", []Target{{Name: "li", Kind: channels.KindLinkedIn}})
+	e.waitAll("lic", StateSent)
+
+	title := "تصحيح: الوزير (في بيان) يعلن [رسميًا] lic"
+	c, err := e.broker.Correct(ctx, corrected("lic", title), "", "desk", e.routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := correctResults(c)
+	p := fake.Posts()
+	if res["li"].Result != "edited" || c.Failed() || len(p) != 1 || p[0].URN != res["li"].RemoteID || p[0].Truncated || !strings.HasPrefix(p[0].Shown, title) {
+		t.Fatalf("result %+v, posts %+v: want the one post's commentary corrected in place, whole", res["li"], p)
+	}
+
+	r, err := e.broker.Retract(ctx, "lic", "li", "desk", e.chans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Results) != 1 || r.Results[0].Result != "retracted" || !fake.Posts()[0].Deleted {
+		t.Fatalf("retraction %+v, posts %+v: want the post deleted on LinkedIn", r.Results, fake.Posts())
+	}
+}
