@@ -153,3 +153,23 @@ func TestLinkedInCorrectEditsInPlaceThenRetractDeletes(t *testing.T) {
 		t.Fatalf("retraction %+v, posts %+v: want the post deleted on LinkedIn", r.Results, fake.Posts())
 	}
 }
+
+// TestLinkedInAdminRetryOfUnknownRecordsThePostMade: after the lost answer parks the delivery,
+// an admin's retry is refused by LinkedIn as a duplicate of the post the first attempt made;
+// the channel settles it, so the record becomes sent with that post's URN and nothing is
+// posted twice.
+func TestLinkedInAdminRetryOfUnknownRecordsThePostMade(t *testing.T) {
+	e, fake := newLinkedInEnv(t)
+	fake.DropNextPost()
+	e.publishArabic("liretry")
+	e.start(testOpts(t), nil)
+	e.waitState("liretry", StateUnknown, 15*time.Second)
+	if _, err := e.broker.Requeue(context.Background(), "liretry", e.ch.name, "retry"); err != nil {
+		t.Fatal(err)
+	}
+	d := e.waitState("liretry", StateSent, 15*time.Second)
+	p := fake.Posts()
+	if len(p) != 1 || d.RemoteID != p[0].URN || d.PostURL != linkedin.PostURL(p[0].URN) {
+		t.Fatalf("record %+v, posts %+v: want the first attempt's post recorded, no second post", d, p)
+	}
+}

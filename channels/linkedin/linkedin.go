@@ -68,8 +68,57 @@ func PostURL(urn string) string { return "https://www.linkedin.com/feed/update/"
 // Send posts each of msg.Posts in order, authored by the Page. The receipt holds the post URN
 // (several, comma-joined) and the link to the first. When a later post fails after an earlier
 // one was accepted, the error is UnknownOutcome.
+//
+// A post LinkedIn refuses as a duplicate is settled by the post the refusal names when that
+// post exists and is the Page's with the same commentary and the same card link: an earlier
+// attempt whose answer was lost made it (an admin's retry of an unknown delivery), or the same
+// article reached the Page before; its URN becomes the receipt instead of a failure. A
+// duplicate naming a post that is gone, another author's, or another text or link stays
+// DuplicateContent.
 func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Receipt, error) {
-	return channels.SendEach(ctx, "linkedin", "post", msg.Posts, c.create, PostURL)
+	create := func(ctx context.Context, post channels.Post) (string, error) {
+		urn, err := c.create(ctx, post)
+		var ae *APIError
+		if channels.IsDuplicateContent(err) && errors.As(err, &ae) && ae.DuplicateOf() != "" {
+			if c.isOurs(ctx, ae.DuplicateOf(), post) {
+				c.log.Info("linkedin: refused as a duplicate of the Page's post with the same text and link; recording that post",
+					zap.String("urn", ae.DuplicateOf()), zap.Int("attempt", msg.Attempt))
+				return ae.DuplicateOf(), nil
+			}
+		}
+		return urn, err
+	}
+	return channels.SendEach(ctx, "linkedin", "post", msg.Posts, create, PostURL)
+}
+
+// isOurs reads a post (GET /rest/posts/{urn}) and reports whether it is the Page's with post's
+// commentary and link. A duplicate's URN may name a post that no longer exists (LinkedIn
+// remembers deleted posts for a while): then, or on any failure, it is not ours.
+// Specs: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api#retrieve-posts
+func (c *Channel) isOurs(ctx context.Context, urn string, post channels.Post) bool {
+	req, err := c.newRequest(http.MethodGet, "/posts/"+escapeURN(urn), nil)
+	if err != nil {
+		return false
+	}
+	resp, err := c.call(ctx, "reading post "+urn, req)
+	if err != nil || resp.Status != http.StatusOK {
+		return false
+	}
+	var got postBody
+	if json.Unmarshal(resp.Body, &got) != nil {
+		return false
+	}
+	var want postBody
+	if b, err := c.body(post); err != nil || json.Unmarshal(b, &want) != nil {
+		return false
+	}
+	source := func(p postBody) string {
+		if p.Content == nil || p.Content.Article == nil {
+			return ""
+		}
+		return p.Content.Article.Source
+	}
+	return got.Author == want.Author && got.Commentary == want.Commentary && source(got) == source(want)
 }
 
 // postBody is the Posts API create body.

@@ -166,9 +166,10 @@ func TestErrorClasses(t *testing.T) {
 	}
 }
 
-// TestDuplicateIsDuplicateContent: LinkedIn refuses the same commentary and card twice (422
-// DUPLICATE_POST): permanent, recorded as a duplicate, naming the post it copies.
-func TestDuplicateIsDuplicateContent(t *testing.T) {
+// TestDuplicateOfThePagesSamePostIsSettled: LinkedIn refuses the same commentary and card
+// twice (422 DUPLICATE_POST naming the post). The post it names is the Page's with the same
+// text and link, so the second send records it (no second post) instead of failing.
+func TestDuplicateOfThePagesSamePostIsSettled(t *testing.T) {
 	fake := newFake(t)
 	ch := newChannel(t, fake, "")
 	msg := render(t, arabicArticle("d1"))
@@ -176,13 +177,31 @@ func TestDuplicateIsDuplicateContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ch.Send(context.Background(), msg)
-	var ae *APIError
-	if !channels.IsDuplicateContent(err) || !channels.IsPermanent(err) || !errors.As(err, &ae) || ae.DuplicateOf() != first.RemoteID {
-		t.Fatalf("second send: %v; want DuplicateContent naming %s", err, first.RemoteID)
+	again, err := ch.Send(context.Background(), msg)
+	if err != nil || again.RemoteID != first.RemoteID || len(fake.Posts()) != 1 {
+		t.Fatalf("second send: %+v %v, posts %+v; want the first post recorded", again, err, fake.Posts())
 	}
-	if n := len(fake.Posts()); n != 1 {
-		t.Fatalf("%d posts", n)
+	var dup int
+	for _, r := range fake.Requests() {
+		if r.Status == 422 {
+			dup++
+		}
+	}
+	if dup != 1 {
+		t.Fatalf("requests %+v: want LinkedIn's one duplicate refusal", fake.Requests())
+	}
+}
+
+// TestDuplicateOfAGonePostIsDuplicateContent: LinkedIn may name a post that no longer exists
+// (it remembers deleted posts for a while); nothing to record, so it stays a duplicate failure.
+func TestDuplicateOfAGonePostIsDuplicateContent(t *testing.T) {
+	fake := newFake(t)
+	ch := newChannel(t, fake, "")
+	fake.FailNext(422, "DUPLICATE_POST", "Content is a duplicate of urn:li:share:7431329065766260736", nil)
+	_, err := ch.Send(context.Background(), render(t, arabicArticle("ghost")))
+	var ae *APIError
+	if !channels.IsDuplicateContent(err) || !channels.IsPermanent(err) || !errors.As(err, &ae) || ae.DuplicateOf() != "urn:li:share:7431329065766260736" {
+		t.Fatalf("err %v: want DuplicateContent naming the gone post", err)
 	}
 }
 
@@ -251,5 +270,33 @@ func wantRetryable(t *testing.T, err error) {
 	_, rl := channels.AsRateLimited(err)
 	if channels.IsPermanent(err) || channels.IsUnknownOutcome(err) || pause || rl {
 		t.Fatalf("err %v: want a plain retryable error", err)
+	}
+}
+
+// TestRetryAfterLostAnswerIsSettledByTheDuplicate: the first attempt's answer is lost (the post
+// was made); the retry is refused as a duplicate of it, and the channel records that post's URN
+// instead of failing, with no second post. A duplicate whose post has another card link is not
+// this delivery's and stays DuplicateContent.
+func TestRetryAfterLostAnswerIsSettledByTheDuplicate(t *testing.T) {
+	fake := newFake(t)
+	ch := newChannel(t, fake, "")
+	msg := render(t, arabicArticle("settle"))
+	fake.DropNextPost()
+	if _, err := ch.Send(context.Background(), msg); !channels.IsUnknownOutcome(err) {
+		t.Fatalf("first attempt: %v, want unknown", err)
+	}
+	msg.Attempt = 2
+	rcpt, err := ch.Send(context.Background(), msg)
+	p := fake.Posts()
+	if err != nil || len(p) != 1 || rcpt.RemoteID != p[0].URN || rcpt.PostURL != PostURL(p[0].URN) {
+		t.Fatalf("retry: %+v %v, posts %+v: want the first attempt's post recorded", rcpt, err, p)
+	}
+	// The same commentary with another card is not the post this delivery made.
+	other := render(t, arabicArticle("settle"))
+	other.Attempt = 2
+	other.Posts[0].Extra["article"].(map[string]any)["source"] = "https://news.example.com/another"
+	fake.FailNext(422, "DUPLICATE_POST", "Content is a duplicate of "+p[0].URN, nil)
+	if _, err := ch.Send(context.Background(), other); !channels.IsDuplicateContent(err) {
+		t.Fatalf("another card: %v, want DuplicateContent", err)
 	}
 }

@@ -7,7 +7,7 @@
 // the commentary is read as little text, as LinkedIn shows it: escapes undone, and the text
 // cut at the first unescaped reserved character that is not a hashtag's "#" (LinkedIn's silent
 // truncation); over 3000 characters is 422; a commentary the Page already posted is
-// 422 DUPLICATE_POST. POST /rest/posts/{urn} with X-RestLi-Method PARTIAL_UPDATE edits the
+// 422 DUPLICATE_POST naming the post. GET /rest/posts/{urn} reads a post; POST /rest/posts/{urn} with X-RestLi-Method PARTIAL_UPDATE edits the
 // commentary; DELETE /rest/posts/{urn} deletes (404 when unknown); URNs in paths must be
 // URL-encoded. GET /rest/organizations/{id}. Errors are
 // {"status","serviceErrorCode","code","message"}. Failures can be injected (FailNext,
@@ -158,13 +158,16 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rec *Request) in
 	switch {
 	case path == "/posts" && r.Method == http.MethodPost:
 		return s.create(w, r, rec)
-	case strings.HasPrefix(path, "/posts/") && (r.Method == http.MethodPost || r.Method == http.MethodDelete):
+	case strings.HasPrefix(path, "/posts/") && (r.Method == http.MethodPost || r.Method == http.MethodDelete || r.Method == http.MethodGet):
 		// The URN must come URL-encoded (urn%3Ali%3Ashare%3A1): Rest.li reads a bare one's
 		// colons as syntax.
 		if !strings.Contains(r.URL.EscapedPath(), "%3A") {
 			return s.errorf(w, http.StatusBadRequest, 0, "ILLEGAL_ARGUMENT", "Syntax exception in path variables")
 		}
 		urn := strings.TrimPrefix(path, "/posts/")
+		if r.Method == http.MethodGet {
+			return s.get(w, urn)
+		}
 		if r.Method == http.MethodDelete {
 			return s.delete(w, urn)
 		}
@@ -353,6 +356,33 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request, urn string) int {
 		}
 	}
 	return s.errorf(w, http.StatusNotFound, 0, "NOT_FOUND", "Post "+urn+" not found")
+}
+
+// get answers a post (404 when unknown or deleted).
+// Specs: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api#retrieve-posts
+func (s *Server) get(w http.ResponseWriter, urn string) int {
+	s.mu.Lock()
+	var found *Post
+	for i := range s.posts {
+		if s.posts[i].URN == urn && !s.posts[i].Deleted {
+			p := s.posts[i]
+			found = &p
+		}
+	}
+	s.mu.Unlock()
+	if found == nil {
+		return s.errorf(w, http.StatusNotFound, 0, "NOT_FOUND", "Post "+urn+" not found")
+	}
+	body := map[string]any{"id": found.URN, "author": found.Author, "commentary": found.Commentary, "visibility": "PUBLIC",
+		"lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": false,
+		"distribution": map[string]any{"feedDistribution": "MAIN_FEED", "targetEntities": []any{}, "thirdPartyDistributionChannels": []any{}}}
+	if found.Source != "" {
+		body["content"] = map[string]any{"article": map[string]any{"source": found.Source, "title": found.Title, "description": found.Desc}}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(body)
+	return http.StatusOK
 }
 
 // delete deletes a post; one not there (or deleted) is 404.
