@@ -908,3 +908,31 @@ func TestStoppingPacedWorkerSendsWhatItJustClaimed(t *testing.T) {
 		t.Fatalf("handed-back record %+v, want pending with no attempt used", d)
 	}
 }
+
+// A delivery claimed after waiting for its slot takes the Redis time from the slot (slotScript's
+// answer plus the wait on the monotonic clock) rather than a TIME call of its own: one TIME per
+// paced delivery, the slot script's. TestClaimLeaseIsOnTheRedisClock checks that such a lease is
+// still on the Redis clock. (Fails with claimScript reading TIME again: 3 calls for 2 deliveries.)
+func TestClaimAfterSlotWaitReadsNoTime(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.route.Limit = Limit{Count: 4, Period: time.Second}
+	e.publish("tm1")
+	e.publish("tm2") // its slot is a quarter second after tm1's: claimed after the wait
+	if err := e.broker.rdb.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.start(testOpts(t), nil)
+	e.waitState("tm1", StateSent, 10*time.Second)
+	e.waitState("tm2", StateSent, 10*time.Second)
+	stats := e.broker.rdb.Info(ctx, "commandstats").Val()
+	calls := -1
+	for line := range strings.SplitSeq(stats, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_time:calls="); ok {
+			calls, _ = strconv.Atoi(strings.SplitN(rest, ",", 2)[0])
+		}
+	}
+	if calls != 2 {
+		t.Fatalf("%d TIME calls for two paced deliveries, want 2 (one per slot script)", calls)
+	}
+}

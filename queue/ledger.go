@@ -124,7 +124,7 @@ func getDelivery(ctx context.Context, rdb redis.UniversalClient, articleID strin
 //	ARGV[1] stored article (encodeArticle), ARGV[2] article id, ARGV[3] now ms, ARGV[4] log max
 //	length, ARGV[5] record TTL seconds (0 = none), ARGV[6] "1" if the article is urgent,
 //	ARGV[7] URL index field ("" = none: the id is the URL's own), ARGV[8] the bucket's TTL
-//	seconds, ARGV[9..] channel name, kind pairs
+//	seconds (0 = leave it: the bucket has it already, see urlBucketTTL), ARGV[9..] channel name, kind pairs
 //
 // The article's value starts with the names of every channel it was ever routed to (see
 // articles.go): a publish to more channels adds theirs. An article with an id of its own is
@@ -166,7 +166,7 @@ if not store(names, true) then
 end
 if ARGV[7] ~= "" then
   redis.call("HSET", KEYS[4], ARGV[7], ARGV[2])
-  redis.call("EXPIRE", KEYS[4], ARGV[8])
+  if tonumber(ARGV[8]) > 0 then redis.call("EXPIRE", KEYS[4], ARGV[8]) end
 end
 local out = {}
 for i = 5, #KEYS do
@@ -232,7 +232,8 @@ end
 //	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] paused hash,
 //	KEYS[5] article key, KEYS[6] the channel's unknown index
 //	ARGV[1] revision, ARGV[2] lease ms, ARGV[3] claim token, ARGV[4] log max len, ARGV[5] member,
-//	ARGV[6] record TTL seconds, ARGV[7] channel, ARGV[8] owner (process, for operators)
+//	ARGV[6] record TTL seconds, ARGV[7] channel, ARGV[8] owner (process, for operators),
+//	ARGV[9] the Redis clock's time now as the caller knows it (ms; "0" = unknown: read TIME)
 //
 // Returns {result, attempt, lease_until, article JSON, created_at ms}: result is "claimed", "missing", "stale"
 // (another revision), "paused", "busy" (another claim holds a live lease; the third value is
@@ -250,8 +251,14 @@ if rev ~= tonumber(ARGV[1]) then return {"stale", attempt, 0} end
 if state == "sending" and f[7] == ARGV[3] then
   return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8]}
 end
-local t = redis.call("TIME")
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- A claim after a wait for a slot knows the Redis time: the slot's (from slotScript) plus the
+-- wait on the caller's monotonic clock, off by a round trip at most. That saves a TIME call per
+-- paced delivery; without it (ARGV[9] "0") the script reads the clock.
+local now = tonumber(ARGV[9] or "0") or 0
+if now <= 0 then
+  local t = redis.call("TIME")
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 if state == "sending" then
   if lease ~= nil and lease > now then return {"busy", attempt, lease - now} end
   expire_lease(KEYS[1], KEYS[2], KEYS[3], KEYS[6], ARGV[5], now, ARGV[4], ARGV[6], f[5], f[6], attempt)

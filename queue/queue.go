@@ -62,13 +62,16 @@ type Broker struct {
 	client *asynq.Client
 	insp   *asynq.Inspector
 	opts   Options
+	// urlTTLs: the URL index buckets this process has given their TTL today (urlBucketTTL).
+	urlTTLs *urlTTLCache
 }
 
 // NewBroker wraps a go-redis client, which the caller owns and closes once every worker on it
 // has stopped (asynq's subscriber panics on a closed client).
 func NewBroker(rdb redis.UniversalClient, opts Options) *Broker {
 	opts.defaults()
-	return &Broker{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), opts: opts}
+	return &Broker{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), opts: opts,
+		urlTTLs: &urlTTLCache{}}
 }
 
 // Ping checks Redis (readiness).
@@ -134,7 +137,10 @@ func (b *Broker) Publish(ctx context.Context, a *article.Article, targets []Targ
 		urgent = "1"
 	}
 	args := []any{encodeArticle(body), a.ID, nowMS(now), b.opts.LogMaxLen, int64(b.opts.Retention / time.Second), urgent,
-		ixField, b.urlIndexTTL()}
+		ixField, int64(0)}
+	if ixField != "" {
+		args[7] = b.urlBucketTTL(ixKey, now)
+	}
 	for _, t := range targets {
 		keys = append(keys, ledgerKey(a.ID, t.Name))
 		args = append(args, string(t.Name), string(t.Kind))

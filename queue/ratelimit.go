@@ -86,7 +86,7 @@ func (l Limit) burst() int { return max(l.Burst, 1) }
 //
 // Returns {result, n, lease_until, article JSON, created_at ms}: "claimed" (n = attempt; a re-run that finds
 // its own token answers this too, taking no second slot), "ok" (slot taken, n = ms to wait for
-// it; a re-run of the same claim token answers with the slot the first run took, kept in the
+// it, then the slot's time on the Redis clock; a re-run of the same claim token answers with the slot the first run took, kept in the
 // channel's schedule key, taking no second one), "later" (not taken: n = the wait, longer than
 // the caller can hold the task), "missing",
 // "stale", "paused", "busy" (n = lease left), "expired" (a lease ran out mid-send: the record is
@@ -119,7 +119,7 @@ if nb > slot then slot = nb end
 local ctat, ctok, cslot = string.match(v[2] or "", "^(%d+):([^:]*):(%d+)$")
 if ctok == ARGV[9] then
   slot = math.max(slot, tonumber(cslot))
-  if slot > now then return {"ok", slot - now} end
+  if slot > now then return {"ok", slot - now, slot} end
 else
   local function next_free(tat, T, b)
     if T <= 0 then return 0, 0 end
@@ -141,7 +141,7 @@ else
     local tat = math.max(gtat, slot) + gT
     redis.call("SET", KEYS[5], tat, "PX", tat - now + 60000)
   end
-  if slot > now then return {"ok", slot - now} end
+  if slot > now then return {"ok", slot - now, slot} end
 end
 attempt = attempt + 1
 local lease = now + tonumber(ARGV[8])

@@ -12,8 +12,8 @@ package queue
 //
 // <day> is the day of the publish (days since the Unix epoch, UTC), <shard> one of urlShards
 // picked by the same hash, so a day of up to 64×128 = 8,192 articles with their own id stays
-// compact. Each bucket expires Retention plus a day after its newest entry was written, so an
-// entry outlives its article (whose TTL is Retention from its last publish) by at most a day; a
+// compact. Each bucket expires Retention after the end of its day, so an entry outlives its
+// article (whose TTL is Retention from its last publish) by at most a day; a
 // lookup checks that the article still exists. Publish writes the entry in recordScript, with
 // the article, so neither is ever written without the other; Correct writes the corrected
 // URL's entry with the corrected article (the old URL keeps finding it).
@@ -23,7 +23,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -53,6 +55,36 @@ func urlDay(t time.Time) int64 { return t.UnixMilli() / urlPeriod.Milliseconds()
 
 // urlIndexTTL is a bucket's lifetime in seconds, renewed by each write to it.
 func (b *Broker) urlIndexTTL() int64 { return int64((b.opts.Retention + urlPeriod) / time.Second) }
+
+// urlBucketTTL is the TTL, in seconds, a publish gives the bucket it writes to: until the end of
+// the bucket's day plus Retention, so each entry outlives its write by Retention and at most a
+// day more. The time is the same for every write of the day, so only one write needs to set it:
+// 0 (set nothing) once this process has set it today, except on one write in 16 (a bucket that
+// lost its TTL — restored from a backup without it — gets it back). A publish so saves a Redis
+// command; a day costs at most one EXPIRE per bucket and process.
+func (b *Broker) urlBucketTTL(key string, now time.Time) int64 {
+	day := urlDay(now)
+	end := time.UnixMilli((day + 1) * urlPeriod.Milliseconds())
+	ttl := int64((end.Sub(now) + b.opts.Retention + time.Second - 1) / time.Second)
+	c := b.urlTTLs
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.day != day {
+		c.day, c.set = day, map[string]bool{}
+	}
+	if c.set[key] && rand.IntN(16) != 0 {
+		return 0
+	}
+	c.set[key] = true
+	return ttl
+}
+
+// urlTTLCache remembers the buckets of the day this process has given their TTL.
+type urlTTLCache struct {
+	mu  sync.Mutex
+	day int64
+	set map[string]bool
+}
 
 // urlIndex is where article a's URL is indexed: the bucket key and the field, or field "" when
 // the article's id is its URL's own id (the key is then the article's, only so that the

@@ -171,3 +171,31 @@ func indexEntries(t *testing.T, b *Broker) int64 {
 	}
 	return n
 }
+
+// TestURLBucketTTLSetOncePerDay: a day's publishes give each bucket its TTL once (a second
+// write in the bucket sends none, except the sampled one write in 16), and the TTL runs to the
+// end of the bucket's day plus Retention whichever write sets it. (Fails with the TTL sent on
+// every write: the second write's TTL is not 0.)
+func TestURLBucketTTLSetOncePerDay(t *testing.T) {
+	b := NewBroker(nil, Options{})
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	early, late := day.Add(time.Hour), day.Add(23*time.Hour)
+	if got, want := b.urlBucketTTL("k1", early), int64((23*time.Hour+b.opts.Retention)/time.Second); got != want {
+		t.Fatalf("first write's TTL %d, want %d (to the end of the day plus retention)", got, want)
+	}
+	zero := 0
+	for range 200 {
+		if b.urlBucketTTL("k1", late) == 0 {
+			zero++
+		}
+	}
+	if zero < 150 {
+		t.Fatalf("%d of 200 later writes sent no TTL, want about 15 in 16", zero)
+	}
+	if got, want := b.urlBucketTTL("k2", late), int64((time.Hour+b.opts.Retention)/time.Second); got != want {
+		t.Fatalf("another bucket's first write: TTL %d, want %d", got, want)
+	}
+	if got := b.urlBucketTTL("k1", day.Add(25*time.Hour)); got == 0 {
+		t.Fatal("the next day's first write to a bucket of that name sent no TTL")
+	}
+}

@@ -570,6 +570,9 @@ func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
 		return w.claimed(ctx, c, route, res)
 	case "ok":
 		slot := time.Now().Add(wait)
+		if len(res) > 2 {
+			c.slotMS, c.slotAt = toInt64(res[2]), slot
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -619,6 +622,19 @@ type claim struct {
 	until   time.Time // the lease's end
 	// keepOnStop: the worker is stopping and sends this delivery anyway (a slot kept for order).
 	keepOnStop bool
+	// slotMS is the slot's time on the Redis clock (slotScript's "ok"), slotAt the same moment
+	// on this process's monotonic clock: with them the claim knows the Redis time without a
+	// TIME call (redisNowMS).
+	slotMS int64
+	slotAt time.Time
+}
+
+// redisNowMS is the Redis clock's time now as the slot told it, or 0 when unknown.
+func (c *claim) redisNowMS() int64 {
+	if c.slotMS <= 0 {
+		return 0
+	}
+	return c.slotMS + max(time.Since(c.slotAt).Milliseconds(), 0)
 }
 
 // stopMargin is what a stopping worker keeps of its shutdown budget for the commit after a send.
@@ -640,7 +656,8 @@ func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route) Outcom
 	c.until = time.Now().Add(w.opts.LeaseDuration)
 	res, err := claimScript.Run(ctx, w.rdb,
 		[]string{ledgerKey(p.ArticleID, p.Channel), pendingKey, logKey, pausedKey, articleKey(p.ArticleID), unknownKey(p.Channel)},
-		p.Revision, w.opts.LeaseDuration.Milliseconds(), c.token, w.broker.opts.LogMaxLen, c.member, w.retentionTTL(), string(p.Channel), w.opts.Owner).Slice()
+		p.Revision, w.opts.LeaseDuration.Milliseconds(), c.token, w.broker.opts.LogMaxLen, c.member, w.retentionTTL(), string(p.Channel), w.opts.Owner,
+		c.redisNowMS()).Slice()
 	if err != nil {
 		// The claim may have happened with its reply lost (go-redis already re-ran it once):
 		// give it back under its token, so it cannot expire into unknown with nothing sent.
