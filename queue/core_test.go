@@ -936,3 +936,19 @@ func TestClaimAfterSlotWaitReadsNoTime(t *testing.T) {
 		t.Fatalf("%d TIME calls for two paced deliveries, want 2 (one per slot script)", calls)
 	}
 }
+
+// Claim tokens are 8 characters of base64url (48 random bits): never a ':' (the schedule key
+// separates "<tat>:<token>:<slot>" with it), and distinct across many draws.
+func TestRandomTokenIsShortAndDistinct(t *testing.T) {
+	seen := map[string]bool{}
+	for range 10000 {
+		tok := randomToken()
+		if len(tok) != 8 || strings.ContainsAny(tok, ":{} ,") {
+			t.Fatalf("token %q: want 8 characters without ':' or separators", tok)
+		}
+		if seen[tok] {
+			t.Fatalf("token %q drawn twice in 10,000", tok)
+		}
+		seen[tok] = true
+	}
+}
