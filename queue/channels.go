@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"herald/channels"
@@ -47,9 +48,13 @@ func ChannelInfos(ctx context.Context, b *Broker, chs []ChannelConfig) ([]Channe
 	for _, p := range paused {
 		reasons[p.Channel] = p
 	}
+	qs, err := b.insp.Queues()
+	if err != nil {
+		return nil, fmt.Errorf("queue: listing queues: %w", err)
+	}
 	out := make([]ChannelInfo, 0, len(chs))
 	for _, c := range chs {
-		st, err := b.Stats(c.Name)
+		st, err := b.statsIn(c.Name, qs)
 		if err != nil {
 			return nil, err
 		}

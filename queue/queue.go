@@ -469,6 +469,12 @@ func (b *Broker) Stats(ch channels.Name) (ChannelStats, error) {
 	if err != nil {
 		return ChannelStats{}, fmt.Errorf("queue: stats of %s: %w", ch, err)
 	}
+	return b.statsIn(ch, qs)
+}
+
+// statsIn is Stats with asynq's list of queues already read, for callers that look at several
+// channels.
+func (b *Broker) statsIn(ch channels.Name, qs []string) (ChannelStats, error) {
 	st := ChannelStats{Channel: ch}
 	for _, q := range asynqQueues(ch) {
 		if !slices.Contains(qs, q) {

@@ -27,7 +27,7 @@ func (b *Broker) Unconfigured(ctx context.Context, configured []channels.Name) (
 			continue
 		}
 		seen[ch] = true
-		st, err := b.Stats(ch)
+		st, err := b.statsIn(ch, qs)
 		if err != nil {
 			return nil, err
 		}
