@@ -183,7 +183,7 @@ func (b *Broker) Correct(ctx context.Context, a *article.Article, ch channels.Na
 	}
 	ixKey, ixField := b.urlIndex(a)
 	n, err := correctStoreScript.Run(ctx, b.rdb, []string{articleKey(a.ID), ixKey}, encodeArticle(body),
-		ixField, a.ID, b.urlIndexTTL()).Int()
+		ixField, a.ID, b.urlBucketLife(b.opts.Now())).Int()
 	if err != nil {
 		return nil, fmt.Errorf("queue: storing the corrected article %s: %w", a.ID, err)
 	}

@@ -99,7 +99,7 @@ func (b *Broker) SeedFinal(ctx context.Context, recs []SeedRecord) error {
 		pipe.Set(ctx, articleKey(id), storedArticleValue(body, names), ttl)
 		if k, f := b.urlIndex(r.Article); f != "" {
 			pipe.HSet(ctx, k, f, id)
-			pipe.Expire(ctx, k, time.Duration(b.urlIndexTTL())*time.Second)
+			pipe.Expire(ctx, k, time.Duration(b.urlBucketLife(b.opts.Now()))*time.Second)
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {

@@ -53,19 +53,20 @@ func urlHash(canonical string) (shard int, field string) {
 
 func urlDay(t time.Time) int64 { return t.UnixMilli() / urlPeriod.Milliseconds() }
 
-// urlIndexTTL is a bucket's lifetime in seconds, renewed by each write to it.
-func (b *Broker) urlIndexTTL() int64 { return int64((b.opts.Retention + urlPeriod) / time.Second) }
+// urlBucketLife is the TTL, in seconds, of the bucket written at now: until the end of its day
+// plus Retention, so each entry outlives its write by Retention and at most a day more.
+func (b *Broker) urlBucketLife(now time.Time) int64 {
+	end := time.UnixMilli((urlDay(now) + 1) * urlPeriod.Milliseconds())
+	return int64((end.Sub(now) + b.opts.Retention + time.Second - 1) / time.Second)
+}
 
-// urlBucketTTL is the TTL, in seconds, a publish gives the bucket it writes to: until the end of
-// the bucket's day plus Retention, so each entry outlives its write by Retention and at most a
-// day more. The time is the same for every write of the day, so only one write needs to set it:
+// urlBucketTTL is the TTL, in seconds, a publish gives the bucket it writes to (urlBucketLife).
+// It ends at the same time for every write of the day, so only one write needs to set it:
 // 0 (set nothing) once this process has set it today, except on one write in 16 (a bucket that
 // lost its TTL — restored from a backup without it — gets it back). A publish so saves a Redis
 // command; a day costs at most one EXPIRE per bucket and process.
 func (b *Broker) urlBucketTTL(key string, now time.Time) int64 {
 	day := urlDay(now)
-	end := time.UnixMilli((day + 1) * urlPeriod.Milliseconds())
-	ttl := int64((end.Sub(now) + b.opts.Retention + time.Second - 1) / time.Second)
 	c := b.urlTTLs
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -76,7 +77,7 @@ func (b *Broker) urlBucketTTL(key string, now time.Time) int64 {
 		return 0
 	}
 	c.set[key] = true
-	return ttl
+	return b.urlBucketLife(now)
 }
 
 // urlTTLCache remembers the buckets of the day this process has given their TTL.
