@@ -14,7 +14,7 @@ import (
 // their queues — a channel renamed or removed while its backlog waited. No worker serves such a
 // queue, so its deliveries would wait forever without a word; the status views name them.
 // Channels whose queues are empty are left out.
-func (b *Broker) Unconfigured(ctx context.Context, configured []channels.Name) ([]ChannelStats, error) {
+func (b *Broker) Unconfigured(ctx context.Context, configured []ChannelConfig) ([]ChannelStats, error) {
 	qs, err := b.insp.Queues()
 	if err != nil {
 		return nil, fmt.Errorf("queue: listing queues: %w", err)
@@ -23,7 +23,7 @@ func (b *Broker) Unconfigured(ctx context.Context, configured []channels.Name) (
 	var out []ChannelStats
 	for _, q := range qs {
 		ch, ok := channelOfQueue(q)
-		if !ok || seen[ch] || slices.Contains(configured, ch) {
+		if !ok || seen[ch] || slices.ContainsFunc(configured, func(c ChannelConfig) bool { return c.Name == ch }) {
 			continue
 		}
 		seen[ch] = true

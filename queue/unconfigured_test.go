@@ -23,14 +23,14 @@ func TestUnconfiguredNamesAChannelWhoseBacklogNoWorkerServes(t *testing.T) {
 	if _, err := e.broker.Publish(ctx, urgent, []Target{{Name: "old-tg", Kind: channels.KindTelegram}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := e.broker.Unconfigured(ctx, []channels.Name{"tg", "tg2"})
+	got, err := e.broker.Unconfigured(ctx, []ChannelConfig{{Name: "tg"}, {Name: "tg2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].Channel != "old-tg" || got[0].Pending != 3 || got[0].Urgent != 1 || got[0].Waiting() != 3 {
 		t.Fatalf("unconfigured %+v, want old-tg with 3 pending (1 urgent)", got)
 	}
-	if got, err := e.broker.Unconfigured(ctx, []channels.Name{"tg", "old-tg"}); err != nil || len(got) != 0 {
+	if got, err := e.broker.Unconfigured(ctx, []ChannelConfig{{Name: "tg"}, {Name: "old-tg"}}); err != nil || len(got) != 0 {
 		t.Fatalf("with old-tg configured again: %+v %v, want none", got, err)
 	}
 	// Once its backlog is gone (here the channel is served again and drains), it is not named.
@@ -38,7 +38,7 @@ func TestUnconfiguredNamesAChannelWhoseBacklogNoWorkerServes(t *testing.T) {
 	e.route.Channel = e.ch
 	e.start(testOpts(t), nil)
 	waitFor(t, 10*time.Second, func() bool {
-		got, err := e.broker.Unconfigured(ctx, []channels.Name{"tg"})
+		got, err := e.broker.Unconfigured(ctx, []ChannelConfig{{Name: "tg"}})
 		return err == nil && len(got) == 0
 	})
 }

@@ -197,11 +197,7 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A channel removed from the config while deliveries waited has no worker: say so.
-	names := make([]channels.Name, 0, len(s.Channels))
-	for _, c := range s.Channels {
-		names = append(names, c.Name)
-	}
-	unconfigured, err := s.Broker.Unconfigured(r.Context(), names)
+	unconfigured, err := s.Broker.Unconfigured(r.Context(), s.Channels)
 	if err != nil {
 		s.Logger.Error("reading unconfigured channels' queues", zap.Error(err))
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not read channel state"})

@@ -182,7 +182,7 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 				if infos, err = queue.ChannelInfos(ctx, b, cfgChannels(cfg)); err != nil {
 					return err
 				}
-				unconfigured, err = b.Unconfigured(ctx, cfgChannelNames(cfg))
+				unconfigured, err = b.Unconfigured(ctx, cfgChannels(cfg))
 				return err
 			}); err != nil {
 				return err
@@ -252,14 +252,6 @@ func unconfiguredText(u queue.ChannelStats) (detail, advice string) {
 		u.Waiting(), u.Pending, u.Scheduled, u.Retry, u.Active)
 	advice = fmt.Sprintf("add %[1]s to the config again (or restore its old name if it was renamed) and they are sent; to hold them, run herald pause %[1]s with the new config before herald serve starts with it; herald drop ARTICLE_ID %[1]s gives one up", u.Channel)
 	return detail, advice
-}
-
-func cfgChannelNames(cfg *config.Config) []channels.Name {
-	out := make([]channels.Name, 0, len(cfg.Channels))
-	for _, c := range cfg.Channels {
-		out = append(out, c.Spec.Name)
-	}
-	return out
 }
 
 func cfgChannels(cfg *config.Config) []queue.ChannelConfig {

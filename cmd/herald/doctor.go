@@ -129,7 +129,7 @@ func doctorRedis(ctx context.Context, cfg *config.Config) []finding {
 func doctorSenders(ctx context.Context, cfg *config.Config, rdb redis.UniversalClient) []finding {
 	b := queue.NewBroker(rdb, queue.Options{})
 	var fs []finding
-	unconfigured, err := b.Unconfigured(ctx, cfgChannelNames(cfg))
+	unconfigured, err := b.Unconfigured(ctx, cfgChannels(cfg))
 	if err != nil {
 		fs = append(fs, finding{Level: "warn", Area: "queues", Detail: err.Error(), Advice: "check Redis"})
 	}
