@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"herald/channels"
@@ -96,12 +97,14 @@ func (cloud) classify(c *Channel, action string, resp *httpsend.Response) error 
 	}
 }
 
-// gatewayError reads the gateways' error bodies: WAHA {"statusCode","message","error"}, Whapi
-// {"error":{"code","message","details"}}, or anything else as text.
+// gatewayError reads the gateways' error bodies: WAHA {"statusCode","message","error"} (NestJS)
+// or, from its session manager, {"error","session","status","expected"}; Whapi
+// {"error":{"code","message","details"}}; or anything else as text.
 func gatewayError(c *Channel, resp *httpsend.Response) *APIError {
 	ae := &APIError{Status: resp.Status}
 	var waha struct {
 		Message json.RawMessage `json:"message"`
+		Error   json.RawMessage `json:"error"`
 		Status  string          `json:"status"`
 	}
 	var whapi struct {
@@ -113,10 +116,14 @@ func gatewayError(c *Channel, resp *httpsend.Response) *APIError {
 	switch {
 	case json.Unmarshal(resp.Body, &whapi) == nil && whapi.Error.Message != "":
 		ae.Message, ae.Details = whapi.Error.Message, whapi.Error.Details
-	case json.Unmarshal(resp.Body, &waha) == nil && len(waha.Message) > 0:
+	case json.Unmarshal(resp.Body, &waha) == nil && (len(waha.Message) > 0 || len(waha.Error) > 0):
+		msg := waha.Message
+		if len(msg) == 0 {
+			msg = waha.Error // the session manager's {"error": "Session status is not as expected…"}
+		}
 		var s string
-		if json.Unmarshal(waha.Message, &s) != nil {
-			s = string(waha.Message)
+		if json.Unmarshal(msg, &s) != nil {
+			s = string(msg)
 		}
 		ae.Message = s
 		if waha.Status != "" {
@@ -133,22 +140,31 @@ func gatewayError(c *Channel, resp *httpsend.Response) *APIError {
 // classify for WAHA:
 //
 //	401, 403                                → channels.Auth (X-Api-Key)
-//	404 (no such session), 422 (session not WORKING: QR to scan, stopped, failed)
+//	404, 422 about the session (no such session; not WORKING: QR to scan, stopped, failed)
 //	                                        → channels.Pause: nothing can be sent until the
 //	                                          operator fixes the session
 //	429                                     → channels.RateLimited
+//	501 (not implemented by the engine)     → channels.Permanent
 //	5xx                                     → retryable (504: unknown outcome)
-//	other 4xx                               → channels.Permanent
+//	other 4xx, 422 about something else     → channels.Permanent (WAHA Core's 422 "available
+//	                                          only in Plus version" for an image: the text
+//	                                          still goes, image.go)
 func (waha) classify(c *Channel, action string, resp *httpsend.Response) error {
 	ae := gatewayError(c, resp)
 	err := c.http.Errorf("%s: %w", action, ae)
-	switch resp.Status {
-	case 401, 403:
+	switch {
+	case resp.Status == 401 || resp.Status == 403:
 		return channels.Auth(err)
-	case 404, 422:
+	case resp.Status == 404 || resp.Status == 422 && wahaSessionProblem(ae):
 		return channels.Pause(fmt.Sprintf("waha session %q cannot send (%d)", c.cfg.Session, resp.Status), err)
 	}
 	return gatewayKind(c, resp, err)
+}
+
+// wahaSessionProblem reports whether a WAHA 422 is about the session (its status, or a session
+// that does not exist) rather than the request: WAHA answers both with 422.
+func wahaSessionProblem(ae *APIError) bool {
+	return ae.Details != "" || strings.Contains(strings.ToLower(ae.Message), "session")
 }
 
 // classify for Whapi.Cloud: 401/403 → channels.Auth, then as gatewayKind.
@@ -166,6 +182,8 @@ func gatewayKind(c *Channel, resp *httpsend.Response, err error) error {
 		return channels.RateLimited(err, c.http.RetryAt(resp, DefaultRetryAfter))
 	case resp.Status == 504:
 		return channels.UnknownOutcome(err)
+	case resp.Status == 501:
+		return channels.Permanent(err) // the gateway does not implement this: retrying cannot help
 	case resp.Status >= 500:
 		return err
 	default:

@@ -112,3 +112,22 @@ func TestImageFallsBackToText(t *testing.T) {
 		t.Fatalf("template with an image: %v, %+v", err, last())
 	}
 }
+
+// WAHA Core sends text only: it answers sendImage 422 "available only in Plus version". That
+// concerns the image, not the session: the text goes out alone and the channel does not pause.
+func TestWAHACoreImageFallsBackToText(t *testing.T) {
+	fakeDNS(t)
+	fake := whatsappfake.New()
+	defer fake.Close()
+	fake.SetWAHAPlus(false)
+	msg := imageMessage(t, publicImage, 200)
+	ch := newTest(t, settings(fake, WAHA, ""), channels.Env{})
+	rcpt, err := ch.Send(context.Background(), msg)
+	msgs := fake.Messages()
+	if err != nil || len(msgs) != 1 || msgs[0].Type != "text" || msgs[0].Text != msg.Posts[0].Text || rcpt.RemoteID != msgs[0].ID {
+		t.Fatalf("image on WAHA Core: %v, %+v; want the image refused, then the text", err, msgs)
+	}
+	if reqs := fake.Requests(); len(reqs) != 2 || reqs[0].Path != "/api/sendImage" || reqs[0].Status != 422 {
+		t.Fatalf("requests %+v, want sendImage refused (422), then sendText", reqs)
+	}
+}

@@ -184,6 +184,8 @@ func TestErrorClasses(t *testing.T) {
 		{WAHA, whatsappfake.Answer{Status: 429, Message: "Too Many Requests", RetryAfter: "3"}, rate(3 * time.Second), "rate limited 3s"},
 		{WAHA, whatsappfake.Answer{Status: 500, Message: "Internal server error"}, retryable, "retryable"},
 		{WAHA, whatsappfake.Answer{Status: 400, Message: "text should not be empty"}, channels.IsPermanent, "permanent"},
+		// NotImplementedByEngineError: the engine cannot do this, now or later.
+		{WAHA, whatsappfake.Answer{Status: 501, Message: "The method is not implemented by 'NOWEB' engine."}, channels.IsPermanent, "permanent"},
 		{Whapi, whatsappfake.Answer{Status: 401, Message: "Unauthorized"}, pause, "auth pause"},
 		{Whapi, whatsappfake.Answer{Status: 429, Message: "Too many requests", RetryAfter: "5"}, rate(5 * time.Second), "rate limited 5s"},
 		{Whapi, whatsappfake.Answer{Status: 503, Message: "Service unavailable"}, retryable, "retryable"},
@@ -229,7 +231,9 @@ func TestWAHASessionNotWorkingPauses(t *testing.T) {
 	ch := newTest(t, settings(fake, WAHA, ""), channels.Env{})
 	_, err := ch.Send(context.Background(), message(t))
 	pe, ok := channels.AsPause(err)
-	if !ok || !strings.Contains(pe.Reason, `waha session "default"`) || !strings.Contains(err.Error(), "SCAN_QR_CODE") {
+	// WAHA's body is {"error","session","status","expected"}: the error reads it, not raw JSON.
+	if !ok || !strings.Contains(pe.Reason, `waha session "default"`) || !strings.Contains(err.Error(), "SCAN_QR_CODE") ||
+		!strings.Contains(err.Error(), "422 Session status is not as expected") || strings.Contains(err.Error(), `{"`) {
 		t.Fatalf("session waiting for a QR scan: %v, want a pause naming the session and its status", err)
 	}
 	if err := ch.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "SCAN_QR_CODE") {

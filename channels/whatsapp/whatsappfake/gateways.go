@@ -81,14 +81,16 @@ func (s *Server) waha(w http.ResponseWriter, r *http.Request) {
 }
 
 // wahaTarget answers the error WAHA gives for an unknown session, a session that is not
-// WORKING or an unknown chat, and reports whether the request may go on.
+// WORKING or an unknown chat, and reports whether the request may go on. WAHA's session
+// manager throws the first two as 422 with its own object as the whole body: {"error",
+// "session"[, "status", "expected"]}, no "statusCode" or "message".
 func wahaTarget(w http.ResponseWriter, session, chatID, status string) bool {
 	switch {
 	case session != WAHASession:
-		wahaError(w, 404, fmt.Sprintf("Session %q does not exist", session), nil)
+		writeJSON(w, 422, map[string]any{"error": fmt.Sprintf("Session %q does not exist", session), "session": session})
 	case status != "WORKING":
-		wahaError(w, 422, "Session status is not as expected. Try again later or restart the session",
-			map[string]any{"session": session, "status": status, "expected": []string{"WORKING"}})
+		writeJSON(w, 422, map[string]any{"error": "Session status is not as expected. Try again later or restart the session",
+			"session": session, "status": status, "expected": []string{"WORKING"}})
 	case chatID != ChannelID:
 		wahaError(w, 400, fmt.Sprintf("chatId %q: no such chat or channel", chatID), nil)
 	default:
@@ -117,6 +119,14 @@ func (s *Server) wahaImage(w http.ResponseWriter, r *http.Request, status string
 		return
 	}
 	if !wahaTarget(w, req.Session, req.ChatID, status) {
+		return
+	}
+	s.mu.Lock()
+	plus := s.wahaPlus
+	s.mu.Unlock()
+	if !plus {
+		// WAHA Core sends text only: media is a Plus feature (AvailableInPlusVersion, a 422).
+		wahaError(w, 422, "The feature is available only in Plus version for 'WEBJS' engine. Check this out: https://waha.devlike.pro/", nil)
 		return
 	}
 	switch {

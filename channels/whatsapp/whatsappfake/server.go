@@ -99,14 +99,15 @@ type Server struct {
 	windows  map[string]bool // Cloud recipients whose 24-hour window is open
 	badImage map[string]bool // image URLs the providers cannot fetch
 	session  string          // WAHA session status
+	wahaPlus bool            // WAHA Plus (sends media); Core answers sendImage 422
 	onAccept func(Message)
 	seq      int
 }
 
 // New starts the fake on 127.0.0.1. Every Cloud recipient's window starts closed (free text
-// gets 131047); the WAHA session starts WORKING.
+// gets 131047); the WAHA session starts WORKING, on WAHA Plus (images can be sent).
 func New() *Server {
-	s := &Server{inject: map[Provider][]Answer{}, windows: map[string]bool{}, badImage: map[string]bool{}, session: "WORKING"}
+	s := &Server{inject: map[Provider][]Answer{}, windows: map[string]bool{}, badImage: map[string]bool{}, session: "WORKING", wahaPlus: true}
 	s.srv = httptest.NewServer(s)
 	return s
 }
@@ -151,6 +152,15 @@ func (s *Server) SetSessionStatus(status string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.session = status
+}
+
+// SetWAHAPlus chooses the WAHA edition: Plus (true, the default) sends images; Core (false)
+// answers POST /api/sendImage 422 "The feature is available only in Plus version", as the free
+// edition does, and still sends text.
+func (s *Server) SetWAHAPlus(plus bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wahaPlus = plus
 }
 
 // FailNext makes the next n send requests to a face answer a.
