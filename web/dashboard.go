@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"herald/channels"
@@ -234,10 +235,7 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		role, ok := s.dashboardRole(r.PostFormValue("token"))
 		if !ok {
-			// The window starts at the first failure (EXPIRE NX would need Redis 7).
-			if n, err := rdb.Incr(r.Context(), failKey).Result(); err == nil && n == 1 {
-				_ = rdb.Expire(r.Context(), failKey, loginFailWindow).Err()
-			}
+			_ = loginFailScript.Run(r.Context(), rdb, []string{failKey}, loginFailWindow.Milliseconds()).Err()
 			s.render(w, "login.html", http.StatusUnauthorized, pageView{Error: "That token is not an admin or viewer token."})
 			return
 		}
@@ -260,6 +258,18 @@ const (
 	loginFailWindow  = 15 * time.Minute
 	loginFailPrefix  = "herald:dash:fail:"
 )
+
+// loginFailScript counts a wrong token and, in the same step, gives the counter its window
+// when it has none: the window starts at the first failure, and a counter whose EXPIRE was
+// lost (INCR and EXPIRE sent apart, the second failing) no longer locks its address out for
+// ever. (EXPIRE NX would need Redis 7.)
+//
+//	KEYS[1] the address's counter, ARGV[1] the window in ms
+var loginFailScript = redis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+if redis.call("PTTL", KEYS[1]) < 0 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+return n
+`)
 
 // clientAddr is the request's remote IP (the proxy's, behind one: then the limit is shared).
 func clientAddr(r *http.Request) string {

@@ -84,9 +84,18 @@ func (s *session) checkCSRF(got string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) == 1
 }
 
+// setFlash stores the message only while the session exists: a session that expired or was
+// logged out since the request read it would otherwise come back as a hash with no TTL, kept
+// for ever (loadSession refuses it, nothing deletes it).
 func (s *session) setFlash(ctx context.Context, rdb redis.UniversalClient, msg string) {
-	_ = rdb.HSet(ctx, s.key, "flash", msg).Err()
+	_ = flashScript.Run(ctx, rdb, []string{s.key}, msg).Err()
 }
+
+// flashScript: KEYS[1] session hash, ARGV[1] message. HSET keeps the session's TTL.
+var flashScript = redis.NewScript(`
+if redis.call("EXISTS", KEYS[1]) == 1 then redis.call("HSET", KEYS[1], "flash", ARGV[1]) end
+return 1
+`)
 
 // takeFlash returns the flash message once.
 func (s *session) takeFlash(ctx context.Context, rdb redis.UniversalClient) string {

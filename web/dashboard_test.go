@@ -446,3 +446,68 @@ func TestDashboardLoginLockout(t *testing.T) {
 		t.Fatalf("another address: %d", rec.Code)
 	}
 }
+
+// A wrong token's counter always has its window: one left without a TTL (its EXPIRE lost, as
+// when INCR and EXPIRE went apart and the second failed) gets it at the next failure instead
+// of locking the address out of the login form for ever.
+func TestDashboardLoginFailuresAlwaysExpire(t *testing.T) {
+	e := newDashEnv(t)
+	rdb := e.broker.Client()
+	ctx := context.Background()
+	key := loginFailPrefix + "192.0.2.9"
+	if err := rdb.Set(ctx, key, 3, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/dashboard/login", strings.NewReader("token=wrong-token"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.RemoteAddr = "192.0.2.9:4000"
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("wrong token: %d", rec.Code)
+	}
+	n, _ := rdb.Get(ctx, key).Int()
+	ttl, err := rdb.PTTL(ctx, key).Result()
+	if err != nil || n != 4 || ttl <= 0 || ttl > loginFailWindow {
+		t.Fatalf("counter %d with TTL %v (%v): want 4 with a TTL of at most %v", n, ttl, err, loginFailWindow)
+	}
+	// A fresh counter gets the window at its first failure.
+	rdb.Del(ctx, key)
+	rec = httptest.NewRecorder()
+	req = httptest.NewRequest(http.MethodPost, "/dashboard/login", strings.NewReader("token=wrong-token"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.RemoteAddr = "192.0.2.9:4000"
+	e.h.ServeHTTP(rec, req)
+	if ttl, _ := rdb.PTTL(ctx, key).Result(); ttl <= 0 {
+		t.Fatalf("first failure: TTL %v", ttl)
+	}
+}
+
+// A button's result (the flash message) is not written into a session that ended between the
+// request reading it and the answer: that would bring the session's key back as a hash with
+// no TTL, which nothing ever deletes.
+func TestDashboardFlashDoesNotReviveAnEndedSession(t *testing.T) {
+	e := newDashEnv(t)
+	rdb := e.broker.Client()
+	ctx := context.Background()
+	id, err := newSession(ctx, rdb, roleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &session{key: sessionKey(id), Role: roleAdmin}
+	s.setFlash(ctx, rdb, "paused tg-main")
+	if got, _ := rdb.HGet(ctx, s.key, "flash").Result(); got != "paused tg-main" {
+		t.Fatalf("flash of a live session: %q", got)
+	}
+	if ttl, _ := rdb.TTL(ctx, s.key).Result(); ttl <= 0 || ttl > SessionTTL {
+		t.Fatalf("live session's TTL after a flash: %v", ttl)
+	}
+	if err := s.end(ctx, rdb); err != nil { // logged out (or expired) meanwhile
+		t.Fatal(err)
+	}
+	s.setFlash(ctx, rdb, "resumed tg-main")
+	if n, _ := rdb.Exists(ctx, s.key).Result(); n != 0 {
+		ttl, _ := rdb.TTL(ctx, s.key).Result()
+		t.Fatalf("the ended session's key is back (TTL %v)", ttl)
+	}
+}
