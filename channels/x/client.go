@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/dghubble/oauth1"
 
@@ -69,7 +71,30 @@ func (c *Channel) call(ctx context.Context, action, method, path string, body, o
 		return nil
 	}
 	ae := parseProblem(resp.Status, resp.Body, c.send)
-	return c.classify(action, ae, resp.Header.Get("x-rate-limit-reset"), posting)
+	return c.classify(action, ae, rateLimitReset(resp.Header), posting)
+}
+
+// rateLimitWindows are the header prefixes of X's rate limits on one answer: the endpoint's
+// 15-minute window, and for POST /2/tweets the app's and the user's 24-hour windows.
+// Specs: https://docs.x.com/x-api/fundamentals/rate-limits
+var rateLimitWindows = []string{"x-rate-limit", "x-app-limit-24hour", "x-user-limit-24hour"}
+
+// rateLimitReset is when a 429 ends (epoch seconds, as X writes it): the latest reset of the
+// windows whose remaining is 0, else x-rate-limit-reset. A spent 24-hour window comes with a
+// 15-minute window that may have room; its reset alone would bring the post back within
+// minutes for another 429, every 15 minutes for the rest of the day.
+func rateLimitReset(h http.Header) string {
+	best, bestAt := h.Get("x-rate-limit-reset"), int64(0)
+	for _, w := range rateLimitWindows {
+		if strings.TrimSpace(h.Get(w+"-remaining")) != "0" {
+			continue
+		}
+		reset := strings.TrimSpace(h.Get(w + "-reset"))
+		if at, err := strconv.ParseInt(reset, 10, 64); err == nil && at > bestAt {
+			best, bestAt = reset, at
+		}
+	}
+	return best
 }
 
 // marshal is JSON as sent: text as it is (no \u003c for '<'), no trailing newline.

@@ -71,7 +71,9 @@ var authProblems = []string{"client-forbidden", "oauth1-permissions", "unsupport
 // classify turns an error answer into an error of the right kind (channels/errors.go):
 //
 //	429 usage-capped                  → channels.Pause (the app's monthly cap is spent)
-//	429                               → channels.RateLimited until x-rate-limit-reset
+//	429                               → channels.RateLimited until reset: the latest reset of
+//	                                    the spent windows (15 minutes, app's or user's 24 hours;
+//	                                    client.go, rateLimitReset)
 //	403 duplicate content             → channels.DuplicateContent (permanent, recorded as such)
 //	401, 403 client/permission errors → channels.Auth: the worker pauses the channel
 //	other 4xx                         → channels.Permanent

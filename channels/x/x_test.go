@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -228,6 +229,19 @@ func TestErrorClasses(t *testing.T) {
 			rl, ok := channels.AsRateLimited(err)
 			if !ok || !rl.RetryAt.Equal(reset) {
 				t.Fatalf("%v: want rate limited until %s", err, reset)
+			}
+		}},
+		{"429 of the user's 24 hours waits until x-user-limit-24hour-reset", func(f *xfake.Server) {
+			h := http.Header{}
+			h.Set("x-rate-limit-remaining", "97")
+			h.Set("x-rate-limit-reset", strconv.FormatInt(reset.Unix(), 10))
+			h.Set("x-user-limit-24hour-remaining", "0")
+			h.Set("x-user-limit-24hour-reset", strconv.FormatInt(reset.Add(20*time.Hour).Unix(), 10))
+			f.FailNext(429, `{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}`, h)
+		}, func(t *testing.T, err error) {
+			rl, ok := channels.AsRateLimited(err)
+			if !ok || !rl.RetryAt.Equal(reset.Add(20*time.Hour)) {
+				t.Fatalf("%v: want rate limited until %s", err, reset.Add(20*time.Hour))
 			}
 		}},
 		{"429 usage cap pauses", func(f *xfake.Server) {
@@ -509,5 +523,26 @@ func TestCredentialsFromHeraldChEnvironment(t *testing.T) {
 	}
 	if _, err := ch.Send(testCtx(t), msgOf(channels.Post{Text: "من البيئة"})); err != nil {
 		t.Fatalf("credentials from the environment were not used: %v", err)
+	}
+}
+
+// TestFakeDailyAppLimitWaitsForTheDay: past the app's 24-hour allowance X answers 429 while the
+// 15-minute window still has room; x-rate-limit-reset is then only minutes away, and the wait
+// must run to x-app-limit-24hour-reset instead of coming back every 15 minutes for another 429.
+func TestFakeDailyAppLimitWaitsForTheDay(t *testing.T) {
+	h := newHarness(t)
+	h.fake.SetDailyLimit(2)
+	for i := range 2 {
+		if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: fmt.Sprintf("خبر %d", i)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "خبر 3"}))
+	rl, ok := channels.AsRateLimited(err)
+	if !ok || time.Until(rl.RetryAt) < 23*time.Hour || time.Until(rl.RetryAt) > 24*time.Hour+time.Minute {
+		t.Fatalf("%v: want rate limited until the 24-hour window ends", err)
+	}
+	if n := len(h.fake.Posts()); n != 2 {
+		t.Fatalf("%d posts, want 2", n)
 	}
 }

@@ -3,7 +3,9 @@
 // HMAC-SHA1 signature (verified by oauth.go, written independently of the client's library) for
 // the one account it knows, else 401; POST /2/tweets takes {"text","media":{"media_ids"}} with
 // text within 280 weighted characters, refuses a text the account already posted (403 duplicate
-// content) and paces posts (100 per 15 minutes by default, then 429 with x-rate-limit-reset);
+// content) and paces posts (100 per 15 minutes by default, then 429 with x-rate-limit-reset;
+// 10,000 per 24 hours per app, then 429 with x-app-limit-24hour-reset while the 15-minute
+// window may still have room);
 // POST /2/media/upload takes a base64 image; DELETE /2/tweets/:id and GET /2/users/me. Errors
 // are RFC 7807 problem documents. Failures can be injected (FailNext, RateLimitNext,
 // DropNextPost, SetAccessLevel) and everything accepted read back (Posts, Media, Deleted,
@@ -89,6 +91,8 @@ type Server struct {
 	limit     int
 	window    time.Duration
 	sent      []time.Time
+	daily     int         // posts per 24 hours for the app (x-app-limit-24hour-*)
+	sentDay   []time.Time // posts of the last 24 hours
 	now       func() time.Time
 }
 
@@ -96,7 +100,7 @@ type Server struct {
 func New() *Server {
 	s := &Server{
 		creds: DefaultCredentials, access: "write", media: map[string]Media{}, nonces: map[string]bool{},
-		nextID: 1860000000000000000, limit: 100, window: 15 * time.Minute, now: time.Now,
+		nextID: 1860000000000000000, limit: 100, window: 15 * time.Minute, daily: 10000, now: time.Now,
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -118,6 +122,16 @@ func (s *Server) SetAccessLevel(level string) { s.mu.Lock(); s.access = level; s
 func (s *Server) SetRateLimit(n int, window time.Duration) {
 	s.mu.Lock()
 	s.limit, s.window = n, window
+	s.mu.Unlock()
+}
+
+// SetDailyLimit sets how many posts the app may make in 24 hours (default 10,000). Past it,
+// POST /2/tweets answers 429 with x-app-limit-24hour-remaining 0 and the day's end in
+// x-app-limit-24hour-reset, while x-rate-limit-* describe the 15-minute window, which may still
+// have room: as X does, the 15-minute headers alone do not say when posting works again.
+func (s *Server) SetDailyLimit(n int) {
+	s.mu.Lock()
+	s.daily = n
 	s.mu.Unlock()
 }
 
@@ -327,21 +341,28 @@ func (s *Server) accept(h http.Header, text string, ids []string) (status int, b
 		}
 	}
 	now := s.now()
-	recent := s.sent[:0]
-	for _, t := range s.sent {
-		if now.Sub(t) < s.window {
-			recent = append(recent, t)
-		}
+	s.sent = within(s.sent, now, s.window)
+	s.sentDay = within(s.sentDay, now, 24*time.Hour)
+	windowReset, dayReset := now.Add(s.window), now.Add(24*time.Hour)
+	if len(s.sent) > 0 {
+		windowReset = s.sent[0].Add(s.window)
 	}
-	s.sent = recent
+	if len(s.sentDay) > 0 {
+		dayReset = s.sentDay[0].Add(24 * time.Hour)
+	}
 	h.Set("x-rate-limit-limit", strconv.Itoa(s.limit))
-	if len(s.sent) >= s.limit {
-		h.Set("x-rate-limit-remaining", "0")
-		h.Set("x-rate-limit-reset", strconv.FormatInt(s.sent[0].Add(s.window).Unix()+1, 10))
+	h.Set("x-rate-limit-reset", strconv.FormatInt(windowReset.Unix()+1, 10))
+	h.Set("x-app-limit-24hour-limit", strconv.Itoa(s.daily))
+	h.Set("x-app-limit-24hour-reset", strconv.FormatInt(dayReset.Unix()+1, 10))
+	if len(s.sent) >= s.limit || len(s.sentDay) >= s.daily {
+		h.Set("x-rate-limit-remaining", strconv.Itoa(max(0, s.limit-len(s.sent))))
+		h.Set("x-app-limit-24hour-remaining", strconv.Itoa(max(0, s.daily-len(s.sentDay))))
 		return 429, problem(429, "Too Many Requests", "about:blank", "Too Many Requests"), false
 	}
 	s.sent = append(s.sent, now)
+	s.sentDay = append(s.sentDay, now)
 	h.Set("x-rate-limit-remaining", strconv.Itoa(s.limit-len(s.sent)))
+	h.Set("x-app-limit-24hour-remaining", strconv.Itoa(s.daily-len(s.sentDay)))
 	s.nextID++
 	p := Post{ID: strconv.FormatInt(s.nextID, 10), Text: text, MediaIDs: ids, Time: now}
 	s.posts = append(s.posts, p)
@@ -350,6 +371,17 @@ func (s *Server) accept(h http.Header, text string, ids []string) (status int, b
 		return 0, nil, true
 	}
 	return 201, map[string]any{"data": map[string]string{"id": p.ID, "text": p.Text}}, false
+}
+
+// within keeps the times of ts less than d before now.
+func within(ts []time.Time, now time.Time, d time.Duration) []time.Time {
+	kept := ts[:0]
+	for _, t := range ts {
+		if now.Sub(t) < d {
+			kept = append(kept, t)
+		}
+	}
+	return kept
 }
 
 func hijackAndClose(w http.ResponseWriter) {
