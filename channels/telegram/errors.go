@@ -87,6 +87,8 @@ func errorf(format string, args ...any) error {
 //	429                                     → channels.RateLimited until now + retry_after
 //	                                          (parameters, else Retry-After, else the description)
 //	401; 403 bot not a member, kicked, blocked → channels.Auth: the worker pauses the channel
+//	400/403 no right to post (need administrator rights in the channel chat,
+//	CHAT_WRITE_FORBIDDEN)                   → channels.Auth
 //	400, 403, 404, other 4xx                → channels.Permanent
 //	409                                     → retryable
 //	502, 503 not a Bot API answer           → retryable: Telegram's front end answered, the Bot
@@ -144,6 +146,11 @@ func (c *Channel) classify(action string, err error, rt *roundTrip) error {
 // (lower case, matched as substrings).
 var authFailures = []string{"bot is not a member", "bot was kicked", "blocked"}
 
+// rightsFailures are descriptions, 400 or 403, saying the bot is in the chat but may not post
+// there (its administrator rights in a channel were taken away): every send fails the same way
+// until an operator gives them back (lower case, matched as substrings).
+var rightsFailures = []string{"need administrator rights in the channel chat", "chat_write_forbidden", "have no rights to send a message"}
+
 var tagRE = regexp.MustCompile(`<[^>]*>`)
 
 // excerpt is what an answer's body said, short and safe to store: tags and runs of white
@@ -169,6 +176,8 @@ func (c *Channel) kindOf(code, retryAfter int, description string, botAPI bool, 
 	case code == 401:
 		return channels.Auth(err)
 	case code == 403 && containsAny(strings.ToLower(description), authFailures):
+		return channels.Auth(err)
+	case (code == 400 || code == 403) && containsAny(strings.ToLower(description), rightsFailures):
 		return channels.Auth(err)
 	case code == 429:
 		if retryAfter <= 0 {

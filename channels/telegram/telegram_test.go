@@ -238,6 +238,12 @@ func TestAnswerClassification(t *testing.T) {
 		{name: "blocked", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot was blocked by the user") }, class: pause, errSub: "403 Forbidden"},
 		{name: "not a member", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot is not a member of the channel chat") }, class: pause},
 		{name: "kicked", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: bot was kicked from the channel chat") }, class: pause},
+		// The bot is still in the channel but its right to post was taken away: every send fails
+		// alike until an admin gives it back.
+		{name: "no right to post", setup: func(h *harness) {
+			h.fake.FailNext(1, 400, "Bad Request: need administrator rights in the channel chat")
+		}, class: pause, errSub: "400 Bad Request: need administrator rights"},
+		{name: "write forbidden", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: CHAT_WRITE_FORBIDDEN") }, class: pause},
 		{name: "other forbidden", setup: func(h *harness) {
 			h.fake.FailNext(1, 403, "Forbidden: not enough rights to send text messages to the chat")
 		}, class: permanent},
