@@ -97,15 +97,19 @@ func (cloud) classify(c *Channel, action string, resp *httpsend.Response) error 
 	}
 }
 
-// gatewayError reads the gateways' error bodies: WAHA {"statusCode","message","error"} (NestJS)
-// or, from its session manager, {"error","session","status","expected"}; Whapi
+// gatewayError reads the gateways' error bodies: WAHA {"statusCode","message","error"} (NestJS),
+// from its session manager {"error","session","status","expected"}, for an error the engine
+// threw (500) {"statusCode","timestamp","exception":{"message","name","stack"}}; Whapi
 // {"error":{"code","message","details"}}; or anything else as text.
 func gatewayError(c *Channel, resp *httpsend.Response) *APIError {
 	ae := &APIError{Status: resp.Status}
 	var waha struct {
-		Message json.RawMessage `json:"message"`
-		Error   json.RawMessage `json:"error"`
-		Status  string          `json:"status"`
+		Message   json.RawMessage `json:"message"`
+		Error     json.RawMessage `json:"error"`
+		Status    string          `json:"status"`
+		Exception struct {
+			Message string `json:"message"`
+		} `json:"exception"`
 	}
 	var whapi struct {
 		Error struct {
@@ -116,6 +120,8 @@ func gatewayError(c *Channel, resp *httpsend.Response) *APIError {
 	switch {
 	case json.Unmarshal(resp.Body, &whapi) == nil && whapi.Error.Message != "":
 		ae.Message, ae.Details = whapi.Error.Message, whapi.Error.Details
+	case json.Unmarshal(resp.Body, &waha) == nil && waha.Exception.Message != "":
+		ae.Message = waha.Exception.Message // the stack trace stays out of the record
 	case json.Unmarshal(resp.Body, &waha) == nil && (len(waha.Message) > 0 || len(waha.Error) > 0):
 		msg := waha.Message
 		if len(msg) == 0 {

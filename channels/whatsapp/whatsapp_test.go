@@ -182,7 +182,7 @@ func TestErrorClasses(t *testing.T) {
 		{Cloud, whatsappfake.Answer{Status: 400, Code: 131026, Message: "Message Undeliverable"}, channels.IsPermanent, "permanent"},
 		{WAHA, whatsappfake.Answer{Status: 403, Message: "Forbidden"}, pause, "auth pause"},
 		{WAHA, whatsappfake.Answer{Status: 429, Message: "Too Many Requests", RetryAfter: "3"}, rate(3 * time.Second), "rate limited 3s"},
-		{WAHA, whatsappfake.Answer{Status: 500, Message: "Internal server error"}, retryable, "retryable"},
+		{WAHA, whatsappfake.Answer{Status: 500, Message: "Evaluation failed: b"}, retryable, "retryable"},
 		{WAHA, whatsappfake.Answer{Status: 400, Message: "text should not be empty"}, channels.IsPermanent, "permanent"},
 		// NotImplementedByEngineError: the engine cannot do this, now or later.
 		{WAHA, whatsappfake.Answer{Status: 501, Message: "The method is not implemented by 'NOWEB' engine."}, channels.IsPermanent, "permanent"},
@@ -199,6 +199,11 @@ func TestErrorClasses(t *testing.T) {
 		_, err := ch.Send(context.Background(), msg)
 		if err == nil || !tc.check(err) {
 			t.Errorf("%s %d (#%d): %v, want %s", tc.p, tc.a.Status, tc.a.Code, err, tc.what)
+		}
+		// The provider's message is read out of its body (WAHA's 500: exception.message), not
+		// quoted as raw JSON.
+		if ae, ok := AsAPIError(err); !ok || ae.Message != tc.a.Message {
+			t.Errorf("%s %d: APIError %+v, want the message %q", tc.p, tc.a.Status, ae, tc.a.Message)
 		}
 	}
 	if n := len(fake.Messages()); n != 0 {

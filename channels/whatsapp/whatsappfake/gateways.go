@@ -7,8 +7,15 @@ import (
 	"time"
 )
 
-// wahaError writes WAHA's (NestJS) error body.
+// wahaError writes WAHA's (NestJS) error body. A 500 is an error the engine threw, which WAHA's
+// exception filter answers as {"statusCode":500,"timestamp","exception":{"message","name",
+// "stack"}}, with no top-level "message".
 func wahaError(w http.ResponseWriter, status int, msg string, extra map[string]any) {
+	if status == http.StatusInternalServerError {
+		writeJSON(w, status, map[string]any{"statusCode": status, "timestamp": time.Now().UTC().Format(time.RFC3339Nano),
+			"exception": map[string]any{"message": msg, "name": "Error", "stack": "Error: " + msg + "\n    at WhatsappSessionWebJSCore.sendText (/app/dist/core/engines/webjs/session.webjs.core.js:512:19)"}})
+		return
+	}
 	body := map[string]any{"statusCode": status, "message": msg, "error": http.StatusText(status)}
 	for k, v := range extra {
 		body[k] = v
