@@ -26,7 +26,8 @@ var sweepAges = []time.Duration{1, 10, 100, 1000}
 
 // sweepLoop looks for orphaned deliveries: every pending one older than sweepMinAge when the
 // process starts (a process that was down may have missed them), then, every SweepInterval,
-// those whose age has just crossed one of sweepAges since the previous look.
+// those whose age has just crossed one of sweepAges since the previous look. It also tidies
+// Redis (Broker.Tidy, janitor.go) at start and every tidyEvery sweeps.
 func (w *Worker) sweepLoop(ctx context.Context) {
 	t := time.NewTicker(w.opts.SweepInterval)
 	defer t.Stop()
@@ -43,6 +44,13 @@ func (w *Worker) sweepLoop(ctx context.Context) {
 		}
 		return true
 	}
+	tidy := func() {
+		if err := w.broker.Tidy(ctx); err != nil && ctx.Err() == nil {
+			w.log.Warn("tidying redis", zap.Error(err))
+		}
+	}
+	tidy()
+	sweeps := 0
 	now := w.opts.Now()
 	sweep(time.Time{}, now.Add(-minAge))
 	// seen[k] is the newest queue time already looked at for the age sweepAges[k].
@@ -69,6 +77,9 @@ func (w *Worker) sweepLoop(ctx context.Context) {
 			}
 			if w.afterSweep != nil {
 				w.afterSweep(looked)
+			}
+			if sweeps++; sweeps%tidyEvery == 0 {
+				tidy()
 			}
 		}
 	}
