@@ -89,6 +89,7 @@ func errorf(format string, args ...any) error {
 //	401; 403 bot not a member, kicked, blocked → channels.Auth: the worker pauses the channel
 //	400/403 no right to post (need administrator rights in the channel chat,
 //	CHAT_WRITE_FORBIDDEN)                   → channels.Auth
+//	400 group upgraded to a supergroup      → channels.Pause, naming migrate_to_chat_id
 //	400, 403, 404, other 4xx                → channels.Permanent
 //	409                                     → retryable
 //	502, 503 not a Bot API answer           → retryable: Telegram's front end answered, the Bot
@@ -115,6 +116,14 @@ func (c *Channel) classify(action string, err error, rt *roundTrip) error {
 		if ae.Code == 0 { // tgbotapi's UploadFiles leaves Code out
 			ae.Code = status
 		}
+		if migrated(ae) {
+			// Every send to the old group fails alike until chat_id names the supergroup.
+			reason := "telegram: the group became a supergroup: set chat_id to its new id"
+			if ae.MigrateToChatID != 0 {
+				reason = fmt.Sprintf("telegram: the group became supergroup %d: set chat_id to it", ae.MigrateToChatID)
+			}
+			return channels.Pause(reason, errorf("%s: %w", action, ae))
+		}
 		wait := ae.RetryAfter
 		if wait <= 0 {
 			wait = rt.retryAfterHeader()
@@ -140,6 +149,12 @@ func (c *Channel) classify(action string, err error, rt *roundTrip) error {
 	default:
 		return wrapped
 	}
+}
+
+// migrated reports the answer Telegram gives every send to a group that was upgraded to a
+// supergroup: 400 with parameters.migrate_to_chat_id, the supergroup's new id.
+func migrated(ae *APIError) bool {
+	return ae.Code == 400 && (ae.MigrateToChatID != 0 || strings.Contains(strings.ToLower(ae.Description), "upgraded to a supergroup"))
 }
 
 // authFailures are 403 descriptions that stop every send to the chat until an operator acts

@@ -247,9 +247,11 @@ func TestAnswerClassification(t *testing.T) {
 		{name: "other forbidden", setup: func(h *harness) {
 			h.fake.FailNext(1, 403, "Forbidden: not enough rights to send text messages to the chat")
 		}, class: permanent},
+		// Every send to the old group id fails alike until chat_id changes: pause (see
+		// TestMigratedGroupPauses for the whole answer, with migrate_to_chat_id).
 		{name: "migrated", setup: func(h *harness) {
 			h.fake.FailNext(1, 400, "Bad Request: group chat was upgraded to a supergroup chat")
-		}, class: permanent},
+		}, class: pause},
 		{name: "rate limited", setup: func(h *harness) { h.fake.RateLimitNext(1, 35) }, class: rateLimited, errSub: "429 Too Many Requests: retry after 35"},
 		{name: "Bot API 500: unknown by default", setup: func(h *harness) { h.fake.FailNext(1, 500, "Internal Server Error") }, class: unknownOutcome, errSub: "500 Internal Server Error"},
 		{name: "Bot API 502 answer: unknown by default", setup: func(h *harness) { h.fake.FailNext(1, 502, "Bad Gateway") }, class: unknownOutcome},
@@ -584,5 +586,31 @@ func TestRateGroupPerBotToken(t *testing.T) {
 	}
 	if _, err := LoadConfig(specFrom(t, "chat_id: 1\ntoken: \"1:x\"\nbot_rate: fast\n")); err == nil || !strings.Contains(err.Error(), "bot_rate") {
 		t.Fatalf("bad bot_rate: %v", err)
+	}
+}
+
+// TestMigratedGroupPauses: a group upgraded to a supergroup gets a new id; Telegram answers every
+// send to the old one 400 with parameters.migrate_to_chat_id. Nothing can be sent until chat_id
+// is changed, so the channel pauses, and the reason names the new id.
+func TestMigratedGroupPauses(t *testing.T) {
+	fake := telegramfake.New()
+	t.Cleanup(fake.Close)
+	fake.SetToken(token)
+	const oldID, newID = -4000000001, -1004000000001
+	fake.AddChat(telegramfake.Chat{ID: oldID, Type: "group", Title: "أخبار"})
+	fake.MigrateChat(oldID, telegramfake.Chat{ID: newID, Title: "أخبار"})
+	h := newHarnessAt(t, fake, fake.Endpoint(), http.DefaultClient, fmt.Sprintf("chat_id: %d", oldID))
+	_, err := h.ch.Send(testCtx(t), msgOf(htmlPost("خبر")))
+	p, ok := channels.AsPause(err)
+	var ae *APIError
+	if !ok || !strings.Contains(p.Reason, fmt.Sprint(newID)) || !errors.As(err, &ae) || ae.MigrateToChatID != newID {
+		t.Fatalf("send to the old group: %v, want a pause naming chat %d", err, newID)
+	}
+	if n := len(fake.Messages()); n != 0 {
+		t.Fatalf("%d messages accepted", n)
+	}
+	moved := newHarnessAt(t, fake, fake.Endpoint(), http.DefaultClient, fmt.Sprintf("chat_id: %d", newID))
+	if _, err := moved.ch.Send(testCtx(t), msgOf(htmlPost("خبر"))); err != nil {
+		t.Fatalf("send to the supergroup: %v", err)
 	}
 }

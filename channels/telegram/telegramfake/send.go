@@ -30,6 +30,10 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, method string, p p
 	}
 	s.mu.Unlock()
 
+	if to := s.migratedTo(p["chat_id"]); to != 0 {
+		writeError(w, answer{code: 400, description: "Bad Request: group chat was upgraded to a supergroup chat", migrateTo: to})
+		return
+	}
 	msg, fail := s.check(method, p, files)
 	if fail != "" {
 		writeError(w, answer{code: 400, description: "Bad Request: " + fail})
@@ -159,6 +163,17 @@ func (s *Server) checkPhoto(msg Message, p params, files map[string]upload) (Mes
 		}
 	}
 	return msg, ""
+}
+
+// migratedTo is the supergroup a numeric chat_id's group became (MigrateChat), 0 if none.
+func (s *Server) migratedTo(id string) int64 {
+	n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
+	if err != nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.migrated[n]
 }
 
 // lookupChat finds the chat a chat_id names: a number or "@username".

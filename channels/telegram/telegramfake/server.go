@@ -80,6 +80,8 @@ type answer struct {
 	retryAfter  int
 	// raw, when set, is sent as the body instead of a Bot API answer (a front end's page).
 	raw string
+	// migrateTo, when set, is parameters.migrate_to_chat_id (a group that became a supergroup).
+	migrateTo int64
 }
 
 // Server is the fake. Create it with New; Close it when done.
@@ -91,6 +93,7 @@ type Server struct {
 	token     string
 	chats     map[int64]Chat
 	usernames map[string]int64 // lower-case username → id
+	migrated  map[int64]int64  // group id → the supergroup it became (MigrateChat)
 	nextID    map[int64]int
 	msgs      []Message
 	reqs      []Request
@@ -119,6 +122,7 @@ func New() *Server {
 	s.token = DefaultToken
 	s.chats = map[int64]Chat{}
 	s.usernames = map[string]int64{}
+	s.migrated = map[int64]int64{}
 	s.maxPollWait = DefaultMaxPollWait
 	s.addChatLocked(DefaultChat)
 	s.srv = httptest.NewServer(s)
@@ -166,6 +170,19 @@ func (s *Server) addChatLocked(c Chat) {
 	if c.Username != "" {
 		s.usernames[strings.ToLower(c.Username)] = c.ID
 	}
+}
+
+// MigrateChat makes the group from a supergroup, as Telegram does when a group is upgraded: the
+// supergroup to is added (it has a new id), and every send to from answers 400 "Bad Request:
+// group chat was upgraded to a supergroup chat" with parameters.migrate_to_chat_id = to.ID.
+func (s *Server) MigrateChat(from int64, to Chat) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if to.Type == "" {
+		to.Type = "supergroup"
+	}
+	s.addChatLocked(to)
+	s.migrated[from] = to.ID
 }
 
 // FailNext makes the next n send requests (sendMessage, sendPhoto) fail with code and
@@ -410,6 +427,9 @@ func writeError(w http.ResponseWriter, a answer) {
 			body["description"] = "Too Many Requests: retry after " + itoa(a.retryAfter)
 		}
 		body["parameters"] = map[string]any{"retry_after": a.retryAfter}
+	}
+	if a.migrateTo != 0 {
+		body["parameters"] = map[string]any{"migrate_to_chat_id": a.migrateTo}
 	}
 	writeJSON(w, a.code, body)
 }
