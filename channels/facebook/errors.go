@@ -53,14 +53,16 @@ func parseError(resp *httpsend.Response, send *httpsend.Client) *APIError {
 // DefaultRateLimitWait is used when a throttled answer does not say when access comes back.
 const DefaultRateLimitWait = 5 * time.Minute
 
-// rateLimitCodes are Graph's throttling codes: 4 app, 17 user, 32 page, 613 call-rate, 80001
-// page (business use case).
-var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 613: true, 80001: true}
+// rateLimitCodes are Graph's throttling codes: 4 app, 17 user, 32 page, 341 feed actions ("Feed
+// action request limit reached": too many posts in a short time), 613 call-rate, 80001 page
+// (business use case).
+// Specs: https://developers.facebook.com/docs/graph-api/overview/rate-limiting
+var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 341: true, 613: true, 80001: true}
 
 // classify turns a Graph error into an error of the right kind (channels/errors.go):
 //
 //	190 (token invalid or expired), 10 and 200–299 (permission) → channels.Auth: the channel pauses
-//	4, 17, 32, 613, 80001 (throttled)  → channels.RateLimited (estimated_time_to_regain_access, else 5 min)
+//	4, 17, 32, 341, 613, 80001 (throttled) → channels.RateLimited (estimated_time_to_regain_access, else 5 min)
 //	506 (duplicate post)              → channels.DuplicateContent
 //	368 (blocked for policy), other 4xx → channels.Permanent
 //	1, 2 (unknown, temporarily down), 5xx → retryable; 504 on a post → channels.UnknownOutcome

@@ -213,6 +213,14 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("%v: want rate limited for the default wait", err)
 			}
 		}},
+		{"341 feed action limit is a rate limit", func(f *facebookfake.Server) {
+			f.FailNext(400, 341, 0, "(#341) Feed action request limit reached", nil)
+		}, func(t *testing.T, err error) {
+			rl, ok := channels.AsRateLimited(err)
+			if !ok || time.Until(rl.RetryAt) < DefaultRateLimitWait-time.Minute {
+				t.Fatalf("%v: want rate limited for the default wait", err)
+			}
+		}},
 		{"368 blocked is permanent", func(f *facebookfake.Server) {
 			f.FailNext(400, 368, 1390008, "It looks like you were misusing this feature by going too fast.", nil)
 		}, func(t *testing.T, err error) {
