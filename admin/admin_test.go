@@ -899,3 +899,43 @@ func TestDigestRetriesEveryUnknownOfAChannelWithOneButton(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandsReadArabicInput: what an Arabic keyboard or a copy from the bot's own Arabic
+// replies puts around a command — direction marks (RLM, LRM, ALM, isolates) before the slash,
+// after an id, inside a line — and Arabic-Indic or Persian digits in a count are read as the
+// plain command, id and number.
+func TestCommandsReadArabicInput(t *testing.T) {
+	e := newEnv(t)
+	e.chTG.FailNext(2, 400, "Bad Request: chat not found")
+	e.startWorker()
+	e.startBot("p1")
+	var ids []string
+	for i := range 3 {
+		a := e.publish(fmt.Sprintf("ar-in-%d", i), fmt.Sprintf("خبر رقم %d", i), "tg-a")
+		ids = append(ids, a.ID)
+		e.waitState(a.ID, "tg-a", []queue.State{queue.StateFailed, queue.StateFailed, queue.StateSent}[i], 1)
+	}
+	// An RLM before the slash (an RTL keyboard), the id copied with the RLM and isolate marks an
+	// Arabic reply carries.
+	e.say(adminID, "\u200f/status \u200f\u2068"+ids[2]+"\u2069\u200f")
+	m := e.waitReply(adminID, "خبر رقم 2")
+	if !strings.Contains(m.Plain, "tg-a — sent") {
+		t.Fatalf("/status with direction marks answered %q", m.Plain)
+	}
+	// ٢ is 2 (Arabic-Indic), ۱ is 1 (Persian), both after an ALM.
+	e.say(adminID, "/last \u061c٢")
+	m = e.waitReply(adminID, "Latest articles")
+	if strings.Count(m.Plain, "خبر رقم") != 2 {
+		t.Fatalf("/last ٢ listed %q, want the 2 latest articles", m.Plain)
+	}
+	e.say(adminID, "/failed\u200e tg-a ۱")
+	m = e.waitReply(adminID, "Failed and unknown")
+	if !strings.Contains(m.Plain, "(1)") || !strings.Contains(m.Plain, ids[1]) {
+		t.Fatalf("/failed tg-a ۱ answered %q, want the newest failed delivery only", m.Plain)
+	}
+	e.say(adminID, "/pause \u200ftg-b\u200f صيانة")
+	e.waitReply(adminID, "tg-b paused")
+	if ps, _ := e.broker.Paused(context.Background()); len(ps) != 1 || ps[0].Channel != "tg-b" || ps[0].Reason != "صيانة" {
+		t.Fatalf("paused %+v", ps)
+	}
+}

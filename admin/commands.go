@@ -86,9 +86,10 @@ func who(u *tgbotapi.User) string {
 }
 
 // parseCommand splits "/status@herald_bot abc" into "status" and its arguments; ok is false
-// for text that is not a command or is addressed to another bot.
+// for text that is not a command or is addressed to another bot. Direction marks are dropped
+// first (see withoutMarks).
 func parseCommand(text, botUsername string) (name string, args []string, ok bool) {
-	fields := strings.Fields(text)
+	fields := strings.Fields(withoutMarks(text))
 	if len(fields) == 0 || !strings.HasPrefix(fields[0], "/") {
 		return "", nil, false
 	}
@@ -97,6 +98,24 @@ func parseCommand(text, botUsername string) (name string, args []string, ok bool
 		return "", nil, false
 	}
 	return strings.ToLower(name), fields[1:], true
+}
+
+// withoutMarks drops the invisible direction marks Arabic text carries: an RTL keyboard may
+// put an RLM before the slash, and an id or URL copied from the bot's own Arabic replies (lines
+// started with an RLM, titles in FSI…PDI) brings them along. No command, id, channel name, URL
+// or number contains one (article ids refuse format characters), so "\u200f/status id\u200f"
+// is "/status id".
+func withoutMarks(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\u200e', r == '\u200f', r == '\u061c', // LRM, RLM, ALM
+			r >= '\u202a' && r <= '\u202e', // embeddings and overrides
+			r >= '\u2066' && r <= '\u2069', // isolates
+			r == '\u200b', r == '\ufeff':   // zero-width space, BOM
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
@@ -370,9 +389,18 @@ func (b *Bot) retryUnknown(ctx context.Context, ch string) (string, string) {
 	return b.tx.f("retryunknown.done", n, code(ch)), fmt.Sprintf("retried %d unknown on %s", n, ch)
 }
 
-// numberOr reads a count argument within 1..hi, or def.
+// numberOr reads a count argument within 1..hi, or def. Arabic-Indic (٣) and Persian (۳)
+// digits count too: they are what an Arabic keyboard types.
 func numberOr(s string, def, hi int) (int, bool) {
-	n, err := strconv.Atoi(s)
+	n, err := strconv.Atoi(strings.Map(func(r rune) rune {
+		switch {
+		case r >= '٠' && r <= '٩':
+			return '0' + r - '٠'
+		case r >= '۰' && r <= '۹':
+			return '0' + r - '۰'
+		}
+		return r
+	}, s))
 	if err != nil {
 		return def, false
 	}
