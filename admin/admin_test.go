@@ -939,3 +939,109 @@ func TestCommandsReadArabicInput(t *testing.T) {
 		t.Fatalf("paused %+v", ps)
 	}
 }
+
+// TestLongRepliesAreSplitNotCut: /last 20 of articles with long Arabic titles and links is more
+// than one Telegram message holds. Every article is listed, across several messages each within
+// Telegram's limit (the fake refuses longer ones), newest first; none is dropped. The limit is
+// on the text Telegram shows: link targets and tags do not count.
+func TestLongRepliesAreSplitNotCut(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	e.startBot("p1")
+	long := strings.Repeat("عنوان طويل لخبر عاجل عن الأحداث ", 7) // 224 characters
+	var ids []string
+	for i := range 20 {
+		a := e.publish(fmt.Sprintf("long-%02d", i), fmt.Sprintf("%s %d", long, i), "tg-a", "tg-b")
+		ids = append(ids, a.ID)
+	}
+	for _, id := range ids {
+		e.waitState(id, "tg-a", queue.StateSent, 1)
+		e.waitState(id, "tg-b", queue.StateSent, 1)
+	}
+	e.say(adminID, "/last 20")
+	// Newest first: in the order of their last delivery change (the worker sends in parallel).
+	recent, err := e.broker.Recent(context.Background(), 20)
+	if err != nil || len(recent) != 20 {
+		t.Fatalf("recent: %d %v", len(recent), err)
+	}
+	ids = ids[:0]
+	for i := len(recent) - 1; i >= 0; i-- {
+		ids = append(ids, recent[i].ID)
+	}
+	e.waitReply(adminID, ids[0]) // the oldest comes last
+	var all string
+	for _, m := range e.replies(adminID, "") {
+		if n := telegramfake.UTF16Len(m.Plain); n > telegramfake.MaxTextLen {
+			t.Fatalf("a message of %d characters", n)
+		}
+		all += m.Plain + "\n"
+	}
+	if n := len(e.replies(adminID, "")); n < 2 {
+		t.Fatalf("%d message(s) for %d characters of articles", n, telegramfake.UTF16Len(all))
+	}
+	last := len(all)
+	for _, id := range ids { // oldest first, so each is before the previous one
+		i := strings.Index(all, "\n"+id+"\n")
+		if i < 0 || strings.Count(all, "\n"+id+"\n") != 1 {
+			t.Fatalf("%s listed %d times in:\n%s", id, strings.Count(all, "\n"+id+"\n"), all)
+		}
+		if i > last {
+			t.Fatalf("%s after a newer article", id)
+		}
+		last = i
+	}
+	// Links keep working in every part.
+	for _, m := range e.replies(adminID, "") {
+		links := 0
+		for _, en := range m.Entities {
+			if en.URL != "" {
+				links++
+			}
+		}
+		if links == 0 {
+			t.Fatalf("a part without its post links: %q", m.Plain)
+		}
+	}
+}
+
+// TestFinishSplitsATableAndStops: a <pre> table longer than a message is cut between rows, each
+// part closing the table and the next opening it again (Telegram refuses unbalanced HTML), in an
+// Arabic reply too; past maxParts the rest is dropped and the last part says so.
+func TestFinishSplitsATableAndStops(t *testing.T) {
+	b := &Bot{cfg: Config{Telegram: TelegramConfig{Language: "ar"}}}
+	var rows []string
+	for i := range 300 {
+		rows = append(rows, fmt.Sprintf("channel-%03d    1/0/0       5/1/0      %d", i, i))
+	}
+	parts := b.finish("<b>عمليات النشر</b>\n<pre>" + strings.Join(rows, "\n") + "</pre>")
+	if len(parts) < 3 {
+		t.Fatalf("%d parts", len(parts))
+	}
+	var shown string
+	for _, p := range parts {
+		n, err := formatter.CheckTelegramHTML(p)
+		if err != nil || n > telegramfake.MaxTextLen {
+			t.Fatalf("part of %d characters: %v\n%s", n, err, p)
+		}
+		if !strings.Contains(p, "<pre>") {
+			t.Fatalf("a part outside the table: %q", p)
+		}
+		shown += p
+	}
+	for _, r := range rows {
+		if !strings.Contains(shown, r+"\n") && !strings.Contains(shown, r+"</pre>") {
+			t.Fatalf("row %q lost", r)
+		}
+	}
+
+	huge := strings.Repeat("<b>سطر</b> <code>x</code>\n", 5000)
+	parts = b.finish(huge)
+	if len(parts) != maxParts || !strings.HasSuffix(parts[maxParts-1], "\n…") {
+		t.Fatalf("%d parts, the last ending %q", len(parts), parts[len(parts)-1][max(0, len(parts[len(parts)-1])-20):])
+	}
+	for _, p := range parts {
+		if n, err := formatter.CheckTelegramHTML(p); err != nil || n > telegramfake.MaxTextLen {
+			t.Fatalf("part of %d characters: %v", n, err)
+		}
+	}
+}

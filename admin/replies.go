@@ -2,6 +2,7 @@ package admin
 
 import (
 	"fmt"
+	"html"
 	"strings"
 	"time"
 
@@ -63,12 +64,19 @@ func cut(s string, n int) string {
 	return strings.TrimSpace(b.String()) + "…"
 }
 
-// maxReply keeps a reply under Telegram's 4096 limit with room for entities and marks.
-const maxReply = 3800
+// maxReply is how much text one message of a reply shows: Telegram's limit is 4,096 UTF-16
+// units of the text after entity parsing (tags and link targets do not count), less room for
+// marks. maxParts bounds how many messages one reply becomes.
+const (
+	maxReply = 3800
+	maxParts = 5
+)
 
-// finish directs the text for the language and keeps it within Telegram's limit by dropping
-// whole lines from the end (never cutting inside a tag).
-func (b *Bot) finish(text string) string {
+// finish directs the text for the language and splits it into messages Telegram takes: at
+// line ends, each part at most maxReply shown characters, a tag open across a cut (a <pre>
+// table) closed at the end of one part and opened again in the next. Beyond maxParts the rest
+// is dropped, whole lines, and the last part ends with "…".
+func (b *Bot) finish(text string) []string {
 	if b.cfg.Telegram.Language == "ar" {
 		// A <pre> table keeps its left-to-right columns.
 		head, pre, _ := strings.Cut(text, "<pre>")
@@ -77,14 +85,89 @@ func (b *Bot) finish(text string) string {
 			text += "<pre>" + pre
 		}
 	}
-	if formatter.CountUTF16(text) <= maxReply {
-		return text
+	if shownLen(text) <= maxReply {
+		return []string{text}
 	}
-	lines := strings.Split(text, "\n")
-	for len(lines) > 1 && formatter.CountUTF16(strings.Join(lines, "\n"))+2 > maxReply {
-		lines = lines[:len(lines)-1]
+	var parts []string
+	var cur []string
+	reopen, size := "", 0 // start tags carried into the current part; its shown length
+	flush := func() {
+		body := reopen + strings.Join(cur, "\n")
+		open := openTags(body)
+		parts = append(parts, body+closeTags(open))
+		reopen, cur, size = strings.Join(open, ""), nil, 0
 	}
-	return strings.Join(lines, "\n") + "\n…"
+	for _, l := range strings.Split(text, "\n") {
+		n := shownLen(l) + 1
+		if len(cur) > 0 && size+n > maxReply-2 {
+			flush()
+			if len(parts) == maxParts {
+				last := parts[maxParts-1]
+				open := openTags(reopen) // the tags the cut left open, closed already
+				parts[maxParts-1] = strings.TrimSuffix(last, closeTags(open)) + "\n…" + closeTags(open)
+				return parts
+			}
+		}
+		cur, size = append(cur, l), size+n
+	}
+	flush()
+	return parts
+}
+
+// shownLen is the length Telegram counts for HTML text: tags removed, entities decoded, in
+// UTF-16 units.
+func shownLen(s string) int {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			break
+		}
+		s = s[i+j+1:]
+	}
+	return formatter.CountUTF16(html.UnescapeString(b.String()))
+}
+
+// openTags returns the start tags, as written, left open at the end of s (text in replies is
+// escaped, so every '<' starts a tag).
+func openTags(s string) []string {
+	var stack []string
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			return stack
+		}
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			return stack
+		}
+		tag := s[i : i+j+1]
+		s = s[i+j+1:]
+		switch {
+		case strings.HasPrefix(tag, "</"):
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		default:
+			stack = append(stack, tag)
+		}
+	}
+}
+
+// closeTags closes the start tags open, innermost first.
+func closeTags(open []string) string {
+	var b strings.Builder
+	for i := len(open) - 1; i >= 0; i-- {
+		name, _, _ := strings.Cut(strings.Trim(open[i], "<>"), " ")
+		b.WriteString("</" + name + ">")
+	}
+	return b.String()
 }
 
 // reply is one message to send.
@@ -93,18 +176,23 @@ type reply struct {
 	buttons *tgbotapi.InlineKeyboardMarkup
 }
 
-// send posts a reply in HTML parse mode.
+// send posts a reply in HTML parse mode, as several messages when it is long (finish); the
+// buttons go under the last one. It returns the last message sent.
 // Specs: https://core.telegram.org/bots/api#sendmessage
 func (b *Bot) send(chatID int64, r reply) (tgbotapi.Message, error) {
-	m := tgbotapi.NewMessage(chatID, b.finish(r.text))
-	m.ParseMode = tgbotapi.ModeHTML
-	m.DisableWebPagePreview = true
-	if r.buttons != nil {
-		m.ReplyMarkup = *r.buttons
-	}
-	sent, err := b.api.Send(m)
-	if err != nil {
-		return sent, fmt.Errorf("admin: sending reply: %w", b.redact(err))
+	parts := b.finish(r.text)
+	var sent tgbotapi.Message
+	for i, p := range parts {
+		m := tgbotapi.NewMessage(chatID, p)
+		m.ParseMode = tgbotapi.ModeHTML
+		m.DisableWebPagePreview = true
+		if r.buttons != nil && i == len(parts)-1 {
+			m.ReplyMarkup = *r.buttons
+		}
+		var err error
+		if sent, err = b.api.Send(m); err != nil {
+			return sent, fmt.Errorf("admin: sending reply: %w", b.redact(err))
+		}
 	}
 	return sent, nil
 }
