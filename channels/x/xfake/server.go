@@ -2,14 +2,14 @@
 // checks what X checks and answers what X answers: every request must carry a valid OAuth 1.0a
 // HMAC-SHA1 signature (verified by oauth.go, written independently of the client's library) for
 // the one account it knows, else 401; POST /2/tweets takes {"text","media":{"media_ids"}} with
-// text within 280 weighted characters, refuses a text the account already posted (403 duplicate
-// content) and paces posts (100 per 15 minutes by default, then 429 with x-rate-limit-reset;
-// 10,000 per 24 hours per app, then 429 with x-app-limit-24hour-reset while the 15-minute
-// window may still have room);
-// POST /2/media/upload takes a base64 image; DELETE /2/tweets/:id and GET /2/users/me. Errors
-// are RFC 7807 problem documents. Failures can be injected (FailNext, RateLimitNext,
-// DropNextPost, SetAccessLevel) and everything accepted read back (Posts, Media, Deleted,
-// Requests). All methods are safe for concurrent use.
+// text within 280 weighted characters and without twitter-text's invalid characters (U+FFFE,
+// U+FEFF, U+FFFF), refuses a text the account already posted (403 duplicate content) and paces
+// posts (100 per 15 minutes by default, then 429 with x-rate-limit-reset; 10,000 per 24 hours
+// per app, then 429 with x-app-limit-24hour-reset while the 15-minute window may still have
+// room); POST /2/media/upload takes a base64 image; DELETE /2/tweets/:id and GET /2/users/me.
+// Errors are RFC 7807 problem documents. Failures can be injected (FailNext, RateLimitNext,
+// DropNextPost, SetAccessLevel, SetDailyLimit) and everything accepted read back (Posts, Media,
+// Deleted, Requests). All methods are safe for concurrent use.
 package xfake
 
 import (
@@ -311,6 +311,11 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	}
 	if n := formatter.CountX(text); n > 280 {
 		s.answer(w, r, 400, invalid("text", fmt.Sprintf("text is %d weighted characters, over 280", n)))
+		return
+	}
+	if strings.ContainsAny(text, "\uFFFE\uFEFF\uFFFF") {
+		// twitter-text's invalid characters: a text holding one is not a valid post.
+		s.answer(w, r, 400, invalid("text", "text contains invalid characters (U+FFFE, U+FEFF or U+FFFF)"))
 		return
 	}
 	if len(ids) > 4 {
