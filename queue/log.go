@@ -41,10 +41,13 @@ import (
 //   - per channel, the publish→post latency of each sent delivery, as the value of its marker
 //     in the channel's sent index (Overview reads the last hour's).
 //
-// The entry also carries the channel's kind and, for a sent delivery, the post's URL, read
-// from the ledger record. A caller that knows the record's kind and creation time (the publish,
-// which creates the record) passes them as e.kind and e.created_at: then no ledger field is read
-// and the caller writes the log_field of the returned id itself. When a delivery reaches
+// The entry also carries, for a sent delivery, the post's URL, read from the ledger record. It
+// does not carry the channel's kind: readers take it from the ledger record (addDetails), which
+// holds it for as long as the entry is kept, so the log spends no ~10 bytes per entry on a
+// word every entry of the channel repeats (entries written before still carry it). A caller
+// that knows the record's kind and creation time (the publish, which creates the record) passes
+// them as e.kind and e.created_at: then no ledger field is read and the caller writes the
+// log_field of the returned id itself. When a delivery reaches
 // a final state, the ledger's empty fields (no lease, owner or error any more) are removed: a
 // final record is kept for the whole retention, and parseDelivery reads a missing field as zero.
 // These keys are not passed in KEYS: herald runs on one Redis primary (asynq needs it,
@@ -87,7 +90,7 @@ local function log_append(stream, maxlen, e)
   local post_url = ""
   if e.status == "sent" and rec[2] then post_url = rec[2] end
   local fields = {"article_id", e.article_id, "channel", e.channel, "status", e.status,
-    "attempt", tostring(e.attempt or 0), "kind", rec[1] or "", "remote_id", e.remote_id or "",
+    "attempt", tostring(e.attempt or 0), "remote_id", e.remote_id or "",
     "post_url", post_url, "error", e.error or "", "by", e.by or ""}
   local id = redis.call("XADD", stream, "MAXLEN", "~", maxlen, "*", unpack(fields))
   local ms = tonumber(string.match(id, "^(%d+)"))
@@ -185,10 +188,12 @@ type LogEntry struct {
 	Channel   string    `json:"channel"`
 	Status    string    `json:"status"`
 	Attempt   int       `json:"attempt"`
-	Kind      string    `json:"kind"`
 	RemoteID  string    `json:"remote_id"`
 	PostURL   string    `json:"post_url"`
 	Error     string    `json:"error"`
+	// Kind is the channel's kind, from the delivery's ledger record when the entry is read
+	// (QueryLog, FollowLog; "" once the record expired); entries written before kept their own.
+	Kind string `json:"kind"`
 	// Title is the article's title, looked up when the entry is read (QueryLog, FollowLog).
 	Title string `json:"title"`
 	// By is the admin who decided the change (retry, repost, mark sent, drop), if one did.

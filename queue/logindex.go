@@ -203,12 +203,12 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 			}
 			if len(page.Entries) == q.Limit {
 				page.NextCursor = page.Entries[len(page.Entries)-1].ID
-				return page, b.addTitles(ctx, page.Entries)
+				return page, b.addDetails(ctx, page.Entries)
 			}
 			page.Entries = append(page.Entries, e)
 		}
 		if int64(n) < batch {
-			return page, b.addTitles(ctx, page.Entries)
+			return page, b.addDetails(ctx, page.Entries)
 		}
 		end = "(" + msgs[len(msgs)-1].ID
 	}
@@ -314,12 +314,12 @@ func (b *Broker) queryArticle(ctx context.Context, q LogQuery) (LogPage, error) 
 			}
 			if len(page.Entries) == q.Limit {
 				page.NextCursor = page.Entries[len(page.Entries)-1].ID
-				return page, b.addTitles(ctx, page.Entries)
+				return page, b.addDetails(ctx, page.Entries)
 			}
 			page.Entries = append(page.Entries, e)
 		}
 	}
-	return page, b.addTitles(ctx, page.Entries)
+	return page, b.addDetails(ctx, page.Entries)
 }
 
 // oldestLogID is the main log's first id when key is an index ("" otherwise or when empty).
@@ -409,7 +409,7 @@ func (b *Broker) FollowLog(ctx context.Context, q LogQuery, from string, fn func
 				entries = append(entries, e)
 			}
 		}
-		if err := b.addTitles(ctx, entries); err != nil {
+		if err := b.addDetails(ctx, entries); err != nil {
 			return err
 		}
 		for _, e := range entries {
@@ -438,20 +438,26 @@ func (b *Broker) LastLogID(ctx context.Context, q LogQuery) (string, error) {
 	return msgs[0].ID, nil
 }
 
-// addTitles fills each entry's article title (stored articles only; "" once expired).
-func (b *Broker) addTitles(ctx context.Context, entries []LogEntry) error {
+// addDetails fills what an entry does not store itself: its article's title (stored articles
+// only; "" once expired) and its channel's kind (from the delivery's ledger record, for entries
+// written without one), in one pipeline.
+func (b *Broker) addDetails(ctx context.Context, entries []LogEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
 	ids := map[string]*redis.StringCmd{}
+	kinds := map[string]*redis.StringCmd{}
 	pipe := b.rdb.Pipeline()
 	for _, e := range entries {
 		if _, ok := ids[e.ArticleID]; !ok {
 			ids[e.ArticleID] = pipe.Get(ctx, articleKey(e.ArticleID))
 		}
+		if k := ledgerKey(e.ArticleID, channels.Name(e.Channel)); e.Kind == "" && kinds[k] == nil {
+			kinds[k] = pipe.HGet(ctx, k, "kind")
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("queue: reading article titles: %w", err)
+		return fmt.Errorf("queue: reading article titles and channel kinds: %w", err)
 	}
 	titles := make(map[string]string, len(ids))
 	for id, c := range ids {
@@ -462,7 +468,11 @@ func (b *Broker) addTitles(ctx context.Context, entries []LogEntry) error {
 		}
 	}
 	for i := range entries {
-		entries[i].Title = titles[entries[i].ArticleID]
+		e := &entries[i]
+		e.Title = titles[e.ArticleID]
+		if e.Kind == "" {
+			e.Kind = kinds[ledgerKey(e.ArticleID, channels.Name(e.Channel))].Val()
+		}
 	}
 	return nil
 }

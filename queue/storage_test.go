@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"herald/article"
 	"herald/channels"
 )
@@ -562,5 +564,46 @@ func TestLedgerRecordTakesItsIdsFromTheKey(t *testing.T) {
 	ds, err := e.broker.Deliveries(ctx, "ns-42")
 	if err != nil || len(ds) != 1 || ds[0].ArticleID != "ns-42" || ds[0].Channel != "tg" {
 		t.Fatalf("deliveries %+v %v", ds, err)
+	}
+}
+
+// A log entry does not store its channel's kind (every entry of a channel would repeat it, about
+// 10 bytes each): QueryLog reads it from the delivery's ledger record. An entry written before,
+// with its own kind, keeps that one.
+func TestLogEntryStoresNoKindYetReadsWithIt(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.start(testOpts(t), nil)
+	e.publish("k1")
+	e.waitState("k1", StateSent, 10*time.Second)
+	msgs, err := e.broker.rdb.XRange(ctx, logKey, "-", "+").Result()
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("log %v %v", msgs, err)
+	}
+	for _, m := range msgs {
+		if _, ok := m.Values["kind"]; ok {
+			t.Fatalf("log entry %s stores the kind: %v", m.ID, m.Values)
+		}
+	}
+	// An entry from an older herald, with its own kind (another than the record's).
+	if err := e.broker.rdb.XAdd(ctx, &redis.XAddArgs{Stream: logKey, Values: []any{"article_id", "k1", "channel", "tg",
+		"status", "sent", "attempt", "1", "kind", "oldkind", "remote_id", "9", "post_url", "", "error", "", "by", ""}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.broker.QueryLog(ctx, LogQuery{ArticleID: "k1"})
+	if err != nil || len(page.Entries) != 2 {
+		t.Fatalf("article query %+v %v", page, err)
+	}
+	for _, le := range page.Entries {
+		if le.Kind != "telegram" {
+			t.Fatalf("article query entry %+v, want kind telegram from the record", le)
+		}
+	}
+	page, err = e.broker.QueryLog(ctx, LogQuery{})
+	if err != nil || len(page.Entries) != 3 {
+		t.Fatalf("log query %+v %v", page, err)
+	}
+	if page.Entries[0].Kind != "oldkind" || page.Entries[1].Kind != "telegram" || page.Entries[2].Kind != "telegram" {
+		t.Fatalf("kinds %q %q %q, want the old entry's own, then the record's", page.Entries[0].Kind, page.Entries[1].Kind, page.Entries[2].Kind)
 	}
 }
