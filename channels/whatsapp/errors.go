@@ -48,6 +48,11 @@ var (
 	cloudAuth = map[int]bool{0: true, 190: true, 10: true, 200: true, 131005: true, 131031: true}
 	// cloudRate: throughput, pair and spam rate limits.
 	cloudRate = map[int]bool{4: true, 80007: true, 130429: true, 131048: true, 131056: true}
+	// cloudAccount: the business account cannot send at all until its owner acts in Meta
+	// Business Manager — 131042 payment method (every paid message is refused), 131045 and
+	// 133010 phone number not (properly) registered, 368 temporarily blocked for policy
+	// violations — so every later post would fail the same way.
+	cloudAccount = map[int]bool{131042: true, 131045: true, 133010: true, 368: true}
 	// cloudRetry: Meta's own transient failures.
 	cloudRetry = map[int]bool{1: true, 2: true, 131000: true, 131016: true, 133004: true}
 )
@@ -56,6 +61,8 @@ var (
 // "error_data":{"details"},"fbtrace_id"}}:
 //
 //	HTTP 401, or code 0/190 (token), 10/200 (permission), 131005, 131031 → channels.Auth (pause)
+//	code 131042 (payment), 131045/133010 (number not registered), 368 (blocked)
+//	                                                → channels.Pause: the account cannot send
 //	HTTP 429, or code 4/80007/130429/131048/131056 → channels.RateLimited (Retry-After, else 60s)
 //	code 131047 (outside the 24-hour window)        → channels.Permanent, saying to set template
 //	code 1/2/131000/131016/133004, HTTP 5xx         → retryable (504: unknown outcome)
@@ -84,6 +91,8 @@ func (cloud) classify(c *Channel, action string, resp *httpsend.Response) error 
 	switch {
 	case resp.Status == 401 || (graph && cloudAuth[ae.Code]):
 		return channels.Auth(err)
+	case graph && cloudAccount[ae.Code]:
+		return channels.Pause(fmt.Sprintf("whatsapp: the business account cannot send (#%d %s): fix it in Meta Business Manager, then resume", ae.Code, ae.Message), err)
 	case resp.Status == 429 || cloudRate[ae.Code]:
 		return channels.RateLimited(err, c.http.RetryAt(resp, DefaultRetryAfter))
 	case ae.Code == CodeReEngagement:

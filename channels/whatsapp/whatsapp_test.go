@@ -180,6 +180,11 @@ func TestErrorClasses(t *testing.T) {
 		{Cloud, whatsappfake.Answer{Status: 500, Code: 131000, Message: "Something went wrong"}, retryable, "retryable"},
 		{Cloud, whatsappfake.Answer{Status: 504, Code: 1, Message: "Gateway timeout"}, channels.IsUnknownOutcome, "unknown outcome"},
 		{Cloud, whatsappfake.Answer{Status: 400, Code: 131026, Message: "Message Undeliverable"}, channels.IsPermanent, "permanent"},
+		// The account cannot send at all until its owner acts: every later post would fail alike.
+		{Cloud, whatsappfake.Answer{Status: 400, Code: 131042, Message: "Business eligibility payment issue",
+			Details: "Message failed to send because there were one or more errors related to your payment method."}, pause, "account pause"},
+		{Cloud, whatsappfake.Answer{Status: 400, Code: 133010, Message: "Account not registered"}, pause, "account pause"},
+		{Cloud, whatsappfake.Answer{Status: 400, Code: 368, Message: "Temporarily blocked for policies violations"}, pause, "account pause"},
 		{WAHA, whatsappfake.Answer{Status: 403, Message: "Forbidden"}, pause, "auth pause"},
 		{WAHA, whatsappfake.Answer{Status: 429, Message: "Too Many Requests", RetryAfter: "3"}, rate(3 * time.Second), "rate limited 3s"},
 		{WAHA, whatsappfake.Answer{Status: 500, Message: "Evaluation failed: b"}, retryable, "retryable"},
