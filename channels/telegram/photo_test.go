@@ -91,6 +91,30 @@ func TestUploadedPhotoRejectedByTelegramSendsText(t *testing.T) {
 	}
 }
 
+// TestPhotoURLTelegramCannotUseSendsText: Telegram fetched the photo but refuses the image
+// itself (too long or wide, not decodable). Uploading its bytes would be refused alike, so the
+// text goes out alone at once, without downloading the image.
+func TestPhotoURLTelegramCannotUseSendsText(t *testing.T) {
+	for _, desc := range []string{"PHOTO_INVALID_DIMENSIONS", "IMAGE_PROCESS_FAILED"} {
+		t.Run(desc, func(t *testing.T) {
+			h := newHarness(t, "allow_private_photo_hosts: true")
+			photo, hits := imageHost(t, "image/jpeg", jpeg)
+			h.fake.RejectPhotoURLAs(photo, desc)
+			rcpt, err := h.ch.Send(testCtx(t), msgOf(htmlPost("نص", photo)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs, msgs := h.fake.Requests(), h.fake.Messages()
+			if len(reqs) != 2 || reqs[0].Method != "sendPhoto" || reqs[1].Method != "sendMessage" || hits.Load() != 0 {
+				t.Fatalf("requests %+v, image host hits %d; want the photo refused, then the text", reqs, hits.Load())
+			}
+			if len(msgs) != 1 || msgs[0].Text != "نص" || rcpt.RemoteID != "1" {
+				t.Fatalf("receipt %+v, messages %+v", rcpt, msgs)
+			}
+		})
+	}
+}
+
 func TestPhotoMaxBytesValidated(t *testing.T) {
 	for _, v := range []string{"-1", "20000000"} {
 		if _, err := LoadConfig(specFrom(t, "chat_id: -1001\ntoken: \"1:x\"\nphoto_max_bytes: "+v+"\n")); err == nil || !strings.Contains(err.Error(), "photo_max_bytes") {

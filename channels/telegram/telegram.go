@@ -87,17 +87,18 @@ func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Rece
 
 // sendPost sends one post. A photo whose URL Telegram cannot fetch is downloaded and uploaded
 // (photo_upload, on by default); when that is off or fails too, the text goes out alone (a
-// caption fits a message: 1024 < 4096).
+// caption fits a message: 1024 < 4096). So does the text of a photo Telegram fetched but cannot
+// use (PHOTO_INVALID_DIMENSIONS, IMAGE_PROCESS_FAILED): its bytes uploaded would be refused alike.
 func (c *Channel) sendPost(ctx context.Context, post channels.Post) (tgbotapi.Message, error) {
 	photo := photoURL(post)
 	if photo == "" {
 		return c.sendText(ctx, post)
 	}
 	m, err := c.sendPhoto(ctx, tgbotapi.FileURL(photo), post)
-	if err == nil || !isPhotoFetchFailure(err) {
+	if err == nil || !isPhotoFetchFailure(err) && !isPhotoRejected(err) {
 		return m, err
 	}
-	if c.cfg.PhotoUpload == nil || *c.cfg.PhotoUpload {
+	if !isPhotoRejected(err) && (c.cfg.PhotoUpload == nil || *c.cfg.PhotoUpload) {
 		file, derr := c.downloadPhoto(ctx, photo)
 		if derr == nil {
 			m, err = c.sendPhoto(ctx, file, post)

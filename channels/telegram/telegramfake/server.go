@@ -225,6 +225,15 @@ func (s *Server) RejectPhotoURL(url string) {
 	s.badPhotos[url] = "Bad Request: wrong file identifier/HTTP URL specified"
 }
 
+// RejectPhotoURLAs makes sendPhoto with this photo answer 400 "Bad Request: " + description, as
+// Telegram does when it fetched the URL but cannot use the image: "PHOTO_INVALID_DIMENSIONS" (a
+// very long or wide picture), "IMAGE_PROCESS_FAILED".
+func (s *Server) RejectPhotoURLAs(url, description string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.badPhotos[url] = "Bad Request: " + description
+}
+
 // OnAccept sets a hook called with each accepted message after it is recorded and before the
 // answer is written (nil removes it). It runs on the request's goroutine: blocking in it delays
 // the answer, which is how a test makes a client time out after Telegram accepted a post.
