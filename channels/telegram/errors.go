@@ -43,8 +43,10 @@ var photoFetchFailures = []string{
 	"wrong type of the web page content",
 }
 
-// photoRejections are the descriptions of an uploaded photo Telegram cannot use.
-var photoRejections = []string{"image_process_failed", "photo_invalid_dimensions", "photo_ext_invalid", "photo_save_file_invalid"}
+// photoRejections are the descriptions of a photo Telegram cannot use, by URL or uploaded; the
+// last is a group where the bot may send text but not photos.
+var photoRejections = []string{"image_process_failed", "photo_invalid_dimensions", "photo_ext_invalid", "photo_save_file_invalid",
+	"not enough rights to send photos"}
 
 // isPhotoFetchFailure reports whether err says Telegram could not fetch the photo by its URL.
 func isPhotoFetchFailure(err error) bool { return badRequestAbout(err, photoFetchFailures) }
