@@ -1045,3 +1045,24 @@ func TestFinishSplitsATableAndStops(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryUnknownNamesAWrongChannel: "/retry unknown" with a channel name that is not
+// configured (a typo) says so, and without a channel it shows the usage; neither looks for an
+// article called "unknown".
+func TestRetryUnknownNamesAWrongChannel(t *testing.T) {
+	e := newEnv(t)
+	e.startBot("p1")
+	e.say(adminID, "/retry unknown tg-typo")
+	m := e.waitReply(adminID, "tg-typo")
+	if !strings.Contains(m.Plain, "tg-typo is not a configured channel") {
+		t.Fatalf("/retry unknown tg-typo answered %q", m.Plain)
+	}
+	e.say(adminID, "/retry unknown")
+	m = e.waitReply(adminID, "Usage")
+	if !strings.Contains(m.Plain, "/retry unknown <channel>") {
+		t.Fatalf("/retry unknown answered %q", m.Plain)
+	}
+	if n := len(e.replies(adminID, "No article")); n != 0 {
+		t.Fatalf("%d replies looked for an article called unknown", n)
+	}
+}

@@ -320,7 +320,15 @@ func (b *Bot) repost(ctx context.Context, id string, names []string) (string, st
 }
 
 func (b *Bot) cmdRetry(ctx context.Context, r request) (reply, string) {
-	if len(r.args) >= 2 && r.args[0] == "unknown" && b.configured(r.args[1]) {
+	if len(r.args) >= 1 && r.args[0] == "unknown" {
+		// "/retry unknown <channel>"; a misspelt channel is said so, not looked up as an
+		// article called "unknown".
+		switch {
+		case len(r.args) < 2:
+			return b.usage("retry")
+		case !b.configured(r.args[1]):
+			return reply{text: b.tx.f("no.channel", code(r.args[1]))}, "unknown channel"
+		}
 		return b.cmdRetryUnknown(ctx, r)
 	}
 	if len(r.args) < 1 || len(r.args) > 2 {
