@@ -1066,3 +1066,19 @@ func TestRetryUnknownNamesAWrongChannel(t *testing.T) {
 		t.Fatalf("%d replies looked for an article called unknown", n)
 	}
 }
+
+// TestStartAnswersWithTheCommands: Telegram sends /start when someone first opens the chat
+// with the bot (its Start button); an admin gets the command list, not "unknown command".
+func TestStartAnswersWithTheCommands(t *testing.T) {
+	e := newEnv(t)
+	e.startBot("p1")
+	e.say(adminID, "/start")
+	e.say(adminID, "/help")
+	waitFor(t, "two answers", 15*time.Second, func() bool { return len(e.replies(adminID, "")) == 2 })
+	if ms := e.replies(adminID, "/status <id|url>"); len(ms) != 2 {
+		t.Fatalf("/start answered %q", e.replies(adminID, "")[0].Plain)
+	}
+	if n := len(e.replies(adminID, "Unknown command")); n != 0 {
+		t.Fatal("/start is an unknown command")
+	}
+}

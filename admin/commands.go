@@ -50,6 +50,11 @@ func init() {
 }
 
 func findCommand(name string) (command, bool) {
+	if name == "start" {
+		// What Telegram sends when someone first opens the chat (the Start button); not in
+		// the menu.
+		name = "help"
+	}
 	for _, c := range commandList {
 		if c.name == name {
 			return c, true
