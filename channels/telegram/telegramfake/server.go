@@ -109,6 +109,7 @@ type Server struct {
 	updates     []update
 	nextUpdate  int
 	commands    json.RawMessage
+	webhookURL  string // set by setWebhook, reported by getWebhookInfo
 	maxPollWait time.Duration
 	callbacks   map[string]*callbackQuery // callback query id → state (callbacks.go)
 	changed     chan struct{}             // closed and replaced on every change
@@ -386,10 +387,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, token, method str
 		s.answerCallbackQuery(w, p)
 	case "editmessagereplymarkup":
 		s.editMessageReplyMarkup(w, p)
-	case "deletewebhook", "setwebhook":
+	case "setwebhook":
+		s.setWebhook(w, p)
+	case "deletewebhook":
+		s.mu.Lock()
+		s.webhookURL = ""
+		s.mu.Unlock()
 		writeResult(w, true)
 	case "getwebhookinfo":
-		writeResult(w, map[string]any{"url": "", "has_custom_certificate": false, "pending_update_count": 0})
+		s.mu.Lock()
+		u := s.webhookURL
+		s.mu.Unlock()
+		writeResult(w, map[string]any{"url": u, "has_custom_certificate": false, "pending_update_count": 0})
 	default:
 		writeError(w, answer{code: 404, description: "Not Found"})
 	}

@@ -364,3 +364,33 @@ func TestGetMeAndCommands(t *testing.T) {
 		t.Fatalf("wrong token: %v", err)
 	}
 }
+
+// TestSetWebhookChecks: setWebhook takes only what Telegram takes — an HTTPS URL on port 443, 80,
+// 88 or 8443, a secret token of A-Z a-z 0-9 _ - — and getWebhookInfo reports the URL set.
+func TestSetWebhookChecks(t *testing.T) {
+	s := New()
+	defer s.Close()
+	tests := []struct {
+		name, url, secret string
+		desc              string
+	}{
+		{"http", "http://herald.example.com/hook", "abc", "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"},
+		{"port", "https://herald.example.com:9000/hook", "abc", "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"},
+		{"base64 secret", "https://herald.example.com/hook", "c2VjcmV0+/w==", "Bad Request: secret token contains unallowed characters"},
+		{"long secret", "https://herald.example.com/hook", strings.Repeat("a", 257), "Bad Request: secret token is too long"},
+		{"ok", "https://herald.example.com:8443/hook", "s3cret_hook-token", ""},
+	}
+	for _, tc := range tests {
+		code, r := postForm(t, s, DefaultToken, "setWebhook", url.Values{"url": {tc.url}, "secret_token": {tc.secret}})
+		if tc.desc == "" && code != 200 || tc.desc != "" && (code != 400 || r.Description != tc.desc) {
+			t.Errorf("%s: got %d %q, want %q", tc.name, code, r.Description, tc.desc)
+		}
+	}
+	_, r := postForm(t, s, DefaultToken, "getWebhookInfo", nil)
+	var info struct {
+		URL string `json:"url"`
+	}
+	if err := json.Unmarshal(r.Result, &info); err != nil || info.URL != "https://herald.example.com:8443/hook" {
+		t.Fatalf("getWebhookInfo: %s (%v)", r.Result, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -148,6 +149,44 @@ var commandRE = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
 // setMyCommands checks and stores the command list.
 // Specs: https://core.telegram.org/bots/api#setmycommands
+// webhookSecretRE is what Telegram takes as setWebhook's secret_token.
+var webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]*$`)
+
+// setWebhook checks the URL and secret token as Telegram does (an HTTPS URL on port 443, 80, 88
+// or 8443; a secret of at most 256 characters A-Z a-z 0-9 _ -) and remembers the URL for
+// getWebhookInfo; an empty url removes the webhook.
+// Specs: https://core.telegram.org/bots/api#setwebhook
+func (s *Server) setWebhook(w http.ResponseWriter, p params) {
+	bad := func(d string) { writeError(w, answer{code: 400, description: "Bad Request: " + d}) }
+	raw := strings.TrimSpace(p["url"])
+	if raw != "" {
+		u, err := url.Parse(raw)
+		switch {
+		case err != nil || u.Host == "":
+			bad("bad webhook: Failed to resolve host: Name or service not known")
+			return
+		case u.Scheme != "https":
+			bad("bad webhook: An HTTPS URL must be provided for webhook")
+			return
+		case u.Port() != "" && u.Port() != "443" && u.Port() != "80" && u.Port() != "88" && u.Port() != "8443":
+			bad("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+			return
+		}
+	}
+	switch secret := p["secret_token"]; {
+	case len(secret) > 256:
+		bad("secret token is too long")
+		return
+	case !webhookSecretRE.MatchString(secret):
+		bad("secret token contains unallowed characters")
+		return
+	}
+	s.mu.Lock()
+	s.webhookURL = raw
+	s.mu.Unlock()
+	writeResult(w, true)
+}
+
 func (s *Server) setMyCommands(w http.ResponseWriter, p params) {
 	var cmds []BotCommand
 	if err := json.Unmarshal([]byte(p["commands"]), &cmds); err != nil {
