@@ -38,6 +38,11 @@ type digestItem struct {
 // maxDigestItems bounds what one digest reads; the rest waits for the next one.
 const maxDigestItems = 5000
 
+// maxPendingDigestItems bounds the digest list: while digests cannot be sent (the alert chat
+// gone, the bot removed from it, Telegram down) every failed delivery still adds an item, and
+// the list grew without end. The newest are kept.
+const maxPendingDigestItems = 4 * maxDigestItems
+
 // maxUnknownButtons is how many unknown deliveries get their own buttons in one digest.
 const maxUnknownButtons = 8
 
@@ -132,6 +137,7 @@ func (b *Bot) pushItems(ctx context.Context, items []digestItem) error {
 	}
 	_, err := b.d.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.RPush(ctx, digestKey, vals...)
+		p.LTrim(ctx, digestKey, -maxPendingDigestItems, -1)
 		p.SetNX(ctx, digestFirstKey, b.d.Now().UnixMilli(), 0)
 		return nil
 	})

@@ -343,7 +343,37 @@ func (b *Broker) NewConsumer(ctx context.Context, group, name string) (*Consumer
 			return nil, fmt.Errorf("queue: creating consumer group %s on %s: %w", group, s, err)
 		}
 	}
+	if err := b.forgetConsumers(ctx, group); err != nil {
+		return nil, err
+	}
 	return &Consumer{b: b, Group: group, Name: name, ClaimIdle: time.Minute}, nil
+}
+
+// consumerForgetIdle is how long a consumer with nothing pending may be idle before a new
+// consumer of its group deletes it. Consumers are named per process (host:pid:random), so every
+// restart adds one to the group on both streams, kept for ever: a live one reads at least
+// every few seconds, and what a dead one left pending is taken over (XAUTOCLAIM) before it can
+// be deleted.
+var consumerForgetIdle = time.Hour
+
+// forgetConsumers deletes the group's consumers that have nothing pending and have been idle
+// for consumerForgetIdle (processes gone). A consumer deleted while still alive comes back at
+// its next read; only its pending entries would be lost, and it has none.
+func (b *Broker) forgetConsumers(ctx context.Context, group string) error {
+	for _, s := range []string{logKey, alertsKey} {
+		cs, err := b.rdb.XInfoConsumers(ctx, s, group).Result()
+		if err != nil {
+			return fmt.Errorf("queue: listing the consumers of %s on %s: %w", group, s, err)
+		}
+		for _, c := range cs {
+			if c.Pending == 0 && c.Idle >= consumerForgetIdle {
+				if err := b.rdb.XGroupDelConsumer(ctx, s, group, c.Name).Err(); err != nil {
+					return fmt.Errorf("queue: deleting consumer %s of %s on %s: %w", c.Name, group, s, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Batch is what one Read returned; Ack it once handled.

@@ -3,6 +3,8 @@ package queue
 import (
 	"context"
 	"errors"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -115,5 +117,63 @@ func TestAuditAndConsumerGroup(t *testing.T) {
 	b1, _ = c1.Read(ctx, 10, 50*time.Millisecond)
 	if len(b1.Log)+len(b1.Alerts) != 0 {
 		t.Fatalf("acknowledged entries read again: %+v", b1)
+	}
+}
+
+// A consumer group does not collect a consumer per process that ever ran: a new consumer
+// deletes those idle for consumerForgetIdle with nothing pending, and keeps one whose entries
+// still wait to be taken over and a live one.
+func TestNewConsumerForgetsConsumersOfProcessesGone(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	defer func(d time.Duration) { consumerForgetIdle = d }(consumerForgetIdle)
+	consumerForgetIdle = 200 * time.Millisecond
+	names := func(stream string) []string {
+		cs, err := e.broker.rdb.XInfoConsumers(ctx, stream, "g").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Name)
+		}
+		sort.Strings(out)
+		return out
+	}
+	var gone []*Consumer
+	for _, n := range []string{"gone-1", "gone-2", "holder"} {
+		c, err := e.broker.NewConsumer(ctx, "g", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone = append(gone, c)
+	}
+	// Two processes read an entry each and acknowledged it; "holder" read one and stopped
+	// before acknowledging it.
+	for i, c := range gone {
+		e.publish("c" + itoa(i))
+		b, err := c.Read(ctx, 10, 100*time.Millisecond)
+		if err != nil || len(b.Log) != 1 {
+			t.Fatalf("%s read %+v %v", c.Name, b, err)
+		}
+		if c.Name != "holder" {
+			if err := c.Ack(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := names(logKey); !slices.Equal(got, []string{"gone-1", "gone-2", "holder"}) {
+		t.Fatalf("consumers before: %v", got)
+	}
+	time.Sleep(consumerForgetIdle + 50*time.Millisecond) // the idle time being tested
+	if _, err := e.broker.NewConsumer(ctx, "g", "new"); err != nil {
+		t.Fatal(err)
+	}
+	// On the log "holder" keeps its pending entry; on the alert stream it has none.
+	if got := names(logKey); !slices.Equal(got, []string{"holder"}) {
+		t.Fatalf("consumers of the log after a new one joined: %v; want the one with an entry pending", got)
+	}
+	if got := names(alertsKey); len(got) != 0 {
+		t.Fatalf("consumers of the alert stream after a new one joined: %v; want none", got)
 	}
 }
