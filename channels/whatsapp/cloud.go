@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/rivo/uniseg"
 )
@@ -42,7 +43,9 @@ func (p cloud) send(text string) (string, any) {
 	}
 }
 
-// maxTemplateParam keeps a body variable inside a template body's 1024 characters.
+// maxTemplateParam keeps a body variable inside a template body's 1024 characters, with room
+// for the template's own text. Counted in UTF-16 units, as strictly as the formatter counts: a
+// letter with its haraka is one grapheme but two characters, an emoji one grapheme but two.
 const maxTemplateParam = 900
 
 // templateParam is text on one line: a template variable may not hold new lines, tabs or more
@@ -55,15 +58,28 @@ func templateParam(text string) string {
 		}
 	}
 	s := strings.Join(lines, " — ")
-	if uniseg.GraphemeClusterCount(s) <= maxTemplateParam {
+	if utf16Len(s) <= maxTemplateParam {
 		return s
 	}
 	var b strings.Builder
-	g := uniseg.NewGraphemes(s)
-	for n := 0; n < maxTemplateParam-1 && g.Next(); n++ {
+	n := 0
+	for g := uniseg.NewGraphemes(s); g.Next(); {
+		u := utf16Len(g.Str())
+		if n+u > maxTemplateParam-1 { // room for "…"
+			break
+		}
 		b.WriteString(g.Str())
+		n += u
 	}
 	return strings.TrimSpace(b.String()) + "…"
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 // Specs: https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#media-object

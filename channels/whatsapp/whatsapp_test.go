@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -140,13 +141,31 @@ func TestCloudOutsideTheWindow(t *testing.T) {
 	}
 }
 
+// TestTemplateBodyFitsWithHarakat: the template body, its variable filled in, may hold 1024
+// characters; a letter with its haraka is one grapheme but two characters, so an Arabic post
+// with full diacritics must be cut by characters, not graphemes, or the API refuses it (132005).
+func TestTemplateBodyFitsWithHarakat(t *testing.T) {
+	fake := whatsappfake.New()
+	defer fake.Close()
+	ch := newTest(t, settings(fake, Cloud, "template: "+whatsappfake.Template+"\n"), channels.Env{})
+	post := channels.Post{Text: strings.Repeat("كَتَبَ الْوَلَدُ الدَّرْسَ ", 60)} // 1,560 graphemes' worth of marks
+	rcpt, err := ch.Send(context.Background(), channels.Message{ArticleID: "a1", Key: "a1:wa:1", Attempt: 1, Posts: []channels.Post{post}})
+	if err != nil {
+		t.Fatalf("template with a long vocalised post: %v", err)
+	}
+	m := fake.Messages()[0]
+	if rcpt.RemoteID != m.ID || !strings.HasPrefix(m.Text, "كَتَبَ الْوَلَدُ") || !strings.HasSuffix(m.Text, "…") {
+		t.Fatalf("template variable %q", m.Text)
+	}
+}
+
 func TestTemplateParamIsOneLineAndBounded(t *testing.T) {
 	long := strings.Repeat("كلمة ", 400) + "\n\nhttps://x.example/a"
 	p := templateParam("عنوان\n\n  ملخص   قصير\n" + long)
 	if strings.ContainsAny(p, "\n\t") || strings.Contains(p, "     ") {
 		t.Fatalf("param has new lines or runs of spaces: %q", p)
 	}
-	if n := len([]rune(p)); n > maxTemplateParam {
+	if n := len(utf16.Encode([]rune(p))); n > maxTemplateParam {
 		t.Fatalf("param of %d characters", n)
 	}
 	if !strings.HasPrefix(p, "عنوان — ملخص قصير — كلمة") || !strings.HasSuffix(p, "…") {

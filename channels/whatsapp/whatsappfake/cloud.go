@@ -152,6 +152,12 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request) {
 				Details: "Param text cannot have new-line/tab characters or more than 4 consecutive spaces"})
 			return
 		}
+		if body := strings.Replace(TemplateBody, "{{1}}", params[0], 1); units(body) > MaxTemplateBody {
+			// The body with its variables filled in must fit the template body's 1024 characters.
+			graphError(w, Answer{Status: 400, Code: 132005, Message: "(#132005) Translated text too long",
+				Details: fmt.Sprintf("The template body is %d characters with its parameters, over %d", units(body), MaxTemplateBody)})
+			return
+		}
 		m.Text, m.Template, m.Language = params[0], t.Name, t.Language.Code
 	default:
 		graphError(w, Answer{Status: 400, Code: 100, Message: "(#100) Param type must be one of {text, template, …}"})

@@ -30,9 +30,12 @@ const (
 	CloudToken    = "EAAGfake-cloud-token-0123456789abcdef"
 	PhoneNumberID = "106540352242922"
 	CloudTo       = "966500000001"
-	// Template is the approved template (language TemplateLanguage, one body variable).
+	// Template is the approved template (language TemplateLanguage, one body variable); its
+	// body is TemplateBody, which with the variable filled in may hold at most MaxTemplateBody.
 	Template         = "herald_news"
 	TemplateLanguage = "ar"
+	TemplateBody     = "📰 عاجل: {{1}}"
+	MaxTemplateBody  = 1024
 
 	WAHAKey     = "waha-fake-api-key-0123456789"
 	WAHASession = "default"
