@@ -25,8 +25,9 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	s := fmt.Sprintf("%d", e.Status)
-	if e.Code != 0 {
-		s += fmt.Sprintf(" (#%d)", e.Code)
+	// Graph's messages often start with the code already: "(#132001) Template name does not exist".
+	if tag := fmt.Sprintf("(#%d)", e.Code); e.Code != 0 && !strings.HasPrefix(e.Message, tag) {
+		s += " " + tag
 	}
 	if e.Message != "" {
 		s += " " + e.Message
