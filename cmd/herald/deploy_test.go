@@ -170,7 +170,7 @@ func TestDeployKubernetesAgreesWithTheCode(t *testing.T) {
 							Name          string
 							ContainerPort int `yaml:"containerPort"`
 						}
-						Env []struct{ Name, Value string }
+						Env          []struct{ Name, Value string }
 						VolumeMounts []struct {
 							MountPath string `yaml:"mountPath"`
 						} `yaml:"volumeMounts"`
@@ -439,4 +439,3 @@ func ignoredBy(patterns []string, path string) string {
 	}
 	return ""
 }
-
