@@ -148,7 +148,7 @@ var crossOrigin = http.NewCrossOriginProtection()
 // fragment answers 401 so the script can go there).
 func (s *Server) dashPage(h func(w http.ResponseWriter, r *http.Request, sess *session)) http.HandlerFunc {
 	return securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, err := loadSession(r, s.Broker.Client())
+		sess, err := s.session(r)
 		switch {
 		case errors.Is(err, errNoSession) && r.URL.Path == "/dashboard/live":
 			http.Error(w, "log in again", http.StatusUnauthorized)
@@ -173,7 +173,7 @@ func (s *Server) dashPost(adminOnly bool, h func(w http.ResponseWriter, r *http.
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		sess, err := loadSession(r, s.Broker.Client())
+		sess, err := s.session(r)
 		switch {
 		case errors.Is(err, errNoSession):
 			http.Error(w, "not logged in", http.StatusUnauthorized)
@@ -210,7 +210,7 @@ func (s *Server) render(w http.ResponseWriter, name string, status int, data any
 
 func (s *Server) dashLoginForm(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := loadSession(r, s.Broker.Client()); err == nil {
+		if _, err := s.session(r); err == nil {
 			http.Redirect(w, r, "/dashboard/", http.StatusSeeOther)
 			return
 		}
@@ -233,13 +233,14 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 			s.render(w, "login.html", http.StatusTooManyRequests, pageView{Error: "Too many wrong tokens from this address; try again in 15 minutes."})
 			return
 		}
-		role, ok := s.dashboardRole(r.PostFormValue("token"))
+		token := r.PostFormValue("token")
+		role, ok := s.dashboardRole(token)
 		if !ok {
 			_ = loginFailScript.Run(r.Context(), rdb, []string{failKey}, loginFailWindow.Milliseconds()).Err()
 			s.render(w, "login.html", http.StatusUnauthorized, pageView{Error: "That token is not an admin or viewer token."})
 			return
 		}
-		id, err := newSession(r.Context(), s.Broker.Client(), role)
+		id, err := newSession(r.Context(), s.Broker.Client(), role, token)
 		if err != nil {
 			s.Logger.Error("dashboard: logging in", zap.Error(err))
 			s.render(w, "login.html", http.StatusServiceUnavailable, pageView{Error: "Redis is unavailable; try again shortly."})

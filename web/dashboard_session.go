@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,6 +30,8 @@ const (
 
 type session struct {
 	key  string // Redis key (hash of the cookie's id)
+	id   string // the cookie's id
+	tok  string // tokenMAC of the token the session was made with
 	Role string
 	CSRF string
 	// Flash is a one-time message for the next page (the result of a button).
@@ -47,12 +51,21 @@ func sessionKey(id string) string {
 	return sessionPrefix + hex.EncodeToString(sum[:])
 }
 
-// newSession stores a session for role and returns the cookie's id.
-func newSession(ctx context.Context, rdb redis.UniversalClient, role string) (string, error) {
+// tokenMAC ties a session to the token it was made with: an HMAC of the token keyed with the
+// session's id. Redis has only the id's hash, so what it stores says nothing about the token,
+// and each request can still check that the token is configured, with which role.
+func tokenMAC(id, token string) string {
+	m := hmac.New(sha256.New, []byte(id))
+	m.Write([]byte(strings.TrimSpace(token)))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// newSession stores a session made with token (of role) and returns the cookie's id.
+func newSession(ctx context.Context, rdb redis.UniversalClient, role, token string) (string, error) {
 	id := randomToken()
 	key := sessionKey(id)
 	pipe := rdb.TxPipeline()
-	pipe.HSet(ctx, key, "role", role, "csrf", randomToken(), "created", time.Now().Unix())
+	pipe.HSet(ctx, key, "role", role, "tok", tokenMAC(id, token), "csrf", randomToken(), "created", time.Now().Unix())
 	pipe.Expire(ctx, key, SessionTTL)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return "", fmt.Errorf("dashboard: storing a session: %w", err)
@@ -73,10 +86,38 @@ func loadSession(r *http.Request, rdb redis.UniversalClient) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: reading a session: %w", err)
 	}
-	if m["role"] == "" || m["csrf"] == "" {
+	if m["role"] == "" || m["csrf"] == "" || m["tok"] == "" {
 		return nil, errNoSession
 	}
-	return &session{key: key, Role: m["role"], CSRF: m["csrf"], Flash: m["flash"]}, nil
+	return &session{key: key, id: c.Value, tok: m["tok"], Role: m["role"], CSRF: m["csrf"], Flash: m["flash"]}, nil
+}
+
+// session reads the request's session with the role its token has now: errNoSession when there
+// is none, it ended, or the token it was made with is no longer an admin or viewer token in the
+// configuration (a session ends with its token, and a token demoted to viewer demotes its
+// sessions at their next request).
+func (s *Server) session(r *http.Request) (*session, error) {
+	rdb := s.Broker.Client()
+	sess, err := loadSession(r, rdb)
+	if err != nil {
+		return nil, err
+	}
+	var role Role
+	check := func(t Token) {
+		if t.Token != "" && role == "" && hmac.Equal([]byte(tokenMAC(sess.id, t.Token)), []byte(sess.tok)) {
+			role = t.Role
+		}
+	}
+	check(Token{Role: RoleAdmin, Token: s.Token}) // first, as Authenticate does
+	for _, t := range s.Tokens {
+		check(t)
+	}
+	if role != RoleAdmin && role != RoleViewer {
+		_ = sess.end(r.Context(), rdb)
+		return nil, errNoSession
+	}
+	sess.Role = string(role)
+	return sess, nil
 }
 
 // checkCSRF compares the form's token with the session's in constant time.

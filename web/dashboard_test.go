@@ -125,10 +125,11 @@ func (e *dashEnv) login(token string) *client {
 	return c
 }
 
-// loginAs gives a session of a role without a token.
+// loginAs gives a session of a role without the login form (another one, with the role's token).
 func (e *dashEnv) loginAs(role string) *client {
 	e.t.Helper()
-	id, err := newSession(context.Background(), e.broker.Client(), role)
+	token := map[string]string{roleAdmin: dashAdminToken, roleViewer: dashViewerToken}[role]
+	id, err := newSession(context.Background(), e.broker.Client(), role, token)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -490,7 +491,7 @@ func TestDashboardFlashDoesNotReviveAnEndedSession(t *testing.T) {
 	e := newDashEnv(t)
 	rdb := e.broker.Client()
 	ctx := context.Background()
-	id, err := newSession(ctx, rdb, roleAdmin)
+	id, err := newSession(ctx, rdb, roleAdmin, dashAdminToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,5 +510,46 @@ func TestDashboardFlashDoesNotReviveAnEndedSession(t *testing.T) {
 	if n, _ := rdb.Exists(ctx, s.key).Result(); n != 0 {
 		ttl, _ := rdb.TTL(ctx, s.key).Result()
 		t.Fatalf("the ended session's key is back (TTL %v)", ttl)
+	}
+}
+
+// A session lasts only as long as the token it was made with: when that token leaves the
+// configuration (rotated after a leak) the session ends at the next request, and when its role
+// changes (admin to viewer) the session has the new role at once, not for the rest of its 12
+// hours.
+func TestDashboardSessionFollowsItsToken(t *testing.T) {
+	e := newDashEnv(t)
+	const extra = "dash-second-admin-token-0123456789"
+	e.srv.Tokens = append(e.srv.Tokens, Token{Role: RoleAdmin, Token: extra})
+	c := e.login(extra)
+	token := c.csrf()
+	if page := c.page("/dashboard/"); !strings.Contains(page, `data-action="pause" data-channel="tg-main"`) {
+		t.Fatal("the admin's page has no pause button")
+	}
+	// Demoted to viewer (a restart with the new configuration).
+	e.srv.Tokens[len(e.srv.Tokens)-1].Role = RoleViewer
+	if page := c.page("/dashboard/"); strings.Contains(page, "data-action=") || !strings.Contains(page, `<b class="role">viewer</b>`) {
+		t.Fatal("a demoted token's session still shows an admin's page")
+	}
+	if rec := c.do(http.MethodPost, "/dashboard/channels/tg-main/pause", url.Values{"csrf": {token}}, nil); rec.Code != http.StatusForbidden {
+		t.Fatalf("pause with a demoted token's session: %d, want 403", rec.Code)
+	}
+	// Removed from the configuration.
+	e.srv.Tokens = e.srv.Tokens[:len(e.srv.Tokens)-1]
+	if rec := c.do(http.MethodGet, "/dashboard/", nil, nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/dashboard/login" {
+		t.Fatalf("home with a removed token's session: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	if rec := c.do(http.MethodGet, "/dashboard/live", nil, nil); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("live fragment with a removed token's session: %d", rec.Code)
+	}
+	if rec := c.do(http.MethodPost, "/dashboard/channels/tg-main/pause", url.Values{"csrf": {token}}, nil); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("pause with a removed token's session: %d, want 401", rec.Code)
+	}
+	if _, ok := e.paused("tg-main"); ok {
+		t.Fatal("a session of a removed token paused a channel")
+	}
+	// Sessions of the tokens still configured go on.
+	if page := e.login(dashAdminToken).page("/dashboard/"); !strings.Contains(page, `data-action="pause"`) {
+		t.Fatal("the configured admin token's session lost its buttons")
 	}
 }
