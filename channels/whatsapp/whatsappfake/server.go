@@ -1,9 +1,12 @@
 // Package whatsappfake is a fake of the three ways herald reaches WhatsApp, on one loopback
 // server: Meta's Cloud API (under /v21.0), a WAHA gateway (/api/…) and Whapi.Cloud
 // (/messages/text, /health). Each face checks what the real one checks (credential, ids,
-// body fields, the 4096-character limit, the Cloud API's 24-hour window and templates) and
-// answers with the real error bodies. Failures can be injected (FailNext, SetSessionStatus),
-// the send held (OnAccept), and everything accepted read back (Messages, Requests).
+// body fields, the 4096-character limit, the Cloud API's 24-hour window and templates, whose
+// body with its variable filled in holds at most 1024 characters) and answers with the real
+// error bodies (WAHA's three shapes: NestJS 4xx, its session manager's 422, its 500 exception).
+// Failures can be injected (FailNext, SetSessionStatus, SetWAHAPlus(false) for WAHA Core, which
+// sends no images, RejectImage), the send held (OnAccept), and everything accepted read back
+// (Messages, Requests).
 //
 //	fake := whatsappfake.New()
 //	defer fake.Close()
