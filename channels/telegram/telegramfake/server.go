@@ -2,8 +2,8 @@
 // sandbox (herald demo). It answers like the real API: paths /bot<token>/<method>; form,
 // multipart and JSON bodies; the same error bodies and codes; HTML parse-mode checking and
 // length limits in UTF-16 code units (see ParseHTML). Failures can be injected (FailNext,
-// RateLimitNext, RejectPhotoURL, Hold, OnAccept) and everything it accepted read back
-// (Messages, Requests). All methods are safe for concurrent use.
+// RateLimitNext, RejectPhotoURL, RejectPhotoURLAs, MigrateChat, Hold, OnAccept) and everything
+// it accepted read back (Messages, Requests). All methods are safe for concurrent use.
 //
 //	fake := telegramfake.New()
 //	defer fake.Close()
