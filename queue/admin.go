@@ -39,14 +39,20 @@ const logScanLimit = 50_000
 //	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] the channel's unknown set
 //	ARGV[1] "sent" (mark sent: from failed or unknown) or "drop" (→ failed: from pending, failed
 //	or unknown), ARGV[2] now ms, ARGV[3] log max len, ARGV[4] member, ARGV[5] record TTL s,
-//	ARGV[6] by, ARGV[7] remote id, ARGV[8] post url, ARGV[9] error text
+//	ARGV[6] by, ARGV[7] remote id, ARGV[8] post url, ARGV[9] error text, ARGV[10] the action's
+//	token
 //
-// Returns "ok", "missing", or the state that refused the change.
+// Returns "ok", "missing", or the state that refused the change. The token makes the action
+// idempotent like a claim's changes: when a reply is lost and go-redis runs the script again,
+// the record already carries this token (decided_token) and the re-run answers "ok" without a
+// second change or log entry — not "conflict" (a mark sent finding its own sent) nor a second
+// "dropped" entry (a drop finding its own failed).
 var adminSetScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return "missing" end
-local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt")
+local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt", "decided_token")
 f[2], f[3] = ledger_ids(KEYS[1])
 local state = f[1]
+if f[5] == ARGV[10] then return "ok" end
 local allowed
 if ARGV[1] == "sent" then
   allowed = state == "failed" or state == "unknown"
@@ -57,7 +63,7 @@ if not allowed then return state end
 local new = "failed"
 if ARGV[1] == "sent" then new = "sent" end
 redis.call("HSET", KEYS[1], "state", new, "error", ARGV[9], "lease_until", 0, "owner", "",
-  "updated_at", ARGV[2], "decided_by", ARGV[6])
+  "updated_at", ARGV[2], "decided_by", ARGV[6], "decided_token", ARGV[10])
 if ARGV[1] == "sent" then
   redis.call("HSET", KEYS[1], "remote_id", ARGV[7], "post_url", ARGV[8])
 end
@@ -88,7 +94,7 @@ func (b *Broker) adminSet(ctx context.Context, mode, articleID string, ch channe
 	member := deliveryMember(articleID, ch)
 	res, err := adminSetScript.Run(ctx, b.rdb, []string{ledgerKey(articleID, ch), pendingKey, logKey, unknownKey(ch)},
 		mode, nowMS(b.opts.Now()), b.opts.LogMaxLen, member, int64(b.opts.Retention/time.Second),
-		by, remoteID, postURL, note).Text()
+		by, remoteID, postURL, note, randomToken()).Text()
 	if err != nil {
 		return Delivery{}, fmt.Errorf("queue: %s %s: %w", adminVerb(mode), member, err)
 	}

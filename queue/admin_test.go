@@ -177,3 +177,61 @@ func TestNewConsumerForgetsConsumersOfProcessesGone(t *testing.T) {
 		t.Fatalf("consumers of the alert stream after a new one joined: %v; want none", got)
 	}
 }
+
+// A lost reply to an admin's mark sent or drop: go-redis runs the script again, and the re-run
+// must answer as the first run did — mark sent not "conflict" (it finds the delivery sent by
+// itself), drop not a second "dropped" log entry. (Fails with the decided_token check removed.)
+func TestAdminActionWithLostReplyAnswersAsTheFirstRun(t *testing.T) {
+	e, px := newEnvVia(t)
+	ctx := context.Background()
+	e.ch.script(fail(channels.UnknownOutcome(errors.New("read timeout"))), fail(channels.Permanent(errors.New("400 chat not found"))))
+	e.start(testOpts(t), nil)
+	e.publish("ls1")
+	e.waitState("ls1", StateUnknown, 10*time.Second)
+	e.publish("ls2")
+	e.waitState("ls2", StateFailed, 10*time.Second)
+	e.waitIdle()
+	// Loaded first: a NOSCRIPT answer is what the drop would lose otherwise (no re-run).
+	if err := adminSetScript.Load(ctx, e.broker.rdb).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	px.DropNext(adminSetScript.Hash())
+	d, err := e.broker.MarkSent(ctx, "ls1", "tg", "@editor", "77", "")
+	if err != nil || d.State != StateSent || d.RemoteID != "77" {
+		t.Fatalf("mark sent with its reply lost: %+v %v", d, err)
+	}
+	px.DropNext(adminSetScript.Hash())
+	if d, err = e.broker.Drop(ctx, "ls2", "tg", "@editor"); err != nil || d.State != StateFailed {
+		t.Fatalf("drop with its reply lost: %+v %v", d, err)
+	}
+	if px.Dropped() != 2 {
+		t.Fatalf("%d replies dropped, want 2", px.Dropped())
+	}
+	for id, want := range map[string]string{"ls1": "sent", "ls2": "failed"} {
+		page, err := e.broker.QueryLog(ctx, LogQuery{ArticleID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, le := range page.Entries {
+			if le.By == "@editor" {
+				n++
+				if le.Status != want {
+					t.Fatalf("%s: the admin's entry is %s, want %s", id, le.Status, want)
+				}
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%s: %d log entries by the admin, want 1: %+v", id, n, page.Entries)
+		}
+	}
+	// Another action is another token: marking the dropped delivery sent still works, and
+	// marking the sent one sent again is still a conflict.
+	if _, err := e.broker.MarkSent(ctx, "ls2", "tg", "@editor", "", ""); err != nil {
+		t.Fatalf("mark sent after a drop: %v", err)
+	}
+	if _, err := e.broker.MarkSent(ctx, "ls1", "tg", "@editor", "", ""); !errors.Is(err, ErrConflict) {
+		t.Fatalf("marking a sent delivery sent again: %v", err)
+	}
+}
