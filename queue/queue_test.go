@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -334,6 +335,34 @@ func TestUnknownOutcomeIsParkedUnlessPlatformDeduplicates(t *testing.T) {
 	sends := e2.ch.sent()
 	if len(sends) != 2 || sends[0].key != sends[1].key {
 		t.Fatalf("a deduplicating platform is retried with the same key: %+v", sends)
+	}
+}
+
+// A message of several posts that failed after the first was accepted is unknown (a retry would
+// post the first again), and its record keeps the accepted post's id and link: the admin
+// deciding sees what is out, and a retract deletes it. (Failed before: the record had no id.)
+func TestPartlySentMessageKeepsTheAcceptedPostsID(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.ch.script(func(context.Context) (channels.Receipt, error) {
+		return channels.Receipt{RemoteID: "41", PostURL: "https://t.me/test/41"},
+			channels.UnknownOutcome(errors.New("telegram: post 2 of 2 failed after message(s) 41 were sent: timeout"))
+	})
+	e.publish("pp1")
+	e.start(testOpts(t), nil)
+	d := e.waitState("pp1", StateUnknown, 10*time.Second)
+	if d.RemoteID != "41" || d.PostURL != "https://t.me/test/41" || !strings.Contains(d.Error, "post 2 of 2") {
+		t.Fatalf("unknown record %+v, want the accepted post's id and link", d)
+	}
+	page, err := e.broker.QueryLog(ctx, LogQuery{ArticleID: "pp1", Status: "unknown"})
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].RemoteID != "41" {
+		t.Fatalf("unknown log entry %+v %v, want remote id 41", page.Entries, err)
+	}
+	// An unknown outcome with nothing accepted still names no post.
+	e.ch.script(fail(channels.UnknownOutcome(errors.New("read timeout"))))
+	e.publish("pp2")
+	if d := e.waitState("pp2", StateUnknown, 10*time.Second); d.RemoteID != "" || d.PostURL != "" {
+		t.Fatalf("unknown record %+v names a post", d)
 	}
 }
 

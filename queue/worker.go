@@ -808,19 +808,22 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 		}
 		return Outcome{Status: "failed", Attempt: attempt, Err: err}
 	case channels.IsUnknownOutcome(err) && !(dedup != nil && dedup.Deduplicates()):
-		// It may be posted already; a visible duplicate is worse than asking an admin.
-		if ferr := w.finish(c, StateUnknown, channels.Receipt{}, err.Error(), false); ferr != nil {
-			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.opts.LeaseDuration, err: ferr}}
+		// It may be posted already; a visible duplicate is worse than asking an admin. The
+		// receipt keeps what is known to be out: a message of several posts that failed after
+		// the first carries the ids (and link) of those the platform accepted (SendEach), so
+		// the admin deciding sees them, and a retract deletes them.
+		if ferr := w.finish(c, StateUnknown, rcpt, err.Error(), false); ferr != nil {
+			return Outcome{Status: "retry", Attempt: attempt, RemoteID: rcpt.RemoteID, Err: &retryIn{delay: w.opts.LeaseDuration, err: ferr}}
 		}
-		return Outcome{Status: "unknown", Attempt: attempt, Err: err}
+		return Outcome{Status: "unknown", Attempt: attempt, RemoteID: rcpt.RemoteID, Err: err}
 	case attempt >= route.MaxAttempts && channels.IsUnknownOutcome(err):
 		// A deduplicating channel's last attempt may have posted too: not failed, which says
 		// nothing went out, but unknown, parked for an admin like any other unknown outcome.
 		err = fmt.Errorf("giving up after %d attempts: %w", attempt, err)
-		if ferr := w.finish(c, StateUnknown, channels.Receipt{}, err.Error(), false); ferr != nil {
-			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.opts.LeaseDuration, err: ferr}}
+		if ferr := w.finish(c, StateUnknown, rcpt, err.Error(), false); ferr != nil {
+			return Outcome{Status: "retry", Attempt: attempt, RemoteID: rcpt.RemoteID, Err: &retryIn{delay: w.opts.LeaseDuration, err: ferr}}
 		}
-		return Outcome{Status: "unknown", Attempt: attempt, Err: err}
+		return Outcome{Status: "unknown", Attempt: attempt, RemoteID: rcpt.RemoteID, Err: err}
 	case attempt >= route.MaxAttempts:
 		err = fmt.Errorf("giving up after %d attempts: %w", attempt, err)
 		if ferr := w.finish(c, StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
