@@ -24,6 +24,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -104,21 +106,25 @@ var ErrInvalidURL = errors.New("not a valid URL")
 
 // ArticleIDByURL finds the article published with rawURL, written any way its canonical form
 // forgives (host case, default port, fragment, tracking parameters, query order, trailing
-// slash): the newest article indexed under that URL with an id of its own that is still
-// stored, else the article whose id is the URL's own (article.IDFromURL). ErrNotFound when
-// neither is stored; ErrInvalidURL when rawURL does not parse.
+// slash, the case of a path's percent-escapes or Arabic letters in their place): the newest
+// article indexed under that URL with an id of its own that is still stored, else the article
+// whose id is the URL's own (article.IDFromURL). ErrNotFound when neither is stored;
+// ErrInvalidURL when rawURL does not parse.
 func (b *Broker) ArticleIDByURL(ctx context.Context, rawURL string) (string, error) {
 	canon, err := article.CanonicalURL(rawURL)
 	if err != nil {
 		return "", fmt.Errorf("queue: finding the article of %q: %w (%w)", rawURL, ErrInvalidURL, err)
 	}
-	shard, field := urlHash(canon)
+	spellings := pathSpellings(canon)
 	today := urlDay(b.opts.Now())
 	days := int64(b.opts.Retention/urlPeriod) + 2 // the buckets that may still exist
 	pipe := b.rdb.Pipeline()
-	gets := make([]*redis.StringCmd, days)
-	for i := range days {
-		gets[i] = pipe.HGet(ctx, urlIndexKey(today-i, shard), field)
+	var gets []*redis.StringCmd
+	for _, sp := range spellings {
+		shard, field := urlHash(sp)
+		for i := range days {
+			gets = append(gets, pipe.HGet(ctx, urlIndexKey(today-i, shard), field))
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return "", fmt.Errorf("queue: reading the URL index: %w", err)
@@ -129,7 +135,9 @@ func (b *Broker) ArticleIDByURL(ctx context.Context, rawURL string) (string, err
 			ids = append(ids, id)
 		}
 	}
-	ids = append(ids, article.IDFromURL(canon))
+	for _, sp := range spellings {
+		ids = append(ids, article.IDFromURL(sp))
+	}
 	for _, id := range ids {
 		n, err := b.rdb.Exists(ctx, articleKey(id)).Result()
 		if err != nil {
@@ -140,6 +148,48 @@ func (b *Broker) ArticleIDByURL(ctx context.Context, rawURL string) (string, err
 		}
 	}
 	return "", fmt.Errorf("queue: no article with URL %s: %w", canon, ErrNotFound)
+}
+
+// pathSpellings are the canonical URLs a page with percent-escapes in its path may have been
+// published under. CanonicalURL keeps valid escapes as written, so an Arabic slug sent by a
+// CMS in lower case (WordPress writes %d8%b2…) and the same slug pasted as Arabic letters or
+// with upper-case escapes (%D8%B2…, what browsers and Go write) have different canonical
+// forms and ids; a lookup tries each. canon comes first.
+func pathSpellings(canon string) []string {
+	out := []string{canon}
+	u, err := url.Parse(canon)
+	if err != nil || !strings.Contains(u.EscapedPath(), "%") {
+		return out
+	}
+	upper := *u
+	upper.RawPath = "" // Go's own escaping: upper case
+	lower := upper
+	lower.RawPath = lowerEscapes(upper.EscapedPath())
+	for _, sp := range []string{upper.String(), lower.String()} {
+		if !slices.Contains(out, sp) {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// lowerEscapes writes the hex digits of every %XX escape in s in lower case.
+func lowerEscapes(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = toLowerHex(b[i+1]), toLowerHex(b[i+2])
+			i += 2
+		}
+	}
+	return string(b)
+}
+
+func toLowerHex(c byte) byte {
+	if c >= 'A' && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // ArticleID is the id an admin's reference names: a URL (anything with "://") is looked up

@@ -199,3 +199,38 @@ func TestURLBucketTTLSetOncePerDay(t *testing.T) {
 		t.Fatal("the next day's first write to a bucket of that name sent no TTL")
 	}
 }
+
+// TestArticleIDByURLWithArabicPath: an Arabic slug is one page whichever way it is written —
+// lower-case escapes as WordPress and many CMSs send it (%d8%b2…), upper-case ones as a browser
+// or Go encodes it, or the Arabic letters an editor pastes — and is found by any of them, for
+// an article with its URL's id and for one with an id of its own.
+func TestArticleIDByURLWithArabicPath(t *testing.T) {
+	ctx := context.Background()
+	rdb, _ := redistest.Start(t)
+	b := NewBroker(rdb, Options{})
+	const slug = "زيلينسكي-يقول"
+	lower := "https://news.example.com/news/%d8%b2%d9%8a%d9%84%d9%8a%d9%86%d8%b3%d9%83%d9%8a-%d9%8a%d9%82%d9%88%d9%84.html"
+	spellings := func(path string) []string {
+		return []string{
+			"https://news.example.com" + path,
+			"https://news.example.com" + strings.ReplaceAll(path, slug, "%D8%B2%D9%8A%D9%84%D9%8A%D9%86%D8%B3%D9%83%D9%8A-%D9%8A%D9%82%D9%88%D9%84"),
+			"https://news.example.com" + strings.ReplaceAll(path, slug, "%d8%b2%d9%8a%d9%84%d9%8a%d9%86%d8%b3%d9%83%d9%8a-%d9%8a%d9%82%d9%88%d9%84") + "?utm_source=tg",
+		}
+	}
+	// The URL's own id, published with lower-case escapes.
+	plain := &article.Article{URL: lower, Title: "خبر"}
+	publishArticle(t, b, plain)
+	// An id of its own, published with the Arabic letters.
+	own := &article.Article{ID: "cms-4711", URL: "https://news.example.com/ar/" + slug + ".html", Title: "خبر آخر"}
+	publishArticle(t, b, own)
+	for want, path := range map[string]string{plain.ID: "/news/" + slug + ".html", own.ID: "/ar/" + slug + ".html"} {
+		for _, u := range spellings(path) {
+			if id, err := b.ArticleIDByURL(ctx, u); err != nil || id != want {
+				t.Errorf("ArticleIDByURL(%s) = %q, %v; want %s", u, id, err, want)
+			}
+		}
+	}
+	if _, err := b.ArticleIDByURL(ctx, "https://news.example.com/news/%d8%b2.html"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("another Arabic path: %v, want ErrNotFound", err)
+	}
+}
