@@ -1082,3 +1082,49 @@ func TestStartAnswersWithTheCommands(t *testing.T) {
 		t.Fatal("/start is an unknown command")
 	}
 }
+
+// TestStaleUnknownButtonDoesNotUndoARetry: an alert's buttons decide an unknown delivery and
+// work for a day. When the delivery has left unknown since (an admin retried it: it waits to be
+// sent again), a press of drop or mark sent on the old alert does nothing and says why: it
+// would cancel the retry, or record a post that does not exist.
+func TestStaleUnknownButtonDoesNotUndoARetry(t *testing.T) {
+	e := newEnv(t)
+	e.alertGroupReady()
+	release := make(chan struct{})
+	e.chTG.OnAccept(func(telegramfake.Message) { <-release })
+	t.Cleanup(func() { close(release) })
+	e.startWorker()
+	a := e.publish("stale-1", "خبر غير مؤكد", "tg-a")
+	e.waitState(a.ID, "tg-a", queue.StateUnknown, 1)
+	e.startBot("p1")
+	m := e.waitReply(alertChat, "Unknown outcome")
+	e.chTG.OnAccept(nil)
+	// The channel is paused (the admin checks it), and the delivery retried: it waits, pending.
+	if err := e.broker.Pause(context.Background(), "tg-a", "checking"); err != nil {
+		t.Fatal(err)
+	}
+	e.say(adminID, "/retry "+a.ID+" tg-a")
+	e.waitReply(adminID, "Sending again")
+	e.waitState(a.ID, "tg-a", queue.StatePending, 1)
+	_, q := e.botTG.PushCallback(alertChat, adminID, adminName, m.MessageID, button(t, m, "drop"))
+	r := e.waitReply(alertChat, "no longer unknown")
+	if !strings.Contains(r.Plain, "now pending") {
+		t.Fatalf("reply to the stale drop: %q", r.Plain)
+	}
+	if d, _ := e.broker.Delivery(context.Background(), a.ID, "tg-a"); d.State != queue.StatePending {
+		t.Fatalf("the stale drop changed the retried delivery: %+v", d)
+	}
+	waitFor(t, "the press answered", 10*time.Second, func() bool { _, ok := e.botTG.CallbackAnswer(q); return ok })
+	// Resumed, the retry goes out.
+	if err := e.broker.Resume(context.Background(), "tg-a"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(a.ID, "tg-a", queue.StateSent, 1)
+	found := false
+	for _, en := range e.audit() {
+		found = found || (en.Action == "button:unknown:d" && strings.Contains(en.Result, "no longer unknown"))
+	}
+	if !found {
+		t.Fatalf("no audit entry for the refused press: %+v", e.audit())
+	}
+}

@@ -175,6 +175,12 @@ func (b *Bot) act(ctx context.Context, rec callbackRecord, choice string, u *tgb
 		return b.retryUnknown(ctx, rec.Channel)
 	case rec.Action == actionRepost || rec.Action == actionRetryUnknown:
 		return b.tx.f("repost.cancelled"), "cancelled"
+	case rec.Action == actionUnknown:
+		if text, result, ok := b.stillUnknown(ctx, rec); !ok {
+			return text, result
+		}
+	}
+	switch {
 	case rec.Action == actionUnknown && choice == choiceRetry:
 		d, err := b.d.Broker.Requeue(ctx, rec.Article, ch, "retry")
 		if err != nil {
@@ -193,6 +199,22 @@ func (b *Bot) act(ctx context.Context, rec callbackRecord, choice string, u *tgb
 		return b.tx.f("dropped", code(rec.Article), code(rec.Channel), esc(who(u))), "dropped"
 	}
 	return "", "refused: unknown choice"
+}
+
+// stillUnknown checks that the delivery an alert's buttons decide is still unknown: they live
+// for button_ttl, and by the press it may have been retried (pending: a drop would cancel the
+// retry) or have ended otherwise (failed: mark sent would record a post that does not exist).
+// If not, it returns the reply and the audit result.
+func (b *Bot) stillUnknown(ctx context.Context, rec callbackRecord) (string, string, bool) {
+	d, err := b.d.Broker.Delivery(ctx, rec.Article, channels.Name(rec.Channel))
+	if err != nil {
+		return b.tx.f("action.error", code(rec.Article), code(rec.Channel), esc(err.Error())), "error: " + err.Error(), false
+	}
+	if d.State != queue.StateUnknown {
+		return b.tx.f("unknown.gone", code(rec.Article), code(rec.Channel), b.stateName(d.State)),
+			"refused: no longer unknown (" + string(d.State) + ")", false
+	}
+	return "", "", true
 }
 
 // answer acknowledges a button press (Telegram shows the text briefly).

@@ -350,6 +350,7 @@ var textsEN = texts{
 	"dropped":      "🗑 %s on %s dropped by %s.",
 	"retry.one":    "🔁 %s on %s: sending again (%s).",
 	"action.error": "%s on %s: %s",
+	"unknown.gone": "%s on %s is no longer unknown (now %s): nothing done.",
 
 	"digest.title":    "⚠️ <b>herald alerts</b>: %d since %s UTC",
 	"digest.failed":   "<b>Failed</b>: %d",
@@ -432,6 +433,7 @@ var textsAR = texts{
 	"dropped":      "🗑 أُسقط %s في %s بقرار %s.",
 	"retry.one":    "🔁 %s في %s: إعادة الإرسال (%s).",
 	"action.error": "%s في %s: %s",
+	"unknown.gone": "%s في %s لم تعد نتيجته مجهولة (الآن: %s)؛ لم يُفعل شيء.",
 
 	"digest.title":    "⚠️ <b>تنبيهات herald</b>: %d منذ %s UTC",
 	"digest.failed":   "<b>فشل</b>: %d",
