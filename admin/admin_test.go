@@ -42,6 +42,7 @@ var secondChat = telegramfake.Chat{ID: -1001000000002, Type: "channel", Title: "
 type env struct {
 	t       *testing.T
 	rdb     *redis.Client
+	redis   *redistest.Server
 	broker  *queue.Broker
 	botTG   *telegramfake.Server // the admin bot's Telegram
 	chTG    *telegramfake.Server // the channels' Telegram
@@ -56,8 +57,8 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	rdb, _ := redistest.Start(t)
-	e := &env{t: t, rdb: rdb, broker: queue.NewBroker(rdb, queue.Options{})}
+	rdb, srv := redistest.Start(t)
+	e := &env{t: t, rdb: rdb, redis: srv, broker: queue.NewBroker(rdb, queue.Options{})}
 	e.botTG = telegramfake.New()
 	t.Cleanup(e.botTG.Close)
 	e.botTG.SetToken(adminToken)

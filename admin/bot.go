@@ -212,22 +212,26 @@ func (b *Bot) poll(ctx context.Context) {
 		}
 		backoff = time.Second
 		for _, u := range updates {
-			b.dispatch(ctx, u)
+			if b.dispatch(ctx, u) != nil {
+				break // the rest waits with it for the next poll
+			}
 		}
 	}
 }
 
-// dispatch claims one update, commits the offset past it, and handles it.
-func (b *Bot) dispatch(ctx context.Context, u tgbotapi.Update) {
+// dispatch claims one update, commits the offset past it, and handles it. An error means the
+// update could not be claimed (Redis unreachable) and is to be delivered again: a poll fetches
+// it again from the offset still stored, a webhook answers 503.
+func (b *Bot) dispatch(ctx context.Context, u tgbotapi.Update) error {
 	claimed, err := b.claimUpdate(ctx, u.UpdateID)
 	if err != nil {
 		b.log.Warn("admin bot: claiming update", zap.Int("update_id", u.UpdateID), zap.Error(err))
-		return
+		return err
 	}
-	if !claimed {
-		return
+	if claimed {
+		b.handle(ctx, u)
 	}
-	b.handle(ctx, u)
+	return nil
 }
 
 // claimUpdate marks update_id as taken (once, for every process) and moves the stored offset
@@ -331,7 +335,11 @@ func (b *Bot) WebhookHandler() http.Handler {
 			return
 		}
 		// Once claimed, the update is handled to the end even if Telegram hangs up.
-		b.dispatch(context.WithoutCancel(r.Context()), u)
+		if err := b.dispatch(context.WithoutCancel(r.Context()), u); err != nil {
+			// Not claimed (Redis unreachable): Telegram delivers it again later.
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 	})
 }

@@ -79,3 +79,44 @@ func TestWebhookModeChecksTheSecretAndAnswersOnce(t *testing.T) {
 		t.Fatalf("%d replies, want 1 (unauthorised requests do nothing)", n)
 	}
 }
+
+// TestWebhookUpdateIsRetriedWhileRedisIsDown: an update that cannot be claimed because Redis
+// is unreachable is answered 503, so Telegram delivers it again later (as a poll would fetch
+// it again); a 200 would have lost the admin's command without a word.
+func TestWebhookUpdateIsRetriedWhileRedisIsDown(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Telegram.Mode = "webhook"
+	e.cfg.Telegram.WebhookURL = "https://herald.example.com/telegram/admin"
+	e.cfg.Telegram.WebhookSecret = "s3cret_hook-token"
+	b, err := New(e.cfg, Deps{Broker: e.broker, Redis: e.rdb, Channels: e.chans, Logger: e.log, Owner: "w1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(b.WebhookHandler())
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "the bot connected", 10*time.Second, func() bool {
+		select {
+		case <-b.ready:
+			return true
+		default:
+			return false
+		}
+	})
+	e.redis.Stop()
+	body, _ := json.Marshal(tgbotapi.Update{UpdateID: 9, Message: &tgbotapi.Message{MessageID: 1,
+		From: &tgbotapi.User{ID: adminID, UserName: adminName}, Chat: &tgbotapi.Chat{ID: adminID, Type: "private"}, Text: "/status hook-2"}})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/telegram/admin", bytes.NewReader(body))
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_hook-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("an update that could not be claimed: %d, want 503 (Telegram retries)", resp.StatusCode)
+	}
+}
