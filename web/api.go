@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -218,15 +219,22 @@ func (s *Server) channel(name string) bool {
 	return false
 }
 
+// hasPauseRecord reports whether channel name has a pause record.
+func (s *Server) hasPauseRecord(r *http.Request, name string) bool {
+	ps, err := s.Broker.Paused(r.Context())
+	return err == nil && slices.ContainsFunc(ps, func(p queue.PauseInfo) bool { return string(p.Channel) == name })
+}
+
 // pauseChannel serves POST /v1/channels/{name}/pause?reason=… and …/resume.
 func (s *Server) pauseChannel(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if !s.channel(name) {
+	paused := strings.HasSuffix(r.URL.Path, "/pause")
+	// A channel removed from the config while paused keeps its pause record: resume clears it.
+	if !s.channel(name) && (paused || !s.hasPauseRecord(r, name)) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no configured channel " + name})
 		return
 	}
 	var err error
-	paused := strings.HasSuffix(r.URL.Path, "/pause")
 	if paused {
 		err = s.Broker.Pause(r.Context(), channels.Name(name), r.URL.Query().Get("reason"))
 	} else {

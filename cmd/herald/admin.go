@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,6 +93,12 @@ func configuredChannel(cfg *config.Config, name string) error {
 	return nil
 }
 
+// pausedChannel reports whether a channel has a pause record (configured or not).
+func pausedChannel(ctx context.Context, b *queue.Broker, name string) bool {
+	ps, err := b.Paused(ctx)
+	return err == nil && slices.ContainsFunc(ps, func(p queue.PauseInfo) bool { return string(p.Channel) == name })
+}
+
 func newPauseCmd(g *globalFlags) *cobra.Command {
 	var rf remoteFlags
 	var reason string
@@ -141,7 +148,9 @@ func newResumeCmd(g *globalFlags) *cobra.Command {
 				return nil
 			}
 			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
-				if err := configuredChannel(cfg, args[0]); err != nil {
+				// A channel removed from the config while paused keeps its pause record (herald
+				// doctor names it); resume is the one way to clear it.
+				if err := configuredChannel(cfg, args[0]); err != nil && !pausedChannel(ctx, b, args[0]) {
 					return err
 				}
 				err := b.Resume(ctx, channels.Name(args[0]))

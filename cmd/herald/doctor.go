@@ -137,6 +137,20 @@ func doctorSenders(ctx context.Context, cfg *config.Config, rdb redis.UniversalC
 		detail, advice := unconfiguredText(u)
 		fs = append(fs, finding{Level: "warn", Area: "channel " + string(u.Channel), Detail: detail, Advice: advice})
 	}
+	// A channel removed from the config while paused keeps its pause record for ever, and the
+	// admin bot alerts the pause again every 30 days.
+	paused, err := b.Paused(ctx)
+	if err != nil {
+		fs = append(fs, finding{Level: "warn", Area: "queues", Detail: err.Error(), Advice: "check Redis"})
+	}
+	for _, p := range paused {
+		if _, ok := cfg.Channel(string(p.Channel)); ok {
+			continue
+		}
+		fs = append(fs, finding{Level: "warn", Area: "channel " + string(p.Channel),
+			Detail: fmt.Sprintf("not in the config, yet still paused (since %s: %s)", p.Since.Format(time.RFC3339), p.Reason),
+			Advice: fmt.Sprintf("herald resume %s removes the pause record (add the channel back first if it is to deliver again)", p.Channel)})
+	}
 	for _, c := range cfgChannels(cfg) {
 		if !c.Leased {
 			continue
