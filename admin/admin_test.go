@@ -1129,3 +1129,21 @@ func TestStaleUnknownButtonDoesNotUndoARetry(t *testing.T) {
 		t.Fatalf("no audit entry for the refused press: %+v", e.audit())
 	}
 }
+
+// TestLongInputIsEchoedShort: a reply that quotes what the admin typed (an unknown command, an
+// id nobody published, a channel) quotes at most 200 characters of it, so a pasted wall of
+// text still gets its answer instead of a reply Telegram refuses as too long.
+func TestLongInputIsEchoedShort(t *testing.T) {
+	e := newEnv(t)
+	e.startBot("p1")
+	// Each message is as long as Telegram lets an admin send (4,096).
+	e.say(adminID, "/"+strings.Repeat("x", 4095))
+	m := e.waitReply(adminID, "Unknown command")
+	if n := telegramfake.UTF16Len(m.Plain); n > 300 {
+		t.Fatalf("a reply of %d characters", n)
+	}
+	e.say(adminID, "/status "+strings.Repeat("ب", 4088))
+	e.waitReply(adminID, "No article")
+	e.say(adminID, "/pause "+strings.Repeat("c", 4089))
+	e.waitReply(adminID, "is not a configured channel")
+}

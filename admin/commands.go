@@ -157,7 +157,7 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 	if !ok {
 		entry.Result = "unknown command"
 		b.audit(ctx, entry)
-		b.reply(m.Chat.ID, reply{text: b.tx.f("unknown.cmd", code("/"+name))})
+		b.reply(m.Chat.ID, reply{text: b.tx.f("unknown.cmd", echo("/"+name))})
 		return
 	}
 	r, result := c.run(b, ctx, request{chatID: m.Chat.ID, user: m.From, args: args})
@@ -211,7 +211,7 @@ func (b *Bot) findArticle(ctx context.Context, ref string) (*queue.ArticleStatus
 func (b *Bot) lookup(ctx context.Context, ref string) (*queue.ArticleStatus, *reply, string) {
 	st, err := b.findArticle(ctx, ref)
 	if errors.Is(err, queue.ErrNotFound) {
-		return nil, &reply{text: b.tx.f("not.found", code(ref))}, "not found"
+		return nil, &reply{text: b.tx.f("not.found", echo(ref))}, "not found"
 	}
 	if err != nil {
 		r, res := b.failure(err)
@@ -230,9 +230,9 @@ func (b *Bot) pick(st *queue.ArticleStatus, names []string) ([]queue.Delivery, *
 		i := slices.IndexFunc(st.Deliveries, func(d queue.Delivery) bool { return string(d.Channel) == n })
 		if i < 0 {
 			if !b.configured(n) {
-				return nil, &reply{text: b.tx.f("no.channel", code(n))}, "unknown channel"
+				return nil, &reply{text: b.tx.f("no.channel", echo(n))}, "unknown channel"
 			}
-			return nil, &reply{text: b.tx.f("not.routed", code(st.ID), code(n))}, "not routed"
+			return nil, &reply{text: b.tx.f("not.routed", code(st.ID), echo(n))}, "not routed"
 		}
 		if !slices.ContainsFunc(out, func(d queue.Delivery) bool { return d.Channel == st.Deliveries[i].Channel }) {
 			out = append(out, st.Deliveries[i])
@@ -332,7 +332,7 @@ func (b *Bot) cmdRetry(ctx context.Context, r request) (reply, string) {
 		case len(r.args) < 2:
 			return b.usage("retry")
 		case !b.configured(r.args[1]):
-			return reply{text: b.tx.f("no.channel", code(r.args[1]))}, "unknown channel"
+			return reply{text: b.tx.f("no.channel", echo(r.args[1]))}, "unknown channel"
 		}
 		return b.cmdRetryUnknown(ctx, r)
 	}
@@ -429,7 +429,7 @@ func (b *Bot) cmdFailed(ctx context.Context, r request) (reply, string) {
 		}
 		if ch != "" || !b.configured(a) {
 			if !b.configured(a) {
-				return reply{text: b.tx.f("no.channel", code(a))}, "unknown channel"
+				return reply{text: b.tx.f("no.channel", echo(a))}, "unknown channel"
 			}
 			return b.usage("failed")
 		}
@@ -507,7 +507,7 @@ func (b *Bot) cmdPause(ctx context.Context, r request) (reply, string) {
 		return b.usage("pause")
 	}
 	if !b.configured(r.args[0]) {
-		return reply{text: b.tx.f("no.channel", code(r.args[0]))}, "unknown channel"
+		return reply{text: b.tx.f("no.channel", echo(r.args[0]))}, "unknown channel"
 	}
 	if err := b.d.Broker.PauseBy(ctx, channels.Name(r.args[0]), strings.Join(r.args[1:], " "), pausedBy(r.user)); err != nil {
 		return b.failure(err)
@@ -520,7 +520,7 @@ func (b *Bot) cmdResume(ctx context.Context, r request) (reply, string) {
 		return b.usage("resume")
 	}
 	if !b.configured(r.args[0]) {
-		return reply{text: b.tx.f("no.channel", code(r.args[0]))}, "unknown channel"
+		return reply{text: b.tx.f("no.channel", echo(r.args[0]))}, "unknown channel"
 	}
 	if err := b.d.Broker.Resume(ctx, channels.Name(r.args[0])); err != nil {
 		return b.failure(err)

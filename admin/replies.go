@@ -49,6 +49,11 @@ func title(s string) string { return esc(formatter.Isolate(s)) }
 
 func code(s string) string { return "<code>" + esc(s) + "</code>" }
 
+// echo quotes what an admin typed (an unknown command, id or channel) in a reply, at most 200
+// characters of it: a message of up to 4,096 quoted whole would make a reply Telegram refuses,
+// and the admin would get no answer at all.
+func echo(s string) string { return code(cut(s, 200)) }
+
 func link(url, text string) string { return `<a href="` + esc(url) + `">` + esc(text) + "</a>" }
 
 // cut shortens s to n grapheme clusters (a letter keeps its harakat), adding "…".
