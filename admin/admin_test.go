@@ -1147,3 +1147,53 @@ func TestLongInputIsEchoedShort(t *testing.T) {
 	e.say(adminID, "/pause "+strings.Repeat("c", 4089))
 	e.waitReply(adminID, "is not a configured channel")
 }
+
+// TestDigestLeavesOutUnknownsDecidedMeanwhile: a digest waits (alerts.delay, alerts.interval)
+// and an unknown delivery may be decided before it goes out (the dashboard's retry, herald
+// mark-sent). The digest asks only about those still unknown, and sends nothing when none is
+// left and nothing else happened.
+func TestDigestLeavesOutUnknownsDecidedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	// unknowns starts a worker whose posts all time out, publishes one article per channel
+	// and waits until each delivery is unknown.
+	unknowns := func(e *env, ids ...string) {
+		e.alertGroupReady()
+		release := make(chan struct{})
+		e.chTG.OnAccept(func(telegramfake.Message) { <-release })
+		t.Cleanup(func() { close(release) })
+		e.startWorker()
+		for i, id := range ids {
+			ch := []string{"tg-a", "tg-b"}[i]
+			e.publish(id, "خبر "+id, ch)
+			e.waitState(id, ch, queue.StateUnknown, 1)
+		}
+	}
+
+	e := newEnv(t)
+	unknowns(e, "dm-1", "dm-2")
+	if _, err := e.broker.MarkSent(ctx, "dm-1", "tg-a", "ops", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.startBot("p1")
+	m := e.waitReply(alertChat, "Unknown outcome")
+	if strings.Contains(m.Plain, "dm-1") || !strings.Contains(m.Plain, "dm-2") || !strings.Contains(m.Plain, "decide): 1") {
+		t.Fatalf("digest %q: want only dm-2", m.Plain)
+	}
+	if !strings.Contains(m.Plain, "herald alerts: 1 since") {
+		t.Fatalf("digest %q does not count what it shows", m.Plain)
+	}
+
+	// Every unknown decided before the digest, and nothing else: no digest at all.
+	e = newEnv(t)
+	unknowns(e, "dm-3")
+	if _, err := e.broker.Drop(ctx, "dm-3", "tg-a", "ops"); err != nil {
+		t.Fatal(err)
+	}
+	e.startBot("p1")
+	waitFor(t, "the digest list flushed", 15*time.Second, func() bool {
+		return e.rdb.Exists(ctx, digestLastKey).Val() == 1 && e.rdb.LLen(ctx, digestKey).Val() == 0
+	})
+	if ms := e.replies(alertChat, ""); len(ms) != 0 {
+		t.Fatalf("a digest with nothing to decide: %q", ms[0].Plain)
+	}
+}

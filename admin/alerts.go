@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"herald/channels"
 	"herald/queue"
 )
 
@@ -244,8 +245,10 @@ func (b *Bot) flushDigest(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := b.send(b.cfg.Telegram.AlertChatID, r); err != nil {
-			return err
+		if r.text != "" {
+			if _, err := b.send(b.cfg.Telegram.AlertChatID, r); err != nil {
+				return err
+			}
 		}
 	}
 	return digestSentScript.Run(ctx, b.d.Redis, []string{digestKey, digestFirstKey, digestLastKey}, len(raws), now).Err()
@@ -262,7 +265,8 @@ redis.call("SET", KEYS[3], ARGV[2])
 return 1
 `)
 
-// digest renders items as one message, with buttons for the unknown deliveries.
+// digest renders items as one message, with buttons for the unknown deliveries; an empty
+// text when nothing is left to tell.
 func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (reply, error) {
 	var failed, unknown, paused, other []digestItem
 	seenUnknown := map[string]bool{}
@@ -273,6 +277,15 @@ func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (
 		case "unknown":
 			if k := it.Article + "\x00" + it.Channel; !seenUnknown[k] {
 				seenUnknown[k] = true
+				// Decided since it was queued (a retry, mark sent, drop from the dashboard, the
+				// API or the CLI): nothing left to ask.
+				d, err := b.d.Broker.Delivery(ctx, it.Article, channels.Name(it.Channel))
+				if errors.Is(err, queue.ErrNotFound) || (err == nil && d.State != queue.StateUnknown) {
+					continue
+				}
+				if err != nil {
+					return reply{}, err
+				}
 				unknown = append(unknown, it)
 			}
 		case "paused":
@@ -281,7 +294,11 @@ func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (
 			other = append(other, it)
 		}
 	}
-	lines := []string{b.tx.f("digest.title", len(items), since.UTC().Format("15:04"))}
+	shown := len(failed) + len(unknown) + len(paused) + len(other)
+	if shown == 0 {
+		return reply{}, nil
+	}
+	lines := []string{b.tx.f("digest.title", shown, since.UTC().Format("15:04"))}
 	lines = append(lines, b.digestFailed(failed)...)
 	unknownLines, rows, err := b.digestUnknown(ctx, unknown)
 	if err != nil {
