@@ -1197,3 +1197,33 @@ func TestDigestLeavesOutUnknownsDecidedMeanwhile(t *testing.T) {
 		t.Fatalf("a digest with nothing to decide: %q", ms[0].Plain)
 	}
 }
+
+// TestDigestLeavesOutPausesEndedMeanwhile: a pause made outside the bot is alerted in the next
+// digest, which may go out minutes later; if the channel was resumed by then the digest does
+// not report it paused (it would send the admins to a channel that is working). A pause still
+// in force is listed.
+func TestDigestLeavesOutPausesEndedMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Alerts.Delay = 3 * time.Second
+	e.alertGroupReady()
+	ctx := context.Background()
+	e.startBot("p1")
+	waitFor(t, "the bot running", 10*time.Second, func() bool { return len(e.botTG.Commands()) > 0 })
+	if err := e.broker.PauseBy(ctx, "tg-b", "maintenance window", "admin via dashboard"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.broker.PauseBy(ctx, "tg-a", "401 Unauthorized", queue.PausedByHerald); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both pauses queued for the digest", 10*time.Second, func() bool { return e.rdb.LLen(ctx, digestKey).Val() == 2 })
+	if err := e.broker.Resume(ctx, "tg-b"); err != nil {
+		t.Fatal(err)
+	}
+	m := e.waitReply(alertChat, "herald alerts")
+	if strings.Contains(m.Plain, "tg-b") || strings.Contains(m.Plain, "maintenance window") {
+		t.Fatalf("digest %q reports tg-b paused after it was resumed", m.Plain)
+	}
+	if !strings.Contains(m.Plain, "tg-a (herald): 401 Unauthorized") {
+		t.Fatalf("digest %q lacks the pause still in force", m.Plain)
+	}
+}

@@ -270,6 +270,7 @@ return 1
 func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (reply, error) {
 	var failed, unknown, paused, other []digestItem
 	seenUnknown := map[string]bool{}
+	var pausedNow map[string]int64 // read once, at the first paused item
 	for _, it := range items {
 		switch it.Kind {
 		case "failed":
@@ -289,7 +290,17 @@ func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (
 				unknown = append(unknown, it)
 			}
 		case "paused":
-			paused = append(paused, it)
+			// Resumed since (or paused again later: that pause is an item of its own): the
+			// channel is not paused as this item says.
+			if pausedNow == nil {
+				var err error
+				if pausedNow, err = b.pausedSince(ctx); err != nil {
+					return reply{}, err
+				}
+			}
+			if since, ok := pausedNow[it.Channel]; ok && since == it.At {
+				paused = append(paused, it)
+			}
 		default:
 			other = append(other, it)
 		}
@@ -313,6 +324,19 @@ func (b *Bot) digest(ctx context.Context, items []digestItem, since time.Time) (
 		r.buttons = &kb
 	}
 	return r, nil
+}
+
+// pausedSince maps each channel paused now to the start of its pause (Unix ms).
+func (b *Bot) pausedSince(ctx context.Context) (map[string]int64, error) {
+	ps, err := b.d.Broker.Paused(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(ps))
+	for _, p := range ps {
+		out[string(p.Channel)] = p.Since.UnixMilli()
+	}
+	return out, nil
 }
 
 // digestFailed counts failures per channel and shows the first few.
