@@ -5,6 +5,7 @@ package channels
 
 import (
 	"context"
+	"time"
 )
 
 // Kind is a platform kind: one package under channels/ per kind.
@@ -119,6 +120,14 @@ type Channel interface {
 // unknown outcome; the others are parked for an admin.
 type Deduplicating interface {
 	Deduplicates() bool
+}
+
+// DedupWindowed is implemented by a Deduplicating channel whose platform remembers a key only
+// for a while (Mastodon: an hour). Past the window a retry would post again, so the worker
+// parks a delivery as unknown, instead of retrying it, once the window has passed since an
+// attempt that may have posted.
+type DedupWindowed interface {
+	DedupWindow() time.Duration
 }
 
 // Checker is implemented by channels that can verify their credentials and destination without

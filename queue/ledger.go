@@ -273,6 +273,11 @@ redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until
 return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8]}
 `)
 
+// ledgerMaybePosted is the ledger field holding when an attempt of a pending delivery may have
+// posted (ms): a deduplicating channel retries such an attempt, but not past its platform's
+// window (channels.DedupWindowed, Worker.pastDedupWindow).
+const ledgerMaybePosted = "maybe_at"
+
 // finishScript moves a claimed delivery to its new state, only for the claim that holds it
 // (its token), and logs the change. It is idempotent: a re-run that finds the state it was
 // asked to set under its own token answers "ok" and changes nothing. A claim whose lease ran
@@ -283,12 +288,15 @@ return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8]}
 //	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] the channel's unknown index
 //	ARGV[1] claim token, ARGV[2] attempt, ARGV[3] new state, ARGV[4] remote id, ARGV[5] post url,
 //	ARGV[6] error, ARGV[7] now ms, ARGV[8] log max len, ARGV[9] member, ARGV[10] record TTL s,
-//	ARGV[11] "1" to give the attempt back (rate limit, shutdown before the request left, pause)
+//	ARGV[11] "1" to give the attempt back (rate limit, shutdown before the request left, pause),
+//	ARGV[12] when this attempt may have posted (ms; a deduplicating channel's retry), else ""
 //
-// Returns "ok" or "lost" (another claim or an admin took the delivery over; nothing changed).
+// A pending record keeps the first such time (maybe_at, ledgerMaybePosted) until the delivery is
+// final. Returns "ok" or "lost" (another claim or an admin took the delivery over; nothing
+// changed).
 var finishScript = logScript(`
 local f = redis.call("HMGET", KEYS[1], "state", "token", "attempt", "article_id", "channel", "expired",
-  "kind", "post_url", "created_at")
+  "kind", "post_url", "created_at", "` + ledgerMaybePosted + `")
 f[4], f[5] = ledger_ids(KEYS[1])
 if f[2] ~= ARGV[1] then return "lost" end
 local late = f[1] == "unknown" and f[6] == "1"
@@ -311,12 +319,15 @@ end
 if final then
   -- A final record keeps no empty fields: the lease and its owner go, an empty error and post
   -- URL are left out (parseDelivery reads a missing field as empty).
-  unset = {"lease_until", "owner", "expired"}
+  unset = {"lease_until", "owner", "expired", "` + ledgerMaybePosted + `"}
   if ARGV[6] ~= "" then table.insert(set, "error"); table.insert(set, ARGV[6])
   else table.insert(unset, "error") end
   if not post_url or post_url == "" then table.insert(unset, "post_url") end
 else
   for _, v in ipairs({"lease_until", 0, "owner", "", "expired", "", "error", ARGV[6]}) do table.insert(set, v) end
+  if ARGV[12] and ARGV[12] ~= "" and not f[10] then
+    table.insert(set, "` + ledgerMaybePosted + `"); table.insert(set, ARGV[12])
+  end
 end
 local err = ARGV[6]
 if late then err = "late commit after the lease expired: " .. err end
@@ -361,6 +372,8 @@ if ARGV[1] == "repost" then rev = rev + 1 end
 gen = gen + 1
 redis.call("HSET", KEYS[1], "state", "pending", "revision", rev, "gen", gen, "attempt", 0, "error", "",
   "lease_until", 0, "owner", "", "token", ARGV[5], "expired", "", "updated_at", ARGV[2])
+-- An admin's decision starts afresh: no earlier attempt's maybe_at limits its retries.
+redis.call("HDEL", KEYS[1], "` + ledgerMaybePosted + `")
 redis.call("PERSIST", KEYS[1])
 -- A repost is a new post: the old one's id and link, its correction (correct.go) and its
 -- retraction (retract.go) are not its. A retract of a repost whose outcome is unknown must not

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ import (
 type scripted struct {
 	name  channels.Name
 	dedup bool
+	// window is DedupWindow's answer (0: the platform never forgets a key).
+	window time.Duration
 
 	mu      sync.Mutex
 	answers []func(ctx context.Context) (channels.Receipt, error)
@@ -43,6 +46,9 @@ type sendRecord struct {
 func (s *scripted) Name() channels.Name { return s.name }
 func (s *scripted) Kind() channels.Kind { return channels.KindTelegram }
 func (s *scripted) Deduplicates() bool  { return s.dedup }
+func (s *scripted) DedupWindow() time.Duration {
+	return s.window
+}
 
 func (s *scripted) Send(ctx context.Context, m channels.Message) (channels.Receipt, error) {
 	s.mu.Lock()
@@ -338,6 +344,79 @@ func TestUnknownOutcomeIsParkedUnlessPlatformDeduplicates(t *testing.T) {
 	}
 }
 
+// A deduplicating platform that forgets a key after a while (Mastodon: an hour): a retry within
+// the window is sent with the same key, but once the window has passed since an attempt that
+// may have posted, the delivery is parked unknown instead (sent again, it could post twice).
+// The first such attempt's time counts, not a later one's. (Fails with pastDedupWindow's
+// check removed: the retry is sent.)
+func TestDeduplicatedRetryIsParkedPastThePlatformsWindow(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.ch.dedup, e.ch.window = true, time.Hour
+	e.route.MaxAttempts = 5
+	var skew atomic.Int64 // how far the worker's clock is ahead
+	opts := testOpts(t)
+	opts.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	e.ch.script(
+		fail(channels.UnknownOutcome(errors.New("read timeout"))), // may have posted: maybe_at now
+		func(context.Context) (channels.Receipt, error) {
+			// A second unknown outcome 40 minutes later: the first attempt's time still counts.
+			skew.Store(int64(40 * time.Minute))
+			return channels.Receipt{}, channels.UnknownOutcome(errors.New("read timeout"))
+		},
+		func(context.Context) (channels.Receipt, error) {
+			// The third attempt fails plainly, and then the hour has passed.
+			skew.Store(int64(61 * time.Minute))
+			return channels.Receipt{}, errors.New("connection refused")
+		},
+	)
+	e.publish("dw1")
+	e.start(opts, nil)
+	d := e.waitState("dw1", StateUnknown, 10*time.Second)
+	if n := len(e.ch.sent()); n != 3 {
+		t.Fatalf("%d sends, want 3: the fourth attempt comes past the window", n)
+	}
+	if !strings.Contains(d.Error, "remembers its idempotency key for 1h0m0s only") || d.Attempt != 3 {
+		t.Fatalf("parked record %+v", d)
+	}
+	if v, _ := e.broker.rdb.HExists(ctx, ledgerKey("dw1", "tg"), ledgerMaybePosted).Result(); v {
+		t.Fatal("a final record keeps maybe_at")
+	}
+	// An admin's retry starts afresh and is sent.
+	if _, err := e.broker.Requeue(ctx, "dw1", "tg", "retry"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState("dw1", StateSent, 10*time.Second)
+	if n := len(e.ch.sent()); n != 4 {
+		t.Fatalf("%d sends after the admin's retry, want 4", n)
+	}
+}
+
+// A deduplicating channel that gives up after an attempt whose outcome was unknown parks the
+// delivery unknown, not failed (failed says nothing went out, and an admin's retry would then
+// post again): after the attempts run out, and after a permanent answer. Without such an
+// attempt it is failed as before. (Failed before: the record said failed.)
+func TestDeduplicatedGiveUpAfterAnUnknownOutcomeIsUnknown(t *testing.T) {
+	e := newEnv(t)
+	e.ch.dedup = true
+	timeout := fail(channels.UnknownOutcome(errors.New("read timeout")))
+	refused := fail(errors.New("connection refused"))
+	e.ch.script(timeout, refused, refused, // g1: the attempts run out
+		timeout, fail(channels.Permanent(errors.New("422 Validation failed"))), // g2: a permanent answer
+		refused, refused, refused) // g3: nothing may have posted
+	e.start(testOpts(t), nil)
+	for _, tc := range []struct {
+		id    string
+		state State
+	}{{"g1", StateUnknown}, {"g2", StateUnknown}, {"g3", StateFailed}} {
+		e.publish(tc.id)
+		d := e.waitState(tc.id, tc.state, 10*time.Second)
+		if tc.state == StateUnknown && !strings.Contains(d.Error, "it may have posted") {
+			t.Fatalf("%s: %+v", tc.id, d)
+		}
+	}
+}
+
 // A message of several posts that failed after the first was accepted is unknown (a retry would
 // post the first again), and its record keeps the accepted post's id and link: the admin
 // deciding sees what is out, and a retract deletes it. (Failed before: the record had no id.)
@@ -516,6 +595,32 @@ func TestSweepEnqueuesOrphanedDelivery(t *testing.T) {
 	}
 	if n, _ := e.broker.rdb.ZCard(ctx, pendingKey).Result(); n != 0 {
 		t.Fatalf("pending set still has %d members", n)
+	}
+}
+
+// A delivery that a worker finishes while the sweeper looks at it (its state read as pending,
+// then its task gone because it completed) is not enqueued again: its TaskID, free again, would
+// run once more for nothing (a "duplicate" outcome). (Fails with the second state read removed.)
+func TestSweepDoesNotReEnqueueADeliveryFinishedMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish("sw1")
+	sweepBetweenReads = func() {
+		// What a worker does between the sweeper's two round trips: commit sent, then asynq
+		// deletes the completed task.
+		if err := e.broker.rdb.HSet(ctx, ledgerKey("sw1", "tg"), "state", "sent").Err(); err != nil {
+			t.Error(err)
+		}
+		if err := e.broker.insp.DeleteTask(asynqQueue("tg", false), "sw1:tg:1"); err != nil {
+			t.Error(err)
+		}
+	}
+	defer func() { sweepBetweenReads = nil }()
+	if err := e.broker.sweepMembers(ctx, []string{deliveryMember("sw1", "tg")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.broker.insp.GetTaskInfo(asynqQueue("tg", false), "sw1:tg:1"); err == nil {
+		t.Fatal("the sweeper enqueued the finished delivery's task again")
 	}
 }
 

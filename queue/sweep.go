@@ -116,6 +116,9 @@ func (b *Broker) sweepRange(ctx context.Context, from, to time.Time) (int, error
 	return len(members), nil
 }
 
+// sweepBetweenReads, when set (tests), runs between sweepMembers' two round trips.
+var sweepBetweenReads func()
+
 // sweepMembers re-enqueues those of the given pending members whose task is missing.
 func (b *Broker) sweepMembers(ctx context.Context, members []string) error {
 	if len(members) == 0 {
@@ -130,6 +133,7 @@ func (b *Broker) sweepMembers(ctx context.Context, members []string) error {
 		m   string
 		rec *redis.SliceCmd
 		ex  *redis.IntCmd
+		st  *redis.StringCmd
 		d   Delivery
 	}
 	cands := make([]*cand, 0, len(members))
@@ -159,13 +163,21 @@ func (b *Broker) sweepMembers(ctx context.Context, members []string) error {
 		atoi := func(x any) int { s, _ := x.(string); n, _ := strconv.Atoi(s); return n }
 		c.d = Delivery{Revision: atoi(v[1]), Gen: atoi(v[2]), Urgent: v[3] == "1"}
 		c.ex = pipe.Exists(ctx, "asynq:{"+asynqQueue(c.ch, c.d.Urgent)+"}:t:"+taskID(c.art, c.ch, c.d.Revision, c.d.Gen))
+		// The state again, after the task's existence: a worker commits a delivery's final
+		// state before asynq deletes its task, so a task found gone with the state still not
+		// final is missing indeed — not one that finished between the two round trips (its
+		// id, free again, would be enqueued and run once more for nothing).
+		c.st = pipe.HGet(ctx, ledgerKey(c.art, c.ch), "state")
 		live = append(live, c)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if sweepBetweenReads != nil {
+		sweepBetweenReads()
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return err
 	}
 	for _, c := range live {
-		if c.ex.Val() == 1 {
+		if st := c.st.Val(); c.ex.Val() == 1 || st == "" || State(st).Final() {
 			continue
 		}
 		if err := b.enqueue(ctx, c.art, c.ch, c.d.Revision, c.d.Gen, c.d.Urgent); err != nil {

@@ -634,6 +634,10 @@ type claim struct {
 	// TIME call (redisNowMS).
 	slotMS int64
 	slotAt time.Time
+	// maybePosted is when this claim's send ended in an unknown outcome that a deduplicating
+	// channel retries (ms, this process's clock); finish records it as the record's maybe_at
+	// unless an earlier attempt's is there (see pastDedupWindow).
+	maybePosted int64
 }
 
 // redisNowMS is the Redis clock's time now as the slot told it, or 0 when unknown.
@@ -731,6 +735,9 @@ func (w *Worker) claimed(ctx context.Context, c *claim, route Route, res []any) 
 		var posts []channels.Post
 		posts, err = route.Renderer.Render(a)
 		if err == nil {
+			if out, parked := w.pastDedupWindow(ctx, c, route); parked {
+				return out
+			}
 			return w.send(ctx, c, route, posts)
 		}
 		err = fmt.Errorf("formatting for %s: %w", p.Channel, err)
@@ -740,6 +747,45 @@ func (w *Worker) claimed(ctx context.Context, c *claim, route Route, res []any) 
 		return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
 	}
 	return Outcome{Status: "failed", Attempt: attempt, Err: err}
+}
+
+// dedupWindowMargin is taken off a platform's idempotency window: the key's hour starts when
+// the platform made the post, up to a send timeout before maybe_at, and the processes' clocks
+// may differ by a little.
+const dedupWindowMargin = 5 * time.Minute
+
+// pastDedupWindow parks a retry of a deduplicating channel whose platform forgets a key after a
+// while (channels.DedupWindowed) when that while has passed since an earlier attempt that may
+// have posted (the record's maybe_at): sent again, the post could appear twice. Only a retry
+// reads the record (one HGET); the first attempt and other channels cost nothing.
+func (w *Worker) pastDedupWindow(ctx context.Context, c *claim, route Route) (Outcome, bool) {
+	dw, ok := route.Channel.(channels.DedupWindowed)
+	if !ok || c.attempt <= 1 || dw.DedupWindow() <= 0 {
+		return Outcome{}, false
+	}
+	window := dw.DedupWindow()
+	v, err := w.rdb.HGet(ctx, ledgerKey(c.p.ArticleID, c.p.Channel), ledgerMaybePosted).Int64()
+	if errors.Is(err, redis.Nil) {
+		return Outcome{}, false
+	}
+	if err != nil {
+		// Not knowing is not a reason to risk it: hand the claim back and try again later.
+		err = fmt.Errorf("queue: reading when %s may have posted: %w", c.member, err)
+		if ferr := w.finish(c, StatePending, channels.Receipt{}, err.Error(), true); ferr != nil {
+			err = ferr
+		}
+		return Outcome{Status: "retry", Attempt: c.attempt - 1, Err: &retryIn{delay: w.backoff(1), err: err}}, true
+	}
+	at := time.UnixMilli(v)
+	if w.opts.Now().Sub(at) < window-min(dedupWindowMargin, window/2) {
+		return Outcome{}, false
+	}
+	err = fmt.Errorf("an earlier attempt (%s) may have posted, and the platform remembers its idempotency key for %s only: parked instead of a retry that could post twice",
+		at.UTC().Format(time.RFC3339), window)
+	if ferr := w.finish(c, StateUnknown, channels.Receipt{}, err.Error(), true); ferr != nil {
+		return Outcome{Status: "retry", Attempt: c.attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}, true
+	}
+	return Outcome{Status: "unknown", Attempt: c.attempt - 1, Err: err}, true
 }
 
 func decodeArticle(id string, v any) (*article.Article, error) {
@@ -803,10 +849,7 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 		}
 		return Outcome{Status: "rate_limited", Attempt: attempt - 1, Err: &retryIn{delay: roundUpSecond(wait), err: err}}
 	case channels.IsPermanent(err):
-		if ferr := w.finish(c, StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
-			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
-		}
-		return Outcome{Status: "failed", Attempt: attempt, Err: err}
+		return w.giveUp(ctx, c, route, err)
 	case channels.IsUnknownOutcome(err) && !(dedup != nil && dedup.Deduplicates()):
 		// It may be posted already; a visible duplicate is worse than asking an admin. The
 		// receipt keeps what is known to be out: a message of several posts that failed after
@@ -825,12 +868,12 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 		}
 		return Outcome{Status: "unknown", Attempt: attempt, RemoteID: rcpt.RemoteID, Err: err}
 	case attempt >= route.MaxAttempts:
-		err = fmt.Errorf("giving up after %d attempts: %w", attempt, err)
-		if ferr := w.finish(c, StateFailed, channels.Receipt{}, err.Error(), false); ferr != nil {
-			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
-		}
-		return Outcome{Status: "failed", Attempt: attempt, Err: err}
+		return w.giveUp(ctx, c, route, fmt.Errorf("giving up after %d attempts: %w", attempt, err))
 	default:
+		if channels.IsUnknownOutcome(err) {
+			// A deduplicating channel's retry: this attempt may have posted (pastDedupWindow).
+			c.maybePosted = w.opts.Now().UnixMilli()
+		}
 		// A shutdown that cancelled the send before the request left gives the attempt back.
 		giveBack := ctx.Err() != nil
 		if ferr := w.finish(c, StatePending, channels.Receipt{}, err.Error(), giveBack); ferr != nil {
@@ -838,6 +881,25 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 		}
 		return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(attempt), counted: !giveBack, err: err}}
 	}
+}
+
+// giveUp ends a delivery whose send failed for good: failed, which says nothing went out —
+// unless an earlier attempt of a deduplicating channel ended in an unknown outcome and was
+// retried (the record's maybe_at): that one may have posted, so the delivery is parked unknown
+// for an admin, like any other unknown outcome.
+func (w *Worker) giveUp(ctx context.Context, c *claim, route Route, err error) Outcome {
+	state, status := StateFailed, "failed"
+	if dedup, ok := route.Channel.(channels.Deduplicating); ok && dedup.Deduplicates() && c.attempt > 1 {
+		n, herr := w.rdb.HExists(ctx, ledgerKey(c.p.ArticleID, c.p.Channel), ledgerMaybePosted).Result()
+		if n || herr != nil { // not knowing counts as maybe
+			state, status = StateUnknown, "unknown"
+			err = fmt.Errorf("%w (an earlier attempt's outcome was unknown: it may have posted)", err)
+		}
+	}
+	if ferr := w.finish(c, state, channels.Receipt{}, err.Error(), false); ferr != nil {
+		return Outcome{Status: "retry", Attempt: c.attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
+	}
+	return Outcome{Status: status, Attempt: c.attempt, Err: err}
 }
 
 // finish commits a state change for the claim c. The script is idempotent by the claim's
@@ -860,12 +922,16 @@ func (w *Worker) finish(c *claim, state State, rcpt channels.Receipt, errText st
 	if state.Final() {
 		ttl = int64(w.broker.opts.Retention / time.Second)
 	}
+	maybe := ""
+	if c.maybePosted > 0 {
+		maybe = strconv.FormatInt(c.maybePosted, 10)
+	}
 	var err error
 	for try := 0; ; try++ {
 		var res string
 		res, err = finishScript.Run(ctx, w.rdb, []string{ledgerKey(c.p.ArticleID, c.p.Channel), pendingKey, logKey, unknownKey(c.p.Channel)},
 			c.token, c.attempt, string(state), rcpt.RemoteID, rcpt.PostURL, errText, w.opts.Now().UnixMilli(),
-			w.broker.opts.LogMaxLen, c.member, ttl, give).Text()
+			w.broker.opts.LogMaxLen, c.member, ttl, give, maybe).Text()
 		if err == nil {
 			if res != "ok" {
 				return fmt.Errorf("queue: committing %s as %s: lease lost", c.member, state)

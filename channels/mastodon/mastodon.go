@@ -76,6 +76,11 @@ func (c *Channel) Kind() channels.Kind { return channels.KindMastodon }
 // Specs: https://docs.joinmastodon.org/methods/statuses/#create (Idempotency-Key)
 func (c *Channel) Deduplicates() bool { return true }
 
+// DedupWindow implements channels.DedupWindowed: Mastodon keeps an Idempotency-Key for an hour
+// (Redis key idempotency:status:…, EX 3600), after which the same key posts a new status.
+// Specs: https://docs.joinmastodon.org/methods/statuses/#create
+func (c *Channel) DedupWindow() time.Duration { return time.Hour }
+
 // IdempotencyKey is the key of the i-th post (from 0) of a message: the message's key for the
 // first, the key and "#<i+1>" for the others, so each post of a message is made once.
 func IdempotencyKey(msgKey string, i int) string {
