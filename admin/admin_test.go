@@ -1227,3 +1227,26 @@ func TestDigestLeavesOutPausesEndedMeanwhile(t *testing.T) {
 		t.Fatalf("digest %q lacks the pause still in force", m.Plain)
 	}
 }
+
+// TestTitlesShowAsThePostsShowThem: a title with HTML entities and tags (what a CMS posting
+// rendered titles sends: &amp;, &#8220;…&#8221;, <b>) reads in the bot's replies as the
+// channels' posts show it, not as "&amp;" or "<b>".
+func TestTitlesShowAsThePostsShowThem(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	e.startBot("p1")
+	a := e.publish("ent-1", "<b>عاجل</b>: ترامب &amp; بايدن &#8220;قمة&#8221;", "tg-a")
+	e.waitState(a.ID, "tg-a", queue.StateSent, 1)
+	const want = "عاجل: ترامب & بايدن “قمة”"
+	if p := e.chatMessages(telegramfake.DefaultChat.ID)[0].Plain; !strings.Contains(p, want) {
+		t.Fatalf("the post shows %q, want %q in it", p, want)
+	}
+	for i, cmd := range []string{"/status " + a.ID, "/last 1", "/repost " + a.ID} {
+		e.say(adminID, cmd)
+		waitFor(t, "the reply to "+cmd, 15*time.Second, func() bool { return len(e.replies(adminID, "")) == i+1 })
+		m := e.replies(adminID, "")[i]
+		if !strings.Contains(m.Plain, "\u2068"+want+"\u2069") || strings.Contains(m.Plain, "&amp;") || strings.Contains(m.Plain, "<b>") {
+			t.Fatalf("%s shows the title as %q, want %q", cmd, m.Plain, want)
+		}
+	}
+}

@@ -378,7 +378,7 @@ func (b *Bot) digestUnknown(ctx context.Context, unknown []digestItem) ([]string
 		}
 		line := fmt.Sprintf("  %d. ❓ %s · %s", i+1, code(it.Article), code(it.Channel))
 		if a, err := b.d.Broker.Article(ctx, it.Article); err == nil && a.Title != "" {
-			line += " · " + title(cut(a.Title, 60))
+			line += " · " + headline(a.Title, 60)
 		}
 		lines = append(lines, line)
 		token, err := b.newCallback(ctx, callbackRecord{Action: actionUnknown, Article: it.Article, Channel: it.Channel}, b.cfg.Alerts.ButtonTTL)

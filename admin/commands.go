@@ -302,7 +302,7 @@ func (b *Bot) cmdRepost(ctx context.Context, r request) (reply, string) {
 	if t == "" {
 		t = st.ID
 	}
-	return reply{text: b.tx.f("repost.ask", "<b>"+title(cut(t, 200))+"</b>", codes(names)), buttons: &kb}, "asked to confirm " + strings.Join(names, ",")
+	return reply{text: b.tx.f("repost.ask", "<b>"+headline(t, 200)+"</b>", codes(names)), buttons: &kb}, "asked to confirm " + strings.Join(names, ",")
 }
 
 // repostConfirmTTL is how long a repost confirmation button stays usable.
@@ -446,7 +446,7 @@ func (b *Bot) cmdFailed(ctx context.Context, r request) (reply, string) {
 	for _, d := range ds {
 		head := fmt.Sprintf("%s %s · %s", stateIcons[d.State], code(d.ArticleID), code(string(d.Channel)))
 		if a, err := b.d.Broker.Article(ctx, d.ArticleID); err == nil && a.Title != "" {
-			head += " · " + title(cut(a.Title, 60))
+			head += " · " + headline(a.Title, 60)
 		}
 		if d.Error != "" {
 			head += "\n    " + esc(cut(d.Error, 100))

@@ -47,6 +47,10 @@ func esc(s string) string { return formatter.TelegramEscape(s) }
 // title escapes and isolates an article title (or any free text of unknown direction).
 func title(s string) string { return esc(formatter.Isolate(s)) }
 
+// headline is an article title as the posts show it (formatter.PlainTitle), cut to n
+// characters, escaped and isolated.
+func headline(s string, n int) string { return title(cut(formatter.PlainTitle(s), n)) }
+
 func code(s string) string { return "<code>" + esc(s) + "</code>" }
 
 // echo quotes what an admin typed (an unknown command, id or channel) in a reply, at most 200
@@ -281,7 +285,7 @@ func (b *Bot) articleHeader(st *queue.ArticleStatus) string {
 	if t == "" {
 		t = st.ID
 	}
-	return "<b>" + title(cut(t, 200)) + "</b>\n" + code(st.ID)
+	return "<b>" + headline(t, 200) + "</b>\n" + code(st.ID)
 }
 
 var textsEN = texts{

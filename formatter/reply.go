@@ -8,6 +8,11 @@ package formatter
 // Specs: https://core.telegram.org/bots/api#html-style
 func TelegramEscape(s string) string { return telegramEscape(s) }
 
+// PlainTitle is an article title as the posts show it: HTML tags dropped, entities decoded,
+// whitespace and invisible characters cleaned (a CMS may send a rendered title such as
+// "&#8220;قمة&#8221; <b>عاجل</b>").
+func PlainTitle(s string) string { return inlineText(s) }
+
 // Isolate wraps s in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE (U+2068, U+2069): an Arabic
 // title inside an English line, or a Latin id inside an Arabic one, keeps its own direction and
 // does not reorder the punctuation around it.

@@ -55,6 +55,8 @@ var dashFuncs = template.FuncMap{
 	"short":   func(t time.Time) string { return t.UTC().Format("15:04:05") },
 	"path":    url.PathEscape,
 	"buttons": newDeliveryButtons,
+	// headline is a title as the posts show it: a CMS may send one with entities and tags.
+	"headline": formatter.PlainTitle,
 }
 
 // dashTemplates holds one template set per page (each page defines its own title block) on

@@ -553,3 +553,27 @@ func TestDashboardSessionFollowsItsToken(t *testing.T) {
 		t.Fatal("the configured admin token's session lost its buttons")
 	}
 }
+
+// A title with HTML entities and tags (a CMS posting rendered titles) shows on the dashboard
+// as the channels' posts show it, not as "&amp;" or "<b>" text.
+func TestDashboardShowsTitlesAsThePostsDo(t *testing.T) {
+	e := newDashEnv(t)
+	a := article.Article{URL: "https://news.example.com/world/2026/11/summit", Title: "<b>عاجل</b>: ترامب &amp; بايدن &#8220;قمة&#8221;"}
+	res, err := e.srv.Publisher.Publish(context.Background(), &a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.login(dashAdminToken)
+	// html/template escapes "&" once: the page's text reads "ترامب & بايدن".
+	const want = "عاجل: ترامب &amp; بايدن “قمة”"
+	if page := c.page("/dashboard/"); !strings.Contains(page, `dir="auto">`+want+`</a>`) || strings.Contains(page, "&lt;b&gt;عاجل") {
+		t.Errorf("the last deliveries do not show the title as the posts do (%q)", want)
+	}
+	// (The preview below shows the Telegram HTML itself, tags and all.)
+	page := c.page("/dashboard/articles/" + res.ArticleID)
+	for _, w := range []string{`<h1 dir="auto" class="headline">` + want + `</h1>`, "<title>" + want + " — herald</title>"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the article page lacks %q", w)
+		}
+	}
+}
