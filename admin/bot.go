@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -310,6 +311,21 @@ func (b *Bot) WebhookPath() string {
 		return "/"
 	}
 	return u.Path
+}
+
+// WebhookPattern is the http.ServeMux pattern to mount WebhookHandler with beside the API
+// ("" in polling mode): POST to webhook_url's path, exactly. A path ending in "/" (the root of
+// a host kept for the bot) gets "{$}": as a pattern "POST /" matches every POST, and would take
+// publishing, the dashboard's login and its buttons away from the API.
+func (b *Bot) WebhookPattern() string {
+	p := b.WebhookPath()
+	if p == "" {
+		return ""
+	}
+	if strings.HasSuffix(p, "/") {
+		p += "{$}"
+	}
+	return "POST " + p
 }
 
 // WebhookHandler receives updates in webhook mode. The secret token header is compared in

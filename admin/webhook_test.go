@@ -120,3 +120,29 @@ func TestWebhookUpdateIsRetriedWhileRedisIsDown(t *testing.T) {
 		t.Fatalf("an update that could not be claimed: %d, want 503 (Telegram retries)", resp.StatusCode)
 	}
 }
+
+// TestWebhookAtTheRootTakesOnlyItsPath: a webhook_url without a path (a host of its own for
+// the bot) is mounted beside the API for POST / exactly; "POST /" as a pattern would take every
+// POST (publishing, the dashboard's login and buttons) away from the API.
+func TestWebhookAtTheRootTakesOnlyItsPath(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Telegram.Mode = "webhook"
+	e.cfg.Telegram.WebhookSecret = "s3cret_hook-token"
+	for _, u := range []string{"https://bot.herald.example.com", "https://bot.herald.example.com/", "https://herald.example.com/telegram/admin"} {
+		e.cfg.Telegram.WebhookURL = u
+		b, err := New(e.cfg, Deps{Broker: e.broker, Redis: e.rdb, Channels: e.chans, Logger: e.log, Owner: "w1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }))
+		mux.Handle(b.WebhookPattern(), b.WebhookHandler())
+		for path, want := range map[string]int{"/v1/articles": http.StatusTeapot, "/dashboard/login": http.StatusTeapot, b.WebhookPath(): http.StatusUnauthorized} {
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, nil))
+			if rec.Code != want {
+				t.Errorf("webhook_url %s: POST %s answered %d, want %d", u, path, rec.Code, want)
+			}
+		}
+	}
+}

@@ -26,10 +26,10 @@ func newAdminBot(cfg *config.Config, broker *queue.Broker, log *zap.Logger, api 
 	if err != nil {
 		return nil, nil, err
 	}
-	if p := bot.WebhookPath(); p != "" {
+	if p := bot.WebhookPattern(); p != "" {
 		mux := http.NewServeMux()
 		mux.Handle("/", api)
-		mux.Handle("POST "+p, bot.WebhookHandler())
+		mux.Handle(p, bot.WebhookHandler())
 		api = mux
 	}
 	return bot, api, nil
