@@ -301,6 +301,34 @@ func TestErrorClasses(t *testing.T) {
 	}
 }
 
+// X made the post but answered 503; the retry gets 403 duplicate content. That names the first
+// attempt's post: unknown (an admin checks), not failed. A duplicate on a first attempt (the
+// text was posted before, by another article) stays a permanent duplicate. (Fails with the
+// attempt check in Send removed: the retry was failed as a duplicate.)
+func TestDuplicateOnARetryIsUnknownNotFailed(t *testing.T) {
+	h := newHarness(t)
+	h.fake.FailAfterPostNext(503, `{"title":"Service Unavailable","detail":"Service Unavailable","type":"about:blank","status":503}`)
+	msg := msgOf(channels.Post{Text: "عاجل: زلزال بقوة 5 درجات"})
+	_, err := h.ch.Send(testCtx(t), msg)
+	if err == nil || channels.IsPermanent(err) || channels.IsUnknownOutcome(err) {
+		t.Fatalf("first attempt: %v, want a retryable error", err)
+	}
+	msg.Attempt = 2
+	_, err = h.ch.Send(testCtx(t), msg)
+	if !channels.IsUnknownOutcome(err) || channels.IsPermanent(err) || !strings.Contains(err.Error(), "earlier attempt") {
+		t.Fatalf("retry: %v, want an unknown outcome", err)
+	}
+	if n := len(h.fake.Posts()); n != 1 {
+		t.Fatalf("%d posts, want 1", n)
+	}
+	// Another article with the same text, first attempt: a duplicate, permanent as before.
+	other := msgOf(channels.Post{Text: "عاجل: زلزال بقوة 5 درجات"})
+	other.ArticleID, other.Key = "a2", "a2:x-main:1"
+	if _, err := h.ch.Send(testCtx(t), other); !channels.IsDuplicateContent(err) || channels.IsUnknownOutcome(err) {
+		t.Fatalf("first attempt of another article: %v, want duplicate content", err)
+	}
+}
+
 func TestWrongSecretIsRefusedAndPauses(t *testing.T) {
 	fake := xfake.New()
 	t.Cleanup(fake.Close)

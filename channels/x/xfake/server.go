@@ -88,6 +88,8 @@ type Server struct {
 	fail      []injected
 	failDel   []injected // FailDeleteNext
 	dropPosts int
+	// failAfter: answers for the next posts, given after the post was made (FailAfterPostNext).
+	failAfter []injected
 	limit     int
 	window    time.Duration
 	sent      []time.Time
@@ -163,6 +165,15 @@ func (s *Server) RateLimitNext(reset time.Time) {
 // DropNextPost makes the next POST /2/tweets be accepted (the post exists) but the connection
 // close before any answer: the client cannot know it went out.
 func (s *Server) DropNextPost() { s.mu.Lock(); s.dropPosts++; s.mu.Unlock() }
+
+// FailAfterPostNext makes the next POST /2/tweets be accepted (the post exists) and then
+// answered with status and body, as X's front end sometimes answers a 500 or 503 for a post it
+// made: the client cannot tell it from a post that was not made.
+func (s *Server) FailAfterPostNext(status int, body string) {
+	s.mu.Lock()
+	s.failAfter = append(s.failAfter, injected{status: status, body: body})
+	s.mu.Unlock()
+}
 
 // Posts returns the accepted posts in order (deleted ones included).
 func (s *Server) Posts() []Post {
@@ -374,6 +385,11 @@ func (s *Server) accept(h http.Header, text string, ids []string) (status int, b
 	if s.dropPosts > 0 {
 		s.dropPosts--
 		return 0, nil, true
+	}
+	if len(s.failAfter) > 0 {
+		f := s.failAfter[0]
+		s.failAfter = s.failAfter[1:]
+		return f.status, f.body, false
 	}
 	return 201, map[string]any{"data": map[string]string{"id": p.ID, "text": p.Text}}, false
 }
