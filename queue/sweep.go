@@ -163,21 +163,33 @@ func (b *Broker) sweepMembers(ctx context.Context, members []string) error {
 		atoi := func(x any) int { s, _ := x.(string); n, _ := strconv.Atoi(s); return n }
 		c.d = Delivery{Revision: atoi(v[1]), Gen: atoi(v[2]), Urgent: v[3] == "1"}
 		c.ex = pipe.Exists(ctx, "asynq:{"+asynqQueue(c.ch, c.d.Urgent)+"}:t:"+taskID(c.art, c.ch, c.d.Revision, c.d.Gen))
-		// The state again, after the task's existence: a worker commits a delivery's final
-		// state before asynq deletes its task, so a task found gone with the state still not
-		// final is missing indeed — not one that finished between the two round trips (its
-		// id, free again, would be enqueued and run once more for nothing).
-		c.st = pipe.HGet(ctx, ledgerKey(c.art, c.ch), "state")
 		live = append(live, c)
 	}
 	if sweepBetweenReads != nil {
 		sweepBetweenReads()
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	if _, err := pipe.Exec(ctx); err != nil {
 		return err
 	}
+	// The state again for a task found gone (rare: no read in the common case): a worker
+	// commits a delivery's final state before asynq deletes its task, so a task gone with the
+	// state still not final is missing indeed — not one that finished between the two round
+	// trips (its id, free again, would be enqueued and run once more for nothing).
+	missing := live[:0]
+	pipe = b.rdb.Pipeline()
 	for _, c := range live {
-		if st := c.st.Val(); c.ex.Val() == 1 || st == "" || State(st).Final() {
+		if c.ex.Val() == 0 {
+			c.st = pipe.HGet(ctx, ledgerKey(c.art, c.ch), "state")
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	for _, c := range missing {
+		if st := c.st.Val(); st == "" || State(st).Final() {
 			continue
 		}
 		if err := b.enqueue(ctx, c.art, c.ch, c.d.Revision, c.d.Gen, c.d.Urgent); err != nil {
