@@ -116,11 +116,28 @@ func checkEnv(t *testing.T, what string, vars []string, cfg *config.Config, read
 			}
 			continue
 		}
-		if !read[v] {
+		if !read[v] && !goRuntimeEnv[v] {
 			t.Errorf("%s sets %s, which herald does not read", what, v)
 		}
 	}
 }
+
+// mebibytes reads a Kubernetes or Go memory size in Mi/MiB or Gi/GiB.
+func mebibytes(t *testing.T, v string) int {
+	t.Helper()
+	for suffix, mul := range map[string]int{"MiB": 1, "Mi": 1, "GiB": 1024, "Gi": 1024} {
+		if n, ok := strings.CutSuffix(v, suffix); ok {
+			if x, err := strconv.Atoi(n); err == nil {
+				return x * mul
+			}
+		}
+	}
+	t.Fatalf("memory size %q: want a number of Mi(B) or Gi(B)", v)
+	return 0
+}
+
+// goRuntimeEnv are the variables Go's runtime reads itself (herald does not).
+var goRuntimeEnv = map[string]bool{"GOMEMLIMIT": true, "GOGC": true, "GOMAXPROCS": true, "GODEBUG": true}
 
 func envPrefix(name string) string {
 	return "HERALD_CH_" + strings.ToUpper(regexp.MustCompile(`[^A-Za-z0-9]`).ReplaceAllString(name, "_")) + "_"
@@ -176,6 +193,9 @@ func TestDeployKubernetesAgreesWithTheCode(t *testing.T) {
 						} `yaml:"volumeMounts"`
 						ReadinessProbe probe `yaml:"readinessProbe"`
 						LivenessProbe  probe `yaml:"livenessProbe"`
+						Resources      struct {
+							Limits struct{ Memory string }
+						}
 					}
 				}
 			}
@@ -245,6 +265,19 @@ func TestDeployKubernetesAgreesWithTheCode(t *testing.T) {
 		}
 	}
 	checkEnv(t, "the Deployment", append(vars, secretKeys...), cfg, envRead(t, cfgText))
+	// With a memory limit, Go's soft limit sits under it, so the collector works harder before
+	// the kernel kills the pod.
+	if lim := c.Resources.Limits.Memory; lim != "" {
+		soft := ""
+		for _, e := range c.Env {
+			if e.Name == "GOMEMLIMIT" {
+				soft = e.Value
+			}
+		}
+		if soft == "" || mebibytes(t, soft) >= mebibytes(t, lim) {
+			t.Errorf("limits.memory %s with GOMEMLIMIT %q: want GOMEMLIMIT set below it", lim, soft)
+		}
+	}
 	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != port(t, "http.addr", addr) {
 		t.Errorf("containerPort %+v, herald listens on %s", c.Ports, addr)
 	}
