@@ -1250,3 +1250,22 @@ func TestTitlesShowAsThePostsShowThem(t *testing.T) {
 		}
 	}
 }
+
+// TestPauseOfAPausedChannelSaysWhoPausedIt: /pause of a channel already paused (herald paused
+// it on a revoked token) keeps the first pause, as every pause does; the reply says so, with
+// who and why, instead of "paused" as if the admin's reason had been recorded.
+func TestPauseOfAPausedChannelSaysWhoPausedIt(t *testing.T) {
+	e := newEnv(t)
+	e.startBot("p1")
+	if err := e.broker.PauseBy(context.Background(), "tg-a", "401 Unauthorized", queue.PausedByHerald); err != nil {
+		t.Fatal(err)
+	}
+	e.say(adminID, "/pause tg-a rotating the token")
+	m := e.waitReply(adminID, "tg-a")
+	if !strings.Contains(m.Plain, "already paused") || !strings.Contains(m.Plain, "herald") || !strings.Contains(m.Plain, "401 Unauthorized") {
+		t.Fatalf("/pause of a paused channel answered %q", m.Plain)
+	}
+	if ps, _ := e.broker.Paused(context.Background()); len(ps) != 1 || ps[0].By != queue.PausedByHerald {
+		t.Fatalf("paused %+v", ps)
+	}
+}

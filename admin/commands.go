@@ -509,8 +509,27 @@ func (b *Bot) cmdPause(ctx context.Context, r request) (reply, string) {
 	if !b.configured(r.args[0]) {
 		return reply{text: b.tx.f("no.channel", echo(r.args[0]))}, "unknown channel"
 	}
+	ps, err := b.d.Broker.Paused(ctx)
+	if err != nil {
+		return b.failure(err)
+	}
+	// A pause of a paused channel keeps the first pause (who, why, since): say so rather than
+	// "paused", as if this one's reason had been recorded.
+	i := slices.IndexFunc(ps, func(p queue.PauseInfo) bool { return string(p.Channel) == r.args[0] })
 	if err := b.d.Broker.PauseBy(ctx, channels.Name(r.args[0]), strings.Join(r.args[1:], " "), pausedBy(r.user)); err != nil {
 		return b.failure(err)
+	}
+	if i >= 0 {
+		p := ps[i]
+		by := p.By
+		if by == "" {
+			by = "?"
+		}
+		why := ""
+		if p.Reason != "" {
+			why = ": " + esc(cut(p.Reason, 100))
+		}
+		return reply{text: b.tx.f("paused.already", code(r.args[0]), esc(by), when(p.Since), why)}, "already paused"
 	}
 	return reply{text: b.tx.f("paused", code(r.args[0]))}, "paused"
 }
