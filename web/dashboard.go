@@ -353,6 +353,8 @@ func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess
 	}
 	_, err := s.Broker.Requeue(r.Context(), id, channels.Name(ch), action)
 	s.auditDash(r, sess, action, id+" "+ch, err)
+	// An Arabic id ("خبر-12") in the English message, isolated: its digits stay after its letters.
+	id = formatter.Isolate(id)
 	switch {
 	case errors.Is(err, queue.ErrNotFound):
 		s.done(w, r, sess, "No delivery of "+id+" to "+ch+".")

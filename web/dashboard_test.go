@@ -577,3 +577,31 @@ func TestDashboardShowsTitlesAsThePostsDo(t *testing.T) {
 		}
 	}
 }
+
+// An Arabic article id with digits (a CMS slug, "خبر-12") inside an English line is isolated,
+// so the digits stay after the letters instead of being reordered with the text around it:
+// the article page's id, the not-found page, and a button's result.
+func TestDashboardIsolatesArabicIDs(t *testing.T) {
+	e := newDashEnv(t)
+	const id = "خبر-12"
+	a := article.Article{ID: id, URL: "https://news.example.com/ar/khabar-12", Title: arabicTitle}
+	if _, err := e.srv.Publisher.Publish(context.Background(), &a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.broker.Drop(context.Background(), id, "tg-main", "test"); err != nil {
+		t.Fatal(err)
+	}
+	c := e.login(dashAdminToken)
+	path := "/dashboard/articles/" + url.PathEscape(id)
+	if page := c.page(path); !strings.Contains(page, `<code dir="auto">`+id+`</code>`) {
+		t.Error("the article page's id is not isolated")
+	}
+	rec := c.do(http.MethodGet, "/dashboard/articles/"+url.PathEscape("خبر-13"), nil, nil)
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), `<code dir="auto">خبر-13</code>`) {
+		t.Errorf("not-found page: %d, id not isolated", rec.Code)
+	}
+	c.do(http.MethodPost, path+"/deliveries/tg-main/retry", url.Values{"csrf": {c.csrf()}, "next": {path}}, nil)
+	if page := c.page(path); !strings.Contains(page, "Retrying \u2068"+id+"\u2069 on tg-main.") {
+		t.Error("the button's result does not isolate the id")
+	}
+}
