@@ -97,8 +97,7 @@ func loadSession(r *http.Request, rdb redis.UniversalClient) (*session, error) {
 // configuration (a session ends with its token, and a token demoted to viewer demotes its
 // sessions at their next request).
 func (s *Server) session(r *http.Request) (*session, error) {
-	rdb := s.Broker.Client()
-	sess, err := loadSession(r, rdb)
+	sess, err := loadSession(r, s.Broker.Client())
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +112,8 @@ func (s *Server) session(r *http.Request) (*session, error) {
 		check(t)
 	}
 	if role != RoleAdmin && role != RoleViewer {
-		_ = sess.end(r.Context(), rdb)
+		// Refused, not deleted: in a rolling restart a process with the old configuration must
+		// not end the sessions of a token only the new one has.
 		return nil, errNoSession
 	}
 	sess.Role = string(role)
