@@ -890,7 +890,7 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 func (w *Worker) giveUp(ctx context.Context, c *claim, route Route, err error) Outcome {
 	state, status := StateFailed, "failed"
 	if dedup, ok := route.Channel.(channels.Deduplicating); ok && dedup.Deduplicates() && c.attempt > 1 {
-		n, herr := w.rdb.HExists(ctx, ledgerKey(c.p.ArticleID, c.p.Channel), ledgerMaybePosted).Result()
+		n, herr := w.rdb.HExists(context.WithoutCancel(ctx), ledgerKey(c.p.ArticleID, c.p.Channel), ledgerMaybePosted).Result()
 		if n || herr != nil { // not knowing counts as maybe
 			state, status = StateUnknown, "unknown"
 			err = fmt.Errorf("%w (an earlier attempt's outcome was unknown: it may have posted)", err)
