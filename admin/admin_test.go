@@ -1269,3 +1269,22 @@ func TestPauseOfAPausedChannelSaysWhoPausedIt(t *testing.T) {
 		t.Fatalf("paused %+v", ps)
 	}
 }
+
+// TestAuditKeepsCommandsShort: the audit log is a capped stream that strangers write to on every
+// attempt; a command of 4,096 characters is recorded with its name and the first 200 characters
+// of its arguments, not whole (10,000 such entries would hold 40 MB of Redis).
+func TestAuditKeepsCommandsShort(t *testing.T) {
+	e := newEnv(t)
+	e.startBot("p1")
+	e.say(strangerID, "/"+strings.Repeat("p", 10)+" "+strings.Repeat("ب", 4000))
+	e.say(adminID, "/status "+strings.Repeat("x", 4000))
+	e.waitReply(adminID, "No article")
+	for _, a := range e.audit() {
+		if n := len([]rune(a.Args)); n > 200 || len(a.Action) > 200 {
+			t.Fatalf("audit entry of %s with %d characters of arguments", a.Action, n)
+		}
+	}
+	if n := len(e.audit()); n != 2 {
+		t.Fatalf("%d audit entries, want 2", n)
+	}
+}

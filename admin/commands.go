@@ -129,8 +129,10 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 	}
 	text := strings.TrimSpace(m.Text)
 	name, args, isCmd := parseCommand(text, b.api.Self.UserName)
+	// The audit log is a capped stream anyone writing to the bot adds to: a command is kept
+	// short there (a message may hold 4,096 characters).
 	entry := queue.AuditEntry{Source: "telegram", UserID: m.From.ID, Username: m.From.UserName, ChatID: m.Chat.ID,
-		Action: "/" + name, Args: strings.Join(args, " ")}
+		Action: "/" + cut(name, 64), Args: cut(strings.Join(args, " "), 200)}
 	if !b.allowed(m.From.ID, m.Chat.ID) {
 		if !isCmd && !m.Chat.IsPrivate() {
 			return // chatter in a group the bot is in, not addressed to it
