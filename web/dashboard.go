@@ -7,6 +7,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -372,8 +373,12 @@ func (s *Server) auditDash(r *http.Request, sess *session, action, args string, 
 	if err != nil {
 		result = err.Error()
 	}
-	e := queue.AuditEntry{Source: "dashboard", Username: sess.Role, Action: action, Args: args, Result: result, Allowed: true}
-	if aerr := s.Broker.AppendAudit(r.Context(), e); aerr != nil {
+	// Where it came from, as the API's entries say; and written even if the browser went away
+	// once the action was taken.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	e := queue.AuditEntry{Source: "dashboard", Client: r.RemoteAddr, Username: sess.Role, Action: action, Args: args, Result: result, Allowed: true}
+	if aerr := s.Broker.AppendAudit(ctx, e); aerr != nil {
 		s.Logger.Warn("dashboard: writing the audit log", zap.Error(aerr))
 	}
 }

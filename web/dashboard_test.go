@@ -605,3 +605,28 @@ func TestDashboardIsolatesArabicIDs(t *testing.T) {
 		t.Error("the button's result does not isolate the id")
 	}
 }
+
+// A dashboard action is audited with the address it came from (as the API's are), and even when
+// the browser went away mid-request: the audit is written without the request's context.
+func TestDashboardAuditSaysWhereAndSurvivesAHangUp(t *testing.T) {
+	e := newDashEnv(t)
+	c := e.login(dashAdminToken)
+	token := c.csrf()
+	if rec := c.do(http.MethodPost, "/dashboard/channels/tg-main/pause", url.Values{"csrf": {token}}, nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("pause: %d", rec.Code)
+	}
+	es, err := e.broker.Audit(context.Background(), 10)
+	if err != nil || len(es) != 1 || es[0].Client != "192.0.2.1:1234" || es[0].Source != "dashboard" {
+		t.Fatalf("audit: %+v %v", es, err)
+	}
+	// The browser hangs up after the action was taken: its audit entry is still written.
+	req := httptest.NewRequest(http.MethodPost, "/dashboard/channels/tg-main/resume", nil)
+	ctx, cancel := context.WithCancel(req.Context())
+	cancel()
+	sess := &session{Role: roleAdmin}
+	e.srv.auditDash(req.WithContext(ctx), sess, "resume", "tg-main", nil)
+	es, err = e.broker.Audit(context.Background(), 10)
+	if err != nil || len(es) != 2 || es[0].Action != "resume" {
+		t.Fatalf("an action whose request hung up is not audited: %+v %v", es, err)
+	}
+}
