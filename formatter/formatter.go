@@ -64,6 +64,12 @@ type platform interface {
 	finish(p *channels.Post, d, full *Data, a *article.Article)
 }
 
+// unmentioner is a platform that reads "@handle" in plain text as a mention of that account:
+// unmention breaks those in the article's own text (mention.go).
+type unmentioner interface {
+	unmention(s string) string
+}
+
 type renderer struct {
 	kind   channels.Kind
 	opt    resolved
@@ -218,6 +224,16 @@ func (r *renderer) prepare(a *article.Article, summaryMax int) (*Data, error) {
 	d.LinkText = linkText(r.opt.linkText, a.Language, link)
 	if summaryMax > 0 {
 		d.Summary = r.summary(a, d, summaryMax)
+	}
+	if u, ok := r.p.(unmentioner); ok {
+		// The article's own text, before the fit measures and cuts it: the joiner counts.
+		d.Title, d.Summary, d.Category = u.unmention(d.Title), u.unmention(d.Summary), u.unmention(d.Category)
+		if len(a.Tags) > 0 {
+			d.Tags = make([]string, len(a.Tags)) // the article's own slice stays as it is
+			for i, t := range a.Tags {
+				d.Tags[i] = u.unmention(t)
+			}
+		}
 	}
 	if d.RTL && (r.kind == channels.KindTelegram || r.kind == channels.KindX) {
 		d.Title, d.Summary = markURLEnds(d.Title), markURLEnds(d.Summary)

@@ -186,7 +186,7 @@ func TestGeneratedArticles(t *testing.T) {
 // sourceGraphemes is every multi-code-point grapheme cluster of the article's text (NFC), and
 // of the layouts' own pieces.
 func sourceGraphemes(a *article.Article) map[string]bool {
-	set := map[string]bool{"🔗": true}
+	set := map[string]bool{"🔗": true, "@" + mentionBreak: true} // mention.go's joiner
 	add := func(s string) {
 		s = norm.NFC.String(unescapeText(s))
 		g := uniseg.NewGraphemes(s)

@@ -21,6 +21,8 @@ func (mastodon) layout(d *Data) string { return plainLayout(d, true) }
 
 func (mastodon) escape(s string) string { return s }
 
+func (mastodon) unmention(s string) string { return unmentionMastodon(s) }
+
 func (mastodon) link(url, text string) string { return plainLink(url, text) }
 
 func (mastodon) measure(text string) (int, error) { return CountMastodon(text), nil }

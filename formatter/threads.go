@@ -28,6 +28,8 @@ func (t threads) layout(d *Data) string { return plainLayout(d, !t.linkOutside) 
 
 func (threads) escape(s string) string { return s }
 
+func (threads) unmention(s string) string { return unmentionThreads(s) }
+
 func (threads) link(url, text string) string { return plainLink(url, text) }
 
 func (threads) measure(text string) (int, error) { return CountThreads(text), nil }

@@ -17,6 +17,8 @@ func (xPlatform) layout(d *Data) string { return plainLayout(d, true) }
 
 func (xPlatform) escape(s string) string { return s }
 
+func (xPlatform) unmention(s string) string { return unmentionX(s) }
+
 func (xPlatform) link(url, text string) string { return plainLink(url, text) }
 
 func (xPlatform) measure(text string) (int, error) { return CountX(text), nil }

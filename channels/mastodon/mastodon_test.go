@@ -109,6 +109,32 @@ func TestStatusIsExactlyTheRenderedPost(t *testing.T) {
 	}
 }
 
+// TestQuotedHandlesAreNoMentions: an article quoting accounts ("(@UN)", "@ahmad@mastodon.social")
+// goes out with the formatter's joiner after each "@" (no account is mentioned), cut to fit with
+// the joiners counted: the server, counting on its own, takes it and never counts more.
+func TestQuotedHandlesAreNoMentions(t *testing.T) {
+	h := newHarness(t, nil)
+	a := arabicArticle()
+	a.Title = "منظمة الأمم المتحدة (@UN) تحذر"
+	a.Summary = strings.Repeat("كتب @ahmad@mastodon.social أن الوضع خطير (@UN_News_Centre). ", 12)
+	posts := render(t, a, formatter.Options{})
+	if _, err := h.ch.Send(testCtx(t), msgOf(posts...)); err != nil {
+		t.Fatal(err)
+	}
+	got := h.fake.Statuses()
+	if len(got) != 1 || got[0].Text != posts[0].Text {
+		t.Fatalf("server made %+v, want the rendered text %q", got, posts[0].Text)
+	}
+	text := got[0].Text
+	if n := strings.Count(text, "@\u200dahmad@"); n == 0 || n != strings.Count(text, "ahmad") ||
+		strings.Count(text, "(@\u200dUN") != strings.Count(text, "UN") {
+		t.Errorf("a handle without its joiner in %q", text)
+	}
+	if n := mastodonfake.Count(text); n > posts[0].Length || posts[0].Length > mastodonfake.MaxCharacters {
+		t.Errorf("server counts %d, formatter %d, limit %d", n, posts[0].Length, mastodonfake.MaxCharacters)
+	}
+}
+
 func TestSettingsShapeTheStatus(t *testing.T) {
 	h := newHarness(t, nil, "visibility: unlisted", "language: en")
 	if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل", Extra: map[string]any{"language": "ar"}})); err != nil {

@@ -517,7 +517,7 @@ func TestFakeRefusesWhatThreadsRefuses(t *testing.T) {
 func TestFakeCountsNoMoreThanTheFormatter(t *testing.T) {
 	for _, s := range []string{
 		"قَالَ الرَّئِيسُ", "😷 عاجل", "👍🏽 👨\u200d👩\u200d👧 🇸🇦 #️⃣ 1️⃣", "© ® ™ ‼ ⁉ ↔ ⌘ ☂ ☂️ ▶ ⏩", "🫶🏿 🐈\u200d⬛ 🏳️\u200d🌈",
-		"a\u0301 e\u0301 ١٢٣ ؎ ؏", "https://news.example.com/a?b=c 🔴",
+		"a\u0301 e\u0301 ١٢٣ ؎ ؏", "https://news.example.com/a?b=c 🔴", "(@\u200dUN) قال@\u200dUNICEF",
 	} {
 		if fake, ours := threadsfake.TextLength(s), formatter.CountThreads(s); fake > ours {
 			t.Errorf("%q: the fake counts %d, the formatter %d", s, fake, ours)

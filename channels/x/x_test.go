@@ -127,6 +127,41 @@ func TestSendTextIsExactlyTheRenderedPost(t *testing.T) {
 	}
 }
 
+// TestQuotedHandlesAreNoMentions: a title quoting accounts, long enough to be cut, goes out with
+// the formatter's joiner after each "@" that twitter-text would read as a mention (X's automation
+// rules forbid automated unsolicited mentions), an e-mail address as written, and the weighted
+// length the fake counts within 280.
+func TestQuotedHandlesAreNoMentions(t *testing.T) {
+	h := newHarness(t)
+	a := article.Article{
+		URL:      "https://news.example.com/world/2026/11/story",
+		Title:    strings.Repeat("الأمم المتحدة (@UN) تحذر، وقال مسؤول@UNICEF للصحفيين desk@news.example ", 6),
+		Language: "ar",
+	}
+	r, err := formatter.New(channels.KindX, formatter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, err := r.Render(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ch.Send(testCtx(t), msgOf(posts...)); err != nil {
+		t.Fatal(err)
+	}
+	got := h.fake.Posts()
+	if len(got) != 1 || got[0].Text != posts[0].Text {
+		t.Fatalf("fake got %+v, want the rendered text %q", got, posts[0].Text)
+	}
+	text := got[0].Text
+	if strings.Count(text, "@\u200dU") == 0 || strings.Contains(text, "@U") || !strings.Contains(text, "desk@news.example") {
+		t.Errorf("handles not broken, or the address changed, in %q", text)
+	}
+	if n := formatter.CountX(text); n != posts[0].Length || n > 280 {
+		t.Errorf("weighted length %d, post says %d", n, posts[0].Length)
+	}
+}
+
 var png = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{3}, 3000)...)
 
 func imageHost(t *testing.T, contentType string, body []byte) (string, *atomic.Int32) {

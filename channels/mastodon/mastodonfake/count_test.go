@@ -38,7 +38,7 @@ func TestCountLikeMastodon(t *testing.T) {
 // one may differ.
 func TestCountNeverOverTheFormatters(t *testing.T) {
 	parts := []string{
-		"عاجل", "كِتَابٌ", " ", "\n", "، ", ". ", "👩‍👩‍👧", "🫶🏿", "#غزة", "@herald@news.example.social", "@desk",
+		"عاجل", "كِتَابٌ", " ", "\n", "، ", ". ", "👩‍👩‍👧", "🫶🏿", "#غزة", "@herald@news.example.social", "@desk", "@\u200ddesk", "(@\u200dUN)", "@\u200dahmad@mastodon.social",
 		" https://news.example.com/world/2026/11/story?utm_source=mastodon&utm_medium=social",
 		" https://news.example.com/%D8%AE%D8%A8%D8%B1", " (https://example.com/a)", " https://en.wikipedia.org/wiki/Foo_(bar)",
 		"example.com", "e\u0301", "\u200f", "«Gateway»", "2027", ")", ".", "x",
