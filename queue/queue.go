@@ -267,14 +267,14 @@ func (b *Broker) requeue(ctx context.Context, articleID string, ch channels.Name
 	case "missing":
 		return Delivery{}, fmt.Errorf("queue: delivery %s: %w", member, ErrNotFound)
 	case "sent":
-		return Delivery{}, fmt.Errorf("queue: delivery %s was sent; use repost to post it again", member)
+		return Delivery{}, conflictf("queue: delivery %s was sent; use repost to post it again", member)
 	case "retracted":
 		// A retry keeps the revision: it must not quietly bring back a post that was taken down.
-		return Delivery{}, fmt.Errorf("queue: delivery %s was retracted; use repost to post it again", member)
+		return Delivery{}, conflictf("queue: delivery %s was retracted; use repost to post it again", member)
 	case "not-unknown":
 		return Delivery{}, fmt.Errorf("queue: delivery %s: %w", member, errNotUnknown)
 	default:
-		return Delivery{}, fmt.Errorf("queue: delivery %s is still in progress", member)
+		return Delivery{}, conflictf("queue: delivery %s is still in progress", member)
 	}
 	rev, urgent, gen := int(toInt64(res[1])), fmt.Sprint(res[2]) == "1", int(toInt64(res[3]))
 	// The ledger is already pending, so nothing is lost if this enqueue fails: the sweeper
@@ -286,6 +286,18 @@ func (b *Broker) requeue(ctx context.Context, articleID string, ch channels.Name
 }
 
 var errNotUnknown = errors.New("not unknown")
+
+// conflictf is a requeue the delivery's state refuses: errors.Is(err, ErrConflict) holds, so a
+// caller tells it from Redis failing (the API's 409 from its 503), and the message says what to
+// do instead.
+func conflictf(format string, args ...any) error {
+	return conflictError{msg: fmt.Sprintf(format, args...)}
+}
+
+type conflictError struct{ msg string }
+
+func (e conflictError) Error() string        { return e.msg }
+func (e conflictError) Is(target error) bool { return target == ErrConflict }
 
 // RetryUnknown retries every unknown delivery of a channel (after an outage an admin has
 // checked the channel by hand: what is missing is re-sent). It returns how many it requeued.

@@ -296,8 +296,13 @@ func (s *Server) requeue(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, queue.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
-	case err != nil:
+	case errors.Is(err, queue.ErrConflict):
 		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
+	case err != nil:
+		// Redis failed: not a conflict (a client would give up), and its address stays out of
+		// the answer.
+		s.Logger.Error("requeueing a delivery", zap.String("article_id", r.PathValue("id")), zap.String("channel", r.PathValue("channel")), zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not requeue the delivery; it is safe to retry"})
 	default:
 		writeJSON(w, http.StatusAccepted, d)
 	}

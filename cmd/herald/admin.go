@@ -306,8 +306,11 @@ func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 				if errors.Is(err, queue.ErrNotFound) {
 					return &exitError{code: 3, err: err}
 				}
-				if err != nil {
+				if errors.Is(err, queue.ErrConflict) {
 					return &exitError{code: 2, err: err}
+				}
+				if err != nil {
+					return err // Redis failed: 1, as the API's 503 through --server
 				}
 				return printJSON(cmd.OutOrStdout(), d)
 			})
