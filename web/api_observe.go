@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +36,44 @@ func (m *routeMux) Handle(pattern string, h http.Handler) {
 
 func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
 	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// ServeHTTP answers a path no route serves (404) and a method its route does not take (405,
+// with ServeMux's Allow) with the API's error JSON, not ServeMux's plain text, which a client
+// decoding {"error"} cannot read. The dashboard's pages keep their own answers.
+func (m *routeMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := m.ServeMux.Handler(r); pattern != "" || strings.HasPrefix(r.URL.Path, "/dashboard/") {
+		m.ServeMux.ServeHTTP(w, r)
+		return
+	}
+	m.ServeMux.ServeHTTP(&muxErrorWriter{ResponseWriter: w, r: r}, r)
+}
+
+// muxErrorWriter replaces ServeMux's own 404 and 405 (http.Error's text) with the error JSON.
+type muxErrorWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	replaced bool
+}
+
+func (e *muxErrorWriter) WriteHeader(code int) {
+	switch code {
+	case http.StatusNotFound:
+		e.replaced = true
+		writeJSON(e.ResponseWriter, code, apiError{Error: "no such endpoint: " + e.r.Method + " " + e.r.URL.Path + " (see /openapi.yaml)"})
+	case http.StatusMethodNotAllowed:
+		e.replaced = true
+		writeJSON(e.ResponseWriter, code, apiError{Error: e.r.URL.Path + " does not take " + e.r.Method + " (allowed: " + e.Header().Get("Allow") + ")"})
+	default:
+		e.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (e *muxErrorWriter) Write(b []byte) (int, error) {
+	if e.replaced {
+		return len(b), nil // http.Error's text, already answered as JSON
+	}
+	return e.ResponseWriter.Write(b)
 }
 
 // Patterns lists the registered route patterns ("GET /v1/stats").

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,5 +96,48 @@ func TestRequeueWithRedisDownIs503NotConflict(t *testing.T) {
 		if strings.Contains(rec.Body.String(), "127.0.0.1") || strings.Contains(rec.Body.String(), "dial") {
 			t.Fatalf("%s with Redis down: the answer names Redis: %s", action, rec.Body)
 		}
+	}
+}
+
+// A path no route serves and a method a route does not take answer the error JSON every other
+// 4xx has (ServeMux answered text/plain "404 page not found" and "Method Not Allowed"); the 405
+// keeps its Allow header.
+func TestUnknownPathAndMethodAnswerErrorJSON(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	cfg, err := config.Parse([]byte("channels:\n  - {name: tg, kind: telegram}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	h := (&Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: "tok", Logger: zap.NewNop()}).Handler()
+	for _, c := range []struct {
+		method, path string
+		code         int
+		allow, says  string
+	}{
+		{http.MethodGet, "/v1/nothing", http.StatusNotFound, "", "no such endpoint: GET /v1/nothing"},
+		{http.MethodPost, "/v1/articles/a1/deliveries/tg", http.StatusNotFound, "", "no such endpoint"},
+		{http.MethodPut, "/v1/articles", http.StatusMethodNotAllowed, "GET, HEAD, POST", "does not take PUT"},
+		{http.MethodDelete, "/v1/articles/a1", http.StatusMethodNotAllowed, "GET, HEAD", "does not take DELETE"},
+		{http.MethodGet, "/v1/channels/tg/pause", http.StatusMethodNotAllowed, "POST", "does not take GET"},
+	} {
+		req := httptest.NewRequest(c.method, c.path, nil)
+		req.Header.Set("Authorization", "Bearer tok")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var e apiError
+		if rec.Code != c.code || rec.Header().Get("Allow") != c.allow || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") ||
+			json.Unmarshal(rec.Body.Bytes(), &e) != nil || !strings.Contains(e.Error, c.says) {
+			t.Errorf("%s %s: %d Allow %q %s %q, want %d Allow %q and error JSON saying %q", c.method, c.path, rec.Code, rec.Header().Get("Allow"),
+				rec.Header().Get("Content-Type"), rec.Body, c.code, c.allow, c.says)
+		}
+	}
+	// A route's own 404 is untouched.
+	req := httptest.NewRequest(http.MethodGet, "/v1/articles/none", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "no article with id none") {
+		t.Fatalf("GET /v1/articles/none: %d %s", rec.Code, rec.Body)
 	}
 }
