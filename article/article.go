@@ -95,6 +95,9 @@ func DecodeBytes(data []byte) (Article, error) {
 	if !utf8.Valid(data) {
 		return Article{}, &ValidationError{Errors: []FieldError{{Field: "(document)", Message: "not valid UTF-8"}}}
 	}
+	// A UTF-8 byte order mark (Windows editors, .NET and PowerShell CMS exports write one) says
+	// nothing: RFC 8259 §8.1 lets a parser ignore it, and encoding/json would not.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	var a Article

@@ -65,6 +65,10 @@ func TestDecodeBytes(t *testing.T) {
 				Priority: 3, Channels: []string{"tg-main"}},
 		},
 		{name: "surrounding whitespace ok", in: " \n{\"title\":\"x\"}\n\t ", want: &article.Article{Title: "x"}},
+		// Notepad, PowerShell and .NET CMSs save UTF-8 with a byte order mark; RFC 8259 §8.1 lets a
+		// parser ignore it. It was a 400 "invalid character 'ï'".
+		{name: "UTF-8 byte order mark", in: "\ufeff{\"title\":\"x\"}", want: &article.Article{Title: "x"}},
+		{name: "two byte order marks", in: "\ufeff\ufeff{\"title\":\"x\"}", wantErr: "decoding JSON"},
 		{name: "unknown field", in: `{"title":"x","titel":"y"}`, wantErr: `unknown field "titel"`},
 		{name: "unknown nested-looking field", in: `{"title":"x","meta":{}}`, wantErr: `unknown field "meta"`},
 		{name: "trailing object", in: `{"title":"x"} {"title":"y"}`, wantErr: "trailing data"},
