@@ -162,6 +162,9 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 	}
 	end, start := "+", "-"
 	if !q.Until.IsZero() {
+		if q.Until.UnixMilli() <= 0 {
+			return LogPage{}, nil // nothing was logged before 1970; a negative id is an error
+		}
 		end = "(" + strconv.FormatInt(q.Until.UnixMilli(), 10) + "-0"
 	}
 	if q.Cursor != "" {
@@ -170,7 +173,7 @@ func (b *Broker) QueryLog(ctx context.Context, q LogQuery) (LogPage, error) {
 		}
 		end = "(" + q.Cursor
 	}
-	if !q.Since.IsZero() {
+	if !q.Since.IsZero() && q.Since.UnixMilli() > 0 {
 		start = strconv.FormatInt(q.Since.UnixMilli(), 10)
 	}
 	// Index streams are trimmed approximately: hide what the main log no longer has, so every

@@ -4,6 +4,8 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -129,12 +131,21 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
+var logParams = []string{"article", "channel", "status", "since", "until", "limit", "cursor"}
+
 var logStatuses = []string{"pending", "sent", "failed", "unknown", "retracted", "edited"}
 
 // logQuery reads the query string; since and until take RFC 3339 times or a duration back from
 // now ("1h").
 func logQuery(r *http.Request) (queue.LogQuery, error) {
 	v := r.URL.Query()
+	// A misspelt filter (article_id=, as the entries name the field) would answer the whole
+	// log as if it were the article's: refuse it, as the article JSON refuses unknown fields.
+	for k := range v {
+		if !contains(logParams, k) {
+			return queue.LogQuery{}, fmt.Errorf("%s: unknown parameter; the parameters are %s", k, strings.Join(logParams, ", "))
+		}
+	}
 	q := queue.LogQuery{ArticleID: v.Get("article"), Channel: v.Get("channel"), Status: v.Get("status"), Cursor: v.Get("cursor")}
 	if q.Status != "" && !contains(logStatuses, q.Status) {
 		return q, errors.New("status: want one of pending, sent, failed, unknown, retracted, edited")
@@ -145,6 +156,9 @@ func logQuery(r *http.Request) (queue.LogQuery, error) {
 	}
 	if q.Until, err = ParseSince(v.Get("until"), time.Now()); err != nil {
 		return q, errors.New("until: " + err.Error())
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return q, errors.New("since: not before until (since is inclusive, until exclusive)")
 	}
 	if l := v.Get("limit"); l != "" {
 		if q.Limit, err = strconv.Atoi(l); err != nil || q.Limit < 1 || q.Limit > 1000 {
@@ -173,7 +187,8 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	if n, ok := cutSuffix(s, "d"); ok {
-		if days, err := strconv.Atoi(n); err == nil && days >= 0 {
+		// Beyond maxDays the Duration would overflow and wrap to some other time.
+		if days, err := strconv.Atoi(n); err == nil && days >= 0 && days <= maxDays {
 			return now.Add(-time.Duration(days) * 24 * time.Hour), nil
 		}
 	}
@@ -183,6 +198,9 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 	}
 	return now.Add(-d), nil
 }
+
+// maxDays is the most days a Duration holds (about 106,751).
+const maxDays = int(math.MaxInt64 / int64(24*time.Hour))
 
 func cutSuffix(s, suffix string) (string, bool) {
 	if len(s) > len(suffix) && s[len(s)-len(suffix):] == suffix {

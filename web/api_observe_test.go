@@ -303,3 +303,36 @@ func TestDeliveriesEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// GET /v1/deliveries refuses what it would otherwise ignore or misread, with a 400 naming the
+// parameter: a misspelt filter (it answered the whole log as if it were the article's), a since
+// not before until (an empty page), a number of days whose duration overflows (another time).
+func TestDeliveriesRefusesWhatItWouldIgnore(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	b := queue.NewBroker(rdb, queue.Options{})
+	h := (&Server{Broker: b, Token: adminToken, Logger: zap.NewNop()}).Handler()
+	get := func(query string) (int, string) {
+		req := httptest.NewRequest(http.MethodGet, "/v1/deliveries"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	for query, says := range map[string]string{
+		"?article_id=d2":          "article_id: unknown parameter; the parameters are article, channel",
+		"?article=d2&Status=sent": "Status: unknown parameter",
+		"?since=1h&until=2h":      "since: not before until",
+		"?since=2026-11-27T10:00:00Z&until=2026-11-27T10:00:00Z": "since: not before until",
+		"?since=999999999d": "since: want an RFC 3339 time or a duration",
+		"?until=106752d":    "until: want an RFC 3339 time or a duration",
+	} {
+		if code, body := get(query); code != http.StatusBadRequest || !strings.Contains(body, says) {
+			t.Errorf("%s: %d %s, want 400 saying %q", query, code, body, says)
+		}
+	}
+	for _, query := range []string{"?since=2h&until=1h", "?since=106751d", "?since=1960-01-01T00:00:00Z", "?until=1969-12-31T00:00:00Z", "?article=d2&channel=tg&status=sent&since=2d&until=1h&limit=5"} {
+		if code, body := get(query); code != http.StatusOK {
+			t.Errorf("%s: %d %s, want 200", query, code, body)
+		}
+	}
+}
