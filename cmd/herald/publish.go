@@ -169,23 +169,36 @@ func remoteBody(req *http.Request) ([]byte, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode >= 300 {
-		var ae struct {
-			Error  string               `json:"error"`
-			Errors []article.FieldError `json:"errors"`
-		}
-		_ = json.Unmarshal(body, &ae)
-		msg := fmt.Sprintf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, ae.Error)
-		for _, fe := range ae.Errors {
-			msg += fmt.Sprintf("\n  - %s: %s", fe.Field, fe.Message)
-		}
-		msg += tokenHint(resp.StatusCode, req.Header.Get("Authorization"))
-		code := 1
-		if resp.StatusCode < 500 {
-			code = 2
-		}
-		return nil, &exitError{code: code, err: &apiStatusError{status: resp.StatusCode, msg: msg}}
+		return nil, answerError(req, resp, body)
 	}
 	return body, nil
+}
+
+// answerError is the error of a non-2xx answer: the API's message and field errors, a hint for
+// a 401 or 403, exit 2 for a 4xx and 1 for a 5xx. An answer that is not the API's JSON (a proxy's
+// 502 page) shows the start of its text rather than nothing.
+func answerError(req *http.Request, resp *http.Response, body []byte) *exitError {
+	var ae struct {
+		Error  string               `json:"error"`
+		Errors []article.FieldError `json:"errors"`
+	}
+	_ = json.Unmarshal(body, &ae)
+	if ae.Error == "" {
+		ae.Error = strings.Join(strings.Fields(string(body)), " ")
+		if r := []rune(ae.Error); len(r) > 200 {
+			ae.Error = string(r[:200]) + "…"
+		}
+	}
+	msg := fmt.Sprintf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, ae.Error)
+	for _, fe := range ae.Errors {
+		msg += fmt.Sprintf("\n  - %s: %s", fe.Field, fe.Message)
+	}
+	msg += tokenHint(resp.StatusCode, req.Header.Get("Authorization"))
+	code := 1
+	if resp.StatusCode < 500 {
+		code = 2
+	}
+	return &exitError{code: code, err: &apiStatusError{status: resp.StatusCode, msg: msg}}
 }
 
 // tokenHint says what to do about a 401 or 403 of --server: the token comes from

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -38,5 +39,39 @@ func TestRemoteNotFoundExits3(t *testing.T) {
 	// Other client errors keep exit 2.
 	if _, errOut, code := runCLI(t, "", "pause", "--server", srv.URL, "nope"); code != 2 {
 		t.Errorf("pause of an unknown channel: exit %d (%s), want 2", code, errOut)
+	}
+}
+
+// Through --server every command says what the answer said: retract and correct gave a 401
+// without the token hint the other commands give, and an answer that is not herald's JSON (a
+// proxy's 502 page) printed an empty message.
+func TestRemoteErrorsSayWhatTheAnswerSaid(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	cfg, err := config.Parse([]byte("channels:\n  - {name: tg, kind: telegram}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	api := &web.Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: testToken, Logger: zap.NewNop(), Channels: cfgChannels(cfg)}
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	t.Setenv("HERALD_API_TOKEN", "not-the-token-0123456789")
+	if _, errOut, code := runCLI(t, "", "retract", "--server", srv.URL, "a1"); code != 2 || !strings.Contains(errOut, "401") || !strings.Contains(errOut, "not one this herald accepts") {
+		t.Errorf("retract with a wrong token: exit %d %s, want 2 and the token hint", code, errOut)
+	}
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte("<html><body>\n<h1>502 Bad Gateway</h1>\n<p>upstream herald is down</p></body></html>\n"))
+	}))
+	defer proxy.Close()
+	for _, args := range [][]string{
+		{"status", "--server", proxy.URL, "a1"},
+		{"retract", "--server", proxy.URL, "a1"},
+		{"pause", "--server", proxy.URL, "tg"},
+	} {
+		if _, errOut, code := runCLI(t, "", args...); code != 1 || !strings.Contains(errOut, "upstream herald is down") {
+			t.Errorf("%v through a proxy's 502 page: exit %d %q, want 1 and the page's text", args, code, errOut)
+		}
 	}
 }

@@ -155,18 +155,11 @@ func remoteAdminPost(cmd *cobra.Command, rf remoteFlags, path string, body []byt
 		_, _ = cmd.OutOrStdout().Write(buf.Bytes())
 		return &exitError{code: 1, err: errors.New(failed502)}
 	case resp.StatusCode >= 300:
-		var ae struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(buf.Bytes(), &ae)
-		code := 1
-		if resp.StatusCode < 500 {
-			code = 2
-		}
+		ee := answerError(req, resp, buf.Bytes())
 		if resp.StatusCode == http.StatusNotFound {
-			code = 3
+			ee.code = 3
 		}
-		return &exitError{code: code, err: &apiStatusError{status: resp.StatusCode, msg: fmt.Sprintf("POST %s: %s: %s", req.URL.Path, resp.Status, ae.Error)}}
+		return ee
 	}
 	_, err = cmd.OutOrStdout().Write(buf.Bytes())
 	return err
