@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -157,6 +158,12 @@ func (s *Server) findArticle(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.Query().Get("url")
 	if raw == "" {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "url is required: GET /v1/articles?url=<the article's URL>"})
+		return
+	}
+	// Only an absolute http(s) URL can be an article's (article.Validate): anything else is a
+	// malformed url (400), not an article that is not there (404).
+	if u, err := url.Parse(strings.TrimSpace(raw)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "url: not an absolute http or https URL"})
 		return
 	}
 	id, err := s.Broker.ArticleIDByURL(r.Context(), raw)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -139,5 +140,29 @@ func TestUnknownPathAndMethodAnswerErrorJSON(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "no article with id none") {
 		t.Fatalf("GET /v1/articles/none: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// GET /v1/articles?url= answers 400 for what cannot be an article's URL (the README's "no or
+// malformed url"): a URL without scheme, as copied from a browser's address bar, was a 404 "no
+// article", as if the article had not been published.
+func TestFindArticleRefusesWhatIsNoArticleURL(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	b := queue.NewBroker(rdb, queue.Options{})
+	h := (&Server{Broker: b, Token: "tok", Logger: zap.NewNop()}).Handler()
+	get := func(raw string) int {
+		req := httptest.NewRequest(http.MethodGet, "/v1/articles?url="+url.QueryEscape(raw), nil)
+		req.Header.Set("Authorization", "Bearer tok")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for _, raw := range []string{"news.example.com/2026/story", "ftp://news.example.com/a", "/2026/story", "https://", "خبر"} {
+		if code := get(raw); code != http.StatusBadRequest {
+			t.Errorf("url=%s: %d, want 400", raw, code)
+		}
+	}
+	if code := get("https://news.example.com/أخبار/none#c"); code != http.StatusNotFound {
+		t.Errorf("a well-formed URL never published: %d, want 404", code)
 	}
 }
