@@ -227,9 +227,9 @@ func (s *Server) channel(name string) bool {
 }
 
 // hasPauseRecord reports whether channel name has a pause record.
-func (s *Server) hasPauseRecord(r *http.Request, name string) bool {
+func (s *Server) hasPauseRecord(r *http.Request, name string) (bool, error) {
 	ps, err := s.Broker.Paused(r.Context())
-	return err == nil && slices.ContainsFunc(ps, func(p queue.PauseInfo) bool { return string(p.Channel) == name })
+	return err == nil && slices.ContainsFunc(ps, func(p queue.PauseInfo) bool { return string(p.Channel) == name }), err
 }
 
 // pauseChannel serves POST /v1/channels/{name}/pause?reason=… and …/resume.
@@ -237,9 +237,21 @@ func (s *Server) pauseChannel(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	paused := strings.HasSuffix(r.URL.Path, "/pause")
 	// A channel removed from the config while paused keeps its pause record: resume clears it.
-	if !s.channel(name) && (paused || !s.hasPauseRecord(r, name)) {
-		writeJSON(w, http.StatusNotFound, apiError{Error: "no configured channel " + name})
-		return
+	if !s.channel(name) {
+		has := false
+		if !paused {
+			var err error
+			if has, err = s.hasPauseRecord(r, name); err != nil {
+				// Redis did not say whether a pause record is there: not a 404, call again.
+				s.Logger.Error("reading pause records", zap.String("channel", name), zap.Error(err))
+				writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not read the channels' pause records"})
+				return
+			}
+		}
+		if !has {
+			writeJSON(w, http.StatusNotFound, apiError{Error: "no configured channel " + name})
+			return
+		}
 	}
 	var err error
 	if paused {

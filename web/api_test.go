@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -164,5 +165,24 @@ func TestFindArticleRefusesWhatIsNoArticleURL(t *testing.T) {
 	}
 	if code := get("https://news.example.com/أخبار/none#c"); code != http.StatusNotFound {
 		t.Errorf("a well-formed URL never published: %d, want 404", code)
+	}
+}
+
+// A resume of a channel not in the config asks Redis for its pause record; with Redis down the
+// answer is 503 (call again), not a 404 that says the channel has no pause to clear.
+func TestResumeOfARemovedChannelWithRedisDownIs503(t *testing.T) {
+	rdb, srv := redistest.Start(t)
+	b := queue.NewBroker(rdb, queue.Options{})
+	h := (&Server{Broker: b, Token: "tok", Logger: zap.NewNop()}).Handler()
+	if err := b.Pause(context.Background(), "tg-old", "removed while paused"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	req := httptest.NewRequest(http.MethodPost, "/v1/channels/tg-old/resume", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != RetryAfter {
+		t.Fatalf("resume of a removed channel with Redis down: %d Retry-After %q %s, want 503", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
 }
