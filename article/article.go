@@ -332,7 +332,49 @@ func CanonicalURL(raw string) (string, error) {
 		u.Path = trimmed
 		u.RawPath = ""
 	}
+	// One spelling of the path: an Arabic slug arrives as letters, as lower-case escapes
+	// (WordPress) or as upper-case ones, and each spelling was another id, so one story could
+	// be posted twice. Escapes are upper case and an escaped unreserved character is the
+	// character (RFC 3986, 6.2.2); an escaped "/" stays escaped, so the path stays the same.
+	u.RawPath = normalizeEscapes(u.EscapedPath())
 	return u.String(), nil
+}
+
+// normalizeEscapes writes a URL path's percent-escapes in upper case and decodes those of
+// unreserved characters (ALPHA, DIGIT, "-", ".", "_", "~").
+func normalizeEscapes(p string) string {
+	if !strings.Contains(p, "%") {
+		return p
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] != '%' || i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			b.WriteByte(p[i])
+			continue
+		}
+		c := unhex(p[i+1])<<4 | unhex(p[i+2])
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('%')
+			b.WriteString(strings.ToUpper(p[i+1 : i+3]))
+		}
+		i += 2
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
 }
 
 // IDFromURL is the default article id: a short, stable hash of the canonical URL.

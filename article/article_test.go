@@ -225,11 +225,30 @@ func TestCanonicalURL(t *testing.T) {
 		// Arabic slugs: raw and percent-encoded (either hex case) are one URL.
 		{"https://news.example/ar/خبر-عاجل", "https://news.example/ar/%D8%AE%D8%A8%D8%B1-%D8%B9%D8%A7%D8%AC%D9%84"},
 		{"https://news.example/ar/%d8%ae%d8%a8%d8%b1-%d8%b9%d8%a7%d8%ac%d9%84/", "https://news.example/ar/%D8%AE%D8%A8%D8%B1-%D8%B9%D8%A7%D8%AC%D9%84"},
+		// Without the trailing slash too (WordPress sends lower-case escapes): one URL, one id.
+		// (Failed before: the escapes were kept as written.)
+		{"https://news.example/ar/%d8%ae%d8%a8%d8%b1-%d8%b9%d8%a7%d8%ac%d9%84", "https://news.example/ar/%D8%AE%D8%A8%D8%B1-%D8%B9%D8%A7%D8%AC%D9%84"},
+		{"https://news.example/ar/%D8%AE%d8%a8%D8%B1.html", "https://news.example/ar/%D8%AE%D8%A8%D8%B1.html"},
+		// An escaped unreserved character is the character (RFC 3986, 6.2.2.2).
+		{"https://news.example/a%2Db%7e%41", "https://news.example/a-b~A"},
+		// An escaped slash is not a slash: kept, in upper case.
+		{"https://news.example/a%2fb/c", "https://news.example/a%2Fb/c"},
 	}
 	for _, tc := range tests {
 		if got := mustCanonical(t, tc.in); got != tc.want {
 			t.Errorf("CanonicalURL(%q) = %q, want %q", tc.in, got, tc.want)
+		} else if again := mustCanonical(t, got); again != got {
+			t.Errorf("CanonicalURL(%q) = %q: not canonical", got, again)
 		}
+	}
+	// The spellings of one Arabic slug are one article id.
+	ids := map[string]bool{}
+	for _, u := range []string{"https://news.example/ar/زلزال.html", "https://news.example/ar/%d8%b2%d9%84%d8%b2%d8%a7%d9%84.html",
+		"https://news.example/ar/%D8%B2%D9%84%D8%B2%D8%A7%D9%84.html", "https://news.example/ar/%D8%B2%d9%84%D8%B2%d8%a7%D9%84.html"} {
+		ids[article.IDFromURL(mustCanonical(t, u))] = true
+	}
+	if len(ids) != 1 {
+		t.Errorf("one Arabic slug spelt four ways gives %d article ids", len(ids))
 	}
 	if _, err := article.CanonicalURL("http://[::1"); err == nil {
 		t.Errorf("CanonicalURL of an unparsable URL: no error")
