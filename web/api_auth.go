@@ -99,7 +99,10 @@ func (s *Server) Authenticate(token string) (Role, bool) {
 //	mux.Handle("GET /v1/things", s.allow(Read, s.listThings))
 func (s *Server) allow(access Access, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		// The scheme is case-insensitive (RFC 9110 §11.1): "bearer …", as some HTTP clients
+		// and CMS plugins write it, is the same credential.
+		scheme, got, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		bearer := strings.EqualFold(scheme, "Bearer")
 		role, ok := s.Authenticate(got)
 		if !bearer || !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)

@@ -186,3 +186,28 @@ func TestResumeOfARemovedChannelWithRedisDownIs503(t *testing.T) {
 		t.Fatalf("resume of a removed channel with Redis down: %d Retry-After %q %s, want 503", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
 }
+
+// The Authorization scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" carry
+// the token as "Bearer" does (they were 401); another scheme or no space is still 401.
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	b := queue.NewBroker(rdb, queue.Options{})
+	h := (&Server{Broker: b, Token: "tok-0123456789", Logger: zap.NewNop()}).Handler()
+	for authorization, want := range map[string]int{
+		"Bearer tok-0123456789":   http.StatusOK,
+		"bearer tok-0123456789":   http.StatusOK,
+		"BEARER  tok-0123456789":  http.StatusOK,
+		"Basic tok-0123456789":    http.StatusUnauthorized,
+		"Bearertok-0123456789":    http.StatusUnauthorized,
+		"tok-0123456789":          http.StatusUnauthorized,
+		"Bearer tok-0123456789-x": http.StatusUnauthorized,
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/v1/deliveries", nil)
+		req.Header.Set("Authorization", authorization)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("Authorization %q: %d, want %d", authorization, rec.Code, want)
+		}
+	}
+}
