@@ -281,6 +281,41 @@ func TestStrangerIsRefusedAndAudited(t *testing.T) {
 	}
 }
 
+// A stranger writing to the bot over and over cannot push the admins' own entries out of the
+// capped audit log: the first refusedAudited attempts an hour are audited, the last of them
+// saying so, and the refusal is said once. (Failed before: every attempt was audited.)
+func TestStrangerCannotFloodTheAuditLog(t *testing.T) {
+	e := newEnv(t)
+	e.startBot("p1")
+	e.say(adminID, "/help")
+	e.waitReply(adminID, "/status <id|url>")
+	for i := range refusedAudited + 15 {
+		e.say(strangerID, fmt.Sprintf("/pause tg-a %d", i))
+	}
+	e.say(adminID, "/help") // answered after the stranger's commands: the bot has seen them
+	waitFor(t, "the second help", 10*time.Second, func() bool { return len(e.replies(adminID, "/status <id|url>")) == 2 })
+	var refused []queue.AuditEntry
+	admins := 0
+	for _, a := range e.audit() {
+		switch a.UserID {
+		case strangerID:
+			refused = append(refused, a)
+		case adminID:
+			admins++
+		}
+	}
+	if len(refused) != refusedAudited || !strings.Contains(refused[0].Result, "further attempts this hour are not audited") ||
+		strings.Contains(refused[1].Result, "further") || refused[len(refused)-1].Args != "tg-a 0" {
+		t.Fatalf("%d audit entries of the stranger (want %d, the newest saying the rest are not): %+v", len(refused), refusedAudited, refused[:min(2, len(refused))])
+	}
+	if admins != 2 {
+		t.Fatalf("%d audit entries of the admin, want 2", admins)
+	}
+	if n := len(e.replies(strangerID, "")); n != 1 {
+		t.Fatalf("%d refusals sent, want 1", n)
+	}
+}
+
 func TestStatusShowsEachChannelWithThePostLink(t *testing.T) {
 	e := newEnv(t)
 	e.startWorker()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"herald/channels"
@@ -140,11 +141,21 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 		if !isCmd {
 			entry.Action, entry.Args = "message", cut(text, 100)
 		}
-		entry.Result = "refused: not an allowed user"
-		b.audit(ctx, entry)
-		// Every attempt is audited; the refusal is said once an hour, so a stranger cannot make
-		// the bot spam.
-		if first, err := b.d.Redis.SetNX(ctx, refusedKey(m.From.ID), 1, time.Hour).Result(); err == nil && first {
+		// A stranger's attempts this hour: the refusal is said at the first, so a stranger cannot
+		// make the bot spam, and the first refusedAudited are audited, so a stranger cannot push
+		// the admins' own entries out of the capped audit log either.
+		n, err := refusedCountScript.Run(ctx, b.d.Redis, []string{refusedKey(m.From.ID)}, int(time.Hour/time.Second)).Int()
+		if err != nil {
+			n = 1 // not knowing: audit it (the audit, on the same Redis, will likely fail too)
+		}
+		if n <= refusedAudited {
+			entry.Result = "refused: not an allowed user"
+			if n == refusedAudited {
+				entry.Result += " (its further attempts this hour are not audited)"
+			}
+			b.audit(ctx, entry)
+		}
+		if n == 1 && err == nil {
 			b.reply(m.Chat.ID, reply{text: b.tx.f("refused")})
 		}
 		return
@@ -167,6 +178,18 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 	b.audit(ctx, entry)
 	b.reply(m.Chat.ID, r)
 }
+
+// refusedAudited is how many of one stranger's attempts an hour are audited.
+const refusedAudited = 20
+
+// refusedCountScript counts a stranger's attempt in the hour that its first one started.
+//
+//	KEYS[1] refusedKey; ARGV[1] the window in seconds. Returns the attempt's number.
+var refusedCountScript = redis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+if redis.call("TTL", KEYS[1]) < 0 then redis.call("EXPIRE", KEYS[1], ARGV[1]) end
+return n
+`)
 
 // reply sends r, logging (redacted) when Telegram refuses it.
 func (b *Bot) reply(chatID int64, r reply) {

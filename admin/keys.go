@@ -17,7 +17,8 @@ func updateKey(botID int64, updateID int) string {
 func callbackKey(token string) string     { return keyPrefix + "cb:" + token }
 func callbackUsedKey(token string) string { return keyPrefix + "cb:" + token + ":used" }
 
-// refusedKey rate-limits the reply to a stranger (every attempt is still audited).
+// refusedKey counts a stranger's attempts in an hour: the refusal is said at the first, the
+// first refusedAudited are audited.
 func refusedKey(userID int64) string { return keyPrefix + "refused:" + itoa(userID) }
 
 // Alert digest: pending items (a list of JSON), when the oldest arrived, when the last digest
