@@ -239,6 +239,10 @@ func (a *Article) Validate() error {
 		} else if strings.ContainsFunc(a.ID, badIDRune) {
 			// ':' separates TaskID parts and braces are Redis hash tags.
 			ve.add("id", "must not contain ':', '{', '}', '/', spaces, control or format characters")
+		} else if a.ID == "." || a.ID == ".." {
+			// The id is a path segment of the API (GET /v1/articles/{id}): HTTP clients and
+			// ServeMux resolve "." and ".." away, so such an article could never be named.
+			ve.add("id", "must not be . or ..")
 		}
 	}
 	checkUTF8("category", a.Category)
