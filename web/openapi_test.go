@@ -308,3 +308,43 @@ func asStrings(v any) []string {
 }
 
 func asSlice(v any) []any { s, _ := v.([]any); return s }
+
+// The Article schema is the contract the server enforces: the same fields, unknown ones refused
+// (the server answers 400), and the same limits, so a client generated from /openapi.yaml
+// refuses what herald refuses. It accepted any extra field and had no limits.
+func TestOpenAPIArticleIsTheContract(t *testing.T) {
+	doc := loadOpenAPI(t)
+	s, _ := doc.Components.Schemas["Article"].(map[string]any)
+	props, _ := s["properties"].(map[string]any)
+	var names []string
+	for name := range props {
+		names = append(names, name)
+	}
+	want := []string{"id", "url", "title", "summary", "body", "image_url", "tags", "category", "language", "published_at", "priority", "channels"}
+	sort.Strings(names)
+	sort.Strings(want)
+	if !slices.Equal(names, want) {
+		t.Fatalf("Article properties %v, want the article's JSON fields %v", names, want)
+	}
+	if s["additionalProperties"] != false {
+		t.Errorf("Article: additionalProperties %v, want false (the server refuses unknown fields)", s["additionalProperties"])
+	}
+	limit := func(field, key string) any { p, _ := props[field].(map[string]any); return p[key] }
+	for _, c := range []struct {
+		field, key string
+		want       int
+	}{
+		{"title", "maxLength", article.MaxTitleChars},
+		{"summary", "maxLength", article.MaxSummaryChar},
+		{"tags", "maxItems", article.MaxTags},
+		{"priority", "minimum", 0},
+		{"priority", "maximum", 10},
+	} {
+		if got := limit(c.field, c.key); got != c.want {
+			t.Errorf("Article.%s %s: %v, want %d", c.field, c.key, got, c.want)
+		}
+	}
+	if err := validate(doc, s, map[string]any{"url": "https://e.com/a", "title": "t", "titel": "x"}, "Article"); err == nil {
+		t.Error("the schema accepts an article with an unknown field")
+	}
+}
