@@ -103,6 +103,8 @@ func withChannels(data []byte, only []string) []byte {
 	if len(only) == 0 {
 		return data
 	}
+	// A byte order mark, which the API ignores, would fail Unmarshal and drop --channel.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	var doc map[string]json.RawMessage
 	if json.Unmarshal(data, &doc) != nil || doc == nil {
 		return data

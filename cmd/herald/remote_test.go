@@ -75,3 +75,24 @@ func TestRemoteErrorsSayWhatTheAnswerSaid(t *testing.T) {
 		}
 	}
 }
+
+// publish --server --channel sends to that channel only, for a file saved with a byte order
+// mark too (the API accepts one): the mark made the CLI send the document without its
+// channels, and the article went to every channel.
+func TestRemotePublishChannelWithByteOrderMark(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	cfg, err := config.Parse([]byte("channels:\n  - {name: tg, kind: telegram}\n  - {name: tg2, kind: telegram}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	api := &web.Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: testToken, Logger: zap.NewNop(), Channels: cfgChannels(cfg)}
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	t.Setenv("HERALD_API_TOKEN", testToken)
+	doc := "\ufeff" + `{"id":"bom1","url":"https://news.example.com/bom1","title":"خبر"}`
+	out, errOut, code := runCLI(t, doc, "publish", "--server", srv.URL, "--channel", "tg2", "-")
+	if code != 0 || !strings.Contains(out, `"tg2"`) || strings.Contains(out, `"tg"`) {
+		t.Fatalf("publish --channel tg2 of a document with a byte order mark: exit %d %s %s, want tg2 only", code, out, errOut)
+	}
+}
