@@ -27,7 +27,9 @@ type remoteFlags struct {
 
 func (r *remoteFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&r.server, "server", os.Getenv("HERALD_SERVER"), "talk to a running herald at this URL instead of Redis (env HERALD_SERVER)")
-	r.token = os.Getenv("HERALD_API_TOKEN")
+	// A token from a Kubernetes secret or an env file often ends in a newline, which Go's HTTP
+	// client refuses in a header ("invalid header field value"); the server trims tokens too.
+	r.token = strings.TrimSpace(os.Getenv("HERALD_API_TOKEN"))
 }
 
 func newPublishCmd(g *globalFlags) *cobra.Command {

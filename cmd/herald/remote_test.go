@@ -96,3 +96,22 @@ func TestRemotePublishChannelWithByteOrderMark(t *testing.T) {
 		t.Fatalf("publish --channel tg2 of a document with a byte order mark: exit %d %s %s, want tg2 only", code, out, errOut)
 	}
 }
+
+// A HERALD_API_TOKEN ending in a newline (a Kubernetes secret, an env file) works through
+// --server, as the server trims tokens: it failed before sending, as "invalid header field
+// value … is herald serve running?".
+func TestRemoteTokenWithTrailingNewline(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	cfg, err := config.Parse([]byte("channels:\n  - {name: tg, kind: telegram}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	api := &web.Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: testToken, Logger: zap.NewNop(), Channels: cfgChannels(cfg)}
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	t.Setenv("HERALD_API_TOKEN", testToken+"\n")
+	if out, errOut, code := runCLI(t, "", "channels", "--server", srv.URL, "--json"); code != 0 || !strings.Contains(out, `"tg"`) {
+		t.Fatalf("channels --server with a token ending in a newline: exit %d %s %s", code, out, errOut)
+	}
+}
