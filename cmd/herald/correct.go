@@ -110,7 +110,7 @@ Exit status: 0 done, 1 an edit failed or a delivery was busy (run it again), 2 b
 				case errors.Is(err, queue.ErrNotFound):
 					return &exitError{code: 3, err: err}
 				case err != nil:
-					return &exitError{code: 2, err: err}
+					return err // Redis failed: 1, as the API's 503 through --server
 				}
 				if perr := printJSON(cmd.OutOrStdout(), res); perr != nil {
 					return perr

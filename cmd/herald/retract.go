@@ -88,7 +88,7 @@ Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 
 					return &exitError{code: 3, err: err}
 				}
 				if err != nil {
-					return &exitError{code: 2, err: err}
+					return err // Redis failed: 1, as the API's 503 through --server
 				}
 				if perr := printJSON(cmd.OutOrStdout(), res); perr != nil {
 					return perr
