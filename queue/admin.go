@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +82,10 @@ var ErrConflict = errors.New("not allowed in this state")
 // MarkSent records an admin's word that a failed or unknown delivery's post exists: the state
 // becomes sent and nothing is posted. remoteID and postURL may be empty; by names the admin.
 func (b *Broker) MarkSent(ctx context.Context, articleID string, ch channels.Name, by, remoteID, postURL string) (Delivery, error) {
+	// The link is shown as one by /status, the dashboard and herald status: only a web address.
+	if u, err := url.Parse(postURL); postURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return Delivery{}, fmt.Errorf("queue: marking sent %s: post_url %q is not an absolute http or https URL: %w", deliveryMember(articleID, ch), postURL, ErrInvalidURL)
+	}
 	return b.adminSet(ctx, "sent", articleID, ch, by, remoteID, postURL, "marked sent by "+by)
 }
 

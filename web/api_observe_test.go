@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -334,5 +335,27 @@ func TestDeliveriesRefusesWhatItWouldIgnore(t *testing.T) {
 		if code, body := get(query); code != http.StatusOK {
 			t.Errorf("%s: %d %s, want 200", query, code, body)
 		}
+	}
+}
+
+// mark-sent's post_url is shown as a link (the admin bot's /status, the dashboard, herald
+// status): anything but an absolute http(s) URL is a 400 and the delivery stays as it was. It
+// was recorded as given ("t.me/c/1", "javascript:…").
+func TestMarkSentRefusesAPostURLThatIsNoLink(t *testing.T) {
+	a := newTestAPI(t, nil)
+	a.ch.failNext(channels.Permanent(errors.New("Bad Request: chat not found")))
+	a.publish("m1")
+	a.waitStatus("m1", queue.StateFailed)
+	for _, bad := range []string{"t.me/c/1", "javascript:alert(1)", "https://", "/c/1"} {
+		code, body := a.do(adminToken, "POST", "/v1/articles/m1/deliveries/tg/mark-sent?post_url="+url.QueryEscape(bad), "")
+		if code != http.StatusBadRequest || !strings.Contains(string(body), "post_url") {
+			t.Errorf("mark-sent with post_url %q: %d %s, want 400", bad, code, body)
+		}
+	}
+	if d, err := a.broker.Delivery(context.Background(), "m1", "tg"); err != nil || d.State != queue.StateFailed || d.PostURL != "" {
+		t.Fatalf("after refused mark-sents: %+v %v, want failed without a post_url", d, err)
+	}
+	if code, body := a.do(adminToken, "POST", "/v1/articles/m1/deliveries/tg/mark-sent?post_url="+url.QueryEscape("https://t.me/c/1"), ""); code != http.StatusOK {
+		t.Fatalf("mark-sent with a link: %d %s", code, body)
 	}
 }

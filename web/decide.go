@@ -34,6 +34,8 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, action string) {
 	switch {
 	case errors.Is(err, queue.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+	case errors.Is(err, queue.ErrInvalidURL):
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
 	case errors.Is(err, queue.ErrConflict):
 		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
 	case err != nil:

@@ -50,7 +50,7 @@ func newDecideCmd(g *globalFlags, action, short string) *cobra.Command {
 				switch {
 				case errors.Is(err, queue.ErrNotFound):
 					return &exitError{code: 3, err: err}
-				case errors.Is(err, queue.ErrConflict):
+				case errors.Is(err, queue.ErrConflict), errors.Is(err, queue.ErrInvalidURL):
 					return &exitError{code: 2, err: err}
 				case err != nil:
 					return err // Redis failed: 1, as the API's 503 through --server
