@@ -52,7 +52,7 @@ func TestCorrectCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, errOut, exit = runCLI(t, "", "correct", "--server", server, file)
-	if exit != 0 || !strings.Contains(out, `"result":"edited"`) {
+	if exit != 0 || !strings.Contains(out, `"result": "edited"`) {
 		t.Fatalf("correct --server: exit %d\n%s\n%s", exit, out, errOut)
 	}
 	if m := s.fake.Messages(); len(m) != 1 || m[0].Edits != 2 || !strings.Contains(m[0].Plain, "عنوان مصحح مرتين") {

@@ -159,7 +159,19 @@ func doRemote(cmd *cobra.Command, req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	_, err = cmd.OutOrStdout().Write(body)
+	return writeAnswer(cmd.OutOrStdout(), body)
+}
+
+// writeAnswer prints an API answer as the command prints it without --server (printJSON's
+// indentation); an answer that is not JSON goes as it is.
+func writeAnswer(w io.Writer, body []byte) error {
+	var b bytes.Buffer
+	if json.Indent(&b, bytes.TrimSpace(body), "", "  ") != nil {
+		_, err := w.Write(body)
+		return err
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
 	return err
 }
 

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -113,5 +115,34 @@ func TestRemoteTokenWithTrailingNewline(t *testing.T) {
 	t.Setenv("HERALD_API_TOKEN", testToken+"\n")
 	if out, errOut, code := runCLI(t, "", "channels", "--server", srv.URL, "--json"); code != 0 || !strings.Contains(out, `"tg"`) {
 		t.Fatalf("channels --server with a token ending in a newline: exit %d %s %s", code, out, errOut)
+	}
+}
+
+// The commands that change something print their answer with --server as without it (indented
+// JSON), as the README says they print the same either way: with --server they printed the
+// API's one-line JSON.
+func TestRemoteWritesPrintAsWithoutServer(t *testing.T) {
+	s := newStack(t)
+	s.serve()
+	t.Setenv("HERALD_API_TOKEN", testToken)
+	server := "http://" + s.addr
+	doc := `{"id":"%s","url":"https://news.example.com/%[1]s","title":"خبر","channels":["tg2"]}`
+	local, errOut, code := runCLI(t, fmt.Sprintf(doc, "w-local"), "publish", "--config", s.config, "-")
+	if code != 0 {
+		t.Fatalf("publish: exit %d %s", code, errOut)
+	}
+	remote, errOut, code := runCLI(t, fmt.Sprintf(doc, "w-remot"), "publish", "--server", server, "-")
+	if code != 0 {
+		t.Fatalf("publish --server: exit %d %s", code, errOut)
+	}
+	if strings.ReplaceAll(remote, "w-remot", "w-local") != local {
+		t.Errorf("publish prints\n%s\nfrom Redis, and with --server\n%s", local, remote)
+	}
+	waitUntil(t, 10*time.Second, "sent", func() bool { return deliveryStatus(s.status("w-remot")) == "sent" })
+	for _, args := range [][]string{{"repost", "w-remot", "tg2"}, {"retract", "w-local"}} {
+		out, errOut, code := runCLI(t, "", append(args, "--server", server)...)
+		if code != 0 || !strings.HasPrefix(out, "{\n  \"") || !strings.HasSuffix(out, "}\n") {
+			t.Errorf("%v --server: exit %d %s, printed\n%s\nwant indented JSON", args, code, errOut, out)
+		}
 	}
 }

@@ -152,7 +152,7 @@ func remoteAdminPost(cmd *cobra.Command, rf remoteFlags, path string, body []byt
 	}
 	switch {
 	case resp.StatusCode == http.StatusBadGateway && json.Valid(buf.Bytes()):
-		_, _ = cmd.OutOrStdout().Write(buf.Bytes())
+		_ = writeAnswer(cmd.OutOrStdout(), buf.Bytes())
 		return &exitError{code: 1, err: errors.New(failed502)}
 	case resp.StatusCode >= 300:
 		ee := answerError(req, resp, buf.Bytes())
@@ -161,8 +161,7 @@ func remoteAdminPost(cmd *cobra.Command, rf remoteFlags, path string, body []byt
 		}
 		return ee
 	}
-	_, err = cmd.OutOrStdout().Write(buf.Bytes())
-	return err
+	return writeAnswer(cmd.OutOrStdout(), buf.Bytes())
 }
 
 // builtChannels are the routes' channels, which Broker.Retract deletes through.

@@ -41,7 +41,7 @@ func TestRetractCLI(t *testing.T) {
 	t.Setenv("HERALD_API_TOKEN", testToken)
 	server := "http://" + s.addr
 	out, errOut, exit = runCLI(t, "", "retract", "--server", server, byURL+"?utm_source=x")
-	if exit != 0 || !strings.Contains(out, `"result":"retracted"`) || len(s.fake.Messages()) != 0 {
+	if exit != 0 || !strings.Contains(out, `"result": "retracted"`) || len(s.fake.Messages()) != 0 {
 		t.Fatalf("retract --server by URL: exit %d\n%s\n%s (%d messages left)", exit, out, errOut, len(s.fake.Messages()))
 	}
 	var deletes int

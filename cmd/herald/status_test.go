@@ -46,14 +46,14 @@ func TestStatusAndRetractByURLOfAnArticleWithItsOwnID(t *testing.T) {
 		t.Fatalf("correct by URL: exit %d\n%s\n%s", exit, out, errOut)
 	}
 	out, errOut, exit = runCLI(t, `{"url":"`+written+`","title":"عنوان مصحح مرتين"}`, "correct", "--server", server, "-")
-	if exit != 0 || !strings.Contains(out, `"id":"zel-2024-10-13"`) || !strings.Contains(out, `"result":"edited"`) {
+	if exit != 0 || !strings.Contains(out, `"id": "zel-2024-10-13"`) || !strings.Contains(out, `"result": "edited"`) {
 		t.Fatalf("correct --server by URL: exit %d\n%s\n%s", exit, out, errOut)
 	}
 	if m := s.fake.Messages(); len(m) != 1 || m[0].Edits != 2 || !strings.Contains(m[0].Plain, "عنوان مصحح مرتين") {
 		t.Fatalf("Telegram holds %+v, want the post edited twice", m)
 	}
 	out, errOut, exit = runCLI(t, "", "retract", "--server", server, written)
-	if exit != 0 || !strings.Contains(out, `"result":"retracted"`) || len(s.fake.Messages()) != 0 {
+	if exit != 0 || !strings.Contains(out, `"result": "retracted"`) || len(s.fake.Messages()) != 0 {
 		t.Fatalf("retract --server by URL: exit %d\n%s\n%s (%d messages left)", exit, out, errOut, len(s.fake.Messages()))
 	}
 }
