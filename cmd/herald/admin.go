@@ -328,7 +328,8 @@ func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 // retryUnknown is `herald retry --channel NAME --all-unknown` (POST /v1/channels/{name}/retry-unknown).
 func retryUnknown(cmd *cobra.Command, g *globalFlags, rf remoteFlags, channel string) error {
 	if rf.server != "" {
-		return notFoundExit3(remoteRequest(cmd, rf, http.MethodPost, "/v1/channels/"+url.PathEscape(channel)+"/retry-unknown"))
+		// An unknown channel is input to fix (2), as without --server and as pause says it.
+		return remoteRequest(cmd, rf, http.MethodPost, "/v1/channels/"+url.PathEscape(channel)+"/retry-unknown")
 	}
 	return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 		if err := configuredChannel(cfg, channel); err != nil {

@@ -146,3 +146,17 @@ func TestRemoteWritesPrintAsWithoutServer(t *testing.T) {
 		}
 	}
 }
+
+// retry --all-unknown of a channel that is not configured exits 2 with --server as without it
+// (as pause does): through --server it exited 3, "not found", like an unknown article.
+func TestRemoteRetryAllUnknownOfAnUnknownChannelExits2(t *testing.T) {
+	s := newStack(t)
+	s.serve()
+	t.Setenv("HERALD_API_TOKEN", testToken)
+	for _, mode := range [][]string{{"--config", s.config}, {"--server", "http://" + s.addr}} {
+		args := append([]string{"retry", "--channel", "nope", "--all-unknown"}, mode...)
+		if _, errOut, code := runCLI(t, "", args...); code != 2 || !strings.Contains(errOut, "nope") {
+			t.Errorf("%v: exit %d %s, want 2", args, code, errOut)
+		}
+	}
+}
