@@ -299,6 +299,23 @@ func TestWorkerChecksThePauseItself(t *testing.T) {
 	if d, _ := e.broker.Delivery(ctx, "pz", "tg"); d.State != StatePending || d.Attempt != 0 {
 		t.Fatalf("record %+v", d)
 	}
+	// On a lane with one send in flight a paused delivery moves to the head of its lane (the
+	// urgent queue) only while that queue is paused too: otherwise it would be dequeued at once
+	// and find the pause again, round and round. (Fails with frontScript's check removed.)
+	e2 := newEnv(t)
+	e2.route.InFlight = 1
+	if err := e2.broker.rdb.HSet(ctx, pausedKey, "tg", `{"channel":"tg","reason":"test"}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var outs2 outcomes
+	opts2 := testOpts(t)
+	opts2.OnOutcome = outs2.add
+	e2.publish("pz2")
+	e2.start(opts2, nil)
+	waitFor(t, 10*time.Second, func() bool { return len(outs2.statuses("pz2")) > 0 })
+	if d, _ := e2.broker.Delivery(ctx, "pz2", "tg"); d.Urgent || d.Gen != 0 {
+		t.Fatalf("moved to the urgent queue while it is not paused: %+v", d)
+	}
 }
 
 // A revoked token or a removed bot (channels.PauseError) pauses the channel, by herald, with the
@@ -336,6 +353,16 @@ func TestAuthErrorPausesTheChannelInsteadOfFailingTheBacklog(t *testing.T) {
 	}
 	for i := range 3 {
 		e.waitState(fmt.Sprintf("au%d", i), StateSent, 20*time.Second)
+	}
+	// The delivery the pause stopped stayed at the head of its lane: after the resume the
+	// posts go out in publish order. (Failed before: handed back to asynq, au0's retry was
+	// queued behind au1 and au2.)
+	var order []string
+	for _, s := range e.ch.sent()[1:] {
+		order = append(order, s.articleID)
+	}
+	if fmt.Sprint(order) != "[au0 au1 au2]" {
+		t.Fatalf("posted in the order %v after the resume, want [au0 au1 au2]", order)
 	}
 }
 

@@ -37,7 +37,8 @@ type Delivery struct {
 	Kind      channels.Kind `json:"kind"`
 	State     State         `json:"status"`
 	Revision  int           `json:"revision"`
-	// Gen counts the tasks enqueued for this revision by admin retries: each gets a new task id.
+	// Gen counts the tasks enqueued for this revision by admin retries and by moves to the head
+	// of a paused lane (Worker.toFront): each gets a new task id.
 	Gen        int       `json:"gen,omitempty"`
 	Urgent     bool      `json:"urgent,omitempty"`
 	Attempt    int       `json:"attempt"`
@@ -271,6 +272,27 @@ lease = now + tonumber(ARGV[2])
 redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until", lease,
   "owner", ARGV[8], "token", ARGV[3], "expired", "", "updated_at", now)
 return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8]}
+`)
+
+// frontScript moves a pending delivery to the head of its lane (Worker.toFront): the next task
+// generation, in the channel's urgent queue (urgent = 1, where the sweeper looks for its task).
+// A re-run after a lost reply finds the generation it made and answers it again.
+//
+//	KEYS[1] ledger key, KEYS[2] asynq's pause flag of the channel's urgent queue;
+//	ARGV[1] revision, ARGV[2] the current task's generation
+//
+// Returns the new generation, or 0 when the delivery is not pending at that revision and
+// generation, or the urgent queue is not paused (nothing changed): a task moved there would be
+// dequeued at once and find the pause again, round and round.
+var frontScript = redis.NewScript(`
+if redis.call("EXISTS", KEYS[2]) == 0 then return 0 end
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "gen", "urgent")
+if f[1] ~= "pending" or tonumber(f[2]) ~= tonumber(ARGV[1]) then return 0 end
+local gen, want = tonumber(f[3] or "0"), tonumber(ARGV[2])
+if gen == want + 1 and f[4] == "1" then return gen end
+if gen ~= want then return 0 end
+redis.call("HSET", KEYS[1], "gen", gen + 1, "urgent", "1")
+return gen + 1
 `)
 
 // ledgerMaybePosted is the ledger field holding when an attempt of a pending delivery may have

@@ -489,12 +489,22 @@ func (w *Worker) handleTask(ctx context.Context, t *asynq.Task) error {
 		out = w.deliver(ctx, p)
 	}
 	w.report(p, &out)
-	switch out.Status {
-	case "retry", "rate_limited", "paused", "busy", "handback":
+	var moved *movedToFront
+	switch {
+	case errors.As(out.Err, &moved):
+		return nil // its next task waits at the head of the lane: this one is done
+	case out.Status == "retry", out.Status == "rate_limited", out.Status == "paused", out.Status == "busy", out.Status == "handback":
 		return out.Err
 	}
 	return nil
 }
+
+// movedToFront is the error of an outcome whose delivery was moved to the head of its paused
+// lane (pausedOutcome): logged with the reason, yet the task is acknowledged, not retried.
+type movedToFront struct{ err error }
+
+func (m *movedToFront) Error() string { return m.err.Error() + " (waits at the head of its lane)" }
+func (m *movedToFront) Unwrap() error { return m.err }
 
 // report logs an outcome of a delivery and passes it to OnOutcome.
 func (w *Worker) report(p taskPayload, out *Outcome) {
@@ -603,7 +613,7 @@ func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
 	case "stale":
 		return Outcome{Status: "stale"}
 	case "paused":
-		return Outcome{Status: "paused", Err: &retryIn{delay: 5 * time.Second, err: errors.New("channel paused")}}
+		return w.pausedOutcome(ctx, p, route, 0, errors.New("channel paused"))
 	case "busy":
 		return Outcome{Status: "busy", Err: &retryIn{delay: roundUpSecond(wait), err: errors.New("another worker holds the lease")}}
 	case "expired":
@@ -612,6 +622,36 @@ func (w *Worker) deliver(ctx context.Context, p taskPayload) Outcome {
 		// Effectively once: the ledger already has an answer, so the task is acknowledged.
 		return Outcome{Status: "duplicate"}
 	}
+}
+
+// pausedOutcome answers a delivery its channel's pause stopped (nothing of it is claimed). On a
+// lane with one send in flight the delivery moves to the head of its lane (the channel's urgent
+// queue, paused with the channel: frontScript) and this task is acknowledged, so it goes out
+// first when the channel resumes: handed back to asynq, its retry would be queued behind the
+// deliveries published after it. Otherwise, or when it cannot be moved, it is handed back.
+func (w *Worker) pausedOutcome(ctx context.Context, p taskPayload, route Route, attempt int, err error) Outcome {
+	if route.InFlight == 1 && w.toFront(ctx, p) {
+		return Outcome{Status: "paused", Attempt: attempt, Err: &movedToFront{err: err}}
+	}
+	return Outcome{Status: "paused", Attempt: attempt, Err: &retryIn{delay: 5 * time.Second, err: err}}
+}
+
+// toFront moves a pending delivery to the head of its lane: a new task (the next generation) in
+// the channel's urgent queue, served first. It reports whether the record moved; its task is
+// then enqueued, and the current one must be acknowledged (a failed enqueue is the sweeper's:
+// it finds the record's task missing and enqueues it).
+func (w *Worker) toFront(ctx context.Context, p taskPayload) bool {
+	ctx = context.WithoutCancel(ctx)
+	gen, err := frontScript.Run(ctx, w.rdb, []string{ledgerKey(p.ArticleID, p.Channel), "asynq:{" + asynqQueue(p.Channel, true) + "}:paused"},
+		p.Revision, p.Gen).Int()
+	if err != nil || gen == 0 {
+		return false
+	}
+	if err := w.broker.enqueue(ctx, p.ArticleID, p.Channel, p.Revision, gen, true); err != nil {
+		w.log.Warn("moving a paused lane's delivery to its head (the sweeper enqueues it)", zap.String("article_id", p.ArticleID),
+			zap.String("channel", string(p.Channel)), zap.Error(err))
+	}
+	return true
 }
 
 // roundUpSecond is needed because asynq schedules retries with whole-second precision; the
@@ -685,7 +725,7 @@ func (w *Worker) claimAndSend(ctx context.Context, c *claim, route Route) Outcom
 	case "expired":
 		return Outcome{Status: "unknown", Attempt: attempt, Err: errors.New("lease expired while sending: parked for an admin, not re-posted")}
 	case "paused":
-		return Outcome{Status: "paused", Attempt: attempt, Err: &retryIn{delay: 5 * time.Second, err: errors.New("channel paused")}}
+		return w.pausedOutcome(ctx, p, route, attempt, errors.New("channel paused"))
 	case "stale", "missing":
 		return Outcome{Status: "stale", Attempt: attempt}
 	default:
@@ -829,7 +869,7 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 		if ferr := w.finish(c, StatePending, channels.Receipt{}, err.Error(), true); ferr != nil {
 			return Outcome{Status: "retry", Attempt: attempt, Err: &retryIn{delay: w.backoff(1), err: ferr}}
 		}
-		return Outcome{Status: "paused", Attempt: attempt - 1, Err: &retryIn{delay: 5 * time.Second, err: err}}
+		return w.pausedOutcome(ctx, p, route, attempt-1, err)
 	case errors.As(err, &rl):
 		// The platform said wait: every worker waits, and the attempt is given back.
 		// The platform's time to wait, as this process's clock counts it; the not-before time
