@@ -277,8 +277,10 @@ func readable(s string) bool {
 	if strings.Contains(t, "&") {
 		t = PlainText(t) // escaped twice, as some feeds do: "&amp;nbsp;" is a space to the formatters too
 	}
+	// Combining marks alone (a title of bare harakat) show as stray dots: not readable either.
 	return strings.ContainsFunc(t, func(r rune) bool {
-		return !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) && !unicode.IsControl(r) && r != utf8.RuneError
+		return !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Me, r) &&
+			!unicode.IsControl(r) && r != utf8.RuneError
 	})
 }
 

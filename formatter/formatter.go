@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"unicode"
 	"unicode/utf8"
 
 	"herald/article"
@@ -28,6 +29,16 @@ type Renderer interface {
 
 // ErrTooLong is returned when even the link alone does not fit the platform's limit.
 var ErrTooLong = errors.New("formatter: post cannot fit the platform limit")
+
+// hasBase reports whether s holds a character a reader sees on its own: not only harakat and
+// other combining marks (a title of bare harakat shows as stray dots), format characters or
+// spaces. article.Validate refuses the same titles (readable).
+func hasBase(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Me, r) &&
+			!unicode.IsControl(r) && r != utf8.RuneError
+	})
+}
 
 // ErrEmptyTitle is returned for an article whose title holds nothing a reader sees once cleaned
 // (a direction mark, "&nbsp;", an empty element, a script): its post would have no headline.
@@ -217,7 +228,7 @@ func (r *renderer) prepare(a *article.Article, summaryMax int) (*Data, error) {
 		ImageURL: imageURL(a.ImageURL),
 		Language: a.Language,
 	}
-	if d.Title == "" && r.kind != channels.KindWebSub {
+	if !hasBase(d.Title) && r.kind != channels.KindWebSub {
 		return nil, fmt.Errorf("%w: %+q", ErrEmptyTitle, a.Title)
 	}
 	d.RTL = isRTL(a.Language, d.Title)
