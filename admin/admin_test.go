@@ -507,7 +507,7 @@ func TestRepostAsksAndTheConfirmationPostsExactlyOnce(t *testing.T) {
 
 func TestRetryResendsAFailedDeliveryOnce(t *testing.T) {
 	e := newEnv(t)
-	e.chTG.FailNext(1, 400, "Bad Request: chat not found")
+	e.chTG.FailNext(1, 400, "Bad Request: message is too long")
 	e.startWorker()
 	e.startBot("p1")
 	a := e.publish("rt-1", "خبر فشل", "tg-a")
@@ -569,7 +569,7 @@ func TestBurstOfFiftyFailuresSendsOneDigest(t *testing.T) {
 	e := newEnv(t)
 	// The burst arrives while the bot runs, over many reads of the log; the delay gathers it.
 	e.cfg.Alerts.Delay = 5 * time.Second
-	e.chTG.FailNext(50, 400, "Bad Request: chat not found")
+	e.chTG.FailNext(50, 400, "Bad Request: message is too long")
 	e.startBot("p1")
 	waitFor(t, "the bot running", 10*time.Second, func() bool { return len(e.botTG.Commands()) > 0 })
 	waitFor(t, "the alert group", 10*time.Second, func() bool {
@@ -590,7 +590,7 @@ func TestBurstOfFiftyFailuresSendsOneDigest(t *testing.T) {
 	}
 	waitFor(t, "the digest list drained", 10*time.Second, func() bool { return e.rdb.LLen(context.Background(), digestKey).Val() == 0 })
 	// More failures within the interval wait for the next digest: still one message.
-	e.chTG.FailNext(1, 400, "Bad Request: chat not found")
+	e.chTG.FailNext(1, 400, "Bad Request: message is too long")
 	late := e.publish("burst-late", "خبر", "tg-a")
 	e.waitState(late.ID, "tg-a", queue.StateFailed, 1)
 	waitFor(t, "the late failure queued for the next digest", 10*time.Second, func() bool { return e.rdb.LLen(context.Background(), digestKey).Val() == 1 })
@@ -848,7 +848,7 @@ func TestAFailingFeedIsAlertedOncePerStreak(t *testing.T) {
 
 func TestFailedLastAndStats(t *testing.T) {
 	e := newEnv(t)
-	e.chTG.FailNext(1, 400, "Bad Request: chat not found")
+	e.chTG.FailNext(1, 400, "Bad Request: message is too long")
 	e.startWorker()
 	e.startBot("p1")
 	f := e.publish("ls-f", "الخبر الفاشل", "tg-a")
@@ -859,7 +859,7 @@ func TestFailedLastAndStats(t *testing.T) {
 
 	e.say(adminID, "/failed")
 	m := e.waitReply(adminID, "Failed and unknown")
-	if !strings.Contains(m.Plain, "ls-f") || !strings.Contains(m.Plain, "chat not found") || !strings.Contains(m.Plain, "الخبر الفاشل") || strings.Contains(m.Plain, "ls-s") {
+	if !strings.Contains(m.Plain, "ls-f") || !strings.Contains(m.Plain, "message is too long") || !strings.Contains(m.Plain, "الخبر الفاشل") || strings.Contains(m.Plain, "ls-s") {
 		t.Fatalf("/failed: %q", m.Plain)
 	}
 	e.say(adminID, "/failed tg-b 5")
@@ -942,7 +942,7 @@ func TestDigestRetriesEveryUnknownOfAChannelWithOneButton(t *testing.T) {
 // plain command, id and number.
 func TestCommandsReadArabicInput(t *testing.T) {
 	e := newEnv(t)
-	e.chTG.FailNext(2, 400, "Bad Request: chat not found")
+	e.chTG.FailNext(2, 400, "Bad Request: message is too long")
 	e.startWorker()
 	e.startBot("p1")
 	var ids []string

@@ -62,8 +62,26 @@ func TestTelegram429RetryAfterHonouredWithoutAttempt(t *testing.T) {
 	}
 }
 
+// A chat_id that names no chat the bot sees pauses the channel with the reason, and the
+// delivery waits, instead of every queued delivery failing one by one. (Failed before: failed.)
+func TestTelegramChatNotFoundPausesTheChannel(t *testing.T) {
+	e, fake := newTelegramEnv(t)
+	ctx := context.Background()
+	fake.FailNext(1, 400, "Bad Request: chat not found")
+	e.publish("cnf")
+	e.start(testOpts(t), nil)
+	waitFor(t, 10*time.Second, func() bool { p, _ := e.broker.Paused(ctx); return len(p) == 1 })
+	p, _ := e.broker.Paused(ctx)
+	if p[0].By != PausedByHerald || !strings.Contains(p[0].Reason, "chat not found: check chat_id") {
+		t.Fatalf("pause %+v", p[0])
+	}
+	if d := e.waitState("cnf", StatePending, 10*time.Second); d.Attempt != 0 {
+		t.Fatalf("record %+v, want pending with no attempt used", d)
+	}
+}
+
 func TestTelegramPermanentErrorsFailAtOnce(t *testing.T) {
-	for _, desc := range []string{"Bad Request: chat not found", "Bad Request: can't parse entities: Unsupported start tag \"br\" at byte offset 10"} {
+	for _, desc := range []string{"Bad Request: message is too long", "Bad Request: can't parse entities: Unsupported start tag \"br\" at byte offset 10"} {
 		t.Run(desc, func(t *testing.T) {
 			e, fake := newTelegramEnv(t)
 			fake.FailNext(1, 400, desc)

@@ -92,6 +92,7 @@ func errorf(format string, args ...any) error {
 //	400/403 no right to post (need administrator rights in the channel chat,
 //	CHAT_WRITE_FORBIDDEN)                   → channels.Auth
 //	400 group upgraded to a supergroup      → channels.Pause, naming migrate_to_chat_id
+//	400 chat not found                      → channels.Pause: chat_id names no chat the bot sees
 //	400, 403, 404, other 4xx                → channels.Permanent
 //	409                                     → retryable
 //	502, 503 not a Bot API answer           → retryable: Telegram's front end answered, the Bot
@@ -196,6 +197,10 @@ func (c *Channel) kindOf(code, retryAfter int, description string, botAPI bool, 
 		return channels.Auth(err)
 	case (code == 400 || code == 403) && containsAny(strings.ToLower(description), rightsFailures):
 		return channels.Auth(err)
+	case code == 400 && botAPI && strings.Contains(strings.ToLower(description), "chat not found"):
+		// A chat_id that names no chat the bot can see (a typo, a channel deleted, or the bot
+		// removed from a private channel): every send fails alike until an operator acts.
+		return channels.Pause("telegram: chat not found: check chat_id and that the bot is in the chat", err)
 	case code == 429:
 		if retryAfter <= 0 {
 			if m := retryAfterRE.FindStringSubmatch(description); m != nil {

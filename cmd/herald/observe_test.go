@@ -151,7 +151,7 @@ func TestStartupCheckAndDoctor(t *testing.T) {
 func TestStatsCounts(t *testing.T) {
 	s := newStack(t)
 	s.serve()
-	s.fake.FailNext(1, 400, "Bad Request: chat not found")
+	s.fake.FailNext(1, 400, "Bad Request: message is too long")
 	for _, id := range []string{"st-1", "st-2"} {
 		if code, body := s.post(`{"id":"`+id+`","url":"https://news.example.com/`+id+`","title":"t"}`, nil); code != 202 {
 			t.Fatalf("POST: %d %v", code, body)
