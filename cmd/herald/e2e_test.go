@@ -570,12 +570,21 @@ func nopLogger() *zap.Logger { return zap.NewNop() }
 func TestKilledAfterTelegramAcceptedParksUnknown(t *testing.T) {
 	s := newStack(t)
 	p := s.serve()
+	// The kill waits for the publish's answer: the post can reach Telegram before herald has
+	// written its 202, and a kill then would cut the publish's answer too (EOF).
+	posted := make(chan struct{})
 	s.fake.OnAccept(func(telegramfake.Message) {
+		select {
+		case <-posted:
+		case <-time.After(10 * time.Second):
+		}
 		// The post is in the channel; the answer never reaches herald.
 		_ = p.cmd.Process.Kill()
 		<-p.waitExit()
 	})
-	if code, out := s.post(`{"id":"killed","url":"https://news.example.com/killed","title":"خبر قبل الانهيار"}`, nil); code != 202 {
+	code, out := s.post(`{"id":"killed","url":"https://news.example.com/killed","title":"خبر قبل الانهيار"}`, nil)
+	close(posted)
+	if code != 202 {
 		t.Fatalf("POST: %d %v", code, out)
 	}
 	select {
