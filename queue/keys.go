@@ -53,6 +53,9 @@ func asynqQueue(ch channels.Name, urgent bool) string {
 // bellQueue holds the channel's idle-worker bells (see Worker.bell); it is served last.
 func bellQueue(ch channels.Name) string { return "ch:" + string(ch) + ":bell" }
 
+// asynqPausedKey is asynq's pause flag of queue q (what Inspector.PauseQueue sets).
+func asynqPausedKey(q string) string { return "asynq:{" + q + "}:paused" }
+
 // asynqQueues are both queues of a channel.
 func asynqQueues(ch channels.Name) []string {
 	return []string{asynqQueue(ch, true), asynqQueue(ch, false)}

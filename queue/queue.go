@@ -419,7 +419,7 @@ func (b *Broker) Resume(ctx context.Context, ch channels.Name) error {
 func pauseKeys(ch channels.Name) []string {
 	keys := []string{pausedKey}
 	for _, q := range asynqQueues(ch) {
-		keys = append(keys, "asynq:{"+q+"}:paused")
+		keys = append(keys, asynqPausedKey(q))
 	}
 	return keys
 }

@@ -442,7 +442,7 @@ func (w *Worker) hasWork(ctx context.Context, ch channels.Name) bool {
 	var waiting []string
 	for i, q := range qs {
 		if lens[i].Val() > 0 {
-			waiting = append(waiting, "asynq:{"+q+"}:paused")
+			waiting = append(waiting, asynqPausedKey(q))
 		}
 	}
 	if len(waiting) == 0 {
@@ -642,7 +642,7 @@ func (w *Worker) pausedOutcome(ctx context.Context, p taskPayload, route Route, 
 // it finds the record's task missing and enqueues it).
 func (w *Worker) toFront(ctx context.Context, p taskPayload) bool {
 	ctx = context.WithoutCancel(ctx)
-	gen, err := frontScript.Run(ctx, w.rdb, []string{ledgerKey(p.ArticleID, p.Channel), "asynq:{" + asynqQueue(p.Channel, true) + "}:paused"},
+	gen, err := frontScript.Run(ctx, w.rdb, []string{ledgerKey(p.ArticleID, p.Channel), asynqPausedKey(asynqQueue(p.Channel, true))},
 		p.Revision, p.Gen).Int()
 	if err != nil || gen == 0 {
 		return false
