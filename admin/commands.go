@@ -10,7 +10,6 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"herald/channels"
@@ -144,7 +143,7 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 		// A stranger's attempts this hour: the refusal is said at the first, so a stranger cannot
 		// make the bot spam, and the first refusedAudited are audited, so a stranger cannot push
 		// the admins' own entries out of the capped audit log either.
-		n, err := refusedCountScript.Run(ctx, b.d.Redis, []string{refusedKey(m.From.ID)}, int(time.Hour/time.Second)).Int()
+		n, err := queue.CountInWindow(ctx, b.d.Redis, refusedKey(m.From.ID), time.Hour)
 		if err != nil {
 			n = 1 // not knowing: audit it (the audit, on the same Redis, will likely fail too)
 		}
@@ -181,15 +180,6 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 
 // refusedAudited is how many of one stranger's attempts an hour are audited.
 const refusedAudited = 20
-
-// refusedCountScript counts a stranger's attempt in the hour that its first one started.
-//
-//	KEYS[1] refusedKey; ARGV[1] the window in seconds. Returns the attempt's number.
-var refusedCountScript = redis.NewScript(`
-local n = redis.call("INCR", KEYS[1])
-if redis.call("TTL", KEYS[1]) < 0 then redis.call("EXPIRE", KEYS[1], ARGV[1]) end
-return n
-`)
 
 // reply sends r, logging (redacted) when Telegram refuses it.
 func (b *Bot) reply(chatID int64, r reply) {

@@ -20,7 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"herald/channels"
@@ -239,7 +238,8 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 		token := r.PostFormValue("token")
 		role, ok := s.dashboardRole(token)
 		if !ok {
-			_ = loginFailScript.Run(r.Context(), rdb, []string{failKey}, loginFailWindow.Milliseconds()).Err()
+			// The window starts at the first failure and is given in the same step as the count.
+			_, _ = queue.CountInWindow(r.Context(), rdb, failKey, loginFailWindow)
 			s.render(w, "login.html", http.StatusUnauthorized, pageView{Error: "That token is not an admin or viewer token."})
 			return
 		}
@@ -262,18 +262,6 @@ const (
 	loginFailWindow  = 15 * time.Minute
 	loginFailPrefix  = "herald:dash:fail:"
 )
-
-// loginFailScript counts a wrong token and, in the same step, gives the counter its window
-// when it has none: the window starts at the first failure, and a counter whose EXPIRE was
-// lost (INCR and EXPIRE sent apart, the second failing) no longer locks its address out for
-// ever. (EXPIRE NX would need Redis 7.)
-//
-//	KEYS[1] the address's counter, ARGV[1] the window in ms
-var loginFailScript = redis.NewScript(`
-local n = redis.call("INCR", KEYS[1])
-if redis.call("PTTL", KEYS[1]) < 0 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
-return n
-`)
 
 // clientAddr is the request's remote IP (the proxy's, behind one: then the limit is shared).
 func clientAddr(r *http.Request) string {
