@@ -316,6 +316,57 @@ func TestStrangerCannotFloodTheAuditLog(t *testing.T) {
 	}
 }
 
+// TestStrangerCannotFloodTheAuditLogWithButtons: the subscribers of an alert channel see the
+// digest's buttons, and a stranger's presses are counted with their commands: only the first
+// refusedAudited an hour are audited (before, every press was, and a stranger pressing over and
+// over pushed the admins' own entries out of the capped audit log). None acts, and an admin's
+// press still does.
+func TestStrangerCannotFloodTheAuditLogWithButtons(t *testing.T) {
+	e := newEnv(t)
+	e.alertGroupReady()
+	release := make(chan struct{})
+	e.chTG.OnAccept(func(telegramfake.Message) { <-release }) // accepted, but the answer comes too late
+	t.Cleanup(func() { close(release) })
+	e.startWorker()
+	a := e.publish("unk-flood", "خبر غير مؤكد", "tg-a")
+	e.waitState(a.ID, "tg-a", queue.StateUnknown, 1)
+	e.startBot("p1")
+	m := e.waitReply(alertChat, "Unknown outcome")
+	e.say(strangerID, "/pause tg-a") // a command and presses share the stranger's count
+	var last string
+	for i := range refusedAudited + 15 {
+		_, last = e.botTG.PushCallback(alertChat, strangerID, "stranger", m.MessageID, button(t, m, []string{"drop", "mark sent", "retry"}[i%3]))
+	}
+	waitFor(t, "the stranger's last press answered", 10*time.Second, func() bool { _, ok := e.botTG.CallbackAnswer(last); return ok })
+	if ans, _ := e.botTG.CallbackAnswer(last); !strings.Contains(ans.Text, "not allowed") {
+		t.Fatalf("the stranger's press was answered %+v", ans)
+	}
+	if d, _ := e.broker.Delivery(context.Background(), a.ID, "tg-a"); d.State != queue.StateUnknown {
+		t.Fatalf("a stranger's press decided the delivery: %+v", d)
+	}
+	_, q := e.botTG.PushCallback(alertChat, adminID, adminName, m.MessageID, button(t, m, "drop"))
+	e.waitState(a.ID, "tg-a", queue.StateFailed, 1)
+	waitFor(t, "the admin's press answered", 10*time.Second, func() bool { _, ok := e.botTG.CallbackAnswer(q); return ok })
+	var refused []queue.AuditEntry
+	admins := 0
+	for _, en := range e.audit() {
+		switch en.UserID {
+		case strangerID:
+			refused = append(refused, en)
+		case adminID:
+			admins++
+		}
+	}
+	if len(refused) != refusedAudited || !strings.Contains(refused[0].Result, "further attempts this hour are not audited") ||
+		refused[len(refused)-1].Action != "/pause" {
+		t.Fatalf("%d audit entries of the stranger (want %d, the newest saying the rest are not, the oldest the command): %+v",
+			len(refused), refusedAudited, refused[:min(2, len(refused))])
+	}
+	if admins != 1 {
+		t.Fatalf("%d audit entries of the admin, want 1 (the drop)", admins)
+	}
+}
+
 func TestStatusShowsEachChannelWithThePostLink(t *testing.T) {
 	e := newEnv(t)
 	e.startWorker()

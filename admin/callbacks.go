@@ -119,8 +119,10 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	}
 	entry := queue.AuditEntry{Source: "telegram", UserID: q.From.ID, Username: q.From.UserName, ChatID: chatID, Action: "button", Args: q.Data}
 	if !b.allowed(q.From.ID, chatID) {
-		entry.Result = "refused: not an allowed user"
-		b.audit(ctx, entry)
+		// Counted and audited as a stranger's command is: the subscribers of an alert channel
+		// see its buttons, and a press costs nothing to repeat. The answer shows only to the
+		// one who pressed.
+		b.refuse(ctx, entry)
 		b.answer(q.ID, b.tx.f("cb.refused"))
 		return
 	}

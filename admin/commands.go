@@ -140,21 +140,7 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 		if !isCmd {
 			entry.Action, entry.Args = "message", cut(text, 100)
 		}
-		// A stranger's attempts this hour: the refusal is said at the first, so a stranger cannot
-		// make the bot spam, and the first refusedAudited are audited, so a stranger cannot push
-		// the admins' own entries out of the capped audit log either.
-		n, err := queue.CountInWindow(ctx, b.d.Redis, refusedKey(m.From.ID), time.Hour)
-		if err != nil {
-			n = 1 // not knowing: audit it (the audit, on the same Redis, will likely fail too)
-		}
-		if n <= refusedAudited {
-			entry.Result = "refused: not an allowed user"
-			if n == refusedAudited {
-				entry.Result += " (its further attempts this hour are not audited)"
-			}
-			b.audit(ctx, entry)
-		}
-		if n == 1 && err == nil {
+		if b.refuse(ctx, entry) {
 			b.reply(m.Chat.ID, reply{text: b.tx.f("refused")})
 		}
 		return
@@ -180,6 +166,26 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 
 // refusedAudited is how many of one stranger's attempts an hour are audited.
 const refusedAudited = 20
+
+// refuse counts a stranger's attempt (a command, a message or a button press: one count per
+// user) and audits it while it is among the first refusedAudited this hour, so a stranger
+// cannot push the admins' own entries out of the capped audit log. It reports whether this is
+// the stranger's first attempt this hour, the one a refusal is said to, so a stranger cannot
+// make the bot spam either.
+func (b *Bot) refuse(ctx context.Context, entry queue.AuditEntry) (first bool) {
+	n, err := queue.CountInWindow(ctx, b.d.Redis, refusedKey(entry.UserID), time.Hour)
+	if err != nil {
+		n = 1 // not knowing: audit it (the audit, on the same Redis, will likely fail too)
+	}
+	if n <= refusedAudited {
+		entry.Result = "refused: not an allowed user"
+		if n == refusedAudited {
+			entry.Result += " (its further attempts this hour are not audited)"
+		}
+		b.audit(ctx, entry)
+	}
+	return n == 1 && err == nil
+}
 
 // reply sends r, logging (redacted) when Telegram refuses it.
 func (b *Bot) reply(chatID int64, r reply) {
