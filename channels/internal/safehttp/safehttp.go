@@ -20,20 +20,65 @@ import (
 )
 
 // ErrPrivateAddress refuses a host whose resolved address is not public.
-var ErrPrivateAddress = errors.New("host resolves to a private address (loopback, private, link-local, CGNAT or unspecified)")
+var ErrPrivateAddress = errors.New("host resolves to a private address (loopback, private, link-local, CGNAT, reserved or unspecified)")
 
-// cgnat is the shared address space of RFC 6598 (carrier-grade NAT), which net.IP.IsPrivate
-// does not cover.
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// reserved are the special-purpose ranges that net.IP's predicates do not cover and that no
+// public web server answers on (IANA's IPv4 and IPv6 Special-Purpose Address Registries): an
+// address in one is a network of the operator's, or nobody's. The documentation ranges
+// (192.0.2.0/24, 2001:db8::/32, …) are left alone: nothing answers there, and tests stand them in
+// for public hosts.
+var reserved = func() []netip.Prefix {
+	var ps []netip.Prefix
+	for _, p := range []string{
+		"0.0.0.0/8",      // "this network"; Linux connects 0.0.0.0 to itself
+		"100.64.0.0/10",  // shared address space (RFC 6598, carrier-grade NAT)
+		"192.0.0.0/24",   // IETF protocol assignments
+		"198.18.0.0/15",  // benchmarking, used as internal space
+		"240.0.0.0/4",    // reserved, and the broadcast address
+		"::/96",          // IPv4-compatible (deprecated): ::10.0.0.1
+		"64:ff9b:1::/48", // local-use IPv4/IPv6 translation (RFC 8215): the operator's own
+		"100::/64",       // discard-only
+		"2001::/23",      // IETF protocol assignments: Teredo, benchmarking, ORCHID
+		"fec0::/10",      // site-local (deprecated, still routed where configured)
+	} {
+		ps = append(ps, netip.MustParsePrefix(p))
+	}
+	return ps
+}()
 
-// Public reports whether ip is an address an article-supplied URL may reach.
+// nat64 is the well-known prefix of IPv4/IPv6 translation (RFC 6052): 64:ff9b::10.0.0.1 is
+// 10.0.0.1 to an IPv6-only host behind a NAT64 gateway (DNS64 networks, IPv6-only clusters).
+// sixToFour is 6to4 (RFC 3056): 2002:0a00:0001:: carries 10.0.0.1 to a 6to4 relay.
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour = netip.MustParsePrefix("2002::/16")
+)
+
+// Public reports whether ip is an address an article-supplied URL may reach: not loopback,
+// private, link-local, multicast, unspecified or otherwise reserved, including an IPv4 address
+// carried inside an IPv6 one (IPv4-mapped, NAT64, 6to4), which reaches that IPv4 address.
 func Public(ip net.IP) bool {
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
 		return false
 	}
-	if a, ok := netip.AddrFromSlice(ip); ok && cgnat.Contains(a.Unmap()) {
+	a = a.Unmap()
+	switch {
+	case nat64.Contains(a):
+		b := a.As16()
+		return Public(net.IP(b[12:16]))
+	case sixToFour.Contains(a):
+		b := a.As16()
+		return Public(net.IP(b[2:6]))
+	}
+	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsInterfaceLocalMulticast() || a.IsUnspecified() || a.IsMulticast() {
 		return false
+	}
+	for _, p := range reserved {
+		if p.Contains(a) {
+			return false
+		}
 	}
 	return true
 }

@@ -17,6 +17,16 @@ func TestPublic(t *testing.T) {
 		"169.254.169.254": false, "100.64.0.1": false, "100.127.255.254": false, "0.0.0.0": false,
 		"::1": false, "fe80::1": false, "fc00::1": false, "::ffff:100.64.0.1": false, "::ffff:127.0.0.1": false,
 		"100.128.0.1": true, "8.8.8.8": true, "2001:4860:4860::8888": true,
+		// An IPv4 address inside an IPv6 one reaches that IPv4 address: through a NAT64 gateway
+		// (DNS64 networks, IPv6-only clusters), a 6to4 relay, or as an IPv4-compatible address.
+		"64:ff9b::a9fe:a9fe": false, "64:ff9b::7f00:1": false, "64:ff9b::a00:5": false, "64:ff9b::c0a8:101": false,
+		"64:ff9b::808:808": true, "64:ff9b:1::a00:5": false,
+		"2002:a9fe:a9fe::1": false, "2002:7f00:1::": false, "2002:a00:5::1": false, "2002:808:808::1": true,
+		"::a00:5": false, "::7f00:1": false, "::ffff:10.0.0.5": false, "::ffff:8.8.8.8": true,
+		// Reserved ranges no public server answers on.
+		"0.1.2.3": false, "192.0.0.170": false, "198.18.0.1": false, "240.0.0.1": false, "255.255.255.255": false,
+		"100::1": false, "2001::1": false, "fec0::1": false, "ff02::1": false,
+		"192.0.3.1": true, "198.20.0.1": true, "2a00:1450:4001:80b::200e": true,
 	} {
 		if got := Public(net.ParseIP(ip)); got != want {
 			t.Errorf("Public(%s) = %v, want %v", ip, got, want)
@@ -54,6 +64,10 @@ func TestDownloadImageChecks(t *testing.T) {
 	}
 	if _, err := DownloadImage(ctx, open, img.URL, 4, "max_bytes"); err == nil || !strings.Contains(err.Error(), "over max_bytes") {
 		t.Fatalf("cap: %v", err)
+	}
+	// The metadata service through a NAT64 gateway: refused at the dial, before any packet.
+	if _, err := DownloadImage(ctx, NewClient(Options{}), "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/", 1<<20, "the cap"); !errors.Is(err, ErrPrivateAddress) {
+		t.Fatalf("NAT64 address of 169.254.169.254: %v, want ErrPrivateAddress", err)
 	}
 	if _, err := DownloadImage(ctx, open, "file:///etc/passwd", 1<<20, "the cap"); err == nil {
 		t.Fatal("file URL accepted")
