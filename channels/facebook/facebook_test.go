@@ -365,3 +365,30 @@ func TestFakeRefusesRepeatedMessage(t *testing.T) {
 		t.Fatalf("%v: want duplicate content (506)", err)
 	}
 }
+
+// TestDuplicateOnARetryIsUnknownNotFailed: Graph sometimes answers a 500 (code 1 or 2, which
+// herald retries, as Meta asks) for a post it made. The retry is then refused as a duplicate
+// (506) of that very post: recording it failed would say nothing went out, so it is unknown
+// for an admin to check. A first attempt's 506 stays a duplicate.
+func TestDuplicateOnARetryIsUnknownNotFailed(t *testing.T) {
+	h := newHarness(t, nil)
+	h.fake.FailAfterPostNext(500, 2, 0, "An unexpected error has occurred. Please retry your request later.")
+	msg := msgOf(channels.Post{Text: "عاجل: زلزال بقوة 5 درجات", Extra: map[string]any{"link": "https://news.example.com/1"}})
+	_, err := h.ch.Send(testCtx(t), msg)
+	if err == nil || channels.IsPermanent(err) || channels.IsUnknownOutcome(err) {
+		t.Fatalf("first attempt: %v, want a retryable error", err)
+	}
+	msg.Attempt = 2
+	_, err = h.ch.Send(testCtx(t), msg)
+	if !channels.IsUnknownOutcome(err) || channels.IsPermanent(err) || !strings.Contains(err.Error(), "earlier attempt") {
+		t.Fatalf("retry: %v, want an unknown outcome", err)
+	}
+	if n := len(h.fake.Posts()); n != 1 {
+		t.Fatalf("%d posts, want 1", n)
+	}
+	other := msgOf(channels.Post{Text: "عاجل: زلزال بقوة 5 درجات"})
+	other.ArticleID, other.Key = "a2", "a2:fb-page:1"
+	if _, err := h.ch.Send(testCtx(t), other); !channels.IsDuplicateContent(err) || channels.IsUnknownOutcome(err) {
+		t.Fatalf("first attempt of another article: %v, want duplicate content", err)
+	}
+}

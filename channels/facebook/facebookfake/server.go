@@ -5,8 +5,8 @@
 // an uploaded source with a caption; POST /{post-id} with message (an edit); DELETE /{post-id};
 // GET /me. Errors are
 // {"error":{"message","type","code","error_subcode","fbtrace_id"}}. A message the Page already
-// posted is refused (506), and failures can be injected (FailNext, FailEditNext, RateLimitNext,
-// RejectPhotoURL, DropNextPost, DropNextEdit). All methods are safe for concurrent use.
+// posted is refused (506), and failures can be injected (FailNext, FailAfterPostNext,
+// FailEditNext, RateLimitNext, RejectPhotoURL, DropNextPost, DropNextEdit). All methods are safe for concurrent use.
 package facebookfake
 
 import (
@@ -73,7 +73,8 @@ type Server struct {
 	edits       []Edit
 	rejectPhoto map[string]bool
 	drop        int
-	dropEdit    int // DropNextEdit
+	dropEdit    int        // DropNextEdit
+	failAfter   []injected // FailAfterPostNext
 	next        int
 }
 
@@ -97,6 +98,15 @@ func (s *Server) SetToken(t string) { s.mu.Lock(); s.token = t; s.mu.Unlock() }
 func (s *Server) FailNext(httpStatus, code, subcode int, message string, header http.Header) {
 	s.mu.Lock()
 	s.fail = append(s.fail, injected{httpStatus, code, subcode, message, header})
+	s.mu.Unlock()
+}
+
+// FailAfterPostNext makes the next post be made (it is on the Page) and then answered with a
+// Graph error, as Graph sometimes answers a 500 code 1 or 2 for a post it made: the client
+// cannot tell it from a post that was not made.
+func (s *Server) FailAfterPostNext(httpStatus, code, subcode int, message string) {
+	s.mu.Lock()
+	s.failAfter = append(s.failAfter, injected{httpStatus, code, subcode, message, nil})
 	s.mu.Unlock()
 }
 
@@ -324,7 +334,16 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, p Post) {
 		s.drop--
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path})
 	}
+	var after *injected
+	if !drop && len(s.failAfter) > 0 {
+		after = &s.failAfter[0]
+		s.failAfter = s.failAfter[1:]
+	}
 	s.mu.Unlock()
+	if after != nil {
+		s.graphError(w, r, after.status, after.code, after.subcode, after.message)
+		return
+	}
 	if drop {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
