@@ -30,6 +30,8 @@ func (e *StatusError) Error() string {
 //
 //	2xx              → delivered
 //	410 Gone         → channels.Pause: the endpoint is gone; every later delivery would fail
+//	401              → channels.Auth: the receiver refuses herald's signature or credentials
+//	                   (a secret rotated on one side only); every later delivery would fail
 //	429              → channels.RateLimited until Retry-After (default 5s)
 //	5xx              → retryable; with a Retry-After, rate-limited until then
 //	3xx              → permanent: redirects are not followed (a POST must not become a GET)
@@ -49,6 +51,8 @@ func (c *Channel) classify(id string, resp *httpsend.Response) error {
 	switch {
 	case resp.Status == 410:
 		return channels.Pause("webhook gone (410)", err)
+	case resp.Status == 401:
+		return channels.Auth(err)
 	case resp.Status == 429:
 		return channels.RateLimited(err, c.http.RetryAt(resp, DefaultRetryAfter))
 	case resp.Status >= 500:

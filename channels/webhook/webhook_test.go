@@ -151,13 +151,22 @@ func TestRotationSendsOneSignaturePerSecret(t *testing.T) {
 		}
 		fake.Close()
 	}
-	// A receiver that knows neither refuses with 401: permanent.
+}
+
+// TestBadSignaturePausesTheChannel: a receiver that knows none of the secrets refuses every
+// delivery with 401, so the channel pauses with the reason (its backlog waits for the secret to
+// be fixed and the channel resumed) instead of failing the whole backlog one delivery at a time.
+func TestBadSignaturePausesTheChannel(t *testing.T) {
 	fake := webhookfake.New("whsec_" + strings.Repeat("QUFB", 8))
 	defer fake.Close()
 	ch := newTest(t, fmt.Sprintf("{url: %q, secret: %q}", fake.URL(), specSecret), channels.Env{})
 	_, err := ch.Send(context.Background(), message(t, "bad:hook:1"))
-	if se, ok := AsStatus(err); !ok || se.Status != 401 || !channels.IsPermanent(err) {
-		t.Fatalf("bad signature: %v, want a permanent 401", err)
+	p, pause := channels.AsPause(err)
+	if se, ok := AsStatus(err); !ok || se.Status != 401 || !pause || !strings.HasPrefix(p.Reason, "auth: ") || channels.IsPermanent(err) {
+		t.Fatalf("bad signature: %v, want an auth pause for the 401", err)
+	}
+	if len(fake.Deliveries()) != 0 {
+		t.Fatal("a badly signed request was recorded as delivered")
 	}
 }
 
