@@ -34,6 +34,7 @@ func (e *StatusError) Error() string {
 //	                   (a secret rotated on one side only); every later delivery would fail
 //	429              → channels.RateLimited until Retry-After (default 5s)
 //	5xx              → retryable; with a Retry-After, rate-limited until then
+//	408              → retryable: the receiver gave up waiting for the request (RFC 9110 §15.5.9)
 //	3xx              → permanent: redirects are not followed (a POST must not become a GET)
 //	other 4xx        → channels.Permanent
 //
@@ -55,6 +56,8 @@ func (c *Channel) classify(id string, resp *httpsend.Response) error {
 		return channels.Auth(err)
 	case resp.Status == 429:
 		return channels.RateLimited(err, c.http.RetryAt(resp, DefaultRetryAfter))
+	case resp.Status == 408:
+		return err
 	case resp.Status >= 500:
 		if httpsend.HasRetryAfter(resp) {
 			return channels.RateLimited(err, c.http.RetryAt(resp, DefaultRetryAfter))

@@ -204,6 +204,13 @@ func TestAnswersMapToRetryDecisions(t *testing.T) {
 			rl, ok := channels.AsRateLimited(err)
 			return ok && rl.RetryAt.Equal(now.Add(30*time.Second))
 		}, "rate limited for 30s"},
+		// 408: the receiver (or its front end) gave up waiting for the request; the retry
+		// carries the same webhook-id, so it is safe.
+		{408, "", func(err error) bool {
+			_, rl := channels.AsRateLimited(err)
+			_, pause := channels.AsPause(err)
+			return !rl && !pause && !channels.IsPermanent(err) && !channels.IsUnknownOutcome(err)
+		}, "retryable"},
 		{400, "", channels.IsPermanent, "permanent"},
 		{404, "", channels.IsPermanent, "permanent"},
 		{301, "", channels.IsPermanent, "permanent (redirects are not followed)"},

@@ -174,8 +174,9 @@ func (e *HubError) Error() string {
 	return fmt.Sprintf("hub answered %d: %s", e.Status, e.Body)
 }
 
-// classify: 2xx (Google's hub: 204) delivered; 429 rate-limited until Retry-After; 5xx
-// retryable; other answers (400 bad topic, 3xx) permanent.
+// classify: 2xx (Google's hub: 204) delivered; 429 rate-limited until Retry-After; 5xx and
+// 408 (the hub gave up waiting for the request) retryable; other answers (400 bad topic, 3xx)
+// permanent.
 func (c *Channel) classify(action string, resp *httpsend.Response) error {
 	if resp.Status >= 200 && resp.Status < 300 {
 		return nil
@@ -184,7 +185,7 @@ func (c *Channel) classify(action string, resp *httpsend.Response) error {
 	switch {
 	case resp.Status == 429:
 		return channels.RateLimited(err, c.http.RetryAt(resp, DefaultRetryAfter))
-	case resp.Status >= 500:
+	case resp.Status >= 500, resp.Status == 408:
 		return err
 	default:
 		return channels.Permanent(err)

@@ -97,6 +97,8 @@ func TestHubAnswers(t *testing.T) {
 		{404, "", channels.IsPermanent, "permanent"},
 		{503, "", retryable, "retryable"},
 		{500, "", retryable, "retryable"},
+		// 408: the hub (or its front end) gave up waiting for the request; a ping is idempotent.
+		{408, "", retryable, "retryable"},
 		{429, "9", func(err error) bool {
 			rl, ok := channels.AsRateLimited(err)
 			return ok && rl.RetryAt.Equal(now.Add(9*time.Second))
