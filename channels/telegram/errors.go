@@ -90,7 +90,8 @@ func errorf(format string, args ...any) error {
 //	                                          (parameters, else Retry-After, else the description)
 //	401; 403 bot not a member, kicked, blocked → channels.Auth: the worker pauses the channel
 //	400/403 no right to post (need administrator rights in the channel chat,
-//	CHAT_WRITE_FORBIDDEN)                   → channels.Auth
+//	CHAT_WRITE_FORBIDDEN, not enough rights to send text messages)
+//	                                        → channels.Auth
 //	400 group upgraded to a supergroup      → channels.Pause, naming migrate_to_chat_id
 //	400 chat not found                      → channels.Pause: chat_id names no chat the bot sees
 //	400, 403, 404, other 4xx                → channels.Permanent
@@ -165,9 +166,12 @@ func migrated(ae *APIError) bool {
 var authFailures = []string{"bot is not a member", "bot was kicked", "blocked"}
 
 // rightsFailures are descriptions, 400 or 403, saying the bot is in the chat but may not post
-// there (its administrator rights in a channel were taken away): every send fails the same way
-// until an operator gives them back (lower case, matched as substrings).
-var rightsFailures = []string{"need administrator rights in the channel chat", "chat_write_forbidden", "have no rights to send a message"}
+// there (its administrator rights in a channel were taken away, or a group restricts it): every
+// send fails the same way until an operator gives them back (lower case, matched as
+// substrings). Since Bot API 6.5 (granular permissions) the last is worded "not enough rights
+// to send text messages to the chat"; "have no rights to send a message" is the older wording.
+var rightsFailures = []string{"need administrator rights in the channel chat", "chat_write_forbidden", "have no rights to send a message",
+	"not enough rights to send text messages"}
 
 var tagRE = regexp.MustCompile(`<[^>]*>`)
 

@@ -246,8 +246,13 @@ func TestAnswerClassification(t *testing.T) {
 			h.fake.FailNext(1, 400, "Bad Request: need administrator rights in the channel chat")
 		}, class: pause, errSub: "400 Bad Request: need administrator rights"},
 		{name: "write forbidden", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: CHAT_WRITE_FORBIDDEN") }, class: pause},
+		// Bot API 6.5+ words it so (granular permissions; "have no rights to send a message"
+		// before): a group that restricts the bot, or a channel that took its right to post.
+		{name: "not enough rights to send text", setup: func(h *harness) {
+			h.fake.FailNext(1, 400, "Bad Request: not enough rights to send text messages to the chat")
+		}, class: pause, errSub: "400 Bad Request: not enough rights to send text messages"},
 		{name: "other forbidden", setup: func(h *harness) {
-			h.fake.FailNext(1, 403, "Forbidden: not enough rights to send text messages to the chat")
+			h.fake.FailNext(1, 403, "Forbidden: bot can't send messages to bots")
 		}, class: permanent},
 		// Every send to the old group id fails alike until chat_id changes: pause (see
 		// TestMigratedGroupPauses for the whole answer, with migrate_to_chat_id).
