@@ -276,3 +276,43 @@ func TestURLInRTLTextEndsWithLRM(t *testing.T) {
 		t.Errorf("an LRM after a URL ending in a digit: %q", p.Text)
 	}
 }
+
+// TestRTLWithoutLanguageTitleStartingLatin: with no language (a WordPress site without a
+// language plugin, an API publish that omits it) the article's direction comes from its title.
+// An Arabic headline that opens with a brand or an acronym ("NASA تعلن …", "Apple تطلق …") is
+// still an Arabic title, and its line, starting with a Latin word, needs the RLM that keeps it
+// right-to-left: without it the client lays the line out left-to-right and an Arabic reader
+// meets the subject last. Judging by the first strong character alone took such a title for a
+// left-to-right one.
+func TestRTLWithoutLanguageTitleStartingLatin(t *testing.T) {
+	tests := []struct {
+		title string
+		rtl   bool
+	}{
+		{"NASA تعلن موعد إطلاق أولى وحدات المحطة القمرية", true},
+		{"Apple تطلق iPhone 16 في السعودية الشهر المقبل", true},
+		{"BBC: مقتل 12 شخصا في غارة على غزة", true},
+		{"عنوان عربي", true},
+		{"English title", false},
+		{"Saudi Arabia hosts the G20 summit in الرياض", false},
+		{"2024", false},
+	}
+	for _, tc := range tests {
+		if got := isRTL("", tc.title); got != tc.rtl {
+			t.Errorf("isRTL(%q) = %v, want %v", tc.title, got, tc.rtl)
+		}
+	}
+	a := &article.Article{URL: "https://example.com/a", Title: tests[0].title,
+		Summary: "Artemis برنامج أمريكي لإعادة الرواد إلى القمر."}
+	for _, kind := range []channels.Kind{channels.KindTelegram, channels.KindWhatsApp, channels.KindThreads, channels.KindX} {
+		r, err := New(kind, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := mustRender(t, r, a)
+		first := strings.SplitN(p.Text, "\n", 2)[0]
+		if !strings.HasPrefix(first, rlm) {
+			t.Errorf("%s: the title line of an Arabic title without a language has no RLM: %q", kind, first)
+		}
+	}
+}

@@ -19,23 +19,26 @@ var rtlLanguages = map[string]bool{
 	"sd": true, "ug": true, "yi": true, "dv": true, "syr": true,
 }
 
-// isRTL reports whether an article is right-to-left: by its language, else by the first
-// strong character of its title.
+// isRTL reports whether an article is right-to-left: by its language, else by its title's
+// letters, right-to-left ones at least as many as left-to-right ones. Not by the title's first
+// strong character: an Arabic headline often opens with a brand or an acronym ("NASA تعلن …"),
+// and that line is the one that needs the RLM.
 func isRTL(lang, title string) bool {
 	if lang != "" {
 		base, _, _ := strings.Cut(strings.ToLower(lang), "-")
 		base, _, _ = strings.Cut(base, "_")
 		return rtlLanguages[base]
 	}
+	rtl, ltr := 0, 0
 	for _, r := range title {
 		switch bidiClass(r) {
 		case bidi.R, bidi.AL:
-			return true
+			rtl++
 		case bidi.L:
-			return false
+			ltr++
 		}
 	}
-	return false
+	return rtl > 0 && rtl >= ltr
 }
 
 func bidiClass(r rune) bidi.Class {

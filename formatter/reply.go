@@ -28,6 +28,6 @@ func Isolate(s string) string {
 // digit with an RLM, so a right-to-left reply keeps its direction line by line.
 func RTLLines(html string) string { return addRLMs(html, markupHTML) }
 
-// IsRTL reports whether text in language lang (or, with no language, text whose first strong
-// character is) reads right to left.
+// IsRTL reports whether text in language lang (or, with no language, text whose letters are
+// mostly right-to-left ones) reads right to left.
 func IsRTL(lang, text string) bool { return isRTL(lang, text) }
