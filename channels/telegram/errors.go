@@ -36,11 +36,16 @@ func (e *APIError) Error() string {
 const DefaultRetryAfter = 5 * time.Second
 
 // photoFetchFailures are the descriptions Telegram answers sendPhoto with when it cannot fetch
-// the photo URL (lower case, matched as substrings).
+// the photo URL (lower case, matched as substrings): TDLib's own, and the Bot API's rewrites of
+// WEBPAGE_CURL_FAILED, WEBPAGE_MEDIA_EMPTY, EXTERNAL_URL_INVALID / WC_CONVERT_URL_INVALID and
+// "File generation failed".
+// Specs: https://github.com/tdlib/telegram-bot-api/blob/master/telegram-bot-api/Client.cpp (fail_query_with_error)
 var photoFetchFailures = []string{
 	"wrong file identifier/http url specified",
 	"failed to get http url content",
 	"wrong type of the web page content",
+	"wrong http url specified",
+	"can't upload file by url",
 }
 
 // photoRejections are the descriptions of a photo Telegram cannot use, by URL or uploaded; the

@@ -41,6 +41,33 @@ func TestPhotoTelegramCannotFetchIsUploaded(t *testing.T) {
 	}
 }
 
+// TestPhotoURLTelegramCannotFetchAnyWordingIsUploaded: the Bot API words a photo URL it could
+// not use in several ways (telegram-bot-api Client.cpp rewrites WEBPAGE_CURL_FAILED,
+// EXTERNAL_URL_INVALID, WEBPAGE_MEDIA_EMPTY and "File generation failed"; TDLib says "wrong file
+// identifier/HTTP URL specified"). Each means Telegram could not fetch it: herald uploads the
+// bytes, and the post goes out with its photo instead of failing.
+func TestPhotoURLTelegramCannotFetchAnyWordingIsUploaded(t *testing.T) {
+	for _, desc := range []string{"wrong file identifier/HTTP URL specified", "failed to get HTTP URL content",
+		"wrong HTTP URL specified", "wrong type of the web page content", "can't upload file by URL"} {
+		t.Run(desc, func(t *testing.T) {
+			h := newHarness(t, "allow_private_photo_hosts: true")
+			photo, hits := imageHost(t, "image/jpeg", jpeg)
+			h.fake.RejectPhotoURLAs(photo, desc)
+			rcpt, err := h.ch.Send(testCtx(t), msgOf(htmlPost("<b>صورة</b>", photo)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs, msgs := h.fake.Requests(), h.fake.Messages()
+			if len(reqs) != 2 || reqs[0].Method != "sendPhoto" || reqs[1].Method != "sendPhoto" || hits.Load() != 1 {
+				t.Fatalf("requests %+v, image host hits %d; want the URL refused, then the bytes uploaded", reqs, hits.Load())
+			}
+			if len(msgs) != 1 || msgs[0].PhotoUpload != len(jpeg) || rcpt.RemoteID != "1" {
+				t.Fatalf("receipt %+v, messages %+v", rcpt, msgs)
+			}
+		})
+	}
+}
+
 func TestPhotoDownloadRefusedOrFailedSendsText(t *testing.T) {
 	cases := []struct {
 		name     string
