@@ -50,6 +50,11 @@ func parseError(resp *httpsend.Response, send *httpsend.Client) *APIError {
 	return body.Error
 }
 
+// codeBlocked is Graph's "Temporarily blocked for policies violations" (subcode 1390008: going
+// too fast), which lasts hours or days.
+// Specs: https://developers.facebook.com/docs/graph-api/guides/error-handling
+const codeBlocked = 368
+
 // DefaultRateLimitWait is used when a throttled answer does not say when access comes back.
 const DefaultRateLimitWait = 5 * time.Minute
 
@@ -63,8 +68,10 @@ var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 341: true, 613: t
 //
 //	190 (token invalid or expired), 10 and 200–299 (permission) → channels.Auth: the channel pauses
 //	4, 17, 32, 341, 613, 80001 (throttled) → channels.RateLimited (estimated_time_to_regain_access, else 5 min)
+//	368 on a post (the Page is temporarily blocked from posting: "wait and retry", Meta says)
+//	                                  → channels.Pause: every post of the backlog would be refused
 //	506 (duplicate post)              → channels.DuplicateContent
-//	368 (blocked for policy), other 4xx → channels.Permanent
+//	other 4xx (368 on an edit or delete too) → channels.Permanent
 //	1, 2 (unknown, temporarily down), 5xx → retryable; 504 on a post → channels.UnknownOutcome
 func (c *Channel) classify(action string, resp *httpsend.Response, posting bool) error {
 	ae := parseError(resp, c.send)
@@ -74,6 +81,8 @@ func (c *Channel) classify(action string, resp *httpsend.Response, posting bool)
 		return channels.Auth(err)
 	case rateLimitCodes[ae.Code] || resp.Status == http.StatusTooManyRequests:
 		return channels.RateLimited(err, c.now().Add(regainWait(resp.Header)))
+	case ae.Code == codeBlocked && posting:
+		return channels.Pause(fmt.Sprintf("facebook: the Page is temporarily blocked from posting (code %d: %s): resume once Facebook lifts the block", ae.Code, ae.Message), err)
 	case ae.Code == 506:
 		return channels.DuplicateContent(err)
 	case ae.Code == 1 || ae.Code == 2:
@@ -82,7 +91,7 @@ func (c *Channel) classify(action string, resp *httpsend.Response, posting bool)
 		return channels.UnknownOutcome(err)
 	case resp.Status >= 500:
 		return err
-	default: // 368 blocked, 100 invalid parameter, …
+	default: // 100 invalid parameter, …
 		return channels.Permanent(err)
 	}
 }

@@ -221,12 +221,14 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("%v: want rate limited for the default wait", err)
 			}
 		}},
-		{"368 blocked is permanent", func(f *facebookfake.Server) {
-			f.FailNext(400, 368, 1390008, "It looks like you were misusing this feature by going too fast.", nil)
+		// The Page is blocked from posting for a while (Meta: "wait and retry"): every post of
+		// the backlog would be refused alike, so the channel pauses and keeps them.
+		{"368 temporarily blocked pauses", func(f *facebookfake.Server) {
+			f.FailNext(400, 368, 1390008, "It looks like you were misusing this feature by going too fast. You've been blocked from using it.", nil)
 		}, func(t *testing.T, err error) {
-			_, pause := channels.AsPause(err)
-			if !channels.IsPermanent(err) || pause || !strings.Contains(err.Error(), "code 368") {
-				t.Fatalf("%v: want permanent", err)
+			p, pause := channels.AsPause(err)
+			if !pause || channels.IsPermanent(err) || !strings.Contains(p.Reason, "blocked") || !strings.Contains(err.Error(), "code 368") {
+				t.Fatalf("%v: want a pause naming the block", err)
 			}
 		}},
 		{"506 duplicate", func(f *facebookfake.Server) { f.FailNext(400, 506, 0, "(#506) Duplicate status message", nil) }, func(t *testing.T, err error) {
