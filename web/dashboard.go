@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"herald/channels"
@@ -230,7 +231,19 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		rdb := s.Broker.Client()
 		failKey := loginFailPrefix + clientAddr(r)
-		if n, _ := rdb.Get(r.Context(), failKey).Int(); n >= MaxLoginFailures {
+		// Every attempt is counted before its token is looked at, in one step with the check:
+		// read first and counted after, a burst of guesses sent at once all passed the check
+		// before any was counted. A right token gives its count back. The window starts at
+		// the first attempt and is given in the same step as the count.
+		n, err := queue.CountInWindow(r.Context(), rdb, failKey, loginFailWindow)
+		if err != nil {
+			// Not counted, so not checked: a wrong token's 401 beside a right one's 503 would
+			// let guessing go on unlimited while Redis is down.
+			s.Logger.Error("dashboard: counting a login attempt", zap.Error(err))
+			s.render(w, "login.html", http.StatusServiceUnavailable, pageView{Error: "Redis is unavailable; try again shortly."})
+			return
+		}
+		if n > MaxLoginFailures {
 			w.Header().Set("Retry-After", strconv.Itoa(int(loginFailWindow/time.Second)))
 			s.render(w, "login.html", http.StatusTooManyRequests, pageView{Error: "Too many wrong tokens from this address; try again in 15 minutes."})
 			return
@@ -238,11 +251,10 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 		token := r.PostFormValue("token")
 		role, ok := s.dashboardRole(token)
 		if !ok {
-			// The window starts at the first failure and is given in the same step as the count.
-			_, _ = queue.CountInWindow(r.Context(), rdb, failKey, loginFailWindow)
 			s.render(w, "login.html", http.StatusUnauthorized, pageView{Error: "That token is not an admin or viewer token."})
 			return
 		}
+		_ = uncountScript.Run(r.Context(), rdb, []string{failKey}).Err()
 		id, err := newSession(r.Context(), s.Broker.Client(), role, token)
 		if err != nil {
 			s.Logger.Error("dashboard: logging in", zap.Error(err))
@@ -262,6 +274,15 @@ const (
 	loginFailWindow  = 15 * time.Minute
 	loginFailPrefix  = "herald:dash:fail:"
 )
+
+// uncountScript gives a right token's attempt back, so logins that succeed never lock an
+// address out (behind a proxy every browser shares one). KEYS[1] the counter. DECR keeps the
+// counter's window; a counter that expired meanwhile is not made again (without a TTL).
+var uncountScript = redis.NewScript(`
+local n = tonumber(redis.call("GET", KEYS[1]) or "0")
+if n > 0 then redis.call("DECR", KEYS[1]) end
+return 1
+`)
 
 // clientAddr is the request's remote IP (the proxy's, behind one: then the limit is shared).
 func clientAddr(r *http.Request) string {

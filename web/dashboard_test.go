@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -445,6 +446,59 @@ func TestDashboardLoginLockout(t *testing.T) {
 	e.h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("another address: %d", rec.Code)
+	}
+}
+
+// TestDashboardLoginLockoutHoldsForABurst: guesses sent all at once are each counted before
+// their token is looked at, so no more than MaxLoginFailures of them are checked (before, the
+// count was read first and raised after, and a burst all passed the check before any was
+// counted). Right tokens give their count back: logins that succeed never lock an address
+// (behind a proxy every browser shares one) out.
+func TestDashboardLoginLockoutHoldsForABurst(t *testing.T) {
+	e := newDashEnv(t)
+	login := func(addr, token string) int {
+		req := httptest.NewRequest(http.MethodPost, "/dashboard/login", strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = addr + ":4000"
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range MaxLoginFailures + 5 {
+		if code := login("192.0.2.20", dashViewerToken); code != http.StatusSeeOther {
+			t.Fatalf("right token, login %d: %d", i+1, code)
+		}
+	}
+	const burst = 8 * MaxLoginFailures
+	codes := make(chan int, burst)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			codes <- login("192.0.2.21", "guess-"+strconv.Itoa(i))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(codes)
+	checked := 0
+	for c := range codes {
+		switch c {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("a guess answered %d", c)
+		}
+	}
+	if checked != MaxLoginFailures {
+		t.Fatalf("%d of a burst of %d guesses were checked, want %d", checked, burst, MaxLoginFailures)
+	}
+	if code := login("192.0.2.21", dashAdminToken); code != http.StatusTooManyRequests {
+		t.Fatalf("right token after the burst: %d, want 429", code)
 	}
 }
 
