@@ -71,6 +71,7 @@ const (
 	codeQuota       = 9
 	subcodeQuota    = 2207042
 	codeNotReady    = 9007
+	subcodeNotReady = 2207027
 	subcodeNotFound = 33 // code 100: the object does not exist (a deleted post)
 )
 

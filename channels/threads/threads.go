@@ -132,6 +132,20 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post) (string, err
 		}
 	}
 	postID, err := c.publish(ctx, id)
+	if notReady(err) {
+		// Threads refused to publish a container it has not finished (a TEXT one may still be
+		// checking its link card): nothing was posted. Publishing a new container on the next
+		// attempt would race the same way, so wait for this one, as for an image, and publish
+		// it once more.
+		if werr := c.waitFinished(ctx, id); werr != nil {
+			var ie *imageError
+			if errors.As(werr, &ie) {
+				return "", channels.Permanent(werr)
+			}
+			return "", werr
+		}
+		postID, err = c.publish(ctx, id)
+	}
 	if channels.IsUnknownOutcome(err) {
 		return c.resolveLostPublish(ctx, id, post.Text, started, err)
 	}
@@ -225,14 +239,22 @@ func (c *Channel) post(ctx context.Context, action, path string, form url.Values
 	return ans.ID, nil
 }
 
+// notReady reports Threads' refusal to publish a container it has not finished processing
+// (code 9007, subcode 2207027): nothing was posted.
+func notReady(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Code == codeNotReady || ae.Subcode == subcodeNotReady)
+}
+
 // imageError is an image container Threads could not process (status ERROR or EXPIRED).
 type imageError struct{ status, message string }
 
 func (e *imageError) Error() string {
-	return fmt.Sprintf("threads: the image container is %s: %s", e.status, e.message)
+	return fmt.Sprintf("threads: the media container is %s: %s", e.status, e.message)
 }
 
-// waitFinished reads an image container's status until it is FINISHED, every pollEvery, for at
+// waitFinished reads a container's status (an image's, or one whose publish Threads refused as
+// not ready) until it is FINISHED, every pollEvery, for at
 // most image_wait and never past the point where the publish request would no longer fit in
 // ctx. A container still IN_PROGRESS then is a plain (retryable) error: nothing is posted.
 // Specs: https://developers.facebook.com/docs/threads/troubleshooting#publishing-does-not-return-a-media-id
@@ -270,7 +292,7 @@ func (c *Channel) waitFinished(ctx context.Context, containerID string) error {
 		case <-t.C:
 		}
 	}
-	return fmt.Errorf("threads: image container %s still %s after %s: nothing posted", containerID, status, c.cfg.ImageWait)
+	return fmt.Errorf("threads: container %s still %s after %s (image_wait): nothing posted", containerID, status, c.cfg.ImageWait)
 }
 
 // get reads a node with the token as a query parameter (errors are redacted by httpsend).

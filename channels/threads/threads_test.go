@@ -224,11 +224,13 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("%v (%d posts): a container is not a post: want plain retryable", err, posts)
 			}
 		}},
-		{"container not ready at publish is retryable", func(f *threadsfake.Server) {
+		// The refusal posted nothing: herald reads the container's status (FINISHED) and
+		// publishes it again (TestTextContainerNotReadyIsPublishedOnceFinished).
+		{"container not ready at publish is waited for", func(f *threadsfake.Server) {
 			f.FailNext(threadsfake.StepPublish, 400, 9007, 2207027, "The media is not ready for publishing, please wait for a moment")
 		}, func(t *testing.T, err error, posts int) {
-			if err == nil || channels.IsUnknownOutcome(err) || channels.IsPermanent(err) || posts != 0 {
-				t.Fatalf("%v (%d posts): want plain retryable", err, posts)
+			if err != nil || posts != 1 {
+				t.Fatalf("%v (%d posts): want the post published once the container is ready", err, posts)
 			}
 		}},
 	}
@@ -634,5 +636,50 @@ func TestTokenNeverInAnEchoedErrorPage(t *testing.T) {
 	}
 	if tok := threadsfake.DefaultToken; strings.Contains(err.Error(), tok[:8]) {
 		t.Fatalf("part of the access token leaked: %v", err)
+	}
+}
+
+// TestTextContainerNotReadyIsPublishedOnceFinished: Threads may refuse to publish a TEXT
+// container made a moment ago (9007, not ready: it is still checking the link card). Nothing
+// is posted by that refusal, so herald waits for the container to be FINISHED, as it does for
+// an image, and publishes it then, in the same send: one post, no failed attempt, and no new
+// container whose publish would race the same way on every retry.
+func TestTextContainerNotReadyIsPublishedOnceFinished(t *testing.T) {
+	h := newHarness(t, nil)
+	h.fake.SetTextPolls(2)
+	posts := render(t, "")
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(posts...))
+	if err != nil {
+		t.Fatalf("send: %v, want the post published once its container is ready", err)
+	}
+	got := h.fake.Posts()
+	if len(got) != 1 || got[0].MediaType != "TEXT" || got[0].Text != posts[0].Text || rcpt.RemoteID != got[0].ID {
+		t.Fatalf("receipt %+v, posts %+v", rcpt, got)
+	}
+	var publishes, containers int
+	for _, r := range h.fake.Requests() {
+		switch {
+		case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/threads_publish"):
+			publishes++
+		case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/threads"):
+			containers++
+		}
+	}
+	if publishes != 2 || containers != 1 {
+		t.Fatalf("%d publishes and %d containers, want 2 (refused not ready, then published) and 1", publishes, containers)
+	}
+}
+
+// TestTextContainerNeverReadyPostsNothingAndIsRetryable: a TEXT container still IN_PROGRESS after
+// image_wait is left unpublished: a plain retryable error, nothing posted.
+func TestTextContainerNeverReadyPostsNothingAndIsRetryable(t *testing.T) {
+	h := newHarness(t, nil, "image_wait: 150ms")
+	h.fake.SetTextPolls(1 << 20)
+	_, err := h.ch.Send(testCtx(t), msgOf(render(t, "")...))
+	if err == nil || channels.IsPermanent(err) || channels.IsUnknownOutcome(err) || !strings.Contains(err.Error(), "nothing posted") {
+		t.Fatalf("%v: want a plain retryable error", err)
+	}
+	if n := len(h.fake.Posts()); n != 0 {
+		t.Fatalf("%d posts", n)
 	}
 }

@@ -3,7 +3,8 @@
 // token (access_token in the form or query, or a Bearer header), else code 190;
 // POST /{user-id}/threads makes a media container (TEXT with text ≤ 500 characters, an emoji
 // counting its UTF-8 bytes, and an optional link_attachment; IMAGE with image_url, whose
-// container is IN_PROGRESS for a few status reads before it is FINISHED); POST
+// container is IN_PROGRESS for a few status reads before it is FINISHED, a TEXT one too after
+// SetTextPolls); POST
 // /{user-id}/threads_publish publishes an existing, FINISHED, unpublished container (a second
 // publish is refused) within the profile's quota (250 in 24 h; SetQuota makes it small), else
 // code 9 subcode 2207042; GET /{container-id}?fields=status; GET /{post-id}?fields=permalink;
@@ -101,6 +102,7 @@ type Server struct {
 	token      string
 	quota      int
 	imagePolls int
+	textPolls  int // SetTextPolls
 	containers map[string]*Container
 	order      []string // container ids in creation order
 	posts      []Post
@@ -136,6 +138,11 @@ func (s *Server) SetQuota(n int) { s.mu.Lock(); s.quota = n; s.mu.Unlock() }
 
 // SetImagePolls sets how many status reads a new image container answers IN_PROGRESS.
 func (s *Server) SetImagePolls(n int) { s.mu.Lock(); s.imagePolls = n; s.mu.Unlock() }
+
+// SetTextPolls sets how many status reads a new TEXT container answers IN_PROGRESS (default 0:
+// FINISHED at once). Threads may still be checking a text post's link card when it is published
+// right away; such a container's publish is refused with 9007 until it is FINISHED.
+func (s *Server) SetTextPolls(n int) { s.mu.Lock(); s.textPolls = n; s.mu.Unlock() }
 
 // FailNext makes the next request of step answer an error, doing nothing.
 func (s *Server) FailNext(step Step, httpStatus, code, subcode int, message string) {
@@ -390,6 +397,9 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request, form ur
 		if msg, bad := s.failImage[c.ImageURL]; bad {
 			c.errMessage = msg
 		}
+	}
+	if c.MediaType == "TEXT" && s.textPolls > 0 {
+		c.Status, c.pollsLeft = "IN_PROGRESS", s.textPolls
 	}
 	s.next++
 	c.ID = fmt.Sprintf("1790000000%07d", s.next)
