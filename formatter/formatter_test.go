@@ -674,3 +674,39 @@ func TestHashtagsNotRepeatedFromTitle(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateTruncateKeepsEntities: `truncate` may get text already escaped
+// ({{.Title | escape | truncate 60}}, the order a pipeline reads in). An Arabic title quoting
+// with ASCII quotes escapes to "&#34;…&#34;", and a cut there dropped the entity's ";" (as the
+// clause punctuation a cut trims) or stopped inside "&amp": Telegram refuses the HTML ("can't
+// parse entities") and the render failed at send time, though the template passed its check at
+// load (the sample titles are shorter than the cut). A cut never leaves a broken entity: it
+// goes before it.
+func TestTemplateTruncateKeepsEntities(t *testing.T) {
+	r, err := New(channels.KindTelegram, Options{Template: "<b>{{.Title | escape | truncate 60}}</b>\n\n{{link .URL .LinkText}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	titles := []string{
+		`وزير الخارجية يصف الاتفاق بأنه "تاريخي" ويؤكد أن المفاوضات "ستستمر" حتى التوصل إلى حل نهائي`,
+		`ارتفاع أسهم شركة الاتصالات الأمريكية AT&T بعد إعلان نتائجها الفصلية الأفضل منذ سنوات طويلة`,
+		`القمة العربية تبحث "الأمن الغذائي" و"المياه" و"الطاقة" في جلستها الختامية اليوم في الرياض`,
+	}
+	for _, title := range titles {
+		a := arabicArticle()
+		a.Title = title
+		p := mustRender(t, r, a)
+		if _, err := CheckTelegramHTML(p.Text); err != nil {
+			t.Errorf("truncate broke an entity: %v\n%s", err, p.Text)
+		}
+		if !strings.Contains(p.Text, "…</b>") {
+			t.Errorf("title not cut:\n%s", p.Text)
+		}
+	}
+	for n := 2; n < 45; n++ {
+		s := telegramEscape(`Tom & "Jerry" say "hi" &c`)
+		if got := truncateMarkup(s, n, markupHTML); strings.Count(got, "&") != strings.Count(got, ";") {
+			t.Errorf("truncate %d of %q = %q: an entity cut", n, s, got)
+		}
+	}
+}

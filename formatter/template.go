@@ -2,6 +2,7 @@ package formatter
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"text/template"
 
@@ -12,6 +13,7 @@ import (
 //
 //	escape S        S made safe for the kind's markup (Telegram HTML, WhatsApp, Discord)
 //	truncate N S    S cut to N characters at a word boundary, with "…"; never inside a URL
+//	                or (Telegram) an HTML entity, so escaped text may be truncated too
 //	hashtags L      the hashtags in L joined by spaces
 //	link URL [TEXT] the link in the kind's markup (Telegram: <a href>), showing TEXT if given
 //
@@ -29,7 +31,7 @@ func (r *renderer) parseTemplate(src string) error {
 	funcs := template.FuncMap{
 		"escape": r.p.escape,
 		"truncate": func(n int, s string) string {
-			return cutText(s, n, false)
+			return truncateMarkup(s, n, r.p.markup())
 		},
 		"hashtags": func(tags []string) string { return strings.Join(tags, " ") },
 		"link": func(url string, text ...string) (string, error) {
@@ -81,4 +83,30 @@ func sampleArticles() []*article.Article {
 			Language: "en",
 		},
 	}
+}
+
+// entityAt matches an HTML character reference: what Telegram HTML text escaped holds.
+var entityAt = regexp.MustCompile(`^&[#A-Za-z0-9]{1,10};`)
+
+// truncateMarkup is the templates' truncate: cutText, and in Telegram HTML never through an
+// entity. A template may truncate text it has already escaped ({{.Title | escape | truncate 60}}):
+// a cut after "&#34;" would drop its ";" with the clause punctuation a cut trims, one inside
+// "&amp;" would leave "&am", and Telegram refuses either. The cut then goes before the entity.
+func truncateMarkup(s string, n int, m markup) string {
+	out := cutText(s, n, false)
+	if m != markupHTML || out == s {
+		return out
+	}
+	body := strings.TrimSuffix(out, ellipsis)
+	amp := strings.LastIndexByte(body, '&')
+	if amp < 0 || strings.IndexByte(body[amp:], ';') >= 0 {
+		return out
+	}
+	if strings.HasPrefix(s, body) && !entityAt.MatchString(s[amp:]) {
+		return out // a bare '&' of plain text, escaped later
+	}
+	if body = trimCutEnd(body[:amp]); body == "" {
+		return ""
+	}
+	return body + ellipsis
 }
