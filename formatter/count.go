@@ -62,7 +62,7 @@ func CountGraphemes(s string) int {
 // except combining marks and joiners, and CR LF is one cluster. ok is false for anything else.
 func fastGraphemeCount(s string) (n int, ok bool) {
 	prevCR := false
-	prevCtl := true // at the start, or after CR, LF or a tab, a mark starts its own cluster
+	prevCtl := true // at the start, or after a control (CR, LF, a tab, a direction mark), a mark starts its own cluster
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -106,6 +106,8 @@ func fastGraphemeCount(s string) (n int, ok bool) {
 		default:
 			return 0, false
 		}
+		// LRM, RLM and ALM are grapheme Controls: a mark or joiner after one starts a cluster.
+		prevCtl = r == 0x200E || r == 0x200F || r == 0x061C
 	}
 	return n, true
 }
