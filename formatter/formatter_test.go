@@ -725,3 +725,36 @@ func TestTemplateTruncateKeepsEntities(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryNotCutAtAbbreviation: Arabic news quotes "د. محمد" (Dr.), "أ.د." (Prof. Dr.),
+// "م." (Eng.) all the time, and a one-letter word with its dot is an abbreviation, not a
+// sentence end. A summary cut "at the last sentence end" stopped after "باسم الوزارة د.", a
+// sentence that ends on "Dr." with no "…" to say it goes on.
+func TestSummaryNotCutAtAbbreviation(t *testing.T) {
+	p := "أعلنت وزارة الصحة السعودية اليوم عن خطة جديدة لمكافحة الأمراض المزمنة في المملكة، وقال المتحدث الرسمي باسم الوزارة د. محمد العبدالعالي إن الخطة تشمل حملات توعية واسعة وفحوصات مجانية في جميع المناطق خلال الأشهر المقبلة بالتعاون مع القطاع الخاص والجامعات."
+	for _, n := range []int{140, 180, 220} {
+		if got := cutText(p, n, true); strings.HasSuffix(got, " د.") {
+			t.Errorf("cutText(%d) ends at the abbreviation: %q", n, got)
+		}
+	}
+	for _, s := range []string{"قال أ.د. سالم", "وصرح م. خالد", "in the U.S. today", "قال الوزير د. علي"} {
+		for i := range s {
+			if i > 0 && s[i] == ' ' && sentenceEndsAt(s, i) {
+				t.Errorf("%q: a sentence end after %q", s, s[:i])
+			}
+		}
+	}
+	for _, s := range []string{"انتهى الاجتماع. ثم", "ارتفع 3.5%. ثم", "Done. Then", "قالت ليلى إن الأمر انتهى. وقال"} {
+		i := strings.Index(s, ". ") + 1
+		if !sentenceEndsAt(s, i) {
+			t.Errorf("%q: no sentence end after %q", s, s[:i])
+		}
+	}
+	r, _ := New(channels.KindTelegram, Options{SummaryMax: 200})
+	a := arabicArticle()
+	a.Summary, a.Body = "", "<p>"+p+"</p>"
+	post := mustRender(t, r, a)
+	if strings.Contains(post.Text, "د.\n") || !strings.Contains(post.Text, "…") {
+		t.Errorf("summary cut at the abbreviation:\n%s", post.Text)
+	}
+}
