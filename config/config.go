@@ -313,6 +313,9 @@ func (c *Config) applyEnv() error {
 	// is tg-main's token even when a channel "tg" exists too.
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
+		if v == "" {
+			continue // unset, like the variables above: an empty export keeps the file's value
+		}
 		best := -1
 		for i := range c.Channels {
 			p := envName(c.Channels[i].Spec.Name)

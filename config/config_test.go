@@ -734,6 +734,24 @@ channels:
 			t.Fatalf("redis %q token %q", c.Redis.URL, c.HTTP.APIToken)
 		}
 	})
+	// A compose file's `HERALD_CH_TG_TOKEN: ${TG_TOKEN}` or a Kubernetes Secret key left empty
+	// passes the variable through set to "": it must not wipe the token in the file, nor make
+	// a duration of "".
+	t.Run("empty channel variables do not wipe configured settings", func(t *testing.T) {
+		t.Setenv("HERALD_CH_TG_TOKEN", "")
+		t.Setenv("HERALD_CH_TG_TIMEOUT", "")
+		t.Setenv("HERALD_CH_TG_CHAT_ID", "")
+		c := mustParse(t, "channels:\n  - {name: tg, kind: telegram, settings: {token: \"1:file\", chat_id: \"@file_chat\"}}\n")
+		ch, _ := c.Channel("tg")
+		var v struct {
+			Token   string        `yaml:"token"`
+			ChatID  string        `yaml:"chat_id"`
+			Timeout time.Duration `yaml:"timeout"`
+		}
+		if err := ch.Spec.Decode(&v); err != nil || v.Token != "1:file" || v.ChatID != "@file_chat" || v.Timeout != 0 {
+			t.Fatalf("decoded %+v, %v", v, err)
+		}
+	})
 }
 
 func TestUrgentPriority(t *testing.T) {
