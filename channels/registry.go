@@ -32,6 +32,9 @@ func (s Spec) Decode(v any) error {
 	if err := yamlkeys.Check(&s.Settings, reflect.TypeOf(v), "settings"); err != nil {
 		return fmt.Errorf("channel %q (kind %s): %w", s.Name, s.Kind, err)
 	}
+	if err := yamlkeys.Types(&s.Settings, reflect.TypeOf(v), "settings"); err != nil {
+		return fmt.Errorf("channel %q (kind %s): %w", s.Name, s.Kind, err)
+	}
 	// Re-encoding loses anchors, so aliases (settings: *common) are expanded first.
 	b, err := yaml.Marshal(expandAliases(&s.Settings))
 	if err != nil {

@@ -240,6 +240,11 @@ func Parse(data []byte) (*Config, error) {
 	if err := unknownKeys(&doc); err != nil {
 		return nil, err
 	}
+	// Then values of the wrong type, named the same way (yaml.v3 names neither the key nor,
+	// reading a channel's settings, the right line, and cuts 2.5 to 2 in silence).
+	if err := yamlkeys.Types(&doc, reflect.TypeFor[Config](), ""); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {

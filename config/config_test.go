@@ -265,8 +265,8 @@ func TestValidationErrors(t *testing.T) {
 		{"log.level", "log: {level: verbose}", []string{`log.level: "verbose"`}},
 		{"log.format", "log: {format: xml}", []string{`log.format: "xml"`}},
 		{"worker.concurrency", "worker: {concurrency: -1}", []string{"worker.concurrency: -1"}},
-		{"bad duration", "worker:\n  send_timeout: 30\n", []string{"line 2", `"30" is not a duration`}},
-		{"bad retention", "retention: 90d\n", []string{`"90d" is not a duration`}},
+		{"bad duration", "worker:\n  send_timeout: 30\n", []string{"line 2: worker.send_timeout: ", `"30" is not a duration`}},
+		{"bad retention", "retention: 90d\n", []string{"retention: ", `"90d" is not a duration`}},
 		{"bad rate", `
 channels:
   - {name: tg-main, kind: telegram}
@@ -796,6 +796,52 @@ func TestChannelSettingTypoNamesTheFileLine(t *testing.T) {
 	}
 	err = c.Channels[0].Spec.Decode(&settings)
 	want := `channel "tg-main" (kind telegram): line 7: settings.chatid: unknown setting (did you mean chat_id?)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Decode: %v\nwant %s", err, want)
+	}
+}
+
+// A value of the wrong type names its setting and line, in the file's keys and in a channel's
+// settings, says what the setting takes, and does not repeat the value (it may be a secret typed
+// under the wrong key). yaml.v3 said "line 4: cannot unmarshal !!str `abc` into int", "line 1:"
+// for any channel setting, and took burst: 2.5 as 2.
+func TestTypeErrorsNameTheSetting(t *testing.T) {
+	cleanEnv(t)
+	const secret = "123456:pastedBotToken0123456789"
+	for doc, want := range map[string]string{
+		"channels:\n  - name: tg-main\n    kind: telegram\n    max_attempts: " + secret + "\n":       "line 4: channels[0] (tg-main).max_attempts: want a whole number",
+		"channels:\n  - {name: tg-main, kind: telegram, burst: 2.5}\n":                               "line 2: channels[0] (tg-main).burst: want a whole number",
+		"channels:\n  name: tg-main\n":                                                               "line 2: channels: want a list ([a, b] or lines starting with -), not key: value pairs",
+		"http:\n  api_token: [" + secret + "]\n":                                                     "line 2: http.api_token: want a single value, not a list",
+		"admin:\n  telegram:\n    allowed_user_ids: [\"@" + secret + "\"]\n":                         "line 3: admin.telegram.allowed_user_ids[0]: want a whole number",
+		"channels:\n  - {name: tg-main, kind: telegram, format: {utm: {enabled: " + secret + "}}}\n": "line 2: channels[0] (tg-main).format.utm.enabled: want true or false",
+	} {
+		_, err := Parse([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v\nwant %s", doc, err, want)
+		}
+		if err != nil && (strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "config.") || strings.Contains(err.Error(), "!!")) {
+			t.Errorf("%q: the error repeats the value or names a Go type: %v", doc, err)
+		}
+	}
+
+	p := filepath.Join(t.TempDir(), "herald.yaml")
+	doc := "log: {level: info}\nchannels:\n  - name: tg-main\n    kind: telegram\n    settings:\n      chat_id: \"@news\"\n      disable_web_page_preview: " + secret + "\n      timeout: 15\n"
+	if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var settings struct {
+		ChatID  string        `yaml:"chat_id"`
+		Disable bool          `yaml:"disable_web_page_preview"`
+		Timeout time.Duration `yaml:"timeout"`
+	}
+	err = c.Channels[0].Spec.Decode(&settings)
+	want := "channel \"tg-main\" (kind telegram): line 7: settings.disable_web_page_preview: want true or false\n" +
+		"line 8: settings.timeout: want a duration like 30s, 15m or 2h"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Decode: %v\nwant %s", err, want)
 	}

@@ -2,7 +2,7 @@
 // not read, and names each by its path in the document (channels[0] (tg-main).rate_limt) and
 // its line, with the closest key that exists. yaml.v3's KnownFields rejects such keys too, but
 // names the Go type ("field rate_limt not found in type config.Channel"), which an operator
-// cannot map back to the file.
+// cannot map back to the file. Types does the same for values of the wrong type (types.go).
 package yamlkeys
 
 import (

@@ -142,3 +142,59 @@ func TestClosest(t *testing.T) {
 		}
 	}
 }
+
+// A value of the wrong type is named by its path and line, says what the key takes, and does not
+// repeat the value (it may be a secret written under the wrong key).
+func TestTypesNamedByPathAndLine(t *testing.T) {
+	const secret = "s3cr3t-value-0123"
+	text := `items:
+  - name: tg-main
+    format: {limit: ` + secret + `}
+    timeout: ` + secret + `
+    headers: [a, b]
+    rate: {a: b}
+    custom: x
+  - name: ok
+    format: {limit: 2.5}
+  - name: fine
+    format: {limit: 3}
+    timeout: 15s
+    rate: 20/min
+    headers: {X-A: "1"}
+    settings: {anything: [goes]}
+byname: [x]
+items2: whatever
+`
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &n); err != nil {
+		t.Fatal(err)
+	}
+	err := Types(&n, reflect.TypeFor[doc](), "")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		"line 3: items[0] (tg-main).format.limit: want a whole number",
+		"line 4: items[0] (tg-main).timeout: want a duration like 30s, 15m or 2h",
+		"line 5: items[0] (tg-main).headers: want key: value pairs, not a list",
+		"line 6: items[0] (tg-main).rate: want a single value, not key: value pairs",
+		"line 9: items[1] (ok).format.limit: want a whole number",
+		"line 16: byname: want key: value pairs, not a list",
+	}
+	got := err.(interface{ Unwrap() []error }).Unwrap()
+	if len(got) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(got), len(want), err)
+	}
+	for i, e := range got {
+		var m Mismatch
+		if !errors.As(e, &m) || e.Error() != want[i] {
+			t.Errorf("error %d: %v, want %s", i, e, want[i])
+		}
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("the errors repeat the value: %v", err)
+	}
+	if err := Types(&n, reflect.TypeFor[doc](), "x"); !strings.Contains(err.Error(), "x.items[0] (tg-main).format.limit") {
+		t.Errorf("the prefix is not in the path: %v", err)
+	}
+}
