@@ -133,11 +133,41 @@ func (c *Config) resolveTokens() error {
 		}
 		if t.Token == "" {
 			errs = append(errs, fmt.Errorf("%s: the token is empty (%s unset?)", at, channels.Secret{Setting: "token", File: t.TokenFile, Env: t.TokenEnv}.Source()))
-		} else if len(t.Token) < 16 {
-			errs = append(errs, fmt.Errorf("%s: the token is shorter than 16 characters; use a long random one (openssl rand -hex 32)", at))
+		} else if why := weakToken(t.Token); why != "" {
+			errs = append(errs, fmt.Errorf("%s: %s; use a long random one (openssl rand -hex 32)", at, why))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// MinTokenLength is the shortest API token accepted: a token opens the API to whoever guesses
+// it, and only the dashboard's login form counts wrong guesses, not the API.
+const MinTokenLength = 16
+
+// weakToken says why tok may not be an API token, "" when it may: too short to resist
+// guessing, or still the placeholder of the deploy examples (CHANGE_ME…), which anyone can read.
+func weakToken(tok string) string {
+	switch {
+	case len(tok) < MinTokenLength:
+		return fmt.Sprintf("the token is shorter than %d characters", MinTokenLength)
+	case strings.Contains(strings.ToUpper(tok), "CHANGE_ME"):
+		return "the token is still the CHANGE_ME placeholder of the deploy examples, which anyone can read"
+	}
+	return ""
+}
+
+// CheckAPIToken refuses an http.api_token (HERALD_API_TOKEN, http.api_token_file) that is too
+// short or still a placeholder, as http.tokens' are refused when the config loads. herald
+// serve and herald doctor check it; the embedded sandbox (herald demo) keeps its short,
+// documented token on loopback.
+func (c *Config) CheckAPIToken() error {
+	if c.HTTP.APIToken == "" {
+		return nil
+	}
+	if why := weakToken(c.HTTP.APIToken); why != "" {
+		return fmt.Errorf("http.api_token (env HERALD_API_TOKEN or http.api_token_file): %s; use a long random one (openssl rand -hex 32)", why)
+	}
+	return nil
 }
 
 // Channel is one configured destination.

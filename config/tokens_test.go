@@ -53,3 +53,34 @@ func TestAPITokens(t *testing.T) {
 		t.Fatalf("a token in the error: %v", err)
 	}
 }
+
+// TestWeakAPITokens: an API token too short to resist guessing, or still the CHANGE_ME
+// placeholder of the deploy examples (which anyone can read), is refused by name, never
+// quoted: http.tokens when the config loads, http.api_token by CheckAPIToken (herald serve,
+// herald doctor).
+func TestWeakAPITokens(t *testing.T) {
+	_, err := Parse([]byte("http:\n  tokens:\n    - {role: viewer, token: CHANGE_ME_VIEWER_TOKEN}\n"))
+	if err == nil || !strings.Contains(err.Error(), "http.tokens[0]: the token is still the CHANGE_ME placeholder") ||
+		strings.Contains(err.Error(), "CHANGE_ME_VIEWER") {
+		t.Fatalf("placeholder viewer token: %v", err)
+	}
+	for tok, want := range map[string]string{
+		"CHANGE_ME_API_TOKEN":    "CHANGE_ME placeholder", // deploy/systemd/herald.env.example
+		"CHANGE_ME":              "shorter than 16",       // deploy/kubernetes/herald.yaml
+		"change_me-0123456789ab": "CHANGE_ME placeholder",
+		"admin2026":              "shorter than 16",
+		"0123456789abcdef":       "",
+	} {
+		c := &Config{}
+		c.HTTP.APIToken = tok
+		err := c.CheckAPIToken()
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%q refused: %v", tok, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), "http.api_token") || !strings.Contains(err.Error(), want)):
+			t.Errorf("%q: %v, want an error naming http.api_token saying %q", tok, err, want)
+		case err != nil && strings.Contains(err.Error(), tok):
+			t.Errorf("%q quoted in %v", tok, err)
+		}
+	}
+}

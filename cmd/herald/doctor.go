@@ -82,6 +82,10 @@ func doctor(ctx context.Context, g *globalFlags) []finding {
 		fs = append(fs, finding{Level: "warn", Area: "config", Detail: "no API token: herald serve will refuse to start",
 			Advice: "set HERALD_API_TOKEN (or http.api_token_file, or http.tokens) to a long random string"})
 	}
+	if err := cfg.CheckAPIToken(); err != nil {
+		fs = append(fs, finding{Level: "fail", Area: "config", Detail: err.Error() + ": herald serve will refuse to start",
+			Advice: "set HERALD_API_TOKEN (or http.api_token_file) to a long random string: openssl rand -hex 32"})
+	}
 	fs = append(fs, doctorRedis(ctx, cfg)...)
 	return append(fs, doctorChannels(ctx, cfg)...)
 }

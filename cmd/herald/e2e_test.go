@@ -29,7 +29,7 @@ import (
 	"herald/internal/redistest"
 )
 
-const testToken = "e2e-api-token"
+const testToken = "e2e-api-token-0123456789"
 
 var (
 	buildOnce sync.Once
@@ -550,6 +550,40 @@ func TestServeRefusesToRunWithoutRedisOrToken(t *testing.T) {
 	_, errOut, exit := runCLI(t, "", "serve", "--config", s.config)
 	if exit == 0 || !strings.Contains(errOut, "http.api_token") {
 		t.Fatalf("serve without a token: exit %d: %s", exit, errOut)
+	}
+}
+
+// TestServeRefusesAWeakAPIToken: the admin token the deploy examples ship as a placeholder
+// (deploy/systemd/herald.env.example, deploy/kubernetes/herald.yaml), which anyone can read,
+// and a token short enough to guess are refused by herald serve and failed by herald doctor,
+// naming the setting and never quoting the token.
+func TestServeRefusesAWeakAPIToken(t *testing.T) {
+	placeholder := func(file, prefix string) string {
+		for _, l := range strings.Split(readFile(t, file), "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), prefix); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		t.Fatalf("%s has no %s line", file, prefix)
+		return ""
+	}
+	s := newStack(t)
+	for _, tok := range []string{
+		placeholder("../../deploy/systemd/herald.env.example", "HERALD_API_TOKEN="),
+		placeholder("../../deploy/kubernetes/herald.yaml", "HERALD_API_TOKEN:"),
+		"news2026",
+	} {
+		t.Setenv("HERALD_API_TOKEN", tok)
+		t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0") // never reached: the token is refused first
+		_, errOut, exit := runCLI(t, "", "serve", "--config", s.config)
+		if exit == 0 || !strings.Contains(errOut, "http.api_token") || strings.Contains(errOut, tok) {
+			t.Errorf("serve with HERALD_API_TOKEN=%s: exit %d: %s", tok, exit, errOut)
+		}
+		t.Setenv("REDIS_URL", s.redis)
+		out, errOut, exit := runCLI(t, "", "doctor", "--config", s.config)
+		if exit != 1 || !strings.Contains(out, "http.api_token") || !strings.Contains(out, "refuse to start") || strings.Contains(out+errOut, tok) {
+			t.Errorf("doctor with HERALD_API_TOKEN=%s: exit %d:\n%s%s", tok, exit, out, errOut)
+		}
 	}
 }
 

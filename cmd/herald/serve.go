@@ -43,6 +43,9 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 			if cfg.HTTP.APIToken == "" && len(cfg.HTTP.Tokens) == 0 {
 				return errors.New("http.api_token (env HERALD_API_TOKEN or http.api_token_file) or http.tokens is required: the publish API never runs open")
 			}
+			if err := cfg.CheckAPIToken(); err != nil {
+				return err
+			}
 			if len(cfg.Channels) == 0 {
 				return errors.New("channels: none configured; see herald.example.yaml")
 			}
