@@ -93,13 +93,14 @@ func errorf(format string, args ...any) error {
 //
 //	429                                     → channels.RateLimited until now + retry_after
 //	                                          (parameters, else Retry-After, else the description)
-//	401; 403 bot not a member, kicked, blocked → channels.Auth: the worker pauses the channel
+//	401; 403 from the Bot API (not a member, kicked, blocked, group deleted, …)
+//	                                        → channels.Auth: the worker pauses the channel
 //	400/403 no right to post (need administrator rights in the channel chat,
 //	CHAT_WRITE_FORBIDDEN, not enough rights to send text messages)
 //	                                        → channels.Auth
 //	400 group upgraded to a supergroup      → channels.Pause, naming migrate_to_chat_id
 //	400 chat not found                      → channels.Pause: chat_id names no chat the bot sees
-//	400, 403, 404, other 4xx                → channels.Permanent
+//	400, 404, other 4xx, a 403 page that is not a Bot API answer → channels.Permanent
 //	409                                     → retryable
 //	502, 503 not a Bot API answer           → retryable: Telegram's front end answered, the Bot
 //	                                          API never saw the request
@@ -166,10 +167,6 @@ func migrated(ae *APIError) bool {
 	return ae.Code == 400 && (ae.MigrateToChatID != 0 || strings.Contains(strings.ToLower(ae.Description), "upgraded to a supergroup"))
 }
 
-// authFailures are 403 descriptions that stop every send to the chat until an operator acts
-// (lower case, matched as substrings).
-var authFailures = []string{"bot is not a member", "bot was kicked", "blocked"}
-
 // rightsFailures are descriptions, 400 or 403, saying the bot is in the chat but may not post
 // there (its administrator rights in a channel were taken away, or a group restricts it): every
 // send fails the same way until an operator gives them back (lower case, matched as
@@ -202,7 +199,12 @@ func (c *Channel) kindOf(code, retryAfter int, description string, botAPI bool, 
 	switch {
 	case code == 401:
 		return channels.Auth(err)
-	case code == 403 && containsAny(strings.ToLower(description), authFailures):
+	case code == 403 && botAPI:
+		// Every 403 the Bot API answers is about the chat, not the message: the bot is not a
+		// member, was kicked or blocked, the group was deleted, the user deactivated, the chat
+		// is a bot (telegram-bot-api turns TDLib's own upper-case 403 codes into 400). Every
+		// send to it fails alike until an operator acts.
+		// Specs: https://github.com/tdlib/telegram-bot-api/blob/master/telegram-bot-api/Client.cpp (check_chat_access)
 		return channels.Auth(err)
 	case (code == 400 || code == 403) && containsAny(strings.ToLower(description), rightsFailures):
 		return channels.Auth(err)

@@ -251,9 +251,16 @@ func TestAnswerClassification(t *testing.T) {
 		{name: "not enough rights to send text", setup: func(h *harness) {
 			h.fake.FailNext(1, 400, "Bad Request: not enough rights to send text messages to the chat")
 		}, class: pause, errSub: "400 Bad Request: not enough rights to send text messages"},
-		{name: "other forbidden", setup: func(h *harness) {
+		// Every 403 the Bot API answers is about the chat, never the message (telegram-bot-api
+		// turns TDLib's own 403 codes into 400): every send to it fails alike.
+		{name: "group deleted", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: the group chat was deleted") }, class: pause, errSub: "403 Forbidden: the group chat was deleted"},
+		{name: "user deactivated", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: user is deactivated") }, class: pause},
+		{name: "chat is a bot", setup: func(h *harness) {
 			h.fake.FailNext(1, 403, "Forbidden: bot can't send messages to bots")
-		}, class: permanent},
+		}, class: pause},
+		{name: "front end 403 page: permanent", setup: func(h *harness) {
+			h.fake.GatewayFailNext(1, 403, "<html><body><h1>403 Forbidden</h1></body></html>")
+		}, class: permanent, errSub: "403 not a Bot API answer"},
 		// Every send to the old group id fails alike until chat_id changes: pause (see
 		// TestMigratedGroupPauses for the whole answer, with migrate_to_chat_id).
 		{name: "migrated", setup: func(h *harness) {
