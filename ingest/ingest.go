@@ -51,9 +51,38 @@ func (p *Publisher) Publish(ctx context.Context, a *article.Article) (*queue.Pub
 	if err != nil {
 		return nil, err
 	}
+	if err := p.sameStory(ctx, a); err != nil {
+		return nil, fmt.Errorf("publishing %s: %w", a.ID, err)
+	}
 	res, err := p.Broker.Publish(ctx, a, targets)
 	if err != nil {
 		return nil, fmt.Errorf("publishing %s: %w", a.ID, err)
 	}
 	return res, nil
+}
+
+// sameStory gives a the id of the article herald already has for its URL when a has an id of
+// its own that herald has never seen and the URL was published without one (a feed item, a
+// publish without an id): it is the same story, reaching herald a second way — the WordPress
+// plugin's update of a post the feed posted first, a CMS webhook's retry that arrives after the
+// next poll — and under its new id it was a new article, posted again on every channel.
+// Published under the existing id, a channel that has it posts nothing, and the stored article
+// is the newer version.
+func (p *Publisher) sameStory(ctx context.Context, a *article.Article) error {
+	canon, err := article.CanonicalURL(a.URL)
+	if err != nil {
+		return nil
+	}
+	urlID := article.IDFromURL(canon)
+	if a.ID == urlID {
+		return nil
+	}
+	if known, err := p.Broker.HasArticle(ctx, a.ID); err != nil || known {
+		return err
+	}
+	known, err := p.Broker.HasArticle(ctx, urlID)
+	if known {
+		a.ID = urlID
+	}
+	return err
 }

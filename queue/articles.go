@@ -162,6 +162,15 @@ func (b *Broker) articleChannels(ctx context.Context, id string) ([]string, erro
 	return names, err
 }
 
+// HasArticle reports whether an article with this id is stored.
+func (b *Broker) HasArticle(ctx context.Context, id string) (bool, error) {
+	n, err := b.rdb.Exists(ctx, articleKey(id)).Result()
+	if err != nil {
+		return false, fmt.Errorf("queue: reading article %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
 // Article returns the stored article.
 func (b *Broker) Article(ctx context.Context, id string) (*article.Article, error) {
 	_, v, err := b.storedArticle(ctx, id)

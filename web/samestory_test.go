@@ -1,0 +1,117 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"herald/channels/telegram/telegramfake"
+	"herald/config"
+	"herald/ingest"
+	"herald/internal/redistest"
+	"herald/queue"
+)
+
+// sameStoryEnv: one Telegram channel (paced, so posts leave in publish order) that gets every
+// article, a feed of the site and the site's WordPress plugin, as a newsroom runs both.
+type sameStoryEnv struct {
+	*hookEnv
+	poller *ingest.Poller
+}
+
+const sameStoryFeed = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>news</title><link>https://news.example.com/</link><language>ar</language>
+<item><title>زيلينسكي: كوريا الشمالية أرسلت قوات</title>
+<link>https://news.example.com/world/2026/11/zelensky?utm_source=rss</link>
+<guid isPermaLink="false">https://news.example.com/?p=4711</guid>
+<pubDate>Wed, 25 Nov 2026 09:15:00 GMT</pubDate><description>قال الرئيس الأوكراني</description></item>
+</channel></rss>`
+
+func newSameStoryEnv(t *testing.T) *sameStoryEnv {
+	t.Helper()
+	rdb, _ := redistest.Start(t)
+	fake := telegramfake.New()
+	t.Cleanup(fake.Close)
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		_, _ = io.WriteString(w, sameStoryFeed)
+	}))
+	t.Cleanup(feed.Close)
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+channels:
+  - {name: tg-a, kind: telegram, rate: 20/min, burst: 5, settings: {token: %q, chat_id: "@%s", api_endpoint: %q, timeout: 2s}}
+webhooks:
+  - {name: wordpress, secret: %q, site: news.example.com}
+feeds:
+  - {name: site, url: %q, first_run: "newest:1"}
+`, telegramfake.DefaultToken, telegramfake.DefaultChat.Username, fake.Endpoint(), wpSecret, feed.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	e := &hookEnv{t: t, rdb: rdb, broker: b, fake: fake, cfg: cfg, now: time.Now()}
+	pub := &ingest.Publisher{Config: cfg, Broker: b, Redis: rdb}
+	api := &Server{Publisher: pub, Broker: b, Token: "tok", Logger: zap.NewNop(),
+		Webhooks: &ingest.Verifier{Sources: cfg.Webhooks, Redis: rdb, Now: func() time.Time { return e.now }},
+		Built:    builtChannels(t, cfg), Routes: testRoutes(t, cfg)}
+	e.h = api.Handler()
+	return &sameStoryEnv{hookEnv: e, poller: ingest.NewPoller(pub, ingest.PollerOptions{})}
+}
+
+// The feed posts a story first; the WordPress plugin's event for the same post (its update, or
+// its publish retried after herald was down) comes after. It is the article the feed posted,
+// not a second one: nothing is posted again.
+func TestWordPressPostTheFeedPostedFirstIsNotPostedAgain(t *testing.T) {
+	e := newSameStoryEnv(t)
+	e.startWorker()
+	if err := e.poller.PollNow(context.Background(), "site"); err != nil {
+		t.Fatal(err)
+	}
+	feedID := mustID(t, "https://news.example.com/world/2026/11/zelensky")
+	if !e.articleExists(feedID) {
+		t.Fatal("the feed's item was not queued")
+	}
+	e.waitMessages(1)
+
+	wp, err := os.ReadFile("../ingest/testdata/wordpress-post.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := e.do("/v1/hooks/wordpress", wp, signStandard(t, wpSecret, "msg_wp_after_feed", e.now, wp))
+	ds, _ := out["deliveries"].([]any)
+	if code != http.StatusAccepted || out["id"] != feedID || len(ds) != 1 || ds[0].(map[string]any)["duplicate"] != true {
+		t.Fatalf("the WordPress post the feed had posted: %d %v, want 202 naming %s with a duplicate delivery", code, out, feedID)
+	}
+	if e.articleExists("wp-news.example.com-4711") {
+		t.Fatal("the WordPress post became a second article for the same URL")
+	}
+	// Another story after it: on the paced channel, it is the next post, with nothing between.
+	code, out = e.do("/v1/articles", []byte(`{"url":"https://news.example.com/next","title":"التالي"}`), http.Header{"Authorization": {"Bearer tok"}})
+	if code != http.StatusAccepted {
+		t.Fatalf("next article: %d %v", code, out)
+	}
+	var msgs []telegramfake.Message
+	waitFor(t, 15*time.Second, "the next story posted", func() bool {
+		msgs = e.fake.Messages()
+		return len(msgs) > 0 && strings.Contains(msgs[len(msgs)-1].Text, "التالي")
+	})
+	if n := len(msgs); n != 2 {
+		t.Fatalf("%d posts, want 2 (the feed's story once, then the next one): %+v", n, msgs)
+	}
+	// The stored article is the WordPress version (its image, its categories).
+	a, err := e.broker.Article(context.Background(), feedID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ImageURL != "https://news.example.com/wp-content/uploads/2026/11/zelensky.jpg" || a.Category != "الدفاع و الامن" {
+		t.Fatalf("stored article %+v, want the WordPress version", a)
+	}
+}
