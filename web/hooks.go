@@ -117,7 +117,7 @@ func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body [
 		return http.StatusBadRequest
 	}
 	if post.Status == "trash" {
-		return s.retractWordPress(w, r, post.Article.ID, claim.Source.Name) // retract.go
+		return s.retractWordPress(w, r, post.Article.ID, post.Article.URL, claim.Source.Name) // retract.go
 	}
 	if post.Status != "publish" {
 		s.Logger.Info("wordpress post not published", zap.String("article_id", post.Article.ID), zap.String("status", post.Status))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -67,10 +68,22 @@ func retractSummary(res *queue.Retraction, err error) string {
 }
 
 // retractWordPress answers a trashed WordPress post: every delivery of the article is
-// retracted, by "wordpress:<source>". An article herald never had is 200 with nothing done.
-func (s *Server) retractWordPress(w http.ResponseWriter, r *http.Request, articleID, source string) int {
+// retracted, by "wordpress:<source>". A post herald has under another id — the site's feed
+// posted it first, so it is the article of its URL (ingest.Publisher.sameStory) — is found by
+// its link. An article herald never had is 200 with nothing done.
+func (s *Server) retractWordPress(w http.ResponseWriter, r *http.Request, articleID, link, source string) int {
 	by := "wordpress:" + source
 	res, err := s.Broker.Retract(r.Context(), articleID, "", by, s.Built)
+	if errors.Is(err, queue.ErrNotFound) && link != "" {
+		id, lerr := s.Broker.ArticleIDByURL(r.Context(), untrashedLink(link))
+		switch {
+		case lerr == nil:
+			articleID = id
+			res, err = s.Broker.Retract(r.Context(), id, "", by, s.Built)
+		case !errors.Is(lerr, queue.ErrNotFound) && !errors.Is(lerr, queue.ErrInvalidURL):
+			err = lerr // Redis: 503, the plugin sends the event again
+		}
+	}
 	if errors.Is(err, queue.ErrNotFound) {
 		writeJSON(w, http.StatusOK, map[string]string{"id": articleID, "ignored": "post trashed; herald never had it"})
 		return http.StatusOK
@@ -88,4 +101,23 @@ func (s *Server) auditRetract(r *http.Request, articleID, by string, res *queue.
 	if aerr := s.Broker.AppendAudit(ctx, e); aerr != nil {
 		s.Logger.Error("writing the audit log", zap.String("action", "retract"), zap.Error(aerr))
 	}
+}
+
+// untrashedLink is a trashed post's link as it was published: WordPress renames the slug of a
+// post it trashes to "<slug>__trashed" (wp_add_trashed_suffix_to_post_name_for_post), so the
+// permalink the plugin sends with the trash event names a page that never existed.
+func untrashedLink(link string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return link
+	}
+	p := u.EscapedPath()
+	trimmed := strings.TrimRight(p, "/")
+	if base, ok := strings.CutSuffix(trimmed, "__trashed"); ok {
+		p = base + p[len(trimmed):]
+		if path, err := url.PathUnescape(p); err == nil {
+			u.Path, u.RawPath = path, p
+		}
+	}
+	return u.String()
 }

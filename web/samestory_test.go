@@ -115,3 +115,44 @@ func TestWordPressPostTheFeedPostedFirstIsNotPostedAgain(t *testing.T) {
 		t.Fatalf("stored article %+v, want the WordPress version", a)
 	}
 }
+
+// Trashing in WordPress a post the feed posted first takes the feed's article back: the post is
+// herald's article of its URL, and the trash event's link is the renamed one WordPress gives a
+// trashed post (<slug>__trashed).
+func TestWordPressTrashOfAPostTheFeedPostedRetractsIt(t *testing.T) {
+	e := newSameStoryEnv(t)
+	e.startWorker()
+	if err := e.poller.PollNow(context.Background(), "site"); err != nil {
+		t.Fatal(err)
+	}
+	feedID := mustID(t, "https://news.example.com/world/2026/11/zelensky")
+	waitFor(t, 15*time.Second, "the feed's story sent", func() bool {
+		d, err := e.broker.Delivery(context.Background(), feedID, "tg-a")
+		return err == nil && d.State == queue.StateSent
+	})
+	trash := []byte(`{"id":4711,"status":"trash","link":"https://news.example.com/world/2026/11/zelensky__trashed/","title":{"rendered":"زيلينسكي"}}`)
+	code, out := e.do("/v1/hooks/wordpress", trash, signStandard(t, wpSecret, "msg_trash_4711", e.now, trash))
+	if code != http.StatusOK || out["id"] != feedID {
+		t.Fatalf("trash of the post the feed posted: %d %v, want 200 retracting %s", code, out, feedID)
+	}
+	if n := len(e.fake.Messages()); n != 0 || e.deleteRequests() != 1 {
+		t.Fatalf("after the trash event: %d messages left, %d deletes; want the feed's post deleted", n, e.deleteRequests())
+	}
+	d, err := e.broker.Delivery(context.Background(), feedID, "tg-a")
+	if err != nil || d.State != queue.StateRetracted || d.RetractedBy != "wordpress:wordpress" {
+		t.Fatalf("delivery %+v %v, want retracted by wordpress:wordpress", d, err)
+	}
+}
+
+func TestUntrashedLink(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://news.example.com/world/2026/11/zelensky__trashed/": "https://news.example.com/world/2026/11/zelensky/",
+		"https://news.example.com/%d8%ba%d8%b2%d8%a9__trashed":      "https://news.example.com/%d8%ba%d8%b2%d8%a9",
+		"https://news.example.com/?p=21":                            "https://news.example.com/?p=21",
+		"https://news.example.com/world/still-here/":                "https://news.example.com/world/still-here/",
+	} {
+		if got := untrashedLink(in); got != want {
+			t.Errorf("untrashedLink(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
