@@ -28,7 +28,8 @@ With --html (telegram) TEXT is HTML parse mode and is checked; the visible lengt
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stderr := cmd.ErrOrStderr()
-			count, unit := formatter.Counter(channels.Kind(strings.ToLower(strings.TrimSpace(platform))))
+			kind := channels.Kind(strings.ToLower(strings.TrimSpace(platform)))
+			count, unit := formatter.Counter(kind)
 			if count == nil {
 				err := fmt.Errorf("unknown platform %q: want one of %s", platform, kindList())
 				fmt.Fprintln(stderr, "herald count:", err)
@@ -41,7 +42,7 @@ With --html (telegram) TEXT is HTML parse mode and is checked; the visible lengt
 			}
 			n := count(text)
 			if telegramHTML {
-				if channels.Kind(platform) != channels.KindTelegram {
+				if kind != channels.KindTelegram {
 					err := errors.New("--html applies to telegram only")
 					fmt.Fprintln(stderr, "herald count:", err)
 					return reported(2, err)

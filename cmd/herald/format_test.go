@@ -140,6 +140,9 @@ func TestCount(t *testing.T) {
 		{[]string{"--platform", "bluesky", "--unit", "قَالَ"}, "", "3 graphemes\n"},
 		{[]string{"--platform", "mastodon", "see https://example.com/" + strings.Repeat("x", 50)}, "", "27\n"},
 		{[]string{"--platform", "telegram", "--html", "<b>a&amp;b</b>"}, "", "3\n"},
+		// The platform is matched case-insensitively, --html's check too (it refused "Telegram").
+		{[]string{"--platform", "Telegram", "--html", "<b>a&amp;b</b>"}, "", "3\n"},
+		{[]string{"--platform", " TELEGRAM ", "--html", "<b>a</b>"}, "", "1\n"},
 	}
 	for _, tc := range tests {
 		out, stderr, err := runFormatterCmd(t, newCountCmd(), tc.stdin, tc.args...)
