@@ -44,9 +44,24 @@ var copyrightPhrases = []string{"جميع الحقوق محفوظه", "حقوق 
 // ("اضغط هنا لمتابعة قناتنا على واتساب"). A story's sentence that only names a network ("حظرت
 // الحكومة تطبيق تيك توك") has no call; one that has a verb but no network is news.
 var callsToAction = map[string]bool{
-	"تابعونا": true, "تابعوا": true, "لمتابعه": true, "انضموا": true, "اشترك": true, "اشتركوا": true,
-	"للاشتراك": true, "حملوا": true, "اضغط": true, "انقر": true, "follow": true, "subscribe": true,
-	"join": true, "download": true,
+	"تابعونا": true, "لمتابعه": true, "للاشتراك": true, "اضغط": true, "انقر": true,
+}
+
+// ambiguousCalls are calls only in a line that also addresses the reader (addressWords): Arabic
+// writes their past tense like the imperative ("تابعوا المباراة عبر يوتيوب": they followed the
+// match on YouTube), and English news uses follow and join as verbs of its own.
+var ambiguousCalls = map[string]bool{
+	"تابعوا": true, "انضموا": true, "اشترك": true, "اشتركوا": true, "حملوا": true,
+	"follow": true, "subscribe": true, "join": true, "download": true,
+}
+
+// addressWords speak to the reader or of the outlet's own accounts: "our channel", "now",
+// "here", "for free", "the latest news".
+var addressWords = map[string]bool{
+	"قناتنا": true, "حسابنا": true, "حساباتنا": true, "تطبيقنا": true, "صفحتنا": true, "صفحاتنا": true,
+	"موقعنا": true, "نشرتنا": true, "الينا": true, "الان": true, "هنا": true, "مجانا": true, "قناه": true,
+	"النشره": true, "الرابط": true, "our": true, "now": true, "here": true,
+	"channel": true, "newsletter": true,
 }
 
 var socialWords = map[string]bool{
@@ -58,7 +73,8 @@ var socialWords = map[string]bool{
 }
 
 // leadingCalls start a "follow us" prompt as the line's first word, the imperative: "تابع أحدث
-// الأخبار عبر تطبيق واتساب", "انضم إلى قناة الجزيرة على واتساب".
+// الأخبار عبر تطبيق واتساب", "انضم إلى قناة الجزيرة على واتساب". They read as the past tense too
+// ("تابع الملايين الحفل عبر يوتيوب"), so, like ambiguousCalls, only beside addressWords.
 var leadingCalls = map[string]bool{"تابع": true, "انضم": true, "حمل": true}
 
 // boilerplateLines drop a paragraph that is exactly one of them.
@@ -236,12 +252,15 @@ func isBuiltinBoilerplate(p string) bool {
 // isFollowPrompt reports whether a folded short line asks the reader to follow a network.
 func isFollowPrompt(f string) bool {
 	words := strings.FieldsFunc(f, func(r rune) bool { return r == ' ' || r == '|' || r == ',' || r == '،' || r == '/' || r == '-' })
-	call, social := false, false
+	call, maybe, addressed, social := false, false, false, false
 	for i, w := range words {
-		call = call || callsToAction[w] || (i == 0 && leadingCalls[w])
+		call = call || callsToAction[w]
+		maybe = maybe || ambiguousCalls[w] || (i == 0 && leadingCalls[w])
+		addressed = addressed || addressWords[w] ||
+			(w == "الاخبار" && i > 0 && (words[i-1] == "اخر" || words[i-1] == "احدث" || words[i-1] == "اهم"))
 		social = social || socialWords[w] || (w == "تيك" && i+1 < len(words) && words[i+1] == "توك")
 	}
-	return call && social
+	return (call || maybe && addressed) && social
 }
 
 // fold prepares a line for matching: lower case, Arabic letter variants unified (أإآٱ→ا, ة→ه,

@@ -81,3 +81,50 @@ func TestBoilerplateNewsroomFooters(t *testing.T) {
 		}
 	}
 }
+
+// TestBoilerplateKeepsNewsAboutNetworks: Arabic writes the past tense and the imperative of
+// تابع (followed / follow), انضم (joined / join), اشترك (subscribed / subscribe), حمل (carried /
+// download) alike, and English news uses follow and join as verbs too. A short news sentence with
+// one of them and a network ("تابع الملايين حفل الافتتاح عبر يوتيوب": millions followed the
+// opening on YouTube) was taken for a "follow us" prompt and dropped: from the body, and from
+// the editor's own summary, which then vanished from the post. Such a verb is a call only when
+// the line also addresses the reader (our channel, now, here, the latest news).
+func TestBoilerplateKeepsNewsAboutNetworks(t *testing.T) {
+	news := []string{
+		"تابع الملايين حفل افتتاح كأس العالم عبر يوتيوب.",
+		"انضم أكثر من مليون مستخدم جديد إلى تيليجرام خلال يوم واحد.",
+		"حمل المتظاهرون لافتات تنتقد فيسبوك وتويتر.",
+		"اشترك خمسة ملايين شخص في خدمة يوتيوب بريميوم.",
+		"تابعوا المباراة عبر يوتيوب حتى الفجر.",
+		"Twitter to follow EU rules on illegal content.",
+		"Meta will join Facebook and Instagram accounts.",
+	}
+	for _, s := range news {
+		if isBuiltinBoilerplate(s) {
+			t.Errorf("a news sentence seen as boilerplate: %q", s)
+		}
+	}
+	prompts := []string{
+		"تابع أحدث الأخبار عبر تطبيق واتساب",
+		"انضم إلى قناة الجزيرة على واتساب",
+		"اشترك الآن في قناتنا على يوتيوب",
+		"تابعوا صفحتنا على فيسبوك",
+		"انضموا إلينا على تيليجرام",
+		"حمّل التطبيق مجانا من متجر جوجل واتابعنا على تويتر",
+		"Follow our channel on WhatsApp",
+		"Join us on Telegram",
+		"Subscribe to our YouTube channel",
+		"Download our app and follow the latest news on Telegram",
+	}
+	for _, s := range prompts {
+		if !isBuiltinBoilerplate(s) {
+			t.Errorf("a follow prompt not seen as boilerplate: %q", s)
+		}
+	}
+	r, _ := New(channels.KindTelegram, Options{})
+	a := &article.Article{URL: "https://example.com/a", Language: "ar", Title: "افتتاح كأس العالم",
+		Summary: news[0], Body: "<p>" + news[0] + "</p><p>وأقيم الحفل في الملعب الرئيسي.</p>"}
+	if p := mustRender(t, r, a); !strings.Contains(p.Text, "تابع الملايين") {
+		t.Errorf("the editor's summary was dropped as boilerplate:\n%s", p.Text)
+	}
+}
