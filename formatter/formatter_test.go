@@ -217,6 +217,13 @@ func TestHashtagArabic(t *testing.T) {
 		{"trailing arabic punctuation", "السودان، ", "السودان"},
 		{"mixed arabic and latin", "كأس العالم FIFA 2026", "كأس_العالم_FIFA_2026"},
 		{"persian zwnj kept", "می\u200cخواهم", "می\u200cخواهم"},
+		// A ZWNJ only separates two letters that would join; at a word's end or start (a Persian
+		// keyboard's habit) it is invisible, and "#السعودية\u200c" another tag than "#السعودية".
+		{"trailing zwnj dropped", "السعودية\u200c", "السعودية"},
+		{"leading zwnj dropped", "\u200cفارسی", "فارسی"},
+		{"zwnj before a space dropped", "می\u200c خواهم", "می_خواهم"},
+		{"zwnj before punctuation dropped", "ایران\u200c، عراق", "ایران_عراق"},
+		{"doubled zwnj once", "می\u200c\u200cخواهم", "می\u200cخواهم"},
 		{"hamza forms kept (nfc)", "أسرائيل", "أسرائيل"},
 		{"latin hyphen still joins", "COVID-19", "COVID19"},
 		// A hyphen beside Arabic separates words: "الروسية-الأوكرانية" is "Russian-Ukrainian", two

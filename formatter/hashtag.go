@@ -71,7 +71,32 @@ func Hashtag(s string) string {
 	if !letter || n > maxHashtagRunes {
 		return ""
 	}
-	return b.String()
+	return dropLooseZWNJ(b.String())
+}
+
+// dropLooseZWNJ removes a ZWNJ that separates no two letters: at the hashtag's start or end,
+// beside '_' or beside another ZWNJ (a Persian keyboard leaves one at a word's end). It is
+// invisible there, and "#السعودية\u200c" would be another tag than "#السعودية" on every platform.
+func dropLooseZWNJ(h string) string {
+	const zwnj = '\u200c'
+	if !strings.ContainsRune(h, zwnj) {
+		return h
+	}
+	rs := []rune(h)
+	out := rs[:0]
+	for i, r := range rs {
+		if r == zwnj {
+			prev := rune(-1)
+			if len(out) > 0 {
+				prev = out[len(out)-1]
+			}
+			if prev < 0 || prev == '_' || prev == zwnj || i+1 == len(rs) || rs[i+1] == '_' || rs[i+1] == zwnj {
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return string(out)
 }
 
 // arabicBaseForms replaces Arabic presentation forms (U+FB50–FDFF, U+FE70–FEFE: the shaped
