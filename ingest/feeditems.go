@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
 	"go.uber.org/zap"
@@ -166,10 +167,18 @@ func ItemArticle(feed *gofeed.Feed, it *gofeed.Item) article.Article {
 		ImageURL: itemImage(it),
 		Tags:     []string{},
 	}
+	// Content or a description over the article's limits — an image pasted into the content as
+	// a data: URI, the whole story in the description beside content:encoded, as some CMSs write
+	// it — made the item an invalid article, which a feed skips for good: the story was never
+	// posted. The description stands in for such content, and a summary that long is left to be
+	// taken from the body.
+	if len(a.Body) > article.MaxBodyBytes {
+		a.Body = ""
+	}
 	if a.Body == "" {
 		a.Body = it.Description
-	} else {
-		a.Summary = article.PlainText(it.Description)
+	} else if s := article.PlainText(it.Description); utf8.RuneCountInString(s) <= article.MaxSummaryChar {
+		a.Summary = s
 	}
 	for _, c := range it.Categories {
 		c = strings.TrimSpace(article.PlainText(c))

@@ -617,3 +617,49 @@ feeds: [{name: moves, url: %q}]
 		t.Fatalf("after dropping www. and a new item: %v, want only the new item", arts)
 	}
 }
+
+// A story whose description is the whole text (as some CMSs write it beside content:encoded)
+// and one with a photo pasted into its content as a data: URI are over the article's summary and
+// body limits as they come; each still posts, its summary then taken from the body, its body
+// from the description. They were invalid articles, which a feed skips for good: never posted.
+func TestFeedItemOverTheArticleLimitsStillPosts(t *testing.T) {
+	seed, err := os.ReadFile("../formatter/testdata/seed-article-ar.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	story := "<p>" + strings.Repeat(strings.ReplaceAll(strings.TrimSpace(string(seed)), "\n\n", "</p><p>"), 4) + "</p>"
+	if n := len([]rune(article.PlainText(story))); n <= article.MaxSummaryChar {
+		t.Fatalf("the long story is %d characters, want more than %d", n, article.MaxSummaryChar)
+	}
+	photo := `<img src="data:image/jpeg;base64,` + strings.Repeat("/9j/4AAQSkZJRgABAQ", 64<<10) + `">`
+	fs := newFeedServer(t, "wordpress-ar.xml")
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: ar-site, url: %q}]
+`, fs.srv.URL)
+	p := e.poller(PollerOptions{})
+	ctx := context.Background()
+	if err := p.PollNow(ctx, "ar-site"); err != nil {
+		t.Fatal(err)
+	}
+	fs.addItem(`<item><title>تحليل: تحالف روسيا وكوريا الشمالية</title><link>https://ar.example.com/2026/11/26/analysis/</link>
+<guid isPermaLink="false">https://ar.example.com/?p=4720</guid><pubDate>Thu, 26 Nov 2026 08:00:00 +0000</pubDate>
+<description><![CDATA[` + story + `]]></description><content:encoded><![CDATA[` + story + `]]></content:encoded></item>`)
+	fs.addItem(`<item><title>صورة اليوم</title><link>https://ar.example.com/2026/11/26/photo/</link>
+<guid isPermaLink="false">https://ar.example.com/?p=4721</guid><pubDate>Thu, 26 Nov 2026 09:00:00 +0000</pubDate>
+<description><![CDATA[<p>صورة اليوم من كييف</p>]]></description><content:encoded><![CDATA[<p>صورة اليوم من كييف</p>` + photo + `]]></content:encoded></item>`)
+	if err := p.PollNow(ctx, "ar-site"); err != nil {
+		t.Fatal(err)
+	}
+	arts := e.articles()
+	long, pic := arts["تحليل: تحالف روسيا وكوريا الشمالية"], arts["صورة اليوم"]
+	if long == nil || pic == nil {
+		t.Fatalf("articles %v, want both new stories", arts)
+	}
+	if long.Summary != "" || long.Body != story {
+		t.Fatalf("long story: summary of %d characters, body of %d bytes; want no summary (taken from the body) and the body", len([]rune(long.Summary)), len(long.Body))
+	}
+	if pic.Body != "<p>صورة اليوم من كييف</p>" {
+		t.Fatalf("photo story body of %d bytes, want the description", len(pic.Body))
+	}
+}
