@@ -55,6 +55,10 @@ func parseError(resp *httpsend.Response, send *httpsend.Client) *APIError {
 // Specs: https://developers.facebook.com/docs/graph-api/guides/error-handling
 const codeBlocked = 368
 
+// subcodeNoObject (with code 100) is Graph's "Object with ID … does not exist, cannot be loaded
+// due to missing permissions, or does not support this operation".
+const subcodeNoObject = 33
+
 // DefaultRateLimitWait is used when a throttled answer does not say when access comes back.
 const DefaultRateLimitWait = 5 * time.Minute
 
@@ -68,6 +72,7 @@ var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 341: true, 613: t
 //
 //	190 (token invalid or expired), 10 and 200–299 (permission) → channels.Auth: the channel pauses
 //	4, 17, 32, 341, 613, 80001 (throttled) → channels.RateLimited (estimated_time_to_regain_access, else 5 min)
+//	100 subcode 33 on a post (page_id names no Page the token can see) → channels.Pause
 //	368 on a post (the Page is temporarily blocked from posting: "wait and retry", Meta says)
 //	                                  → channels.Pause: every post of the backlog would be refused
 //	506 (duplicate post)              → channels.DuplicateContent
@@ -81,6 +86,9 @@ func (c *Channel) classify(action string, resp *httpsend.Response, posting bool)
 		return channels.Auth(err)
 	case rateLimitCodes[ae.Code] || resp.Status == http.StatusTooManyRequests:
 		return channels.RateLimited(err, c.now().Add(regainWait(resp.Header)))
+	case ae.Code == 100 && ae.Subcode == subcodeNoObject && posting:
+		// Posting to /{page_id}/…: the object Graph cannot load is the Page itself.
+		return channels.Pause(fmt.Sprintf("facebook: page_id %s names no Page this token can post to (code 100, subcode 33): check page_id and the Page token, then resume", c.cfg.PageID), err)
 	case ae.Code == codeBlocked && posting:
 		return channels.Pause(fmt.Sprintf("facebook: the Page is temporarily blocked from posting (code %d: %s): resume once Facebook lifts the block", ae.Code, ae.Message), err)
 	case ae.Code == 506:

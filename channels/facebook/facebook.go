@@ -108,6 +108,9 @@ func photoURL(post channels.Post) string {
 // fetchFailures are Graph's answers when it cannot fetch or read a photo URL: 324 missing or
 // invalid image file, 100 with subcode 2069019 (url not reachable), 1366046 (bad image).
 func fetchFailure(err error) bool {
+	if _, pause := channels.AsPause(err); pause {
+		return false
+	}
 	var ae *APIError
 	return errors.As(err, &ae) && (ae.Code == 324 || ae.Code == 100 && (ae.Subcode == 2069019 || ae.Subcode == 1366046 ||
 		strings.Contains(strings.ToLower(ae.Message), "url")))

@@ -394,3 +394,31 @@ func TestDuplicateOnARetryIsUnknownNotFailed(t *testing.T) {
 		t.Fatalf("first attempt of another article: %v, want duplicate content", err)
 	}
 }
+
+// TestUnknownPagePauses: a page_id that names no Page the token can post to (a typo, a Page
+// deleted or handed to another business) is refused by Graph with code 100, subcode 33 on
+// every post: the channel pauses naming page_id instead of failing the backlog one delivery at a
+// time.
+func TestUnknownPagePauses(t *testing.T) {
+	fake := facebookfake.New()
+	t.Cleanup(fake.Close)
+	ch, err := New(specFrom(t, fmt.Sprintf("page_id: \"104000000000999\"\npage_token: %q\ngraph_base: %q\ntimeout: 5s\n",
+		facebookfake.DefaultToken, fake.GraphBase())), channels.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{fake: fake, ch: ch.(*Channel)}
+	for _, posts := range [][]channels.Post{{{Text: "عاجل", Extra: map[string]any{"link": "https://news.example.com/1"}}},
+		{{Text: "صورة", Media: []channels.Media{{URL: "https://news.example.com/a.jpg"}}}}} {
+		_, err := h.ch.Send(testCtx(t), msgOf(posts...))
+		p, pause := channels.AsPause(err)
+		var ae *APIError
+		if !pause || channels.IsPermanent(err) || !strings.Contains(p.Reason, "page_id 104000000000999") ||
+			!errors.As(err, &ae) || ae.Code != 100 || ae.Subcode != 33 {
+			t.Fatalf("%v: want a pause naming page_id", err)
+		}
+	}
+	if n := len(h.fake.Posts()); n != 0 {
+		t.Fatalf("%d posts", n)
+	}
+}

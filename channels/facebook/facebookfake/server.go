@@ -1,7 +1,7 @@
 // Package facebookfake is a fake Graph API for one Facebook Page, on loopback, for tests and for
 // the sandbox (herald demo). It checks what Graph checks and answers what Graph answers: every
 // call needs the Page's access token (access_token in the form or query, or a Bearer header),
-// else code 190; POST /{page}/feed takes message and/or link; POST /{page}/photos takes url or
+// else code 190; posting to another Page's feed or photos is code 100, subcode 33; POST /{page}/feed takes message and/or link; POST /{page}/photos takes url or
 // an uploaded source with a caption; POST /{post-id} with message (an edit); DELETE /{post-id};
 // GET /me. Errors are
 // {"error":{"message","type","code","error_subcode","fbtrace_id"}}. A message the Page already
@@ -234,6 +234,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.del(w, r, path)
 	case r.Method == http.MethodPost && !strings.Contains(path, "/"):
 		s.edit(w, r, path, form.Get("message"))
+	case r.Method == http.MethodPost && (strings.HasSuffix(path, "/feed") || strings.HasSuffix(path, "/photos")):
+		// Another Page, or one this token cannot see: Graph's answer for an object it cannot load.
+		id, _, _ := strings.Cut(path, "/")
+		s.graphError(w, r, 400, 100, 33, "Unsupported post request. Object with ID '"+id+"' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api")
 	default:
 		s.graphError(w, r, 400, 100, 0, "(#100) Unsupported "+r.Method+" request")
 	}
