@@ -96,6 +96,7 @@ const (
 //	190 (token invalid or expired), 10 and 200–299 (permission) → channels.Auth: the channel pauses
 //	4, 17, 32, 613 (throttled)                → channels.RateLimited (Retry-After, else 5 min)
 //	9 / 2207042 (250 posts a day reached)     → channels.RateLimited (see quotaWait)
+//	100 / 33 on the container (user_id names no profile the token sees) → channels.Pause
 //	9007 (container not ready)                → retryable: nothing was posted
 //	5xx, 1 or 2 on publish                    → channels.UnknownOutcome: the post may exist
 //	1, 2 (unknown, temporarily down), 5xx before publish → retryable
@@ -112,6 +113,9 @@ func (c *Channel) classify(action string, resp *httpsend.Response, st step, quot
 		return channels.RateLimited(err, c.send.RetryAt(resp, DefaultRateLimitWait))
 	case isQuota(ae):
 		return channels.RateLimited(err, c.now().Add(quotaWait()))
+	case st == stepContainer && ae.Code == 100 && ae.Subcode == subcodeNotFound:
+		// POST /{user-id}/threads: the object Graph cannot load is the profile itself.
+		return channels.Pause(fmt.Sprintf("threads: user_id %s names no profile this token can post as (code 100, subcode 33): check user_id and the token, then resume", c.cfg.UserID), err)
 	case st == stepPublish && (resp.Status >= 500 || ae.Code == 1 || ae.Code == 2):
 		return channels.UnknownOutcome(err)
 	case ae.Code == codeNotReady, ae.Code == 1, ae.Code == 2, resp.Status >= 500:

@@ -683,3 +683,28 @@ func TestTextContainerNeverReadyPostsNothingAndIsRetryable(t *testing.T) {
 		t.Fatalf("%d posts", n)
 	}
 }
+
+// TestUnknownProfilePauses: a user_id that names no profile the token can post as (a typo,
+// another profile's id) is refused with code 100, subcode 33 at the container, for every post:
+// the channel pauses naming user_id instead of failing the backlog one delivery at a time.
+func TestUnknownProfilePauses(t *testing.T) {
+	fake := threadsfake.New()
+	t.Cleanup(fake.Close)
+	ch, err := New(specFrom(t, fmt.Sprintf("user_id: \"17841400000000999\"\naccess_token: %q\napi_base: %q\ntimeout: 5s\n",
+		threadsfake.DefaultToken, fake.APIBase())), channels.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, image := range []string{"", "https://news.example.com/media/story.jpg"} {
+		_, err := ch.Send(testCtx(t), msgOf(render(t, image)...))
+		p, pause := channels.AsPause(err)
+		var ae *APIError
+		if !pause || channels.IsPermanent(err) || !strings.Contains(p.Reason, "user_id 17841400000000999") ||
+			!errors.As(err, &ae) || ae.Code != 100 || ae.Subcode != 33 {
+			t.Fatalf("image %q: %v: want a pause naming user_id", image, err)
+		}
+	}
+	if n := len(fake.Posts()); n != 0 {
+		t.Fatalf("%d posts", n)
+	}
+}

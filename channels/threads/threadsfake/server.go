@@ -1,6 +1,7 @@
 // Package threadsfake is a fake Threads API for one profile, on loopback, for tests. It checks
 // what Threads checks and answers what Threads answers: every call needs the profile's access
-// token (access_token in the form or query, or a Bearer header), else code 190;
+// token (access_token in the form or query, or a Bearer header), else code 190 (posting as
+// another profile: code 100, subcode 33);
 // POST /{user-id}/threads makes a media container (TEXT with text ≤ 500 characters, an emoji
 // counting its UTF-8 bytes, and an optional link_attachment; IMAGE with image_url, whose
 // container is IN_PROGRESS for a few status reads before it is FINISHED, a TEXT one too after
@@ -301,6 +302,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.read(w, r, path, form.Get("fields"))
 	case r.Method == http.MethodDelete && !strings.Contains(path, "/"):
 		s.del(w, r, path)
+	case r.Method == http.MethodPost && (strings.HasSuffix(path, "/threads") || strings.HasSuffix(path, "/threads_publish")):
+		// Another profile, or one this token cannot see: Graph's answer for an object it cannot load.
+		id, _, _ := strings.Cut(path, "/")
+		s.apiError(w, r, 400, 100, 33, fmt.Sprintf("Unsupported post request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id))
 	default:
 		s.apiError(w, r, 400, 100, 0, "(#100) Unsupported "+r.Method+" request")
 	}
