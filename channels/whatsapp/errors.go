@@ -62,6 +62,7 @@ var (
 // "error_data":{"details"},"fbtrace_id"}}:
 //
 //	HTTP 401, or code 0/190 (token), 10/200 (permission), 131005, 131031 → channels.Auth (pause)
+//	code 100 subcode 33 (phone_number_id names no number the token sees) → channels.Pause
 //	code 131042 (payment), 131045/133010 (number not registered), 368 (blocked)
 //	                                                → channels.Pause: the account cannot send
 //	HTTP 429, or code 4/80007/130429/131048/131056 → channels.RateLimited (Retry-After, else 60s)
@@ -92,6 +93,9 @@ func (cloud) classify(c *Channel, action string, resp *httpsend.Response) error 
 	switch {
 	case resp.Status == 401 || (graph && cloudAuth[ae.Code]):
 		return channels.Auth(err)
+	case graph && ae.Code == 100 && ae.Subcode == 33:
+		// Every Cloud API call is under /{phone-number-id}: the object Graph cannot load is it.
+		return channels.Pause(fmt.Sprintf("whatsapp: phone_number_id %s names no number this token can send from (code 100, subcode 33): check phone_number_id and the token, then resume", c.cfg.PhoneNumberID), err)
 	case graph && cloudAccount[ae.Code]:
 		return channels.Pause(fmt.Sprintf("whatsapp: the business account cannot send (#%d %s): fix it in Meta Business Manager, then resume", ae.Code, ae.Message), err)
 	case resp.Status == 429 || cloudRate[ae.Code]:

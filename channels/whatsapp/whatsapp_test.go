@@ -382,3 +382,23 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("cloud config %+v", ch.cfg)
 	}
 }
+
+// TestCloudUnknownPhoneNumberIDPauses: a phone_number_id that names no number the token can
+// send from (a typo, the WhatsApp Business account's id pasted instead) is refused with code
+// 100, subcode 33 on every message: the channel pauses naming phone_number_id instead of
+// failing the backlog one delivery at a time.
+func TestCloudUnknownPhoneNumberIDPauses(t *testing.T) {
+	fake := whatsappfake.New()
+	defer fake.Close()
+	ch := newTest(t, fmt.Sprintf("provider: cloud\napi_base: %q\ntoken: %q\nphone_number_id: \"109999999999999\"\nto: %q\ntimeout: 2s\n",
+		fake.CloudBase(), whatsappfake.CloudToken, whatsappfake.CloudTo), channels.Env{})
+	_, err := ch.Send(context.Background(), message(t))
+	p, pause := channels.AsPause(err)
+	ae, ok := AsAPIError(err)
+	if !pause || channels.IsPermanent(err) || !strings.Contains(p.Reason, "phone_number_id 109999999999999") || !ok || ae.Code != 100 || ae.Subcode != 33 {
+		t.Fatalf("%v: want a pause naming phone_number_id", err)
+	}
+	if n := len(fake.Messages()); n != 0 {
+		t.Fatalf("%d messages", n)
+	}
+}

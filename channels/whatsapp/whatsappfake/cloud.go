@@ -14,6 +14,9 @@ func graphError(w http.ResponseWriter, a Answer) {
 		w.Header().Set("Retry-After", a.RetryAfter)
 	}
 	e := map[string]any{"message": a.Message, "type": "OAuthException", "code": a.Code, "fbtrace_id": "AbCdEfGhIjKlMnOp"}
+	if a.Subcode != 0 {
+		e["error_subcode"] = a.Subcode
+	}
 	if a.Details != "" {
 		e["error_data"] = map[string]any{"messaging_product": "whatsapp", "details": a.Details}
 	}
@@ -36,7 +39,7 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request) {
 	}
 	id, tail, _ := strings.Cut(rest, "/")
 	if id != PhoneNumberID {
-		graphError(w, Answer{Status: 400, Code: 100, Message: fmt.Sprintf("Unsupported post request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id)})
+		graphError(w, Answer{Status: 400, Code: 100, Subcode: 33, Message: fmt.Sprintf("Unsupported post request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id)})
 		return
 	}
 	switch {

@@ -89,6 +89,7 @@ type Request struct {
 type Answer struct {
 	Status     int
 	Code       int
+	Subcode    int // Cloud API error_subcode
 	Message    string
 	Details    string
 	RetryAfter string
