@@ -29,7 +29,7 @@ article, validated like a publish (an invalid one changes nothing); its id names
 must have been published; without an id, its URL does, as in herald status (the article published
 with that URL, with an id of its own or the URL's default id). The stored article is replaced, so
 deliveries not yet sent post the corrected text; every sent post on a channel whose platform can
-edit (Telegram, Facebook, Mastodon, Discord) is changed in place, keeping its link
+edit (Telegram, Facebook, Mastodon, Discord, LinkedIn) is changed in place, keeping its link
 and reactions, and logged as edited; a platform that cannot edit keeps the old post (cannot-edit:
 retract and repost to replace it). --channel limits it to one channel. It edits through the channels
 built from the config, or with --server through a running herald (token from HERALD_API_TOKEN).

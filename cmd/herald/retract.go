@@ -28,7 +28,7 @@ func newRetractCmd(g *globalFlags) *cobra.Command {
 		Use:   "retract ARTICLE_ID|URL",
 		Short: "Take an article back: delete its sent posts where the platform can, cancel what is not sent yet",
 		Long: `retract is for corrections and takedowns. Every sent delivery of the article on a channel
-whose platform can delete (X, Facebook, Telegram, Discord, Bluesky, Threads, Mastodon) is deleted there and recorded as retracted;
+whose platform can delete (X, Facebook, Telegram, Discord, Bluesky, Threads, Mastodon, LinkedIn) is deleted there and recorded as retracted;
 deliveries not yet sent are cancelled (never posted); a channel that cannot delete keeps its
 post and is reported as cannot-delete. Retracting twice deletes once. A URL stands for the
 article published with that URL, found as herald status finds it (with or without an id of
