@@ -46,10 +46,10 @@ chromium:
 build: ## build bin/herald
 	$(GO) build -o $(BIN) ./cmd/herald
 
-run: ## run herald on its embedded default (in-memory Redis, fake Telegram) and keep serving
+run: ## run herald on its embedded default (in-memory Redis, a fake of every platform) and keep serving
 	$(GO) run ./cmd/herald demo
 
-serve: build ## run herald serve (needs REDIS_URL and HERALD_CONFIG or --config)
+serve: build ## run herald serve (needs REDIS_URL, HERALD_CONFIG and HERALD_API_TOKEN in the environment)
 	$(BIN) serve
 
 vet: ## go vet
