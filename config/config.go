@@ -410,6 +410,12 @@ func (c *Config) validate() error {
 	if c.Worker.SendTimeout <= 0 {
 		c.Worker.SendTimeout = Duration(30 * time.Second)
 	}
+	// The worker would replace such a lease by send_timeout + 30s without a word: a lease that
+	// can run out mid-send turns a delivery that may have posted unknown.
+	if l := c.Worker.LeaseDuration; l != 0 && l <= c.Worker.SendTimeout {
+		bad("worker.lease_duration: %s must be longer than worker.send_timeout (%s), or left out (send_timeout + 30s)",
+			time.Duration(l), time.Duration(c.Worker.SendTimeout))
+	}
 	if c.Retention <= 0 {
 		c.Retention = Duration(90 * 24 * time.Hour)
 	}

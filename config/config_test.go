@@ -266,6 +266,8 @@ func TestValidationErrors(t *testing.T) {
 		{"log.format", "log: {format: xml}", []string{`log.format: "xml"`}},
 		{"worker.concurrency", "worker: {concurrency: -1}", []string{"worker.concurrency: -1"}},
 		{"bad duration", "worker:\n  send_timeout: 30\n", []string{"line 2: worker.send_timeout: ", `"30" is not a duration`}},
+		{"lease not above the send timeout", "worker: {send_timeout: 60s, lease_duration: 60s}", []string{"worker.lease_duration: 1m0s must be longer than worker.send_timeout (1m0s)"}},
+		{"lease under the default send timeout", "worker: {lease_duration: 20s}", []string{"worker.lease_duration: 20s", "worker.send_timeout (30s)"}},
 		{"bad retention", "retention: 90d\n", []string{"retention: ", `"90d" is not a duration`}},
 		{"bad rate", `
 channels:
