@@ -35,8 +35,9 @@ func (p *Poller) ingest(ctx context.Context, f config.Feed, parsed *gofeed.Feed)
 		post = min(f.Newest, len(items))
 	}
 	var errs []error
+	shared := sharedGUIDs(items)
 	for i, it := range items {
-		keys := itemKeys(it)
+		keys := itemKeys(it, shared)
 		if len(keys) == 0 {
 			p.log.Warn("feed item without guid or link skipped", zap.String("feed", f.Name), zap.String("title", it.Title))
 			continue
@@ -118,25 +119,68 @@ func itemTime(it *gofeed.Item) time.Time {
 	return time.Time{}
 }
 
-// itemKeys are the identities of an item: its GUID, its canonical URL, and that URL without
-// its scheme and a leading www. — a site moving to https or to or from www. changes every link
-// and, where the GUID is the permalink, every GUID at once, which reposted the whole feed. (The
-// u: key stays so items recorded before the h: key are still known.)
-func itemKeys(it *gofeed.Item) []string {
+// itemKeys are the identities of an item: its GUID (unless the document gives it to other
+// stories too: sharedGUIDs), its canonical URL, and that URL without its scheme and a leading
+// www. — a site moving to https or to or from www. changes every link and, where the GUID is the
+// permalink, every GUID at once, which reposted the whole feed. (The u: key stays so items
+// recorded before the h: key are still known.)
+func itemKeys(it *gofeed.Item, shared map[string]bool) []string {
 	var keys []string
-	if g := strings.TrimSpace(it.GUID); g != "" {
+	if g := strings.TrimSpace(it.GUID); g != "" && !shared[g] {
 		keys = append(keys, "g:"+g)
 	}
-	if link := itemLink(it); link != "" {
-		if c, err := article.CanonicalURL(link); err == nil {
-			keys = append(keys, "u:"+c)
-			if u, err := url.Parse(c); err == nil && u.Host != "" {
-				u.Scheme, u.Host = "", strings.TrimPrefix(u.Host, "www.")
-				keys = append(keys, "h:"+u.String())
-			}
+	if canon, hostless := itemURL(it); canon != "" {
+		keys = append(keys, "u:"+canon)
+		if hostless != "" {
+			keys = append(keys, "h:"+hostless)
 		}
 	}
 	return keys
+}
+
+// itemURL is an item's canonical URL, and that URL without its scheme and a leading www.; ""
+// when the item has no link that parses.
+func itemURL(it *gofeed.Item) (canon, hostless string) {
+	link := itemLink(it)
+	if link == "" {
+		return "", ""
+	}
+	canon, err := article.CanonicalURL(link)
+	if err != nil {
+		return "", ""
+	}
+	if u, err := url.Parse(canon); err == nil && u.Host != "" {
+		u.Scheme, u.Host = "", strings.TrimPrefix(u.Host, "www.")
+		hostless = u.String()
+	}
+	return canon, hostless
+}
+
+// sharedGUIDs are the GUIDs a document gives to different stories — another link and another
+// title — as broken feed generators do (one GUID for every item: the site's address, "0"). Such
+// a GUID names no item: as an identity it made every story after the first one it was seen on
+// "seen before", and none was ever posted. The same GUID on the same story listed twice (one
+// title, two links) still is one.
+func sharedGUIDs(items []*gofeed.Item) map[string]bool {
+	type story struct{ link, title string }
+	first := map[string]story{}
+	shared := map[string]bool{}
+	for _, it := range items {
+		g := strings.TrimSpace(it.GUID)
+		if g == "" {
+			continue
+		}
+		_, link := itemURL(it)
+		s := story{link, strings.TrimSpace(article.PlainText(it.Title))}
+		f, ok := first[g]
+		switch {
+		case !ok:
+			first[g] = s
+		case f.link != s.link && f.title != s.title:
+			shared[g] = true
+		}
+	}
+	return shared
 }
 
 func itemLink(it *gofeed.Item) string {

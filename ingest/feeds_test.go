@@ -663,3 +663,45 @@ feeds: [{name: ar-site, url: %q}]
 		t.Fatalf("photo story body of %d bytes, want the description", len(pic.Body))
 	}
 }
+
+// A feed generator that writes one GUID for every item (the site's address): the GUID names no
+// story, so each new item still posts, once; one story listed twice under one GUID of its own
+// (one title, two links) is still one item.
+func TestFeedOneGUIDForEveryItemStillPostsEachStory(t *testing.T) {
+	item := func(n int, link, guid, title string) string {
+		return fmt.Sprintf(`<item><title>%s</title><link>https://news.example.com/%s</link>
+<guid>%s</guid><pubDate>Tue, 24 Nov 2026 %02d:00:00 GMT</pubDate></item>`, title, link, guid, n)
+	}
+	const site = "https://news.example.com/"
+	fs := newFeedServer(t, "rss2.xml")
+	fs.mu.Lock()
+	fs.fixture = `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>أخبار</title>
+<link>https://news.example.com/</link><language>ar</language>{{ITEMS}}</channel></rss>`
+	fs.mu.Unlock()
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: news, url: %q}]
+`, fs.srv.URL)
+	fs.setItems(item(2, "a/2", site, "الخبر الثاني"), item(1, "a/1", site, "الخبر الأول"))
+	p := e.poller(PollerOptions{})
+	ctx := context.Background()
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	fs.setItems(item(5, "a/5", site, "غارات على غزة"), item(4, "a/4", site, "اجتماع وزراء الخارجية"),
+		item(3, "gaza/a-3", "p-3", "قمة القاهرة"), item(3, "world/a-3", "p-3", "قمة القاهرة"),
+		item(2, "a/2", site, "الخبر الثاني"), item(1, "a/1", site, "الخبر الأول"))
+	for range 2 {
+		if err := p.PollNow(ctx, "news"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := e.rdb.Keys(ctx, "herald:art:{*}").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts := e.articles()
+	if len(keys) != 3 || arts["غارات على غزة"] == nil || arts["اجتماع وزراء الخارجية"] == nil || arts["قمة القاهرة"] == nil {
+		t.Fatalf("%d articles %v, want the three new stories, each once", len(keys), arts)
+	}
+}
