@@ -807,6 +807,50 @@ func TestAdminGroupMembersMayCommand(t *testing.T) {
 	e.waitReply(777, "not allowed")
 }
 
+// TestForwardedTextIsNoCommand: a message someone forwarded, and a channel post Telegram
+// forwarded by itself into the channel's discussion group (the admin group here), are someone
+// else's words, not a command: an article herald posted to the channel, titled like a command,
+// would otherwise run as one in the admin group, where everyone may command. Before, both
+// paused the channel.
+func TestForwardedTextIsNoCommand(t *testing.T) {
+	e := newEnv(t)
+	group := int64(-1007770000000)
+	e.cfg.Telegram.AdminChatID = group
+	e.botTG.AddChat(telegramfake.Chat{ID: group, Type: "supergroup", Title: "newsroom admins"})
+	e.startBot("p1")
+	channel := &tgbotapi.Chat{ID: -1001000000009, Type: "channel", Title: "News", UserName: "my_news"}
+	command := func(text string) []tgbotapi.MessageEntity {
+		cmd, _, _ := strings.Cut(text, " ")
+		return []tgbotapi.MessageEntity{{Type: "bot_command", Offset: 0, Length: len(cmd)}}
+	}
+	now := int(time.Now().Unix())
+	// The channel's post, copied into its linked discussion group by Telegram (From 777000).
+	post := "/pause tg-a مراجعة"
+	e.botTG.PushUpdate(tgbotapi.Update{Message: &tgbotapi.Message{MessageID: 10, Date: now, Text: post, Entities: command(post),
+		From: &tgbotapi.User{ID: 777000, FirstName: "Telegram"}, SenderChat: channel,
+		Chat:               &tgbotapi.Chat{ID: group, Type: "supergroup", Title: "newsroom admins"},
+		IsAutomaticForward: true, ForwardFromChat: channel, ForwardFromMessageID: 4711, ForwardDate: now}})
+	// A stranger's message an admin forwarded to the bot (in the chat the admin opened with it).
+	e.botTG.AddChat(telegramfake.Chat{ID: adminID, Type: "private", Username: adminName})
+	fwd := "/pause tg-b"
+	e.botTG.PushUpdate(tgbotapi.Update{Message: &tgbotapi.Message{MessageID: 11, Date: now, Text: fwd, Entities: command(fwd),
+		From:        &tgbotapi.User{ID: adminID, FirstName: adminName, UserName: adminName},
+		Chat:        &tgbotapi.Chat{ID: adminID, Type: "private", UserName: adminName},
+		ForwardFrom: &tgbotapi.User{ID: strangerID, FirstName: "stranger"}, ForwardDate: now - 60}})
+	e.botTG.PushText(group, 777, "member", "/channels") // answered after the two above: the bot has seen them
+	e.waitReply(group, "tg-b")
+	ps, err := e.broker.Paused(context.Background())
+	if err != nil || len(ps) != 0 {
+		t.Fatalf("paused %+v (%v): a forwarded text ran as a command", ps, err)
+	}
+	e.waitReply(adminID, "Send a command")
+	for _, a := range e.audit() {
+		if a.Action == "/pause" {
+			t.Fatalf("a forwarded text was taken for a command: %+v", a)
+		}
+	}
+}
+
 func TestHeraldsOwnPausesAndRaisedAlertsReachTheDigest(t *testing.T) {
 	e := newEnv(t)
 	e.alertGroupReady()

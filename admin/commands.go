@@ -129,6 +129,12 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 	}
 	text := strings.TrimSpace(m.Text)
 	name, args, isCmd := parseCommand(text, b.api.Self.UserName)
+	if forwarded(m) {
+		// Someone else's words, not a command of whoever forwarded them: a channel post that
+		// Telegram copies into its linked discussion group (the admin group, perhaps) is an
+		// article herald posted, whose title could read "/retry unknown tg-main confirm".
+		isCmd = false
+	}
 	// The audit log is a capped stream anyone writing to the bot adds to: a command is kept
 	// short there (a message may hold 4,096 characters).
 	entry := queue.AuditEntry{Source: "telegram", UserID: m.From.ID, Username: m.From.UserName, ChatID: m.Chat.ID,
@@ -163,6 +169,19 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 	b.audit(ctx, entry)
 	b.reply(m.Chat.ID, r)
 }
+
+// forwarded reports whether m is a forwarded message or a channel post Telegram forwarded
+// into the channel's discussion group by itself (is_automatic_forward, from the service
+// account 777000).
+// Specs: https://core.telegram.org/bots/api#message (is_automatic_forward, forward_origin)
+func forwarded(m *tgbotapi.Message) bool {
+	return m.IsAutomaticForward || m.ForwardDate != 0 || m.ForwardFrom != nil || m.ForwardFromChat != nil ||
+		m.ForwardSenderName != "" || (m.From != nil && m.From.ID == telegramServiceUserID)
+}
+
+// telegramServiceUserID is the account Telegram's own messages come from, the automatic
+// forwards of a channel's posts into its discussion group among them.
+const telegramServiceUserID = 777000
 
 // refusedAudited is how many of one stranger's attempts an hour are audited.
 const refusedAudited = 20
