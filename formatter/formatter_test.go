@@ -47,6 +47,12 @@ func TestCountX(t *testing.T) {
 		{"label over 63 is no url", "https://" + strings.Repeat("a", 64) + ".com", 8 + 64 + 4},
 		{"preceded by letter is no url", "xhttp://example.com", 19},
 		{"after slash no protocol-less url", "a/example.com", 13},
+		// twitter-text's TLD needs only no [a-z0-9@+-] after it: an Arabic letter glued to it (a
+		// missing space, common in pasted Arabic text) ends the URL, which still counts 23.
+		{"domain glued to arabic", "زوروا example.comاليوم", 6 + 23 + 5},
+		{"url glued to arabic", "https://a.comوقال", 23 + 4},
+		{"url with path glued to arabic", "التفاصيل https://www.spa.gov.sa/2420384وقال", 9 + 23 + 4},
+		{"tld then hyphen is no url", "example.com-اليوم", 11 + 1 + 5},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

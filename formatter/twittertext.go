@@ -460,6 +460,7 @@ func isUnicodeDomainChar(r rune) bool {
 func matchTLD(s string, k int, allowPunycode bool) (int, bool) {
 	e := k
 	ascii := true
+	asciiEnd := -1 // where ASCII letters gave way to others: "comاليوم"
 	for e < len(s) {
 		r, size := utf8.DecodeRuneInString(s[e:])
 		if r < utf8.RuneSelf {
@@ -467,6 +468,9 @@ func matchTLD(s string, k int, allowPunycode bool) (int, bool) {
 				break
 			}
 		} else if unicode.IsLetter(r) || unicode.IsMark(r) {
+			if ascii {
+				asciiEnd = e
+			}
 			ascii = false
 		} else {
 			break
@@ -475,6 +479,11 @@ func matchTLD(s string, k int, allowPunycode bool) (int, bool) {
 	}
 	if e == k {
 		return 0, false
+	}
+	if asciiEnd > k && !isTLD(s[k:e]) && isTLD(s[k:asciiEnd]) {
+		// An ASCII TLD needs only no [a-z0-9@+-] after it: an Arabic letter glued to it (a
+		// missing space) ends the URL there, as twitter-text's lookahead does.
+		return asciiEnd, true
 	}
 	if e < len(s) && (s[e] == '@' || s[e] == '+') {
 		return 0, false
