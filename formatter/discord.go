@@ -38,8 +38,9 @@ func (p discord) layout(d *Data) string {
 
 var discordReplacer = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`, ">", `\>`, "#", `\#`, "[", `\[`, "]", `\]`, "<", `\<`, "@", "@\u200b")
 
-// discordEscape backslash-escapes markdown characters and breaks @everyone-style mentions.
-func discordEscape(s string) string { return discordReplacer.Replace(s) }
+// discordEscape backslash-escapes markdown characters and breaks @everyone-style mentions,
+// except inside URLs (Discord would link the backslash; allowed_mentions keeps a URL's "@" silent).
+func discordEscape(s string) string { return escapeOutsideURLs(s, discordReplacer.Replace) }
 
 func (discord) escape(s string) string { return discordEscape(s) }
 

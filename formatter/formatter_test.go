@@ -771,3 +771,28 @@ func TestSummaryNotCutAtAbbreviation(t *testing.T) {
 		t.Errorf("summary cut at the abbreviation:\n%s", post.Text)
 	}
 }
+
+// TestMarkupEscapesLeaveURLsWhole: WhatsApp has no escape, so its markup characters in the text
+// become look-alikes (_ → ＿), and Discord's get a backslash (\_). Applied inside a URL that the
+// summary or title quotes (a ministry's e-service page, a YouTube id), either breaks the link:
+// WhatsApp links "https://www.moe.gov.sa/ar/e" and shows the rest as text, Discord links the
+// backslash (discord.js had the same bug: discordjs/discord.js#9950). URLs stay as written; the
+// text around them is still escaped.
+func TestMarkupEscapesLeaveURLsWhole(t *testing.T) {
+	quoted := "https://www.moe.gov.sa/ar/e_services/Pages/default.aspx?id=a_b*c~d"
+	a := arabicArticle()
+	a.Title = "الوزارة تطلق *خدمة* جديدة للطلاب"
+	a.Summary = "للتسجيل في الخدمة_الجديدة: " + quoted + " قبل نهاية الشهر. وقال الوزير في مقابلة: https://youtu.be/l03_BnPRIKc"
+	for _, kind := range []channels.Kind{channels.KindWhatsApp, channels.KindDiscord} {
+		r, _ := New(kind, Options{})
+		p := mustRender(t, r, a)
+		for _, u := range []string{quoted, "https://youtu.be/l03_BnPRIKc"} {
+			if !strings.Contains(p.Text, u+" ") && !strings.Contains(p.Text, u+"\n") {
+				t.Errorf("%s: the quoted URL %q is not whole in\n%s", kind, u, p.Text)
+			}
+		}
+		if strings.Contains(p.Text, "*خدمة*") || strings.Contains(p.Text, "الخدمة_الجديدة") {
+			t.Errorf("%s: markup outside the URLs no longer escaped:\n%s", kind, p.Text)
+		}
+	}
+}

@@ -156,3 +156,21 @@ func linkURL(raw string, utm *UTMOptions) (string, error) {
 	}
 	return withUTM(u, utm), nil
 }
+
+// escapeOutsideURLs applies a markup escape to s except inside its http(s) URLs: an escape
+// there (WhatsApp's look-alike "＿", Discord's "\_") breaks the link a title or summary quotes.
+func escapeOutsideURLs(s string, esc func(string) string) string {
+	urls := extractURLs(s, false)
+	if len(urls) == 0 {
+		return esc(s)
+	}
+	var b strings.Builder
+	last := 0
+	for _, u := range urls {
+		b.WriteString(esc(s[last:u.start]))
+		b.WriteString(s[u.start:u.end])
+		last = u.end
+	}
+	b.WriteString(esc(s[last:]))
+	return b.String()
+}

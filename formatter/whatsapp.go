@@ -39,7 +39,8 @@ func (whatsapp) layout(d *Data) string {
 
 var whatsappReplacer = strings.NewReplacer("*", "∗", "_", "＿", "~", "∼", "`", "ˋ")
 
-func whatsappEscape(s string) string { return whatsappReplacer.Replace(s) }
+// whatsappEscape replaces the markup characters of s by look-alikes, except inside its URLs.
+func whatsappEscape(s string) string { return escapeOutsideURLs(s, whatsappReplacer.Replace) }
 
 func (whatsapp) escape(s string) string { return whatsappEscape(s) }
 
