@@ -11,6 +11,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -270,7 +272,7 @@ func (p *Poller) fetchAndIngest(ctx context.Context, f config.Feed) error {
 	if len(body) > maxFeedBytes {
 		return fmt.Errorf("feed %s: the document is larger than %d MiB", f.Name, maxFeedBytes>>20)
 	}
-	if body, err = headerCharset(body, resp.Header.Get("Content-Type")); err != nil {
+	if body, err = toUTF8(body, resp.Header.Get("Content-Type")); err != nil {
 		return fmt.Errorf("feed %s: %w", f.Name, err)
 	}
 	parsed, err := parseFeed(body)
@@ -291,19 +293,34 @@ func (p *Poller) fetchAndIngest(ctx context.Context, f config.Feed) error {
 	return nil
 }
 
-// headerCharset decodes to UTF-8 a document whose charset only its Content-Type names
-// (text/xml; charset=windows-1256 with no encoding in the XML declaration, as older Arabic CMSs
-// serve feeds): RFC 7303 makes that parameter authoritative, and gofeed, reading only the
-// declaration, refused such a feed on every poll as invalid UTF-8. A document that is valid
-// UTF-8 (whatever a server's default header says) or declares its own encoding is left as it is.
+// toUTF8 makes the document UTF-8 for gofeed, which reads only the XML declaration.
+//
+// A document whose charset only its Content-Type names (text/xml; charset=windows-1256 with no
+// encoding in the XML declaration, as older Arabic CMSs serve feeds) is decoded: RFC 7303 makes
+// that parameter authoritative, and gofeed refused such a feed on every poll as invalid UTF-8.
+//
+// A document that is valid UTF-8 is UTF-8, whatever a server's default header says, and whatever
+// its own declaration says: a site moved to UTF-8 whose feed template still declares
+// encoding="windows-1256" had every Arabic title read byte by byte as windows-1256 and posted as
+// mojibake ("ط¹ظ†ظˆط§ظ†" for "عنوان"). Arabic text in a legacy single-byte charset is never valid
+// UTF-8, so its declaration is replaced by UTF-8's. (A declared UTF-16 is left to the parser.)
 // Specs: https://www.rfc-editor.org/rfc/rfc7303#section-3.2
-func headerCharset(body []byte, contentType string) ([]byte, error) {
+func toUTF8(body []byte, contentType string) ([]byte, error) {
+	declared, at, end := declEncoding(body)
+	if utf8.Valid(body) {
+		if declared == "" || !hasNonASCII(body) {
+			return body, nil
+		}
+		if enc, err := htmlindex.Get(declared); err == nil {
+			if name, _ := htmlindex.Name(enc); strings.HasPrefix(name, "utf-") {
+				return body, nil
+			}
+		}
+		return slices.Concat(body[:at], []byte("UTF-8"), body[end:]), nil
+	}
 	_, params, _ := mime.ParseMediaType(contentType)
 	label := strings.TrimSpace(params["charset"])
-	if label == "" || utf8.Valid(body) {
-		return body, nil
-	}
-	if decl, _, ok := bytes.Cut(body, []byte("?>")); ok && bytes.HasPrefix(decl, []byte("<?xml")) && bytes.Contains(decl, []byte("encoding")) {
+	if label == "" || declared != "" {
 		return body, nil
 	}
 	enc, err := htmlindex.Get(label)
@@ -315,6 +332,31 @@ func headerCharset(body []byte, contentType string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the feed as %s: %w", label, err)
 	}
 	return out, nil
+}
+
+// xmlEncodingAttr is the encoding pseudo-attribute of an XML declaration.
+var xmlEncodingAttr = regexp.MustCompile(`\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']`)
+
+// declEncoding is the encoding the document's XML declaration names ("" when it names none)
+// and where its value is in body.
+func declEncoding(body []byte) (label string, at, end int) {
+	start := len(body) - len(bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\ufeff")), " \t\r\n"))
+	if !bytes.HasPrefix(body[start:], []byte("<?xml")) {
+		return "", 0, 0
+	}
+	decl, _, ok := bytes.Cut(body[start:], []byte("?>"))
+	if !ok {
+		return "", 0, 0
+	}
+	m := xmlEncodingAttr.FindSubmatchIndex(decl)
+	if m == nil {
+		return "", 0, 0
+	}
+	return string(decl[m[2]:m[3]]), start + m[2], start + m[3]
+}
+
+func hasNonASCII(b []byte) bool {
+	return bytes.ContainsFunc(b, func(r rune) bool { return r >= utf8.RuneSelf })
 }
 
 // parseFeed reads RSS 0.9x/2.0, RSS 1.0 (RDF) or Atom. The content image scan is off: an item's

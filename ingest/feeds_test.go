@@ -705,3 +705,40 @@ feeds: [{name: news, url: %q}]
 		t.Fatalf("%d articles %v, want the three new stories, each once", len(keys), arts)
 	}
 }
+
+// A site moved to UTF-8 whose feed template still declares encoding="windows-1256": the
+// document is UTF-8 (Arabic in windows-1256 is never valid UTF-8), so its titles are read as
+// such, not as windows-1256 bytes, which posted every title as mojibake ("ط¹ظ†ظˆط§ظ†"). A pushed
+// document is read the same way (toUTF8 serves both).
+func TestFeedUTF8DeclaredAsWindows1256IsReadAsUTF8(t *testing.T) {
+	const doc = `
+<?xml version="1.0" encoding="windows-1256"?>
+<rss version="2.0"><channel><title>أخبار</title><link>https://ar.example.com/</link><language>ar</language>
+<item><title>قصف على غزة</title><link>https://ar.example.com/a/1</link><guid>g-1</guid></item>
+</channel></rss>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		_, _ = io.WriteString(w, doc)
+	}))
+	t.Cleanup(srv.Close)
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: ar, url: %q, first_run: "newest:5"}]
+`, srv.URL)
+	if err := e.poller(PollerOptions{}).PollNow(context.Background(), "ar"); err != nil {
+		t.Fatal(err)
+	}
+	if arts := e.articles(); len(arts) != 1 || arts["قصف على غزة"] == nil {
+		t.Fatalf("articles %v, want the Arabic title as written", arts)
+	}
+	// A real windows-1256 document keeps its declaration, and a declared UTF-16 is the parser's.
+	cp1256, err := charmap.Windows1256.NewEncoder().String(strings.TrimSpace(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{cp1256, strings.Replace(doc, "windows-1256", "UTF-16", 1)} {
+		if out, err := toUTF8([]byte(in), "text/xml"); err != nil || string(out) != in {
+			t.Errorf("toUTF8 changed a document it should leave: %q %v", out, err)
+		}
+	}
+}

@@ -301,7 +301,7 @@ func (p *Poller) Push(ctx context.Context, name string, h http.Header, body []by
 		return fmt.Errorf("%w: feed %s: %v", ErrPushRefused, f.Name, err)
 	}
 	rdb.HSet(ctx, feedKey(f.Name), fWSLastPush, ms(p.now()))
-	if body, err = headerCharset(body, h.Get("Content-Type")); err != nil {
+	if body, err = toUTF8(body, h.Get("Content-Type")); err != nil {
 		return fmt.Errorf("feed %s: push: %w", f.Name, err)
 	}
 	parsed, err := parseFeed(body)
