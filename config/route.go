@@ -369,6 +369,18 @@ func (r *Route) excludeKeywords() []string {
 	return r.Exclude.Keywords
 }
 
+// SourceNames are the routing sources: "api", then every webhook and feed name.
+func (c *Config) SourceNames() []string {
+	names := []string{SourceAPI}
+	for _, w := range c.Webhooks {
+		names = append(names, w.Name)
+	}
+	for _, f := range c.Feeds {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
 // isSource reports whether name is a routing source: a webhook, a feed, or "api".
 func (c *Config) isSource(name string) bool {
 	if name == SourceAPI {

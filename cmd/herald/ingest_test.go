@@ -54,6 +54,28 @@ routes:
 	}
 }
 
+// herald route --source with a name that is no webhook or feed is refused (exit 2, naming the
+// sources there are): a misspelt source matched no route's sources, and the decision printed
+// was one the real source never gets.
+func TestRouteRefusesAnUnknownSource(t *testing.T) {
+	cfg := writeTemp(t, "herald.yaml", `
+channels: [{name: tg-main, kind: telegram}, {name: tg-site, kind: telegram}]
+webhooks: [{name: wordpress, secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]
+routes:
+  - {channels: [tg-site], sources: [wordpress]}
+  - {channels: [tg-main]}
+`)
+	art := writeTemp(t, "a.json", `{"url":"https://e.com/a","title":"خبر"}`)
+	out, errOut, code := runCLI(t, "", "route", "--config", cfg, "--source", "wordpres", art)
+	if code != 2 || !strings.Contains(errOut, `--source "wordpres" is not a configured webhook or feed name (sources: api, wordpress)`) || out != "" {
+		t.Fatalf("misspelt source: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = runCLI(t, "", "route", "--config", cfg, "--source", "wordpress", art)
+	if code != 0 || !strings.Contains(out, "tg-site") {
+		t.Fatalf("wordpress: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
 // herald feeds shows each feed's state from Redis, and through --server from GET /v1/feeds.
 func TestFeedsCommand(t *testing.T) {
 	rdb, srv := redistest.Start(t)

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -22,12 +24,18 @@ func newRouteCmd(g *globalFlags) *cobra.Command {
 		Long: `route reads one article (JSON, from a file or stdin), applies the configured routes and prints
 each channel the article would be delivered to with the rule that chose it, and the routes an
 exclude condition vetoed. --source names the feed or webhook the article comes from (default
-"api", the bearer-token API and the CLI). Exit 2 when no channel matches.`,
+"api", the bearer-token API and the CLI); any other name is refused. Exit 2 when no channel
+matches or the source is not configured.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig(g)
 			if err != nil {
 				return err
+			}
+			// A misspelt source matches no route's sources: the decision shown would be one
+			// the real source never gets.
+			if names := cfg.SourceNames(); !slices.Contains(names, source) {
+				return &exitError{code: 2, err: fmt.Errorf("--source %q is not a configured webhook or feed name (sources: %s)", source, strings.Join(names, ", "))}
 			}
 			a, err := readArticle(cmd, args)
 			if err != nil {
