@@ -248,37 +248,50 @@ func ItemArticle(feed *gofeed.Feed, it *gofeed.Item) article.Article {
 	return a
 }
 
-// itemImage: the translator's image (RSS: itunes:image, media:content image, image enclosure),
-// else an image enclosure (Atom rel="enclosure"), else media:content or media:thumbnail, also
-// inside media:group.
+// itemImage is the item's first image that is an absolute http(s) URL: the translator's image
+// (RSS: itunes:image, media:content image, image enclosure), else an image enclosure (Atom
+// rel="enclosure"), else media:content or media:thumbnail, also inside media:group. Any other
+// (a data: URI, ftp:, a file name with a bare "%") is passed over: as the article's image_url it
+// made the item an invalid article, which a feed skips for good, and the story was never posted
+// for want of its picture.
 func itemImage(it *gofeed.Item) string {
+	for _, u := range imageCandidates(it) {
+		if p, err := url.Parse(u); err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != "" {
+			return u
+		}
+	}
+	return ""
+}
+
+func imageCandidates(it *gofeed.Item) []string {
+	var out []string
 	if it.Image != nil && it.Image.URL != "" {
-		return it.Image.URL
+		out = append(out, it.Image.URL)
 	}
 	for _, e := range it.Enclosures {
 		if strings.HasPrefix(e.Type, "image/") && e.URL != "" {
-			return e.URL
+			out = append(out, e.URL)
 		}
 	}
 	media := it.Extensions["media"]
 	for _, group := range media["group"] {
 		for _, c := range group.Children["content"] {
 			if isImage(c.Attrs) {
-				return c.Attrs["url"]
+				out = append(out, c.Attrs["url"])
 			}
 		}
 	}
 	for _, c := range media["content"] {
 		if isImage(c.Attrs) {
-			return c.Attrs["url"]
+			out = append(out, c.Attrs["url"])
 		}
 	}
 	for _, c := range media["thumbnail"] {
 		if c.Attrs["url"] != "" {
-			return c.Attrs["url"]
+			out = append(out, c.Attrs["url"])
 		}
 	}
-	return ""
+	return out
 }
 
 func isImage(attrs map[string]string) bool {

@@ -742,3 +742,35 @@ feeds: [{name: ar, url: %q, first_run: "newest:5"}]
 		}
 	}
 }
+
+// An item whose image URL is no absolute http(s) URL (a file name with a bare "%", a data: URI)
+// still posts: with the next image it offers, else without one. It was an invalid article
+// (image_url), which a feed skips for good.
+func TestFeedItemWithABrokenImageURLStillPosts(t *testing.T) {
+	fs := newFeedServer(t, "rss2.xml")
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: news, url: %q}]
+`, fs.srv.URL)
+	p := e.poller(PollerOptions{})
+	ctx := context.Background()
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	fs.addItem(`<item><title>غزة: ارتفاع الأسعار 100%</title><link>https://news.example.com/a/prices</link><guid>g-prices</guid>
+<enclosure url="https://news.example.com/img/أسعار 100%.jpg" type="image/jpeg" length="1"/>
+<media:thumbnail url="https://news.example.com/img/prices-thumb.jpg"/></item>`)
+	fs.addItem(`<item><title>صورة اليوم</title><link>https://news.example.com/a/photo</link><guid>g-photo</guid>
+<media:content url="data:image/gif;base64,R0lGODlhAQABAAAAACw=" medium="image"/></item>`)
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	arts := e.articles()
+	prices, photo := arts["غزة: ارتفاع الأسعار 100%"], arts["صورة اليوم"]
+	if prices == nil || photo == nil {
+		t.Fatalf("articles %v, want both stories", arts)
+	}
+	if prices.ImageURL != "https://news.example.com/img/prices-thumb.jpg" || photo.ImageURL != "" {
+		t.Fatalf("images %q and %q, want the thumbnail and none", prices.ImageURL, photo.ImageURL)
+	}
+}
