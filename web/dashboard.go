@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -284,13 +285,23 @@ if n > 0 then redis.call("DECR", KEYS[1]) end
 return 1
 `)
 
-// clientAddr is the request's remote IP (the proxy's, behind one: then the limit is shared).
+// clientAddr is who the login lockout counts: the request's remote IP (the proxy's, behind
+// one: then the limit is shared), or for IPv6 its /64. A single IPv6 host is handed a whole /64
+// (SLAAC, every home and cloud subnet) and may take any address in it, so counted per address
+// it would have 2^64 fresh addresses of 20 guesses each.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	if a = a.Unmap(); a.Is6() {
+		return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+	}
+	return a.String()
 }
 
 func (s *Server) dashLogout(w http.ResponseWriter, r *http.Request, sess *session) {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -499,6 +500,35 @@ func TestDashboardLoginLockoutHoldsForABurst(t *testing.T) {
 	}
 	if code := login("192.0.2.21", dashAdminToken); code != http.StatusTooManyRequests {
 		t.Fatalf("right token after the burst: %d, want 429", code)
+	}
+}
+
+// TestDashboardLoginLockoutCountsAnIPv6Subnet: an IPv6 host may take any address of its /64,
+// so the lockout counts the /64: guesses spread over addresses of one subnet are locked out
+// together (before, each address had 20 of its own), while another subnet still logs in.
+func TestDashboardLoginLockoutCountsAnIPv6Subnet(t *testing.T) {
+	e := newDashEnv(t)
+	login := func(addr, token string) int {
+		req := httptest.NewRequest(http.MethodPost, "/dashboard/login", strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = "[" + addr + "]:4000"
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range MaxLoginFailures {
+		if code := login(fmt.Sprintf("2001:db8:77:1::%x", i+1), "guess-"+strconv.Itoa(i)); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	if code := login("2001:db8:77:1:ffff:1:2:3", "guess-next"); code != http.StatusTooManyRequests {
+		t.Fatalf("a guess from a fresh address of the same /64: %d, want 429", code)
+	}
+	if code := login("2001:db8:77:1::abcd", dashAdminToken); code != http.StatusTooManyRequests {
+		t.Fatalf("the right token from the same /64: %d, want 429", code)
+	}
+	if code := login("2001:db8:77:2::1", dashAdminToken); code != http.StatusSeeOther {
+		t.Fatalf("another /64: %d, want 303", code)
 	}
 }
 
