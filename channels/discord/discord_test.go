@@ -244,6 +244,24 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("%v: want unknown outcome with the page's excerpt", err)
 			}
 		}},
+		// Cloudflare, in front of Discord, says it never handed the request over (521 the
+		// origin refused the connection, 523 unreachable, 525/526 TLS to the origin failed):
+		// nothing was posted, so it is retried, not parked for an admin.
+		{"a Cloudflare 521 (origin never reached) is retryable", func(f *discordfake.Server) {
+			f.FailNextRaw(521, "<html><head><title>discord.com | 521: Web server is down</title></head><body>cloudflare</body></html>")
+		}, channels.Post{Text: "عاجل"}, func(t *testing.T, err error) {
+			_, pause := channels.AsPause(err)
+			if err == nil || channels.IsUnknownOutcome(err) || channels.IsPermanent(err) || pause || !strings.Contains(err.Error(), "521") {
+				t.Fatalf("%v: want plain retryable", err)
+			}
+		}},
+		{"a Cloudflare 524 (origin timed out) is unknown", func(f *discordfake.Server) {
+			f.FailNextRaw(524, "<html><head><title>discord.com | 524: A timeout occurred</title></head><body>cloudflare</body></html>")
+		}, channels.Post{Text: "عاجل"}, func(t *testing.T, err error) {
+			if !channels.IsUnknownOutcome(err) {
+				t.Fatalf("%v: want unknown outcome", err)
+			}
+		}},
 		{"answer lost after the post was made", func(f *discordfake.Server) { f.DropNextPost() }, channels.Post{Text: "عاجل"}, func(t *testing.T, err error) {
 			if !channels.IsUnknownOutcome(err) {
 				t.Fatalf("%v: want unknown outcome", err)

@@ -116,6 +116,19 @@ func summarizeFields(raw json.RawMessage) string {
 	return strings.Join(out, "; ")
 }
 
+// originNotReached reports Cloudflare's answers (Discord's API is behind it) that say the
+// request was never handed to Discord: 521 the origin refused the connection, 523 the origin
+// is unreachable, 525 and 526 the TLS connection to it failed. A post cannot have been made.
+// (522 and 524 can come after the origin got the request: they stay unknown.)
+// Specs: https://developers.cloudflare.com/support/troubleshooting/http-status-codes/cloudflare-5xx-errors/
+func originNotReached(status int) bool {
+	switch status {
+	case 521, 523, 525, 526:
+		return true
+	}
+	return false
+}
+
 // DefaultRetryAfter is the wait after a 429 that says nothing about when to come back.
 const DefaultRetryAfter = 5 * time.Second
 
@@ -126,6 +139,7 @@ const DefaultRetryAfter = 5 * time.Second
 //	Unknown Channel (10003: thread_id is wrong)    → channels.Pause: every post would fail
 //	a forum channel without thread_id (220001…)     → channels.Pause: every post would fail
 //	429                                             → channels.RateLimited (retry_after, Retry-After)
+//	Cloudflare 521, 523, 525, 526 (Discord never got the request) → retryable
 //	5xx after a post was written                    → channels.UnknownOutcome: Discord has no idempotency key
 //	5xx on a read or a delete                       → retryable
 //	400 Invalid Form Body (50035), other 4xx        → channels.Permanent, naming the field
@@ -144,6 +158,8 @@ func (c *Channel) classify(action string, resp *httpsend.Response, posting bool)
 	case ae.Code == CodeForumNeedsThread || ae.Code == CodeForumOnlyThreads || ae.Code == CodeForumNoWebhookServer:
 		// Every post to this webhook would be refused the same way until thread_id is set.
 		return channels.Pause("discord: the webhook's channel is a forum: set thread_id to one of its posts", err)
+	case originNotReached(resp.Status):
+		return err
 	case resp.Status >= 500 && posting:
 		return channels.UnknownOutcome(err)
 	case resp.Status >= 500:
