@@ -319,7 +319,7 @@ function wp_remote_post($url, $args) {
 	return ['code' => (int) $m[1]];
 }
 require getenv('HERALD_PLUGIN');
-herald_send('publish', file_get_contents(getenv('HERALD_BODY')), 'msg_php_1', 0);
+herald_send('publish', file_get_contents(getenv('HERALD_BODY')), getenv('HERALD_MSG_ID') ?: 'msg_php_1', 0);
 `
 
 // The WordPress plugin's signature is accepted by herald (needs php; skipped without it).
@@ -356,5 +356,44 @@ func TestWordPressPluginSignatureAccepted(t *testing.T) {
 	// A wrong secret is refused, and a 401 is not retried.
 	if out := run("whsec_" + "d3JvbmctLXNlY3JldC0td3JvbmctLXNlY3JldA=="); !strings.Contains(out, "status 401") || strings.Contains(out, "retry scheduled") {
 		t.Fatalf("plugin with the wrong secret: %s", out)
+	}
+}
+
+// While a secret is rotated the plugin holds the new and the old one ("whsec_new whsec_old") and
+// signs each event with both, so herald, on either secret, accepts it (needs php).
+func TestWordPressPluginSignsWithEverySecretWhileRotating(t *testing.T) {
+	php, err := exec.LookPath("php")
+	if err != nil {
+		t.Skip("php is not installed (apt-get install php-cli): the plugin's signing is not exercised")
+	}
+	e := newHookEnv(t)
+	srv := httptest.NewServer(e.h)
+	defer srv.Close()
+	dir := t.TempDir()
+	harness := filepath.Join(dir, "harness.php")
+	if err := os.WriteFile(harness, []byte(phpHarness), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plugin, _ := filepath.Abs("../deploy/wordpress/herald.php")
+	post := []byte(`{"id":4712,"status":"publish","link":"https://news.example.com/?p=4712","title":{"rendered":"تدوير المفتاح"}}`)
+	body := filepath.Join(dir, "post.json")
+	if err := os.WriteFile(body, post, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const newSecret = "whsec_" + "bmV3LXNlY3JldC1mb3ItdGhlLXdvcmRwcmVzcy1wbHVnaW4="
+	for i, secret := range []string{newSecret + " " + wpSecret, wpSecret + "  " + newSecret} {
+		cmd := exec.Command(php, harness)
+		cmd.Env = append(os.Environ(), "HERALD_URL="+srv.URL+"/v1/hooks/wordpress", "HERALD_SECRET="+secret,
+			"HERALD_PLUGIN="+plugin, "HERALD_BODY="+body, fmt.Sprintf("HERALD_MSG_ID=msg_rotate_%d", i))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("php: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "status 202") {
+			t.Fatalf("plugin holding two secrets (%d): %s", i, out)
+		}
+	}
+	if !e.articleExists("wp-news.example.com-4712") {
+		t.Fatal("the post signed during the rotation was not queued")
 	}
 }

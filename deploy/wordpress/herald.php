@@ -10,6 +10,7 @@
  *
  *   define( 'HERALD_URL', 'https://herald.example.com/v1/hooks/wordpress' );
  *   define( 'HERALD_WEBHOOK_SECRET', 'whsec_...' );       // the same secret as herald's webhooks[].secret
+ *                                                         // (while rotating: 'whsec_new whsec_old')
  *   define( 'HERALD_POST_TYPES', 'post' );                // optional, comma-separated
  *   define( 'HERALD_TIMEOUT', 5 );                        // optional, seconds per attempt
  *
@@ -34,15 +35,30 @@ function herald_post_types() {
 }
 
 /**
- * The HMAC key: a "whsec_" secret is base64 after the prefix (Standard Webhooks); any other
- * secret is used as written, as herald does.
+ * The HMAC keys: a "whsec_" secret is base64 after the prefix (Standard Webhooks); any other
+ * secret is used as written, as herald does. While a secret is rotated, HERALD_WEBHOOK_SECRET
+ * holds the new and the old "whsec_" secrets separated by a space, and every event carries a
+ * signature by each (herald accepts a request that one of them signs), so herald can be moved to
+ * the new secret without refusing a single event. An empty array: a "whsec_" secret that is not
+ * base64.
  */
-function herald_signing_key() {
-	$secret = HERALD_WEBHOOK_SECRET;
-	if ( 0 === strpos( $secret, 'whsec_' ) ) {
-		return base64_decode( substr( $secret, 6 ), true );
+function herald_signing_keys() {
+	$secret = trim( HERALD_WEBHOOK_SECRET );
+	$parts  = preg_split( '/\s+/', $secret );
+	foreach ( $parts as $part ) {
+		if ( 0 !== strpos( $part, 'whsec_' ) ) {
+			return array( HERALD_WEBHOOK_SECRET ); // one secret as written, spaces and all
+		}
 	}
-	return $secret;
+	$keys = array();
+	foreach ( $parts as $part ) {
+		$key = base64_decode( substr( $part, 6 ), true );
+		if ( false === $key || '' === $key ) {
+			return array();
+		}
+		$keys[] = $key;
+	}
+	return $keys;
 }
 
 /** The post as GET /wp/v2/posts/<id>?_embed shows it: title, excerpt, content, link, terms, featured image. */
@@ -97,13 +113,17 @@ function herald_queue_event( $event, $payload ) {
 
 /** Sign and POST one event; on failure schedule a retry with the same message id. */
 function herald_send( $event, $body, $msg_id, $attempt ) {
-	$key = herald_signing_key();
-	if ( false === $key || '' === $key ) {
+	$keys = herald_signing_keys();
+	if ( ! $keys ) {
 		error_log( 'herald: HERALD_WEBHOOK_SECRET is not whsec_ followed by base64' );
 		return;
 	}
-	$timestamp = time();
-	$signature = 'v1,' . base64_encode( hash_hmac( 'sha256', $msg_id . '.' . $timestamp . '.' . $body, $key, true ) );
+	$timestamp  = time();
+	$signatures = array();
+	foreach ( $keys as $key ) {
+		$signatures[] = 'v1,' . base64_encode( hash_hmac( 'sha256', $msg_id . '.' . $timestamp . '.' . $body, $key, true ) );
+	}
+	$signature = implode( ' ', $signatures );
 	$response  = wp_remote_post(
 		HERALD_URL,
 		array(
