@@ -3,6 +3,7 @@ package formatter
 import (
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -97,8 +98,8 @@ func (bluesky) finish(p *channels.Post, d, full *Data, a *article.Article) {
 		external["thumb_url"] = d.ImageURL
 	}
 	p.Extra = map[string]any{"external": external}
-	if d.Language != "" {
-		p.Extra["langs"] = []string{d.Language}
+	if lang := blueskyLang(d.Language); lang != "" {
+		p.Extra["langs"] = []string{lang}
 	}
 	p.Media = []channels.Media{} // the image is the card's thumbnail, not an attachment
 }
@@ -192,4 +193,23 @@ func facet(start, end int, feature map[string]any) map[string]any {
 		"index":    map[string]any{"byteStart": start, "byteEnd": end},
 		"features": []any{feature},
 	}
+}
+
+// bcp47 is the shape of a language tag: a 2–3 letter language, then subtags of 1–8 letters or
+// digits. A post whose langs hold anything else is refused whole (400 InvalidRecord).
+var bcp47 = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$`)
+
+// blueskyLang is the article's language as a BCP 47 tag for the post's langs: a CMS locale
+// "ar_SA" becomes "ar-SA", a trailing "-" goes, and anything else not a tag ("Arabic") is left
+// out rather than have the post refused.
+// Specs: https://atproto.com/specs/lexicon#string-formats (language)
+func blueskyLang(lang string) string {
+	lang = strings.Trim(strings.ReplaceAll(strings.TrimSpace(lang), "_", "-"), "-")
+	if bcp47.MatchString(lang) {
+		return lang
+	}
+	if base, _, _ := strings.Cut(lang, "-"); bcp47.MatchString(base) {
+		return base
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package formatter
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -105,4 +106,40 @@ func TestBlueskyDisplayIDNHost(t *testing.T) {
 	}
 	link, _ := linkURL(a.URL, r.(*renderer).opt.utm)
 	checkPost(t, channels.KindBluesky, p, link)
+}
+
+// TestBlueskyLangsWellFormed: a post's langs must be BCP 47 tags (the lexicon's "language"
+// format), or the PDS refuses the whole record (400 InvalidRecord). The article's language is
+// free text: a CMS locale "ar_SA" (lower-cased "ar_sa" at publish) or "Arabic" went into langs as
+// written and the post failed on every retry. The tag is mended ("ar_sa" → "ar-sa"), else left out.
+// Specs: https://atproto.com/specs/lexicon#string-formats (language)
+func TestBlueskyLangsWellFormed(t *testing.T) {
+	bcp47 := regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$`) // blueskyfake's check
+	tests := []struct {
+		lang string
+		want []string
+	}{
+		{"ar", []string{"ar"}},
+		{"ar-eg", []string{"ar-eg"}},
+		{"ar_sa", []string{"ar-sa"}},
+		{"ar_SA", []string{"ar-SA"}},
+		{"arabic", nil},
+		{"العربية", nil},
+		{"ar-", []string{"ar"}},
+		{"", nil},
+	}
+	r, _ := New(channels.KindBluesky, Options{})
+	for _, tc := range tests {
+		a := &article.Article{URL: "https://example.com/a", Language: tc.lang, Title: "عنوان الخبر"}
+		p := mustRender(t, r, a)
+		got, _ := p.Extra["langs"].([]string)
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("language %q: langs %q, want %q", tc.lang, got, tc.want)
+		}
+		for _, l := range got {
+			if !bcp47.MatchString(l) {
+				t.Errorf("language %q: langs %q is no BCP 47 tag: Bluesky refuses the post", tc.lang, l)
+			}
+		}
+	}
 }
