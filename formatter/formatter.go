@@ -278,6 +278,7 @@ func (r *renderer) summary(a *article.Article, d *Data, max int) string {
 	}
 	title, category := fold(d.Title), fold(d.Category)
 	kept := 0
+	kickers := true
 	keep := func(p string) bool {
 		if r.boiler.is(p) {
 			return false
@@ -287,13 +288,20 @@ func (r *renderer) summary(a *article.Article, d *Data, max int) string {
 				return false
 			}
 		}
-		if kept == 0 && isKicker(p) {
+		if kept == 0 && kickers && isKicker(p) {
 			return false
 		}
 		kept++
 		return true
 	}
 	paras, runes, complete := paragraphsOf(src, max+1, keep)
+	if len(paras) == 0 && src == a.Summary {
+		// The editor's own summary may be one short headline-like line ("انطلاق القمة العربية
+		// اليوم"): no kicker, the summary.
+		kept, kickers = 0, false
+		paras, runes, complete = paragraphsOf(src, max+1, keep)
+		kickers = true
+	}
 	if len(paras) == 0 && src == a.Summary && strings.TrimSpace(a.Body) != "" {
 		// A summary field that cleans to nothing ("<p>&nbsp;</p>", an RLM: an empty excerpt as
 		// some CMSs send it) is no summary: the body's first paragraphs are.

@@ -796,3 +796,24 @@ func TestMarkupEscapesLeaveURLsWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestShortEditorSummaryKept: a short line without a full stop first in the body is a kicker (a
+// breadcrumb, the section's name) and no summary; the editor's own summary field is not. A
+// headline-style summary ("انطلاق القمة العربية اليوم") was taken for a kicker and dropped, and
+// the post went out with no summary (or the body's instead of the editor's).
+func TestShortEditorSummaryKept(t *testing.T) {
+	r, _ := New(channels.KindTelegram, Options{})
+	for _, body := range []string{"", "<p>سياسة</p><p>بدأت أعمال القمة العربية في الرياض صباح اليوم بحضور القادة.</p>"} {
+		a := &article.Article{URL: "https://example.com/a", Language: "ar", Title: "القادة العرب في الرياض",
+			Summary: "انطلاق القمة العربية اليوم", Body: body}
+		if p := mustRender(t, r, a); !strings.Contains(p.Text, "انطلاق القمة العربية اليوم") {
+			t.Errorf("body %q: the editor's summary was dropped:\n%s", body, p.Text)
+		}
+	}
+	// The body's kicker still goes.
+	a := &article.Article{URL: "https://example.com/a", Language: "ar", Title: "القادة العرب في الرياض",
+		Body: "<p>سياسة</p><p>بدأت أعمال القمة العربية في الرياض صباح اليوم بحضور القادة.</p>"}
+	if p := mustRender(t, r, a); strings.Contains(p.Text, "سياسة") || !strings.Contains(p.Text, "بدأت أعمال") {
+		t.Errorf("the body's kicker kept or its story lost:\n%s", p.Text)
+	}
+}
