@@ -164,8 +164,10 @@ func gatewayError(c *Channel, resp *httpsend.Response) *APIError {
 //	                                        → channels.Pause: nothing can be sent until the
 //	                                          operator fixes the session
 //	429                                     → channels.RateLimited
+//	500 (the engine threw while sending: whatsapp-web.js is known to throw after the message
+//	went out)                               → channels.UnknownOutcome: WAHA has no idempotency key
 //	501 (not implemented by the engine)     → channels.Permanent
-//	5xx                                     → retryable (504: unknown outcome)
+//	other 5xx (a proxy in front of WAHA)    → retryable (504: unknown outcome)
 //	other 4xx, 422 about something else     → channels.Permanent (WAHA Core's 422 "available
 //	                                          only in Plus version" for an image: the text
 //	                                          still goes, image.go)
@@ -177,6 +179,11 @@ func (waha) classify(c *Channel, action string, resp *httpsend.Response) error {
 		return channels.Auth(err)
 	case resp.Status == 404 || resp.Status == 422 && wahaSessionProblem(ae):
 		return channels.Pause(fmt.Sprintf("waha session %q cannot send (%d)", c.cfg.Session, resp.Status), err)
+	case resp.Status == 500:
+		// WAHA's exception filter answers 500 for an error its engine threw, which may come after
+		// the message went out (whatsapp-web.js's "Cannot read properties of undefined (reading
+		// 'serialize')"). A retry would show the news twice to every follower.
+		return channels.UnknownOutcome(err)
 	}
 	return gatewayKind(c, resp, err)
 }

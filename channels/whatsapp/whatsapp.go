@@ -167,7 +167,12 @@ func (c *Channel) Check(ctx context.Context) error {
 		return err
 	}
 	if resp.Status < 200 || resp.Status >= 300 {
-		return c.p.classify(c, action, resp)
+		err := c.p.classify(c, action, resp)
+		var u *channels.UnknownOutcomeError
+		if errors.As(err, &u) {
+			return u.Err // a check sends nothing
+		}
+		return err
 	}
 	if err := c.p.checked(resp.Body); err != nil {
 		return c.http.Errorf("%s: %w", action, err)

@@ -207,7 +207,10 @@ func TestErrorClasses(t *testing.T) {
 		{Cloud, whatsappfake.Answer{Status: 400, Code: 368, Message: "Temporarily blocked for policies violations"}, pause, "account pause"},
 		{WAHA, whatsappfake.Answer{Status: 403, Message: "Forbidden"}, pause, "auth pause"},
 		{WAHA, whatsappfake.Answer{Status: 429, Message: "Too Many Requests", RetryAfter: "3"}, rate(3 * time.Second), "rate limited 3s"},
-		{WAHA, whatsappfake.Answer{Status: 500, Message: "Evaluation failed: b"}, retryable, "retryable"},
+		// A 500 of WAHA's is an error its engine threw while sending: the message may be out.
+		{WAHA, whatsappfake.Answer{Status: 500, Message: "Evaluation failed: b"}, channels.IsUnknownOutcome, "unknown outcome"},
+		// A proxy in front of WAHA (WAHA restarting): the request never reached the engine.
+		{WAHA, whatsappfake.Answer{Status: 502, Message: "Bad Gateway"}, retryable, "retryable"},
 		{WAHA, whatsappfake.Answer{Status: 400, Message: "text should not be empty"}, channels.IsPermanent, "permanent"},
 		// NotImplementedByEngineError: the engine cannot do this, now or later.
 		{WAHA, whatsappfake.Answer{Status: 501, Message: "The method is not implemented by 'NOWEB' engine."}, channels.IsPermanent, "permanent"},
@@ -400,5 +403,23 @@ func TestCloudUnknownPhoneNumberIDPauses(t *testing.T) {
 	}
 	if n := len(fake.Messages()); n != 0 {
 		t.Fatalf("%d messages", n)
+	}
+}
+
+// TestWAHAEngineThrowingAfterSendIsUnknown: whatsapp-web.js (WAHA's WEBJS engine) is known to
+// throw after a message went out ("Cannot read properties of undefined (reading 'serialize')"),
+// which WAHA answers 500. A retry would post the news twice to every follower of the channel
+// (WAHA takes no idempotency key), so the outcome is unknown, parked for an admin.
+func TestWAHAEngineThrowingAfterSendIsUnknown(t *testing.T) {
+	fake := whatsappfake.New()
+	defer fake.Close()
+	ch := newTest(t, settings(fake, WAHA, ""), channels.Env{})
+	fake.ThrowAfterSendNext("Evaluation failed: TypeError: Cannot read properties of undefined (reading 'serialize')")
+	_, err := ch.Send(context.Background(), message(t))
+	if !channels.IsUnknownOutcome(err) || !strings.Contains(err.Error(), "serialize") {
+		t.Fatalf("%v: want an unknown outcome quoting the engine's error", err)
+	}
+	if n := len(fake.Messages()); n != 1 {
+		t.Fatalf("%d messages, want the 1 the engine sent", n)
 	}
 }

@@ -78,6 +78,16 @@ func (s *Server) waha(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.accept(Message{Provider: WAHA, To: req.ChatID, Type: "text", Text: req.Text, Session: req.Session})
+	s.mu.Lock()
+	var exception string
+	if len(s.throwAfter) > 0 {
+		exception, s.throwAfter = s.throwAfter[0], s.throwAfter[1:]
+	}
+	s.mu.Unlock()
+	if exception != "" {
+		wahaError(w, http.StatusInternalServerError, exception, nil)
+		return
+	}
 	short := strings.TrimPrefix(m.ID, "true_"+req.ChatID+"_")
 	writeJSON(w, 201, map[string]any{
 		"id":        map[string]any{"fromMe": true, "remote": req.ChatID, "id": short, "_serialized": m.ID},

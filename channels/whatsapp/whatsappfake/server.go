@@ -109,6 +109,8 @@ type Server struct {
 	wahaPlus bool            // WAHA Plus (sends media); Core answers sendImage 422
 	onAccept func(Message)
 	seq      int
+	// throwAfter: WAHA sendText messages to accept and then answer as the engine throwing.
+	throwAfter []string
 }
 
 // New starts the fake on 127.0.0.1. Every Cloud recipient's window starts closed (free text
@@ -177,6 +179,16 @@ func (s *Server) FailNext(p Provider, n int, a Answer) {
 	for range n {
 		s.inject[p] = append(s.inject[p], a)
 	}
+}
+
+// ThrowAfterSendNext makes the next WAHA sendText send the message (it is recorded) and then
+// answer 500 with the engine's exception, as WAHA does when whatsapp-web.js throws after the
+// message went out ("Evaluation failed: TypeError: Cannot read properties of undefined (reading
+// 'serialize')"): the client cannot tell it from a message that was not sent.
+func (s *Server) ThrowAfterSendNext(exception string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throwAfter = append(s.throwAfter, exception)
 }
 
 // OnAccept sets a hook run after a message is recorded and before the answer; blocking in it
