@@ -87,7 +87,8 @@ const DefaultRateLimitWait = time.Hour
 //	422 DUPLICATE_POST                       → channels.DuplicateContent (permanent)
 //	3xx (redirects are not followed)          → channels.Permanent
 //	408, 409                                 → retryable
-//	other 4xx (400 bad field, 426 version)    → channels.Permanent, with LinkedIn's message
+//	426 (the pinned version is sunset)        → channels.Pause: every call fails alike
+//	other 4xx (400 bad field)                 → channels.Permanent, with LinkedIn's message
 //	5xx on a create                          → channels.UnknownOutcome: the post may exist, and
 //	                                           LinkedIn has no idempotency key
 //	other 5xx                                → retryable
@@ -99,6 +100,10 @@ func (c *Channel) classify(action string, resp *httpsend.Response, creating bool
 		return channels.Auth(err)
 	case resp.Status == http.StatusTooManyRequests:
 		return channels.RateLimited(err, c.retryAt(resp))
+	case resp.Status == http.StatusUpgradeRequired:
+		// LinkedIn no longer serves the pinned LinkedIn-Version (it keeps one about a year):
+		// every call is refused alike until the setting changes.
+		return channels.Pause(fmt.Sprintf("linkedin: LinkedIn-Version %s is no longer served (426): set version to a current one (YYYYMM), then resume", c.cfg.Version), err)
 	case resp.Status == http.StatusUnprocessableEntity && ae.Duplicate():
 		return channels.DuplicateContent(err)
 	case resp.Status >= 300 && resp.Status < 400:

@@ -136,8 +136,13 @@ func TestErrorClasses(t *testing.T) {
 		{name: "500 after writing is unknown", setup: func(f *linkedinfake.Server) { f.FailNext(500, "INTERNAL_SERVER_ERROR", "Internal Server Error", nil) }, check: wantUnknown},
 		{name: "504 is unknown", setup: func(f *linkedinfake.Server) { f.FailNext(504, "GATEWAY_TIMEOUT", "Gateway Timeout", nil) }, check: wantUnknown},
 		{name: "400 is permanent", setup: func(f *linkedinfake.Server) { f.FailNext(400, "ILLEGAL_ARGUMENT", "bad field", nil) }, check: wantPermanent},
-		{name: "sunset version is permanent", extra: "version: '202401'\n", check: func(t *testing.T, err error) {
-			wantPermanent(t, err)
+		// LinkedIn serves a version about a year: then every post is refused alike until the
+		// version setting changes, so the channel pauses saying so and keeps its backlog.
+		{name: "sunset version pauses", extra: "version: '202401'\n", check: func(t *testing.T, err error) {
+			p, ok := channels.AsPause(err)
+			if !ok || channels.IsPermanent(err) || !strings.Contains(p.Reason, "LinkedIn-Version 202401") || !strings.Contains(p.Reason, "set version") {
+				t.Fatalf("error %v: want a pause naming the version", err)
+			}
 			if !strings.Contains(err.Error(), "426") || !strings.Contains(err.Error(), "NONEXISTENT_VERSION") {
 				t.Fatalf("error %v: want LinkedIn's 426 NONEXISTENT_VERSION", err)
 			}
