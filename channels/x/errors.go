@@ -71,6 +71,7 @@ var authProblems = []string{"client-forbidden", "oauth1-permissions", "unsupport
 // classify turns an error answer into an error of the right kind (channels/errors.go):
 //
 //	429 usage-capped                  → channels.Pause (the app's monthly cap is spent)
+//	402 CreditsDepleted               → channels.Pause (pay-per-use credits are spent)
 //	429                               → channels.RateLimited until reset: the latest reset of
 //	                                    the spent windows (15 minutes, app's or user's 24 hours;
 //	                                    client.go, rateLimitReset)
@@ -85,6 +86,10 @@ func (c *Channel) classify(action string, ae *APIError, reset string, posting bo
 	switch {
 	case ae.Status == 429 && (strings.Contains(lower, "usage-capped") || strings.Contains(lower, "usagecapexceeded")):
 		return channels.Pause("x usage cap exceeded: "+ae.Detail, err)
+	case ae.Status == 402:
+		// Pay-per-use: the developer account has no credits left (CreditsDepleted). Every
+		// request is refused alike until credits are bought.
+		return channels.Pause("x: the developer account's API credits are spent (402 "+ae.Title+"): add credits in the developer console, then resume", err)
 	case ae.Status == 429:
 		at := c.now().Add(DefaultRateLimitWait)
 		if secs, perr := strconv.ParseInt(strings.TrimSpace(reset), 10, 64); perr == nil && secs > 0 {

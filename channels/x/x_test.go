@@ -286,6 +286,15 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("%v: want a pause", err)
 			}
 		}},
+		// Pay-per-use: the developer account has no credits left. Every post is refused alike
+		// until someone buys credits, so the channel pauses and keeps its backlog.
+		{"402 credits depleted pauses", func(f *xfake.Server) {
+			f.FailNext(402, `{"title":"CreditsDepleted","detail":"Your enrolled account [1860000000000000000] does not have any credits to fulfill this request.","type":"https://api.twitter.com/2/problems/credits"}`, nil)
+		}, func(t *testing.T, err error) {
+			if p, ok := channels.AsPause(err); !ok || channels.IsPermanent(err) || !strings.Contains(p.Reason, "credits") {
+				t.Fatalf("%v: want a pause saying the credits are spent", err)
+			}
+		}},
 		{"403 duplicate content", func(f *xfake.Server) {
 			f.FailNext(403, `{"detail":"You are not allowed to create a Tweet with duplicate content.","type":"about:blank","title":"Forbidden","status":403}`, nil)
 		}, func(t *testing.T, err error) {
