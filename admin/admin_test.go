@@ -851,6 +851,38 @@ func TestForwardedTextIsNoCommand(t *testing.T) {
 	}
 }
 
+// TestAChannelsSubscribersCannotPressItsButtons: with a channel as both the alert chat and
+// the admin chat, its admins (who alone write there) may command, but every subscriber sees
+// the digest's buttons: a subscriber's press is refused and decides nothing (before, the
+// channel being the admin chat let it drop the delivery); an allowed user's press acts.
+func TestAChannelsSubscribersCannotPressItsButtons(t *testing.T) {
+	e := newEnv(t)
+	channel := int64(-1009000000077)
+	e.botTG.AddChat(telegramfake.Chat{ID: channel, Type: "channel", Title: "herald alerts"})
+	e.cfg.Telegram.AlertChatID, e.cfg.Telegram.AdminChatID = channel, channel
+	e.alertGroupReady()
+	release := make(chan struct{})
+	e.chTG.OnAccept(func(telegramfake.Message) { <-release }) // accepted, but the answer comes too late
+	t.Cleanup(func() { close(release) })
+	e.startWorker()
+	a := e.publish("unk-sub", "خبر غير مؤكد", "tg-a")
+	e.waitState(a.ID, "tg-a", queue.StateUnknown, 1)
+	e.startBot("p1")
+	m := e.waitReply(channel, "Unknown outcome")
+	_, q := e.botTG.PushCallback(channel, strangerID, "subscriber", m.MessageID, button(t, m, "drop"))
+	waitFor(t, "the subscriber's press answered", 10*time.Second, func() bool { _, ok := e.botTG.CallbackAnswer(q); return ok })
+	if ans, _ := e.botTG.CallbackAnswer(q); !strings.Contains(ans.Text, "not allowed") {
+		t.Fatalf("the subscriber's press was answered %+v", ans)
+	}
+	if d, _ := e.broker.Delivery(context.Background(), a.ID, "tg-a"); d.State != queue.StateUnknown {
+		t.Fatalf("a subscriber's press decided the delivery: %+v", d)
+	}
+	e.botTG.PushCallback(channel, adminID, adminName, m.MessageID, button(t, m, "drop"))
+	if d := e.waitState(a.ID, "tg-a", queue.StateFailed, 1); !strings.Contains(d.Error, adminName) {
+		t.Fatalf("dropped %+v, want by @%s", d, adminName)
+	}
+}
+
 func TestHeraldsOwnPausesAndRaisedAlertsReachTheDigest(t *testing.T) {
 	e := newEnv(t)
 	e.alertGroupReady()

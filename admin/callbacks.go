@@ -112,13 +112,19 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	if q.From == nil {
 		return
 	}
-	var chatID int64
+	var chatID, writers int64
 	var msgID int
 	if q.Message != nil && q.Message.Chat != nil {
 		chatID, msgID = q.Message.Chat.ID, q.Message.MessageID
+		// The admin chat lets whoever can write in it command. In a channel only its admins
+		// write, but every subscriber sees the buttons and may press them: a press in a
+		// channel counts only from an allowed user.
+		if !q.Message.Chat.IsChannel() {
+			writers = chatID
+		}
 	}
 	entry := queue.AuditEntry{Source: "telegram", UserID: q.From.ID, Username: q.From.UserName, ChatID: chatID, Action: "button", Args: q.Data}
-	if !b.allowed(q.From.ID, chatID) {
+	if !b.allowed(q.From.ID, writers) {
 		// Counted and audited as a stranger's command is: the subscribers of an alert channel
 		// see its buttons, and a press costs nothing to repeat. The answer shows only to the
 		// one who pressed.
