@@ -194,11 +194,16 @@ func wahaSessionProblem(ae *APIError) bool {
 	return ae.Details != "" || strings.Contains(strings.ToLower(ae.Message), "session")
 }
 
-// classify for Whapi.Cloud: 401/403 → channels.Auth, then as gatewayKind.
+// classify for Whapi.Cloud: 401/403 → channels.Auth; 402 (the channel's trial or plan is spent:
+// every message is refused alike until it is renewed) → channels.Pause; then as gatewayKind.
 func (whapi) classify(c *Channel, action string, resp *httpsend.Response) error {
-	err := c.http.Errorf("%s: %w", action, gatewayError(c, resp))
-	if resp.Status == 401 || resp.Status == 403 {
+	ae := gatewayError(c, resp)
+	err := c.http.Errorf("%s: %w", action, ae)
+	switch resp.Status {
+	case 401, 403:
 		return channels.Auth(err)
+	case 402:
+		return channels.Pause(fmt.Sprintf("whatsapp: the Whapi.Cloud channel cannot send (402 %s): renew its plan or trial, then resume", ae.Message), err)
 	}
 	return gatewayKind(c, resp, err)
 }

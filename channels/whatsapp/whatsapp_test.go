@@ -217,6 +217,8 @@ func TestErrorClasses(t *testing.T) {
 		{Whapi, whatsappfake.Answer{Status: 401, Message: "Unauthorized"}, pause, "auth pause"},
 		{Whapi, whatsappfake.Answer{Status: 429, Message: "Too many requests", RetryAfter: "5"}, rate(5 * time.Second), "rate limited 5s"},
 		{Whapi, whatsappfake.Answer{Status: 503, Message: "Service unavailable"}, retryable, "retryable"},
+		// The channel's trial or plan is spent: every message is refused alike until it is renewed.
+		{Whapi, whatsappfake.Answer{Status: 402, Message: "Trial limit exceeded"}, pause, "account pause"},
 		{Whapi, whatsappfake.Answer{Status: 404, Message: "Chat not found"}, channels.IsPermanent, "permanent"},
 	}
 	msg := message(t)
