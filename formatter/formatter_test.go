@@ -817,3 +817,22 @@ func TestShortEditorSummaryKept(t *testing.T) {
 		t.Errorf("the body's kicker kept or its story lost:\n%s", p.Text)
 	}
 }
+
+// TestHashtagsSkipWordPressDefaultCategory: a WordPress post filed in no category is in the
+// default one, "Uncategorized" ("غير مصنف" on an Arabic site, "دسته‌بندی نشده" on a Persian one),
+// and its feed lists that as a category, which becomes a tag and the category: every such post
+// went out with "#غير_مصنف" or "#Uncategorized". WordPress's placeholder names no topic.
+func TestHashtagsSkipWordPressDefaultCategory(t *testing.T) {
+	got := hashtags([]string{"غير مصنف", "أوكرانيا", "Uncategorized", "دسته\u200cبندی نشده"}, "غير مصنف", 5, "عنوان")
+	if strings.Join(got, " ") != "#أوكرانيا" {
+		t.Errorf("hashtags = %q, want only #أوكرانيا", got)
+	}
+	a := arabicArticle()
+	a.Tags, a.Category = []string{"غير مصنف"}, "Uncategorized"
+	for _, kind := range []channels.Kind{channels.KindTelegram, channels.KindX, channels.KindMastodon} {
+		r, _ := New(kind, Options{})
+		if p := mustRender(t, r, a); strings.Contains(p.Text, "#غير") || strings.Contains(p.Text, "#Uncategorized") {
+			t.Errorf("%s: the WordPress default category became a hashtag:\n%s", kind, p.Text)
+		}
+	}
+}

@@ -156,6 +156,15 @@ func isWordSeparator(r rune) bool {
 	return strings.ContainsRune("،؛؟۔,;:!?/\\|()[]{}«»‹›\"“”„…•·", r)
 }
 
+// defaultCategories are WordPress's name for its default category in the languages of herald's
+// users, as hashtags: a post filed in no category is in it, and its feed lists it like any other
+// category. It names no topic: no "#غير_مصنف" under a story.
+var defaultCategories = map[string]bool{
+	"uncategorized": true, "uncategorised": true, "غير_مصنف": true, "غير_مصنفة": true,
+	"بدون_تصنيف": true, "دسته\u200cبندی_نشده": true, "دستهبندی_نشده": true, "non_classé": true,
+	"sin_categoría": true, "allgemein": true, "kategorisiz": true,
+}
+
 // hashtags builds up to max hashtags (with '#') from the tags, then the category, dropping
 // empties and duplicates (case-insensitive), and those the title already carries ("#عاجل | …").
 func hashtags(tags []string, category string, max int, title string) []string {
@@ -175,7 +184,7 @@ func hashtags(tags []string, category string, max int, title string) []string {
 			return
 		}
 		k := strings.ToLower(h)
-		if seen[k] {
+		if seen[k] || defaultCategories[k] {
 			return
 		}
 		seen[k] = true
