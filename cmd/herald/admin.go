@@ -228,9 +228,9 @@ func printChannels(w io.Writer, infos []queue.ChannelInfo) error {
 		}
 		paused := "no"
 		if c.Paused {
-			paused = "yes " + c.PauseReason
+			paused = "yes " + shown(c.PauseReason)
 			if c.PausedBy != "" {
-				paused += " (by " + c.PausedBy + ")"
+				paused += " (by " + shown(c.PausedBy) + ")"
 			}
 		}
 		sending := strconv.Itoa(c.Sending)

@@ -71,7 +71,7 @@ func printAudit(w io.Writer, es []queue.AuditEntry) error {
 		if e.Client != "" {
 			user += " " + e.Client
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339), e.Source, user, e.ChatID, e.Action, e.Args, e.Result)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339), shown(e.Source), shown(user), e.ChatID, shown(e.Action), shown(e.Args), shown(e.Result))
 	}
 	return tw.Flush()
 }

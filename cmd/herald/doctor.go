@@ -62,7 +62,7 @@ included).`,
 
 func printFindings(w io.Writer, fs []finding) {
 	for _, f := range fs {
-		fmt.Fprintf(w, "%-4s  %-16s %s\n", strings.ToUpper(f.Level), f.Area, f.Detail)
+		fmt.Fprintf(w, "%-4s  %-16s %s\n", strings.ToUpper(f.Level), f.Area, shown(f.Detail))
 		if f.Advice != "" {
 			fmt.Fprintf(w, "      %-16s → %s\n", "", f.Advice)
 		}

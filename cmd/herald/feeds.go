@@ -66,12 +66,12 @@ func printFeeds(cmd *cobra.Command, sts []ingest.FeedStatus) {
 				ws += " until " + ts(s.WebSub.Expires)
 			}
 			if s.WebSub.Error != "" {
-				ws += " (" + s.WebSub.Error + ")"
+				ws += " (" + shown(s.WebSub.Error) + ")"
 			}
 		}
 		lastErr := "-"
 		if s.LastError != "" {
-			lastErr = ts(s.LastErrorAt) + " " + s.LastError
+			lastErr = ts(s.LastErrorAt) + " " + shown(s.LastError)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", s.Name, s.Interval, ts(s.LastSuccess), s.Failures, lastErr, s.ItemsSeen, ts(s.NextPoll), ws)
 	}

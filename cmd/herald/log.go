@@ -169,15 +169,15 @@ func (p *logPrinter) print(e queue.LogEntry) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  %s  %-12s %-24s attempt %d", e.Time.Format("2006-01-02T15:04:05.000Z"), status, e.Channel, e.ArticleID, e.Attempt)
 	if e.PostURL != "" {
-		b.WriteString("  " + e.PostURL)
+		b.WriteString("  " + shown(e.PostURL))
 	} else if e.RemoteID != "" {
-		b.WriteString("  id " + e.RemoteID)
+		b.WriteString("  id " + shown(e.RemoteID))
 	}
 	if e.Title != "" {
 		fmt.Fprintf(&b, "  %q", e.Title)
 	}
 	if e.Error != "" {
-		b.WriteString("  error: " + e.Error)
+		b.WriteString("  error: " + shown(e.Error))
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(p.w, b.String())

@@ -68,7 +68,7 @@ func printOverview(cmd *cobra.Command, ov *queue.Overview) {
 		}
 		paused := "no"
 		if c.Paused {
-			paused = "yes " + c.PauseReason
+			paused = "yes " + shown(c.PauseReason)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d/%d\t%d/%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", c.Channel, c.Kind,
 			c.LastHour.Sent, c.LastDay.Sent, c.LastHour.Failed, c.LastDay.Failed, c.LastHour.Unknown, c.LastDay.Unknown,

@@ -72,11 +72,11 @@ wins. Exit status: 0 found, 2 not a URL, 3 no such article.`,
 
 func printStatus(cmd *cobra.Command, st *queue.ArticleStatus) {
 	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "article %s\n  %s\n  %s\n\n", st.ID, st.Title, st.URL)
+	fmt.Fprintf(out, "article %s\n  %s\n  %s\n\n", st.ID, shown(st.Title), shown(st.URL))
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHANNEL\tKIND\tSTATUS\tATTEMPT\tREMOTE ID\tPOST URL\tCORRECTION\tERROR")
 	for _, d := range st.Deliveries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", d.Channel, d.Kind, d.State, d.Attempt, d.RemoteID, d.PostURL, correctionCell(d), d.Error)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", d.Channel, d.Kind, d.State, d.Attempt, shown(d.RemoteID), shown(d.PostURL), shown(correctionCell(d)), shown(d.Error))
 	}
 	_ = tw.Flush()
 }
