@@ -22,8 +22,9 @@ func newCountCmd() *cobra.Command {
 		Use:   "count --platform KIND [TEXT|-]",
 		Short: "Print a text's length in a platform's unit (X weighted length, UTF-16, graphemes…)",
 		Long: `Print the length of TEXT (or stdin, one trailing newline dropped) as the platform counts it:
-telegram, whatsapp, discord, facebook, webhook: UTF-16 code units; x: twitter-text v3 weighted
-length (URLs 23, emoji 2, CJK 2); mastodon: characters with every URL as 23; bluesky: graphemes.
+telegram, whatsapp, discord, facebook, linkedin, webhook: UTF-16 code units; x: twitter-text v3
+weighted length (URLs 23, emoji 2, CJK 2); mastodon: characters with every URL as 23; bluesky:
+graphemes; threads: characters, an emoji as its UTF-8 bytes. (websub posts no text.)
 With --html (telegram) TEXT is HTML parse mode and is checked; the visible length is printed.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -31,7 +32,7 @@ With --html (telegram) TEXT is HTML parse mode and is checked; the visible lengt
 			kind := channels.Kind(strings.ToLower(strings.TrimSpace(platform)))
 			count, unit := formatter.Counter(kind)
 			if count == nil {
-				err := fmt.Errorf("unknown platform %q: want one of %s", platform, kindList())
+				err := fmt.Errorf("unknown platform %q: want one of %s", platform, countedKinds())
 				fmt.Fprintln(stderr, "herald count:", err)
 				return reported(2, err)
 			}
@@ -60,11 +61,23 @@ With --html (telegram) TEXT is HTML parse mode and is checked; the visible lengt
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&platform, "platform", "", "platform kind: "+kindList())
+	cmd.Flags().StringVar(&platform, "platform", "", "platform kind: "+countedKinds())
 	cmd.Flags().BoolVar(&telegramHTML, "html", false, "telegram: count the visible text of HTML parse mode, checking the markup")
 	cmd.Flags().BoolVar(&showUnit, "unit", false, "print the unit after the number")
 	_ = cmd.MarkFlagRequired("platform")
 	return cmd
+}
+
+// countedKinds lists the kinds count can measure: every kind with a text to count (not websub,
+// whose pings carry none).
+func countedKinds() string {
+	var names []string
+	for _, k := range channels.Kinds {
+		if count, _ := formatter.Counter(k); count != nil {
+			names = append(names, string(k))
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func countInput(cmd *cobra.Command, args []string) (string, error) {

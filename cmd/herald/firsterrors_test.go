@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"herald/channels"
 	"herald/config"
 	"herald/ingest"
 	"herald/internal/redistest"
@@ -338,6 +339,35 @@ func TestUsageMistakesExit2AndSayHow(t *testing.T) {
 			if n := strings.Count(errOut, w); n != 1 {
 				t.Errorf("%v: stderr says %q %d times, want once:\n%s", tc.args, w, n, errOut)
 			}
+		}
+	}
+}
+
+// herald count measures every platform its help and its error offer, and its help gives each
+// one's unit: websub was offered ("want one of …, websub, …") and refused as unknown, and the
+// help said nothing of threads' and linkedin's units.
+func TestCountOffersOnlyWhatItCounts(t *testing.T) {
+	cmd, _, err := newRootCmd().Find([]string{"count"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offered := strings.Split(strings.TrimPrefix(cmd.Flags().Lookup("platform").Usage, "platform kind: "), ", ")
+	_, errOut, _ := runCLI(t, "", "count", "--platform", "myspace", "hi")
+	if !strings.Contains(errOut, "want one of "+strings.Join(offered, ", ")+"\n") {
+		t.Errorf("the error offers another list than --platform's %v:\n%s", offered, errOut)
+	}
+	long := strings.Join(strings.Fields(cmd.Long), " ")
+	for _, k := range offered {
+		if out, errOut, code := runCLI(t, "", "count", "--platform", k, "--unit", "خبر"); code != 0 || out == "" {
+			t.Errorf("count --platform %s: exit %d %q %s", k, code, out, errOut)
+		}
+		if !regexp.MustCompile(`\b` + k + `\b[^.;]*:`).MatchString(long) {
+			t.Errorf("count --help does not give %s's unit:\n%s", k, cmd.Long)
+		}
+	}
+	for _, k := range channels.Kinds {
+		if _, _, code := runCLI(t, "", "count", "--platform", string(k), "x"); code == 0 != slices.Contains(offered, string(k)) {
+			t.Errorf("count --platform %s exits %d, offered: %v", k, code, slices.Contains(offered, string(k)))
 		}
 	}
 }
