@@ -187,6 +187,9 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 				}
 				infos, unconfigured = res.Channels, res.Unconfigured
 			} else if err := withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				if len(cfg.Channels) == 0 {
+					return errNoChannels
+				}
 				var err error
 				if infos, err = queue.ChannelInfos(ctx, b, cfgChannels(cfg)); err != nil {
 					return err
@@ -262,6 +265,12 @@ func unconfiguredText(u queue.ChannelStats) (detail, advice string) {
 	advice = fmt.Sprintf("add %[1]s to the config again (or restore its old name if it was renamed) and they are sent; to hold them, run herald pause %[1]s with the new config before herald serve starts with it; herald drop ARTICLE_ID %[1]s gives one up", u.Channel)
 	return detail, advice
 }
+
+// errNoChannels is what herald channels and herald stats answer without a channel configured
+// (most often: no --config, HERALD_CONFIG unset in this shell). An empty table, or every
+// channel with deliveries shown as "not in the config", would send the operator looking for a
+// channel removed from a config they never passed.
+var errNoChannels = &exitError{code: 2, err: errors.New("no channels are configured: pass --config FILE (or set HERALD_CONFIG), or ask a running herald with --server URL")}
 
 func cfgChannels(cfg *config.Config) []queue.ChannelConfig {
 	out := make([]queue.ChannelConfig, 0, len(cfg.Channels))

@@ -371,3 +371,26 @@ func TestCountOffersOnlyWhatItCounts(t *testing.T) {
 		}
 	}
 }
+
+// herald channels and herald stats without a config (a new shell, HERALD_CONFIG unset) say so
+// and exit 2, as herald publish does: they printed an empty table, and herald channels called
+// every channel with a delivery waiting "not in the config" and told the operator to add it back.
+func TestChannelsAndStatsWithoutAConfigSaySo(t *testing.T) {
+	rdb, srv := redistest.Start(t)
+	t.Setenv("HERALD_SERVER", "")
+	t.Setenv("REDIS_URL", fmt.Sprintf("redis://%s/%d", srv.Addr, rdb.Options().DB))
+	cfg := writeConfig(t, "channels:\n  - {name: tg-main, kind: telegram, settings: {chat_id: 1}}\n")
+	t.Setenv("HERALD_CONFIG", "")
+	if _, errOut, code := runCLI(t, `{"url":"https://news.example.com/a","title":"خبر"}`, "publish", "--config", cfg, "-"); code != 0 {
+		t.Fatalf("publish: exit %d %s", code, errOut)
+	}
+	for _, cmd := range []string{"channels", "stats"} {
+		out, errOut, code := runCLI(t, "", cmd)
+		if code != 2 || !strings.Contains(errOut, "no channels are configured: pass --config FILE (or set HERALD_CONFIG)") || strings.Contains(out, "not in the config") {
+			t.Errorf("herald %s without a config: exit %d\n%s\n%s", cmd, code, out, errOut)
+		}
+		if out, errOut, code := runCLI(t, "", cmd, "--config", cfg); code != 0 || !strings.Contains(out, "tg-main") {
+			t.Errorf("herald %s --config: exit %d\n%s\n%s", cmd, code, out, errOut)
+		}
+	}
+}

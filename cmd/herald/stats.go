@@ -29,6 +29,9 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 					return err
 				}
 			} else if err := withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				if len(cfg.Channels) == 0 {
+					return errNoChannels
+				}
 				var feeds func(context.Context) ([]ingest.FeedStatus, error)
 				if len(cfg.Feeds) > 0 {
 					feeds = func(ctx context.Context) ([]ingest.FeedStatus, error) {
