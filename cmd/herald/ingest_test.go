@@ -54,6 +54,28 @@ routes:
 	}
 }
 
+// herald route --json prints {"channels":[…],"excluded":[…]} as documented, with empty lists
+// rather than null when nothing matched, nothing was excluded, or the article named a channel
+// that does not exist (it printed null for all three).
+func TestRouteJSONListsAreNeverNull(t *testing.T) {
+	cfg := writeTemp(t, "herald.yaml", `
+channels: [{name: tg-main, kind: telegram}]
+routes:
+  - {channels: [tg-main], exclude: {keywords: [إعلان]}}
+`)
+	for stdin, want := range map[string]string{
+		`{"url":"https://e.com/a","title":"خبر"}`:                        `"excluded": []`,
+		`{"url":"https://e.com/b","title":"إعلان"}`:                      `"channels": []`,
+		`{"url":"https://e.com/c","title":"خبر","channels":["tg-mian"]}`: `"channels": []`,
+	} {
+		out, errOut, _ := runCLI(t, stdin, "route", "--config", cfg, "--json", "-")
+		var d map[string][]config.Choice
+		if err := json.Unmarshal([]byte(out), &d); err != nil || d["channels"] == nil || d["excluded"] == nil || !strings.Contains(out, want) {
+			t.Errorf("%s: %v\n%s\n%s", stdin, err, out, errOut)
+		}
+	}
+}
+
 // herald route --source with a name that is no webhook or feed is refused (exit 2, naming the
 // sources there are): a misspelt source matched no route's sources, and the decision printed
 // was one the real source never gets.

@@ -47,7 +47,17 @@ matches or the source is not configured.`,
 				return rerr
 			}
 			if asJSON {
-				if err := printJSON(cmd.OutOrStdout(), d); err != nil {
+				// The documented shape, lists and all, whatever matched: a script's
+				// jq '.excluded[]' must not meet null.
+				out := struct {
+					Channels []config.Choice `json:"channels"`
+					Excluded []config.Choice `json:"excluded"`
+				}{Channels: []config.Choice{}, Excluded: []config.Choice{}}
+				if d != nil {
+					out.Channels = append(out.Channels, d.Channels...)
+					out.Excluded = append(out.Excluded, d.Excluded...)
+				}
+				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
 				}
 			} else if d != nil {
