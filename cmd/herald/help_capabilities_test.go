@@ -52,8 +52,8 @@ func between(t *testing.T, where, text, start, end string) string {
 	return part
 }
 
-// The platforms `herald retract --help` and `herald correct --help` say can delete and edit, and
-// the README's tables, are the kinds whose channels implement channels.Deleter and
+// The platforms `herald retract --help` and `herald correct --help` say can delete and edit, the
+// README's tables and the WordPress plugin's trash row are the kinds whose channels implement channels.Deleter and
 // channels.Editor: LinkedIn, which does both, was missing from both helps.
 func TestHelpNamesThePlatformsThatDeleteAndEdit(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
@@ -107,6 +107,10 @@ func TestHelpNamesThePlatformsThatDeleteAndEdit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wordpress, err := os.ReadFile(filepath.Join("..", "..", "deploy", "wordpress", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		where, text, start, end string
 		want                    []string
@@ -117,6 +121,7 @@ func TestHelpNamesThePlatformsThatDeleteAndEdit(t *testing.T) {
 		{"README, retract table", string(readme), "| `sent` on a platform that cannot delete (", ")", fixed},
 		{"README, correct table", string(readme), "| `sent` on a channel that implements `channels.Editor` (", ") |", editors},
 		{"README, correct table", string(readme), "| `sent` on a platform herald cannot edit through (", ":", others},
+		{"deploy/wordpress/README.md, trash", string(wordpress), "its posts are deleted on ", ", its deliveries", deleters},
 	} {
 		if got := named(between(t, c.where, c.text, c.start, c.end)); !slices.Equal(got, c.want) {
 			t.Errorf("%s names %v after %q; the channels say %v", c.where, got, c.start, c.want)
