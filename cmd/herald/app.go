@@ -152,6 +152,22 @@ func buildRoutes(cfg *config.Config, log *zap.Logger, client *http.Client) (map[
 	return routes, nil
 }
 
+// buildRoutesFor builds the channels retract and correct act through: only the one named by
+// --channel, else every configured one. A takedown on one channel must not fail because
+// another channel's credentials are missing on the machine running the CLI.
+func buildRoutesFor(cfg *config.Config, only string, log *zap.Logger) (map[channels.Name]queue.Route, error) {
+	c := *cfg
+	if only != "" {
+		c.Channels = nil
+		for _, ch := range cfg.Channels {
+			if string(ch.Spec.Name) == only {
+				c.Channels = append(c.Channels, ch)
+			}
+		}
+	}
+	return buildRoutes(&c, log, platformClient(&c, time.Duration(cfg.Worker.SendTimeout)))
+}
+
 func workerOptions(cfg *config.Config, log *zap.Logger) queue.WorkerOptions {
 	return queue.WorkerOptions{
 		Concurrency:     cfg.Worker.Concurrency,

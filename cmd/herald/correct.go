@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -32,7 +31,8 @@ deliveries not yet sent post the corrected text; every sent post on a channel wh
 edit (Telegram, Facebook, Mastodon, Discord, LinkedIn) is changed in place, keeping its link
 and reactions, and logged as edited; a platform that cannot edit keeps the old post (cannot-edit:
 retract and repost to replace it). --channel limits it to one channel. It edits through the channels
-built from the config, or with --server through a running herald (token from HERALD_API_TOKEN).
+built from the config (with --channel, that one only), or with --server through a running herald
+(token from HERALD_API_TOKEN).
 
 Exit status: 0 done, 1 an edit failed or a delivery was busy (run it again), 2 bad input,
 3 no such article or channel.`,
@@ -88,7 +88,7 @@ Exit status: 0 done, 1 an edit failed or a delivery was busy (run it again), 2 b
 				if err != nil {
 					return err
 				}
-				routes, err := buildRoutes(cfg, log, platformClient(cfg, time.Duration(cfg.Worker.SendTimeout)))
+				routes, err := buildRoutesFor(cfg, channel, log)
 				if err != nil {
 					return err
 				}

@@ -33,8 +33,9 @@ deliveries not yet sent are cancelled (never posted); a channel that cannot dele
 post and is reported as cannot-delete. Retracting twice deletes once. A URL stands for the
 article published with that URL, found as herald status finds it (with or without an id of
 its own; the newest publish of the URL).
---channel limits it to one channel. It deletes through the channels built from the config, or
-with --server through a running herald (token from HERALD_API_TOKEN).
+--channel limits it to one channel. It deletes through the channels built from the config (with
+--channel, that one only: the others' credentials are not needed), or with --server through a
+running herald (token from HERALD_API_TOKEN).
 
 Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 bad input,
 3 no such article or channel.`,
@@ -71,7 +72,7 @@ Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 
 				if err != nil {
 					return err
 				}
-				routes, err := buildRoutes(cfg, log, platformClient(cfg, time.Duration(cfg.Worker.SendTimeout)))
+				routes, err := buildRoutesFor(cfg, channel, log)
 				if err != nil {
 					return err
 				}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +66,40 @@ func TestRetractCLI(t *testing.T) {
 	}
 	if _, _, code := runCLI(t, "", "retract", "--config", s.config, "--channel", "nope", "zel-2024-10-13"); code != 2 {
 		t.Errorf("unconfigured channel: exit %d, want 2", code)
+	}
+}
+
+// herald retract --channel and herald correct --channel build only the channel named: a takedown
+// on Telegram, from a machine that does not hold the X keys, failed on X's missing credentials
+// before it touched Telegram. Without --channel every channel is still built (and that error
+// still stops it: a whole-article retract must not skip a channel silently).
+func TestRetractAndCorrectOneChannelNeedOnlyItsCredentials(t *testing.T) {
+	s := newStack(t)
+	s.serve()
+	const link = "https://news.example.com/corrections/three"
+	if code, body := s.post(`{"id":"one-channel","url":"`+link+`","title":"عنوان أول"}`, nil); code != http.StatusAccepted {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	waitUntil(t, 15*time.Second, "sent", func() bool { return deliveryStatus(s.status("one-channel")) == "sent" })
+	doc, err := os.ReadFile(s.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HERALD_TEST_NO_X_KEY", "")
+	withX := strings.Replace(string(doc), "\nroutes:\n", "\n  - name: x-main\n    kind: x\n    settings: {consumer_key_env: HERALD_TEST_NO_X_KEY, consumer_secret: s, access_token: a, access_secret: b}\nroutes:\n", 1)
+	cfg := filepath.Join(t.TempDir(), "herald.yaml")
+	if err := os.WriteFile(cfg, []byte(withX), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runCLI(t, "", "retract", "--config", cfg, "one-channel"); code == 0 || !strings.Contains(errOut, "x-main") {
+		t.Fatalf("retract of every channel with x-main unbuildable: exit %d %s", code, errOut)
+	}
+	out, errOut, code := runCLI(t, `{"id":"one-channel","url":"`+link+`","title":"عنوان مصحح"}`, "correct", "--config", cfg, "--channel", "tg", "-")
+	if code != 0 || !strings.Contains(out, `"result": "edited"`) {
+		t.Fatalf("correct --channel tg: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = runCLI(t, "", "retract", "--config", cfg, "--channel", "tg", "one-channel")
+	if code != 0 || !strings.Contains(out, `"result": "retracted"`) || len(s.fake.Messages()) != 0 {
+		t.Fatalf("retract --channel tg: exit %d\n%s\n%s (%d messages left)", code, out, errOut, len(s.fake.Messages()))
 	}
 }
