@@ -360,7 +360,7 @@ func (c *Config) applyEnv() error {
 		}
 		if best >= 0 {
 			ch := &c.Channels[best]
-			setSetting(&ch.Spec.Settings, strings.ToLower(k[len(envName(ch.Spec.Name)):]), v)
+			setSetting(&ch.Spec.Settings, strings.ToLower(k[len(envName(ch.Spec.Name)):]), v, k)
 		}
 	}
 	return nil
@@ -369,7 +369,7 @@ func (c *Config) applyEnv() error {
 // setSetting sets key in a YAML mapping node (creating the mapping when absent). The value is
 // left untagged so YAML resolves it as it would in the file (true → bool, 15s → duration
 // string), except that a null-looking value stays the literal string.
-func setSetting(n *yaml.Node, key, value string) {
+func setSetting(n *yaml.Node, key, value, variable string) {
 	if n.Kind == 0 {
 		*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	}
@@ -378,13 +378,17 @@ func setSetting(n *yaml.Node, key, value string) {
 	case "", "~", "null", "Null", "NULL":
 		val.Tag = "!!str"
 	}
+	// An error about the setting names the variable: the file does not hold it.
+	yamlkeys.MarkEnv(val, variable)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
 			n.Content[i+1] = val
 			return
 		}
 	}
-	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, val)
+	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
+	yamlkeys.MarkEnv(k, variable)
+	n.Content = append(n.Content, k, val)
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)

@@ -849,6 +849,35 @@ func TestTypeErrorsNameTheSetting(t *testing.T) {
 	}
 }
 
+// A setting that came from HERALD_CH_<NAME>_<SETTING> and is refused names the variable, not a
+// line: the file does not hold it (the error read "settings.tokn: unknown setting", and the
+// operator searched the file for a "tokn" that was in the environment).
+func TestEnvSettingErrorsNameTheVariable(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("HERALD_CH_TG_TOKN", "123:pastedTokenValue")
+	t.Setenv("HERALD_CH_TG_TIMEOUT", "15")
+	t.Setenv("HERALD_CH_TG_DISABLE_WEB_PAGE_PREVIEW", "2.5")
+	c := mustParse(t, "channels:\n  - name: tg\n    kind: telegram\n    settings: {chat_id: \"@news\", timeout: 15s}\n")
+	var settings struct {
+		ChatID  string        `yaml:"chat_id"`
+		Timeout time.Duration `yaml:"timeout"`
+		Disable bool          `yaml:"disable_web_page_preview"`
+	}
+	err := c.Channels[0].Spec.Decode(&settings)
+	want := `channel "tg" (kind telegram): $HERALD_CH_TG_TOKN: settings.tokn: unknown setting`
+	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "pastedTokenValue") {
+		t.Fatalf("Decode: %v\nwant %s…", err, want)
+	}
+	unsetenv(t, "HERALD_CH_TG_TOKN")
+	c = mustParse(t, "channels:\n  - name: tg\n    kind: telegram\n    settings: {chat_id: \"@news\", timeout: 15s}\n")
+	err = c.Channels[0].Spec.Decode(&settings)
+	for _, want := range []string{"$HERALD_CH_TG_TIMEOUT: settings.timeout: want a duration", "$HERALD_CH_TG_DISABLE_WEB_PAGE_PREVIEW: settings.disable_web_page_preview: want true or false"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Decode: %v\nwant %s", err, want)
+		}
+	}
+}
+
 func names(c *Config) string {
 	var n []string
 	for _, ch := range c.Channels {

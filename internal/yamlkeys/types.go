@@ -19,6 +19,7 @@ import (
 type Mismatch struct {
 	Path string // channels[0] (tg-main).max_attempts
 	Line int    // in the document; 0 when the node did not come from a file
+	Env  string // the environment variable that set it (MarkEnv), when it did not
 	Want string // what the key takes: "a whole number", "true or false", "a list", …
 	// Reason, when set, is the key's own decoder's explanation, said instead of Want.
 	Reason string
@@ -26,9 +27,7 @@ type Mismatch struct {
 
 func (m Mismatch) Error() string {
 	var b strings.Builder
-	if m.Line > 0 {
-		fmt.Fprintf(&b, "line %d: ", m.Line)
-	}
+	b.WriteString(where(m.Line, m.Env))
 	if m.Reason != "" {
 		fmt.Fprintf(&b, "%s: %s", m.Path, m.Reason)
 	} else {
@@ -61,7 +60,7 @@ func walkTypes(n *yaml.Node, t reflect.Type, path string, report func(Mismatch))
 			n = n.Alias
 		}
 	}
-	if n == nil || n.Kind == 0 || n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+	if n == nil || n.Kind == 0 || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // an empty value leaves the zero value, whatever the type
 	}
 	for t.Kind() == reflect.Pointer {
@@ -75,11 +74,11 @@ func walkTypes(n *yaml.Node, t reflect.Type, path string, report func(Mismatch))
 		if at == "" {
 			at = "the file" // a document that is not key: value pairs
 		}
-		report(Mismatch{Path: at, Line: n.Line, Want: want})
+		report(Mismatch{Path: at, Line: n.Line, Env: envOf(n), Want: want})
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
-			report(Mismatch{Path: path, Line: n.Line, Reason: linePrefix.ReplaceAllString(err.Error(), "")})
+			report(Mismatch{Path: path, Line: n.Line, Env: envOf(n), Reason: linePrefix.ReplaceAllString(err.Error(), "")})
 		}
 		return
 	}
@@ -126,7 +125,7 @@ func walkTypes(n *yaml.Node, t reflect.Type, path string, report func(Mismatch))
 			}
 		case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
 			// yaml.v3 would cut 2.5 to 2 without a word.
-			if n.Tag == "!!float" || n.Decode(reflect.New(t).Interface()) != nil {
+			if n.ShortTag() == "!!float" || n.Decode(reflect.New(t).Interface()) != nil {
 				bad("a whole number")
 			}
 		case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:

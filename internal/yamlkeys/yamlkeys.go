@@ -20,6 +20,7 @@ type Unknown struct {
 	Path  string   // channels[0] (tg-main).rate_limt
 	Key   string   // rate_limt
 	Line  int      // in the document; 0 when the node did not come from a file
+	Env   string   // the environment variable that set it (MarkEnv), when it did not
 	Known []string // the keys allowed at that place, sorted
 	// Hint, when set, ends the message instead of the list of known keys.
 	Hint string
@@ -27,9 +28,7 @@ type Unknown struct {
 
 func (u Unknown) Error() string {
 	var b strings.Builder
-	if u.Line > 0 {
-		fmt.Fprintf(&b, "line %d: ", u.Line)
-	}
+	b.WriteString(where(u.Line, u.Env))
 	fmt.Fprintf(&b, "%s: unknown setting", u.Path)
 	if s := u.Suggest(); s != "" {
 		fmt.Fprintf(&b, " (did you mean %s?)", s)
@@ -99,7 +98,7 @@ func walk(n *yaml.Node, t reflect.Type, path string, report func(Unknown)) {
 			case ok:
 				walk(v, ft, join(path, k.Value), report)
 			case !anyKey:
-				report(Unknown{Path: join(path, k.Value), Key: k.Value, Line: k.Line, Known: known})
+				report(Unknown{Path: join(path, k.Value), Key: k.Value, Line: k.Line, Env: envOf(k), Known: known})
 			}
 		})
 	case reflect.Map:
@@ -183,6 +182,36 @@ func named(n *yaml.Node) string {
 		if n.Content[i].Value == "name" && n.Content[i+1].Kind == yaml.ScalarNode && n.Content[i+1].Value != "" {
 			return " (" + n.Content[i+1].Value + ")"
 		}
+	}
+	return ""
+}
+
+// envMark starts the comment MarkEnv leaves on a node.
+const envMark = "env $"
+
+// MarkEnv records that node n (a key or a value) was set by the environment variable name, not
+// written in the file, so an error about it names the variable instead of a line: an operator
+// looking for HERALD_CH_TG_MAIN_TOKN's "tokn" in the file would not find it.
+func MarkEnv(n *yaml.Node, name string) { n.LineComment = envMark + name }
+
+func envOf(n *yaml.Node) string {
+	if n.Line > 0 {
+		return ""
+	}
+	name, _ := strings.CutPrefix(n.LineComment, envMark)
+	if name == n.LineComment {
+		return ""
+	}
+	return name
+}
+
+// where is the "line 7: " or "$HERALD_CH_TG_MAIN_TIMEOUT: " an error starts with.
+func where(line int, env string) string {
+	switch {
+	case line > 0:
+		return fmt.Sprintf("line %d: ", line)
+	case env != "":
+		return "$" + env + ": "
 	}
 	return ""
 }
