@@ -836,3 +836,23 @@ func TestHashtagsSkipWordPressDefaultCategory(t *testing.T) {
 		}
 	}
 }
+
+// TestHashtagsOneSpellingPerWord: newsroom tag lists carry a word in its spellings, with and
+// without the hamza or with ة written ه ("إيران" and "ايران", "مكة المكرمة" and "مكه المكرمه",
+// as readers search both). Both went out: on X, whose posts carry two hashtags, both slots went to
+// one word, and a reader saw the same tag twice. Like the boilerplate check, duplicates are
+// compared after folding the letter variants; the first spelling stays.
+func TestHashtagsOneSpellingPerWord(t *testing.T) {
+	got := hashtags([]string{"إيران", "ايران", "مكة المكرمة", "مكه المكرمه", "طهران", "أمريكا", "امريكى"}, "", 5, "عنوان")
+	want := "#إيران #مكة_المكرمة #طهران #أمريكا #امريكى"
+	if strings.Join(got, " ") != want {
+		t.Errorf("hashtags = %q, want %q", strings.Join(got, " "), want)
+	}
+	a := &article.Article{URL: "https://example.com/a", Language: "ar", Title: "#ايران تعلن نتائج الانتخابات",
+		Tags: []string{"إيران", "ايران", "انتخابات"}}
+	r, _ := New(channels.KindX, Options{})
+	p := mustRender(t, r, a)
+	if strings.Contains(p.Text, "#إيران") || !strings.Contains(p.Text, "#انتخابات") {
+		t.Errorf("a spelling of the title's hashtag repeated, or the next tag missing:\n%s", p.Text)
+	}
+}

@@ -175,7 +175,7 @@ func hashtags(tags []string, category string, max int, title string) []string {
 	seen := map[string]bool{}
 	for _, w := range strings.Fields(title) {
 		if h := strings.TrimLeft(w, "#＃"); h != w {
-			seen[strings.ToLower(Hashtag(h))] = true
+			seen[hashtagKey(Hashtag(h))] = true
 		}
 	}
 	add := func(s string) {
@@ -183,8 +183,8 @@ func hashtags(tags []string, category string, max int, title string) []string {
 		if h == "" || len(out) >= max {
 			return
 		}
-		k := strings.ToLower(h)
-		if seen[k] || defaultCategories[k] {
+		k := hashtagKey(h)
+		if seen[k] || defaultCategories[strings.ToLower(h)] {
 			return
 		}
 		seen[k] = true
@@ -195,4 +195,21 @@ func hashtags(tags []string, category string, max int, title string) []string {
 	}
 	add(category)
 	return out
+}
+
+// hashtagKey is what two hashtags share when they are one word to a reader: case aside, and the
+// Arabic letter variants newsroom tag lists carry side by side (أ إ آ ٱ and ا, ة and ه, ى and
+// ي: "إيران" and "ايران") folded, as the boilerplate check folds them.
+func hashtagKey(h string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case 'أ', 'إ', 'آ', 'ٱ':
+			return 'ا'
+		case 'ة':
+			return 'ه'
+		case 'ى':
+			return 'ي'
+		}
+		return unicode.ToLower(r)
+	}, h)
 }
