@@ -517,6 +517,25 @@ func TestImageUploadedAndAttached(t *testing.T) {
 	}
 }
 
+// TestMislabelledImageIsUploadedByItsBytes: a host that sends a JPEG as "image/jpg" (no
+// registered type, but common) has it uploaded as image/jpeg, the type its bytes show; it used
+// to be left out of the status.
+func TestMislabelledImageIsUploadedByItsBytes(t *testing.T) {
+	h := newHarness(t, nil, "allow_private_hosts: true")
+	jpeg := append([]byte{0xff, 0xd8, 0xff, 0xe0}, bytes.Repeat([]byte{7}, 2000)...)
+	img, _ := imageHost(t, "image/jpg", jpeg)
+	if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "صورة", Media: []channels.Media{{URL: img}}})); err != nil {
+		t.Fatal(err)
+	}
+	got := h.fake.Statuses()
+	if len(got) != 1 || len(got[0].MediaIDs) != 1 {
+		t.Fatalf("server made %+v, want the image attached", got)
+	}
+	if m, ok := h.fake.MediaByID(got[0].MediaIDs[0]); !ok || m.Size != len(jpeg) || m.ContentType != "image/jpeg" {
+		t.Fatalf("media %+v %v, want image/jpeg", m, ok)
+	}
+}
+
 func TestImageThatCannotBeUsedIsLeftOut(t *testing.T) {
 	for _, tc := range []struct {
 		name, extra, ctype string

@@ -92,7 +92,13 @@ func (c *Channel) uploadImage(ctx context.Context, rawURL string) (string, error
 		return "", &errImage{fmt.Errorf("mastodon: downloading image: %w", err)}
 	}
 	if !imageTypes[f.ContentType] {
-		return "", &errImage{fmt.Errorf("mastodon: image is %s, which Mastodon does not take", f.ContentType)}
+		// A host that mislabels its image (a JPEG sent as "image/jpeg"'s common misspelling
+		// "image/jpg"): Mastodon reads the bytes, so herald goes by them too.
+		if sniffed := http.DetectContentType(f.Data); imageTypes[sniffed] {
+			f.ContentType = sniffed
+		} else {
+			return "", &errImage{fmt.Errorf("mastodon: image is %s, which Mastodon does not take", f.ContentType)}
+		}
 	}
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)

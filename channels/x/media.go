@@ -18,6 +18,19 @@ import (
 // Specs: https://docs.x.com/x-api/media/upload-media
 var imageTypes = map[string]bool{"image/jpeg": true, "image/pjpeg": true, "image/png": true, "image/webp": true, "image/bmp": true, "image/tiff": true}
 
+// imageType is the media type to upload f as: the one its host sent when X takes it, else the
+// one its bytes show (a host that sends a JPEG as "image/jpg", which is no registered type, or a
+// PNG as "image/x-png"), else "" (X does not take it).
+func imageType(f safehttp.File) string {
+	if imageTypes[f.ContentType] {
+		return f.ContentType
+	}
+	if sniffed := http.DetectContentType(f.Data); imageTypes[sniffed] {
+		return sniffed
+	}
+	return ""
+}
+
 type uploadRequest struct {
 	Media         string `json:"media"` // base64
 	MediaCategory string `json:"media_category"`
@@ -82,10 +95,11 @@ func (c *Channel) uploadImage(ctx context.Context, rawURL string) (string, error
 	if err != nil {
 		return "", &errImage{fmt.Errorf("x: downloading image: %w", err)}
 	}
-	if !imageTypes[f.ContentType] {
+	mediaType := imageType(f)
+	if mediaType == "" {
 		return "", &errImage{fmt.Errorf("x: image is %s, which X does not take as a post image", f.ContentType)}
 	}
-	req := uploadRequest{Media: base64.StdEncoding.EncodeToString(f.Data), MediaCategory: "tweet_image", MediaType: f.ContentType}
+	req := uploadRequest{Media: base64.StdEncoding.EncodeToString(f.Data), MediaCategory: "tweet_image", MediaType: mediaType}
 	var ans uploadAnswer
 	// Specs: https://docs.x.com/x-api/media/upload-media
 	if err := c.call(ctx, "uploading media", http.MethodPost, "/2/media/upload", req, &ans, false); err != nil {

@@ -197,6 +197,37 @@ func TestSendWithImageUploadsItFirst(t *testing.T) {
 	}
 }
 
+var (
+	gif  = append([]byte("GIF89a"), bytes.Repeat([]byte{1}, 500)...)
+	jpeg = append([]byte{0xff, 0xd8, 0xff, 0xe0}, bytes.Repeat([]byte{7}, 2000)...)
+)
+
+// TestMislabelledImageIsUploadedByItsBytes: an image host that sends a JPEG as "image/jpg" (not
+// a registered type, but common) or a PNG under the old name "image/x-png" has the image
+// uploaded under the type its bytes show, as X reads them; it used to be left out of the post.
+func TestMislabelledImageIsUploadedByItsBytes(t *testing.T) {
+	for _, tc := range []struct {
+		ctype string
+		body  []byte
+		want  string
+	}{{"image/jpg", jpeg, "image/jpeg"}, {"image/x-png", png, "image/png"}} {
+		t.Run(tc.ctype, func(t *testing.T) {
+			h := newHarness(t, "allow_private_hosts: true")
+			img, _ := imageHost(t, tc.ctype, tc.body)
+			if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "صورة", Media: []channels.Media{{URL: img}}})); err != nil {
+				t.Fatal(err)
+			}
+			got := h.fake.Posts()
+			if len(got) != 1 || len(got[0].MediaIDs) != 1 {
+				t.Fatalf("posts %+v, want the image attached", got)
+			}
+			if m, ok := h.fake.MediaByID(got[0].MediaIDs[0]); !ok || m.Type != tc.want || m.Size != len(tc.body) {
+				t.Fatalf("media %+v, want %s", m, tc.want)
+			}
+		})
+	}
+}
+
 func TestUpToFourImages(t *testing.T) {
 	h := newHarness(t, "allow_private_hosts: true")
 	img, hits := imageHost(t, "image/png", png)
@@ -223,7 +254,7 @@ func TestImageRefusedOrUnusableGoesOutAsText(t *testing.T) {
 	}{
 		{"private host refused by default", nil, "image/png", "private address", 0, nil},
 		{"not an image", []string{"allow_private_hosts: true"}, "text/html", "not an image", 1, nil},
-		{"a type X does not take", []string{"allow_private_hosts: true"}, "image/gif", "does not take", 1, nil},
+		{"a type X does not take", []string{"allow_private_hosts: true"}, "image/gif", "does not take", 1, gif},
 		// The host says image/jpeg but sends a page: X decodes the bytes and refuses them.
 		{"X refuses bytes that are no image", []string{"allow_private_hosts: true"}, "image/jpeg", "media type unrecognized", 1,
 			[]byte("<!doctype html><title>404</title>")},
