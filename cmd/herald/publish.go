@@ -205,9 +205,10 @@ func answerError(req *http.Request, resp *http.Response, body []byte) *exitError
 			ae.Error = string(r[:200]) + "…"
 		}
 	}
-	msg := fmt.Sprintf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, ae.Error)
+	// The answer may come from anything on the way (a proxy's page): shown, as a table cell is.
+	msg := fmt.Sprintf("%s %s: %s: %s", req.Method, req.URL.Path, shown(resp.Status), shown(ae.Error))
 	for _, fe := range ae.Errors {
-		msg += fmt.Sprintf("\n  - %s: %s", fe.Field, fe.Message)
+		msg += fmt.Sprintf("\n  - %s: %s", shown(fe.Field), shown(fe.Message))
 	}
 	msg += tokenHint(resp.StatusCode, req.Header.Get("Authorization"))
 	code := 1

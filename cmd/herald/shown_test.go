@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -54,6 +56,25 @@ func TestCLIKeepsControlCharactersOffTheTerminal(t *testing.T) {
 		}
 		if !strings.Contains(out, `\x1b`) {
 			t.Errorf("herald %s does not show the escape as \\x1b: %s", args[0], out)
+		}
+	}
+}
+
+// TestRemoteErrorKeepsControlCharactersOffTheTerminal: an error answer of --server, which may
+// be any page on the way (a proxy's, a server that is not herald), is printed with its control
+// characters escaped, not raw.
+func TestRemoteErrorKeepsControlCharactersOffTheTerminal(t *testing.T) {
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte(`{"error":"upstream \u001b]52;c;cHduZWQ=\u0007down","errors":[{"field":"title","message":"\u001b[2Kok"}]}`))
+	}))
+	defer proxy.Close()
+	t.Setenv("HERALD_API_TOKEN", testToken)
+	for _, args := range [][]string{{"status", "--server", proxy.URL, "a1"}, {"pause", "--server", proxy.URL, "tg"}} {
+		_, errOut, code := runCLI(t, "", args...)
+		if code != 1 || !strings.Contains(errOut, `upstream \x1b]52`) || strings.ContainsAny(errOut, "\x1b\x07") {
+			t.Errorf("herald %s: exit %d: %q", args[0], code, errOut)
 		}
 	}
 }
