@@ -48,8 +48,17 @@ func (discord) link(url, text string) string {
 	if text == "" {
 		return url
 	}
-	return "[" + discordEscape(text) + "](" + url + ")"
+	return "[" + discordLinkText(text) + "](" + url + ")"
 }
+
+// discordLinkTextReplacer: Discord shows a masked link's escapes as written ("escaping is
+// disabled in masked links"), so its text gets look-alikes instead: no bracket ends the link
+// early, no markup, no backslash on show, no mention.
+// Specs: https://github.com/discord/discord-api-docs/issues/6185
+var discordLinkTextReplacer = strings.NewReplacer("[", "［", "]", "］", "*", "∗", "_", "＿", "~", "∼",
+	"`", "ˋ", "|", "│", "\\", "⧵", "@", "@\u200b")
+
+func discordLinkText(s string) string { return discordLinkTextReplacer.Replace(s) }
 
 func (discord) measure(text string) (int, error) { return CountUTF16(text), nil }
 

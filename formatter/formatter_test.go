@@ -856,3 +856,32 @@ func TestHashtagsOneSpellingPerWord(t *testing.T) {
 		t.Errorf("a spelling of the title's hashtag repeated, or the next tag missing:\n%s", p.Text)
 	}
 }
+
+// TestDiscordLinkTextHasNoBackslashes: Discord ignores escapes inside a masked link's text and
+// shows the backslashes ("escaping is disabled in masked links", discord/discord-api-docs#6185):
+// a template's {{link .URL .Title}} with an Arabic headline such as "#عاجل | …" showed
+// "\#عاجل \| …". The text gets look-alikes instead of escapes, so no character ends the link
+// early or turns into markup, and nothing shows a backslash.
+func TestDiscordLinkTextHasNoBackslashes(t *testing.T) {
+	r, err := New(channels.KindDiscord, Options{Template: "{{link .URL .Title}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := arabicArticle()
+	a.Title = `#عاجل | قمة [G20] في الرياض *اليوم* _الثلاثاء_ ~ \ @everyone`
+	p := mustRender(t, r, a)
+	i := strings.Index(p.Text, "](")
+	if !strings.HasPrefix(p.Text, "[") || i < 0 || strings.Count(p.Text, "](") != 1 {
+		t.Fatalf("not one masked link: %q", p.Text)
+	}
+	text := p.Text[1:i]
+	if strings.ContainsAny(text, "\\[]*_~|") {
+		t.Errorf("masked link text with backslashes or markup: %q", text)
+	}
+	if !strings.Contains(text, "عاجل") || !strings.Contains(text, "الرياض") {
+		t.Errorf("masked link text lost the title: %q", text)
+	}
+	if strings.Contains(p.Text, "@everyone") {
+		t.Errorf("mention not broken: %q", p.Text)
+	}
+}
