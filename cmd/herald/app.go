@@ -71,9 +71,23 @@ func loadConfig(g *globalFlags) (*config.Config, error) {
 		return nil, err
 	}
 	if g.logLevel != "" {
-		cfg.Log.Level = g.logLevel
+		if err := checkLogLevel(g.logLevel); err != nil {
+			return nil, err
+		}
+		cfg.Log.Level = strings.ToLower(g.logLevel)
 	}
 	return cfg, nil
+}
+
+// checkLogLevel refuses a --log-level that log.level would refuse: it failed only once serve
+// built its logger (exit 1, "log level …: unrecognized level"), and other commands took any
+// word.
+func checkLogLevel(level string) error {
+	switch strings.ToLower(level) {
+	case "debug", "info", "warn", "error":
+		return nil
+	}
+	return &exitError{code: 2, err: fmt.Errorf("--log-level %q is not one of debug, info, warn, error", level)}
 }
 
 // openRedis connects to cfg.Redis.URL and checks it answers.

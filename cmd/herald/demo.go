@@ -64,6 +64,9 @@ func runDemo(cmd *cobra.Command, g *globalFlags, asJSON bool, addr string, wait 
 		level = "warn" // stdout carries only the JSON object; logs go to stderr
 	}
 	if g.logLevel != "" {
+		if err := checkLogLevel(g.logLevel); err != nil {
+			return err
+		}
 		level = g.logLevel
 	}
 	log, err := newLogger(level, "console")

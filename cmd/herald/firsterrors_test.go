@@ -329,6 +329,10 @@ func TestUsageMistakesExit2AndSayHow(t *testing.T) {
 		{[]string{"statz"}, []string{`unknown command "statz" for "herald"`}},
 		{[]string{"format", "--channel", "telegram", "--all"}, []string{"if any flags in the group [channel all] are set none of the others can be"}},
 		{[]string{"count", "--platform", "myspace", "hi"}, []string{`unknown platform "myspace"`}},
+		// --log-level failed only in serve, once its logger was built (exit 1), and other
+		// commands took any word.
+		{[]string{"route", "--log-level", "verbose", "-"}, []string{`--log-level "verbose" is not one of debug, info, warn, error`}},
+		{[]string{"demo", "--json", "--log-level", "trace"}, []string{`--log-level "trace" is not one of debug, info, warn, error`}},
 		{[]string{"format", "--channel", "myspace", "-"}, []string{`unknown channel "myspace"`}},
 	} {
 		_, errOut, exit := runCLI(t, `{"url":"https://news.example.com/a","title":"t"}`, tc.args...)
