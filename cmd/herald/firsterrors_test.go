@@ -398,3 +398,31 @@ func TestChannelsAndStatsWithoutAConfigSaySo(t *testing.T) {
 		}
 	}
 }
+
+// herald log shows who decided a change (drop, retract, …): the README promises `by` in its
+// --json lines, and GET /v1/deliveries had it, but herald log printed neither it nor the name.
+func TestLogShowsWhoDecided(t *testing.T) {
+	rdb, srv := redistest.Start(t)
+	t.Setenv("HERALD_SERVER", "")
+	t.Setenv("REDIS_URL", fmt.Sprintf("redis://%s/%d", srv.Addr, rdb.Options().DB))
+	cfg := writeConfig(t, "channels:\n  - {name: tg-main, kind: telegram, settings: {chat_id: 1}}\n")
+	if _, errOut, code := runCLI(t, `{"id":"by-1","url":"https://news.example.com/by-1","title":"خبر"}`, "publish", "--config", cfg, "-"); code != 0 {
+		t.Fatalf("publish: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, "", "drop", "--config", cfg, "--by", "مكتب-الأخبار", "by-1", "tg-main"); code != 0 {
+		t.Fatalf("drop: exit %d %s", code, errOut)
+	}
+	out, errOut, code := runCLI(t, "", "log", "--config", cfg, "--json", "--status", "failed")
+	var line map[string]any
+	if err := json.Unmarshal([]byte(out), &line); code != 0 || err != nil || line["by"] != "مكتب-الأخبار" {
+		t.Errorf("log --json: exit %d %v\n%s%s", code, err, out, errOut)
+	}
+	out, errOut, code = runCLI(t, "", "log", "--config", cfg, "--status", "failed")
+	if code != 0 || !strings.Contains(out, "  by مكتب-الأخبار  error: dropped by") {
+		t.Errorf("log: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, _ = runCLI(t, "", "log", "--config", cfg, "--json", "--status", "pending")
+	if strings.Contains(out, `"by"`) {
+		t.Errorf("a change nobody decided carries by:\n%s", out)
+	}
+}

@@ -36,7 +36,8 @@ unknown, retracted, edited), oldest first, like tail. Without --since it shows t
 with --since all changes since then. --follow then keeps printing new changes as they
 happen (a blocking read on Redis, no polling) until interrupted. Lines are coloured on a
 terminal and plain when piped; --json prints one JSON object per line with the fields time,
-article_id, channel, kind, status, attempt, remote_id, post_url, error, title. With --server it
+article_id, channel, kind, status, attempt, remote_id, post_url, error, title, and by when an
+admin decided the change (a retry, drop, retract…). With --server it
 reads a running herald's GET /v1/deliveries instead of Redis, and --follow asks it every second.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -135,7 +136,8 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// logLine is the --json shape; every field is always present.
+// logLine is the --json shape; every field is always present but by, which only a change an
+// admin decided (retry, repost, mark sent, drop, retract, correct) has.
 type logLine struct {
 	Time      time.Time `json:"time"`
 	ArticleID string    `json:"article_id"`
@@ -147,6 +149,7 @@ type logLine struct {
 	PostURL   string    `json:"post_url"`
 	Error     string    `json:"error"`
 	Title     string    `json:"title"`
+	By        string    `json:"by,omitempty"`
 }
 
 type logPrinter struct {
@@ -160,7 +163,7 @@ var statusColor = map[string]string{"sent": "\x1b[32m", "failed": "\x1b[31m", "u
 func (p *logPrinter) print(e queue.LogEntry) error {
 	if p.json {
 		return writeJSONLine(p.w, logLine{Time: e.Time, ArticleID: e.ArticleID, Channel: e.Channel, Kind: e.Kind, Status: e.Status,
-			Attempt: e.Attempt, RemoteID: e.RemoteID, PostURL: e.PostURL, Error: e.Error, Title: e.Title})
+			Attempt: e.Attempt, RemoteID: e.RemoteID, PostURL: e.PostURL, Error: e.Error, Title: e.Title, By: e.By})
 	}
 	status := fmt.Sprintf("%-7s", e.Status)
 	if c, ok := statusColor[e.Status]; ok && p.color {
@@ -175,6 +178,9 @@ func (p *logPrinter) print(e queue.LogEntry) error {
 	}
 	if e.Title != "" {
 		fmt.Fprintf(&b, "  %q", e.Title)
+	}
+	if e.By != "" {
+		b.WriteString("  by " + shown(e.By))
 	}
 	if e.Error != "" {
 		b.WriteString("  error: " + shown(e.Error))
