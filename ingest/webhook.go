@@ -33,6 +33,19 @@ const maxMessageID = 256
 // and never a secret.
 var ErrUnauthorized = errors.New("webhook signature refused")
 
+// ErrAlreadyProcessed: a verified Standard Webhooks message whose webhook-id herald has already
+// answered with success — the sender's retry after an answer it did not get in time. It is
+// answered as a success again and processed no second time. ErrInProgress: the first request
+// with that id is still being processed; the sender should try again later (it may fail and
+// release the id).
+var (
+	ErrAlreadyProcessed = errors.New("webhook message already processed")
+	ErrInProgress       = errors.New("webhook message is being processed")
+)
+
+// processed is the value of a webhook-id record once Confirm ran.
+const processed = "done"
+
 // Verifier checks signed requests against the configured webhook sources and refuses a
 // Standard Webhooks message id it has seen (remembered in Redis, so every herald process
 // refuses it).
@@ -67,12 +80,13 @@ type Claim struct {
 	window time.Duration
 }
 
-// Confirm keeps the message id for the whole replay window: the request was processed.
+// Confirm keeps the message id for the whole replay window, marked processed: the request was
+// answered with success, and a retry with the same id is answered as such.
 func (c *Claim) Confirm(ctx context.Context) {
 	if c == nil || c.key == "" {
 		return
 	}
-	_ = c.rdb.Expire(context.WithoutCancel(ctx), c.key, c.window).Err()
+	_ = c.rdb.Set(context.WithoutCancel(ctx), c.key, processed, c.window).Err()
 }
 
 // Release forgets the message id (no-op for X-Hub-Signature-256, which carries none).
@@ -158,7 +172,19 @@ func (v *Verifier) verifyStandard(ctx context.Context, h http.Header, body []byt
 		return nil, fmt.Errorf("webhook: recording webhook-id: %w", err)
 	}
 	if !fresh {
-		return nil, unauthorized("webhook-id %q was already received (replay)", id)
+		// A signed message seen before: the sender's retry (or a copy of its genuine request).
+		// Refusing it as unauthorized told a sender whose answer was lost that its delivery
+		// failed (the WordPress plugin logs a 401 as a wrong secret; a Standard Webhooks sender
+		// counts it against the endpoint); it was processed, and is not processed again.
+		state, err := v.Redis.Get(ctx, key).Result()
+		switch {
+		case err == nil && state == processed:
+			return nil, fmt.Errorf("%w: webhook-id %q", ErrAlreadyProcessed, id)
+		case err == nil || errors.Is(err, redis.Nil):
+			return nil, fmt.Errorf("%w: webhook-id %q", ErrInProgress, id)
+		default:
+			return nil, fmt.Errorf("webhook: reading webhook-id: %w", err)
+		}
 	}
 	return &Claim{Source: *src, key: key, rdb: v.Redis, window: 2*tol + time.Minute}, nil
 }

@@ -63,12 +63,13 @@ func TestVerifyStandardWebhooks(t *testing.T) {
 	if err != nil || c.Source.Name != "wordpress" {
 		t.Fatalf("valid signature: claim %+v, err %v", c, err)
 	}
-	if _, err := v.Verify(ctx, standardHeaders(t, testSecret, "msg_1", now, body), body); !errors.Is(err, ErrUnauthorized) {
-		t.Fatalf("replayed webhook-id: err %v, want ErrUnauthorized", err)
+	// The same id while the first request runs: to be tried again later (the first may fail).
+	if _, err := v.Verify(ctx, standardHeaders(t, testSecret, "msg_1", now, body), body); !errors.Is(err, ErrInProgress) {
+		t.Fatalf("replayed webhook-id: err %v, want ErrInProgress", err)
 	}
 	// A second verifier (another herald process) shares the record.
 	v2 := &Verifier{Sources: v.Sources, Redis: rdb, Now: v.Now}
-	if _, err := v2.Verify(ctx, standardHeaders(t, testSecret, "msg_1", now.Add(time.Second), body), body); !errors.Is(err, ErrUnauthorized) {
+	if _, err := v2.Verify(ctx, standardHeaders(t, testSecret, "msg_1", now.Add(time.Second), body), body); !errors.Is(err, ErrInProgress) {
 		t.Fatalf("replay to another process: err %v", err)
 	}
 	// Released (the publish failed): the sender's retry with the same id is accepted.
@@ -80,6 +81,10 @@ func TestVerifyStandardWebhooks(t *testing.T) {
 	c.Confirm(ctx) // answered 2xx
 	if ttl := rdb.TTL(ctx, "herald:whid:{wordpress}:msg_1").Val(); ttl < 10*time.Minute || ttl > 12*time.Minute {
 		t.Fatalf("webhook-id remembered for %s, want the tolerance window both ways (~11m)", ttl)
+	}
+	// Processed: the sender's retry (its answer lost) is that success again, processed no more.
+	if _, err := v2.Verify(ctx, standardHeaders(t, testSecret, "msg_1", now.Add(time.Minute), body), body); !errors.Is(err, ErrAlreadyProcessed) {
+		t.Fatalf("retry of a processed message: err %v, want ErrAlreadyProcessed", err)
 	}
 
 	rotated := standardHeaders(t, testSecret, "msg_rot", now, body)
@@ -119,7 +124,7 @@ func TestVerifyStandardWebhooks(t *testing.T) {
 // Confirm nor Release ran) holds its webhook-id only for InFlight, not the whole replay window:
 // the WordPress plugin's retry a minute later was refused as a replay for 11 minutes, and the
 // plugin gives up on a 401, so the post was never sent. A duplicate while the first request
-// may still be running is refused.
+// may still be running is told to come back later.
 func TestUnansweredWebhookIDIsFreedForTheRetry(t *testing.T) {
 	rdb, _ := redistest.Start(t)
 	now := time.Unix(1_800_000_000, 0)
@@ -129,8 +134,8 @@ func TestUnansweredWebhookIDIsFreedForTheRetry(t *testing.T) {
 	if _, err := v.Verify(ctx, standardHeaders(t, testSecret, "msg_crash", now, body), body); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Verify(ctx, standardHeaders(t, testSecret, "msg_crash", now, body), body); !errors.Is(err, ErrUnauthorized) {
-		t.Fatalf("duplicate while the first may be running: %v, want ErrUnauthorized", err)
+	if _, err := v.Verify(ctx, standardHeaders(t, testSecret, "msg_crash", now, body), body); !errors.Is(err, ErrInProgress) {
+		t.Fatalf("duplicate while the first may be running: %v, want ErrInProgress", err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -16,9 +16,10 @@ import (
 // Signed publish webhooks (POST /v1/articles with a signature, POST /v1/hooks/wordpress). The
 // checks live in ingest.Verifier; these handlers only read, verify and hand over.
 
-// readSigned reads the body (bounded), verifies its signature and returns the claim. On failure
-// it has answered: 401 for any signature problem (nothing enqueued), 413, or 503 when Redis
-// cannot record the message id.
+// readSigned reads the body (bounded), verifies its signature and returns the claim. Otherwise
+// it has answered: 401 for any signature problem (nothing enqueued), 413, 503 when Redis cannot
+// record the message id or a request with the same id is still running, and 200
+// {"webhook_id","duplicate":true} for a message already processed (nothing done again).
 func (s *Server) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, *ingest.Claim, bool) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, article.MaxPayloadBytes+1))
 	if err != nil {
@@ -30,6 +31,14 @@ func (s *Server) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, *in
 		return nil, nil, false
 	}
 	claim, err := s.Webhooks.Verify(r.Context(), r.Header, body)
+	if errors.Is(err, ingest.ErrAlreadyProcessed) {
+		writeJSON(w, http.StatusOK, map[string]any{"webhook_id": r.Header.Get("webhook-id"), "duplicate": true})
+		return nil, nil, false
+	}
+	if errors.Is(err, ingest.ErrInProgress) {
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "a request with this webhook-id is still being processed; retry it later"})
+		return nil, nil, false
+	}
 	if errors.Is(err, ingest.ErrUnauthorized) {
 		s.Logger.Warn("webhook refused", zap.String("path", r.URL.Path), zap.String("reason", err.Error()))
 		writeJSON(w, http.StatusUnauthorized, apiError{Error: err.Error()})

@@ -229,16 +229,17 @@ func TestSignedWebhooksDeliverOncePerRoutedChannel(t *testing.T) {
 			t.Fatalf("%s kept for %s after a 202, want the ~11m replay window", k, ttl)
 		}
 	}
-	// Replayed and expired: 401, nothing enqueued.
-	if code, out := e.do("/v1/hooks/wordpress", wp, signStandard(t, wpSecret, "msg_wp_1", e.now, wp)); code != http.StatusUnauthorized {
-		t.Fatalf("replayed wordpress message: %d %v", code, out)
+	// A message already processed, sent again (the sender's retry when our answer was lost): the
+	// same success, nothing done again; with another body under its id, likewise. Expired: 401.
+	if code, out := e.do("/v1/hooks/wordpress", wp, signStandard(t, wpSecret, "msg_wp_1", e.now, wp)); code != http.StatusOK || out["duplicate"] != true || out["webhook_id"] != "msg_wp_1" {
+		t.Fatalf("replayed wordpress message: %d %v, want 200 duplicate", code, out)
 	}
 	late := []byte(`{"url":"https://news.example.com/late","title":"late"}`)
 	if code, out := e.do("/v1/articles", late, signStandard(t, cmsSecret, "msg_late", e.now.Add(-6*time.Minute), late)); code != http.StatusUnauthorized {
 		t.Fatalf("expired: %d %v", code, out)
 	}
-	if code, out := e.do("/v1/articles", late, signStandard(t, cmsSecret, "msg_cms_1", e.now, late)); code != http.StatusUnauthorized {
-		t.Fatalf("replayed id with another body: %d %v", code, out)
+	if code, out := e.do("/v1/articles", late, signStandard(t, cmsSecret, "msg_cms_1", e.now, late)); code != http.StatusOK || out["duplicate"] != true {
+		t.Fatalf("replayed id with another body: %d %v, want 200 duplicate, nothing queued", code, out)
 	}
 	if code, _ := e.do("/v1/articles", late, signStandard(t, "whsec_"+"d3JvbmctLXNlY3JldC0td3JvbmctLXNlY3JldA==", "msg_bad", e.now, late)); code != http.StatusUnauthorized {
 		t.Fatalf("badly signed: %d", code)
@@ -395,5 +396,22 @@ func TestWordPressPluginSignsWithEverySecretWhileRotating(t *testing.T) {
 	}
 	if !e.articleExists("wp-news.example.com-4712") {
 		t.Fatal("the post signed during the rotation was not queued")
+	}
+}
+
+// A message whose webhook-id a request still being processed holds is answered 503 (retry
+// later: the first may fail and free the id), not refused for good.
+func TestWebhookIDInProgressIs503(t *testing.T) {
+	e := newHookEnv(t)
+	if err := e.rdb.Set(context.Background(), "herald:whid:{cms}:msg_busy", "1", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	art := []byte(`{"url":"https://news.example.com/busy","title":"قيد المعالجة"}`)
+	code, out := e.do("/v1/articles", art, signStandard(t, cmsSecret, "msg_busy", e.now, art))
+	if code != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(out["error"]), "still being processed") {
+		t.Fatalf("same id while in progress: %d %v, want 503", code, out)
+	}
+	if e.articleExists(mustID(t, "https://news.example.com/busy")) {
+		t.Fatal("queued while the first request held the id")
 	}
 }

@@ -186,8 +186,9 @@ func TestServePollsFeedsAndTakesSignedWebhooks(t *testing.T) {
 	if code, out := s.request(http.MethodPost, "/v1/articles", body, headers); code != http.StatusAccepted {
 		t.Fatalf("signed publish: %d %v", code, out)
 	}
-	if code, _ := s.request(http.MethodPost, "/v1/articles", body, headers); code != http.StatusUnauthorized {
-		t.Fatalf("replayed webhook: %d, want 401", code)
+	// Sent again (the sender's retry): answered as processed, nothing queued again.
+	if code, out := s.request(http.MethodPost, "/v1/articles", body, headers); code != http.StatusOK || out["duplicate"] != true {
+		t.Fatalf("replayed webhook: %d %v, want 200 duplicate", code, out)
 	}
 	waitUntil(t, 15*time.Second, "the signed article posted", func() bool { return len(s.fake.Messages()) == 2 })
 	// More polls go by; nothing else is posted.
