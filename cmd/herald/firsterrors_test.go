@@ -426,3 +426,37 @@ func TestLogShowsWhoDecided(t *testing.T) {
 		t.Errorf("a change nobody decided carries by:\n%s", out)
 	}
 }
+
+// herald log --channel with a name that is neither configured nor in the log (a typo) exits 2
+// naming the configured channels: it printed nothing, and with --follow waited for ever. A
+// channel taken out of the config still shows its history.
+func TestLogRefusesAnUnknownChannel(t *testing.T) {
+	rdb, srv := redistest.Start(t)
+	t.Setenv("HERALD_SERVER", "")
+	t.Setenv("REDIS_URL", fmt.Sprintf("redis://%s/%d", srv.Addr, rdb.Options().DB))
+	cfg := writeConfig(t, "channels:\n  - {name: tg-main, kind: telegram, settings: {chat_id: 1}}\n")
+	if _, errOut, code := runCLI(t, `{"id":"log-1","url":"https://news.example.com/log-1","title":"خبر"}`, "publish", "--config", cfg, "-"); code != 0 {
+		t.Fatalf("publish: exit %d %s", code, errOut)
+	}
+	for _, args := range [][]string{{"--channel", "tg-mian"}, {"--channel", "tg-mian", "--follow"}} {
+		// --follow would wait for ever: give it 5 seconds.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		root := newRootCmd()
+		var out, errb bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errb)
+		root.SetArgs(append([]string{"log", "--config", cfg}, args...))
+		code := reportError(&errb, root.ExecuteContext(ctx))
+		cancel()
+		if code != 2 || !strings.Contains(errb.String(), `"tg-mian" is not a configured channel (configured: tg-main)`) {
+			t.Errorf("log %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+	}
+	if out, errOut, code := runCLI(t, "", "log", "--config", cfg, "--channel", "tg-main"); code != 0 || !strings.Contains(out, "log-1") {
+		t.Errorf("log --channel tg-main: exit %d\n%s%s", code, out, errOut)
+	}
+	other := writeConfig(t, "channels:\n  - {name: tg-new, kind: telegram, settings: {chat_id: 1}}\n")
+	if out, errOut, code := runCLI(t, "", "log", "--config", other, "--channel", "tg-main"); code != 0 || !strings.Contains(out, "log-1") {
+		t.Errorf("log --channel of a channel removed from the config: exit %d\n%s%s", code, out, errOut)
+	}
+}

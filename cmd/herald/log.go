@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"herald/config"
 	"herald/queue"
 	"herald/web"
 )
@@ -64,6 +65,9 @@ reads a running herald's GET /v1/deliveries instead of Redis, and --follow asks 
 			}
 			defer rdb.Close()
 			b, _ := brokerFor(cfg, rdb)
+			if err := knownLogChannel(ctx, cfg, b, q.Channel); err != nil {
+				return err
+			}
 			last, err := b.LastLogID(ctx, q)
 			if err != nil {
 				return err
@@ -87,6 +91,23 @@ reads a running herald's GET /v1/deliveries instead of Redis, and --follow asks 
 	f.BoolVar(&asJSON, "json", false, "one JSON object per line")
 	rf.add(cmd)
 	return cmd
+}
+
+// knownLogChannel refuses a --channel that is not configured and has no change in the log: a
+// misspelt name (tg-mian) printed nothing, and with --follow waited for ever while the real
+// channel's deliveries went by. A channel removed from the config still shows its history.
+func knownLogChannel(ctx context.Context, cfg *config.Config, b *queue.Broker, name string) error {
+	if name == "" {
+		return nil
+	}
+	if _, ok := cfg.Channel(name); ok {
+		return nil
+	}
+	last, err := b.LastLogID(ctx, queue.LogQuery{Channel: name})
+	if err != nil || last != "0" {
+		return err
+	}
+	return &exitError{code: 2, err: fmt.Errorf("--channel: %s, and the delivery log has no change for it", cfg.UnknownChannel(name))}
 }
 
 // printHistory prints the changes up to and including id last, oldest first.
