@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -165,7 +166,10 @@ func DownloadImage(ctx context.Context, client *http.Client, rawURL string, maxB
 		return File{}, fmt.Errorf("host answered %s", resp.Status)
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if len(mt) < len(typePrefix) || mt[:len(typePrefix)] != typePrefix {
+	// Storage such as S3 serves a file uploaded without a type as application/octet-stream: its
+	// bytes then say whether it is an image.
+	untyped := mt == "" || mt == "application/octet-stream" || mt == "binary/octet-stream"
+	if !untyped && !strings.HasPrefix(mt, typePrefix) {
 		return File{}, fmt.Errorf("host sent %q, not an image", mt)
 	}
 	if resp.ContentLength > maxBytes {
@@ -177,6 +181,13 @@ func DownloadImage(ctx context.Context, client *http.Client, rawURL string, maxB
 	}
 	if int64(len(data)) > maxBytes {
 		return File{}, fmt.Errorf("image is over %s (%d)", capName, maxBytes)
+	}
+	if untyped {
+		sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(data))
+		if !strings.HasPrefix(sniffed, typePrefix) {
+			return File{}, fmt.Errorf("host sent %q whose bytes are %q, not an image", mt, sniffed)
+		}
+		mt = sniffed
 	}
 	name := path.Base(u.Path)
 	if name == "." || name == "/" || name == "" {

@@ -73,3 +73,35 @@ func TestDownloadImageChecks(t *testing.T) {
 		t.Fatal("file URL accepted")
 	}
 }
+
+// TestDownloadImageUntypedBytesAreSniffed: storage such as S3 serves a file uploaded without a
+// type as application/octet-stream (or binary/octet-stream): such an answer is an image when its
+// bytes are one, and is refused otherwise. It used to be refused as "not an image", so every
+// photo of a site that stores its images so was left out on X, Mastodon, Bluesky and Facebook
+// uploads.
+func TestDownloadImageUntypedBytesAreSniffed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	open := NewClient(Options{AllowPrivate: true})
+	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...)
+	jpeg := append([]byte{0xff, 0xd8, 0xff, 0xe0}, make([]byte, 64)...)
+	for _, tc := range []struct {
+		ctype string
+		body  []byte
+		want  string
+	}{{"application/octet-stream", png, "image/png"}, {"binary/octet-stream", jpeg, "image/jpeg"}} {
+		srv := imageServer(t, tc.ctype, tc.body)
+		f, err := DownloadImage(ctx, open, srv.URL+"/uploads/photo", 1<<20, "the cap")
+		if err != nil || f.ContentType != tc.want || len(f.Data) != len(tc.body) {
+			t.Fatalf("%s: %+v, %v; want %s", tc.ctype, f.ContentType, err, tc.want)
+		}
+	}
+	page := imageServer(t, "application/octet-stream", []byte("<!doctype html><title>Access Denied</title>"))
+	if _, err := DownloadImage(ctx, open, page.URL, 1<<20, "the cap"); err == nil || !strings.Contains(err.Error(), "not an image") {
+		t.Fatalf("octet-stream page: %v, want refused as not an image", err)
+	}
+	big := imageServer(t, "application/octet-stream", append(png, make([]byte, 100)...))
+	if _, err := DownloadImage(ctx, open, big.URL, 100, "max_bytes"); err == nil || !strings.Contains(err.Error(), "over max_bytes") {
+		t.Fatalf("cap: %v", err)
+	}
+}
