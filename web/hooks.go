@@ -6,11 +6,13 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
 	"herald/article"
 	"herald/ingest"
+	"herald/queue"
 )
 
 // Signed publish webhooks (POST /v1/articles with a signature, POST /v1/hooks/wordpress). The
@@ -133,6 +135,17 @@ func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body [
 		writeJSON(w, http.StatusOK, map[string]string{"id": post.Article.ID, "ignored": "post status is " + strings.TrimSpace(post.Status+" (only publish is sent)")})
 		return http.StatusOK
 	}
+	switch old, err := s.oldPostEdited(r, &post.Article); {
+	case err != nil:
+		s.Logger.Error("looking up a wordpress post", zap.String("article_id", post.Article.ID), zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not look the post up; it is safe to retry"})
+		return http.StatusServiceUnavailable
+	case old:
+		s.Logger.Info("wordpress: an old post edited, not posted", zap.String("article_id", post.Article.ID), zap.Time("published_at", *post.Article.PublishedAt))
+		writeJSON(w, http.StatusOK, map[string]string{"id": post.Article.ID,
+			"ignored": "an edit of a post published " + post.Article.PublishedAt.Format(time.RFC3339) + ", before herald had it: not posted (publish it with herald publish if it should go out)"})
+		return http.StatusOK
+	}
 	ctx := ingest.WithSource(r.Context(), claim.Source.Name)
 	res, err := s.Publisher.Publish(ctx, &post.Article)
 	if errors.As(err, &ve) {
@@ -199,5 +212,32 @@ func (s *Server) websubPush(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not process the push; polling will pick it up"})
 	default:
 		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// oldPostAge is how long after its publication an edited post herald never had is taken for one
+// published before herald followed the site.
+const oldPostAge = 24 * time.Hour
+
+// oldPostEdited reports whether a WordPress event is the plugin's update (X-Herald-Event: update:
+// the post was public before this save) of a post herald has never had, under its id or its
+// URL, published more than oldPostAge before: a post from before herald followed the site (the
+// plugin installed on a site with years of articles), which an editor has just corrected. It
+// was posted to every channel as news. A post whose publish event was lost (herald down through
+// the plugin's retries) and is edited within the day still goes out.
+func (s *Server) oldPostEdited(r *http.Request, a *article.Article) (bool, error) {
+	if r.Header.Get("X-Herald-Event") != "update" || a.PublishedAt == nil || time.Since(*a.PublishedAt) < oldPostAge {
+		return false, nil
+	}
+	if known, err := s.Broker.HasArticle(r.Context(), a.ID); err != nil || known {
+		return false, err
+	}
+	switch _, err := s.Broker.ArticleIDByURL(r.Context(), a.URL); {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, queue.ErrNotFound) || errors.Is(err, queue.ErrInvalidURL):
+		return true, nil
+	default:
+		return false, err
 	}
 }

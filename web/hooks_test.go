@@ -415,3 +415,36 @@ func TestWebhookIDInProgressIs503(t *testing.T) {
 		t.Fatal("queued while the first request held the id")
 	}
 }
+
+// The plugin installed on a site with years of articles: an editor's correction of a post from
+// last month (an update event of a post herald never had) is not posted as news. A post
+// backdated when it is first published (a publish event) goes out, and so does the update of a
+// recent post whose publish herald missed.
+func TestWordPressEditOfAnOldPostHeraldNeverHadIsNotPosted(t *testing.T) {
+	e := newHookEnv(t)
+	send := func(id int, event string, published time.Time) (int, map[string]any) {
+		t.Helper()
+		post := []byte(fmt.Sprintf(`{"id":%d,"status":"publish","date_gmt":%q,"link":"https://news.example.com/?p=%d","title":{"rendered":"خبر قديم"}}`,
+			id, published.UTC().Format("2006-01-02T15:04:05"), id))
+		h := signStandard(t, wpSecret, fmt.Sprintf("msg_%s_%d", event, id), e.now, post)
+		h.Set("X-Herald-Event", event)
+		return e.do("/v1/hooks/wordpress", post, h)
+	}
+	lastMonth := time.Now().Add(-30 * 24 * time.Hour)
+	if code, out := send(31, "update", lastMonth); code != http.StatusOK || out["ignored"] == nil {
+		t.Fatalf("edit of last month's post: %d %v, want 200 ignored", code, out)
+	}
+	if e.articleExists("wp-news.example.com-31") {
+		t.Fatal("an edit of an old post herald never had was queued")
+	}
+	if code, out := send(32, "publish", lastMonth); code != http.StatusAccepted {
+		t.Fatalf("a backdated post published now: %d %v, want 202", code, out)
+	}
+	if code, out := send(33, "update", time.Now().Add(-2*time.Hour)); code != http.StatusAccepted {
+		t.Fatalf("update of a post published two hours ago that herald missed: %d %v, want 202", code, out)
+	}
+	// An old post herald has (published before): its edit is the usual update, a duplicate.
+	if code, out := send(32, "update", lastMonth); code != http.StatusAccepted || out["deliveries"].([]any)[0].(map[string]any)["duplicate"] != true {
+		t.Fatalf("edit of an old post herald has: %d %v, want 202 duplicate", code, out)
+	}
+}
