@@ -96,7 +96,8 @@ func errorf(format string, args ...any) error {
 //	401; 403 from the Bot API (not a member, kicked, blocked, group deleted, …)
 //	                                        → channels.Auth: the worker pauses the channel
 //	400/403 no right to post (need administrator rights in the channel chat,
-//	CHAT_WRITE_FORBIDDEN, not enough rights to send text messages)
+//	CHAT_WRITE_FORBIDDEN, not enough rights to send text messages, have no write access to
+//	the chat, CHAT_ADMIN_REQUIRED, CHANNEL_PRIVATE)
 //	                                        → channels.Auth
 //	400 group upgraded to a supergroup      → channels.Pause, naming migrate_to_chat_id
 //	400 chat not found                      → channels.Pause: chat_id names no chat the bot sees
@@ -173,7 +174,10 @@ func migrated(ae *APIError) bool {
 // substrings). Since Bot API 6.5 (granular permissions) the last is worded "not enough rights
 // to send text messages to the chat"; "have no rights to send a message" is the older wording.
 var rightsFailures = []string{"need administrator rights in the channel chat", "chat_write_forbidden", "have no rights to send a message",
-	"not enough rights to send text messages"}
+	"not enough rights to send text messages",
+	// TDLib's own refusals of any send to the chat: no write access to it (can_send_message),
+	// administrator rights required, the bot's access to a private channel gone.
+	"have no write access to the chat", "chat_admin_required", "channel_private"}
 
 var tagRE = regexp.MustCompile(`<[^>]*>`)
 

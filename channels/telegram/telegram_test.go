@@ -246,6 +246,12 @@ func TestAnswerClassification(t *testing.T) {
 			h.fake.FailNext(1, 400, "Bad Request: need administrator rights in the channel chat")
 		}, class: pause, errSub: "400 Bad Request: need administrator rights"},
 		{name: "write forbidden", setup: func(h *harness) { h.fake.FailNext(1, 403, "Forbidden: CHAT_WRITE_FORBIDDEN") }, class: pause},
+		// TDLib's MessagesManager::can_send_message, for a chat the bot may not write to.
+		{name: "no write access", setup: func(h *harness) {
+			h.fake.FailNext(1, 400, "Bad Request: have no write access to the chat")
+		}, class: pause, errSub: "400 Bad Request: have no write access to the chat"},
+		{name: "admin required", setup: func(h *harness) { h.fake.FailNext(1, 400, "Bad Request: CHAT_ADMIN_REQUIRED") }, class: pause},
+		{name: "channel private", setup: func(h *harness) { h.fake.FailNext(1, 400, "Bad Request: CHANNEL_PRIVATE") }, class: pause},
 		// Bot API 6.5+ words it so (granular permissions; "have no rights to send a message"
 		// before): a group that restricts the bot, or a channel that took its right to post.
 		{name: "not enough rights to send text", setup: func(h *harness) {
