@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -493,10 +494,24 @@ func (c *Config) validate() error {
 	c.validateSources(bad, isChannel)
 	if c.HTTP.PublicURL != "" {
 		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("http.public_url: %q is not an absolute http or https URL", c.HTTP.PublicURL)
+			bad("http.public_url%s: %q is not an absolute http or https URL", fromEnv("HERALD_PUBLIC_URL"), c.HTTP.PublicURL)
 		}
 	}
+	// A port alone (HERALD_HTTP_ADDR=8080) failed only when serve listened, after Redis and
+	// every channel, as "listen tcp: address 8080: missing port in address".
+	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil || port == "" {
+		bad("http.addr%s: %q is not host:port (127.0.0.1:8080; :8080 listens on every interface)", fromEnv("HERALD_HTTP_ADDR"), c.HTTP.Addr)
+	}
 	return errors.Join(errs...)
+}
+
+// fromEnv is " (env NAME)" when the variable NAME is set: the value at fault came from it, not
+// from the file.
+func fromEnv(name string) string {
+	if os.Getenv(name) != "" {
+		return " (env " + name + ")"
+	}
+	return ""
 }
 
 // unjoin splits an errors.Join.

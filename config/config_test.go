@@ -878,6 +878,24 @@ func TestEnvSettingErrorsNameTheVariable(t *testing.T) {
 	}
 }
 
+// http.addr must be host:port, and an error about it or http.public_url names the variable
+// that set it: HERALD_HTTP_ADDR=8080 failed only when serve listened, after connecting to Redis
+// and building every channel, and the operator looked for it in the file.
+func TestHTTPSettingsNameTheirVariable(t *testing.T) {
+	cleanEnv(t)
+	wantErr(t, "http: {addr: \"8080\"}\n", `http.addr: "8080" is not host:port`)
+	t.Setenv("HERALD_HTTP_ADDR", "8080")
+	t.Setenv("HERALD_PUBLIC_URL", "herald.example.com")
+	wantErr(t, "", `http.addr (env HERALD_HTTP_ADDR): "8080" is not host:port`, `http.public_url (env HERALD_PUBLIC_URL): "herald.example.com" is not an absolute http or https URL`)
+	for _, addr := range []string{":8080", "0.0.0.0:8080", "[::1]:8080", "localhost:0"} {
+		t.Setenv("HERALD_HTTP_ADDR", addr)
+		t.Setenv("HERALD_PUBLIC_URL", "")
+		if c := mustParse(t, ""); c.HTTP.Addr != addr {
+			t.Errorf("http.addr %q, want %q", c.HTTP.Addr, addr)
+		}
+	}
+}
+
 func names(c *Config) string {
 	var n []string
 	for _, ch := range c.Channels {
