@@ -74,3 +74,30 @@ func TestExampleConfigChannelsAllBuild(t *testing.T) {
 		t.Fatalf("%d of %d channels built", len(routes), len(cfg.Channels))
 	}
 }
+
+// The blocks herald.example.yaml leaves commented out at its end (webhooks, feeds, the admin bot)
+// load once uncommented, with the variables they name set: what an operator uncomments first.
+func TestExampleConfigCommentedBlocksLoad(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "herald.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	start := strings.Index(text, "\n# webhooks:\n")
+	if start < 0 {
+		t.Fatal("herald.example.yaml: no commented-out webhooks: block")
+	}
+	tail := regexp.MustCompile(`(?m)^# ((?:webhooks|feeds|admin):.*)$`).ReplaceAllString(text[start:], "$1")
+	tail = regexp.MustCompile(`(?m)^#   `).ReplaceAllString(tail, "  ")
+	for _, m := range regexp.MustCompile(`_env: ([A-Z][A-Z0-9_]*)`).FindAllStringSubmatch(text, -1) {
+		t.Setenv(m[1], "123456:example-secret-value-0123456789")
+	}
+	t.Setenv("HERALD_WP_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	cfg, err := config.Parse([]byte(text[:start] + tail))
+	if err != nil {
+		t.Fatalf("the example with its webhooks, feeds and admin blocks uncommented does not load: %v", err)
+	}
+	if len(cfg.Webhooks) == 0 || len(cfg.Feeds) == 0 || cfg.Admin == nil {
+		t.Fatalf("uncommented: %d webhooks, %d feeds, admin %v", len(cfg.Webhooks), len(cfg.Feeds), cfg.Admin != nil)
+	}
+}
