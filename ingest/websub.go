@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"herald/config"
+	"herald/internal/safehttp"
 )
 
 // WebSub subscriber: when a feed advertises a hub, herald subscribes with a callback on its own
@@ -182,7 +185,7 @@ func (p *Poller) ensureSubscription(ctx context.Context, f config.Feed, links hu
 		fWSState, "pending", fWSRequested, ms(now), fWSError, "").Err(); err != nil {
 		return
 	}
-	if err := p.subscribe(ctx, links, p.callbackURL(f.Name), secret); err != nil {
+	if err := p.subscribe(ctx, p.hubClient(ctx, f.URL), links, p.callbackURL(f.Name), secret); err != nil {
 		p.log.Warn("websub: subscribing", zap.String("feed", f.Name), zap.String("hub", links.hub), zap.Error(err))
 		rdb.HSet(ctx, feedKey(f.Name), fWSError, err.Error())
 		return
@@ -190,9 +193,29 @@ func (p *Poller) ensureSubscription(ctx context.Context, f config.Feed, links hu
 	p.log.Info("websub: subscription requested", zap.String("feed", f.Name), zap.String("hub", links.hub), zap.String("topic", links.self))
 }
 
-// subscribe sends the subscription request.
+// hubClient is the client of the requests to a feed's hub. The hub's address comes from the
+// feed document, not from the operator: a feed (a third party's, or one an intruder edited)
+// naming a hub inside the operator's network would make herald POST there and show the start
+// of the answer in the feed's status. So the hub must be on a public address, or on one of the
+// feed's own host (a hub beside a feed on the newsroom's internal network).
+func (p *Poller) hubClient(ctx context.Context, feedURL string) *http.Client {
+	var own []net.IP
+	if u, err := url.Parse(feedURL); err == nil && u.Hostname() != "" {
+		if ip := net.ParseIP(u.Hostname()); ip != nil {
+			own = []net.IP{ip}
+		} else {
+			own, _ = net.DefaultResolver.LookupIP(ctx, "ip", u.Hostname())
+		}
+	}
+	return safehttp.NewClient(safehttp.Options{
+		Timeout: p.client.Timeout,
+		Also:    func(ip net.IP) bool { return slices.ContainsFunc(own, ip.Equal) },
+	})
+}
+
+// subscribe sends the subscription request with client (hubClient).
 // Specs: https://www.w3.org/TR/websub/#subscriber-sends-subscription-request
-func (p *Poller) subscribe(ctx context.Context, links hubLinks, callback, secret string) error {
+func (p *Poller) subscribe(ctx context.Context, client *http.Client, links hubLinks, callback, secret string) error {
 	form := url.Values{
 		"hub.mode":          {"subscribe"},
 		"hub.topic":         {links.self},
@@ -206,7 +229,10 @@ func (p *Poller) subscribe(ctx context.Context, links hubLinks, callback, secret
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", userAgent)
-	resp, err := p.client.Do(req)
+	resp, err := client.Do(req)
+	if errors.Is(err, safehttp.ErrPrivateAddress) {
+		return fmt.Errorf("websub: subscribing at the hub: the feed names a hub on a private address, not its own host's: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("websub: subscribing at the hub: %w", err)
 	}

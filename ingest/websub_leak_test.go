@@ -22,8 +22,8 @@ func TestHubRefusalNeverShowsTheSubscriptionSecret(t *testing.T) {
 			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprintf(w, "%shub.secret=%s refused: %s", strings.Repeat("-", pad), secret, body)
 		}))
-		p := &Poller{client: hub.Client()}
-		err := p.subscribe(context.Background(), hubLinks{hub: hub.URL, self: "https://news.example.com/feed"}, "https://herald.example.com/websub/news", secret)
+		p := &Poller{}
+		err := p.subscribe(context.Background(), hub.Client(), hubLinks{hub: hub.URL, self: "https://news.example.com/feed"}, "https://herald.example.com/websub/news", secret)
 		hub.Close()
 		if err == nil || !strings.Contains(err.Error(), "HTTP 400") {
 			t.Fatalf("pad %d: %v", pad, err)

@@ -23,7 +23,7 @@ import (
 
 	"herald/channels"
 	"herald/channels/httpsend"
-	"herald/channels/internal/safehttp"
+	"herald/internal/safehttp"
 )
 
 // Collection is the NSID of a Bluesky post record.

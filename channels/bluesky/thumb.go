@@ -13,7 +13,7 @@ import (
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
 
-	"herald/channels/internal/safehttp"
+	"herald/internal/safehttp"
 )
 
 // A news photo is often over the card's 1,000,000-byte limit. herald downloads up to

@@ -10,7 +10,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"herald/channels/internal/safehttp"
+	"herald/internal/safehttp"
 )
 
 // noisyPNG is a photo-like PNG far over 1,000,000 bytes (noise does not compress).

@@ -21,7 +21,7 @@ import (
 
 	"herald/channels"
 	"herald/channels/httpsend"
-	"herald/channels/internal/safehttp"
+	"herald/internal/safehttp"
 )
 
 // Channel posts to one Facebook Page. It is safe for concurrent use.

@@ -19,7 +19,7 @@ import (
 
 	"herald/channels"
 	"herald/channels/httpsend"
-	"herald/channels/internal/safehttp"
+	"herald/internal/safehttp"
 )
 
 // Channel posts to one Mastodon account. It is safe for concurrent use.

@@ -15,7 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"herald/channels"
-	"herald/channels/internal/safehttp"
+	"herald/internal/safehttp"
 )
 
 // imageTypes are the image types Mastodon takes as attachments.

@@ -6,7 +6,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"herald/channels/internal/safehttp"
+	"herald/internal/safehttp"
 )
 
 // newPhotoClient is the client that downloads photos Telegram could not fetch. It is separate

@@ -13,7 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"herald/channels"
-	"herald/channels/internal/safehttp"
+	"herald/internal/safehttp"
 )
 
 // MaxCaption is the longest image caption WhatsApp takes (characters; counted in UTF-16 units,

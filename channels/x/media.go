@@ -11,7 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"herald/channels"
-	"herald/channels/internal/safehttp"
+	"herald/internal/safehttp"
 )
 
 // imageTypes are the media types the one-shot upload takes for tweet_image.

@@ -17,7 +17,7 @@ import (
 
 	"herald/channels"
 	"herald/channels/httpsend"
-	"herald/channels/internal/safehttp"
+	"herald/internal/safehttp"
 )
 
 // Channel posts to one X account. It is safe for concurrent use.

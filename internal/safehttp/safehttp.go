@@ -1,7 +1,8 @@
-// Package safehttp downloads article-supplied files (photos for Telegram, X media, Facebook
-// photos) without letting an article make herald probe the operator's network: http(s) only, a
-// size cap, a content-type check, and no connection to loopback, private, link-local, CGNAT or
-// otherwise non-public addresses unless the channel allows them.
+// Package safehttp makes the requests whose address comes from content rather than from the
+// operator — article-supplied files (photos for Telegram, X media, Facebook photos) and the
+// WebSub hub a feed document names — without letting that content make herald probe the
+// operator's network: http(s) only, a size cap, a content-type check, and no connection to
+// loopback, private, link-local, CGNAT or otherwise non-public addresses unless allowed.
 package safehttp
 
 import (
@@ -91,6 +92,9 @@ type Options struct {
 	AllowPrivate bool
 	// Setting names the channel setting that allows private hosts, for the error message.
 	Setting string
+	// Also allows non-public addresses it reports true for (nil: none), such as those of the
+	// operator's own host the request belongs to.
+	Also func(net.IP) bool
 }
 
 // NewClient returns a client for article-supplied URLs. The address check runs on the resolved
@@ -110,7 +114,7 @@ func NewClient(o Options) *http.Client {
 			if err != nil {
 				return err
 			}
-			if !Public(net.ParseIP(host)) {
+			if ip := net.ParseIP(host); !Public(ip) && (o.Also == nil || !o.Also(ip)) {
 				return refusal
 			}
 			return nil
