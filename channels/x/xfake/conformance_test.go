@@ -11,14 +11,16 @@ import (
 
 	"github.com/dghubble/oauth1"
 	"gopkg.in/yaml.v3"
+
+	"herald/internal/conformance"
 )
 
 // TestCreatePostAgreesWithTwitterText posts the text of every v3 case of twitter-text's own
-// validate.yml (the copy in formatter/testdata, which the formatter's counter is also checked
-// against) through the fake: it must accept exactly the texts twitter-text calls valid (280
+// validate.yml (from ../shared/conformance/twitter-text beside the checkout, which the
+// formatter's counter is also checked against; skipped where it is absent) through the fake: it must accept exactly the texts twitter-text calls valid (280
 // weighted characters at most, no U+FFFE U+FEFF U+FFFF), and refuse the others with 400.
 func TestCreatePostAgreesWithTwitterText(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "formatter", "testdata", "twitter-text", "validate.yml"))
+	data, err := os.ReadFile(filepath.Join(conformance.Dir(t, "twitter-text"), "validate.yml"))
 	if err != nil {
 		t.Fatalf("reading validate.yml: %v", err)
 	}
