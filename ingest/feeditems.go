@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"herald/article"
@@ -26,14 +27,20 @@ import (
 func (p *Poller) ingest(ctx context.Context, f config.Feed, parsed *gofeed.Feed) error {
 	rdb := p.pub.Redis
 	items := sortedItems(parsed.Items)
-	initialized, err := rdb.HExists(ctx, feedKey(f.Name), fInitialized).Result()
-	if err != nil {
+	first, err := rdb.HGet(ctx, feedKey(f.Name), fInitialized).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("feed %s: reading state: %w", f.Name, err)
 	}
+	initialized := err == nil
 	post := len(items) // every new item
 	if !initialized {
 		post = min(f.Newest, len(items))
 	}
+	// The backlog is what the site published before herald followed the feed: the first poll
+	// marks it seen. An item published well before that poll that shows up only later was outside
+	// the document's window then, and slides into it when a newer item is removed (trashed,
+	// unpublished) or the site lists more items; it is backlog too, not news.
+	backlogBefore := time.UnixMilli(first).Add(-backlogSlack)
 	var errs []error
 	shared := sharedGUIDs(items)
 	for i, it := range items {
@@ -49,6 +56,11 @@ func (p *Poller) ingest(ctx context.Context, f config.Feed, parsed *gofeed.Feed)
 		}
 		if fresh == 0 || i < len(items)-post {
 			continue // seen before, or older than the first run's newest N
+		}
+		if t := itemTime(it); initialized && !t.IsZero() && t.Before(backlogBefore) {
+			p.log.Info("feed item from before the feed's first poll not posted", zap.String("feed", f.Name),
+				zap.String("link", it.Link), zap.Time("published", t))
+			continue
 		}
 		if err := p.publishItem(ctx, f, parsed, it); err != nil {
 			var ve *article.ValidationError
@@ -94,6 +106,10 @@ func (p *Poller) publishItem(ctx context.Context, f config.Feed, parsed *gofeed.
 	p.log.Info("feed item queued", zap.String("feed", f.Name), zap.String("article_id", res.ArticleID), zap.Int("channels", len(res.Deliveries)))
 	return nil
 }
+
+// backlogSlack: an item published up to this long before a feed's first poll but not in its
+// document (a cache in front of the feed, a late publish) is still news when it shows up.
+const backlogSlack = time.Hour
 
 // sortedItems orders items oldest first by their published (else updated) time; items without
 // a time keep the feed's order, which is newest first by convention.

@@ -134,7 +134,14 @@ func newFeedEnv(t *testing.T, doc string, args ...any) *feedEnv {
 	return &feedEnv{t: t, rdb: rdb, cfg: cfg, broker: queue.NewBroker(rdb, queue.Options{})}
 }
 
+// feedClock is the test feeds' time unless a test sets its own: after the fixtures' items,
+// before those the tests add (an item dated well before a feed's first poll is its backlog).
+var feedClock = time.Date(2026, 11, 24, 12, 30, 0, 0, time.UTC)
+
 func (e *feedEnv) poller(opts PollerOptions) *Poller {
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return feedClock }
+	}
 	return NewPoller(&Publisher{Config: e.cfg, Broker: e.broker, Redis: e.rdb}, opts)
 }
 
@@ -670,7 +677,7 @@ feeds: [{name: ar-site, url: %q}]
 func TestFeedOneGUIDForEveryItemStillPostsEachStory(t *testing.T) {
 	item := func(n int, link, guid, title string) string {
 		return fmt.Sprintf(`<item><title>%s</title><link>https://news.example.com/%s</link>
-<guid>%s</guid><pubDate>Tue, 24 Nov 2026 %02d:00:00 GMT</pubDate></item>`, title, link, guid, n)
+<guid>%s</guid><pubDate>Tue, 24 Nov 2026 1%d:00:00 GMT</pubDate></item>`, title, link, guid, n)
 	}
 	const site = "https://news.example.com/"
 	fs := newFeedServer(t, "rss2.xml")
@@ -772,5 +779,39 @@ feeds: [{name: news, url: %q}]
 	}
 	if prices.ImageURL != "https://news.example.com/img/prices-thumb.jpg" || photo.ImageURL != "" {
 		t.Fatalf("images %q and %q, want the thumbnail and none", prices.ImageURL, photo.ImageURL)
+	}
+}
+
+// An item published well before the feed's first poll that shows up only later — the site's
+// feed lists its newest items, and when a newer one is trashed or unpublished, or the site lists
+// more, an older one slides in — is the backlog the first poll skipped, not news; an item
+// published shortly before that poll but missing from its document (a cache in front of the
+// feed) still posts, as does every item published since.
+func TestFeedItemFromBeforeTheFirstPollIsBacklog(t *testing.T) {
+	fs := newFeedServer(t, "rss2.xml")
+	e := newFeedEnv(t, `
+channels: [{name: tg, kind: telegram}]
+feeds: [{name: news, url: %q}]
+`, fs.srv.URL)
+	p := e.poller(PollerOptions{}) // the first poll at feedClock, 24 Nov 12:30
+	ctx := context.Background()
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	item := func(slug, title, date string) string {
+		return fmt.Sprintf(`<item><title>%s</title><link>https://news.example.com/a/%s</link><guid>%s</guid><pubDate>%s</pubDate></item>`, title, slug, slug, date)
+	}
+	fs.setItems(rssNewItem,
+		item("cached", "خبر نشر قبل أول قراءة بقليل", "Tue, 24 Nov 2026 11:45:00 GMT"),
+		item("old", "خبر من الأسبوع الماضي", "Tue, 17 Nov 2026 09:00:00 GMT"))
+	if err := p.PollNow(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	arts := e.articles()
+	if len(arts) != 2 || arts["New item: talks collapse"] == nil || arts["خبر نشر قبل أول قراءة بقليل"] == nil {
+		t.Fatalf("articles %v, want the new item and the one just before the first poll, not last week's", arts)
+	}
+	if st := e.status("news"); st.ItemsSeen != 6 {
+		t.Fatalf("items seen %d, want 6 (last week's item is seen, not posted)", st.ItemsSeen)
 	}
 }

@@ -101,11 +101,13 @@ func (e *websubEnv) verified(topic string) (websubfake.Subscription, bool) {
 	return websubfake.Subscription{}, false
 }
 
-const pushedEntry = `<entry>
+// pushedEntry is news: dated now, after the feed's first poll (an entry dated well before it
+// would be the feed's backlog).
+var pushedEntry = `<entry>
     <title>Pushed: breaking story</title>
     <id>urn:example:entry:3</id>
     <link href="https://atom.example.com/2026/11/pushed"/>
-    <updated>2026-11-24T13:00:00Z</updated>
+    <updated>` + time.Now().UTC().Format(time.RFC3339) + `</updated>
     <summary>Pushed by the hub.</summary>
   </entry>`
 
