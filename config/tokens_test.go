@@ -66,7 +66,7 @@ func TestWeakAPITokens(t *testing.T) {
 	}
 	for tok, want := range map[string]string{
 		"CHANGE_ME_API_TOKEN":    "CHANGE_ME placeholder", // deploy/systemd/herald.env.example
-		"CHANGE_ME":              "shorter than 16",       // deploy/kubernetes/herald.yaml
+		"CHANGE_ME":              "shorter than 16",       // deploy/kubernetes/secret.example.yaml
 		"change_me-0123456789ab": "CHANGE_ME placeholder",
 		"admin2026":              "shorter than 16",
 		"0123456789abcdef":       "",

@@ -170,7 +170,14 @@ type probe struct {
 }
 
 func TestDeployKubernetesAgreesWithTheCode(t *testing.T) {
-	dec := yaml.NewDecoder(strings.NewReader(readDeploy(t, "kubernetes", "herald.yaml")))
+	// The README creates the Secret with kubectl, then applies herald.yaml (and again after
+	// every config change): a Secret in herald.yaml would overwrite the real token, Redis URL
+	// and bot tokens with its placeholders each time. Its example lives in a file of its own.
+	manifest := readDeploy(t, "kubernetes", "herald.yaml")
+	if regexp.MustCompile(`(?m)^kind: Secret\b`).MatchString(manifest) {
+		t.Errorf("deploy/kubernetes/herald.yaml holds a Secret: applying it replaces the herald-secrets made with kubectl create secret by its placeholders")
+	}
+	dec := yaml.NewDecoder(strings.NewReader(manifest + "\n---\n" + readDeploy(t, "kubernetes", "secret.example.yaml")))
 	var cfgText string
 	var dep struct {
 		Spec struct {

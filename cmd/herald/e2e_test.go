@@ -554,7 +554,7 @@ func TestServeRefusesToRunWithoutRedisOrToken(t *testing.T) {
 }
 
 // TestServeRefusesAWeakAPIToken: the admin token the deploy examples ship as a placeholder
-// (deploy/systemd/herald.env.example, deploy/kubernetes/herald.yaml), which anyone can read,
+// (deploy/systemd/herald.env.example, deploy/kubernetes/secret.example.yaml), which anyone can read,
 // and a token short enough to guess are refused by herald serve and failed by herald doctor,
 // naming the setting and never quoting the token.
 func TestServeRefusesAWeakAPIToken(t *testing.T) {
@@ -570,7 +570,7 @@ func TestServeRefusesAWeakAPIToken(t *testing.T) {
 	s := newStack(t)
 	for _, tok := range []string{
 		placeholder("../../deploy/systemd/herald.env.example", "HERALD_API_TOKEN="),
-		placeholder("../../deploy/kubernetes/herald.yaml", "HERALD_API_TOKEN:"),
+		placeholder("../../deploy/kubernetes/secret.example.yaml", "HERALD_API_TOKEN:"),
 		"news2026",
 	} {
 		t.Setenv("HERALD_API_TOKEN", tok)
