@@ -107,6 +107,17 @@ func (p *Poller) publishItem(ctx context.Context, f config.Feed, parsed *gofeed.
 	return nil
 }
 
+// excerptText is a description as summary text without the "[…]" WordPress ends every excerpt
+// with (its excerpt_more, " [&hellip;]"), as the WordPress hook reads excerpts: it showed in
+// every post of a WordPress feed's items.
+func excerptText(html string) string {
+	s := strings.TrimSpace(article.PlainText(html))
+	for _, more := range []string{"[…]", "[...]"} {
+		s = strings.TrimSpace(strings.TrimSuffix(s, more))
+	}
+	return s
+}
+
 // backlogSlack: an item published up to this long before a feed's first poll but not in its
 // document (a cache in front of the feed, a late publish) is still news when it shows up.
 const backlogSlack = time.Hour
@@ -237,7 +248,7 @@ func ItemArticle(feed *gofeed.Feed, it *gofeed.Item) article.Article {
 	}
 	if a.Body == "" {
 		a.Body = it.Description
-	} else if s := article.PlainText(it.Description); utf8.RuneCountInString(s) <= article.MaxSummaryChar {
+	} else if s := excerptText(it.Description); utf8.RuneCountInString(s) <= article.MaxSummaryChar {
 		a.Summary = s
 	}
 	for _, c := range it.Categories {
