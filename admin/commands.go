@@ -437,7 +437,11 @@ func (b *Bot) cmdRetryUnknown(ctx context.Context, r request) (reply, string) {
 func (b *Bot) retryUnknown(ctx context.Context, ch string) (string, string) {
 	n, err := b.d.Broker.RetryUnknown(ctx, channels.Name(ch))
 	if err != nil {
-		return b.tx.f("error", esc(err.Error())), "error: " + err.Error()
+		// Redis failed part way: those requeued before are sending, and the admin must know
+		// how many, or "run it again" reads as "none went".
+		b.log.Warn("admin bot: retrying unknown deliveries", zap.String("channel", ch), zap.Int("requeued", n), zap.Error(err))
+		return b.tx.f("retryunknown.partial", n, code(ch), esc(cut(err.Error(), 300))),
+			fmt.Sprintf("retried %d unknown on %s, then error: %s", n, ch, err)
 	}
 	return b.tx.f("retryunknown.done", n, code(ch)), fmt.Sprintf("retried %d unknown on %s", n, ch)
 }
