@@ -344,10 +344,12 @@ func (s *Server) dashChannelAction(w http.ResponseWriter, r *http.Request, sess 
 	case "retry-unknown":
 		var n int
 		n, err = s.Broker.RetryUnknown(r.Context(), channels.Name(name))
-		s.auditDash(r, sess, action, name, err)
+		// The count goes in the audit entry either way: when Redis fails part way, those
+		// requeued before are being sent (as the API's 503 says with its "requeued").
+		s.auditDash(r, sess, action, fmt.Sprintf("%s (requeued %d)", name, n), err)
 		if err != nil {
-			s.Logger.Error("dashboard: retrying unknown deliveries", zap.String("channel", name), zap.Error(err))
-			s.done(w, r, sess, "Could not retry the unknown deliveries of "+name+": Redis is unavailable.")
+			s.Logger.Error("dashboard: retrying unknown deliveries", zap.String("channel", name), zap.Int("requeued", n), zap.Error(err))
+			s.done(w, r, sess, fmt.Sprintf("Retrying %d unknown deliveries of %s, then Redis failed: the rest are still unknown; press the button again to send them.", n, name))
 			return
 		}
 		s.done(w, r, sess, fmt.Sprintf("Retrying %d unknown deliveries of %s.", n, name))

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"herald/queue"
+)
+
+// failScripts makes every script call (EVALSHA, EVAL) that names key fail, as a Redis lost
+// between two commands would: the calls before it ran, the one that names key does not.
+type failScripts struct{ key string }
+
+var _ redis.Hook = failScripts{}
+
+func (failScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h failScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if n := cmd.Name(); (n == "evalsha" || n == "eval") && strings.Contains(fmt.Sprint(cmd.Args()...), h.key) {
+			err := errors.New("read tcp: connection reset by peer")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (failScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestDashboardRetryUnknownThatStopsHalfWaySaysHowManyWent: the dashboard's "Retry N unknown"
+// button whose Redis fails after the first of three deliveries was requeued says that one is
+// being sent again and the rest are still unknown, and its audit entry has the count; it said
+// "Could not retry the unknown deliveries", as if none had gone, and audited no count.
+func TestDashboardRetryUnknownThatStopsHalfWaySaysHowManyWent(t *testing.T) {
+	st := newBrowserStack(t)
+	st.fake.Hold()
+	var ids []string
+	for i := 1; i <= 3; i++ {
+		ids = append(ids, st.publish(t, fmt.Sprintf("https://news.example.com/a/half-%d", i), fmt.Sprintf("خبر %d", i)))
+	}
+	state := func(id string) queue.State {
+		d, err := st.broker.Delivery(context.Background(), id, "tg-main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.State
+	}
+	for _, id := range ids {
+		waitFor(t, 30*time.Second, id+" to become unknown", func() bool { return state(id) == queue.StateUnknown })
+	}
+	st.fake.Release()
+
+	// A second herald on the same Redis whose connection fails at the second delivery (publish
+	// order) serves the dashboard.
+	hooked := redis.NewClient(st.broker.Client().(*redis.Client).Options())
+	t.Cleanup(func() { _ = hooked.Close() })
+	hooked.AddHook(failScripts{key: ids[1] + ":tg-main"})
+	s := &Server{Broker: queue.NewBroker(hooked, queue.Options{}), Token: dashAdminToken, Logger: zap.NewNop(),
+		Channels: []queue.ChannelConfig{{Name: "tg-main", Kind: "telegram"}, {Name: "tg-second", Kind: "telegram"}}}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	if resp, err := c.PostForm(hs.URL+"/dashboard/login", url.Values{"token": {dashAdminToken}}); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	resp, err := c.Get(hs.URL + "/dashboard/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := csrfRE.FindStringSubmatch(string(page))
+	if csrf == nil {
+		t.Fatalf("no CSRF token in the page: %s", page)
+	}
+	resp, err = c.PostForm(hs.URL+"/dashboard/channels/tg-main/retry-unknown", url.Values{"csrf": {csrf[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"Retrying 1 unknown deliveries of tg-main, then Redis failed", "the rest are still unknown"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("after the button, the page lacks %q:\n%s", want, body)
+		}
+	}
+	waitFor(t, 20*time.Second, "the first to be sent", func() bool { return state(ids[0]) == queue.StateSent })
+	for _, id := range ids[1:] {
+		if got := state(id); got != queue.StateUnknown {
+			t.Errorf("%s is %s; want still unknown", id, got)
+		}
+	}
+	es, err := st.broker.Audit(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) == 0 || es[0].Action != "retry-unknown" || !strings.Contains(es[0].Args, "requeued 1") {
+		t.Errorf("audit entries %+v: want retry-unknown with requeued 1 first", es)
+	}
+}
