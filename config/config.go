@@ -121,6 +121,8 @@ func (c *Config) resolveTokens() error {
 		case set != 1:
 			errs = append(errs, fmt.Errorf("%s: set exactly one of token, token_file, token_env", at))
 			continue
+		case t.Token != "":
+			t.Token = strings.TrimSpace(t.Token) // as token_file's and token_env's are
 		case t.TokenFile != "" || t.TokenEnv != "":
 			// channels.Secret reads them: a token pasted into token_file or token_env is not
 			// repeated in the error.
@@ -323,16 +325,20 @@ var nonWord = regexp.MustCompile(`[^A-Za-z0-9]`)
 // be written in the file.
 func (c *Config) applyEnv() error {
 	// A variable set to "" counts as unset: an empty export must not wipe a configured value.
-	if v := os.Getenv("REDIS_URL"); v != "" {
+	// Surrounding white space goes, as a token_file's or token_env's does: a Kubernetes Secret
+	// made with --from-file keeps the file's last newline, and an API token ending in one
+	// matched no request (clients send it trimmed), so every call was 401.
+	if v := strings.TrimSpace(os.Getenv("REDIS_URL")); v != "" {
 		c.Redis.URL = v
 	}
-	if v := os.Getenv("HERALD_HTTP_ADDR"); v != "" {
+	if v := strings.TrimSpace(os.Getenv("HERALD_HTTP_ADDR")); v != "" {
 		c.HTTP.Addr = v
 	}
-	if v := os.Getenv("HERALD_PUBLIC_URL"); v != "" {
+	if v := strings.TrimSpace(os.Getenv("HERALD_PUBLIC_URL")); v != "" {
 		c.HTTP.PublicURL = v
 	}
-	if v := os.Getenv("HERALD_API_TOKEN"); v != "" {
+	c.HTTP.APIToken = strings.TrimSpace(c.HTTP.APIToken)
+	if v := strings.TrimSpace(os.Getenv("HERALD_API_TOKEN")); v != "" {
 		c.HTTP.APIToken = v
 	} else if c.HTTP.APITokenFile != "" {
 		// Read through channels.Secret: a token pasted into api_token_file is not repeated.

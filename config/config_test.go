@@ -896,6 +896,28 @@ func TestHTTPSettingsNameTheirVariable(t *testing.T) {
 	}
 }
 
+// An API token ends at its last non-space character wherever it comes from, as a token_file's
+// or token_env's always did: HERALD_API_TOKEN from a Kubernetes Secret made with --from-file
+// kept the file's newline, no client sends one (herald's CLI trims its own), and every request
+// was refused with 401. REDIS_URL with that newline was "not a valid URL".
+func TestProcessVariablesAndInlineTokensAreTrimmed(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("HERALD_API_TOKEN", "0123456789abcdef0123456789abcdef\n")
+	t.Setenv("REDIS_URL", "redis://redis:6379/0\r\n")
+	t.Setenv("HERALD_HTTP_ADDR", " 0.0.0.0:8080\n")
+	c := mustParse(t, "http:\n  tokens:\n    - {role: viewer, token: \"viewer-token-0123456789 \"}\n")
+	if c.HTTP.APIToken != "0123456789abcdef0123456789abcdef" || c.Redis.URL != "redis://redis:6379/0" || c.HTTP.Addr != "0.0.0.0:8080" {
+		t.Errorf("api token %q, redis.url %q, http.addr %q", c.HTTP.APIToken, c.Redis.URL, c.HTTP.Addr)
+	}
+	if got := c.HTTP.Tokens[0].Token; got != "viewer-token-0123456789" {
+		t.Errorf("http.tokens[0].token %q", got)
+	}
+	unsetenv(t, "HERALD_API_TOKEN")
+	if c := mustParse(t, "http: {api_token: \"admin-token-0123456789\\n\"}\n"); c.HTTP.APIToken != "admin-token-0123456789" {
+		t.Errorf("http.api_token %q", c.HTTP.APIToken)
+	}
+}
+
 func names(c *Config) string {
 	var n []string
 	for _, ch := range c.Channels {
