@@ -61,8 +61,31 @@ func New(b *queue.Broker, chs []queue.ChannelConfig) *Metrics {
 	m.reg.MustRegister(m.deliveries, m.sendDuration, m.latency, m.rateLimitWaits, m.platformErrors,
 		&stateCollector{b: b, chs: chs}, b.AsynqCollector(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// A series that appears at its first increment hides that increment from rate() and
+	// increase(), so the first failure after a restart would never reach an alert: serve every
+	// configured channel's series at 0 from the start (a fixed set per channel).
+	for _, c := range chs {
+		ch := string(c.Name)
+		for _, st := range statuses {
+			m.deliveries.WithLabelValues(ch, st)
+		}
+		for _, class := range errorClasses {
+			m.platformErrors.WithLabelValues(ch, class)
+		}
+		m.rateLimitWaits.WithLabelValues(ch, "local")
+		m.rateLimitWaits.WithLabelValues(ch, "platform")
+		m.sendDuration.WithLabelValues(ch)
+		m.latency.WithLabelValues(ch)
+	}
 	return m
 }
+
+// statuses are the outcomes the worker reports (queue.Outcome.Status): the values of
+// herald_deliveries_total's status label.
+var statuses = []string{"sent", "failed", "unknown", "retry", "rate_limited", "paused", "duplicate", "stale", "busy", "handback"}
+
+// errorClasses are ErrorClass's answers.
+var errorClasses = []string{"permanent", "rate_limited", "unknown_outcome", "pause", "duplicate_content", "transient"}
 
 // Registry is the registry behind Handler (tests, extra collectors).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
