@@ -119,6 +119,12 @@ func (s *Server) liveData(ctx context.Context, sess *session) (*liveView, error)
 	if err != nil {
 		return nil, err
 	}
+	// The totals are herald stats' last_day (the last 24 hours to the minute); the bars start at
+	// the top of an hour, so their sum holds between 23 and 24 hours.
+	day, err := s.Broker.LastDay(ctx, names)
+	if err != nil {
+		return nil, err
+	}
 	recent, err := s.Broker.Recent(ctx, s.dashRecent())
 	if err != nil {
 		return nil, err
@@ -133,11 +139,8 @@ func (s *Server) liveData(ctx context.Context, sess *session) (*liveView, error)
 		case !info.NotBefore.IsZero():
 			cv.State = "rate-limited"
 		}
-		for _, n := range hourly[info.Channel] {
-			cv.Sent24 += n.Sent
-			cv.Failed24 += n.Failed
-			cv.Unknown24 += n.Unknown
-		}
+		d := day[info.Channel]
+		cv.Sent24, cv.Failed24, cv.Unknown24 = d.Sent, d.Failed, d.Unknown
 		v.Channels = append(v.Channels, cv)
 	}
 	return v, nil
