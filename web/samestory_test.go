@@ -7,7 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,12 +42,18 @@ const sameStoryFeed = `<?xml version="1.0" encoding="UTF-8"?>
 
 func newSameStoryEnv(t *testing.T) *sameStoryEnv {
 	t.Helper()
+	return newSameStoryEnvWith(t, sameStoryFeed)
+}
+
+// newSameStoryEnvWith is newSameStoryEnv with its own feed document.
+func newSameStoryEnvWith(t *testing.T, feedDoc string) *sameStoryEnv {
+	t.Helper()
 	rdb, _ := redistest.Start(t)
 	fake := telegramfake.New()
 	t.Cleanup(fake.Close)
 	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
-		_, _ = io.WriteString(w, sameStoryFeed)
+		_, _ = io.WriteString(w, feedDoc)
 	}))
 	t.Cleanup(feed.Close)
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`
@@ -192,5 +201,84 @@ func TestBearerPublishWithAnIDIsNotLookedUpByURL(t *testing.T) {
 	base := exists(`{"id":"desk-0","url":"https://news.example.com/other","title":"خبر آخر"}`)
 	if n := exists(`{"id":"desk-1","url":"https://news.example.com/world/2026/11/zelensky","title":"زيلينسكي"}`); n != base {
 		t.Fatalf("a bearer publish of a URL the feed had asked Redis EXISTS %d times, a new URL's %d", n, base)
+	}
+}
+
+// trashHarness runs the plugin's herald_trash_payload on a post WordPress has trashed: its slug
+// renamed to <slug cut to 191 characters>__trashed, the old one kept in _wp_desired_post_slug.
+const trashHarness = `<?php
+define('ABSPATH', '/');
+define('HERALD_URL', 'http://unused');
+define('HERALD_WEBHOOK_SECRET', 'whsec_unused');
+function add_action() {}
+function get_permalink($p) { return 'https://news.example.com/world/' . $p->post_name . '/'; }
+function get_post_meta($id, $key, $single) { return $key === '_wp_desired_post_slug' ? getenv('HERALD_DESIRED') : ''; }
+function get_the_title($p) { return $p->post_title; }
+require getenv('HERALD_PLUGIN');
+$post = new stdClass();
+$post->ID = 4713;
+$post->post_name = getenv('HERALD_TRASHED');
+$post->post_status = 'trash';
+$post->post_title = 'x';
+echo json_encode(herald_trash_payload($post), JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+`
+
+// A post with a long Arabic slug, posted by the feed first, is trashed in WordPress: WordPress
+// cuts the slug (percent-encoded, 200 characters) to 191 before adding __trashed, so the trashed
+// permalink names no page herald has even without the suffix. The plugin sends the link the post
+// was published under, and the feed's posts are taken back (needs php).
+func TestWordPressTrashOfALongArabicSlugTheFeedPostedRetractsIt(t *testing.T) {
+	php, err := exec.LookPath("php")
+	if err != nil {
+		t.Skip("php is not installed (apt-get install php-cli): the plugin's trash payload is not exercised")
+	}
+	// WordPress's slug of an Arabic headline: its letters percent-encoded in lower case, cut
+	// to 200 characters at a letter's edge.
+	var slug string
+	for _, w := range strings.Fields("زيلينسكي يقول إن كوريا الشمالية أرسلت قوات لدعم الجيش الروسي") {
+		next := strings.ToLower(url.PathEscape(w))
+		if slug != "" {
+			next = slug + "-" + next
+		}
+		if len(next) > 200 {
+			break
+		}
+		slug = next
+	}
+	trashed := slug
+	for len(trashed) > 191 {
+		trashed = trashed[:strings.LastIndexByte(trashed, '%')]
+	}
+	trashed += "__trashed"
+	link := "https://news.example.com/world/" + slug + "/"
+	e := newSameStoryEnvWith(t, strings.Replace(sameStoryFeed, "https://news.example.com/world/2026/11/zelensky?utm_source=rss", link, 1))
+	e.startWorker()
+	if err := e.poller.PollNow(context.Background(), "site"); err != nil {
+		t.Fatal(err)
+	}
+	feedID := mustID(t, link)
+	waitFor(t, 15*time.Second, "the feed's story sent", func() bool {
+		d, err := e.broker.Delivery(context.Background(), feedID, "tg-a")
+		return err == nil && d.State == queue.StateSent
+	})
+
+	dir := t.TempDir()
+	harness := filepath.Join(dir, "trash.php")
+	if err := os.WriteFile(harness, []byte(trashHarness), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plugin, _ := filepath.Abs("../deploy/wordpress/herald.php")
+	cmd := exec.Command(php, harness)
+	cmd.Env = append(os.Environ(), "HERALD_PLUGIN="+plugin, "HERALD_DESIRED="+slug, "HERALD_TRASHED="+trashed)
+	payload, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("php: %v", err)
+	}
+	code, out := e.do("/v1/hooks/wordpress", payload, signStandard(t, wpSecret, "msg_trash_4713", e.now, payload))
+	if code != http.StatusOK || out["id"] != feedID {
+		t.Fatalf("trash of a long Arabic slug the feed posted: %d %v (payload %s), want 200 retracting %s", code, out, payload, feedID)
+	}
+	if n := len(e.fake.Messages()); n != 0 {
+		t.Fatalf("%d messages left after the trash event, want the feed's post deleted", n)
 	}
 }

@@ -75,12 +75,26 @@ function herald_post_payload( $post ) {
 	return rest_get_server()->response_to_data( $response, array( 'wp:featuredmedia', 'wp:term' ) );
 }
 
-/** A trashed post is no longer readable over the REST API: send what herald needs. */
+/**
+ * A trashed post is no longer readable over the REST API: send what herald needs. Its link is the
+ * one it was published under: WordPress renames a trashed post's slug to "<slug>__trashed" (the
+ * slug cut to 191 characters first, which a long Arabic slug, percent-encoded, always is) and
+ * keeps the old one in _wp_desired_post_slug; herald finds by this link a post it has under
+ * another id (the site's feed posted it first).
+ */
 function herald_trash_payload( $post ) {
+	$link    = get_permalink( $post );
+	$desired = get_post_meta( $post->ID, '_wp_desired_post_slug', true );
+	if ( is_string( $desired ) && '' !== $desired ) {
+		$published              = clone $post;
+		$published->post_name   = $desired;
+		$published->post_status = 'publish';
+		$link                   = get_permalink( $published );
+	}
 	return array(
 		'id'     => $post->ID,
 		'status' => 'trash',
-		'link'   => get_permalink( $post ),
+		'link'   => $link,
 		'title'  => array( 'rendered' => get_the_title( $post ) ),
 	);
 }
