@@ -41,7 +41,8 @@ func newDemoCmd(g *globalFlags) *cobra.Command {
 the Arabic sample articles the project carries (each twice, to show that a second publish posts
 nothing), prints each post as each platform received it and its delivery record, then keeps
 serving the API so you can publish more. Nothing is kept across
-restarts.
+restarts. It has its own channels and fakes: --config is refused (herald doctor checks your
+config, herald serve runs it).
 
 With --json it is one-shot: it waits until every delivery is final and prints
 {"articles":N,"deliveries":N,"sent":N,"failed":N,"unknown":N,"duplicates":N}; the exit
@@ -58,6 +59,12 @@ status is 0 only when every delivery was sent and nothing was posted twice.`,
 }
 
 func runDemo(cmd *cobra.Command, g *globalFlags, asJSON bool, addr string, wait time.Duration) error {
+	// The sandbox has its own config. A --config given here was ignored without a word, and a
+	// demo that posted everything read as if the operator's own channels had worked. (A
+	// HERALD_CONFIG left in the environment stays fine.)
+	if f := cmd.Flag("config"); f != nil && f.Changed {
+		return &exitError{code: 2, err: errors.New("demo runs the embedded sandbox with its own channels and fakes: --config is not used (herald doctor --config FILE checks your config, herald serve --config FILE runs it)")}
+	}
 	out := cmd.OutOrStdout()
 	level := "info"
 	if asJSON {

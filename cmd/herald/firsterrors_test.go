@@ -333,6 +333,8 @@ func TestUsageMistakesExit2AndSayHow(t *testing.T) {
 		// commands took any word.
 		{[]string{"route", "--log-level", "verbose", "-"}, []string{`--log-level "verbose" is not one of debug, info, warn, error`}},
 		{[]string{"demo", "--json", "--log-level", "trace"}, []string{`--log-level "trace" is not one of debug, info, warn, error`}},
+		// demo ran the sandbox and ignored the operator's config: all sent, none of it theirs.
+		{[]string{"demo", "--json", "--config", "herald.yaml"}, []string{"demo runs the embedded sandbox with its own channels and fakes: --config is not used"}},
 		{[]string{"format", "--channel", "myspace", "-"}, []string{`unknown channel "myspace"`}},
 	} {
 		_, errOut, exit := runCLI(t, `{"url":"https://news.example.com/a","title":"t"}`, tc.args...)
