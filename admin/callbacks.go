@@ -180,6 +180,9 @@ func (b *Bot) act(ctx context.Context, rec callbackRecord, choice string, u *tgb
 	case rec.Action == actionRepost && choice == choiceYes:
 		return b.repost(ctx, rec.Article, rec.Channels)
 	case rec.Action == actionRetryUnknown && choice == choiceYes:
+		if !b.configured(rec.Channel) {
+			return b.tx.f("no.channel", echo(rec.Channel)), "refused: channel not configured"
+		}
 		return b.retryUnknown(ctx, rec.Channel)
 	case rec.Action == actionRepost || rec.Action == actionRetryUnknown:
 		return b.tx.f("repost.cancelled"), "cancelled"
@@ -190,6 +193,9 @@ func (b *Bot) act(ctx context.Context, rec callbackRecord, choice string, u *tgb
 	}
 	switch {
 	case rec.Action == actionUnknown && choice == choiceRetry:
+		if !b.configured(rec.Channel) {
+			return b.tx.f("not.configured", code(rec.Article), code(rec.Channel)), "refused: channel not configured"
+		}
 		d, err := b.d.Broker.Requeue(ctx, rec.Article, ch, "retry")
 		if err != nil {
 			return b.tx.f("action.error", code(rec.Article), code(rec.Channel), esc(err.Error())), "error: " + err.Error()

@@ -325,9 +325,9 @@ func (b *Bot) cmdRepost(ctx context.Context, r request) (reply, string) {
 	if fail != nil {
 		return *fail, res
 	}
-	names := channelNames(ds)
-	if confirm {
-		text, res := b.repost(ctx, st.ID, names)
+	names, skipped := b.configuredOnly(st.ID, ds)
+	if confirm || len(names) == 0 {
+		text, res := b.repost(ctx, st.ID, channelNames(ds))
 		return reply{text: text}, res
 	}
 	token, err := b.newCallback(ctx, callbackRecord{Action: actionRepost, Article: st.ID, Channels: names, By: r.user.ID, Prompt: true}, repostConfirmTTL)
@@ -342,7 +342,22 @@ func (b *Bot) cmdRepost(ctx context.Context, r request) (reply, string) {
 	if t == "" {
 		t = st.ID
 	}
-	return reply{text: b.tx.f("repost.ask", "<b>"+headline(t, 200)+"</b>", codes(names)), buttons: &kb}, "asked to confirm " + strings.Join(names, ",")
+	ask := strings.Join(append([]string{b.tx.f("repost.ask", "<b>"+headline(t, 200)+"</b>", codes(names))}, skipped...), "\n")
+	return reply{text: ask, buttons: &kb}, "asked to confirm " + strings.Join(names, ",")
+}
+
+// configuredOnly splits an article's deliveries into the names of the channels in the config
+// and a line for each of the others (removed or renamed since: a retry or repost there would
+// wait in a queue no worker serves, for ever).
+func (b *Bot) configuredOnly(id string, ds []queue.Delivery) (names, skipped []string) {
+	for _, d := range ds {
+		if b.configured(string(d.Channel)) {
+			names = append(names, string(d.Channel))
+			continue
+		}
+		skipped = append(skipped, b.tx.f("not.configured", code(id), code(string(d.Channel))))
+	}
+	return names, skipped
 }
 
 // repostConfirmTTL is how long a repost confirmation button stays usable.
@@ -352,6 +367,12 @@ const repostConfirmTTL = 10 * time.Minute
 func (b *Bot) repost(ctx context.Context, id string, names []string) (string, string) {
 	var done, lines []string
 	for _, n := range names {
+		if !b.configured(n) {
+			// Removed from the config since (a confirmation lives 10 minutes): no worker would
+			// send it.
+			lines = append(lines, b.tx.f("not.configured", code(id), code(n)))
+			continue
+		}
 		if _, err := b.d.Broker.Requeue(ctx, id, channels.Name(n), "repost"); err != nil {
 			lines = append(lines, b.tx.f("action.error", code(id), code(n), esc(err.Error())))
 			continue
@@ -393,6 +414,10 @@ func (b *Bot) cmdRetry(ctx context.Context, r request) (reply, string) {
 			if len(r.args) == 2 {
 				lines = append(lines, b.tx.f("action.error", code(st.ID), code(string(d.Channel)), b.stateName(d.State)))
 			}
+			continue
+		}
+		if !b.configured(string(d.Channel)) {
+			lines = append(lines, b.tx.f("not.configured", code(st.ID), code(string(d.Channel))))
 			continue
 		}
 		if _, err := b.d.Broker.Requeue(ctx, st.ID, d.Channel, "retry"); err != nil {

@@ -306,7 +306,7 @@ func (s *Server) requeue(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "unknown action " + action + " (retry, repost, mark-sent or drop)"})
 		return
 	}
-	d, err := s.Broker.Requeue(r.Context(), r.PathValue("id"), channels.Name(r.PathValue("channel")), action)
+	d, err := s.requeueConfigured(r, r.PathValue("id"), r.PathValue("channel"), action)
 	result := "requeued"
 	if err != nil {
 		result = "error: " + err.Error()
@@ -325,4 +325,27 @@ func (s *Server) requeue(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusAccepted, d)
 	}
+}
+
+// errNotConfigured refuses a retry or repost to a channel that is not in the config (removed or
+// renamed): its task would wait in a queue no worker serves, the delivery pending for ever,
+// while the answer said it was being sent.
+type errNotConfigured struct{ channel string }
+
+func (e errNotConfigured) Error() string {
+	return "channel " + e.channel + " is not in the config: no worker would send the delivery (add the channel back, or give the delivery up with drop)"
+}
+
+func (errNotConfigured) Is(target error) bool { return target == queue.ErrConflict }
+
+// requeueConfigured is queue.Broker.Requeue for the API and the dashboard, refusing a channel
+// this process does not have configured (an unknown delivery is still ErrNotFound).
+func (s *Server) requeueConfigured(r *http.Request, id, ch, action string) (queue.Delivery, error) {
+	if !s.channel(ch) {
+		if _, err := s.Broker.Delivery(r.Context(), id, channels.Name(ch)); err != nil {
+			return queue.Delivery{}, err
+		}
+		return queue.Delivery{}, errNotConfigured{channel: ch}
+	}
+	return s.Broker.Requeue(r.Context(), id, channels.Name(ch), action)
 }

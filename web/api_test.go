@@ -72,7 +72,8 @@ func TestRequeueWithRedisDownIs503NotConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := queue.NewBroker(rdb, queue.Options{})
-	api := &Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: "tok", Logger: zap.NewNop()}
+	api := &Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: "tok", Logger: zap.NewNop(),
+		Channels: []queue.ChannelConfig{{Name: "tg", Kind: "telegram"}}}
 	h := api.Handler()
 	do := func(method, path, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))

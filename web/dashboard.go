@@ -374,7 +374,7 @@ func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess
 		http.Error(w, "unknown action "+action+" (retry or repost)", http.StatusNotFound)
 		return
 	}
-	_, err := s.Broker.Requeue(r.Context(), id, channels.Name(ch), action)
+	_, err := s.requeueConfigured(r, id, ch, action)
 	s.auditDash(r, sess, action, id+" "+ch, err)
 	// An Arabic id ("خبر-12") in the English message, isolated: its digits stay after its letters.
 	id = formatter.Isolate(id)

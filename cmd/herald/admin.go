@@ -309,7 +309,11 @@ func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 			if rf.server != "" {
 				return notFoundExit3(remoteRequest(cmd, rf, http.MethodPost, "/v1/articles/"+url.PathEscape(args[0])+"/deliveries/"+url.PathEscape(args[1])+"/"+mode))
 			}
-			return withBroker(cmd, g, func(ctx context.Context, _ *config.Config, b *queue.Broker) error {
+			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+				if err := requeueable(ctx, cfg, b, args[0], args[1]); err != nil {
+					auditCLI(ctx, b, mode, args[0]+" "+args[1], err)
+					return err
+				}
 				d, err := b.Requeue(ctx, args[0], channels.Name(args[1]), mode)
 				auditCLI(ctx, b, mode, args[0]+" "+args[1], err)
 				if errors.Is(err, queue.ErrNotFound) {
@@ -332,6 +336,24 @@ func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 		cmd.Flags().BoolVar(&allUnknown, "all-unknown", false, "retry every unknown delivery of --channel (after checking the channel by hand)")
 	}
 	return cmd
+}
+
+// requeueable refuses a retry or repost to a channel the config does not have (removed or
+// renamed): its task would wait in a queue no worker serves, the delivery pending for ever.
+// Without channels in the config (only redis.url) it cannot tell, and lets it through.
+func requeueable(ctx context.Context, cfg *config.Config, b *queue.Broker, id, ch string) error {
+	if len(cfg.Channels) == 0 {
+		return nil
+	}
+	if _, ok := cfg.Channel(ch); ok {
+		return nil
+	}
+	if _, err := b.Delivery(ctx, id, channels.Name(ch)); errors.Is(err, queue.ErrNotFound) {
+		return &exitError{code: 3, err: err}
+	} else if err != nil {
+		return err
+	}
+	return &exitError{code: 2, err: fmt.Errorf("channel %s is not in the config: no worker would send the delivery (add the channel back, or give the delivery up with herald drop %s %s)", ch, id, ch)}
 }
 
 // retryUnknown is `herald retry --channel NAME --all-unknown` (POST /v1/channels/{name}/retry-unknown).

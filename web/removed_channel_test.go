@@ -1,0 +1,81 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/article"
+	"herald/channels"
+	"herald/queue"
+)
+
+// TestRetryToARemovedChannelIsRefused: a retry or repost of a delivery whose channel was
+// removed from the config (or renamed) is refused, 409 through the API and a message on the
+// dashboard, saying why and what to do, and changes nothing; both answered as if it were being
+// sent, while its task waited for ever in a queue no worker serves. An unknown delivery is
+// still 404.
+func TestRetryToARemovedChannelIsRefused(t *testing.T) {
+	a := newTestAPI(t, nil)
+	ctx := context.Background()
+	art := &article.Article{ID: "rm-1", URL: "https://news.example.com/rm-1", Title: "خبر قديم"}
+	art.Normalize()
+	if _, err := a.broker.Publish(ctx, art, []queue.Target{{Name: "tg-old", Kind: channels.KindTelegram}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.broker.Drop(ctx, "rm-1", "tg-old", "test"); err != nil { // a failed delivery
+		t.Fatal(err)
+	}
+	unchanged := func(how string) {
+		t.Helper()
+		if d, _ := a.broker.Delivery(ctx, "rm-1", "tg-old"); d.State != queue.StateFailed || d.Revision != 1 {
+			t.Fatalf("%s changed the delivery: %+v", how, d)
+		}
+	}
+	for _, action := range []string{"retry", "repost"} {
+		code, body := a.do(adminToken, http.MethodPost, "/v1/articles/rm-1/deliveries/tg-old/"+action, "")
+		if code != http.StatusConflict || !strings.Contains(string(body), "tg-old is not in the config") {
+			t.Errorf("%s: %d %s; want 409 saying tg-old is not in the config", action, code, body)
+		}
+		unchanged(action)
+	}
+	if code, body := a.do(adminToken, http.MethodPost, "/v1/articles/nope/deliveries/tg-old/retry", ""); code != http.StatusNotFound {
+		t.Errorf("retry of an unknown delivery: %d %s; want 404", code, body)
+	}
+
+	hs := httptest.NewServer(a.h)
+	t.Cleanup(hs.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	if resp, err := c.PostForm(hs.URL+"/dashboard/login", url.Values{"token": {adminToken}}); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	resp, err := c.Get(hs.URL + "/dashboard/articles/rm-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := csrfRE.FindStringSubmatch(string(page))
+	if csrf == nil {
+		t.Fatalf("no CSRF token in the article page: %s", page)
+	}
+	resp, err = c.PostForm(hs.URL+"/dashboard/articles/rm-1/deliveries/tg-old/retry", url.Values{"csrf": {csrf[1]}, "next": {"/dashboard/articles/rm-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "tg-old is not in the config") {
+		t.Errorf("the dashboard's retry of a removed channel's delivery does not say why it was refused:\n%s", body)
+	}
+	unchanged("the dashboard's retry")
+}
