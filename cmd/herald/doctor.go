@@ -62,7 +62,14 @@ included).`,
 
 func printFindings(w io.Writer, fs []finding) {
 	for _, f := range fs {
-		fmt.Fprintf(w, "%-4s  %-16s %s\n", strings.ToUpper(f.Level), f.Area, shown(f.Detail))
+		// A config with several errors says each on a line of its own (errors.Join): one line
+		// with \n between them was hard to read. Continuation lines stay indented under the
+		// detail, so no text can pass for a finding of its own.
+		lines := strings.Split(f.Detail, "\n")
+		fmt.Fprintf(w, "%-4s  %-16s %s\n", strings.ToUpper(f.Level), f.Area, shown(lines[0]))
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "      %-16s %s\n", "", shown(l))
+		}
 		if f.Advice != "" {
 			fmt.Fprintf(w, "      %-16s → %s\n", "", f.Advice)
 		}

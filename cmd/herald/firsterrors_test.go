@@ -462,3 +462,17 @@ func TestLogRefusesAnUnknownChannel(t *testing.T) {
 		t.Errorf("log --channel of a channel removed from the config: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// herald doctor prints each error of a config with several on a line of its own, under the
+// first: it printed them as one line joined by a literal \n.
+func TestDoctorPrintsEachConfigErrorOnItsLine(t *testing.T) {
+	t.Setenv("REDIS_URL", "")
+	cfg := writeConfig(t, "worker: {send_timeout: 30}\nchannels:\n  - {name: tg-main, kind: telegram, burst: 2.5}\n")
+	out, errOut, code := runCLI(t, "", "doctor", "--config", cfg)
+	lines := strings.Split(out, "\n")
+	if code != 1 || len(lines) < 3 || strings.Contains(out, `\n`) ||
+		!strings.HasPrefix(lines[0], "FAIL  config ") || !strings.Contains(lines[0], "worker.send_timeout") ||
+		lines[1] != strings.Repeat(" ", 23)+"line 3: channels[0] (tg-main).burst: want a whole number" {
+		t.Errorf("doctor: exit %d\n%s%s", code, out, errOut)
+	}
+}
