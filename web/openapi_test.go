@@ -145,6 +145,18 @@ func TestOpenAPIMatchesRoutesAndResponses(t *testing.T) {
 	check(adminToken, "POST", "/v1/channels/{name}/retry-unknown", "/v1/channels/tg/retry-unknown", "")
 	check(viewerToken, "POST", "/v1/channels/{name}/retry-unknown", "/v1/channels/tg/retry-unknown", "")
 	check(adminToken, "POST", "/v1/channels/{name}/resume", "/v1/channels/tg/resume", "")
+	// A channel herald paused by itself (a revoked token) names who paused it: paused_by.
+	if err := a.broker.PauseBy(t.Context(), "tg", "auth: 401 Unauthorized", queue.PausedByHerald); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/v1/channels", "/v1/stats"} {
+		if out := check(viewerToken, "GET", path, path, ""); !strings.Contains(string(out), `"paused_by":"herald"`) {
+			t.Errorf("GET %s does not say who paused tg: %s", path, out)
+		}
+	}
+	if err := a.broker.Resume(t.Context(), "tg"); err != nil {
+		t.Fatal(err)
+	}
 	check(adminToken, "POST", "/v1/articles/{id}/deliveries/{channel}/{action}", "/v1/articles/o1/deliveries/tg/retry", "")
 	check(adminToken, "POST", "/v1/articles/{id}/deliveries/{channel}/{action}", "/v1/articles/o1/deliveries/tg/repost", "")
 	check(adminToken, "POST", "/v1/articles/{id}/deliveries/{channel}/{action}", "/v1/articles/none/deliveries/tg/retry", "")
