@@ -255,7 +255,13 @@ func (s *Server) pauseChannel(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if paused {
-		err = s.Broker.Pause(r.Context(), channels.Name(name), r.URL.Query().Get("reason"))
+		// Who paused it, as the bot's and the dashboard's pauses say (herald channels, the
+		// alert digest): the caller's by=, else only that it came through the API.
+		by := "API"
+		if v := strings.TrimSpace(r.URL.Query().Get("by")); v != "" {
+			by = v + " via API"
+		}
+		err = s.Broker.PauseBy(r.Context(), channels.Name(name), r.URL.Query().Get("reason"), by)
 	} else {
 		err = s.Broker.Resume(r.Context(), channels.Name(name))
 	}

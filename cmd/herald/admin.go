@@ -101,14 +101,21 @@ func pausedChannel(ctx context.Context, b *queue.Broker, name string) bool {
 
 func newPauseCmd(g *globalFlags) *cobra.Command {
 	var rf remoteFlags
-	var reason string
+	var reason, by string
 	cmd := &cobra.Command{
 		Use:   "pause CHANNEL",
 		Short: "Stop deliveries to a channel in every herald process (queued ones wait)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if by == "" {
+				by = "cli"
+				if u := currentUser(); u != "" {
+					by = u
+				}
+			}
 			if rf.server != "" {
-				if err := remotePost(cmd, rf, "/v1/channels/"+url.PathEscape(args[0])+"/pause?reason="+url.QueryEscape(reason)); err != nil {
+				q := url.Values{"reason": {reason}, "by": {by}}
+				if err := remotePost(cmd, rf, "/v1/channels/"+url.PathEscape(args[0])+"/pause?"+q.Encode()); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "paused %s\n", args[0]) // as without --server
@@ -118,7 +125,9 @@ func newPauseCmd(g *globalFlags) *cobra.Command {
 				if err := configuredChannel(cfg, args[0]); err != nil {
 					return err
 				}
-				err := b.Pause(ctx, channels.Name(args[0]), reason)
+				// Who paused it, shown by herald channels and the alert digest as the bot's and the
+				// dashboard's pauses are.
+				err := b.PauseBy(ctx, channels.Name(args[0]), reason, by+" via CLI")
 				auditCLI(ctx, b, "pause", strings.TrimSpace(args[0]+" "+reason), err)
 				if err != nil {
 					return err
@@ -130,6 +139,7 @@ func newPauseCmd(g *globalFlags) *cobra.Command {
 	}
 	rf.add(cmd)
 	cmd.Flags().StringVar(&reason, "reason", "", "why, shown in herald channels")
+	cmd.Flags().StringVar(&by, "by", "", "who pauses, shown in herald channels (default: your user name)")
 	return cmd
 }
 
