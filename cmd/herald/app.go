@@ -28,12 +28,22 @@ func newLogger(level, format string) (*zap.Logger, error) {
 	if err != nil {
 		return nil, err
 	}
+	return buildLogger(cfg)
+}
+
+// buildLogger builds cfg and makes it the one output of the process.
+func buildLogger(cfg zap.Config) (*zap.Logger, error) {
 	log, err := cfg.Build()
 	if err != nil {
 		return nil, err
 	}
 	// go-redis logs pool trouble with the standard logger; keep the process's output one format.
 	redis.SetLogger(redisLogger{log.Named("redis").Sugar()})
+	// So do libraries that print with Go's standard logger: asynq's metrics collector at each
+	// scrape while Redis is away, net/http's server (TLS handshake errors, handler panics).
+	if _, err := zap.RedirectStdLogAt(log.Named("stdlog"), zapcore.WarnLevel); err != nil {
+		return nil, err
+	}
 	return log, nil
 }
 
