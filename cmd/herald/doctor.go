@@ -106,17 +106,26 @@ func doctorRedis(ctx context.Context, cfg *config.Config) []finding {
 	}
 	defer rdb.Close()
 	var fs []finding
-	info := parseInfo(rdb.Info(rctx, "server", "persistence").Val())
+	raw, err := rdb.Info(rctx, "server", "persistence").Result()
+	info := parseInfo(raw)
 	version := info["redis_version"]
-	if versionAtLeast(version, 6, 2) {
+	switch {
+	case err != nil:
+		// An application user often may not run INFO (ACL -@dangerous, a managed Redis): say what
+		// could not be checked instead of reading an empty answer as an old Redis without AOF.
+		fs = append(fs, finding{Level: "warn", Area: "redis", Detail: "could not read INFO (" + err.Error() + "): version and persistence not checked",
+			Advice: "make sure the server is Redis 6.2 or newer with appendonly yes (appendfsync everysec); ask your Redis provider if you cannot check"})
+	case versionAtLeast(version, 6, 2):
 		fs = append(fs, finding{Level: "ok", Area: "redis", Detail: "version " + version})
-	} else {
+	default:
 		fs = append(fs, finding{Level: "fail", Area: "redis", Detail: "version " + version + " is too old",
 			Advice: "herald needs Redis 6.2 or newer (stream trimming by id); Debian 12's redis-server is 7.0"})
 	}
-	if info["aof_enabled"] == "1" {
+	switch {
+	case err != nil: // said above
+	case info["aof_enabled"] == "1":
 		fs = append(fs, finding{Level: "ok", Area: "redis", Detail: "AOF persistence on"})
-	} else {
+	default:
 		fs = append(fs, finding{Level: "warn", Area: "redis", Detail: "AOF persistence is off",
 			Advice: "a Redis restart can lose queued deliveries and delivery records: set appendonly yes (appendfsync everysec)"})
 	}
