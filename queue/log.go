@@ -38,8 +38,9 @@ import (
 //   - per delivery, the ids of its entries, as fields of its ledger record (log_field: "l:"
 //     and the id, shortened; they live exactly as long as the record);
 //   - per channel and status (logCounted), per-minute counters for the last 25 hours;
-//   - per channel, the publish→post latency of each sent delivery, as the value of its marker
-//     in the channel's sent index (Overview reads the last hour's).
+//   - per channel, the publish→post latency of each delivery herald sent (not an admin's mark
+//     sent), as the value of its marker in the channel's sent index (Overview reads the last
+//     hour's).
 //
 // The entry also carries, for a sent delivery, the post's URL, read from the ledger record. It
 // does not carry the channel's kind: readers take it from the ledger record (addDetails), which
@@ -107,9 +108,10 @@ local function log_append(stream, maxlen, e)
   end
   local ix = stream .. ":ix:"
   -- A sent entry's marker in its channel's sent index is its publish→post latency (ms): the
-  -- samples Overview reads, with no set of their own.
+  -- samples Overview reads, with no set of their own. An admin's mark sent (by) posted nothing:
+  -- its time is the admin's, not herald's, and it is no sample.
   local lat = ""
-  if e.status == "sent" and rec[3] then lat = tostring(ms - tonumber(rec[3])) end
+  if e.status == "sent" and rec[3] and (e.by or "") == "" then lat = tostring(ms - tonumber(rec[3])) end
   -- A channel's entries are the union of its per-status indexes; a status outside the known
   -- list (logStatuses) also goes to the channel's catch-all index, so that union stays whole.
   local keys = {ix .. "cs:" .. e.channel .. ":" .. e.status}
