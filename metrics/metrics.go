@@ -45,9 +45,11 @@ func New(b *queue.Broker, chs []queue.ChannelConfig) *Metrics {
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"channel"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "herald_publish_to_post_seconds",
-			Help:    "Time from publishing an article to its post being accepted by the platform, by channel.",
-			Buckets: []float64{.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
+			Name: "herald_publish_to_post_seconds",
+			Help: "Time from publishing an article to its post being accepted by the platform, by channel.",
+			// Up to a day: a channel paced by a daily quota (Threads, LinkedIn; X after a 429 of
+			// its 24-hour window) posts a burst hours after its publish.
+			Buckets: []float64{.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 7200, 14400, 28800, 86400},
 		}, []string{"channel"}),
 		rateLimitWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_rate_limit_waits_total",
