@@ -88,10 +88,6 @@ Exit status: 0 done, 1 an edit failed or a delivery was busy (run it again), 2 b
 				if err != nil {
 					return err
 				}
-				routes, err := buildRoutesFor(cfg, channel, log)
-				if err != nil {
-					return err
-				}
 				if byURL {
 					id, err := b.ArticleIDByURL(ctx, a.URL)
 					if errors.Is(err, queue.ErrNotFound) {
@@ -100,6 +96,14 @@ Exit status: 0 done, 1 an edit failed or a delivery was busy (run it again), 2 b
 						return err
 					}
 					a.ID = id
+				}
+				// As retract: an unknown article is exit 3 before any channel is built.
+				if _, err := b.Status(ctx, a.ID); errors.Is(err, queue.ErrNotFound) {
+					return &exitError{code: 3, err: err}
+				}
+				routes, err := buildRoutesFor(cfg, channel, log)
+				if err != nil {
+					return err
 				}
 				res, err := b.Correct(ctx, &a, channels.Name(channel), by, routes)
 				auditCLI(ctx, b, "correct", strings.TrimSpace(a.ID+" "+channel), err)

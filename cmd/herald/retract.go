@@ -72,15 +72,20 @@ Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 
 				if err != nil {
 					return err
 				}
-				routes, err := buildRoutesFor(cfg, channel, log)
-				if err != nil {
-					return err
-				}
 				if id, err = b.ArticleID(ctx, id); errors.Is(err, queue.ErrNotFound) {
 					return &exitError{code: 3, err: err}
 				} else if errors.Is(err, queue.ErrInvalidURL) {
 					return &exitError{code: 2, err: err}
 				} else if err != nil {
+					return err
+				}
+				// An unknown article is exit 3 before any channel is built: a typo of the id
+				// ended as a channel's missing credential (exit 1) on a machine without them.
+				if _, err := b.Status(ctx, id); errors.Is(err, queue.ErrNotFound) {
+					return &exitError{code: 3, err: err}
+				}
+				routes, err := buildRoutesFor(cfg, channel, log)
+				if err != nil {
 					return err
 				}
 				res, err := b.Retract(ctx, id, channels.Name(channel), by, builtChannels(routes))

@@ -94,6 +94,18 @@ func TestRetractAndCorrectOneChannelNeedOnlyItsCredentials(t *testing.T) {
 	if _, errOut, code := runCLI(t, "", "retract", "--config", cfg, "one-channel"); code == 0 || !strings.Contains(errOut, "x-main") {
 		t.Fatalf("retract of every channel with x-main unbuildable: exit %d %s", code, errOut)
 	}
+	// An unknown article is exit 3 (README), before x-main's missing key is met: it was exit 1.
+	for _, c := range []struct{ stdin, cmd string }{{"", "retract"}, {`{"id":"no-such","url":"https://news.example.com/no-such","title":"x"}`, "correct"}} {
+		args := []string{c.cmd, "--config", cfg}
+		if c.cmd == "retract" {
+			args = append(args, "no-such")
+		} else {
+			args = append(args, "-")
+		}
+		if _, errOut, code := runCLI(t, c.stdin, args...); code != 3 {
+			t.Errorf("%s of an unknown article with x-main unbuildable: exit %d %s, want 3", c.cmd, code, errOut)
+		}
+	}
 	out, errOut, code := runCLI(t, `{"id":"one-channel","url":"`+link+`","title":"عنوان مصحح"}`, "correct", "--config", cfg, "--channel", "tg", "-")
 	if code != 0 || !strings.Contains(out, `"result": "edited"`) {
 		t.Fatalf("correct --channel tg: exit %d\n%s\n%s", code, out, errOut)
