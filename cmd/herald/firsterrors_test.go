@@ -390,10 +390,16 @@ func TestChannelsAndStatsWithoutAConfigSaySo(t *testing.T) {
 	if _, errOut, code := runCLI(t, `{"url":"https://news.example.com/a","title":"خبر"}`, "publish", "--config", cfg, "-"); code != 0 {
 		t.Fatalf("publish: exit %d %s", code, errOut)
 	}
-	for _, cmd := range []string{"channels", "stats"} {
+	for _, cmd := range []string{"channels", "stats", "feeds"} {
 		out, errOut, code := runCLI(t, "", cmd)
-		if code != 2 || !strings.Contains(errOut, "no channels are configured: pass --config FILE (or set HERALD_CONFIG)") || strings.Contains(out, "not in the config") {
+		if code != 2 || !strings.Contains(errOut, "pass --config FILE (or set HERALD_CONFIG)") || strings.Contains(out, "not in the config") || out != "" {
 			t.Errorf("herald %s without a config: exit %d\n%s\n%s", cmd, code, out, errOut)
+		}
+		if cmd == "feeds" {
+			if _, errOut, code := runCLI(t, "", cmd, "--config", cfg); code != 0 {
+				t.Errorf("herald feeds --config (no feeds configured): exit %d %s", code, errOut)
+			}
+			continue
 		}
 		if out, errOut, code := runCLI(t, "", cmd, "--config", cfg); code != 0 || !strings.Contains(out, "tg-main") {
 			t.Errorf("herald %s --config: exit %d\n%s\n%s", cmd, code, out, errOut)
