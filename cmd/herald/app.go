@@ -203,6 +203,20 @@ func workerOptions(cfg *config.Config, log *zap.Logger) queue.WorkerOptions {
 		DelayedInterval: time.Duration(cfg.Worker.DelayedInterval),
 		SenderLease:     time.Duration(cfg.Worker.SenderLease),
 		Logger:          log,
+		OnOutcome:       logPlatformPause(log),
+	}
+}
+
+// logPlatformPause says, at warn, when a platform's answer made herald pause a channel (a
+// revoked token: every delivery would fail the same way). The delivery's own line (status
+// paused) is at debug, as for every delivery that finds its channel paused, so at the default
+// level the channel fell silent without a line.
+func logPlatformPause(log *zap.Logger) func(queue.Outcome) {
+	return func(o queue.Outcome) {
+		if pe, ok := channels.AsPause(o.Err); ok && o.Status == "paused" {
+			log.Warn("channel paused by herald", zap.String("channel", string(o.Channel)), zap.String("article_id", o.ArticleID),
+				zap.String("reason", pe.Reason), zap.String("then", "herald resume "+string(o.Channel)+" once fixed"))
+		}
 	}
 }
 
