@@ -254,7 +254,15 @@ func (s *Server) pauseChannel(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var err error
+	var already *queue.PauseInfo
 	if paused {
+		// A pause of a paused channel keeps the first pause (who, why, since): the answer says
+		// so, as the bot's reply does, rather than let the caller think its reason was recorded.
+		if ps, perr := s.Broker.Paused(r.Context()); perr == nil {
+			if i := slices.IndexFunc(ps, func(p queue.PauseInfo) bool { return string(p.Channel) == name }); i >= 0 {
+				already = &ps[i]
+			}
+		}
 		// Who paused it, as the bot's and the dashboard's pauses say (herald channels, the
 		// alert digest): the caller's by=, else only that it came through the API.
 		by := "API"
@@ -273,6 +281,11 @@ func (s *Server) pauseChannel(w http.ResponseWriter, r *http.Request) {
 		s.Logger.Error("pausing or resuming", zap.String("channel", name), zap.Error(err))
 		s.auditAPI(r, action, args, "error: "+err.Error())
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not change the channel's state"})
+		return
+	}
+	if already != nil {
+		s.auditAPI(r, action, args, "already paused by "+already.By)
+		writeJSON(w, http.StatusOK, map[string]any{"channel": name, "paused": paused, "already": already})
 		return
 	}
 	s.auditAPI(r, action, args, action+"d")

@@ -132,6 +132,9 @@ func TestOpenAPIMatchesRoutesAndResponses(t *testing.T) {
 	check(adminToken, "GET", "/v1/articles", "/v1/articles", "")
 	check(publisherToken, "GET", "/v1/articles", "/v1/articles?url=x", "")
 	check(adminToken, "POST", "/v1/channels/{name}/pause", "/v1/channels/tg/pause?reason=review", "")
+	if out := check(adminToken, "POST", "/v1/channels/{name}/pause", "/v1/channels/tg/pause?reason=again&by=desk", ""); !strings.Contains(string(out), `"already":{"channel":"tg"`) {
+		t.Errorf("a pause of a paused channel does not name the pause kept: %s", out)
+	}
 	check(adminToken, "POST", "/v1/channels/{name}/pause", "/v1/channels/nope/pause", "")
 	// A delivery queued for a channel no longer configured ("gone"): listed under unconfigured.
 	gone := &article.Article{ID: "o2", URL: "https://news.example.com/o2", Title: "عنوان"}

@@ -115,15 +115,24 @@ func newPauseCmd(g *globalFlags) *cobra.Command {
 			}
 			if rf.server != "" {
 				q := url.Values{"reason": {reason}, "by": {by}}
-				if err := remotePost(cmd, rf, "/v1/channels/"+url.PathEscape(args[0])+"/pause?"+q.Encode()); err != nil {
+				var res struct {
+					Already *queue.PauseInfo `json:"already"`
+				}
+				if err := remotePostInto(cmd, rf, "/v1/channels/"+url.PathEscape(args[0])+"/pause?"+q.Encode(), &res); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "paused %s\n", args[0]) // as without --server
+				printPaused(cmd.OutOrStdout(), args[0], res.Already) // as without --server
 				return nil
 			}
 			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 				if err := configuredChannel(cfg, args[0]); err != nil {
 					return err
+				}
+				var already *queue.PauseInfo
+				if ps, err := b.Paused(ctx); err == nil {
+					if i := slices.IndexFunc(ps, func(p queue.PauseInfo) bool { return string(p.Channel) == args[0] }); i >= 0 {
+						already = &ps[i]
+					}
 				}
 				// Who paused it, shown by herald channels and the alert digest as the bot's and the
 				// dashboard's pauses are.
@@ -132,7 +141,7 @@ func newPauseCmd(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "paused %s\n", args[0])
+				printPaused(cmd.OutOrStdout(), args[0], already)
 				return nil
 			})
 		},
@@ -141,6 +150,41 @@ func newPauseCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&reason, "reason", "", "why, shown in herald channels")
 	cmd.Flags().StringVar(&by, "by", "", "who pauses, shown in herald channels (default: your user name)")
 	return cmd
+}
+
+// printPaused says a pause is done, or, for a channel already paused, that the first pause
+// (who, since, why) is kept and this one's reason was not recorded, as the bot's /pause does.
+func printPaused(w io.Writer, channel string, already *queue.PauseInfo) {
+	if already == nil {
+		fmt.Fprintf(w, "paused %s\n", channel)
+		return
+	}
+	by := already.By
+	if by == "" {
+		by = "?"
+	}
+	why := ""
+	if already.Reason != "" {
+		why = ": " + shown(already.Reason)
+	}
+	fmt.Fprintf(w, "%s was already paused by %s since %s%s; that pause is kept\n", channel, shown(by), already.Since.Format(time.RFC3339), why)
+}
+
+// remotePostInto sends a POST without a body to --server and reads its answer into v.
+func remotePostInto(cmd *cobra.Command, rf remoteFlags, path string, v any) error {
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimRight(rf.server, "/")+path, nil)
+	if err != nil {
+		return fmt.Errorf("--server: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+rf.token)
+	body, err := remoteBody(req)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("reading the answer of POST %s: %w", path, err)
+	}
+	return nil
 }
 
 func newResumeCmd(g *globalFlags) *cobra.Command {

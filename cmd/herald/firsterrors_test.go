@@ -194,6 +194,12 @@ func TestServerFlagPrintsAsRedisDoes(t *testing.T) {
 		if exit != 0 {
 			t.Fatal(errOut)
 		}
+		if args[0] == "pause" {
+			// The same pause again would say the first one is kept: start from a running channel.
+			if err := b.Resume(context.Background(), "tg"); err != nil {
+				t.Fatal(err)
+			}
+		}
 		remote, errOut, exit := runCLI(t, "", append(slices.Clone(args), "--server", srv.URL)...)
 		if exit != 0 || remote != local {
 			t.Errorf("%v prints %q from Redis, %q with --server (%s)", args, local, remote, errOut)

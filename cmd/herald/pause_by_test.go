@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -67,5 +68,37 @@ func TestPauseRecordsWhoPaused(t *testing.T) {
 	}
 	if got := pausedBy(); got != "API" {
 		t.Errorf("POST /v1/channels/tg/pause: paused_by %q, want %q", got, "API")
+	}
+}
+
+// TestPauseOfAPausedChannelSaysTheFirstPauseIsKept: pausing a channel someone already paused
+// keeps the first pause (who, why, since); herald pause (directly or through --server) and the
+// API now say so, as the bot's /pause does, where they answered "paused" as if this pause's
+// reason had been recorded.
+func TestPauseOfAPausedChannelSaysTheFirstPauseIsKept(t *testing.T) {
+	s := newStack(t)
+	if _, errOut, code := runCLI(t, "", "pause", "--config", s.config, "--by", "desk", "--reason", "صيانة", "tg"); code != 0 {
+		t.Fatalf("pause: exit %d %s", code, errOut)
+	}
+	out, errOut, code := runCLI(t, "", "pause", "--config", s.config, "--by", "ops", "--reason", "other", "tg")
+	if code != 0 || !strings.Contains(out, "tg was already paused by desk via CLI since ") || !strings.Contains(out, ": صيانة; that pause is kept") {
+		t.Errorf("second pause: exit %d %q %s", code, out, errOut)
+	}
+	s.serve()
+	t.Setenv("HERALD_API_TOKEN", testToken)
+	out, errOut, code = runCLI(t, "", "pause", "--server", "http://"+s.addr, "--reason", "other", "tg")
+	if code != 0 || !strings.Contains(out, "tg was already paused by desk via CLI since ") {
+		t.Errorf("second pause --server: exit %d %q %s", code, out, errOut)
+	}
+	code, body := s.call(http.MethodPost, "/v1/channels/tg/pause?reason=other")
+	already, _ := body["already"].(map[string]any)
+	if code != 200 || already["by"] != "desk via CLI" || already["reason"] != "صيانة" {
+		t.Errorf("POST pause of a paused channel: %d %v; want already: the first pause", code, body)
+	}
+	if _, errOut, code := runCLI(t, "", "resume", "--config", s.config, "tg"); code != 0 {
+		t.Fatalf("resume: exit %d %s", code, errOut)
+	}
+	if code, body := s.call(http.MethodPost, "/v1/channels/tg/pause"); code != 200 || body["already"] != nil {
+		t.Errorf("POST pause of a running channel: %d %v; want no already", code, body)
 	}
 }
