@@ -115,10 +115,10 @@ func (m *Metrics) Observe(o queue.Outcome) {
 		}
 		m.rateLimitWaits.WithLabelValues(ch, source).Inc()
 	}
-	// Only an answered platform call has a platform error; our own waits (pause, lease, rate
-	// limit before sending) have none.
-	if o.Err != nil && o.Took > 0 {
-		m.platformErrors.WithLabelValues(ch, ErrorClass(o.Err)).Inc()
+	// Only a platform call that failed has a platform error: not our own waits (pause, lease,
+	// rate limit before sending), nor a commit to Redis that failed after the platform accepted.
+	if o.PlatformErr != nil && o.Took > 0 {
+		m.platformErrors.WithLabelValues(ch, ErrorClass(o.PlatformErr)).Inc()
 	}
 }
 

@@ -250,3 +250,23 @@ func TestGrafanaDashboardUsesExportedSeries(t *testing.T) {
 		t.Fatalf("the dashboard queries %d series", used)
 	}
 }
+
+// TestCommitFailureIsNoPlatformError: a post the platform accepted whose commit to Redis then
+// failed (the outcome's Err is herald's, PlatformErr nil) counts no platform error; the
+// platform's own failure counts in its class.
+func TestCommitFailureIsNoPlatformError(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	m := New(queue.NewBroker(rdb, queue.Options{}), []queue.ChannelConfig{{Name: "tg", Kind: channels.KindTelegram}})
+	m.Observe(queue.Outcome{Channel: "tg", Status: "retry", Took: time.Second,
+		Err: errors.New("queue: committing a1:tg as sent: lease lost")})
+	for _, class := range []string{"transient", "permanent", "unknown_outcome", "rate_limited", "pause", "duplicate_content"} {
+		if v := value(t, m, "herald_platform_errors_total", "channel", "tg", "class", class); v != 0 {
+			t.Fatalf("a failed commit after an accepted post counted as a %s platform error (%v)", class, v)
+		}
+	}
+	m.Observe(queue.Outcome{Channel: "tg", Status: "retry", Took: time.Second,
+		Err: errors.New("retry in 2s: telegram: 502"), PlatformErr: errors.New("telegram: 502")})
+	if v := value(t, m, "herald_platform_errors_total", "channel", "tg", "class", "transient"); v != 1 {
+		t.Fatalf("the platform's 502: transient = %v, want 1", v)
+	}
+}

@@ -979,3 +979,58 @@ func TestRandomTokenIsShortAndDistinct(t *testing.T) {
 		seen[tok] = true
 	}
 }
+
+// TestOutcomeKeepsThePlatformsErrorApartFromHerald: an outcome says what the platform answered
+// (PlatformErr) apart from herald's own error (Err), so metrics count a platform error only for
+// the platform's failure: a post the platform accepted whose commit to Redis then failed has
+// Err set and no platform error; a platform failure has both.
+func TestOutcomeKeepsThePlatformsErrorApartFromHerald(t *testing.T) {
+	e := newEnv(t)
+	outs := &outcomes{}
+	opts := testOpts(t)
+	opts.OnOutcome = outs.add
+	e.ch.script(fail(channels.Permanent(errors.New("telegram: 400 Bad Request: chat not found here"))))
+	e.publish("pe1")
+	var once sync.Once
+	e.start(opts, func(d Delivery) {
+		if d.ArticleID != "pe2" {
+			return
+		}
+		// Another claim takes the record over between the platform's answer and the commit:
+		// the commit is refused ("lease lost"), herald's error, not the platform's.
+		once.Do(func() {
+			e.broker.rdb.HSet(context.Background(), ledgerKey("pe2", "tg"), "token", "someone-else")
+		})
+	})
+	e.waitState("pe1", StateFailed, 10*time.Second)
+	e.publish("pe2")
+	find := func(id string, pred func(Outcome) bool) (Outcome, bool) {
+		outs.mu.Lock()
+		defer outs.mu.Unlock()
+		for _, o := range outs.all {
+			if o.ArticleID == id && pred(o) {
+				return o, true
+			}
+		}
+		return Outcome{}, false
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var committed Outcome
+	for {
+		var ok bool
+		if committed, ok = find("pe2", func(o Outcome) bool { return o.Took > 0 }); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no outcome of the send whose commit failed")
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
+	}
+	if committed.Err == nil || committed.PlatformErr != nil {
+		t.Fatalf("accepted post, refused commit: Err %v, PlatformErr %v; want herald's error only", committed.Err, committed.PlatformErr)
+	}
+	failed, _ := find("pe1", func(o Outcome) bool { return o.Status == "failed" })
+	if failed.PlatformErr == nil || !channels.IsPermanent(failed.PlatformErr) {
+		t.Fatalf("platform refusal: PlatformErr %v, want the platform's permanent error", failed.PlatformErr)
+	}
+}

@@ -83,6 +83,10 @@ type Outcome struct {
 	Status    string // sent, failed, unknown, retry, rate_limited, paused, duplicate, stale, busy, handback
 	RemoteID  string
 	Err       error
+	// PlatformErr is the platform's own refusal or failure of the call (nil when it accepted
+	// the post or no call was made); Err may instead be herald's, such as a commit that failed
+	// after the platform accepted (metrics count platform errors from this, not from Err).
+	PlatformErr error
 	// Took is how long the platform call took (zero when no call was made).
 	Took time.Duration
 	// QueuedAt is when the delivery's record was created (the publish), known once claimed;
@@ -843,7 +847,8 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 	rcpt, err := route.Channel.Send(sctx, channels.Message{ArticleID: p.ArticleID, Key: TaskID(p.ArticleID, p.Channel, p.Revision), Attempt: attempt, Posts: posts})
 	cancel()
 	took := time.Since(start)
-	defer func() { out.Took = took }()
+	platformErr := err
+	defer func() { out.Took, out.PlatformErr = took, platformErr }()
 	if err == nil {
 		if w.afterSend != nil {
 			w.afterSend(Delivery{ArticleID: p.ArticleID, Channel: p.Channel, Revision: p.Revision, Attempt: attempt, RemoteID: rcpt.RemoteID})
