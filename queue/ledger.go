@@ -244,7 +244,9 @@ end
 // clock, as slotScript's: a process whose clock is off neither takes a lease that others see as
 // run out nor sees a live one as run out.
 var claimScript = logScript(luaExpireLease + `
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token", "created_at")
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token", "created_at", "requeued_at")
+-- The latency counts from the publish, or from an admin's retry or repost (requeued_at).
+f[8] = f[9] or f[8]
 f[5], f[6] = ledger_ids(KEYS[1])
 if not f[1] then return {"missing", 0, 0} end
 local state, rev, attempt, lease = f[1], tonumber(f[2]), tonumber(f[3]), tonumber(f[4] or "0")
@@ -318,8 +320,9 @@ const ledgerMaybePosted = "maybe_at"
 // changed).
 var finishScript = logScript(`
 local f = redis.call("HMGET", KEYS[1], "state", "token", "attempt", "article_id", "channel", "expired",
-  "kind", "post_url", "created_at", "` + ledgerMaybePosted + `")
+  "kind", "post_url", "created_at", "` + ledgerMaybePosted + `", "requeued_at")
 f[4], f[5] = ledger_ids(KEYS[1])
+f[9] = f[11] or f[9]
 if f[2] ~= ARGV[1] then return "lost" end
 local late = f[1] == "unknown" and f[6] == "1"
 if f[1] ~= "sending" and not late then
@@ -392,8 +395,10 @@ if state == "pending" or state == "sending" or state == "retracting" then return
 if ARGV[1] == "retry" and (state == "sent" or state == "retracted") then return {state, rev, f[5] or "0", gen} end
 if ARGV[1] == "repost" then rev = rev + 1 end
 gen = gen + 1
+-- requeued_at: the publish→post latency of what follows counts from now, not from the publish
+-- (an admin's reaction, or a repost days later, is not herald's delivery time).
 redis.call("HSET", KEYS[1], "state", "pending", "revision", rev, "gen", gen, "attempt", 0, "error", "",
-  "lease_until", 0, "owner", "", "token", ARGV[5], "expired", "", "updated_at", ARGV[2])
+  "lease_until", 0, "owner", "", "token", ARGV[5], "expired", "", "updated_at", ARGV[2], "requeued_at", ARGV[2])
 -- An admin's decision starts afresh: no earlier attempt's maybe_at limits its retries.
 redis.call("HDEL", KEYS[1], "` + ledgerMaybePosted + `")
 redis.call("PERSIST", KEYS[1])

@@ -92,7 +92,9 @@ func (l Limit) burst() int { return max(l.Burst, 1) }
 // "stale", "paused", "busy" (n = lease left), "expired" (a lease ran out mid-send: the record is
 // now unknown), or the final state name. Time is the Redis server's, the same for every process.
 var slotScript = logScript(luaExpireLease + `
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until", "attempt", "token", "article_id", "channel", "created_at")
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until", "attempt", "token", "article_id", "channel", "created_at", "requeued_at")
+-- The latency counts from the publish, or from an admin's retry or repost (requeued_at).
+f[8] = f[9] or f[8]
 f[6], f[7] = ledger_ids(KEYS[1])
 if not f[1] then return {"missing", 0} end
 if tonumber(f[2]) ~= tonumber(ARGV[1]) then return {"stale", 0} end

@@ -89,8 +89,9 @@ type Outcome struct {
 	PlatformErr error
 	// Took is how long the platform call took (zero when no call was made).
 	Took time.Duration
-	// QueuedAt is when the delivery's record was created (the publish), known once claimed;
-	// with a sent outcome it gives the publish→post latency without another Redis read.
+	// QueuedAt is when the delivery's record was created (the publish), or when an admin's
+	// retry or repost queued it again (requeued_at), known once claimed; with a sent outcome it
+	// gives the publish→post latency without another Redis read.
 	QueuedAt time.Time
 }
 
