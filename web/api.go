@@ -308,7 +308,10 @@ func (s *Server) retryUnknown(w http.ResponseWriter, r *http.Request) {
 	s.auditAPI(r, "retry-unknown", name, result)
 	if err != nil {
 		s.Logger.Error("retrying unknown deliveries", zap.String("channel", name), zap.Int("requeued", n), zap.Error(err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "could not retry every unknown delivery", "requeued": n})
+		// The count in the message too: a client that shows only "error" (herald retry
+		// --all-unknown --server) must not read "none went" while n are being sent again.
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"requeued": n,
+			"error": fmt.Sprintf("could not retry every unknown delivery: %d requeued before Redis failed, the rest are still unknown; call again to send them", n)})
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"channel": name, "requeued": n})

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -115,5 +116,42 @@ func TestDashboardRetryUnknownThatStopsHalfWaySaysHowManyWent(t *testing.T) {
 	}
 	if len(es) == 0 || es[0].Action != "retry-unknown" || !strings.Contains(es[0].Args, "requeued 1") {
 		t.Errorf("audit entries %+v: want retry-unknown with requeued 1 first", es)
+	}
+}
+
+// TestRetryUnknownEndpointThatStopsHalfWaySaysHowManyWent: POST /v1/channels/{name}/retry-unknown
+// whose Redis fails after the first of two deliveries was requeued answers 503 with requeued 1,
+// and its error says so too: herald retry --all-unknown --server prints only the error, which
+// said "could not retry every unknown delivery", read as "none went" while one was being sent.
+func TestRetryUnknownEndpointThatStopsHalfWaySaysHowManyWent(t *testing.T) {
+	st := newBrowserStack(t)
+	st.fake.Hold()
+	var ids []string
+	for i := 1; i <= 2; i++ {
+		ids = append(ids, st.publish(t, fmt.Sprintf("https://news.example.com/a/api-half-%d", i), fmt.Sprintf("خبر %d", i)))
+	}
+	for _, id := range ids {
+		waitFor(t, 30*time.Second, id+" to become unknown", func() bool {
+			d, err := st.broker.Delivery(context.Background(), id, "tg-main")
+			return err == nil && d.State == queue.StateUnknown
+		})
+	}
+	st.fake.Release()
+	hooked := redis.NewClient(st.broker.Client().(*redis.Client).Options())
+	t.Cleanup(func() { _ = hooked.Close() })
+	hooked.AddHook(failScripts{key: ids[1] + ":tg-main"})
+	s := &Server{Broker: queue.NewBroker(hooked, queue.Options{}), Token: dashAdminToken, Logger: zap.NewNop(),
+		Channels: []queue.ChannelConfig{{Name: "tg-main", Kind: "telegram"}}}
+	req := httptest.NewRequest(http.MethodPost, "/v1/channels/tg-main/retry-unknown", nil)
+	req.Header.Set("Authorization", "Bearer "+dashAdminToken)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	var body struct {
+		Error    string `json:"error"`
+		Requeued int    `json:"requeued"`
+	}
+	_ = json.Unmarshal(rec.Body.Bytes(), &body)
+	if rec.Code != http.StatusServiceUnavailable || body.Requeued != 1 || !strings.Contains(body.Error, "1 requeued before Redis failed") {
+		t.Fatalf("%d %s; want 503 with requeued 1, said in the error too", rec.Code, rec.Body)
 	}
 }
