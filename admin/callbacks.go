@@ -178,12 +178,12 @@ func (b *Bot) act(ctx context.Context, rec callbackRecord, choice string, u *tgb
 	ch := channels.Name(rec.Channel)
 	switch {
 	case rec.Action == actionRepost && choice == choiceYes:
-		return b.repost(ctx, rec.Article, rec.Channels)
+		return b.repost(ctx, rec.Article, rec.Channels, who(u))
 	case rec.Action == actionRetryUnknown && choice == choiceYes:
 		if !b.configured(rec.Channel) {
 			return b.tx.f("no.channel", echo(rec.Channel)), "refused: channel not configured"
 		}
-		return b.retryUnknown(ctx, rec.Channel)
+		return b.retryUnknown(ctx, rec.Channel, who(u))
 	case rec.Action == actionRepost || rec.Action == actionRetryUnknown:
 		return b.tx.f("repost.cancelled"), "cancelled"
 	case rec.Action == actionUnknown:
@@ -196,7 +196,7 @@ func (b *Bot) act(ctx context.Context, rec callbackRecord, choice string, u *tgb
 		if !b.configured(rec.Channel) {
 			return b.tx.f("not.configured", code(rec.Article), code(rec.Channel)), "refused: channel not configured"
 		}
-		d, err := b.d.Broker.Requeue(ctx, rec.Article, ch, "retry")
+		d, err := b.d.Broker.Requeue(ctx, rec.Article, ch, "retry", who(u))
 		if err != nil {
 			return b.tx.f("action.error", code(rec.Article), code(rec.Channel), esc(err.Error())), "error: " + err.Error()
 		}

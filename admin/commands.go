@@ -327,7 +327,7 @@ func (b *Bot) cmdRepost(ctx context.Context, r request) (reply, string) {
 	}
 	names, skipped := b.configuredOnly(st.ID, ds)
 	if confirm || len(names) == 0 {
-		text, res := b.repost(ctx, st.ID, channelNames(ds))
+		text, res := b.repost(ctx, st.ID, channelNames(ds), who(r.user))
 		return reply{text: text}, res
 	}
 	token, err := b.newCallback(ctx, callbackRecord{Action: actionRepost, Article: st.ID, Channels: names, By: r.user.ID, Prompt: true}, repostConfirmTTL)
@@ -363,8 +363,8 @@ func (b *Bot) configuredOnly(id string, ds []queue.Delivery) (names, skipped []s
 // repostConfirmTTL is how long a repost confirmation button stays usable.
 const repostConfirmTTL = 10 * time.Minute
 
-// repost posts the article again on each channel, as a new revision.
-func (b *Bot) repost(ctx context.Context, id string, names []string) (string, string) {
+// repost posts the article again on each channel, as a new revision; by names the admin.
+func (b *Bot) repost(ctx context.Context, id string, names []string, by string) (string, string) {
 	var done, lines []string
 	for _, n := range names {
 		if !b.configured(n) {
@@ -373,7 +373,7 @@ func (b *Bot) repost(ctx context.Context, id string, names []string) (string, st
 			lines = append(lines, b.tx.f("not.configured", code(id), code(n)))
 			continue
 		}
-		if _, err := b.d.Broker.Requeue(ctx, id, channels.Name(n), "repost"); err != nil {
+		if _, err := b.d.Broker.Requeue(ctx, id, channels.Name(n), "repost", by); err != nil {
 			lines = append(lines, b.tx.f("action.error", code(id), code(n), esc(err.Error())))
 			continue
 		}
@@ -420,7 +420,7 @@ func (b *Bot) cmdRetry(ctx context.Context, r request) (reply, string) {
 			lines = append(lines, b.tx.f("not.configured", code(st.ID), code(string(d.Channel))))
 			continue
 		}
-		if _, err := b.d.Broker.Requeue(ctx, st.ID, d.Channel, "retry"); err != nil {
+		if _, err := b.d.Broker.Requeue(ctx, st.ID, d.Channel, "retry", who(r.user)); err != nil {
 			lines = append(lines, b.tx.f("action.error", code(st.ID), code(string(d.Channel)), esc(err.Error())))
 			continue
 		}
@@ -442,7 +442,7 @@ func (b *Bot) cmdRetryUnknown(ctx context.Context, r request) (reply, string) {
 	ch := r.args[1]
 	switch {
 	case len(r.args) == 3 && strings.EqualFold(r.args[2], "confirm"):
-		text, res := b.retryUnknown(ctx, ch)
+		text, res := b.retryUnknown(ctx, ch, who(r.user))
 		return reply{text: text}, res
 	case len(r.args) != 2:
 		return b.usage("retry")
@@ -459,8 +459,8 @@ func (b *Bot) cmdRetryUnknown(ctx context.Context, r request) (reply, string) {
 }
 
 // retryUnknown requeues every unknown delivery of a channel (queue.Broker.RetryUnknown).
-func (b *Bot) retryUnknown(ctx context.Context, ch string) (string, string) {
-	n, err := b.d.Broker.RetryUnknown(ctx, channels.Name(ch))
+func (b *Bot) retryUnknown(ctx context.Context, ch, by string) (string, string) {
+	n, err := b.d.Broker.RetryUnknown(ctx, channels.Name(ch), by)
 	if err != nil {
 		// Redis failed part way: those requeued before are sending, and the admin must know
 		// how many, or "run it again" reads as "none went".

@@ -506,7 +506,7 @@ func TestRetryUnknownRetriesEveryUnknownOfTheChannel(t *testing.T) {
 	}
 	e.waitState("u3", StateFailed, 10*time.Second)
 	e.waitState("ok", StateSent, 10*time.Second)
-	got, err := e.broker.RetryUnknown(ctx, "tg")
+	got, err := e.broker.RetryUnknown(ctx, "tg", "admin")
 	if err != nil || got != 3 {
 		t.Fatalf("RetryUnknown = %d, %v; want 3", got, err)
 	}
@@ -519,7 +519,7 @@ func TestRetryUnknownRetriesEveryUnknownOfTheChannel(t *testing.T) {
 	if d, _ := e.broker.Delivery(ctx, "u3", "tg"); d.State != StateFailed {
 		t.Fatalf("failed delivery touched: %+v", d)
 	}
-	if got, err := e.broker.RetryUnknown(ctx, "tg"); err != nil || got != 0 {
+	if got, err := e.broker.RetryUnknown(ctx, "tg", "admin"); err != nil || got != 0 {
 		t.Fatalf("second RetryUnknown = %d, %v; want 0", got, err)
 	}
 	if n(e) != 8 {
@@ -545,7 +545,7 @@ func TestRetryUnknownKeepsPublishOrder(t *testing.T) {
 	for _, id := range ids {
 		e.waitState(id, StateUnknown, 10*time.Second)
 	}
-	if got, err := e.broker.RetryUnknown(ctx, "tg"); err != nil || got != len(ids) {
+	if got, err := e.broker.RetryUnknown(ctx, "tg", "admin"); err != nil || got != len(ids) {
 		t.Fatalf("RetryUnknown = %d, %v; want %d", got, err, len(ids))
 	}
 	for _, id := range ids {

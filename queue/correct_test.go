@@ -253,7 +253,7 @@ func TestCorrectEditsThroughAnyEditor(t *testing.T) {
 	if d, _ := e.broker.Delivery(ctx, "f1", "tg"); d.EditedBy != "desk" {
 		t.Fatalf("tg record before the repost %+v", d)
 	}
-	if _, err := e.broker.Requeue(ctx, "f1", "tg", "repost"); err != nil {
+	if _, err := e.broker.Requeue(ctx, "f1", "tg", "repost", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 20*time.Second, func() bool {
@@ -338,7 +338,7 @@ func TestCorrectRecordsCannotEditOnTheDelivery(t *testing.T) {
 	if d, _ := e.broker.Delivery(ctx, "n1", "tg"); d.EditedBy != "desk@news" || d.NotEditedBy != "" {
 		t.Fatalf("edited record %+v", d)
 	}
-	if _, err := e.broker.Requeue(ctx, "n1", "plain", "repost"); err != nil {
+	if _, err := e.broker.Requeue(ctx, "n1", "plain", "repost", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 20*time.Second, func() bool {

@@ -24,7 +24,7 @@ func TestRequeueStartsTheLatencyAfresh(t *testing.T) {
 			if _, err := e.broker.Drop(ctx, "rq-1", "tg", "admin"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.broker.Requeue(ctx, "rq-1", "tg", mode); err != nil {
+			if _, err := e.broker.Requeue(ctx, "rq-1", "tg", mode, "admin"); err != nil {
 				t.Fatal(err)
 			}
 			outs := &outcomes{}
@@ -47,5 +47,50 @@ func TestRequeueStartsTheLatencyAfresh(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRequeueLogsWhoAsked: the delivery log's entry of an admin's retry, repost or bulk retry
+// of unknown deliveries names who asked (by), as a mark sent's and a drop's do and as LogEntry.By
+// says; it was empty, so herald log and GET /v1/deliveries could not tell who re-sent a post.
+func TestRequeueLogsWhoAsked(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish("by-1")
+	e.publish("by-2")
+	for _, id := range []string{"by-1", "by-2"} {
+		if _, err := e.broker.Drop(ctx, id, "tg", "admin"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest := func() LogEntry {
+		t.Helper()
+		log, err := e.broker.Log(ctx, 1)
+		if err != nil || len(log) != 1 {
+			t.Fatalf("log: %v %v", log, err)
+		}
+		return log[0]
+	}
+	if _, err := e.broker.Requeue(ctx, "by-1", "tg", "retry", "@editor"); err != nil {
+		t.Fatal(err)
+	}
+	if l := latest(); l.ArticleID != "by-1" || l.Status != "pending" || l.By != "@editor" {
+		t.Fatalf("retry's log entry %+v, want by @editor", l)
+	}
+	if _, err := e.broker.Requeue(ctx, "by-2", "tg", "repost", "ops via dashboard"); err != nil {
+		t.Fatal(err)
+	}
+	if l := latest(); l.ArticleID != "by-2" || l.By != "ops via dashboard" {
+		t.Fatalf("repost's log entry %+v, want by ops via dashboard", l)
+	}
+	// A bulk retry of the channel's unknown deliveries.
+	e.publish("by-3")
+	e.broker.rdb.HSet(ctx, ledgerKey("by-3", "tg"), "state", "unknown")
+	e.broker.rdb.SAdd(ctx, unknownKey("tg"), deliveryMember("by-3", "tg"))
+	if n, err := e.broker.RetryUnknown(ctx, "tg", "api"); err != nil || n != 1 {
+		t.Fatalf("RetryUnknown = %d, %v", n, err)
+	}
+	if l := latest(); l.ArticleID != "by-3" || l.By != "api" {
+		t.Fatalf("bulk retry's log entry %+v, want by api", l)
 	}
 }

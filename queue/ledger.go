@@ -380,7 +380,8 @@ return "ok"
 //
 //	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] the channel's unknown index
 //	ARGV[1] mode, ARGV[2] now ms, ARGV[3] log max len, ARGV[4] member, ARGV[5] request token,
-//	ARGV[6] "unknown" to act only on an unknown delivery (bulk retry), else ""
+//	ARGV[6] "unknown" to act only on an unknown delivery (bulk retry), else "", ARGV[7] who asked
+//	(the log entry's by, as mark sent and drop have it; "" when unknown)
 //
 // Returns {result, revision, urgent, generation}: "ok", "missing", "not-final", "sent" (retry
 // refused) or "not-unknown".
@@ -411,7 +412,7 @@ end
 redis.call("ZADD", KEYS[2], ARGV[2], ARGV[4])
 redis.call("SREM", KEYS[4], ARGV[4])
 log_append(KEYS[3], ARGV[3], {article_id = f[3], channel = f[4], status = "pending", attempt = 0,
-  error = ARGV[1]})
+  error = ARGV[1], by = ARGV[7]})
 return {"ok", rev, f[5] or "0", gen}
 `)
 

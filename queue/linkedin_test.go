@@ -164,7 +164,7 @@ func TestLinkedInAdminRetryOfUnknownRecordsThePostMade(t *testing.T) {
 	e.publishArabic("liretry")
 	e.start(testOpts(t), nil)
 	e.waitState("liretry", StateUnknown, 15*time.Second)
-	if _, err := e.broker.Requeue(context.Background(), "liretry", e.ch.name, "retry"); err != nil {
+	if _, err := e.broker.Requeue(context.Background(), "liretry", e.ch.name, "retry", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	d := e.waitState("liretry", StateSent, 15*time.Second)

@@ -201,7 +201,7 @@ func TestSendingAndUnknownCounts(t *testing.T) {
 	if infos[0].Sending != 0 || infos[0].Unknown != 1 {
 		t.Fatalf("after the lease: %+v", infos)
 	}
-	if _, err := e.broker.Requeue(ctx, "c1", "tg", "retry"); err != nil {
+	if _, err := e.broker.Requeue(ctx, "c1", "tg", "retry", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	e.waitState("c1", StateSent, 10*time.Second)

@@ -97,7 +97,7 @@ func TestMastodonAdminRetryOfUnknownPostsNothingNew(t *testing.T) {
 	stop()
 	e.start(testOpts(t), nil)
 	e.waitState("m2", StateUnknown, 15*time.Second)
-	if _, err := e.broker.Requeue(context.Background(), "m2", e.ch.name, "retry"); err != nil {
+	if _, err := e.broker.Requeue(context.Background(), "m2", e.ch.name, "retry", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	d := e.waitState("m2", StateSent, 15*time.Second)
@@ -125,7 +125,7 @@ func TestMastodonEveryAttemptUnknownIsParkedUnknown(t *testing.T) {
 	if d.Attempt != e.route.MaxAttempts || !strings.Contains(d.Error, "giving up after 3 attempts: outcome unknown") {
 		t.Fatalf("record %+v: want unknown after every attempt", d)
 	}
-	if _, err := e.broker.Requeue(context.Background(), "m4", e.ch.name, "retry"); err != nil {
+	if _, err := e.broker.Requeue(context.Background(), "m4", e.ch.name, "retry", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	d = e.waitState("m4", StateSent, 15*time.Second)

@@ -243,12 +243,13 @@ func (b *Broker) Delivery(ctx context.Context, articleID string, ch channels.Nam
 
 // Requeue is an admin action on a final delivery: mode "retry" re-sends a failed or unknown
 // delivery under the same revision; "repost" posts again under a new revision, even if sent.
-// Either way the new task has an id never used before, so nothing can leave it stuck.
-func (b *Broker) Requeue(ctx context.Context, articleID string, ch channels.Name, mode string) (Delivery, error) {
-	return b.requeue(ctx, articleID, ch, mode, false)
+// Either way the new task has an id never used before, so nothing can leave it stuck. by names
+// who asked: the delivery log's entry carries it, as a mark sent's or a drop's does.
+func (b *Broker) Requeue(ctx context.Context, articleID string, ch channels.Name, mode, by string) (Delivery, error) {
+	return b.requeue(ctx, articleID, ch, mode, by, false)
 }
 
-func (b *Broker) requeue(ctx context.Context, articleID string, ch channels.Name, mode string, onlyUnknown bool) (Delivery, error) {
+func (b *Broker) requeue(ctx context.Context, articleID string, ch channels.Name, mode, by string, onlyUnknown bool) (Delivery, error) {
 	if mode != "retry" && mode != "repost" {
 		return Delivery{}, fmt.Errorf("queue: requeue mode %q: want retry or repost", mode)
 	}
@@ -258,7 +259,7 @@ func (b *Broker) requeue(ctx context.Context, articleID string, ch channels.Name
 	}
 	member := deliveryMember(articleID, ch)
 	res, err := requeueScript.Run(ctx, b.rdb, []string{ledgerKey(articleID, ch), pendingKey, logKey, unknownKey(ch)},
-		mode, nowMS(b.opts.Now()), b.opts.LogMaxLen, member, randomToken(), only).Slice()
+		mode, nowMS(b.opts.Now()), b.opts.LogMaxLen, member, randomToken(), only, by).Slice()
 	if err != nil {
 		return Delivery{}, fmt.Errorf("queue: requeueing %s: %w", member, err)
 	}
@@ -301,8 +302,8 @@ func (e conflictError) Is(target error) bool { return target == ErrConflict }
 
 // RetryUnknown retries every unknown delivery of a channel (after an outage an admin has
 // checked the channel by hand: what is missing is re-sent). It returns how many it requeued.
-// A delivery that left unknown meanwhile is skipped.
-func (b *Broker) RetryUnknown(ctx context.Context, ch channels.Name) (n int, err error) {
+// A delivery that left unknown meanwhile is skipped. by names who asked (Requeue).
+func (b *Broker) RetryUnknown(ctx context.Context, ch channels.Name, by string) (n int, err error) {
 	members, err := b.rdb.SMembers(ctx, unknownKey(ch)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("queue: listing unknown deliveries of %s: %w", ch, err)
@@ -316,7 +317,7 @@ func (b *Broker) RetryUnknown(ctx context.Context, ch channels.Name) (n int, err
 		if !ok {
 			continue
 		}
-		_, err := b.requeue(ctx, art, ch, "retry", true)
+		_, err := b.requeue(ctx, art, ch, "retry", by, true)
 		switch {
 		case err == nil:
 			n++

@@ -383,7 +383,7 @@ func TestDeduplicatedRetryIsParkedPastThePlatformsWindow(t *testing.T) {
 		t.Fatal("a final record keeps maybe_at")
 	}
 	// An admin's retry starts afresh and is sent.
-	if _, err := e.broker.Requeue(ctx, "dw1", "tg", "retry"); err != nil {
+	if _, err := e.broker.Requeue(ctx, "dw1", "tg", "retry", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	e.waitState("dw1", StateSent, 10*time.Second)
@@ -631,14 +631,14 @@ func TestRequeueRetryAndRepost(t *testing.T) {
 	e.publish("q1")
 	e.start(testOpts(t), nil)
 	e.waitState("q1", StateUnknown, 10*time.Second)
-	if _, err := e.broker.Requeue(ctx, "q1", "tg", "retry"); err != nil {
+	if _, err := e.broker.Requeue(ctx, "q1", "tg", "retry", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	d := e.waitState("q1", StateSent, 10*time.Second)
-	if _, err := e.broker.Requeue(ctx, "q1", "tg", "retry"); err == nil {
+	if _, err := e.broker.Requeue(ctx, "q1", "tg", "retry", "admin"); err == nil {
 		t.Fatal("retrying a sent delivery must be refused")
 	}
-	d2, err := e.broker.Requeue(ctx, "q1", "tg", "repost")
+	d2, err := e.broker.Requeue(ctx, "q1", "tg", "repost", "admin")
 	if err != nil || d2.Revision != d.Revision+1 {
 		t.Fatalf("repost: %+v %v", d2, err)
 	}
@@ -650,7 +650,7 @@ func TestRequeueRetryAndRepost(t *testing.T) {
 	if len(sends) != 3 || sends[2].key != "q1:tg:2" {
 		t.Fatalf("sends %+v", sends)
 	}
-	if _, err := e.broker.Requeue(ctx, "nope", "tg", "retry"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.broker.Requeue(ctx, "nope", "tg", "retry", "admin"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing delivery: %v", err)
 	}
 }
@@ -716,7 +716,7 @@ func TestUrgentArticlesJumpTheBacklog(t *testing.T) {
 		t.Fatalf("first post was %s, want the urgent article", first)
 	}
 	// The urgency is part of the record: a repost goes through the urgent queue again.
-	d, err := e.broker.Requeue(ctx, "breaking", "tg", "repost")
+	d, err := e.broker.Requeue(ctx, "breaking", "tg", "repost", "admin")
 	if err != nil || !d.Urgent {
 		t.Fatalf("repost: %+v %v", d, err)
 	}

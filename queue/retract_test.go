@@ -218,7 +218,7 @@ func TestRetractDeletesSentPostsOnEveryPlatform(t *testing.T) {
 		t.Fatalf("delete requests x=%d fb=%d tg=%d, want one each", xn, fbn, tgn)
 	}
 	// A retracted post is not brought back by a retry (same revision): only a deliberate repost.
-	if _, err := e.broker.Requeue(ctx, "r1", "tg", "retry"); err == nil || !strings.Contains(err.Error(), "retracted") {
+	if _, err := e.broker.Requeue(ctx, "r1", "tg", "retry", "admin"); err == nil || !strings.Contains(err.Error(), "retracted") {
 		t.Fatalf("retry of a retracted delivery: %v, want a refusal naming retracted", err)
 	}
 	if d, _, _ := getDelivery(ctx, e.broker.rdb, "r1", "tg"); d.State != StateRetracted {
@@ -382,7 +382,7 @@ func TestRepostDoesNotKeepTheOldPostsID(t *testing.T) {
 		t.Fatalf("first retract: %+v %v", r, err)
 	}
 	e.tg.FailNext(1, 504, "Gateway Timeout")
-	d, err := e.broker.Requeue(ctx, "rp", "tg", "repost")
+	d, err := e.broker.Requeue(ctx, "rp", "tg", "repost", "admin")
 	if err != nil {
 		t.Fatal(err)
 	}

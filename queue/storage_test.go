@@ -339,7 +339,7 @@ func TestFinalLedgerRecordKeepsNoEmptyFields(t *testing.T) {
 		t.Fatalf("sent record reads as %+v", sent)
 	}
 	// A retry of the failed one works from the trimmed record.
-	if _, err := e.broker.Requeue(ctx, "f1", "tg", "retry"); err != nil {
+	if _, err := e.broker.Requeue(ctx, "f1", "tg", "retry", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	e.waitState("f1", StateSent, 10*time.Second)

@@ -300,7 +300,7 @@ func (s *Server) retryUnknown(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no configured channel " + name})
 		return
 	}
-	n, err := s.Broker.RetryUnknown(r.Context(), channels.Name(name))
+	n, err := s.Broker.RetryUnknown(r.Context(), channels.Name(name), apiBy(r))
 	result := fmt.Sprintf("requeued %d", n)
 	if err != nil {
 		result += ", error: " + err.Error()
@@ -328,7 +328,7 @@ func (s *Server) requeue(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "unknown action " + action + " (retry, repost, mark-sent or drop)"})
 		return
 	}
-	d, err := s.requeueConfigured(r, r.PathValue("id"), r.PathValue("channel"), action)
+	d, err := s.requeueConfigured(r, r.PathValue("id"), r.PathValue("channel"), action, apiBy(r))
 	result := "requeued"
 	if err != nil {
 		result = "error: " + err.Error()
@@ -361,13 +361,14 @@ func (e errNotConfigured) Error() string {
 func (errNotConfigured) Is(target error) bool { return target == queue.ErrConflict }
 
 // requeueConfigured is queue.Broker.Requeue for the API and the dashboard, refusing a channel
-// this process does not have configured (an unknown delivery is still ErrNotFound).
-func (s *Server) requeueConfigured(r *http.Request, id, ch, action string) (queue.Delivery, error) {
+// this process does not have configured (an unknown delivery is still ErrNotFound). by names
+// who asked.
+func (s *Server) requeueConfigured(r *http.Request, id, ch, action, by string) (queue.Delivery, error) {
 	if !s.channel(ch) {
 		if _, err := s.Broker.Delivery(r.Context(), id, channels.Name(ch)); err != nil {
 			return queue.Delivery{}, err
 		}
 		return queue.Delivery{}, errNotConfigured{channel: ch}
 	}
-	return s.Broker.Requeue(r.Context(), id, channels.Name(ch), action)
+	return s.Broker.Requeue(r.Context(), id, channels.Name(ch), action, by)
 }

@@ -343,7 +343,7 @@ func (s *Server) dashChannelAction(w http.ResponseWriter, r *http.Request, sess 
 		err = s.Broker.Resume(r.Context(), channels.Name(name))
 	case "retry-unknown":
 		var n int
-		n, err = s.Broker.RetryUnknown(r.Context(), channels.Name(name))
+		n, err = s.Broker.RetryUnknown(r.Context(), channels.Name(name), sess.Role+" via dashboard")
 		// The count goes in the audit entry either way: when Redis fails part way, those
 		// requeued before are being sent (as the API's 503 says with its "requeued").
 		s.auditDash(r, sess, action, fmt.Sprintf("%s (requeued %d)", name, n), err)
@@ -374,7 +374,7 @@ func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess
 		http.Error(w, "unknown action "+action+" (retry or repost)", http.StatusNotFound)
 		return
 	}
-	_, err := s.requeueConfigured(r, id, ch, action)
+	_, err := s.requeueConfigured(r, id, ch, action, sess.Role+" via dashboard")
 	s.auditDash(r, sess, action, id+" "+ch, err)
 	// An Arabic id ("خبر-12") in the English message, isolated: its digits stay after its letters.
 	id = formatter.Isolate(id)

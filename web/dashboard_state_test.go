@@ -181,7 +181,7 @@ func TestDashboardShowsCorrections(t *testing.T) {
 	}
 
 	// A repost of the post that could not be edited posts the corrected text: no longer marked.
-	if _, err := st.broker.Requeue(context.Background(), id, "tg-second", "repost"); err != nil {
+	if _, err := st.broker.Requeue(context.Background(), id, "tg-second", "repost", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 20*time.Second, "the repost sent", func() bool {

@@ -9,16 +9,22 @@ import (
 	"herald/queue"
 )
 
+// apiBy is who an API call acts for: its by parameter, else "api". The delivery log's entry of
+// the action carries it (mark sent, drop, retry, repost).
+func apiBy(r *http.Request) string {
+	if by := strings.TrimSpace(r.URL.Query().Get("by")); by != "" {
+		return by
+	}
+	return "api"
+}
+
 // decide serves POST /v1/articles/{id}/deliveries/{channel}/mark-sent?remote_id=&post_url=&by=
 // (an admin's word that the post exists: the record becomes sent, nothing is posted) and
 // …/drop?by= (a final failed, "dropped by …"). by names the admin (default "api").
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, action string) {
 	id, ch := r.PathValue("id"), channels.Name(r.PathValue("channel"))
 	q := r.URL.Query()
-	by := strings.TrimSpace(q.Get("by"))
-	if by == "" {
-		by = "api"
-	}
+	by := apiBy(r)
 	var d queue.Delivery
 	var err error
 	if action == "mark-sent" {

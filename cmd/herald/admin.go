@@ -339,7 +339,7 @@ func cfgChannels(cfg *config.Config) []queue.ChannelConfig {
 // --channel NAME --all-unknown: every unknown delivery of the channel at once.
 func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 	var rf remoteFlags
-	var channel string
+	var channel, by string
 	var allUnknown bool
 	cmd := &cobra.Command{
 		Use:   mode + " ARTICLE_ID CHANNEL",
@@ -357,18 +357,19 @@ func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 			return cobra.ExactArgs(2)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			by = cliBy(by)
 			if allUnknown {
-				return retryUnknown(cmd, g, rf, channel)
+				return retryUnknown(cmd, g, rf, channel, by)
 			}
 			if rf.server != "" {
-				return notFoundExit3(remoteRequest(cmd, rf, http.MethodPost, "/v1/articles/"+url.PathEscape(args[0])+"/deliveries/"+url.PathEscape(args[1])+"/"+mode))
+				return notFoundExit3(remoteRequest(cmd, rf, http.MethodPost, "/v1/articles/"+url.PathEscape(args[0])+"/deliveries/"+url.PathEscape(args[1])+"/"+mode+"?"+url.Values{"by": {by}}.Encode()))
 			}
 			return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 				if err := requeueable(ctx, cfg, b, args[0], args[1]); err != nil {
 					auditCLI(ctx, b, mode, args[0]+" "+args[1], err)
 					return err
 				}
-				d, err := b.Requeue(ctx, args[0], channels.Name(args[1]), mode)
+				d, err := b.Requeue(ctx, args[0], channels.Name(args[1]), mode, by)
 				auditCLI(ctx, b, mode, args[0]+" "+args[1], err)
 				if errors.Is(err, queue.ErrNotFound) {
 					return &exitError{code: 3, err: err}
@@ -384,6 +385,7 @@ func newRequeueCmd(g *globalFlags, mode, short string) *cobra.Command {
 		},
 	}
 	rf.add(cmd)
+	cmd.Flags().StringVar(&by, "by", "", "who asks, kept in the delivery log (default: your user name)")
 	if mode == "retry" {
 		cmd.Use = "retry ARTICLE_ID CHANNEL | retry --channel NAME --all-unknown"
 		cmd.Flags().StringVar(&channel, "channel", "", "with --all-unknown: the channel whose unknown deliveries to retry")
@@ -411,16 +413,16 @@ func requeueable(ctx context.Context, cfg *config.Config, b *queue.Broker, id, c
 }
 
 // retryUnknown is `herald retry --channel NAME --all-unknown` (POST /v1/channels/{name}/retry-unknown).
-func retryUnknown(cmd *cobra.Command, g *globalFlags, rf remoteFlags, channel string) error {
+func retryUnknown(cmd *cobra.Command, g *globalFlags, rf remoteFlags, channel, by string) error {
 	if rf.server != "" {
 		// An unknown channel is input to fix (2), as without --server and as pause says it.
-		return remoteRequest(cmd, rf, http.MethodPost, "/v1/channels/"+url.PathEscape(channel)+"/retry-unknown")
+		return remoteRequest(cmd, rf, http.MethodPost, "/v1/channels/"+url.PathEscape(channel)+"/retry-unknown?"+url.Values{"by": {by}}.Encode())
 	}
 	return withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 		if err := configuredChannel(cfg, channel); err != nil {
 			return err
 		}
-		n, err := b.RetryUnknown(ctx, channels.Name(channel))
+		n, err := b.RetryUnknown(ctx, channels.Name(channel), by)
 		auditCLI(ctx, b, "retry-unknown", fmt.Sprintf("%s (requeued %d)", channel, n), err)
 		if err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("retried %d before: %w", n, err)}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -23,12 +24,7 @@ func newDecideCmd(g *globalFlags, action, short string) *cobra.Command {
 		Short: short,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if by == "" {
-				by = "cli"
-				if u := currentUser(); u != "" {
-					by = u
-				}
-			}
+			by = cliBy(by)
 			if rf.server != "" {
 				q := url.Values{"by": {by}}
 				if action == "mark-sent" {
@@ -66,4 +62,16 @@ func newDecideCmd(g *globalFlags, action, short string) *cobra.Command {
 		cmd.Flags().StringVar(&postURL, "post-url", "", "the post's link, if known")
 	}
 	return cmd
+}
+
+// cliBy is who a CLI admin action acts for: --by, else the user running herald, else "cli". The
+// delivery log's entry of the action carries it.
+func cliBy(by string) string {
+	if by = strings.TrimSpace(by); by != "" {
+		return by
+	}
+	if u := currentUser(); u != "" {
+		return u
+	}
+	return "cli"
 }
