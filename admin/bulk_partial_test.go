@@ -2,39 +2,15 @@ package admin
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"herald/channels/telegram/telegramfake"
+	"herald/internal/redistest"
 	"herald/queue"
 )
-
-// failScripts makes every script call (EVALSHA, EVAL) that names key fail, as a Redis lost
-// between two commands would: the calls before it ran, the one that names key does not.
-type failScripts struct{ key string }
-
-var _ redis.Hook = failScripts{}
-
-func (failScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h failScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if n := cmd.Name(); (n == "evalsha" || n == "eval") && strings.Contains(fmt.Sprint(cmd.Args()...), h.key) {
-			err := errors.New("read tcp: connection reset by peer")
-			cmd.SetErr(err)
-			return err
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (failScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
 
 // TestRetryUnknownThatStopsHalfWaySaysHowManyWent: a "/retry unknown" whose Redis fails after
 // the first of three unknown deliveries was requeued says that one is being sent again and the
@@ -58,7 +34,7 @@ func TestRetryUnknownThatStopsHalfWaySaysHowManyWent(t *testing.T) {
 	// The bot's broker loses Redis at the second delivery (publish order: hw-2).
 	hooked := redis.NewClient(e.rdb.Options())
 	t.Cleanup(func() { _ = hooked.Close() })
-	hooked.AddHook(failScripts{key: "hw-2:tg-a"})
+	hooked.AddHook(redistest.FailScripts{Key: "hw-2:tg-a"})
 	b, err := New(e.cfg, Deps{Broker: queue.NewBroker(hooked, queue.Options{}), Redis: e.rdb, Channels: e.chans, Logger: e.log, Owner: "p1"})
 	if err != nil {
 		t.Fatal(err)

@@ -3,11 +3,9 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -17,31 +15,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"herald/internal/redistest"
 	"herald/queue"
 )
-
-// failScripts makes every script call (EVALSHA, EVAL) that names key fail, as a Redis lost
-// between two commands would: the calls before it ran, the one that names key does not.
-type failScripts struct{ key string }
-
-var _ redis.Hook = failScripts{}
-
-func (failScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h failScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if n := cmd.Name(); (n == "evalsha" || n == "eval") && strings.Contains(fmt.Sprint(cmd.Args()...), h.key) {
-			err := errors.New("read tcp: connection reset by peer")
-			cmd.SetErr(err)
-			return err
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (failScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
 
 // TestDashboardRetryUnknownThatStopsHalfWaySaysHowManyWent: the dashboard's "Retry N unknown"
 // button whose Redis fails after the first of three deliveries was requeued says that one is
@@ -70,30 +46,14 @@ func TestDashboardRetryUnknownThatStopsHalfWaySaysHowManyWent(t *testing.T) {
 	// order) serves the dashboard.
 	hooked := redis.NewClient(st.broker.Client().(*redis.Client).Options())
 	t.Cleanup(func() { _ = hooked.Close() })
-	hooked.AddHook(failScripts{key: ids[1] + ":tg-main"})
+	hooked.AddHook(redistest.FailScripts{Key: ids[1] + ":tg-main"})
 	s := &Server{Broker: queue.NewBroker(hooked, queue.Options{}), Token: dashAdminToken, Logger: zap.NewNop(),
 		Channels: []queue.ChannelConfig{{Name: "tg-main", Kind: "telegram"}, {Name: "tg-second", Kind: "telegram"}}}
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	if resp, err := c.PostForm(hs.URL+"/dashboard/login", url.Values{"token": {dashAdminToken}}); err != nil {
-		t.Fatal(err)
-	} else {
-		resp.Body.Close()
-	}
-	resp, err := c.Get(hs.URL + "/dashboard/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	csrf := csrfRE.FindStringSubmatch(string(page))
-	if csrf == nil {
-		t.Fatalf("no CSRF token in the page: %s", page)
-	}
-	resp, err = c.PostForm(hs.URL+"/dashboard/channels/tg-main/retry-unknown", url.Values{"csrf": {csrf[1]}})
+	c, csrf := browserLogin(t, hs.URL, dashAdminToken, "/dashboard/")
+	resp, err := c.PostForm(hs.URL+"/dashboard/channels/tg-main/retry-unknown", url.Values{"csrf": {csrf}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +99,7 @@ func TestRetryUnknownEndpointThatStopsHalfWaySaysHowManyWent(t *testing.T) {
 	st.fake.Release()
 	hooked := redis.NewClient(st.broker.Client().(*redis.Client).Options())
 	t.Cleanup(func() { _ = hooked.Close() })
-	hooked.AddHook(failScripts{key: ids[1] + ":tg-main"})
+	hooked.AddHook(redistest.FailScripts{Key: ids[1] + ":tg-main"})
 	s := &Server{Broker: queue.NewBroker(hooked, queue.Options{}), Token: dashAdminToken, Logger: zap.NewNop(),
 		Channels: []queue.ChannelConfig{{Name: "tg-main", Kind: "telegram"}}}
 	req := httptest.NewRequest(http.MethodPost, "/v1/channels/tg-main/retry-unknown", nil)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -139,6 +141,29 @@ func (e *dashEnv) loginAs(role string) *client {
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// browserLogin logs in to the dashboard served at base with token, as a browser does (a cookie
+// jar), and returns the client and the CSRF token of the page at path.
+func browserLogin(t *testing.T, base, token, path string) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, err := c.PostForm(base+"/dashboard/login", url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp, err = c.Get(base + path); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := csrfRE.FindStringSubmatch(string(page))
+	if csrf == nil {
+		t.Fatalf("no CSRF token in %s: %s", path, page)
+	}
+	return c, csrf[1]
+}
 
 func (c *client) page(path string) string {
 	c.e.t.Helper()

@@ -4,12 +4,10 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"herald/article"
 	"herald/channels"
@@ -51,24 +49,8 @@ func TestRetryToARemovedChannelIsRefused(t *testing.T) {
 
 	hs := httptest.NewServer(a.h)
 	t.Cleanup(hs.Close)
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	if resp, err := c.PostForm(hs.URL+"/dashboard/login", url.Values{"token": {adminToken}}); err != nil {
-		t.Fatal(err)
-	} else {
-		resp.Body.Close()
-	}
-	resp, err := c.Get(hs.URL + "/dashboard/articles/rm-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	csrf := csrfRE.FindStringSubmatch(string(page))
-	if csrf == nil {
-		t.Fatalf("no CSRF token in the article page: %s", page)
-	}
-	resp, err = c.PostForm(hs.URL+"/dashboard/articles/rm-1/deliveries/tg-old/retry", url.Values{"csrf": {csrf[1]}, "next": {"/dashboard/articles/rm-1"}})
+	c, csrf := browserLogin(t, hs.URL, adminToken, "/dashboard/articles/rm-1")
+	resp, err := c.PostForm(hs.URL+"/dashboard/articles/rm-1/deliveries/tg-old/retry", url.Values{"csrf": {csrf}, "next": {"/dashboard/articles/rm-1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
