@@ -60,7 +60,12 @@ func remoteCall(cmd *cobra.Command, rf remoteFlags, method, path string, body []
 // remoteGet reads the answer of GET path on --server into v, so a command prints what the API
 // answers as it prints what it reads from Redis: a table, or JSON with --json.
 func remoteGet(cmd *cobra.Command, rf remoteFlags, path string, v any) error {
-	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, strings.TrimRight(rf.server, "/")+path, nil)
+	return remoteInto(cmd, rf, http.MethodGet, path, v)
+}
+
+// remoteInto sends a request without a body to --server and reads its answer into v.
+func remoteInto(cmd *cobra.Command, rf remoteFlags, method, path string, v any) error {
+	req, err := http.NewRequestWithContext(cmd.Context(), method, strings.TrimRight(rf.server, "/")+path, nil)
 	if err != nil {
 		return fmt.Errorf("--server: %w", err)
 	}
@@ -70,7 +75,7 @@ func remoteGet(cmd *cobra.Command, rf remoteFlags, path string, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("reading the answer of GET %s: %w", path, err)
+		return fmt.Errorf("reading the answer of %s %s: %w", method, path, err)
 	}
 	return nil
 }
@@ -118,7 +123,7 @@ func newPauseCmd(g *globalFlags) *cobra.Command {
 				var res struct {
 					Already *queue.PauseInfo `json:"already"`
 				}
-				if err := remotePostInto(cmd, rf, "/v1/channels/"+url.PathEscape(args[0])+"/pause?"+q.Encode(), &res); err != nil {
+				if err := remoteInto(cmd, rf, http.MethodPost, "/v1/channels/"+url.PathEscape(args[0])+"/pause?"+q.Encode(), &res); err != nil {
 					return err
 				}
 				printPaused(cmd.OutOrStdout(), args[0], res.Already) // as without --server
@@ -168,23 +173,6 @@ func printPaused(w io.Writer, channel string, already *queue.PauseInfo) {
 		why = ": " + shown(already.Reason)
 	}
 	fmt.Fprintf(w, "%s was already paused by %s since %s%s; that pause is kept\n", channel, shown(by), already.Since.Format(time.RFC3339), why)
-}
-
-// remotePostInto sends a POST without a body to --server and reads its answer into v.
-func remotePostInto(cmd *cobra.Command, rf remoteFlags, path string, v any) error {
-	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimRight(rf.server, "/")+path, nil)
-	if err != nil {
-		return fmt.Errorf("--server: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+rf.token)
-	body, err := remoteBody(req)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("reading the answer of POST %s: %w", path, err)
-	}
-	return nil
 }
 
 func newResumeCmd(g *globalFlags) *cobra.Command {
