@@ -50,16 +50,7 @@ var durationType = reflect.TypeFor[time.Duration]()
 var linePrefix = regexp.MustCompile(`^(yaml: unmarshal errors:\s*)?line \d+: `)
 
 func walkTypes(n *yaml.Node, t reflect.Type, path string, report func(Mismatch)) {
-	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
-		if n.Kind == yaml.DocumentNode {
-			if len(n.Content) == 0 {
-				return
-			}
-			n = n.Content[0]
-		} else {
-			n = n.Alias
-		}
-	}
+	n = content(n)
 	if n == nil || n.Kind == 0 || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // an empty value leaves the zero value, whatever the type
 	}

@@ -59,17 +59,23 @@ var (
 	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 )
 
-func walk(n *yaml.Node, t reflect.Type, path string, report func(Unknown)) {
+// content is the node a document or an alias stands for (nil for an empty document).
+func content(n *yaml.Node) *yaml.Node {
 	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
 		if n.Kind == yaml.DocumentNode {
 			if len(n.Content) == 0 {
-				return
+				return nil
 			}
 			n = n.Content[0]
 		} else {
 			n = n.Alias
 		}
 	}
+	return n
+}
+
+func walk(n *yaml.Node, t reflect.Type, path string, report func(Unknown)) {
+	n = content(n)
 	if n == nil {
 		return
 	}
