@@ -19,12 +19,20 @@ import (
 	"herald/channels"
 )
 
-// NoopBaseline is the yardstick `make bench` compares herald with: n tasks through plain asynq,
-// on rdb, with a handler that does nothing, at the concurrency and poll interval opts give
-// herald's worker (their defaults when zero). The tasks are enqueued first; the result is the
-// time from the first task handled to the n-th (steady state: the server's start-up is left
-// out), so the rate is (n-1)/result. The queue is deleted afterwards.
-func NoopBaseline(ctx context.Context, rdb redis.UniversalClient, n int, opts WorkerOptions) (time.Duration, error) {
+// AsynqBaseline is the yardstick `make bench` compares herald with: n tasks through plain asynq,
+// on rdb, with handle as the whole handler (nil: one that does nothing), at the concurrency and
+// poll interval opts give herald's worker (their defaults when zero). The tasks are enqueued
+// first; the result is the time from the first task handled to the n-th (steady state: the
+// server's start-up is left out), so the rate is (n-1)/result. The queue is deleted afterwards.
+// mark, when not nil, is called when the tasks are queued (before the server starts) and when
+// the n-th is handled, so the caller can measure what the processing alone costs.
+func AsynqBaseline(ctx context.Context, rdb redis.UniversalClient, n int, opts WorkerOptions, handle func(context.Context) error, mark func()) (time.Duration, error) {
+	if mark == nil {
+		mark = func() {}
+	}
+	if handle == nil {
+		handle = func(context.Context) error { return nil }
+	}
 	w := NewWorker(NewBroker(rdb, Options{}), map[channels.Name]Route{}, opts)
 	const q = "herald-bench-noop"
 	client := asynq.NewClientFromRedisClient(rdb)
@@ -34,6 +42,7 @@ func NoopBaseline(ctx context.Context, rdb redis.UniversalClient, n int, opts Wo
 		}
 	}
 	var handled atomic.Int64
+	var failed atomic.Pointer[error]
 	var first atomic.Int64 // unix ns of the first task handled
 	done := make(chan struct{})
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
@@ -43,8 +52,12 @@ func NoopBaseline(ctx context.Context, rdb redis.UniversalClient, n int, opts Wo
 		LogLevel:          asynq.FatalLevel,
 	})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc("noop", func(context.Context, *asynq.Task) error {
+	mark()
+	mux.HandleFunc("noop", func(ctx context.Context, _ *asynq.Task) error {
 		first.CompareAndSwap(0, time.Now().UnixNano())
+		if err := handle(ctx); err != nil {
+			failed.CompareAndSwap(nil, &err) // the run's result is then this error
+		}
 		if handled.Add(1) == int64(n) {
 			close(done)
 		}
@@ -60,6 +73,10 @@ func NoopBaseline(ctx context.Context, rdb redis.UniversalClient, n int, opts Wo
 		err = fmt.Errorf("queue: baseline: %d of %d handled: %w", handled.Load(), n, ctx.Err())
 	}
 	took := time.Since(time.Unix(0, first.Load()))
+	mark()
+	if e := failed.Load(); e != nil && err == nil {
+		err = fmt.Errorf("queue: baseline: a handler failed: %w", *e)
+	}
 	srv.Shutdown()
 	_ = asynq.NewInspectorFromRedisClient(rdb).DeleteQueue(q, true)
 	return took, err

@@ -23,6 +23,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -72,6 +73,13 @@ type Result struct {
 	// throughput that redis-server (one thread) and the fakes alone allow on this machine, from
 	// the CPU they spent per delivery in the throughput phase, over the asynq baseline.
 	RatioCeiling float64 `json:"ratio_ceiling"`
+	// AsynqPostPerS is plain asynq at the same concurrency with a handler that only makes the
+	// one HTTP post a delivery makes (no ledger, no formatting, no log); RatioPost is it over
+	// asynq_noop_per_s: what any implementation that posts could reach on this machine.
+	AsynqPostPerS float64 `json:"asynq_post_per_s,omitempty"`
+	RatioPost     float64 `json:"ratio_post,omitempty"`
+	// NoopCPUms is the CPU one no-op task costs the asynq process and redis-server (ms).
+	NoopCPUms map[string]float64 `json:"noop_cpu_ms_per_task,omitempty"`
 	// CPUms is the CPU each process spent per delivery in the throughput phase (milliseconds).
 	CPUms                 map[string]float64 `json:"cpu_ms_per_delivery,omitempty"`
 	P50ms                 float64            `json:"p50_ms"`
@@ -211,7 +219,7 @@ func (b *bench) run() error {
 	}
 	b.rdb = b.redis.Client()
 	b.fakes, err = stack.StartFakes(fakesBin, filepath.Join(b.dir, "fakes.log"),
-		"-chats", "bench_fast,bench_slowa,bench_fastb,bench_paced,bench_c1,bench_c2,bench_c3,bench_c4",
+		"-chats", "bench_post,bench_fast,bench_slowa,bench_fastb,bench_paced,bench_c1,bench_c2,bench_c3,bench_c4",
 		"-platform", "instant=instant", "-platform", "slow=delay=2s", "-platform", "paced=rate=60/1m")
 	if err != nil {
 		return err
@@ -342,21 +350,99 @@ func (b *bench) latencies(phase string, starts []time.Time, end time.Time) (ms [
 // baseline runs the asynq no-op yardstick three times and keeps the median (the machine may be
 // shared; the three rates are in a note). With the fast phases it runs between queueing the
 // throughput deliveries and releasing them, so both figures are taken under the same load.
+// It then runs asynq with a handler that makes only the one HTTP post a delivery makes (to the
+// same instant fake), three times too: what any implementation that posts could reach here.
 func (b *bench) baseline() error {
-	b.say("baseline: %d no-op tasks through asynq at concurrency %d, three times", b.sz.noop, Concurrency)
+	b.say("baseline: %d no-op tasks through asynq at concurrency %d, three times; then %d tasks that only post", b.sz.noop, Concurrency, b.sz.noop)
+	noop, cpu, err := b.asynqRuns(nil)
+	if err != nil {
+		return err
+	}
+	b.res.AsynqNoopPerS = stack.Percentile(noop, 50)
+	tasks := float64(3 * b.sz.noop)
+	b.res.NoopCPUms = map[string]float64{"asynq": stack.Round(1000*cpu[0]/tasks, 3), "redis": stack.Round(1000*cpu[1]/tasks, 3)}
+	b.note("baseline: asynq no-op runs at %v tasks/s; the median is used", noop)
+
+	post, err := b.postOnly()
+	if err != nil {
+		return err
+	}
+	posts, _, err := b.asynqRuns(post)
+	if err != nil {
+		return err
+	}
+	b.res.AsynqPostPerS = stack.Percentile(posts, 50)
+	b.res.RatioPost = stack.Round(b.res.AsynqPostPerS/b.res.AsynqNoopPerS, 3)
+	b.note("baseline: asynq with a handler that only posts runs at %v tasks/s", posts)
+	return nil
+}
+
+// asynqRuns runs queue.AsynqBaseline three times with handle and returns the three rates and the
+// CPU seconds the processing alone (not the enqueueing) cost this process, which runs the
+// tasks and is otherwise idle meanwhile, and redis-server.
+func (b *bench) asynqRuns(handle func(context.Context) error) ([]float64, [2]float64, error) {
 	var rates []float64
+	var cpu [2]float64
+	start := true
+	mark := func() {
+		sign := map[bool]float64{true: -1, false: 1}[start]
+		cpu[0] += sign * stack.CPUSeconds(os.Getpid())
+		cpu[1] += sign * stack.CPUSeconds(b.redis.Pid())
+		start = !start
+	}
 	for range 3 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		took, err := queue.NoopBaseline(ctx, b.rdb, b.sz.noop, queue.WorkerOptions{Concurrency: Concurrency})
+		took, err := queue.AsynqBaseline(ctx, b.rdb, b.sz.noop, queue.WorkerOptions{Concurrency: Concurrency}, handle, mark)
 		cancel()
 		if err != nil {
-			return err
+			return nil, cpu, err
 		}
 		rates = append(rates, stack.Round(float64(b.sz.noop-1)/took.Seconds(), 0))
 	}
-	b.res.AsynqNoopPerS = stack.Percentile(rates, 50)
-	b.note("baseline: asynq no-op runs at %v tasks/s; the median is used", rates)
-	return nil
+	return rates, cpu, nil
+}
+
+// postOnly is a handler that makes the one request a Telegram delivery makes, and nothing else:
+// sendMessage with the bench article's text to the instant fake, over kept-alive connections,
+// its answer read and checked.
+func (b *bench) postOnly() (func(context.Context) error, error) {
+	var a struct{ Title, Summary, URL string }
+	if err := json.Unmarshal(articleJSON("post", 0, "post"), &a); err != nil {
+		return nil, err
+	}
+	// Without the marker: these posts belong to no phase and are not counted as duplicates.
+	a.Title = strings.TrimSpace(strings.Replace(a.Title, stack.Marker("post", 0), "", 1))
+	body, err := json.Marshal(map[string]any{"chat_id": "@bench_post", "parse_mode": "HTML",
+		"text": "<b>" + a.Title + "</b>\n\n" + a.Summary + "\n\n" + a.URL})
+	if err != nil {
+		return nil, err
+	}
+	url := fmt.Sprintf(b.fakes.Endpoint("instant", ""), b.fakes.Token, "sendMessage")
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = Concurrency
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var ans struct {
+			OK     bool `json:"ok"`
+			Result struct {
+				MessageID int64 `json:"message_id"`
+			} `json:"result"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || !ans.OK || ans.Result.MessageID == 0 {
+			return fmt.Errorf("posting: %s, %v", resp.Status, err)
+		}
+		return nil
+	}, nil
 }
 
 // baselineAlone is the baseline phase when the fast phases do not run it.
@@ -897,6 +983,8 @@ var targets = []target{
 	{"fast", "herald_per_s", "—", nil, func(r Result) string { return f(r.HeraldPerS) }},
 	{"fast", "ratio", "≥ 0.6", func(r Result) bool { return r.Ratio >= 0.6 }, func(r Result) string { return f(r.Ratio) }},
 	{"fast", "ratio_ceiling", "—", nil, func(r Result) string { return f(r.RatioCeiling) }},
+	{"baseline", "asynq_post_per_s", "—", nil, func(r Result) string { return f(r.AsynqPostPerS) }},
+	{"baseline", "ratio_post", "—", nil, func(r Result) string { return f(r.RatioPost) }},
 	{"fast", "p50_ms", "≤ 15", func(r Result) bool { return r.P50ms <= 15 }, func(r Result) string { return f(r.P50ms) }},
 	{"fast", "p99_ms", "≤ 50", func(r Result) bool { return r.P99ms <= 50 }, func(r Result) string { return f(r.P99ms) }},
 	{"fast", "burst_p99_ms", "—", nil, func(r Result) string { return f(r.BurstP99ms) }},
