@@ -80,6 +80,8 @@ type Result struct {
 	RatioPost     float64 `json:"ratio_post,omitempty"`
 	// NoopCPUms is the CPU one no-op task costs the asynq process and redis-server (ms).
 	NoopCPUms map[string]float64 `json:"noop_cpu_ms_per_task,omitempty"`
+	// PostCPUms is the same for a task that only posts, the fakes' share included.
+	PostCPUms map[string]float64 `json:"post_cpu_ms_per_task,omitempty"`
 	// CPUms is the CPU each process spent per delivery in the throughput phase (milliseconds).
 	CPUms                 map[string]float64 `json:"cpu_ms_per_delivery,omitempty"`
 	P50ms                 float64            `json:"p50_ms"`
@@ -367,10 +369,11 @@ func (b *bench) baseline() error {
 	if err != nil {
 		return err
 	}
-	posts, _, err := b.asynqRuns(post)
+	posts, cpu, err := b.asynqRuns(post)
 	if err != nil {
 		return err
 	}
+	b.res.PostCPUms = map[string]float64{"asynq": stack.Round(1000*cpu[0]/tasks, 3), "redis": stack.Round(1000*cpu[1]/tasks, 3), "fakes": stack.Round(1000*cpu[2]/tasks, 3)}
 	b.res.AsynqPostPerS = stack.Percentile(posts, 50)
 	b.res.RatioPost = stack.Round(b.res.AsynqPostPerS/b.res.AsynqNoopPerS, 3)
 	b.note("baseline: asynq with a handler that only posts runs at %v tasks/s", posts)
@@ -379,15 +382,16 @@ func (b *bench) baseline() error {
 
 // asynqRuns runs queue.AsynqBaseline three times with handle and returns the three rates and the
 // CPU seconds the processing alone (not the enqueueing) cost this process, which runs the
-// tasks and is otherwise idle meanwhile, and redis-server.
-func (b *bench) asynqRuns(handle func(context.Context) error) ([]float64, [2]float64, error) {
+// tasks and is otherwise idle meanwhile, redis-server and the fakes.
+func (b *bench) asynqRuns(handle func(context.Context) error) ([]float64, [3]float64, error) {
 	var rates []float64
-	var cpu [2]float64
+	var cpu [3]float64
 	start := true
 	mark := func() {
 		sign := map[bool]float64{true: -1, false: 1}[start]
 		cpu[0] += sign * stack.CPUSeconds(os.Getpid())
 		cpu[1] += sign * stack.CPUSeconds(b.redis.Pid())
+		cpu[2] += sign * stack.CPUSeconds(b.fakes.Pid())
 		start = !start
 	}
 	for range 3 {
