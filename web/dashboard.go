@@ -77,12 +77,31 @@ type deliveryButtons struct {
 	CSRF, Next string
 	Delivery   queue.Delivery
 	Actions    []string
+	// Unconfigured: the delivery's channel is not in the config (removed or renamed), so no
+	// button is offered (the server refuses both, errNotConfigured) and the page says why.
+	Unconfigured bool
+}
+
+// configuredSet names the configured channels, for the buttons.
+type configuredSet map[channels.Name]bool
+
+func (s *Server) configuredSet() configuredSet {
+	set := configuredSet{}
+	for _, c := range s.Channels {
+		set[c.Name] = true
+	}
+	return set
 }
 
 // newDeliveryButtons offers what queue.Broker.Requeue allows: retry for a failed or unknown
-// delivery, repost for any final one.
-func newDeliveryButtons(csrf, next string, d queue.Delivery) deliveryButtons {
+// delivery, repost for any final one; neither for a channel no longer configured, which
+// requeueConfigured refuses.
+func newDeliveryButtons(csrf, next string, configured configuredSet, d queue.Delivery) deliveryButtons {
 	b := deliveryButtons{CSRF: csrf, Next: next, Delivery: d}
+	if !configured[d.Channel] {
+		b.Unconfigured = true
+		return b
+	}
 	if d.State == queue.StateFailed || d.State == queue.StateUnknown {
 		b.Actions = append(b.Actions, "retry")
 	}

@@ -39,6 +39,8 @@ type liveView struct {
 	Now      time.Time
 	Channels []channelView
 	Recent   []queue.ArticleStatus
+	// Configured are the configured channels: a delivery of any other gets no buttons.
+	Configured configuredSet
 }
 
 type channelView struct {
@@ -129,7 +131,7 @@ func (s *Server) liveData(ctx context.Context, sess *session) (*liveView, error)
 	if err != nil {
 		return nil, err
 	}
-	v := &liveView{Admin: sess.admin(), CSRF: sess.CSRF, Now: time.Now().UTC(), Recent: recent}
+	v := &liveView{Admin: sess.admin(), CSRF: sess.CSRF, Now: time.Now().UTC(), Recent: recent, Configured: s.configuredSet()}
 	for _, info := range infos {
 		cv := channelView{ChannelInfo: info, State: "active", Chart: buildChart(start, hourly[info.Channel])}
 		switch {
@@ -184,6 +186,8 @@ type articleView struct {
 	Rows []articleRow
 	// Correction is nil for an article never corrected in place.
 	Correction *correctionView
+	// Configured are the configured channels: a delivery of any other gets no buttons.
+	Configured configuredSet
 }
 
 // correctionView sums up an article's corrections: the newest one (when, who) and how many of
@@ -235,7 +239,7 @@ func (s *Server) dashArticle(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.unavailable(w, "reading an article", err)
 		return
 	}
-	av := &articleView{ArticleStatus: *st, Correction: correctionOf(st.Deliveries)}
+	av := &articleView{ArticleStatus: *st, Correction: correctionOf(st.Deliveries), Configured: s.configuredSet()}
 	var previews []formatter.Preview
 	if a, err := s.Broker.Article(r.Context(), id); err == nil {
 		var targets []formatter.PreviewTarget

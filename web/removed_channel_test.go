@@ -61,3 +61,40 @@ func TestRetryToARemovedChannelIsRefused(t *testing.T) {
 	}
 	unchanged("the dashboard's retry")
 }
+
+// TestDashboardOffersNoRequeueForARemovedChannel: the dashboard offered retry and repost for a
+// delivery whose channel was removed from the config, buttons the server then refused. Now such
+// a delivery shows why there is no button, on the home page and the article page, while a
+// configured channel's failed delivery of the same article keeps both.
+func TestDashboardOffersNoRequeueForARemovedChannel(t *testing.T) {
+	e := newDashEnv(t)
+	ctx := context.Background()
+	art := &article.Article{ID: "rm-2", URL: "https://news.example.com/rm-2", Title: "خبر قديم"}
+	art.Normalize()
+	if _, err := e.broker.Publish(ctx, art, []queue.Target{{Name: "tg-old", Kind: channels.KindTelegram}, {Name: "tg-main", Kind: channels.KindTelegram}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []channels.Name{"tg-old", "tg-main"} {
+		if _, err := e.broker.Drop(ctx, "rm-2", ch, "test"); err != nil { // a failed delivery
+			t.Fatal(err)
+		}
+	}
+	c := e.login(dashAdminToken)
+	for _, path := range []string{"/dashboard/", "/dashboard/articles/rm-2"} {
+		page := c.page(path)
+		for _, action := range []string{"retry", "repost"} {
+			if strings.Contains(page, `data-action="`+action+`" data-channel="tg-old"`) {
+				t.Errorf("%s offers %s for tg-old, a channel no longer configured", path, action)
+			}
+			if !strings.Contains(page, `data-action="`+action+`" data-channel="tg-main"`) {
+				t.Errorf("%s offers no %s for tg-main's failed delivery", path, action)
+			}
+		}
+		if !strings.Contains(page, `data-unconfigured="tg-old"`) || !strings.Contains(page, "channel no longer configured") {
+			t.Errorf("%s does not say why tg-old's delivery has no buttons", path)
+		}
+		if strings.Contains(page, `data-unconfigured="tg-main"`) {
+			t.Errorf("%s calls tg-main unconfigured", path)
+		}
+	}
+}
