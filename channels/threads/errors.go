@@ -61,6 +61,11 @@ const (
 	DefaultQuotaWait = 24 * time.Hour / 250
 )
 
+// transientCodes are the answers that say "try again": Graph's 1 (unknown error) and 2 (service
+// temporarily unavailable), and the publishing API's -1 (server error, subcodes 2207001,
+// 2207032) and -2 (timeout, 2207003), which come with HTTP 400.
+var transientCodes = map[int]bool{1: true, 2: true, -1: true, -2: true}
+
 // rateLimitCodes are Graph's throttling codes: 4 app, 17 user, 32 page, 613 call rate.
 var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 613: true}
 
@@ -93,20 +98,31 @@ const (
 
 // classify turns an error answer into an error of the right kind (channels/errors.go):
 //
+//	5xx on publish, whatever its code       → channels.UnknownOutcome: the post may exist
 //	190 (token invalid or expired), 10 and 200–299 (permission) → channels.Auth: the channel pauses
 //	4, 17, 32, 613 (throttled)                → channels.RateLimited (Retry-After, else 5 min)
 //	9 / 2207042 (250 posts a day reached)     → channels.RateLimited (see quotaWait)
 //	100 / 33 on the container (user_id names no profile the token sees) → channels.Pause
 //	9007 (container not ready)                → retryable: nothing was posted
-//	5xx, 1 or 2 on publish                    → channels.UnknownOutcome: the post may exist
-//	1, 2 (unknown, temporarily down), 5xx before publish → retryable
+//	1, 2, -1, -2 on publish                   → channels.UnknownOutcome: the post may exist
+//	1, 2, -1, -2 (unknown, temporarily down, server error, timeout), 5xx before publish → retryable
 //	other 4xx (100 invalid parameter, a text over 500, …) → channels.Permanent with the message
+//
+// A 5xx on publish is in doubt before anything else: Threads has been seen answering a publish
+// with a 5xx carrying code 10 ("Application does not have permission for this action") for a
+// container it published (tirthpatell/threads-go#30, as told in
+// https://github.com/tirthpatell/fia-f1-docs-bot/pull/52); read as an auth failure, the channel
+// would pause and its resume post the news a second time. Codes -1 and -2 are the server error
+// and timeout ("Try again", HTTP 400) Threads shares with the Instagram publishing API:
+// https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/error-codes
 //
 // quotaWait is only called for a quota refusal.
 func (c *Channel) classify(action string, resp *httpsend.Response, st step, quotaWait func() time.Duration) error {
 	ae := parseError(resp, c.send.RedactString)
 	err := fmt.Errorf("threads: %s: %w", action, ae)
 	switch {
+	case st == stepPublish && resp.Status >= 500:
+		return channels.UnknownOutcome(err)
 	case ae.Code == 190, ae.Code == 10, ae.Code >= 200 && ae.Code < 300:
 		return channels.Auth(err)
 	case rateLimitCodes[ae.Code] || resp.Status == http.StatusTooManyRequests:
@@ -116,9 +132,9 @@ func (c *Channel) classify(action string, resp *httpsend.Response, st step, quot
 	case st == stepContainer && ae.Code == 100 && ae.Subcode == subcodeNotFound:
 		// POST /{user-id}/threads: the object Graph cannot load is the profile itself.
 		return channels.Pause(fmt.Sprintf("threads: user_id %s names no profile this token can post as (code 100, subcode 33): check user_id and the token, then resume", c.cfg.UserID), err)
-	case st == stepPublish && (resp.Status >= 500 || ae.Code == 1 || ae.Code == 2):
+	case st == stepPublish && transientCodes[ae.Code]:
 		return channels.UnknownOutcome(err)
-	case ae.Code == codeNotReady, ae.Code == 1, ae.Code == 2, resp.Status >= 500:
+	case ae.Code == codeNotReady, transientCodes[ae.Code], resp.Status >= 500:
 		return err
 	default:
 		return channels.Permanent(err)

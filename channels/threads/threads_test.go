@@ -219,6 +219,14 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("%v (%d posts): want plain retryable", err, posts)
 			}
 		}},
+		{"server error -1 on the container is retryable", func(f *threadsfake.Server) {
+			f.FailNext(threadsfake.StepContainer, 400, -1, 2207001, "An unexpected error has occurred. Please retry your request later.")
+		}, func(t *testing.T, err error, posts int) {
+			_, pause := channels.AsPause(err)
+			if err == nil || channels.IsPermanent(err) || channels.IsUnknownOutcome(err) || pause || posts != 0 {
+				t.Fatalf("%v (%d posts): want plain retryable", err, posts)
+			}
+		}},
 		{"container made but its answer lost is retryable", func(f *threadsfake.Server) { f.DropNext(threadsfake.StepContainer) }, func(t *testing.T, err error, posts int) {
 			if err == nil || channels.IsUnknownOutcome(err) || channels.IsPermanent(err) || posts != 0 {
 				t.Fatalf("%v (%d posts): a container is not a post: want plain retryable", err, posts)
@@ -262,6 +270,18 @@ func TestLostPublishIsSettledWithoutPosting(t *testing.T) {
 		}, 1, ""},
 		{"5xx and the container not published", func(f *threadsfake.Server) {
 			f.FailNext(threadsfake.StepPublish, 500, 2, 0, "Service temporarily unavailable")
+		}, 0, "is FINISHED"},
+		// Threads has answered a publish it made with a 5xx carrying a permission code
+		// (tirthpatell/threads-go#30): an auth pause would post the news again on resume.
+		{"5xx with a permission code after the post was made", func(f *threadsfake.Server) {
+			f.FailNextAfter(threadsfake.StepPublish, 500, 10, "Application does not have permission for this action")
+		}, 1, ""},
+		// -1 and -2 are the publishing API's server error and timeout, "try again", sent as 400.
+		{"server error -1 after the post was made", func(f *threadsfake.Server) {
+			f.FailNextAfter(threadsfake.StepPublish, 400, -1, "An unexpected error has occurred. Please retry your request later.")
+		}, 1, ""},
+		{"timeout -2 and the container not published", func(f *threadsfake.Server) {
+			f.FailNext(threadsfake.StepPublish, 400, -2, 2207003, "Timeout. The request timed out")
 		}, 0, "is FINISHED"},
 		{"published but the posts cannot be listed", func(f *threadsfake.Server) {
 			f.DropNext(threadsfake.StepPublish)
