@@ -88,7 +88,7 @@ func parseDelivery(m map[string]string, articleID string, ch channels.Name) (Del
 		State:      State(m["state"]),
 		Revision:   atoi("revision"),
 		Gen:        atoi("gen"),
-		Urgent:     m["urgent"] == "1",
+		Urgent:     m["urgent"] == "1" && m[ledgerFront] != "1",
 		Attempt:    atoi("attempt"),
 		RemoteID:   m["remote_id"],
 		PostURL:    m["post_url"],
@@ -277,8 +277,9 @@ return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8]}
 `)
 
 // frontScript moves a pending delivery to the head of its lane (Worker.toFront): the next task
-// generation, in the channel's urgent queue (urgent = 1, where the sweeper looks for its task).
-// A re-run after a lost reply finds the generation it made and answers it again.
+// generation, in the channel's urgent queue (urgent = 1, where the sweeper looks for its task;
+// ledgerFront = 1 says it is there for its place, not because the article is urgent). A re-run
+// after a lost reply finds the generation it made and answers it again.
 //
 //	KEYS[1] ledger key, KEYS[2] asynq's pause flag of the channel's urgent queue;
 //	ARGV[1] revision, ARGV[2] the current task's generation
@@ -293,9 +294,14 @@ if f[1] ~= "pending" or tonumber(f[2]) ~= tonumber(ARGV[1]) then return 0 end
 local gen, want = tonumber(f[3] or "0"), tonumber(ARGV[2])
 if gen == want + 1 and f[4] == "1" then return gen end
 if gen ~= want then return 0 end
-redis.call("HSET", KEYS[1], "gen", gen + 1, "urgent", "1")
+redis.call("HSET", KEYS[1], "gen", gen + 1, "urgent", "1", "` + ledgerFront + `", "1")
 return gen + 1
 `)
+
+// ledgerFront marks a delivery frontScript moved to its channel's urgent queue: its "urgent"
+// field says where its task is, not that the article is urgent (Delivery.Urgent is false), and
+// an admin's requeue puts it back in the normal lane.
+const ledgerFront = "front"
 
 // ledgerMaybePosted is the ledger field holding when an attempt of a pending delivery may have
 // posted (ms): a deduplicating channel retries such an attempt, but not past its platform's
@@ -387,7 +393,7 @@ return "ok"
 // refused) or "not-unknown".
 var requeueScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", 0, "0", 0} end
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "channel", "urgent", "gen", "token")
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "channel", "urgent", "gen", "token", "` + ledgerFront + `")
 f[3], f[4] = ledger_ids(KEYS[1])
 local state, rev, gen = f[1], tonumber(f[2]), tonumber(f[6] or "0")
 if state == "pending" and f[7] == ARGV[5] then return {"ok", rev, f[5] or "0", gen} end
@@ -400,8 +406,13 @@ gen = gen + 1
 -- (an admin's reaction, or a repost days later, is not herald's delivery time).
 redis.call("HSET", KEYS[1], "state", "pending", "revision", rev, "gen", gen, "attempt", 0, "error", "",
   "lease_until", 0, "owner", "", "token", ARGV[5], "expired", "", "updated_at", ARGV[2], "requeued_at", ARGV[2])
--- An admin's decision starts afresh: no earlier attempt's maybe_at limits its retries.
+-- An admin's decision starts afresh: no earlier attempt's maybe_at limits its retries. A delivery
+-- a pause moved to the urgent queue for its place goes back to its own lane.
 redis.call("HDEL", KEYS[1], "` + ledgerMaybePosted + `")
+if f[8] == "1" then
+  redis.call("HDEL", KEYS[1], "urgent", "` + ledgerFront + `")
+  f[5] = "0"
+end
 redis.call("PERSIST", KEYS[1])
 -- A repost is a new post: the old one's id and link, its correction (correct.go) and its
 -- retraction (retract.go) are not its. A retract of a repost whose outcome is unknown must not
