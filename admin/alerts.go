@@ -246,7 +246,7 @@ func (b *Bot) flushDigest(ctx context.Context) error {
 			return err
 		}
 		if r.text != "" {
-			if _, err := b.send(b.cfg.Telegram.AlertChatID, r); err != nil {
+			if _, err := b.send(ctx, dest{b.cfg.Telegram.AlertChatID, b.cfg.Telegram.AlertThreadID}, r); err != nil {
 				return err
 			}
 		}

@@ -201,7 +201,7 @@ func (b *Bot) poll(ctx context.Context) {
 		uc := tgbotapi.NewUpdate(offset)
 		uc.Timeout = int(b.cfg.Telegram.PollTimeout / time.Second)
 		uc.AllowedUpdates = []string{"message", "callback_query"}
-		updates, err := b.api.GetUpdates(uc)
+		updates, err := b.getUpdates(uc)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -223,7 +223,7 @@ func (b *Bot) poll(ctx context.Context) {
 // dispatch claims one update, commits the offset past it, and handles it. An error means the
 // update could not be claimed (Redis unreachable) and is to be delivered again: a poll fetches
 // it again from the offset still stored, a webhook answers 503.
-func (b *Bot) dispatch(ctx context.Context, u tgbotapi.Update) error {
+func (b *Bot) dispatch(ctx context.Context, u update) error {
 	claimed, err := b.claimUpdate(ctx, u.UpdateID)
 	if err != nil {
 		b.log.Warn("admin bot: claiming update", zap.Int("update_id", u.UpdateID), zap.Error(err))
@@ -338,7 +338,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		var u tgbotapi.Update
+		var u update
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&u); err != nil {
 			http.Error(w, "bad update", http.StatusBadRequest)
 			return

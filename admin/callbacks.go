@@ -108,7 +108,9 @@ func (b *Bot) useCallback(ctx context.Context, token string, by string) (callbac
 	return rec, nil
 }
 
-func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
+// handleCallback acts on a button press; thread is the forum topic of the button's message,
+// where the follow-up goes too.
+func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread int) {
 	if q.From == nil {
 		return
 	}
@@ -169,7 +171,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 		b.removeButtons(chatID, msgID)
 	}
 	if text != "" && chatID != 0 {
-		b.reply(chatID, reply{text: text})
+		b.reply(ctx, dest{chatID, thread}, reply{text: text})
 	}
 }
 

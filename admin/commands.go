@@ -64,12 +64,12 @@ func findCommand(name string) (command, bool) {
 }
 
 // handle answers one update.
-func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) {
+func (b *Bot) handle(ctx context.Context, u update) {
 	switch {
 	case u.Message != nil:
-		b.handleMessage(ctx, u.Message)
+		b.handleMessage(ctx, u.Message, u.thread)
 	case u.CallbackQuery != nil:
-		b.handleCallback(ctx, u.CallbackQuery)
+		b.handleCallback(ctx, u.CallbackQuery, u.thread)
 	}
 }
 
@@ -123,10 +123,12 @@ func withoutMarks(s string) string {
 	}, s)
 }
 
-func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
+// handleMessage answers a message; thread is its forum topic, where the answer goes too.
+func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, thread int) {
 	if m.From == nil || m.Chat == nil {
 		return
 	}
+	to := dest{m.Chat.ID, thread}
 	text := strings.TrimSpace(m.Text)
 	name, args, isCmd := parseCommand(text, b.api.Self.UserName)
 	if forwarded(m) {
@@ -147,13 +149,13 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 			entry.Action, entry.Args = "message", cut(text, 100)
 		}
 		if b.refuse(ctx, entry) {
-			b.reply(m.Chat.ID, reply{text: b.tx.f("refused")})
+			b.reply(ctx, to, reply{text: b.tx.f("refused")})
 		}
 		return
 	}
 	if !isCmd {
 		if m.Chat.IsPrivate() {
-			b.reply(m.Chat.ID, reply{text: b.tx.f("not.command")})
+			b.reply(ctx, to, reply{text: b.tx.f("not.command")})
 		}
 		return
 	}
@@ -161,13 +163,13 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message) {
 	if !ok {
 		entry.Result = "unknown command"
 		b.audit(ctx, entry)
-		b.reply(m.Chat.ID, reply{text: b.tx.f("unknown.cmd", echo("/"+name))})
+		b.reply(ctx, to, reply{text: b.tx.f("unknown.cmd", echo("/"+name))})
 		return
 	}
 	r, result := c.run(b, ctx, request{chatID: m.Chat.ID, user: m.From, args: args})
 	entry.Result, entry.Allowed = result, true
 	b.audit(ctx, entry)
-	b.reply(m.Chat.ID, r)
+	b.reply(ctx, to, r)
 }
 
 // forwarded reports whether m is a forwarded message or a channel post Telegram forwarded
@@ -207,9 +209,9 @@ func (b *Bot) refuse(ctx context.Context, entry queue.AuditEntry) (first bool) {
 }
 
 // reply sends r, logging (redacted) when Telegram refuses it.
-func (b *Bot) reply(chatID int64, r reply) {
-	if _, err := b.send(chatID, r); err != nil {
-		b.log.Warn("admin bot: replying", zap.Int64("chat_id", chatID), zap.Error(err))
+func (b *Bot) reply(ctx context.Context, to dest, r reply) {
+	if _, err := b.send(ctx, to, r); err != nil {
+		b.log.Warn("admin bot: replying", zap.Int64("chat_id", to.chat), zap.Int("thread_id", to.thread), zap.Error(err))
 	}
 }
 

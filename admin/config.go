@@ -25,6 +25,7 @@ import (
 //	    allowed_user_ids: [123456789]          # who may command; everyone else is refused
 //	    admin_chat_id: -1001234567890          # optional: every member of this group may command
 //	    alert_chat_id: -1001234567890          # where alerts go (optional: no alerts without it)
+//	    alert_thread_id: 42                    # its topic, in a group with topics (optional)
 //	    language: ar                           # replies in ar (default) or en
 //	    mode: polling                          # or webhook
 //	    webhook_url: https://herald.example.com/telegram/admin   # webhook mode
@@ -50,9 +51,12 @@ type TelegramConfig struct {
 	// AdminChatID is an optional admin group: anyone who can write in it may command.
 	AdminChatID int64 `yaml:"admin_chat_id"`
 	// AlertChatID receives the alert digests; 0 turns alerts off.
-	AlertChatID int64  `yaml:"alert_chat_id"`
-	Language    string `yaml:"language"` // ar (default) or en
-	Mode        string `yaml:"mode"`     // polling (default) or webhook
+	AlertChatID int64 `yaml:"alert_chat_id"`
+	// AlertThreadID is the topic of alert_chat_id the digests go to, when that group has
+	// topics (0: the General topic, or a chat without topics).
+	AlertThreadID int    `yaml:"alert_thread_id"`
+	Language      string `yaml:"language"` // ar (default) or en
+	Mode          string `yaml:"mode"`     // polling (default) or webhook
 	// PollTimeout is the long-poll wait of getUpdates (default 25s).
 	PollTimeout time.Duration `yaml:"poll_timeout"`
 	// WebhookURL is the public HTTPS URL Telegram posts updates to (webhook mode); herald serves
@@ -109,6 +113,12 @@ func (c *Config) Resolve(getenv func(string) string, readFile func(string) ([]by
 	}
 	if slices.ContainsFunc(t.AllowedUserIDs, func(id int64) bool { return id <= 0 }) {
 		bad("telegram.allowed_user_ids: user ids are positive numbers (ask @userinfobot)")
+	}
+	switch {
+	case t.AlertThreadID < 0:
+		bad("telegram.alert_thread_id: a topic id is a positive number (the last number of the topic's link, t.me/c/…/42)")
+	case t.AlertThreadID != 0 && t.AlertChatID == 0:
+		bad("telegram.alert_thread_id: set without alert_chat_id, the group the topic is in")
 	}
 	switch t.Language {
 	case "":

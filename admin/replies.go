@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"strings"
@@ -186,21 +188,28 @@ type reply struct {
 }
 
 // send posts a reply in HTML parse mode, as several messages when it is long (finish); the
-// buttons go under the last one. It returns the last message sent.
+// buttons go under the last one. It returns the last message sent. tgbotapi's MessageConfig
+// has no message_thread_id, so the parameters are built here and sent with MakeRequest.
 // Specs: https://core.telegram.org/bots/api#sendmessage
-func (b *Bot) send(chatID int64, r reply) (tgbotapi.Message, error) {
+func (b *Bot) send(ctx context.Context, to dest, r reply) (tgbotapi.Message, error) {
 	parts := b.finish(r.text)
 	var sent tgbotapi.Message
 	for i, p := range parts {
-		m := tgbotapi.NewMessage(chatID, p)
-		m.ParseMode = tgbotapi.ModeHTML
-		m.DisableWebPagePreview = true
+		params := tgbotapi.Params{"text": p, "parse_mode": tgbotapi.ModeHTML, "disable_web_page_preview": "true"}
+		params.AddNonZero64("chat_id", to.chat)
+		params.AddNonZero("message_thread_id", to.thread)
 		if r.buttons != nil && i == len(parts)-1 {
-			m.ReplyMarkup = *r.buttons
+			if err := params.AddInterface("reply_markup", *r.buttons); err != nil {
+				return sent, fmt.Errorf("admin: encoding buttons: %w", err)
+			}
 		}
-		var err error
-		if sent, err = b.api.Send(m); err != nil {
+		resp, err := b.api.MakeRequest("sendMessage", params)
+		if err != nil {
 			return sent, fmt.Errorf("admin: sending reply: %w", b.redact(err))
+		}
+		sent = tgbotapi.Message{}
+		if err := json.Unmarshal(resp.Result, &sent); err != nil {
+			return sent, fmt.Errorf("admin: reading the sent reply: %w", err)
 		}
 	}
 	return sent, nil

@@ -84,9 +84,10 @@ func (s *Server) PushCallback(chatID, fromID int64, fromUsername string, message
 		chat = &tgbotapi.Chat{ID: c.ID, Type: c.Type, Title: c.Title, UserName: c.Username}
 	}
 	var text string
+	var thread int // the button's message is in a forum topic: so is the callback's message
 	for _, m := range s.msgs {
 		if m.Chat.ID == chatID && m.MessageID == messageID {
-			text = m.Plain
+			text, thread = m.Plain, m.ThreadID
 		}
 	}
 	u := tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{
@@ -96,7 +97,7 @@ func (s *Server) PushCallback(chatID, fromID int64, fromUsername string, message
 		ChatInstance: strconv.FormatInt(chatID, 10),
 		Data:         data,
 	}}
-	return s.pushLocked(u), queryID
+	return s.pushThreadLocked(u, thread, thread != 0), queryID
 }
 
 // CallbackAnswers returns the answers given to callback queries, in the order given.

@@ -80,6 +80,9 @@ func (s *Server) check(method string, p params, files map[string]upload) (Messag
 		return msg, fail
 	}
 	msg.Chat = chat
+	if msg.ThreadID, fail = s.checkThread(chat, p["message_thread_id"]); fail != "" {
+		return msg, fail
+	}
 	if msg.ReplyMarkup, fail = checkReplyMarkup(p["reply_markup"]); fail != "" {
 		return msg, fail
 	}
@@ -165,6 +168,25 @@ func (s *Server) checkPhoto(msg Message, p params, files map[string]upload) (Mes
 	return msg, ""
 }
 
+// checkThread reads message_thread_id: empty, or a topic of the forum chat (AddTopic).
+// Specs: https://core.telegram.org/bots/api#sendmessage (message_thread_id)
+func (s *Server) checkThread(chat Chat, raw string) (int, string) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return 0, ""
+	}
+	id, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, "message thread not found"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.isTopicLocked(chat.ID, id) {
+		return 0, "message thread not found"
+	}
+	return id, ""
+}
+
 // migratedTo is the supergroup a numeric chat_id's group became (MigrateChat), 0 if none.
 func (s *Server) migratedTo(id string) int64 {
 	n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
@@ -209,6 +231,9 @@ func resultMessage(m Message) map[string]any {
 	}
 	if m.Chat.Type == "channel" {
 		out["sender_chat"] = m.Chat
+	}
+	if m.ThreadID != 0 {
+		out["message_thread_id"], out["is_topic_message"] = m.ThreadID, true
 	}
 	if m.Method == "sendMessage" {
 		out["text"] = m.Plain

@@ -39,6 +39,8 @@ type Chat struct {
 	Type     string `json:"type"` // "channel", "supergroup", "group" or "private"
 	Title    string `json:"title,omitempty"`
 	Username string `json:"username,omitempty"`
+	// IsForum: a supergroup with topics enabled (AddTopic makes one).
+	IsForum bool `json:"is_forum,omitempty"`
 }
 
 // Message is one accepted sendMessage or sendPhoto.
@@ -46,8 +48,10 @@ type Message struct {
 	MessageID int
 	Method    string // "sendMessage" or "sendPhoto"
 	Chat      Chat
-	Text      string // text as sent (sendMessage)
-	Caption   string // caption as sent (sendPhoto)
+	// ThreadID is the forum topic it was sent to (message_thread_id), 0 for none (General).
+	ThreadID int
+	Text     string // text as sent (sendMessage)
+	Caption  string // caption as sent (sendPhoto)
 	// Plain is the text or caption after entity parsing; Entities its formatting.
 	Plain                 string
 	Entities              []Entity
@@ -92,8 +96,9 @@ type Server struct {
 	mu        sync.Mutex
 	token     string
 	chats     map[int64]Chat
-	usernames map[string]int64 // lower-case username → id
-	migrated  map[int64]int64  // group id → the supergroup it became (MigrateChat)
+	usernames map[string]int64       // lower-case username → id
+	topics    map[int64]map[int]bool // forum chat id → its topics' message_thread_ids (AddTopic)
+	migrated  map[int64]int64        // group id → the supergroup it became (MigrateChat)
 	nextID    map[int64]int
 	msgs      []Message
 	reqs      []Request
@@ -123,6 +128,7 @@ func New() *Server {
 	s.token = DefaultToken
 	s.chats = map[int64]Chat{}
 	s.usernames = map[string]int64{}
+	s.topics = map[int64]map[int]bool{}
 	s.migrated = map[int64]int64{}
 	s.maxPollWait = DefaultMaxPollWait
 	s.addChatLocked(DefaultChat)
@@ -172,6 +178,30 @@ func (s *Server) addChatLocked(c Chat) {
 		s.usernames[strings.ToLower(c.Username)] = c.ID
 	}
 }
+
+// AddTopic makes threadID a forum topic of the chat chatID, as an admin creating a topic in a
+// supergroup with topics enabled does (the chat becomes a forum; add it with AddChat first).
+// Sends with message_thread_id = threadID then go to that topic; any other message_thread_id is
+// answered 400 "Bad Request: message thread not found", as Telegram answers one that is not a
+// topic of the chat (the General topic's included: a send to General carries none).
+// Specs: https://core.telegram.org/bots/api#sendmessage (message_thread_id)
+func (s *Server) AddTopic(chatID int64, threadID int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	c.ID, c.IsForum = chatID, true
+	if c.Type == "" {
+		c.Type = "supergroup"
+	}
+	s.addChatLocked(c)
+	if s.topics[chatID] == nil {
+		s.topics[chatID] = map[int]bool{}
+	}
+	s.topics[chatID][threadID] = true
+}
+
+// isTopicLocked reports whether threadID is a topic of the forum chatID.
+func (s *Server) isTopicLocked(chatID int64, threadID int) bool { return s.topics[chatID][threadID] }
 
 // MigrateChat makes the group from a supergroup, as Telegram does when a group is upgraded: the
 // supergroup to is added (it has a new id), and every send to from answers 400 "Bad Request:

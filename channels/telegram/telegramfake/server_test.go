@@ -394,3 +394,77 @@ func TestSetWebhookChecks(t *testing.T) {
 		t.Fatalf("getWebhookInfo: %s (%v)", r.Result, err)
 	}
 }
+
+// TestForumTopics: a send into a topic of a forum supergroup is answered with the topic's
+// message_thread_id; a thread that is not a topic of the chat is refused as Telegram refuses
+// it; messages written in a topic, and buttons under a message sent to one, carry it.
+func TestForumTopics(t *testing.T) {
+	s := New()
+	defer s.Close()
+	const group = int64(-1005550000001)
+	s.AddChat(Chat{ID: group, Type: "supergroup", Title: "newsroom"})
+	s.AddTopic(group, 42)
+	send := func(thread string) (int, reply) {
+		return postForm(t, s, DefaultToken, "sendMessage", url.Values{"chat_id": {"-1005550000001"}, "text": {"hi"}, "message_thread_id": {thread}})
+	}
+	code, r := send("42")
+	var got struct {
+		ThreadID int  `json:"message_thread_id"`
+		IsTopic  bool `json:"is_topic_message"`
+	}
+	if err := json.Unmarshal(r.Result, &got); code != 200 || err != nil || got.ThreadID != 42 || !got.IsTopic {
+		t.Fatalf("send to topic 42: %d %+v %s", code, got, r.Result)
+	}
+	if ms := s.Messages(); len(ms) != 1 || ms[0].ThreadID != 42 || !ms[0].Chat.IsForum {
+		t.Fatalf("recorded %+v", ms)
+	}
+	for _, bad := range []string{"43", "1", "x"} {
+		if code, r := send(bad); code != 400 || r.Description != "Bad Request: message thread not found" {
+			t.Fatalf("thread %s: %d %+v", bad, code, r)
+		}
+	}
+	// A chat without topics has none.
+	if code, r := postForm(t, s, DefaultToken, "sendMessage", url.Values{"chat_id": {chatID()}, "text": {"hi"}, "message_thread_id": {"42"}}); code != 400 ||
+		r.Description != "Bad Request: message thread not found" {
+		t.Fatalf("thread in a channel: %d %+v", code, r)
+	}
+
+	fields := func(raw json.RawMessage, path ...string) (int, bool) {
+		t.Helper()
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range path {
+			m, _ = m[k].(map[string]any)
+		}
+		n, _ := m["message_thread_id"].(float64)
+		topic, _ := m["is_topic_message"].(bool)
+		return int(n), topic
+	}
+	s.PushTopicText(group, 42, 7, "editor", "/status x")
+	s.PushTopicText(group, 9, 7, "editor", "/status y") // a reply in General: a thread, not a topic
+	s.PushCallback(group, 7, "editor", 1, "h1:tok:y")   // under the message sent to topic 42
+	s.PushText(group, 7, "editor", "/status z")
+	code, r = postForm(t, s, DefaultToken, "getUpdates", nil)
+	var us []json.RawMessage
+	if err := json.Unmarshal(r.Result, &us); code != 200 || err != nil || len(us) != 4 {
+		t.Fatalf("getUpdates: %d %v %s", code, err, r.Result)
+	}
+	if n, topic := fields(us[0], "message"); n != 42 || !topic {
+		t.Fatalf("message in topic 42: %d %v", n, topic)
+	}
+	if n, topic := fields(us[1], "message"); n != 9 || topic {
+		t.Fatalf("reply in General: %d %v", n, topic)
+	}
+	if n, topic := fields(us[2], "callback_query", "message"); n != 42 || !topic {
+		t.Fatalf("button under a topic's message: %d %v", n, topic)
+	}
+	if n, topic := fields(us[3], "message"); n != 0 || topic {
+		t.Fatalf("message outside topics: %d %v", n, topic)
+	}
+	var u tgbotapi.Update
+	if err := json.Unmarshal(us[0], &u); err != nil || u.Message.Text != "/status x" || u.Message.Chat.ID != group {
+		t.Fatalf("update %+v: %v", u, err)
+	}
+}

@@ -1,6 +1,7 @@
 package telegramfake
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -26,7 +27,13 @@ func (s *Server) PushUpdate(u tgbotapi.Update) int {
 	return s.pushLocked(u)
 }
 
-func (s *Server) pushLocked(u tgbotapi.Update) int {
+func (s *Server) pushLocked(u tgbotapi.Update) int { return s.pushThreadLocked(u, 0, false) }
+
+// pushThreadLocked queues u with the forum fields tgbotapi.Update (Bot API 5.5) cannot carry:
+// message_thread_id = thread and is_topic_message = topic on its message, or on the message a
+// callback query's button is under. thread 0 adds neither.
+// Specs: https://core.telegram.org/bots/api#message (message_thread_id, is_topic_message)
+func (s *Server) pushThreadLocked(u tgbotapi.Update, thread int, topic bool) int {
 	if u.UpdateID == 0 {
 		s.nextUpdate++
 		u.UpdateID = s.nextUpdate
@@ -36,6 +43,9 @@ func (s *Server) pushLocked(u tgbotapi.Update) int {
 	raw, err := json.Marshal(u)
 	if err != nil {
 		panic("telegramfake: encoding update: " + err.Error()) // tgbotapi.Update always encodes
+	}
+	if thread != 0 {
+		raw = withThread(raw, thread, topic)
 	}
 	s.updates = append(s.updates, update{id: u.UpdateID, raw: raw})
 	s.notifyLocked()
@@ -71,6 +81,60 @@ func (s *Server) PushText(chatID, fromID int64, fromUsername, text string) int {
 		m.Entities = []tgbotapi.MessageEntity{{Type: "bot_command", Offset: 0, Length: UTF16Len(cmd)}}
 	}
 	return s.pushLocked(tgbotapi.Update{Message: m})
+}
+
+// PushTopicText is PushText in a thread of the supergroup chatID: in the forum topic threadID
+// (AddTopic) Telegram marks the message is_topic_message; any other threadID is the thread of a
+// reply outside the topics (in the General topic, or a group without topics), where the
+// message carries message_thread_id (the id of the message replied to) without
+// is_topic_message, and a send with that id is refused.
+func (s *Server) PushTopicText(chatID int64, threadID int, fromID int64, fromUsername, text string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.chats[chatID]; !ok {
+		s.addChatLocked(Chat{ID: chatID, Type: "supergroup", Title: "group " + strconv.FormatInt(chatID, 10)})
+	}
+	chat := s.chats[chatID]
+	s.nextID[chatID]++
+	m := &tgbotapi.Message{
+		MessageID: s.nextID[chatID],
+		From:      &tgbotapi.User{ID: fromID, FirstName: fromUsername, UserName: fromUsername},
+		Chat:      &tgbotapi.Chat{ID: chat.ID, Type: chat.Type, Title: chat.Title, UserName: chat.Username},
+		Date:      int(time.Now().Unix()),
+		Text:      text,
+	}
+	if strings.HasPrefix(text, "/") {
+		cmd, _, _ := strings.Cut(text, " ")
+		m.Entities = []tgbotapi.MessageEntity{{Type: "bot_command", Offset: 0, Length: UTF16Len(cmd)}}
+	}
+	return s.pushThreadLocked(tgbotapi.Update{Message: m}, threadID, s.isTopicLocked(chatID, threadID))
+}
+
+// withThread adds message_thread_id and is_topic_message to the update's message (or its
+// callback query's message).
+func withThread(raw json.RawMessage, thread int, topic bool) json.RawMessage {
+	var u map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // ids stay as written
+	if err := dec.Decode(&u); err != nil {
+		panic("telegramfake: decoding an update: " + err.Error())
+	}
+	m, _ := u["message"].(map[string]any)
+	if cq, ok := u["callback_query"].(map[string]any); ok {
+		m, _ = cq["message"].(map[string]any)
+	}
+	if m == nil {
+		return raw
+	}
+	m["message_thread_id"] = thread
+	if topic {
+		m["is_topic_message"] = true
+	}
+	out, err := json.Marshal(u)
+	if err != nil {
+		panic("telegramfake: encoding an update: " + err.Error())
+	}
+	return out
 }
 
 // SetMaxPollWait bounds getUpdates' timeout parameter (default DefaultMaxPollWait), so long
