@@ -78,6 +78,7 @@ var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 341: true, 613: t
 //	506 (duplicate post)              → channels.DuplicateContent
 //	other 4xx (368 on an edit or delete too) → channels.Permanent
 //	1, 2 (unknown, temporarily down), 5xx → retryable; 504 on a post → channels.UnknownOutcome
+//	                                  (create makes all of them UnknownOutcome on a photo post)
 func (c *Channel) classify(action string, resp *httpsend.Response, posting bool) error {
 	ae := parseError(resp, c.send)
 	err := fmt.Errorf("facebook: %s: %w", action, ae)

@@ -231,7 +231,16 @@ func (c *Channel) create(ctx context.Context, action, path, contentType string, 
 		return "", err
 	}
 	if resp.Status < 200 || resp.Status >= 300 {
-		return "", c.classify(action, resp, true)
+		err := c.classify(action, resp, true)
+		if strings.HasSuffix(path, "/photos") && retryable(err) {
+			// A 5xx or code 1/2 that Graph answers for a photo post is in doubt: Graph has made
+			// the photo and answered 500 code 2 ("Please retry your request later"), and, unlike
+			// a feed post, a photo sent again is not refused as a duplicate (506) but posted
+			// again (https://github.com/arsduo/koala/issues/699: one photo seven times). Parked
+			// for an admin, as the other platforms without an idempotency key are.
+			return "", channels.UnknownOutcome(fmt.Errorf("%w (a photo post: Graph may have made it, and a retry would post it again)", err))
+		}
+		return "", err
 	}
 	var ans postAnswer
 	if err := json.Unmarshal(resp.Body, &ans); err != nil || ans.postID() == "" {
@@ -239,6 +248,17 @@ func (c *Channel) create(ctx context.Context, action, path, contentType string, 
 		return "", channels.UnknownOutcome(fmt.Errorf("facebook: %s: the %d answer has no post id: %s", action, resp.Status, c.send.Snippet(resp.Body)))
 	}
 	return ans.postID(), nil
+}
+
+// retryable reports a refusal that classify leaves to be retried (Graph's 1 and 2, a 5xx): not
+// permanent, a rate limit, a pause or already in doubt.
+func retryable(err error) bool {
+	if err == nil || channels.IsPermanent(err) || channels.IsUnknownOutcome(err) {
+		return false
+	}
+	_, limited := channels.AsRateLimited(err)
+	_, pause := channels.AsPause(err)
+	return !limited && !pause
 }
 
 // get or delete with the token as a query parameter (Graph takes access_token anywhere; errors

@@ -395,6 +395,59 @@ func TestDuplicateOnARetryIsUnknownNotFailed(t *testing.T) {
 	}
 }
 
+// TestPhotoPostServerErrorIsUnknownNotRetried: Graph answers 500 code 2 ("Please retry your
+// request later") for photo posts it made, and a photo sent again is posted again, not refused
+// as a duplicate (506 is the feed's check; arsduo/koala#699 saw one photo seven times). So a
+// photo post's 5xx or code 1/2 is an unknown outcome, parked for an admin, whether or not Graph
+// made it; a feed post's stays retryable (its retry's 506 says it was made).
+func TestPhotoPostServerErrorIsUnknownNotRetried(t *testing.T) {
+	photo := channels.Post{Text: "عاجل: زلزال بقوة 5 درجات", Media: []channels.Media{{URL: "https://news.example.com/quake.jpg"}},
+		Extra: map[string]any{"link": "https://news.example.com/1"}}
+	for _, tc := range []struct {
+		name   string
+		inject func(*facebookfake.Server)
+		posts  int
+	}{
+		{"500 code 2 for a photo Graph made", func(f *facebookfake.Server) {
+			f.FailAfterPostNext(500, 2, 0, "An unexpected error has occurred. Please retry your request later.")
+		}, 1},
+		{"500 code 1 for a photo Graph did not make", func(f *facebookfake.Server) {
+			f.FailNext(500, 1, 0, "An unknown error has occurred.", nil)
+		}, 0},
+		{"503 from the front end", func(f *facebookfake.Server) {
+			f.FailNext(503, 0, 0, "Service Unavailable", nil)
+		}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			tc.inject(h.fake)
+			_, err := h.ch.Send(testCtx(t), msgOf(photo))
+			if !channels.IsUnknownOutcome(err) || channels.IsPermanent(err) {
+				t.Fatalf("%v: want an unknown outcome", err)
+			}
+			if n := len(h.fake.Posts()); n != tc.posts {
+				t.Fatalf("%d posts, want %d (no fallback to the feed)", n, tc.posts)
+			}
+		})
+	}
+	// Why it must not be retried: the fake, as Graph, posts the same photo again.
+	h := newHarness(t, nil)
+	for i := 0; i < 2; i++ {
+		if _, err := h.ch.Send(testCtx(t), msgOf(photo)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(h.fake.Posts()); n != 2 {
+		t.Fatalf("%d posts: Graph does not refuse a photo sent again", n)
+	}
+	// A feed post's 500 stays retryable.
+	h = newHarness(t, nil)
+	h.fake.FailNext(500, 2, 0, "An unexpected error has occurred. Please retry your request later.", nil)
+	if _, err := h.ch.Send(testCtx(t), msgOf(channels.Post{Text: "عاجل"})); err == nil || channels.IsUnknownOutcome(err) || channels.IsPermanent(err) {
+		t.Fatalf("feed: %v, want plain retryable", err)
+	}
+}
+
 // TestUnknownPagePauses: a page_id that names no Page the token can post to (a typo, a Page
 // deleted or handed to another business) is refused by Graph with code 100, subcode 33 on
 // every post: the channel pauses naming page_id instead of failing the backlog one delivery at a

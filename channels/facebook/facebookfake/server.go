@@ -4,8 +4,8 @@
 // else code 190; posting to another Page's feed or photos is code 100, subcode 33; POST /{page}/feed takes message and/or link; POST /{page}/photos takes url or
 // an uploaded source with a caption; POST /{post-id} with message (an edit); DELETE /{post-id};
 // GET /me. Errors are
-// {"error":{"message","type","code","error_subcode","fbtrace_id"}}. A message the Page already
-// posted is refused (506), and failures can be injected (FailNext, FailAfterPostNext,
+// {"error":{"message","type","code","error_subcode","fbtrace_id"}}. A feed message the Page
+// already posted is refused (506; a photo is posted again, as Graph does), and failures can be injected (FailNext, FailAfterPostNext,
 // FailEditNext, RateLimitNext, RejectPhotoURL, DropNextPost, DropNextEdit). All methods are safe for concurrent use.
 package facebookfake
 
@@ -323,7 +323,10 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, p Post) {
 	}
 	s.mu.Lock()
 	for _, old := range s.posts {
-		if old.Message != "" && old.Message == p.Message && !s.deleted[old.ID] {
+		// Graph's duplicate check is the feed's ("Duplicate status message"): a photo post is made
+		// again however often it is sent (arsduo/koala#699: one photo posted seven times, each
+		// answered 500 code 2).
+		if p.Kind == "feed" && old.Kind == "feed" && old.Message != "" && old.Message == p.Message && !s.deleted[old.ID] {
 			s.mu.Unlock()
 			s.graphError(w, r, 400, 506, 0, "(#506) Duplicate status message")
 			return
