@@ -62,7 +62,7 @@ func (p *Poller) ingest(ctx context.Context, f config.Feed, parsed *gofeed.Feed)
 				zap.String("link", it.Link), zap.Time("published", t))
 			continue
 		}
-		if err := p.publishItem(ctx, f, parsed, it); err != nil {
+		if err := p.publishItem(ctx, f, parsed, it, shared); err != nil {
 			var ve *article.ValidationError
 			if errors.As(err, &ve) {
 				p.log.Warn("feed item not posted", zap.String("feed", f.Name), zap.String("link", it.Link), zap.Error(err))
@@ -85,26 +85,59 @@ func (p *Poller) ingest(ctx context.Context, f config.Feed, parsed *gofeed.Feed)
 	return nil
 }
 
-func (p *Poller) publishItem(ctx context.Context, f config.Feed, parsed *gofeed.Feed, it *gofeed.Item) error {
+func (p *Poller) publishItem(ctx context.Context, f config.Feed, parsed *gofeed.Feed, it *gofeed.Item, shared map[string]bool) error {
 	a := ItemArticle(parsed, it)
+	var guid string
+	if g := strings.TrimSpace(it.GUID); !shared[g] {
+		guid = GUIDAddress(g, a.URL)
+	}
 	// The story may be in herald already under an id of its own (the WordPress plugin or a CMS
 	// webhook published it when it went live); the feed would post it again under its URL's id.
-	switch id, err := p.pub.Broker.ArticleIDByURL(ctx, a.URL); {
-	case err == nil:
-		p.log.Info("feed item already published", zap.String("feed", f.Name), zap.String("article_id", id), zap.String("link", a.URL))
-		return nil
-	case !errors.Is(err, queue.ErrNotFound) && !errors.Is(err, queue.ErrInvalidURL):
-		return fmt.Errorf("looking up %s: %w", a.URL, err)
-	}
-	if len(f.Channels) > 0 {
-		a.Channels = slices.Clone(f.Channels)
-	}
-	res, err := p.pub.Publish(WithSource(ctx, f.Name), &a)
+	// It is found by its link, or by its GUID when an editor changed the slug since.
+	id, err := p.knownStory(ctx, a.URL, guid)
 	if err != nil {
 		return err
 	}
-	p.log.Info("feed item queued", zap.String("feed", f.Name), zap.String("article_id", res.ArticleID), zap.Int("channels", len(res.Deliveries)))
+	if id != "" {
+		p.log.Info("feed item already published", zap.String("feed", f.Name), zap.String("article_id", id), zap.String("link", a.URL))
+	} else {
+		if len(f.Channels) > 0 {
+			a.Channels = slices.Clone(f.Channels)
+		}
+		res, err := p.pub.Publish(WithSource(ctx, f.Name), &a)
+		if err != nil {
+			return err
+		}
+		id = res.ArticleID
+		p.log.Info("feed item queued", zap.String("feed", f.Name), zap.String("article_id", id), zap.Int("channels", len(res.Deliveries)))
+	}
+	if guid == "" {
+		return nil
+	}
+	// The WordPress plugin's event for a post whose slug an editor changed carries a link herald
+	// never had, and the same GUID. A failure forgets the item: the next poll finds the article
+	// by its link and indexes the GUID again.
+	if err := p.pub.Broker.IndexURL(ctx, guid, id); err != nil {
+		return fmt.Errorf("indexing %s: %w", a.URL, err)
+	}
 	return nil
+}
+
+// knownStory is the id of the article herald has for a feed item, found by its link or its GUID
+// address (GUIDAddress), or "".
+func (p *Poller) knownStory(ctx context.Context, addrs ...string) (string, error) {
+	for _, addr := range addrs {
+		if addr == "" {
+			continue
+		}
+		switch id, err := p.pub.Broker.ArticleIDByURL(ctx, addr); {
+		case err == nil:
+			return id, nil
+		case !errors.Is(err, queue.ErrNotFound) && !errors.Is(err, queue.ErrInvalidURL):
+			return "", fmt.Errorf("looking up %s: %w", addr, err)
+		}
+	}
+	return "", nil
 }
 
 // excerptText is a description as summary text without the "[…]" WordPress ends every excerpt

@@ -176,7 +176,8 @@ func TestWordPressArticle(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := p.Article
-	if p.Status != "publish" || a.ID != "wp-news.example.com-4711" || a.URL != "https://news.example.com/world/2026/11/zelensky/" {
+	if p.Status != "publish" || a.ID != "wp-news.example.com-4711" || a.URL != "https://news.example.com/world/2026/11/zelensky/" ||
+		p.GUID != "https://news.example.com/?p=4711" {
 		t.Fatalf("post %+v", p)
 	}
 	if a.Title != "زيلينسكي: كوريا الشمالية أرسلت قوات – تقرير" {
@@ -200,5 +201,23 @@ func TestWordPressArticle(t *testing.T) {
 	}
 	if _, err := WordPressArticle([]byte(`{"link":"https://e.com"}`), "s"); err == nil {
 		t.Fatal("a post without id was accepted")
+	}
+}
+
+// A GUID is an address of the story besides its link only when it is an absolute http(s) URL
+// that is not the link itself.
+func TestGUIDAddress(t *testing.T) {
+	for _, c := range []struct{ guid, link, want string }{
+		{"https://news.example.com/?p=4711", "https://news.example.com/world/zelensky/", "https://news.example.com/?p=4711"},
+		{" http://news.example.com/?p=12 ", "https://news.example.com/a/", "http://news.example.com/?p=12"},
+		{"https://news.example.com/world/zelensky", "https://news.example.com/world/zelensky/?utm_source=rss", ""},
+		{"tag:news.example.com,2026:4711", "https://news.example.com/a", ""},
+		{"4711", "https://news.example.com/a", ""},
+		{"", "https://news.example.com/a", ""},
+		{"https:///?p=1", "https://news.example.com/a", ""},
+	} {
+		if got := GUIDAddress(c.guid, c.link); got != c.want {
+			t.Errorf("GUIDAddress(%q, %q) = %q, want %q", c.guid, c.link, got, c.want)
+		}
 	}
 }

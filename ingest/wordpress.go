@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 type wpPost struct {
 	ID            int64      `json:"id"`
 	Link          string     `json:"link"`
+	GUID          wpRendered `json:"guid"`
 	Status        string     `json:"status"`
 	DateGMT       string     `json:"date_gmt"`
 	Title         wpRendered `json:"title"`
@@ -46,6 +48,10 @@ type WordPressPost struct {
 	// Status is the post's status: only "publish" is published; "trash", "draft", "future",
 	// "private" and "pending" are acknowledged and ignored.
 	Status string
+	// GUID is the post's guid.rendered (https://news.example.com/?p=4711): set when the post is
+	// created, it stays when an editor changes the slug, so it names the story when the link
+	// does not. The site's feed gives items the same GUID.
+	GUID string
 }
 
 // WordPressArticle maps a WordPress REST post (as GET /wp-json/wp/v2/posts/<id>?_embed returns
@@ -93,5 +99,29 @@ func WordPressArticle(body []byte, site string) (*WordPressPost, error) {
 		ts = ts.UTC()
 		a.PublishedAt = &ts
 	}
-	return &WordPressPost{Article: a, Status: p.Status}, nil
+	return &WordPressPost{Article: a, Status: p.Status, GUID: strings.TrimSpace(p.GUID.Rendered)}, nil
+}
+
+// GUIDAddress is a GUID that is another address of the story besides its link: an absolute
+// http(s) URL whose canonical form is not the link's, as WordPress gives every post
+// (https://news.example.com/?p=4711, which redirects to the post). herald indexes the article
+// under it (queue.Broker.IndexURL), so the story is found by it when its link has changed: an
+// editor's new slug is a new link under the same GUID. "" for any other GUID (a tag URI, a bare
+// id, the link itself).
+func GUIDAddress(guid, link string) string {
+	guid = strings.TrimSpace(guid)
+	if !strings.HasPrefix(guid, "http://") && !strings.HasPrefix(guid, "https://") {
+		return ""
+	}
+	g, err := article.CanonicalURL(guid)
+	if err != nil {
+		return ""
+	}
+	if u, err := url.Parse(g); err != nil || u.Host == "" {
+		return ""
+	}
+	if l, err := article.CanonicalURL(link); err == nil && l == g {
+		return ""
+	}
+	return guid
 }

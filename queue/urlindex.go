@@ -101,6 +101,31 @@ func (b *Broker) urlIndex(a *article.Article) (key, field string) {
 	return urlIndexKey(urlDay(b.opts.Now()), shard), field
 }
 
+// IndexURL records rawURL as another address of the stored article id, in the same index
+// Publish writes its URL to, so ArticleIDByURL(rawURL) finds it: a WordPress post's GUID
+// (https://news.example.com/?p=4711), which stays when an editor changes the post's slug and
+// with it the link the article was published under. Nothing is written when rawURL's own id is
+// the article's. A URL that does not parse is ErrInvalidURL.
+func (b *Broker) IndexURL(ctx context.Context, rawURL, id string) error {
+	canon, err := article.CanonicalURL(rawURL)
+	if err != nil {
+		return fmt.Errorf("queue: indexing %q: %w (%w)", rawURL, ErrInvalidURL, err)
+	}
+	if article.IDFromURL(canon) == id {
+		return nil
+	}
+	now := b.opts.Now()
+	shard, field := urlHash(canon)
+	key := urlIndexKey(urlDay(now), shard)
+	pipe := b.rdb.TxPipeline()
+	pipe.HSet(ctx, key, field, id)
+	pipe.Expire(ctx, key, time.Duration(b.urlBucketLife(now))*time.Second)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("queue: indexing %s for article %s: %w", canon, id, err)
+	}
+	return nil
+}
+
 // ErrInvalidURL: a URL to look an article up by does not parse.
 var ErrInvalidURL = errors.New("not a valid URL")
 

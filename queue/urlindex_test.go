@@ -95,6 +95,19 @@ func TestArticleIDByURL(t *testing.T) {
 		}
 	}
 
+	// Another address of the article (a WordPress GUID, IndexURL) finds it too; the URL's own
+	// article needs no entry.
+	if err := b.IndexURL(ctx, "https://news.example.com/?p=4711", "wp-1"); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := b.ArticleIDByURL(ctx, "https://news.example.com/?p=4711"); err != nil || id != "wp-1" {
+		t.Errorf("ArticleIDByURL(GUID) = %q, %v; want wp-1", id, err)
+	}
+	before = indexEntries(t, b)
+	if err := b.IndexURL(ctx, "https://news.example.com/plain", plain.ID); err != nil || indexEntries(t, b) != before {
+		t.Errorf("IndexURL of an article's own URL: %v, entries %d → %d", err, before, indexEntries(t, b))
+	}
+
 	// Buckets live Retention plus a day, renewed by each write; past that a lookup does not
 	// look (and Redis has dropped them).
 	keys, err := rdb.Keys(ctx, keyPrefix+"url:*").Result()

@@ -127,13 +127,19 @@ func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body [
 		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
 		return http.StatusBadRequest
 	}
+	guid := ingest.GUIDAddress(post.GUID, post.Article.URL)
 	if post.Status == "trash" {
-		return s.retractWordPress(w, r, post.Article.ID, post.Article.URL, claim.Source.Name) // retract.go
+		return s.retractWordPress(w, r, post.Article.ID, claim.Source.Name, untrashedLink(post.Article.URL), guid) // retract.go
 	}
 	if post.Status != "publish" {
 		s.Logger.Info("wordpress post not published", zap.String("article_id", post.Article.ID), zap.String("status", post.Status))
 		writeJSON(w, http.StatusOK, map[string]string{"id": post.Article.ID, "ignored": "post status is " + strings.TrimSpace(post.Status+" (only publish is sent)")})
 		return http.StatusOK
+	}
+	if err := s.sameWordPressStory(r, &post.Article, guid); err != nil {
+		s.Logger.Error("looking up a wordpress post", zap.String("article_id", post.Article.ID), zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not look the post up; it is safe to retry"})
+		return http.StatusServiceUnavailable
 	}
 	switch old, err := s.oldPostEdited(r, &post.Article); {
 	case err != nil:
@@ -151,6 +157,11 @@ func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body [
 	if errors.As(err, &ve) {
 		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "invalid article", Errors: ve.Errors})
 		return http.StatusUnprocessableEntity
+	}
+	if err == nil && guid != "" {
+		// After the publish: a failure answers 503, and the plugin's retry is a duplicate
+		// publish that indexes it again.
+		err = s.Broker.IndexURL(r.Context(), guid, res.ArticleID)
 	}
 	if err != nil {
 		s.Logger.Error("publishing wordpress post", zap.String("article_id", post.Article.ID), zap.Error(err))
@@ -212,6 +223,30 @@ func (s *Server) websubPush(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not process the push; polling will pick it up"})
 	default:
 		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// sameWordPressStory gives a the id of the article herald has under the post's GUID when it has
+// none under the post's own id: the site's feed posted the story first (under its link's id),
+// then an editor changed the slug, so the plugin's update carries a link herald never had and
+// was taken for a new story, posted on every channel a second time. Under the feed's id it is
+// the update of that article: nothing is posted again, and the stored article gets the new
+// link (a later trash event finds it by that link too).
+func (s *Server) sameWordPressStory(r *http.Request, a *article.Article, guid string) error {
+	if guid == "" {
+		return nil
+	}
+	if known, err := s.Broker.HasArticle(r.Context(), a.ID); err != nil || known {
+		return err
+	}
+	switch id, err := s.Broker.ArticleIDByURL(r.Context(), guid); {
+	case err == nil:
+		a.ID = id
+		return nil
+	case errors.Is(err, queue.ErrNotFound) || errors.Is(err, queue.ErrInvalidURL):
+		return nil
+	default:
+		return err
 	}
 }
 

@@ -70,12 +70,16 @@ func retractSummary(res *queue.Retraction, err error) string {
 // retractWordPress answers a trashed WordPress post: every delivery of the article is
 // retracted, by "wordpress:<source>". A post herald has under another id — the site's feed
 // posted it first, so it is the article of its URL (ingest.Publisher.sameStory) — is found by
-// its link. An article herald never had is 200 with nothing done.
-func (s *Server) retractWordPress(w http.ResponseWriter, r *http.Request, articleID, link, source string) int {
+// its link, else by its GUID (a post whose slug was changed after the feed posted it: the feed's
+// article was indexed under the GUID). An article herald never had is 200 with nothing done.
+func (s *Server) retractWordPress(w http.ResponseWriter, r *http.Request, articleID, source string, addrs ...string) int {
 	by := "wordpress:" + source
 	res, err := s.Broker.Retract(r.Context(), articleID, "", by, s.Built)
-	if errors.Is(err, queue.ErrNotFound) && link != "" {
-		id, lerr := s.Broker.ArticleIDByURL(r.Context(), untrashedLink(link))
+	for _, addr := range addrs {
+		if !errors.Is(err, queue.ErrNotFound) || addr == "" {
+			continue
+		}
+		id, lerr := s.Broker.ArticleIDByURL(r.Context(), addr)
 		switch {
 		case lerr == nil:
 			articleID = id

@@ -214,12 +214,14 @@ function add_action() {}
 function get_permalink($p) { return 'https://news.example.com/world/' . $p->post_name . '/'; }
 function get_post_meta($id, $key, $single) { return $key === '_wp_desired_post_slug' ? getenv('HERALD_DESIRED') : ''; }
 function get_the_title($p) { return $p->post_title; }
+function get_the_guid($p) { return $p->guid; }
 require getenv('HERALD_PLUGIN');
 $post = new stdClass();
 $post->ID = 4713;
 $post->post_name = getenv('HERALD_TRASHED');
 $post->post_status = 'trash';
 $post->post_title = 'x';
+$post->guid = getenv('HERALD_GUID') ?: 'https://news.example.com/?p=4713';
 echo json_encode(herald_trash_payload($post), JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
 `
 

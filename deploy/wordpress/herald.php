@@ -80,7 +80,8 @@ function herald_post_payload( $post ) {
  * one it was published under: WordPress renames a trashed post's slug to "<slug>__trashed" (the
  * slug cut to 191 characters first, which a long Arabic slug, percent-encoded, always is) and
  * keeps the old one in _wp_desired_post_slug; herald finds by this link a post it has under
- * another id (the site's feed posted it first).
+ * another id (the site's feed posted it first), else by its GUID (the feed's item has the same
+ * one, which an editor's change of the slug leaves as it was).
  */
 function herald_trash_payload( $post ) {
 	$link    = get_permalink( $post );
@@ -95,6 +96,7 @@ function herald_trash_payload( $post ) {
 		'id'     => $post->ID,
 		'status' => 'trash',
 		'link'   => $link,
+		'guid'   => array( 'rendered' => get_the_guid( $post ) ),
 		'title'  => array( 'rendered' => get_the_title( $post ) ),
 	);
 }
