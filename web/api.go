@@ -2,6 +2,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,14 +91,25 @@ type apiError struct {
 const RetryAfter = "2"
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONBody(w, status, encodeJSON(v))
+}
+
+// encodeJSON is v as writeJSON answers it (an answer kept for an Idempotency-Key too).
+func encodeJSON(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return b.Bytes()
+}
+
+func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", RetryAfter)
 	}
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	_, _ = w.Write(body)
 }
 
 // auth requires an admin token (everything that changes state). Routes other roles may use
@@ -328,25 +340,58 @@ func (s *Server) requeue(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "unknown action " + action + " (retry, repost, mark-sent or drop)"})
 		return
 	}
+	// With an Idempotency-Key the call posts at most once (web/idempotency.go): a client that
+	// sends it again after a timeout gets the first answer back.
+	key, err := idempotencyKey(r.Header)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	if key == "" {
+		ans := s.requeueAnswer(r, action)
+		writeJSONBody(w, ans.Status, []byte(ans.Body))
+		return
+	}
+	ans, replayed, err := s.once(r.Context(), key, r.Method+" "+r.URL.Path+"?"+r.URL.Query().Encode(), func() idemAnswer {
+		return s.requeueAnswer(r, action)
+	})
+	switch {
+	case errors.Is(err, errIdemOther):
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: err.Error()})
+	case errors.Is(err, errIdemRunning):
+		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
+	case err != nil:
+		s.Logger.Error("checking an Idempotency-Key", zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not check the Idempotency-Key; nothing was done, it is safe to retry"})
+	default:
+		if replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		writeJSONBody(w, ans.Status, []byte(ans.Body))
+	}
+}
+
+// requeueAnswer does a retry or repost and answers it.
+func (s *Server) requeueAnswer(r *http.Request, action string) idemAnswer {
 	d, err := s.requeueConfigured(r, r.PathValue("id"), r.PathValue("channel"), action, apiBy(r))
 	result := "requeued"
 	if err != nil {
 		result = "error: " + err.Error()
 	}
 	s.auditAPI(r, action, r.PathValue("id")+" "+r.PathValue("channel"), result)
+	answer := func(status int, v any) idemAnswer { return idemAnswer{Status: status, Body: string(encodeJSON(v))} }
 	switch {
 	case errors.Is(err, queue.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+		return answer(http.StatusNotFound, apiError{Error: err.Error()})
 	case errors.Is(err, queue.ErrConflict):
-		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
+		return answer(http.StatusConflict, apiError{Error: err.Error()})
 	case err != nil:
 		// Redis failed: not a conflict (a client would give up), and its address stays out of
 		// the answer.
 		s.Logger.Error("requeueing a delivery", zap.String("article_id", r.PathValue("id")), zap.String("channel", r.PathValue("channel")), zap.Error(err))
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not requeue the delivery; it is safe to retry"})
-	default:
-		writeJSON(w, http.StatusAccepted, d)
+		return answer(http.StatusServiceUnavailable, apiError{Error: "could not requeue the delivery; it is safe to retry"})
 	}
+	return answer(http.StatusAccepted, d)
 }
 
 // errNotConfigured refuses a retry or repost to a channel that is not in the config (removed or

@@ -76,10 +76,16 @@ var dashTemplates = func() map[string]*template.Template {
 type deliveryButtons struct {
 	CSRF, Next string
 	Delivery   queue.Delivery
-	Actions    []string
+	Actions    []deliveryAction
 	// Unconfigured: the delivery's channel is not in the config (removed or renamed), so no
 	// button is offered (the server refuses both, errNotConfigured) and the page says why.
 	Unconfigured bool
+}
+
+// deliveryAction is one button's form. Key is the form's own Idempotency-Key: a form submitted
+// twice (a double click, a reload that posts again) retries or reposts once.
+type deliveryAction struct {
+	Name, Key string
 }
 
 // configuredSet names the configured channels, for the buttons.
@@ -103,10 +109,10 @@ func newDeliveryButtons(csrf, next string, configured configuredSet, d queue.Del
 		return b
 	}
 	if d.State == queue.StateFailed || d.State == queue.StateUnknown {
-		b.Actions = append(b.Actions, "retry")
+		b.Actions = append(b.Actions, deliveryAction{Name: "retry", Key: randomToken()})
 	}
 	if d.State.Final() {
-		b.Actions = append(b.Actions, "repost")
+		b.Actions = append(b.Actions, deliveryAction{Name: "repost", Key: randomToken()})
 	}
 	return b
 }
@@ -393,17 +399,36 @@ func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess
 		http.Error(w, "unknown action "+action+" (retry or repost)", http.StatusNotFound)
 		return
 	}
-	_, err := s.requeueConfigured(r, id, ch, action, sess.Role+" via dashboard")
-	s.auditDash(r, sess, action, id+" "+ch, err)
 	// An Arabic id ("خبر-12") in the English message, isolated: its digits stay after its letters.
-	id = formatter.Isolate(id)
+	shown := formatter.Isolate(id)
+	do := func() idemAnswer {
+		_, err := s.requeueConfigured(r, id, ch, action, sess.Role+" via dashboard")
+		s.auditDash(r, sess, action, id+" "+ch, err)
+		switch {
+		case errors.Is(err, queue.ErrNotFound):
+			return idemAnswer{Status: http.StatusNotFound, Body: "No delivery of " + shown + " to " + ch + "."}
+		case err != nil:
+			return idemAnswer{Status: http.StatusConflict, Body: "Could not " + action + " " + shown + " on " + ch + ": " + err.Error()}
+		}
+		return idemAnswer{Status: http.StatusAccepted, Body: map[string]string{"retry": "Retrying ", "repost": "Reposting "}[action] + shown + " on " + ch + "."}
+	}
+	// The form's key (deliveryAction.Key): the second submit of one form does nothing again.
+	key, err := checkIdemKey(r.PostFormValue("idem"))
+	if err != nil {
+		s.done(w, r, sess, do().Body)
+		return
+	}
+	ans, _, err := s.once(r.Context(), key, "dashboard "+r.URL.Path, do)
 	switch {
-	case errors.Is(err, queue.ErrNotFound):
-		s.done(w, r, sess, "No delivery of "+id+" to "+ch+".")
+	case errors.Is(err, errIdemRunning):
+		s.done(w, r, sess, "That "+action+" of "+shown+" on "+ch+" is already being done (the button was pressed twice).")
+	case errors.Is(err, errIdemOther):
+		s.done(w, r, sess, "That form was already used for another action: reload the page and press the button again.")
 	case err != nil:
-		s.done(w, r, sess, "Could not "+action+" "+id+" on "+ch+": "+err.Error())
+		s.Logger.Error("dashboard: checking a form's idempotency key", zap.Error(err))
+		s.done(w, r, sess, "Could not "+action+" "+shown+" on "+ch+": Redis is unavailable.")
 	default:
-		s.done(w, r, sess, map[string]string{"retry": "Retrying ", "repost": "Reposting "}[action]+id+" on "+ch+".")
+		s.done(w, r, sess, ans.Body)
 	}
 }
 

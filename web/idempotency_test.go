@@ -1,0 +1,204 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"herald/formatter"
+	"herald/queue"
+)
+
+// doWith is testAPI.do with more request headers.
+func (a *testAPI) doWith(token, method, path string, h map[string]string) (int, http.Header, []byte) {
+	a.t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	a.h.ServeHTTP(rec, req)
+	out, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, rec.Header(), out
+}
+
+func (a *testAPI) sends() int {
+	a.ch.mu.Lock()
+	defer a.ch.mu.Unlock()
+	return a.ch.n
+}
+
+func (a *testAPI) waitRevisionSent(id string, rev int) {
+	a.t.Helper()
+	a.waitFor(id+" sent at revision "+string(rune('0'+rev)), func() bool {
+		d, err := a.broker.Delivery(context.Background(), id, "tg")
+		return err == nil && d.State == queue.StateSent && d.Revision == rev
+	})
+}
+
+// TestRepostWithIdempotencyKeyPostsOnce: a repost sent again with the same Idempotency-Key —
+// a newsroom tool retrying after a timeout, once the first repost was already posted — posted
+// the story a second time. Now the second call gets the first answer back (Idempotent-Replayed)
+// and nothing is posted again, also for a burst of the same call at once; the key with another
+// request is 422, a malformed key 400; the key is kept 24 hours in Redis; without a key a
+// repost still reposts.
+func TestRepostWithIdempotencyKeyPostsOnce(t *testing.T) {
+	a := newTestAPI(t, nil)
+	a.publish("idem-1")
+	a.waitRevisionSent("idem-1", 1)
+	repost := "/v1/articles/idem-1/deliveries/tg/repost?by=desk"
+	key := map[string]string{"Idempotency-Key": `"8e03978e-40d5-43e8-bc93-6894a57f9324"`}
+
+	code, _, first := a.doWith(adminToken, "POST", repost, key)
+	if code != http.StatusAccepted {
+		t.Fatalf("repost: %d %s", code, first)
+	}
+	a.waitRevisionSent("idem-1", 2) // posted: a repost now would post again
+	if n := a.sends(); n != 2 {
+		t.Fatalf("%d posts after publish and repost; want 2", n)
+	}
+	// The same key again, quoted as the draft writes it and bare as many clients send it.
+	for _, k := range []string{`"8e03978e-40d5-43e8-bc93-6894a57f9324"`, `8e03978e-40d5-43e8-bc93-6894a57f9324`} {
+		code, h, again := a.doWith(adminToken, "POST", repost, map[string]string{"Idempotency-Key": k})
+		if code != http.StatusAccepted || string(again) != string(first) || h.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("the same repost with key %s: %d %q %s; want the first answer replayed:\n%s", k, code, h.Get("Idempotent-Replayed"), again, first)
+		}
+	}
+	if d, _ := a.broker.Delivery(context.Background(), "idem-1", "tg"); d.Revision != 2 || d.State != queue.StateSent {
+		t.Fatalf("the repeated repost requeued the delivery: %+v", d)
+	}
+
+	// The key with another request: 422, in the API's error shape, as documented.
+	doc := loadOpenAPI(t)
+	errSchema := doc.Components.Responses["Error"].Content["application/json"].Schema
+	for _, other := range []string{"/v1/articles/idem-1/deliveries/tg/repost?by=other", "/v1/articles/idem-1/deliveries/tg/retry?by=desk"} {
+		code, _, out := a.doWith(adminToken, "POST", other, key)
+		var v any
+		_ = json.Unmarshal(out, &v)
+		if code != http.StatusUnprocessableEntity || validate(doc, errSchema, v, "$") != nil || !strings.Contains(string(out), "another request") {
+			t.Errorf("%s with a used key: %d %s; want 422 {error}", other, code, out)
+		}
+		if _, ok := doc.Paths["/v1/articles/{id}/deliveries/{channel}/{action}"]["post"].Responses["422"]; !ok {
+			t.Error("web/openapi.yaml does not document the 422")
+		}
+	}
+	for _, bad := range []string{strings.Repeat("k", MaxIdempotencyKey+1), "مفتاح", `""`} {
+		if code, _, out := a.doWith(adminToken, "POST", repost, map[string]string{"Idempotency-Key": bad}); code != http.StatusBadRequest {
+			t.Errorf("key %q: %d %s; want 400", bad, code, out)
+		}
+	}
+	ttl := a.broker.Client().TTL(context.Background(), idemRedisKey("8e03978e-40d5-43e8-bc93-6894a57f9324")).Val()
+	if ttl < IdempotencyTTL-time.Minute || ttl > IdempotencyTTL {
+		t.Errorf("the key is kept %v; want about %v", ttl, IdempotencyTTL)
+	}
+
+	// A burst of one repost with one key (a client that gave up on each at once): one repost.
+	var wg sync.WaitGroup
+	codes := make([]int, 8)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _, _ = a.doWith(adminToken, "POST", repost, map[string]string{"Idempotency-Key": "burst-1"})
+		}()
+	}
+	wg.Wait()
+	for _, c := range codes {
+		if c != http.StatusAccepted && c != http.StatusConflict {
+			t.Errorf("burst: %v; want 202 (done or replayed) or 409 (still running)", codes)
+		}
+	}
+	a.waitRevisionSent("idem-1", 3)
+	if d, _ := a.broker.Delivery(context.Background(), "idem-1", "tg"); d.Revision != 3 {
+		t.Fatalf("a burst of one keyed repost requeued %d times", d.Revision-2)
+	}
+
+	// An answer other than 2xx is not kept (nothing was done): the key may try again.
+	if code, h, _ := a.doWith(adminToken, "POST", "/v1/articles/none/deliveries/tg/repost", map[string]string{"Idempotency-Key": "k-404"}); code != http.StatusNotFound || h.Get("Idempotent-Replayed") != "" {
+		t.Errorf("repost of an unknown delivery: %d", code)
+	}
+	if n, _ := a.broker.Client().Exists(context.Background(), idemRedisKey("k-404")).Result(); n != 0 {
+		t.Error("a 404's key is kept")
+	}
+
+	// Without a key a repost still reposts.
+	if code, _, out := a.doWith(adminToken, "POST", repost, nil); code != http.StatusAccepted {
+		t.Fatalf("repost without a key: %d %s", code, out)
+	}
+	a.waitRevisionSent("idem-1", 4)
+}
+
+var repostFormRE = regexp.MustCompile(`(?s)action="(/dashboard/articles/[^"]+/repost)".*?name="next" value="([^"]*)"><input type="hidden" name="idem" value="([^"]+)"`)
+
+// TestDashboardRepostSubmittedTwicePostsOnce: a repost button pressed twice (a double click,
+// or a form posted again) reposted twice once the first repost had gone out. Each rendered
+// form now carries its own key: the second submit does nothing and says what the first did.
+func TestDashboardRepostSubmittedTwicePostsOnce(t *testing.T) {
+	a := newTestAPI(t, nil)
+	a.publish("idem-2")
+	a.waitRevisionSent("idem-2", 1)
+	hs := httptest.NewServer(a.h)
+	t.Cleanup(hs.Close)
+	c, csrf := browserLogin(t, hs.URL, adminToken, "/dashboard/articles/idem-2")
+	resp, err := c.Get(hs.URL + "/dashboard/articles/idem-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := repostFormRE.FindStringSubmatch(string(page))
+	if m == nil {
+		t.Fatalf("no repost form with a key on the article page:\n%s", page)
+	}
+	form := url.Values{"csrf": {csrf}, "next": {m[2]}, "idem": {m[3]}}
+	submit := func() string {
+		t.Helper()
+		resp, err := c.PostForm(hs.URL+m[1], form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.Status + " " + resp.Request.URL.String() + "\n" + string(body)
+	}
+	if out := submit(); !strings.Contains(out, "Reposting "+formatter.Isolate("idem-2")+" on tg.") {
+		t.Fatalf("first submit: %s", out)
+	}
+	a.waitRevisionSent("idem-2", 2)
+	if out := submit(); !strings.Contains(out, "Reposting "+formatter.Isolate("idem-2")+" on tg.") {
+		t.Errorf("second submit does not say what the first did: %s", out)
+	}
+	if d, _ := a.broker.Delivery(context.Background(), "idem-2", "tg"); d.Revision != 2 || d.State != queue.StateSent {
+		t.Fatalf("the second submit of one form reposted again: %+v", d)
+	}
+	if n := a.sends(); n != 2 {
+		t.Fatalf("%d posts; want 2 (publish and one repost)", n)
+	}
+	// Another rendering of the page is another form: it reposts.
+	c2, csrf2 := browserLogin(t, hs.URL, adminToken, "/dashboard/articles/idem-2")
+	resp, err = c2.Get(hs.URL + "/dashboard/articles/idem-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m2 := repostFormRE.FindStringSubmatch(string(page))
+	if m2 == nil || m2[3] == m[3] {
+		t.Fatalf("a new rendering has no repost form or the same key: %v", m2)
+	}
+	resp, err = c2.PostForm(hs.URL+m2[1], url.Values{"csrf": {csrf2}, "next": {m2[2]}, "idem": {m2[3]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	a.waitRevisionSent("idem-2", 3)
+}
