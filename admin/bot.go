@@ -360,10 +360,13 @@ func (b *Bot) WebhookHandler() http.Handler {
 	})
 }
 
-func sleep(ctx context.Context, d time.Duration) {
+// sleep waits d, or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
 	select {
 	case <-ctx.Done():
+		return false
 	case <-time.After(d):
+		return true
 	}
 }
 

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/rivo/uniseg"
+	"go.uber.org/zap"
 
 	"herald/formatter"
 	"herald/queue"
@@ -190,10 +192,14 @@ type reply struct {
 // send posts a reply in HTML parse mode, as several messages when it is long (finish); the
 // buttons go under the last one. It returns the last message sent. tgbotapi's MessageConfig
 // has no message_thread_id, so the parameters are built here and sent with MakeRequest.
+// A 429 is waited out (retry_after) and the part sent again, up to maxReplyWait in all: a
+// group takes about 20 messages a minute, and a long reply or a digest would otherwise lose
+// its later parts (a digest sent again whole, its first parts twice).
 // Specs: https://core.telegram.org/bots/api#sendmessage
 func (b *Bot) send(ctx context.Context, to dest, r reply) (tgbotapi.Message, error) {
 	parts := b.finish(r.text)
 	var sent tgbotapi.Message
+	waited := time.Duration(0)
 	for i, p := range parts {
 		params := tgbotapi.Params{"text": p, "parse_mode": tgbotapi.ModeHTML, "disable_web_page_preview": "true"}
 		params.AddNonZero64("chat_id", to.chat)
@@ -204,6 +210,14 @@ func (b *Bot) send(ctx context.Context, to dest, r reply) (tgbotapi.Message, err
 			}
 		}
 		resp, err := b.api.MakeRequest("sendMessage", params)
+		for wait := retryAfter(err); wait > 0 && waited+wait <= maxReplyWait; wait = retryAfter(err) {
+			b.log.Info("admin bot: Telegram asks to wait before the next reply", zap.Int64("chat_id", to.chat), zap.Duration("retry_after", wait))
+			if !sleep(ctx, wait) {
+				break
+			}
+			waited += wait
+			resp, err = b.api.MakeRequest("sendMessage", params)
+		}
 		if err != nil {
 			return sent, fmt.Errorf("admin: sending reply: %w", b.redact(err))
 		}
@@ -213,6 +227,21 @@ func (b *Bot) send(ctx context.Context, to dest, r reply) (tgbotapi.Message, err
 		}
 	}
 	return sent, nil
+}
+
+// maxReplyWait bounds the 429 waits of one reply: the poller handles one update at a time,
+// and a digest is sent under a lease of 30 seconds (flushDigest) that must outlast it.
+const maxReplyWait = 20 * time.Second
+
+// retryAfter is the wait a 429 asks for (parameters.retry_after, at least a second), 0 for
+// any other answer.
+// Specs: https://core.telegram.org/bots/api#responseparameters
+func retryAfter(err error) time.Duration {
+	var te *tgbotapi.Error
+	if !errors.As(err, &te) || te.Code != 429 {
+		return 0
+	}
+	return time.Duration(max(te.RetryAfter, 1)) * time.Second
 }
 
 var stateIcons = map[queue.State]string{
