@@ -7,8 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os/signal"
-	"syscall"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -103,7 +102,7 @@ func runDemo(cmd *cobra.Command, g *globalFlags, asJSON bool, addr string, wait 
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(cmd.Context(), log, os.Exit)
 	defer stop()
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os/signal"
-	"syscall"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,7 +26,9 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 		Short: "Run the HTTP API and the delivery workers (needs REDIS_URL)",
 		Long: `serve runs the publish API and the delivery workers until SIGINT or SIGTERM. On a signal it
 stops taking work, lets sends in flight finish and commit, and hands the rest back to the
-queue: nothing is lost and nothing is posted twice. Run several processes on one Redis to
+queue: nothing is lost and nothing is posted twice. A second signal during that stop ends the
+process at once (exit 1): a send in flight is abandoned, and its delivery turns unknown when its
+lease runs out, for an admin to check. Run several processes on one Redis to
 scale out; rate limits, pauses and the ledger are shared through Redis.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -59,7 +60,7 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 				return err
 			}
 			defer stopPprof()
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			ctx, stop := stopOnSignal(cmd.Context(), log, os.Exit)
 			defer stop()
 			rdb, err := openRedis(ctx, cfg.Redis.URL)
 			if err != nil {
@@ -128,7 +129,7 @@ func run(ctx context.Context, log *zap.Logger, cfg *config.Config, broker *queue
 	var runErr error
 	select {
 	case <-ctx.Done():
-		log.Info("signal received: shutting down")
+		log.Info("signal received: shutting down (a second SIGINT or SIGTERM stops at once)")
 	case err := <-httpErr:
 		runErr = fmt.Errorf("http server: %w", err)
 	case err := <-workerDone:

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A second SIGINT while herald serve drains (a send in flight that may take send_timeout) ends
+// the process at once, exit 1, with a line saying what was left behind: the first signal's
+// signal.NotifyContext kept catching signals, so an operator's second Ctrl-C did nothing.
+func TestSecondSignalStopsServeAtOnce(t *testing.T) {
+	s := newStack(t)
+	// A drain long enough to tell "at once" from "after the send in flight".
+	doc := readFile(t, s.config)
+	long := strings.NewReplacer("send_timeout: 2s", "send_timeout: 20s", "lease_duration: 3s", "lease_duration: 30s",
+		"shutdown_timeout: 10s", "shutdown_timeout: 25s").Replace(doc)
+	if long == doc {
+		t.Fatal("the stack's config changed: the worker timeouts were not found")
+	}
+	if err := os.WriteFile(s.config, []byte(long), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := s.serve()
+	s.fake.Hold() // the send stays in flight until Release (the test's end)
+	t.Cleanup(s.fake.Release)
+	if code, out := s.post(`{"id":"sig2-1","url":"https://news.example.com/sig2-1","title":"خبر عاجل"}`, nil); code != http.StatusAccepted {
+		t.Fatalf("POST: %d %v", code, out)
+	}
+	waitUntil(t, 10*time.Second, "a send in flight", func() bool { return len(s.sends()) > 0 })
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "shutdown to begin", func() bool { return strings.Contains(p.output(), "signal received") })
+	if !strings.Contains(p.output(), "a second SIGINT or SIGTERM stops at once") {
+		t.Errorf("the first signal's line does not say a second one stops at once:\n%s", p.output())
+	}
+	select {
+	case <-p.waitExit():
+		t.Fatalf("herald serve stopped before the send in flight ended: the test proves nothing\n%s", p.output())
+	default:
+	}
+	sent := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.waitExit():
+	case <-time.After(5 * time.Second):
+		t.Fatalf("herald serve still draining %s after a second SIGINT\n%s", time.Since(sent).Round(time.Millisecond), p.output())
+	}
+	err := <-p.done
+	p.done <- err
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitForced {
+		t.Fatalf("after a second SIGINT: %v, want exit status %d\n%s", err, exitForced, p.output())
+	}
+	out := p.output()
+	for _, want := range []string{"second signal: stopping at once", "stays sending until its lease runs out, then turns unknown"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log does not say %q:\n%s", want, out)
+		}
+	}
+	// What was abandoned is as the line says: the delivery is still sending, not lost.
+	if st := deliveryStatus(statusFromRedis(t, s, "sig2-1")); st != "sending" {
+		t.Fatalf("the abandoned delivery is %q, want sending (until its lease runs out)", st)
+	}
+}
