@@ -413,7 +413,8 @@ func retryUnknown(cmd *cobra.Command, g *globalFlags, rf remoteFlags, channel, b
 		n, err := b.RetryUnknown(ctx, channels.Name(channel), by)
 		auditCLI(ctx, b, "retry-unknown", fmt.Sprintf("%s (requeued %d)", channel, n), err)
 		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("retried %d before: %w", n, err)}
+			// Redis failed (part way, maybe): 1, run it again, as the API's 503 through --server.
+			return fmt.Errorf("could not retry every unknown delivery of %s: %d requeued before Redis failed, the rest may still be unknown; run it again to send them: %w", channel, n, err)
 		}
 		return printJSON(cmd.OutOrStdout(), map[string]any{"channel": channel, "requeued": n})
 	})
