@@ -46,8 +46,15 @@ type RetractResult struct {
 	Result   string `json:"result"`
 	RemoteID string `json:"remote_id,omitempty"`
 	Error    string `json:"error,omitempty"`
+	// Note, on a "cancelled" delivery whose post may be out all the same (its send's outcome is
+	// unknown, or an earlier attempt's answer was lost), says to check the platform by hand.
+	Note     string `json:"note,omitempty"`
 	Attempts int    `json:"attempts,omitempty"`
 }
+
+// noteMaybePosted is the note (and the record's error) of a delivery cancelled although its post
+// may be out: herald has no id to delete it by.
+const noteMaybePosted = "cancelled; the outcome of its send was unknown: if the platform shows the post, remove it by hand"
 
 // Retraction is the result of Retract.
 type Retraction struct {
@@ -73,11 +80,13 @@ func (r *Retraction) Failed() bool {
 //	ARGV[1] now ms, ARGV[2] log max len, ARGV[3] member, ARGV[4] record TTL s, ARGV[5] by,
 //	ARGV[6] token, ARGV[7] lease until ms, ARGV[8] "1" if the channel can delete
 //
-// Returns {result, remote id}: "missing", "cancelled", "already", "busy", "cannot-delete",
-// "no-remote-id" or "delete" (the caller deletes, then calls retractFinishScript).
+// Returns {result, remote id}: "missing", "cancelled", "cancelled-maybe-posted" (cancelled, but
+// the post may be out: an unknown outcome without a remote id, or a pending retry of a
+// deduplicating channel whose earlier answer was lost, maybe_at), "already", "busy",
+// "cannot-delete", "no-remote-id" or "delete" (the caller deletes, then calls retractFinishScript).
 var retractBeginScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", ""} end
-local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt", "remote_id", "token", "lease_until")
+local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt", "remote_id", "token", "lease_until", "` + ledgerMaybePosted + `")
 f[2], f[3] = ledger_ids(KEYS[1])
 local state, rid = f[1], f[5] or ""
 local function take_back(note)
@@ -90,12 +99,12 @@ local function take_back(note)
     remote_id = rid, error = note, by = ARGV[5]})
 end
 if state == "retracted" then return {"already", rid} end
+if (state == "unknown" and rid == "") or (state == "pending" and f[8]) then
+  take_back("` + noteMaybePosted + `")
+  return {"cancelled-maybe-posted", ""}
+end
 if state == "pending" or state == "failed" then
   take_back("cancelled before it was posted")
-  return {"cancelled", ""}
-end
-if state == "unknown" and rid == "" then
-  take_back("cancelled; the outcome was unknown: if the platform shows the post, remove it by hand")
   return {"cancelled", ""}
 end
 if state == "sending" then return {"busy", rid} end
@@ -199,6 +208,9 @@ func (b *Broker) retractOne(ctx, dctx context.Context, d Delivery, by string, ch
 	}
 	r.Result, r.RemoteID = res[0], res[1]
 	switch {
+	case r.Result == "cancelled-maybe-posted":
+		r.Result, r.Note = "cancelled", noteMaybePosted
+		return r, nil
 	case r.Result == "cannot-delete" && !configured:
 		r.Result = "not-configured"
 		return r, nil

@@ -1,0 +1,76 @@
+package queue
+
+// A retract of a delivery whose post may be out although herald has no id for it: an unknown
+// outcome, or a retry of a deduplicating channel whose earlier answer was lost (maybe_at). It is
+// cancelled (no task of it posts any more), but the answer must not read as "never posted".
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/channels"
+)
+
+// TestRetractOfALostAnswerSaysThePostMayBeOut: Mastodon made the status but its answer was lost,
+// so the delivery waits, pending, for its retry (the same Idempotency-Key). A takedown now
+// cancels the retry; the status is on Mastodon all the same, so the result and the record say
+// to remove it by hand instead of "cancelled before it was posted". An unknown delivery (the
+// worker could not tell) says so in the result too, not only on the record.
+func TestRetractOfALostAnswerSaysThePostMayBeOut(t *testing.T) {
+	ctx := context.Background()
+	t.Run("pending retry after a lost answer", func(t *testing.T) {
+		e, fake := newMastodonEnv(t)
+		fake.DropNextStatus()
+		e.publish("m5")
+		opts := testOpts(t)
+		opts.BackoffBase, opts.BackoffMax = time.Minute, time.Minute // the retry waits: the retract comes first
+		stop := e.start(opts, nil)
+		waitFor(t, 15*time.Second, func() bool {
+			d, err := e.broker.Delivery(ctx, "m5", e.ch.name)
+			return err == nil && d.State == StatePending && d.Attempt == 1 && d.Error != ""
+		})
+		stop()
+		if st := fake.Statuses(); len(st) != 1 || st[0].Deleted {
+			t.Fatalf("statuses %+v: want the one status the lost answer made", st)
+		}
+		r, err := e.broker.Retract(ctx, "m5", "", "desk", map[channels.Name]channels.Channel{e.ch.name: e.route.Channel})
+		if err != nil || len(r.Results) != 1 {
+			t.Fatalf("retract %+v %v", r, err)
+		}
+		if got := r.Results[0]; got.Result != "cancelled" || !strings.Contains(got.Note, "remove it by hand") {
+			t.Fatalf("result %+v: want cancelled with a note that the post may be out", got)
+		}
+		d, _ := e.broker.Delivery(ctx, "m5", e.ch.name)
+		if d.State != StateRetracted || !strings.Contains(d.Error, "remove it by hand") || strings.Contains(d.Error, "before it was posted") {
+			t.Fatalf("record %+v: want retracted, saying the post may be out", d)
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		e := newEnv(t)
+		e.ch.script(fail(channels.UnknownOutcome(errors.New("read timeout after the request was written"))))
+		e.publish("u5")
+		e.start(testOpts(t), nil)
+		e.waitState("u5", StateUnknown, 15*time.Second)
+		r, err := e.broker.Retract(ctx, "u5", "", "desk", map[channels.Name]channels.Channel{e.ch.name: e.ch})
+		if err != nil || len(r.Results) != 1 {
+			t.Fatalf("retract %+v %v", r, err)
+		}
+		if got := r.Results[0]; got.Result != "cancelled" || !strings.Contains(got.Note, "remove it by hand") {
+			t.Fatalf("result %+v: want cancelled with a note that the post may be out", got)
+		}
+	})
+	t.Run("never tried", func(t *testing.T) {
+		e := newEnv(t)
+		e.publish("p5")
+		r, err := e.broker.Retract(ctx, "p5", "", "desk", map[channels.Name]channels.Channel{e.ch.name: e.ch})
+		if err != nil || len(r.Results) != 1 {
+			t.Fatalf("retract %+v %v", r, err)
+		}
+		if got := r.Results[0]; got.Result != "cancelled" || got.Note != "" {
+			t.Fatalf("result %+v: want cancelled, no note", got)
+		}
+	})
+}
