@@ -97,13 +97,16 @@ return 1
 //	this process does not have the channel)
 //
 // Returns {result, remote id}: "missing", "retracted", "pending" (pending or failed: it will
-// post the stored article), "unknown", "busy", "no-remote-id", "cannot-edit" or "edit" (the
-// caller edits, then calls editFinishScript).
+// post the stored article), "pending-maybe-posted" (a pending retry of a deduplicating channel
+// whose earlier attempt's answer was lost, maybe_at: that attempt may have made the post, with
+// the old text, which the retry gets back), "unknown", "busy", "no-remote-id", "cannot-edit" or
+// "edit" (the caller edits, then calls editFinishScript).
 var editBeginScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", ""} end
-local f = redis.call("HMGET", KEYS[1], "state", "remote_id", "edit_token", "edit_until")
+local f = redis.call("HMGET", KEYS[1], "state", "remote_id", "edit_token", "edit_until", "` + ledgerMaybePosted + `")
 local state, rid = f[1], f[2] or ""
 if state == "retracted" then return {"retracted", rid} end
+if state == "pending" and f[5] then return {"pending-maybe-posted", rid} end
 if state == "pending" or state == "failed" then return {"pending", rid} end
 if state == "unknown" then return {"unknown", rid} end
 if state ~= "sent" then return {"busy", rid} end
@@ -244,6 +247,13 @@ func (b *Broker) correctOne(ctx, dctx context.Context, a *article.Article, d Del
 	case "unknown":
 		r.Result = "will-post-corrected"
 		r.Note = "the outcome of its send is unknown: if the platform shows the post, it has the old text; check by hand"
+		return r, nil
+	case "pending-maybe-posted":
+		// The retry carries the same idempotency key (Mastodon) or record key (Bluesky), or the
+		// same webhook-id: the platform answers with, or the receiver keeps, what the first
+		// attempt made.
+		r.Result = "will-post-corrected"
+		r.Note = "an earlier attempt's answer was lost, and its post, if it was made, has the old text, which the retry will record as sent: once it is sent, correct again (or check the post by hand where the platform cannot edit)"
 		return r, nil
 	case "missing":
 		r.Result = "busy"

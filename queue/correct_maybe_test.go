@@ -1,0 +1,59 @@
+package queue
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/channels"
+)
+
+// TestCorrectOfARetryAfterALostAnswerSaysTheOldTextMayBeOut: Mastodon made the status but its
+// answer was lost, so the delivery waits, pending, for its retry under the same Idempotency-Key.
+// A correction now cannot promise the corrected text: the retry gets back the status the first
+// attempt made, with the text from before the correction, and records it sent. The result says
+// so (correct again once it is sent), instead of a bare will-post-corrected.
+func TestCorrectOfARetryAfterALostAnswerSaysTheOldTextMayBeOut(t *testing.T) {
+	ctx := context.Background()
+	e, fake := newMastodonEnv(t)
+	fake.DropNextStatus()
+	e.publish("m6")
+	opts := testOpts(t)
+	opts.BackoffBase, opts.BackoffMax = time.Minute, time.Minute // the retry waits: the correction comes first
+	stop := e.start(opts, nil)
+	waitFor(t, 15*time.Second, func() bool {
+		d, err := e.broker.Delivery(ctx, "m6", e.ch.name)
+		return err == nil && d.State == StatePending && d.Attempt == 1 && d.Error != ""
+	})
+	stop()
+	routes := map[channels.Name]Route{e.ch.name: e.route}
+	c, err := e.broker.Correct(ctx, corrected("m6", "العنوان المصحح m6"), "", "desk", routes)
+	if err != nil || len(c.Results) != 1 {
+		t.Fatalf("correct %+v %v", c, err)
+	}
+	if r := c.Results[0]; r.Result != "will-post-corrected" || !strings.Contains(r.Note, "correct again") {
+		t.Fatalf("result %+v: want will-post-corrected with a note that the old text may be out", r)
+	}
+
+	// Why: the retry, with the corrected text and the same key, gets the old status back.
+	a, err := e.broker.Article(ctx, "m6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, err := e.route.Renderer.Render(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcpt, err := e.route.Channel.Send(ctx, channels.Message{ArticleID: "m6", Key: TaskID("m6", e.ch.name, 1), Attempt: 2, Posts: posts})
+	st := fake.Statuses()
+	if err != nil || len(st) != 1 || rcpt.RemoteID != st[0].ID || strings.Contains(st[0].Text, "المصحح") {
+		t.Fatalf("retry %+v %v, statuses %+v: want the first status, with the old text", rcpt, err, st)
+	}
+	// A pending delivery never tried has nothing out: no note.
+	e.publishTo("m7", e.ch.name)
+	c, err = e.broker.Correct(ctx, corrected("m7", "العنوان المصحح m7"), "", "desk", routes)
+	if err != nil || len(c.Results) != 1 || c.Results[0].Result != "will-post-corrected" || c.Results[0].Note != "" {
+		t.Fatalf("correct of a fresh pending delivery %+v %v: want will-post-corrected, no note", c, err)
+	}
+}
