@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 	"gopkg.in/yaml.v3"
@@ -71,6 +72,11 @@ func expandAliases(n *yaml.Node) *yaml.Node {
 type Env struct {
 	Logger     *zap.Logger
 	HTTPClient *http.Client
+	// Retention is how long herald keeps a delivery's record (the config's retention; 0 =
+	// DefaultRetention). Past it an article published again starts at revision 1 once more, so
+	// Message.Key comes back: a channel that names its posts after the key (Bluesky's record
+	// keys) reads it to tell an earlier delivery's post from its own.
+	Retention time.Duration
 }
 
 // Factory builds a Channel from its spec.
@@ -105,9 +111,15 @@ func New(spec Spec, env Env) (Channel, error) {
 	return f(spec, env)
 }
 
-// WithDefaults is env with a no-op logger and http.DefaultClient where they are nil; platform
-// packages built directly (tests) call it too.
+// DefaultRetention is the config's default retention (config.Config.Retention).
+const DefaultRetention = 90 * 24 * time.Hour
+
+// WithDefaults is env with a no-op logger, http.DefaultClient and DefaultRetention where they
+// are not set; platform packages built directly (tests) call it too.
 func (env Env) WithDefaults() Env {
+	if env.Retention <= 0 {
+		env.Retention = DefaultRetention
+	}
 	if env.Logger == nil {
 		env.Logger = zap.NewNop()
 	}

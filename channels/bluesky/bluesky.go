@@ -40,6 +40,9 @@ type Channel struct {
 	sess      sessions
 	log       *zap.Logger
 	now       func() time.Time
+	// retention is how long herald keeps a delivery's record: a post under a delivery's record
+	// key older than that (and a day) is an earlier delivery's (rkey.go).
+	retention time.Duration
 }
 
 var (
@@ -66,6 +69,7 @@ func New(spec channels.Spec, env channels.Env) (channels.Channel, error) {
 		thumbHTTP: safehttp.NewClient(safehttp.Options{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivateHosts, Setting: "allow_private_hosts"}),
 		log:       env.Logger,
 		now:       time.Now,
+		retention: env.Retention,
 	}, nil
 }
 
@@ -108,21 +112,23 @@ func parseATURI(uri string) (repo, collection, rkey string, ok bool) {
 func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Receipt, error) {
 	i := 0
 	return channels.SendEach(ctx, "bluesky", "post", msg.Posts, func(ctx context.Context, post channels.Post) (string, error) {
-		rkey := c.rkeyFor(msg.Key, i)
 		i++
-		return c.sendPost(ctx, post, rkey)
+		return c.sendPost(ctx, post, msg.Key, i-1)
 	}, PostURL)
 }
 
-// rkeyFor is the record key of post i of the delivery key; a message without a key (never from
-// the worker) gets a TID from the clock.
-func (c *Channel) rkeyFor(key string, i int) string {
+// rkeyFor is the record key of post i of the delivery key, in its generation gen (rkey.go); a
+// message without a key (never from the worker) gets a TID from the clock.
+func (c *Channel) rkeyFor(key string, i, gen int) string {
 	if key == "" {
 		var r [2]byte
 		_, _ = rand.Read(r[:])
 		return encodeTID(uint64(c.now().UnixMicro())<<10 | uint64(binary.BigEndian.Uint16(r[:])&0x3ff))
 	}
-	return RecordKey(fmt.Sprintf("%s/%d", key, i))
+	if gen == 0 {
+		return RecordKey(fmt.Sprintf("%s/%d", key, i))
+	}
+	return RecordKey(fmt.Sprintf("%s/%d/%d", key, i, gen))
 }
 
 // postRecord is an app.bsky.feed.post.
@@ -200,9 +206,10 @@ func stringList(v any) []string {
 	return nil
 }
 
-// sendPost makes one post record under rkey and returns its at:// URI.
-// Specs: https://docs.bsky.app/docs/api/com-atproto-repo-create-record
-func (c *Channel) sendPost(ctx context.Context, post channels.Post, rkey string) (string, error) {
+// sendPost makes the record of post i of the delivery key and returns its at:// URI: under the
+// key's first record key, or, where that holds an earlier delivery's post, the next one free or
+// holding this delivery's post (rkey.go).
+func (c *Channel) sendPost(ctx context.Context, post channels.Post, key string, i int) (string, error) {
 	rec, thumbURL := c.record(post)
 	if thumbURL != "" {
 		blob, err := c.uploadThumb(ctx, thumbURL)
@@ -219,6 +226,24 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post, rkey string)
 		}
 		rec.Embed.External.Thumb = blob
 	}
+	for gen := 0; ; gen++ {
+		rkey := c.rkeyFor(key, i, gen)
+		uri, err := c.create(ctx, rec, rkey)
+		var earlier *earlierPostError
+		if !errors.As(err, &earlier) {
+			return uri, err
+		}
+		if gen+1 >= maxKeyGenerations {
+			return "", channels.Permanent(fmt.Errorf("bluesky: creating the post: %w, and so do the next %d keys of this delivery", err, gen))
+		}
+		c.log.Info("bluesky: the record key holds an earlier delivery's post; taking the delivery's next key",
+			zap.String("rkey", rkey), zap.String("uri", earlier.uri), zap.Time("created_at", earlier.createdAt))
+	}
+}
+
+// create makes rec under rkey and returns its at:// URI.
+// Specs: https://docs.bsky.app/docs/api/com-atproto-repo-create-record
+func (c *Channel) create(ctx context.Context, rec postRecord, rkey string) (string, error) {
 	const action = "creating the post"
 	s, send, resp, err := c.authed(ctx, action, func(s *session) (*http.Request, error) {
 		body, err := marshal(createRequest{Repo: s.DID, Collection: Collection, Rkey: rkey, Record: rec})
@@ -234,7 +259,7 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post, rkey string)
 	switch {
 	case err != nil && channels.IsUnknownOutcome(err):
 		// The post may exist: look for it under its key.
-		return c.settle(ctx, s, send, rkey, post.Text, err)
+		return c.settle(ctx, s, send, rkey, rec.Text, err)
 	case err != nil:
 		return "", err
 	case resp.Status == http.StatusOK:
@@ -242,7 +267,7 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post, rkey string)
 			URI string `json:"uri"`
 		}
 		if json.Unmarshal(resp.Body, &ans) != nil || ans.URI == "" {
-			return c.settle(ctx, s, send, rkey, post.Text, channels.UnknownOutcome(send.Errorf("%s: the 200 answer has no uri: %s", action, send.Snippet(resp.Body))))
+			return c.settle(ctx, s, send, rkey, rec.Text, channels.UnknownOutcome(send.Errorf("%s: the 200 answer has no uri: %s", action, send.Snippet(resp.Body))))
 		}
 		return ans.URI, nil
 	}
@@ -256,21 +281,23 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post, rkey string)
 		} else {
 			cerr = fmt.Errorf("bluesky: %s: %w", action, xe) // retryable: the key is taken, but not by a post we can read yet
 		}
-		return c.settle(ctx, s, send, rkey, post.Text, cerr)
+		return c.settle(ctx, s, send, rkey, rec.Text, cerr)
 	}
 	return "", cerr
 }
 
 // settle decides a createRecord whose answer did not say the post was made: the record under
 // rkey with this text is the post (sent); another text under the key is a collision
-// (permanent); no record leaves sendErr (a retry is safe: it uses the same key).
+// (permanent); a post older than the retention is an earlier delivery's (earlierPostError: the
+// next key is tried); no record leaves sendErr (a retry is safe: it uses the same key).
 func (c *Channel) settle(ctx context.Context, s *session, send *httpsend.Client, rkey, text string, sendErr error) (string, error) {
 	if s == nil {
 		return "", sendErr
 	}
 	uri, found, err := c.getRecord(ctx, s, send, rkey, text)
+	var earlier *earlierPostError
 	switch {
-	case errors.Is(err, errCollision):
+	case errors.Is(err, errCollision), errors.As(err, &earlier):
 		return "", err
 	case err != nil:
 		c.log.Warn("bluesky: looking for the post after an unclear answer", zap.String("rkey", rkey), zap.Error(err))
@@ -307,11 +334,15 @@ func (c *Channel) getRecord(ctx context.Context, s *session, send *httpsend.Clie
 	var ans struct {
 		URI   string `json:"uri"`
 		Value struct {
-			Text string `json:"text"`
+			Text      string `json:"text"`
+			CreatedAt string `json:"createdAt"`
 		} `json:"value"`
 	}
 	if err := json.Unmarshal(resp.Body, &ans); err != nil || ans.URI == "" {
 		return "", false, send.Errorf("%s: unreadable answer: %s", action, send.Snippet(resp.Body))
+	}
+	if at, err := time.Parse(time.RFC3339Nano, ans.Value.CreatedAt); err == nil && c.now().Sub(at) > c.retention+earlierMargin {
+		return "", false, &earlierPostError{uri: ans.URI, createdAt: at, retention: c.retention}
 	}
 	if ans.Value.Text != text {
 		return "", false, channels.Permanent(fmt.Errorf("bluesky: %s %s: %w (an admin can check it and mark the delivery sent, or repost)", action, ans.URI, errCollision))
@@ -450,7 +481,7 @@ func (c *Channel) Preview(msg channels.Message) ([]channels.Request, error) {
 				Body:   "<the image at " + thumbURL + ", shrunk to a JPEG when over 1,000,000 bytes>"})
 			rec.Embed.External.Thumb = json.RawMessage(`"<the uploaded blob>"`)
 		}
-		b, err := marshal(createRequest{Repo: c.cfg.Identifier, Collection: Collection, Rkey: c.rkeyFor(msg.Key, i), Record: rec})
+		b, err := marshal(createRequest{Repo: c.cfg.Identifier, Collection: Collection, Rkey: c.rkeyFor(msg.Key, i, 0), Record: rec})
 		if err != nil {
 			return nil, err
 		}

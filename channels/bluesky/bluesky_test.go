@@ -453,6 +453,45 @@ func TestRecordKeyHoldingAnotherPostIsACollision(t *testing.T) {
 	}
 }
 
+// TestRepublishAfterTheRetentionMakesANewPost: herald forgets a delivery's record after the
+// retention, and an article published again then starts at revision 1: the same delivery key,
+// whose first record key holds the earlier delivery's post. That post is not this delivery's
+// (it is older than the retention): the new delivery makes a new post, under its key's next
+// generation, whether its text is the same or not, and a retry of it (here a lost answer, then
+// the worker's retry) finds its own post there instead of posting again.
+func TestRepublishAfterTheRetentionMakesANewPost(t *testing.T) {
+	h := newHarness(t, nil)
+	now := h.ch.now
+	for _, tc := range []struct{ key, before, after string }{
+		{"a9:bsky:1", "خبر عاجل عن الانتخابات", "خبر عاجل عن الانتخابات"},
+		{"a7:bsky:1", "النص الأول", "نص محدث بعد ثلاثة أشهر"},
+	} {
+		h.ch.now = func() time.Time { return now().Add(-100 * 24 * time.Hour) }
+		old, err := h.ch.Send(testCtx(t), msgOf(tc.key, channels.Post{Text: tc.before}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.ch.now = now
+		posts := len(h.fake.Posts())
+		h.fake.DropNextPost()
+		again := msgOf(tc.key, channels.Post{Text: tc.after})
+		first, err := h.ch.Send(testCtx(t), again)
+		if err != nil || first.RemoteID == old.RemoteID || len(h.fake.Posts()) != posts+1 {
+			t.Fatalf("%s after the retention: %v, %+v (the earlier post %s), %d posts: want a new post", tc.key, err, first, old.RemoteID, len(h.fake.Posts()))
+		}
+		again.Attempt = 2
+		retry, err := h.ch.Send(testCtx(t), again)
+		if err != nil || retry != first || len(h.fake.Posts()) != posts+1 {
+			t.Fatalf("%s retry: %v, %+v, %d posts: want the new post found, not made again", tc.key, err, retry, len(h.fake.Posts()))
+		}
+	}
+	// Within the retention the key's post is this delivery's: a retry records it (above,
+	// TestRetryAfterALostAnswerFindsThePost) and another text is a collision.
+	if _, err := h.ch.Send(testCtx(t), msgOf("a7:bsky:1", channels.Post{Text: "نص ثالث"})); !errors.Is(err, errCollision) {
+		t.Fatalf("%v: want a collision with the recent post", err)
+	}
+}
+
 func TestDeleteAndCheck(t *testing.T) {
 	h := newHarness(t, nil)
 	if err := h.ch.Check(testCtx(t)); err != nil {

@@ -3,7 +3,9 @@ package bluesky
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"regexp"
+	"time"
 )
 
 // Record keys make a retry safe. createRecord takes the record key (rkey) of the new post;
@@ -21,6 +23,16 @@ import (
 // two deliveries unlikely (a chance of about 4 in a million after a million posts on one
 // account), and a collision is caught: a record found under the key is accepted only when its
 // text is this post's.
+//
+// A key comes back after the retention: herald forgets a delivery's record then, and an article
+// published again starts at revision 1 once more, with the same Message.Key. Its first record
+// key then holds the earlier delivery's post (or its collision check would fail a new text), so
+// a key's posts have generations: createRecord goes to the first key (generation 0), and when
+// the post found there was created more than the retention (and a day) ago it belongs to an
+// earlier delivery, and the next generation's key is tried, up to maxKeyGenerations. A retry of
+// this delivery walks the same keys and stops at the one holding its post, so it stays
+// idempotent: a delivery's own attempts are never older than the retention, short of one kept
+// waiting (paused) longer than that after an attempt whose answer was lost.
 // Specs: https://atproto.com/specs/record-key#record-key-type-tid,
 // https://atproto.com/specs/tid
 const (
@@ -64,4 +76,27 @@ func tidMicros(s string) uint64 {
 		}
 	}
 	return v >> 10
+}
+
+const (
+	// earlierMargin is added to the retention before a post is taken for an earlier delivery's:
+	// a delivery parked unknown can be retried until its record expires, a little over the
+	// retention after its attempt.
+	earlierMargin = 24 * time.Hour
+	// maxKeyGenerations bounds the keys one post tries (an article published again after the
+	// retention, again and again).
+	maxKeyGenerations = 16
+)
+
+// earlierPostError is a post under a delivery's record key made by an earlier delivery of the
+// same key, before the retention: the delivery's next key is tried.
+type earlierPostError struct {
+	uri       string
+	createdAt time.Time
+	retention time.Duration
+}
+
+func (e *earlierPostError) Error() string {
+	return fmt.Sprintf("the record key holds %s, made %s, before the retention (%s): an earlier delivery's post",
+		e.uri, e.createdAt.UTC().Format(time.RFC3339), e.retention)
 }

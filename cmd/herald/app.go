@@ -163,7 +163,7 @@ func platformIdlePerHost(cfg *config.Config) int {
 func buildRoutes(cfg *config.Config, log *zap.Logger, client *http.Client) (map[channels.Name]queue.Route, error) {
 	routes := make(map[channels.Name]queue.Route, len(cfg.Channels))
 	for _, c := range cfg.Channels {
-		ch, err := channels.New(c.Spec, channels.Env{Logger: log, HTTPClient: client})
+		ch, err := channels.New(c.Spec, channels.Env{Logger: log, HTTPClient: client, Retention: time.Duration(cfg.Retention)})
 		if err != nil {
 			return nil, err
 		}
