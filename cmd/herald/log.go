@@ -49,36 +49,21 @@ reads a running herald's GET /v1/deliveries instead of Redis, and --follow asks 
 			if q.Status != "" && !slices.Contains([]string{"pending", "sent", "failed", "unknown", "retracted", "edited"}, q.Status) {
 				return &exitError{code: 2, err: fmt.Errorf("--status %q: want pending, sent, failed, unknown, retracted or edited", q.Status)}
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			p := &logPrinter{w: cmd.OutOrStdout(), json: asJSON, color: isTerminal(cmd.OutOrStdout())}
-			if rf.server != "" {
-				return remoteLog(ctx, cmd, rf, q, since != "", limit, follow, p)
+			ctx := cmd.Context()
+			if follow {
+				// Ctrl-C is how --follow ends: quietly, exit 0, even in the middle of a read or of a
+				// --server request (which took cmd's context and ran on until its 30s timeout, a
+				// hung server's Ctrl-C then ending in "context deadline exceeded", exit 1).
+				var stop context.CancelFunc
+				ctx, stop = signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+				defer stop()
+				cmd.SetContext(ctx)
 			}
-			cfg, err := loadConfig(g)
-			if err != nil {
-				return err
-			}
-			rdb, err := openRedis(ctx, cfg.Redis.URL)
-			if err != nil {
-				return err
-			}
-			defer rdb.Close()
-			b, _ := brokerFor(cfg, rdb)
-			if err := knownLogChannel(ctx, cfg, b, q.Channel); err != nil {
-				return err
-			}
-			last, err := b.LastLogID(ctx, q)
-			if err != nil {
-				return err
-			}
-			if err := printHistory(ctx, b, q, last, limit, since != "", p); err != nil {
-				return err
-			}
-			if !follow {
+			err = logCmd(ctx, cmd, g, rf, q, since != "", limit, follow, asJSON)
+			if follow && ctx.Err() != nil {
 				return nil
 			}
-			return b.FollowLog(ctx, q, last, p.print)
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -91,6 +76,38 @@ reads a running herald's GET /v1/deliveries instead of Redis, and --follow asks 
 	f.BoolVar(&asJSON, "json", false, "one JSON object per line")
 	rf.add(cmd)
 	return cmd
+}
+
+// logCmd prints the delivery log q asks for, and with follow the changes that come after it.
+func logCmd(ctx context.Context, cmd *cobra.Command, g *globalFlags, rf remoteFlags, q queue.LogQuery, hasSince bool, limit int, follow, asJSON bool) error {
+	p := &logPrinter{w: cmd.OutOrStdout(), json: asJSON, color: isTerminal(cmd.OutOrStdout())}
+	if rf.server != "" {
+		return remoteLog(ctx, cmd, rf, q, hasSince, limit, follow, p)
+	}
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	rdb, err := openRedis(ctx, cfg.Redis.URL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	b, _ := brokerFor(cfg, rdb)
+	if err := knownLogChannel(ctx, cfg, b, q.Channel); err != nil {
+		return err
+	}
+	last, err := b.LastLogID(ctx, q)
+	if err != nil {
+		return err
+	}
+	if err := printHistory(ctx, b, q, last, limit, hasSince, p); err != nil {
+		return err
+	}
+	if !follow {
+		return nil
+	}
+	return b.FollowLog(ctx, q, last, p.print)
 }
 
 // knownLogChannel refuses a --channel that is not configured and has no change in the log: a

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -69,5 +72,57 @@ func TestSecondSignalStopsServeAtOnce(t *testing.T) {
 	// What was abandoned is as the line says: the delivery is still sending, not lost.
 	if st := deliveryStatus(statusFromRedis(t, s, "sig2-1")); st != "sending" {
 		t.Fatalf("the abandoned delivery is %q, want sending (until its lease runs out)", st)
+	}
+}
+
+// Ctrl-C ends herald log --follow --server at once, exit 0 and no error, also while a request
+// to the API is under way: the request ran with the command's own context, so against a hung
+// server the Ctrl-C waited out the client's 30s timeout and ended in an error, exit 1.
+func TestLogFollowServerEndsOnCtrlCDuringARequest(t *testing.T) {
+	var requests atomic.Int32
+	hung := make(chan struct{})
+	t.Cleanup(func() { close(hung) })
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/deliveries" || r.Header.Get("Authorization") != "Bearer "+testToken {
+			http.Error(w, `{"error":"unexpected request"}`, http.StatusBadRequest)
+			return
+		}
+		if requests.Add(1) > 1 {
+			// The follow-up asks of a server that stopped answering (a network cut, a frozen VM).
+			select {
+			case <-r.Context().Done():
+			case <-hung:
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"deliveries":[],"next_cursor":""}`))
+	}))
+	t.Cleanup(api.Close)
+	cmd := exec.Command(heraldBinary(t), "log", "--follow", "--server", api.URL)
+	cmd.Env = append(filterEnv(os.Environ()), "HERALD_API_TOKEN="+testToken)
+	var out lockedWriter
+	out.w = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	waitUntil(t, 15*time.Second, "the follow-up request", func() bool { return requests.Load() > 1 })
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("herald log --follow after Ctrl-C: %v, want exit 0\n%s", err, out.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("herald log --follow --server still running 5s after Ctrl-C\n%s", out.String())
+	}
+	if s := out.String(); s != "" {
+		t.Fatalf("herald log --follow printed on Ctrl-C: %q", s)
 	}
 }
