@@ -26,7 +26,12 @@ type wpPost struct {
 	Content       wpRendered `json:"content"`
 	FeaturedMedia int64      `json:"featured_media"`
 	Lang          string     `json:"lang"` // Polylang and WPML add it
-	Embedded      struct {
+	// The REST API's answer to DELETE /wp/v2/posts/<id>?force=true: the post deleted for good,
+	// as it was.
+	// Specs: https://developer.wordpress.org/rest-api/reference/posts/#delete-a-post
+	Deleted  bool    `json:"deleted"`
+	Previous *wpPost `json:"previous"`
+	Embedded struct {
 		FeaturedMedia []struct {
 			ID        int64  `json:"id"`
 			SourceURL string `json:"source_url"`
@@ -52,6 +57,10 @@ type WordPressPost struct {
 	// created, it stays when an editor changes the slug, so it names the story when the link
 	// does not. The site's feed gives items the same GUID.
 	GUID string
+	// Deleted: the post was deleted for good ({"deleted":true,"previous":<post>}, as the REST API
+	// answers a forced delete; the plugin sends it when a site with EMPTY_TRASH_DAYS 0 deletes
+	// instead of trashing): herald takes it back as a trashed post.
+	Deleted bool
 }
 
 // WordPressArticle maps a WordPress REST post (as GET /wp-json/wp/v2/posts/<id>?_embed returns
@@ -63,6 +72,10 @@ func WordPressArticle(body []byte, site string) (*WordPressPost, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("wordpress: decoding the post JSON: %w", err)
+	}
+	deleted := p.Deleted && p.Previous != nil
+	if deleted {
+		p = *p.Previous
 	}
 	if p.ID <= 0 {
 		return nil, &article.ValidationError{Errors: []article.FieldError{{Field: "id", Message: "the WordPress post id is missing"}}}
@@ -99,7 +112,7 @@ func WordPressArticle(body []byte, site string) (*WordPressPost, error) {
 		ts = ts.UTC()
 		a.PublishedAt = &ts
 	}
-	return &WordPressPost{Article: a, Status: p.Status, GUID: strings.TrimSpace(p.GUID.Rendered)}, nil
+	return &WordPressPost{Article: a, Status: p.Status, GUID: strings.TrimSpace(p.GUID.Rendered), Deleted: deleted}, nil
 }
 
 // GUIDAddress is a GUID that is another address of the story besides its link: an absolute

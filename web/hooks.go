@@ -101,8 +101,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // wordpressHook serves POST /v1/hooks/wordpress: a signed WordPress REST post object. A
 // published post is queued as wp-<site>-<post id> (202, like POST /v1/articles; an update of a
-// post already sent is a duplicate and posts nothing); a trashed post is retracted (its sent
-// posts deleted, its pending deliveries cancelled: web/retract.go); any other status (draft, …)
+// post already sent is a duplicate and posts nothing); a trashed post, or one deleted for good
+// ({"deleted":true,"previous":<post>}), is retracted (its sent posts deleted, its pending
+// deliveries cancelled: web/retract.go); any other status (draft, …)
 // is acknowledged with 200 and queues nothing.
 func (s *Server) wordpressHook(w http.ResponseWriter, r *http.Request) {
 	body, claim, ok := s.readSigned(w, r)
@@ -128,7 +129,7 @@ func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body [
 		return http.StatusBadRequest
 	}
 	guid := ingest.GUIDAddress(post.GUID, post.Article.URL)
-	if post.Status == "trash" {
+	if post.Status == "trash" || post.Deleted {
 		return s.retractWordPress(w, r, post.Article.ID, claim.Source.Name, untrashedLink(post.Article.URL), guid) // retract.go
 	}
 	if post.Status != "publish" {

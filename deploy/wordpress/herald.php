@@ -1,7 +1,7 @@
 <?php
 /**
  * Plugin Name: herald publisher
- * Description: Tells herald (https://github.com/ — see deploy/wordpress/README.md) the moment a post is published, updated or trashed, signed with Standard Webhooks.
+ * Description: Tells herald (https://github.com/ — see deploy/wordpress/README.md) the moment a post is published, updated, trashed or deleted, signed with Standard Webhooks.
  * Version:     1.0.0
  * License:     MIT
  *
@@ -204,6 +204,40 @@ add_action(
 			return;
 		}
 		herald_queue_event( 'trash', herald_trash_payload( $post ) );
+	},
+	10,
+	2
+);
+
+/**
+ * Deleted for good without passing through the trash: with EMPTY_TRASH_DAYS set to 0,
+ * wp_trash_post() deletes the post at once (trashed_post never fires), and so do the REST API's
+ * DELETE ?force=true, "wp post delete --force" and custom post types without trash. Only a post
+ * that is public as it goes (a post emptied from the trash was retracted when it was trashed).
+ * before_delete_post runs while the post, its terms and its meta are still there, so its
+ * permalink is the one it was published under. The event is the REST API's answer to a delete,
+ * {"deleted":true,"previous":<post>}; herald retracts the article as for trash.
+ */
+add_action(
+	'before_delete_post',
+	function ( $post_id, $post = null ) {
+		$post = $post ? $post : get_post( $post_id );
+		if ( ! $post || 'publish' !== $post->post_status || ! in_array( $post->post_type, herald_post_types(), true ) ) {
+			return;
+		}
+		herald_queue_event(
+			'delete',
+			array(
+				'deleted'  => true,
+				'previous' => array(
+					'id'     => $post->ID,
+					'status' => $post->post_status,
+					'link'   => get_permalink( $post ),
+					'guid'   => array( 'rendered' => get_the_guid( $post ) ),
+					'title'  => array( 'rendered' => get_the_title( $post ) ),
+				),
+			)
+		);
 	},
 	10,
 	2
