@@ -126,7 +126,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thr
 		}
 	}
 	entry := queue.AuditEntry{Source: "telegram", UserID: q.From.ID, Username: q.From.UserName, ChatID: chatID, Action: "button", Args: q.Data}
-	if !b.allowed(q.From.ID, writers) {
+	if !b.allowed(ctx, q.From.ID, writers) {
 		// Counted and audited as a stranger's command is: the subscribers of an alert channel
 		// see its buttons, and a press costs nothing to repeat. The answer shows only to the
 		// one who pressed.

@@ -74,10 +74,13 @@ func (b *Bot) handle(ctx context.Context, u update) {
 }
 
 // allowed reports whether a user may command: listed in allowed_user_ids, or writing in the
-// admin group.
-func (b *Bot) allowed(userID, chatID int64) bool {
+// admin group (under its new id once it became a supergroup).
+func (b *Bot) allowed(ctx context.Context, userID, chatID int64) bool {
 	t := b.cfg.Telegram
-	return slices.Contains(t.AllowedUserIDs, userID) || (t.AdminChatID != 0 && chatID == t.AdminChatID)
+	if slices.Contains(t.AllowedUserIDs, userID) {
+		return true
+	}
+	return t.AdminChatID != 0 && chatID != 0 && (chatID == t.AdminChatID || chatID == b.chatNow(ctx, t.AdminChatID))
 }
 
 func who(u *tgbotapi.User) string {
@@ -125,6 +128,15 @@ func withoutMarks(s string) string {
 
 // handleMessage answers a message; thread is its forum topic, where the answer goes too.
 func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, thread int) {
+	if m.Chat != nil && (m.MigrateFromChatID != 0 || m.MigrateToChatID != 0) {
+		// Telegram's word that a group became a supergroup, said in both.
+		if m.MigrateFromChatID != 0 {
+			b.noteMigration(ctx, m.MigrateFromChatID, m.Chat.ID)
+		} else {
+			b.noteMigration(ctx, m.Chat.ID, m.MigrateToChatID)
+		}
+		return
+	}
 	if m.From == nil || m.Chat == nil {
 		return
 	}
@@ -141,7 +153,7 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, thread int
 	// short there (a message may hold 4,096 characters).
 	entry := queue.AuditEntry{Source: "telegram", UserID: m.From.ID, Username: m.From.UserName, ChatID: m.Chat.ID,
 		Action: "/" + cut(name, 64), Args: cut(strings.Join(args, " "), 200)}
-	if !b.allowed(m.From.ID, m.Chat.ID) {
+	if !b.allowed(ctx, m.From.ID, m.Chat.ID) {
 		if !isCmd && !m.Chat.IsPrivate() {
 			return // chatter in a group the bot is in, not addressed to it
 		}

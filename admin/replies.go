@@ -200,6 +200,7 @@ func (b *Bot) send(ctx context.Context, to dest, r reply) (tgbotapi.Message, err
 	parts := b.finish(r.text)
 	var sent tgbotapi.Message
 	waited := time.Duration(0)
+	to.chat = b.chatNow(ctx, to.chat) // the alert group, upgraded to a supergroup since
 	for i, p := range parts {
 		params := tgbotapi.Params{"text": p, "parse_mode": tgbotapi.ModeHTML, "disable_web_page_preview": "true"}
 		params.AddNonZero64("chat_id", to.chat)
@@ -216,6 +217,12 @@ func (b *Bot) send(ctx context.Context, to dest, r reply) (tgbotapi.Message, err
 				break
 			}
 			waited += wait
+			resp, err = b.api.MakeRequest("sendMessage", params)
+		}
+		if moved := migratedTo(err); moved != 0 {
+			b.noteMigration(ctx, to.chat, moved)
+			to.chat = moved
+			params.AddNonZero64("chat_id", to.chat)
 			resp, err = b.api.MakeRequest("sendMessage", params)
 		}
 		if err != nil {
