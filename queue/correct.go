@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -61,6 +62,18 @@ func (c *Correction) Failed() bool {
 		}
 	}
 	return false
+}
+
+// Summary is what each channel answered, for the audit log: "tg edited, x cannot-edit".
+func (c *Correction) Summary() string {
+	if c == nil {
+		return ""
+	}
+	parts := make([]string, 0, len(c.Results))
+	for _, x := range c.Results {
+		parts = append(parts, string(x.Channel)+" "+x.Result)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // correctStoreScript replaces a stored article's value, keeping the channel names in front of

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"herald/channels"
@@ -71,6 +72,18 @@ func (r *Retraction) Failed() bool {
 		}
 	}
 	return false
+}
+
+// Summary is what each channel answered, for the audit log: "tg retracted, x cannot-delete".
+func (r *Retraction) Summary() string {
+	if r == nil {
+		return ""
+	}
+	parts := make([]string, 0, len(r.Results))
+	for _, x := range r.Results {
+		parts = append(parts, string(x.Channel)+" "+x.Result)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // retractBeginScript decides what Retract does with one delivery and, for a sent post on a

@@ -78,9 +78,5 @@ func correctSummary(res *queue.Correction, err error) string {
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	parts := make([]string, 0, len(res.Results))
-	for _, x := range res.Results {
-		parts = append(parts, string(x.Channel)+" "+x.Result)
-	}
-	return strings.Join(parts, ", ")
+	return res.Summary()
 }

@@ -60,11 +60,7 @@ func retractSummary(res *queue.Retraction, err error) string {
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	parts := make([]string, 0, len(res.Results))
-	for _, x := range res.Results {
-		parts = append(parts, string(x.Channel)+" "+x.Result)
-	}
-	return strings.Join(parts, ", ")
+	return res.Summary()
 }
 
 // retractWordPress answers a trashed WordPress post: every delivery of the article is

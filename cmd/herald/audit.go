@@ -79,7 +79,12 @@ func printAudit(w io.Writer, es []queue.AuditEntry) error {
 // auditCLI records an admin action taken with the CLI against Redis directly (through --server
 // the API records it): the operating-system user and host say who.
 func auditCLI(ctx context.Context, b *queue.Broker, action, args string, err error) {
-	result := action + " done"
+	auditCLIResult(ctx, b, action, args, action+" done", err)
+}
+
+// auditCLIResult is auditCLI with the result to record when there is no error (retract and
+// correct: what each channel answered, as the API records it).
+func auditCLIResult(ctx context.Context, b *queue.Broker, action, args, result string, err error) {
 	if err != nil {
 		result = "error: " + err.Error()
 	}

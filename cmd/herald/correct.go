@@ -106,7 +106,7 @@ Exit status: 0 done, 1 an edit failed or a delivery was busy (run it again), 2 b
 					return err
 				}
 				res, err := b.Correct(ctx, &a, channels.Name(channel), by, routes)
-				auditCLI(ctx, b, "correct", strings.TrimSpace(a.ID+" "+channel), err)
+				auditCLIResult(ctx, b, "correct", auditArgs(a.ID, channel, by), res.Summary(), err)
 				var ve *article.ValidationError
 				switch {
 				case errors.As(err, &ve):

@@ -89,7 +89,7 @@ Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 
 					return err
 				}
 				res, err := b.Retract(ctx, id, channels.Name(channel), by, builtChannels(routes))
-				auditCLI(ctx, b, "retract", strings.TrimSpace(id+" "+channel), err)
+				auditCLIResult(ctx, b, "retract", auditArgs(id, channel, by), res.Summary(), err)
 				if errors.Is(err, queue.ErrNotFound) {
 					return &exitError{code: 3, err: err}
 				}
@@ -110,6 +110,11 @@ Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 
 	cmd.Flags().StringVar(&channel, "channel", "", "only this channel (default every channel the article went to)")
 	cmd.Flags().StringVar(&by, "by", "", "who asks, recorded in the delivery log (default cli:<OS user>)")
 	return cmd
+}
+
+// auditArgs are a retract's or a correction's audit arguments, as the API writes them.
+func auditArgs(id, channel, by string) string {
+	return strings.TrimSpace(id+" "+channel) + " by " + by
 }
 
 // retractID checks an argument naming an article: an id, or a URL (looked up later, in Redis or

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/channels/telegram/telegramfake"
+)
+
+// herald correct and herald retract on Redis write to the audit log what each channel answered
+// and who asked, as the API does ("tg edited", "tg failed", "… by desk"): the audit said
+// "retract done" for a takedown whose Telegram delete was refused, and named no --by.
+func TestRetractAndCorrectAuditSaysWhatEachChannelAnswered(t *testing.T) {
+	s := newStack(t)
+	s.serve()
+	if code, body := s.post(sampleArticle, nil); code != http.StatusAccepted {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	waitUntil(t, 15*time.Second, "sent", func() bool { return deliveryStatus(s.status("zel-2024-10-13")) == "sent" })
+	fixed := strings.Replace(sampleArticle, "زيلينسكي يقول", "زيلينسكي قال", 1)
+	if out, errOut, code := runCLI(t, fixed, "correct", "--config", s.config, "--by", "desk", "-"); code != 0 {
+		t.Fatalf("correct: exit %d\n%s\n%s", code, out, errOut)
+	}
+	msgs := s.fake.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("messages %+v", msgs)
+	}
+	s.fake.Age(telegramfake.DefaultChat.ID, msgs[0].MessageID, telegramfake.DeleteLimit+time.Hour) // Telegram refuses the delete
+	if out, errOut, code := runCLI(t, "", "retract", "--config", s.config, "--by", "desk", "zel-2024-10-13"); code != 1 {
+		t.Fatalf("retract of a message Telegram will not delete: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code := runCLI(t, "", "audit", "--json", "--config", s.config)
+	var got struct {
+		Entries []map[string]any `json:"entries"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || len(got.Entries) != 2 {
+		t.Fatalf("herald audit: exit %d %s %s", code, out, errOut)
+	}
+	for i, want := range []struct{ action, result string }{{"retract", "tg failed"}, {"correct", "tg edited"}} {
+		e := got.Entries[i]
+		if e["source"] != "cli" || e["action"] != want.action || e["result"] != want.result || !strings.HasSuffix(e["args"].(string), " by desk") {
+			t.Errorf("audit entry %d %v: want %s by desk with result %q", i, e, want.action, want.result)
+		}
+	}
+}
