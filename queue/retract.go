@@ -91,7 +91,9 @@ func (r *Retraction) Summary() string {
 //
 //	KEYS[1] ledger key, KEYS[2] pending zset, KEYS[3] log stream, KEYS[4] the channel's unknown index
 //	ARGV[1] now ms, ARGV[2] log max len, ARGV[3] member, ARGV[4] record TTL s, ARGV[5] by,
-//	ARGV[6] token, ARGV[7] lease until ms, ARGV[8] "1" if the channel can delete
+//	ARGV[6] token, ARGV[7] lease until ms, ARGV[8] "1" if the channel can delete, ARGV[9] "1" if
+//	this process has the channel (a sent post it leaves is then noted on the record: the error
+//	says who asked and that the post stays)
 //
 // Returns {result, remote id}: "missing", "cancelled", "cancelled-maybe-posted" (cancelled, but
 // the post may be out: an unknown outcome without a remote id, or a pending retry of a
@@ -125,8 +127,22 @@ if state == "retracting" and f[6] ~= ARGV[6] and tonumber(f[7] or "0") > tonumbe
   return {"busy", rid}
 end
 if state ~= "sent" and state ~= "unknown" and state ~= "retracting" then return {state, rid} end
-if rid == "" then return {"no-remote-id", ""} end
-if ARGV[8] ~= "1" then return {"cannot-delete", rid} end
+-- A post the retract leaves stays sent; its record says so, for herald status, the API and the
+-- dashboard, until an admin removes it by hand (another process's channel may still delete it).
+local function left(why)
+  if ARGV[9] == "1" and state == "sent" then
+    redis.call("HSET", KEYS[1], "error", "not retracted (asked by " .. ARGV[5] .. "): " .. why .. "; remove it by hand",
+      "updated_at", ARGV[1])
+  end
+end
+if rid == "" then
+  left("herald has no id of the post")
+  return {"no-remote-id", ""}
+end
+if ARGV[8] ~= "1" then
+  left("the platform cannot delete a post")
+  return {"cannot-delete", rid}
+end
 redis.call("HSET", KEYS[1], "state", "retracting", "token", ARGV[6], "lease_until", ARGV[7],
   "retract_from", (state == "retracting") and (redis.call("HGET", KEYS[1], "retract_from") or "sent") or state,
   "updated_at", ARGV[1])
@@ -210,12 +226,15 @@ func (b *Broker) retractOne(ctx, dctx context.Context, d Delivery, by string, ch
 	ttl := int64(b.opts.Retention / time.Second)
 	token := randomToken()
 	now := b.opts.Now()
-	flag := "0"
+	flag, have := "0", "0"
 	if canDelete {
 		flag = "1"
 	}
+	if configured {
+		have = "1"
+	}
 	res, err := retractBeginScript.Run(ctx, b.rdb, keys, nowMS(now), b.opts.LogMaxLen, member, ttl, by,
-		token, nowMS(now.Add(retractLease)), flag).StringSlice()
+		token, nowMS(now.Add(retractLease)), flag, have).StringSlice()
 	if err != nil {
 		return r, fmt.Errorf("queue: retracting %s: %w", member, err)
 	}

@@ -74,3 +74,49 @@ func TestRetractOfALostAnswerSaysThePostMayBeOut(t *testing.T) {
 		}
 	})
 }
+
+// TestRetractThatLeavesAPostSaysSoOnTheRecord: a takedown cannot delete a post on a platform
+// without deletes (WhatsApp, webhook, WebSub: no channels.Deleter), nor one marked sent without
+// an id. The answer said so once, but the record stayed a plain sent, so herald status, the API
+// and the dashboard showed the post as if nothing had been asked; the record now says who asked
+// and that the post stays, to remove by hand. A process without the channel records nothing
+// (another may delete it).
+func TestRetractThatLeavesAPostSaysSoOnTheRecord(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	e.start()
+	e.publish("r7", retractTargets)
+	e.waitAll("r7", StateSent)
+	if _, err := e.broker.Retract(ctx, "r7", "plain", "desk", map[channels.Name]channels.Channel{}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := e.broker.Delivery(ctx, "r7", "plain"); d.State != StateSent || d.Error != "" {
+		t.Fatalf("record %+v after a retract by a process without the channel: want it unchanged", d)
+	}
+	r, err := e.broker.Retract(ctx, "r7", "", "desk", e.chans)
+	if err != nil || results(r)["plain"].Result != "cannot-delete" {
+		t.Fatalf("retract %+v %v", r, err)
+	}
+	d, _ := e.broker.Delivery(ctx, "r7", "plain")
+	if d.State != StateSent || !strings.Contains(d.Error, "desk") || !strings.Contains(d.Error, "remove it by hand") {
+		t.Fatalf("record %+v: want sent, saying the retract by desk left the post", d)
+	}
+
+	// Marked sent by an admin without an id: nothing to delete by.
+	e.plain.script(fail(channels.UnknownOutcome(errors.New("read timeout after the request was written"))))
+	e.publish("r8", retractTargets[3:])
+	waitFor(t, 15*time.Second, func() bool {
+		d, err := e.broker.Delivery(ctx, "r8", "plain")
+		return err == nil && d.State == StateUnknown
+	})
+	if _, err := e.broker.MarkSent(ctx, "r8", "plain", "admin", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	r, err = e.broker.Retract(ctx, "r8", "", "desk", e.chans)
+	if err != nil || results(r)["plain"].Result != "no-remote-id" {
+		t.Fatalf("retract %+v %v", r, err)
+	}
+	if d, _ := e.broker.Delivery(ctx, "r8", "plain"); d.State != StateSent || !strings.Contains(d.Error, "remove it by hand") {
+		t.Fatalf("record %+v: want sent, saying the retract left the post", d)
+	}
+}
