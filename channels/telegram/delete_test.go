@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"herald/channels"
@@ -65,4 +66,24 @@ func TestDelete(t *testing.T) {
 	if err := h.ch.Delete(ctx, "abc"); !channels.IsPermanent(err) || errors.Is(err, context.Canceled) {
 		t.Fatalf("bad id: %v", err)
 	}
+}
+
+// A message Telegram will not delete (older than 48 hours, or one the bot may not delete) cannot
+// be taken back by running the retract again, as the retract's answer suggests for a failed
+// delete: the error says what to do instead — delete it in the chat by hand (a channel's admins
+// can, at any age), then retract again, which finds it gone and records the retraction.
+func TestDeleteRefusedByTelegramSaysToDeleteByHand(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	old, err := h.ch.Send(ctx, msgOf(channels.Post{Text: "old"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := h.fake.Messages()[0].MessageID
+	h.fake.Age(telegramfake.DefaultChat.ID, id, telegramfake.DeleteLimit)
+	err = h.ch.Delete(ctx, old.RemoteID)
+	if !channels.IsPermanent(err) || !strings.Contains(err.Error(), "48 hours") || !strings.Contains(err.Error(), "delete it in the chat by hand, then retract again") {
+		t.Fatalf("deleting a 48-hour-old message: %v, want permanent, saying to delete it by hand", err)
+	}
+	h.assertNoToken(t, err)
 }
