@@ -3,6 +3,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -352,8 +353,8 @@ func (s *Server) requeue(w http.ResponseWriter, r *http.Request) {
 		writeJSONBody(w, ans.Status, []byte(ans.Body))
 		return
 	}
-	ans, replayed, err := s.once(r.Context(), key, r.Method+" "+r.URL.Path+"?"+r.URL.Query().Encode(), func() idemAnswer {
-		return s.requeueAnswer(r, action)
+	ans, replayed, err := s.once(r.Context(), key, r.Method+" "+r.URL.Path+"?"+r.URL.Query().Encode(), func(ctx context.Context) idemAnswer {
+		return s.requeueAnswer(r.WithContext(ctx), action)
 	})
 	switch {
 	case errors.Is(err, errIdemOther):

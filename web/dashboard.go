@@ -401,7 +401,8 @@ func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess
 	}
 	// An Arabic id ("خبر-12") in the English message, isolated: its digits stay after its letters.
 	shown := formatter.Isolate(id)
-	do := func() idemAnswer {
+	do := func(ctx context.Context) idemAnswer {
+		r := r.WithContext(ctx)
 		_, err := s.requeueConfigured(r, id, ch, action, sess.Role+" via dashboard")
 		s.auditDash(r, sess, action, id+" "+ch, err)
 		switch {
@@ -415,7 +416,7 @@ func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess
 	// The form's key (deliveryAction.Key): the second submit of one form does nothing again.
 	key, err := checkIdemKey(r.PostFormValue("idem"))
 	if err != nil {
-		s.done(w, r, sess, do().Body)
+		s.done(w, r, sess, do(r.Context()).Body)
 		return
 	}
 	ans, _, err := s.once(r.Context(), key, "dashboard "+r.URL.Path, do)

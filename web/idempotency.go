@@ -98,7 +98,13 @@ func idemRedisKey(k string) string {
 // once runs do at most once for key: the first call with the key runs it; later calls with
 // the same request get its 2xx answer back (replayed), with another request errIdemOther,
 // while it runs errIdemRunning. Any other error is Redis's.
-func (s *Server) once(ctx context.Context, key, request string, do func() idemAnswer) (ans idemAnswer, replayed bool, err error) {
+//
+// do gets a context the client's hang-up does not cancel: the client that timed out is the one
+// that sends the key again, so a repost cut off after Redis ran it must still answer 202 and be
+// kept, not fail, free its key and be done a second time.
+func (s *Server) once(ctx context.Context, key, request string, do func(context.Context) idemAnswer) (ans idemAnswer, replayed bool, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idemRunningTTL/2)
+	defer cancel()
 	rdb := s.Broker.Client()
 	rkey := idemRedisKey(key)
 	running, _ := json.Marshal(idemRecord{Request: request})
@@ -109,7 +115,7 @@ func (s *Server) once(ctx context.Context, key, request string, do func() idemAn
 			return ans, false, fmt.Errorf("web: reserving an idempotency key: %w", err)
 		}
 		if ok {
-			ans = do()
+			ans = do(ctx)
 			s.keepAnswer(ctx, rkey, request, ans)
 			return ans, false, nil
 		}
@@ -133,11 +139,8 @@ func (s *Server) once(ctx context.Context, key, request string, do func() idemAn
 }
 
 // keepAnswer stores a 2xx answer for IdempotencyTTL, or frees the key of any other (nothing was
-// done). It runs even when the client has gone: the client that timed out is the one that
-// sends the key again.
+// done).
 func (s *Server) keepAnswer(ctx context.Context, rkey, request string, ans idemAnswer) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
 	rdb := s.Broker.Client()
 	var err error
 	if ans.Status >= 200 && ans.Status < 300 {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,8 +11,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"herald/formatter"
 	"herald/queue"
@@ -201,4 +205,66 @@ func TestDashboardRepostSubmittedTwicePostsOnce(t *testing.T) {
 	}
 	resp.Body.Close()
 	a.waitRevisionSent("idem-2", 3)
+}
+
+// hangUpAfterRepost is a go-redis hook: once a repost script has run and its task is enqueued
+// (the wake-up PUBLISH that follows the enqueue), the request's context is cancelled — the
+// client timed out and hung up while Redis did the work — and a caller whose context is the
+// request's sees the cancellation from then on.
+type hangUpAfterRepost struct {
+	cancel context.CancelFunc
+	armed  *atomic.Bool
+	once   *sync.Once
+}
+
+func (hangUpAfterRepost) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h hangUpAfterRepost) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		switch n := cmd.Name(); {
+		case (n == "evalsha" || n == "eval") && strings.Contains(fmt.Sprint(cmd.Args()...), "repost"):
+			h.armed.Store(true)
+		case n == "publish" && h.armed.Load():
+			h.once.Do(h.cancel)
+		}
+		if err == nil && ctx.Err() != nil {
+			cmd.SetErr(ctx.Err())
+			return ctx.Err()
+		}
+		return err
+	}
+}
+
+func (hangUpAfterRepost) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestKeyedRepostCutOffByAHangUpIsKept: a client that timed out and hung up while Redis ran
+// its keyed repost got the repost undone in nothing but its answer: the cancelled context made
+// it a 503, the key was freed, and the client's retry with the same key reposted again. The
+// request now runs to its end whatever the client does, so the retry gets the 202 replayed.
+func TestKeyedRepostCutOffByAHangUpIsKept(t *testing.T) {
+	a := newTestAPI(t, nil)
+	a.publish("idem-3")
+	a.waitRevisionSent("idem-3", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.broker.Client().AddHook(hangUpAfterRepost{cancel: cancel, armed: &atomic.Bool{}, once: &sync.Once{}})
+	path := "/v1/articles/idem-3/deliveries/tg/repost"
+	req := httptest.NewRequest("POST", path, nil).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Idempotency-Key", "hang-up-1")
+	rec := httptest.NewRecorder()
+	a.h.ServeHTTP(rec, req) // the client is gone by the end: nobody reads this answer
+	if ctx.Err() == nil {
+		t.Fatal("the hook never hung up")
+	}
+	a.waitRevisionSent("idem-3", 2)
+	code, h, out := a.doWith(adminToken, "POST", path, map[string]string{"Idempotency-Key": "hang-up-1"})
+	if code != http.StatusAccepted || h.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the client's retry with its key: %d %q %s; want the first repost's 202 replayed", code, h.Get("Idempotent-Replayed"), out)
+	}
+	if d, _ := a.broker.Delivery(context.Background(), "idem-3", "tg"); d.Revision != 2 {
+		t.Fatalf("the retry of a repost cut off by a hang-up reposted again: revision %d", d.Revision)
+	}
 }
