@@ -409,7 +409,9 @@ func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess
 		case errors.Is(err, queue.ErrNotFound):
 			return idemAnswer{Status: http.StatusNotFound, Body: "No delivery of " + shown + " to " + ch + "."}
 		case err != nil:
-			return idemAnswer{Status: http.StatusConflict, Body: "Could not " + action + " " + shown + " on " + ch + ": " + err.Error()}
+			// The reason names the delivery as "<id>:<channel>" (queue's messages): isolated too.
+			why := strings.ReplaceAll(err.Error(), id+":"+ch, shown+":"+ch)
+			return idemAnswer{Status: http.StatusConflict, Body: "Could not " + action + " " + shown + " on " + ch + ": " + why}
 		}
 		return idemAnswer{Status: http.StatusAccepted, Body: map[string]string{"retry": "Retrying ", "repost": "Reposting "}[action] + shown + " on " + ch + "."}
 	}

@@ -713,6 +713,12 @@ func TestDashboardIsolatesArabicIDs(t *testing.T) {
 	if page := c.page(path); !strings.Contains(page, "Retrying \u2068"+id+"\u2069 on tg-main.") {
 		t.Error("the button's result does not isolate the id")
 	}
+	// A refused retry: the reason names the delivery "<id>:<channel>", its id isolated too (the
+	// raw one read "12-خبر:tg-main").
+	c.do(http.MethodPost, path+"/deliveries/tg-main/retry", url.Values{"csrf": {c.csrf()}, "next": {path}}, nil)
+	if page := c.page(path); !strings.Contains(page, "delivery \u2068"+id+"\u2069:tg-main is still in progress") || strings.Contains(page, "delivery "+id) {
+		t.Error("a refused button's reason does not isolate the id")
+	}
 }
 
 // A dashboard action is audited with the address it came from (as the API's are), and even when
