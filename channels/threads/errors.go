@@ -77,7 +77,14 @@ const (
 	subcodeQuota    = 2207042
 	codeNotReady    = 9007
 	subcodeNotReady = 2207027
-	subcodeNotFound = 33 // code 100: the object does not exist (a deleted post)
+	// codeMediaNotFound / subcodeMediaNotFound: "Media Not Found: The media with id … cannot be
+	// found", answered to a publish of a container Threads made a moment before and cannot find
+	// yet; nothing is posted, and the same publish a few seconds later goes through
+	// (https://github.com/gitroomhq/postiz-app/pull/2047, 210 of them in 45 days;
+	// https://github.com/trypostit/trypost/pull/280).
+	codeMediaNotFound    = 24
+	subcodeMediaNotFound = 4279009
+	subcodeNotFound      = 33 // code 100: the object does not exist (a deleted post)
 )
 
 // isQuota reports a refusal for the 250-posts-a-day publishing quota.
@@ -104,6 +111,7 @@ const (
 //	9 / 2207042 (250 posts a day reached)     → channels.RateLimited (see quotaWait)
 //	100 / 33 on the container (user_id names no profile the token sees) → channels.Pause
 //	9007 (container not ready)                → retryable: nothing was posted
+//	24 / 4279009 on publish (the container not found yet) → retryable: nothing was posted
 //	1, 2, -1, -2 on publish                   → channels.UnknownOutcome: the post may exist
 //	1, 2, -1, -2 (unknown, temporarily down, server error, timeout), 5xx before publish → retryable
 //	other 4xx (100 invalid parameter, a text over 500, …) → channels.Permanent with the message
@@ -135,6 +143,8 @@ func (c *Channel) classify(action string, resp *httpsend.Response, st step, quot
 	case st == stepPublish && transientCodes[ae.Code]:
 		return channels.UnknownOutcome(err)
 	case ae.Code == codeNotReady, transientCodes[ae.Code], resp.Status >= 500:
+		return err
+	case st == stepPublish && ae.Code == codeMediaNotFound && ae.Subcode == subcodeMediaNotFound:
 		return err
 	default:
 		return channels.Permanent(err)

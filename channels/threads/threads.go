@@ -146,6 +146,21 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post) (string, err
 		}
 		postID, err = c.publish(ctx, id)
 	}
+	for try := 0; mediaNotFound(err) && try < notFoundRepublishes && c.canWait(ctx, c.notFoundPause()); try++ {
+		// Threads cannot find the container it made a moment ago (code 24, subcode 4279009):
+		// nothing was posted, and the same publish a few seconds later goes through. Waiting here
+		// keeps the post's place: a retry would wait for the channel's next send slot (5 m 46 s at
+		// the default rate).
+		c.log.Info("threads: the container is not found yet; publishing it again shortly", zap.String("container_id", id), zap.Error(err))
+		t := time.NewTimer(c.notFoundPause())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", c.send.Errorf("publishing container %s: %w", id, ctx.Err())
+		case <-t.C:
+		}
+		postID, err = c.publish(ctx, id)
+	}
 	if channels.IsUnknownOutcome(err) {
 		return c.resolveLostPublish(ctx, id, post.Text, started, err)
 	}
@@ -244,6 +259,25 @@ func (c *Channel) post(ctx context.Context, action, path string, form url.Values
 func notReady(err error) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && (ae.Code == codeNotReady || ae.Subcode == subcodeNotReady)
+}
+
+// mediaNotFound reports Threads' refusal to publish a container it cannot find yet (code 24,
+// subcode 4279009): nothing was posted.
+func mediaNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == codeMediaNotFound && ae.Subcode == subcodeMediaNotFound
+}
+
+// notFoundRepublishes is how many times a publish refused as not found is sent again in one
+// send, notFoundPause (5 s) apart; still refused, the send is retried with a new container.
+const notFoundRepublishes = 3
+
+func (c *Channel) notFoundPause() time.Duration { return 5 * c.pollEvery }
+
+// canWait reports whether ctx leaves room for a wait of d and then a request.
+func (c *Channel) canWait(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return !ok || c.now().Add(d+c.cfg.Timeout).Before(dl)
 }
 
 // imageError is an image container Threads could not process (status ERROR or EXPIRED).

@@ -728,3 +728,43 @@ func TestUnknownProfilePauses(t *testing.T) {
 		t.Fatalf("%d posts", n)
 	}
 }
+
+// TestContainerNotFoundYetIsPublishedAgain: Threads answers a publish of a container it made a
+// moment ago with code 24, subcode 4279009 ("Media Not Found") when it cannot find it yet, and
+// the same publish goes through a few seconds later (postiz-app#2047, trypost#280). Nothing was
+// posted by the refusal: herald publishes the container again in the same send, a few times;
+// still not found, the send is a plain retryable error (the retry makes a new container), never
+// a failure.
+func TestContainerNotFoundYetIsPublishedAgain(t *testing.T) {
+	notFound := func(f *threadsfake.Server, n int) {
+		for i := 0; i < n; i++ {
+			f.FailNext(threadsfake.StepPublish, 400, 24, 4279009, "Media Not Found: The media with id 17889615691921648 cannot be found")
+		}
+	}
+	publishes := func(h *harness) (n int) {
+		for _, r := range h.fake.Requests() {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/threads_publish") {
+				n++
+			}
+		}
+		return n
+	}
+	h := newHarness(t, nil)
+	notFound(h.fake, 2)
+	posts := render(t, "")
+	rcpt, err := h.ch.Send(testCtx(t), msgOf(posts...))
+	got := h.fake.Posts()
+	if err != nil || len(got) != 1 || rcpt.RemoteID != got[0].ID || publishes(h) != 3 {
+		t.Fatalf("%v, %+v, posts %+v, %d publishes: want the post after two refusals", err, rcpt, got, publishes(h))
+	}
+
+	h = newHarness(t, nil)
+	notFound(h.fake, notFoundRepublishes+1)
+	_, err = h.ch.Send(testCtx(t), msgOf(posts...))
+	if err == nil || channels.IsPermanent(err) || channels.IsUnknownOutcome(err) || len(h.fake.Posts()) != 0 {
+		t.Fatalf("%v, %d posts: want a plain retryable error, nothing posted", err, len(h.fake.Posts()))
+	}
+	if _, err := h.ch.Send(testCtx(t), msgOf(posts...)); err != nil || len(h.fake.Posts()) != 1 {
+		t.Fatalf("retry: %v, %d posts: want one post", err, len(h.fake.Posts()))
+	}
+}
