@@ -26,6 +26,9 @@ type wpPost struct {
 	Content       wpRendered `json:"content"`
 	FeaturedMedia int64      `json:"featured_media"`
 	Lang          string     `json:"lang"` // Polylang and WPML add it
+	// BlogID: the plugin adds it on a multisite network's sites other than the main one, whose
+	// post ids are their own.
+	BlogID int64 `json:"blog_id"`
 	// The REST API's answer to DELETE /wp/v2/posts/<id>?force=true: the post deleted for good,
 	// as it was.
 	// Specs: https://developer.wordpress.org/rest-api/reference/posts/#delete-a-post
@@ -64,7 +67,8 @@ type WordPressPost struct {
 }
 
 // WordPressArticle maps a WordPress REST post (as GET /wp-json/wp/v2/posts/<id>?_embed returns
-// it) to an article with id wp-<site>-<post id>: title and excerpt as text, content as the
+// it) to an article with id wp-<site>-<post id> (wp-<site>-<blog_id>-<post id> for a multisite
+// network's site other than the main one, which the plugin marks with blog_id): title and excerpt as text, content as the
 // body, the featured image's URL, the first category as the category, tags (and any further
 // categories) as tags.
 func WordPressArticle(body []byte, site string) (*WordPressPost, error) {
@@ -80,8 +84,12 @@ func WordPressArticle(body []byte, site string) (*WordPressPost, error) {
 	if p.ID <= 0 {
 		return nil, &article.ValidationError{Errors: []article.FieldError{{Field: "id", Message: "the WordPress post id is missing"}}}
 	}
+	id := fmt.Sprintf("wp-%s-%d", site, p.ID)
+	if p.BlogID > 0 {
+		id = fmt.Sprintf("wp-%s-%d-%d", site, p.BlogID, p.ID)
+	}
 	a := article.Article{
-		ID:       fmt.Sprintf("wp-%s-%d", site, p.ID),
+		ID:       id,
 		URL:      p.Link,
 		Title:    article.PlainText(p.Title.Rendered),
 		Summary:  strings.TrimSpace(strings.TrimSuffix(article.PlainText(p.Excerpt.Rendered), "[…]")),

@@ -38,6 +38,8 @@ function get_post($id) { return null; }
 function get_permalink($p) { return 'https://news.example.com/world/' . $p->post_name . '/'; }
 function get_the_guid($p) { return $p->guid; }
 function get_the_title($p) { return $p->post_title; }
+function is_multisite() { return false; }
+function get_current_blog_id() { return 1; }
 function wp_remote_post($url, $args) {
 	$h = '';
 	foreach ($args['headers'] as $k => $v) { $h .= "$k: $v\r\n"; }

@@ -215,9 +215,12 @@ function get_permalink($p) { return 'https://news.example.com/world/' . $p->post
 function get_post_meta($id, $key, $single) { return $key === '_wp_desired_post_slug' ? getenv('HERALD_DESIRED') : ''; }
 function get_the_title($p) { return $p->post_title; }
 function get_the_guid($p) { return $p->guid; }
+function is_multisite() { return getenv('HERALD_BLOG') !== false; }
+function is_main_site() { return false; }
+function get_current_blog_id() { return (int) getenv('HERALD_BLOG'); }
 require getenv('HERALD_PLUGIN');
 $post = new stdClass();
-$post->ID = 4713;
+$post->ID = (int) (getenv('HERALD_POST_ID') ?: 4713);
 $post->post_name = getenv('HERALD_TRASHED');
 $post->post_status = 'trash';
 $post->post_title = 'x';

@@ -61,6 +61,20 @@ function herald_signing_keys() {
 	return $keys;
 }
 
+/**
+ * On a multisite network every site numbers its posts on its own, so post 4711 of one site and
+ * post 4711 of another are two stories that herald, with one secret for the network, took for one
+ * (the second never posted; trashing it took the first one's posts down). Every site but the main
+ * one adds its blog_id, and herald's article id becomes wp-<site>-<blog_id>-<post id>; the main
+ * site's ids stay wp-<site>-<post id>.
+ */
+function herald_blog_fields( $data ) {
+	if ( is_multisite() && ! is_main_site() ) {
+		$data['blog_id'] = get_current_blog_id();
+	}
+	return $data;
+}
+
 /** The post as GET /wp/v2/posts/<id>?_embed shows it: title, excerpt, content, link, terms, featured image. */
 function herald_post_payload( $post ) {
 	$type_object = get_post_type_object( $post->post_type );
@@ -72,7 +86,7 @@ function herald_post_payload( $post ) {
 		return null;
 	}
 	// Embed only what herald reads: the featured image and the terms (WordPress 5.4+).
-	return rest_get_server()->response_to_data( $response, array( 'wp:featuredmedia', 'wp:term' ) );
+	return herald_blog_fields( rest_get_server()->response_to_data( $response, array( 'wp:featuredmedia', 'wp:term' ) ) );
 }
 
 /**
@@ -92,12 +106,14 @@ function herald_trash_payload( $post ) {
 		$published->post_status = 'publish';
 		$link                   = get_permalink( $published );
 	}
-	return array(
-		'id'     => $post->ID,
-		'status' => 'trash',
-		'link'   => $link,
-		'guid'   => array( 'rendered' => get_the_guid( $post ) ),
-		'title'  => array( 'rendered' => get_the_title( $post ) ),
+	return herald_blog_fields(
+		array(
+			'id'     => $post->ID,
+			'status' => 'trash',
+			'link'   => $link,
+			'guid'   => array( 'rendered' => get_the_guid( $post ) ),
+			'title'  => array( 'rendered' => get_the_title( $post ) ),
+		)
 	);
 }
 
@@ -108,7 +124,9 @@ function herald_queue_event( $event, $payload ) {
 	if ( false === $body ) {
 		return;
 	}
-	$key = $event . ':' . ( isset( $payload['id'] ) ? $payload['id'] : md5( $body ) );
+	// The blog too: a request may publish in several sites of a network (switch_to_blog), whose
+	// post ids are their own.
+	$key = $event . ':' . get_current_blog_id() . ':' . ( isset( $payload['id'] ) ? $payload['id'] : md5( $body ) );
 	if ( isset( $queued[ $key ] ) ) {
 		return; // The block editor may save twice in one request.
 	}
@@ -229,12 +247,14 @@ add_action(
 			'delete',
 			array(
 				'deleted'  => true,
-				'previous' => array(
-					'id'     => $post->ID,
-					'status' => $post->post_status,
-					'link'   => get_permalink( $post ),
-					'guid'   => array( 'rendered' => get_the_guid( $post ) ),
-					'title'  => array( 'rendered' => get_the_title( $post ) ),
+				'previous' => herald_blog_fields(
+					array(
+						'id'     => $post->ID,
+						'status' => $post->post_status,
+						'link'   => get_permalink( $post ),
+						'guid'   => array( 'rendered' => get_the_guid( $post ) ),
+						'title'  => array( 'rendered' => get_the_title( $post ) ),
+					)
 				),
 			)
 		);
