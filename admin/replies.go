@@ -210,20 +210,20 @@ func (b *Bot) send(ctx context.Context, to dest, r reply) (tgbotapi.Message, err
 				return sent, fmt.Errorf("admin: encoding buttons: %w", err)
 			}
 		}
-		resp, err := b.api.MakeRequest("sendMessage", params)
-		for wait := retryAfter(err); wait > 0 && waited+wait <= maxReplyWait; wait = retryAfter(err) {
-			b.log.Info("admin bot: Telegram asks to wait before the next reply", zap.Int64("chat_id", to.chat), zap.Duration("retry_after", wait))
-			if !sleep(ctx, wait) {
-				break
-			}
-			waited += wait
-			resp, err = b.api.MakeRequest("sendMessage", params)
-		}
+		resp, err := b.sendPart(ctx, params, &waited)
 		if moved := migratedTo(err); moved != 0 {
 			b.noteMigration(ctx, to.chat, moved)
 			to.chat = moved
 			params.AddNonZero64("chat_id", to.chat)
-			resp, err = b.api.MakeRequest("sendMessage", params)
+			resp, err = b.sendPart(ctx, params, &waited)
+		}
+		if to.thread != 0 && topicGone(err) {
+			// Deleted, closed or mistyped (alert_thread_id): General is better than no reply.
+			b.log.Warn("admin bot: the topic is gone or closed; sending to the General topic", zap.Int64("chat_id", to.chat),
+				zap.Int("thread_id", to.thread), zap.Error(b.redact(err)))
+			to.thread = 0
+			delete(params, "message_thread_id")
+			resp, err = b.sendPart(ctx, params, &waited)
 		}
 		if err != nil {
 			return sent, fmt.Errorf("admin: sending reply: %w", b.redact(err))
@@ -234,6 +234,32 @@ func (b *Bot) send(ctx context.Context, to dest, r reply) (tgbotapi.Message, err
 		}
 	}
 	return sent, nil
+}
+
+// sendPart sends one message, waiting out 429s while the reply's waits (waited) stay within
+// maxReplyWait.
+func (b *Bot) sendPart(ctx context.Context, params tgbotapi.Params, waited *time.Duration) (*tgbotapi.APIResponse, error) {
+	resp, err := b.api.MakeRequest("sendMessage", params)
+	for wait := retryAfter(err); wait > 0 && *waited+wait <= maxReplyWait; wait = retryAfter(err) {
+		b.log.Info("admin bot: Telegram asks to wait before the next reply", zap.String("chat_id", params["chat_id"]), zap.Duration("retry_after", wait))
+		if !sleep(ctx, wait) {
+			break
+		}
+		*waited += wait
+		resp, err = b.api.MakeRequest("sendMessage", params)
+	}
+	return resp, err
+}
+
+// topicGone reports whether a send was refused for its message_thread_id: a topic deleted (or
+// never one: "message thread not found") or closed to the bot.
+func topicGone(err error) bool {
+	var te *tgbotapi.Error
+	if !errors.As(err, &te) || te.Code != 400 {
+		return false
+	}
+	d := strings.ToLower(te.Message)
+	return strings.Contains(d, "message thread not found") || strings.Contains(d, "topic_closed") || strings.Contains(d, "topic_deleted")
 }
 
 // maxReplyWait bounds the 429 waits of one reply: the poller handles one update at a time,

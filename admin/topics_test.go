@@ -75,3 +75,34 @@ func TestAlertThreadIDNeedsAnAlertChat(t *testing.T) {
 		}
 	}
 }
+
+// TestAGoneTopicFallsBackToGeneral: a digest for an alert topic since deleted (or an
+// alert_thread_id mistyped), and the answer to an admin writing in a topic closed to the bot,
+// go to the General topic with a warning in the log. Before, Telegram refused them ("message
+// thread not found", TOPIC_CLOSED) and the alerts were lost for as long as the config stayed.
+func TestAGoneTopicFallsBackToGeneral(t *testing.T) {
+	e := newEnv(t)
+	group := int64(-1007770000043)
+	e.botTG.AddChat(telegramfake.Chat{ID: group, Type: "supergroup", Title: "newsroom admins"})
+	e.botTG.AddTopic(group, 42)
+	e.botTG.AddTopic(group, 77)
+	e.botTG.CloseTopic(group, 42)
+	e.botTG.DeleteTopic(group, 77)
+	e.cfg.Telegram.AdminChatID, e.cfg.Telegram.AlertChatID, e.cfg.Telegram.AlertThreadID = group, group, 77
+	e.alertGroupReady()
+	e.chTG.FailNext(1, 400, "Bad Request: message is too long")
+	e.startWorker()
+	failed := e.publish("topic-gone", "خبر فشل", "tg-a")
+	e.waitState(failed.ID, "tg-a", queue.StateFailed, 1)
+	e.startBot("p1")
+	if d := e.waitReply(group, "herald alerts"); d.ThreadID != 0 || !strings.Contains(d.Plain, "topic-gone") {
+		t.Fatalf("digest in thread %d: %q", d.ThreadID, d.Plain)
+	}
+	e.botTG.PushTopicText(group, 42, 777, "member", "/status no-such-story")
+	if m := e.waitReply(group, "No article no-such-story"); m.ThreadID != 0 {
+		t.Fatalf("answer in thread %d", m.ThreadID)
+	}
+	if n := e.logs.FilterMessageSnippet("the topic is gone or closed").Len(); n != 2 {
+		t.Fatalf("%d warnings, want one per fallback", n)
+	}
+}

@@ -168,7 +168,8 @@ func (s *Server) checkPhoto(msg Message, p params, files map[string]upload) (Mes
 	return msg, ""
 }
 
-// checkThread reads message_thread_id: empty, or a topic of the forum chat (AddTopic).
+// checkThread reads message_thread_id: empty, or an open topic of the forum chat (AddTopic,
+// CloseTopic, DeleteTopic).
 // Specs: https://core.telegram.org/bots/api#sendmessage (message_thread_id)
 func (s *Server) checkThread(chat Chat, raw string) (int, string) {
 	raw = strings.TrimSpace(raw)
@@ -181,8 +182,11 @@ func (s *Server) checkThread(chat Chat, raw string) (int, string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.isTopicLocked(chat.ID, id) {
+	switch closed, ok := s.topics[chat.ID][id]; {
+	case !ok:
 		return 0, "message thread not found"
+	case closed:
+		return 0, "TOPIC_CLOSED"
 	}
 	return id, ""
 }

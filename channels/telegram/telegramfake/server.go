@@ -97,7 +97,7 @@ type Server struct {
 	token     string
 	chats     map[int64]Chat
 	usernames map[string]int64       // lower-case username → id
-	topics    map[int64]map[int]bool // forum chat id → its topics' message_thread_ids (AddTopic)
+	topics    map[int64]map[int]bool // forum chat id → its topics' message_thread_ids (AddTopic) → closed
 	migrated  map[int64]int64        // group id → the supergroup it became (MigrateChat)
 	nextID    map[int64]int
 	msgs      []Message
@@ -197,11 +197,33 @@ func (s *Server) AddTopic(chatID int64, threadID int) {
 	if s.topics[chatID] == nil {
 		s.topics[chatID] = map[int]bool{}
 	}
-	s.topics[chatID][threadID] = true
+	s.topics[chatID][threadID] = false
 }
 
-// isTopicLocked reports whether threadID is a topic of the forum chatID.
-func (s *Server) isTopicLocked(chatID int64, threadID int) bool { return s.topics[chatID][threadID] }
+// CloseTopic closes a topic of chatID, as a group admin can: the bot, not an admin there, is
+// answered 400 "Bad Request: TOPIC_CLOSED" when it sends to it.
+// Specs: https://core.telegram.org/bots/api#closeforumtopic
+func (s *Server) CloseTopic(chatID int64, threadID int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.topics[chatID][threadID]; ok {
+		s.topics[chatID][threadID] = true
+	}
+}
+
+// DeleteTopic deletes a topic of chatID: a send to it is "message thread not found".
+// Specs: https://core.telegram.org/bots/api#deleteforumtopic
+func (s *Server) DeleteTopic(chatID int64, threadID int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.topics[chatID], threadID)
+}
+
+// isTopicLocked reports whether threadID is a topic of the forum chatID (open or closed).
+func (s *Server) isTopicLocked(chatID int64, threadID int) bool {
+	_, ok := s.topics[chatID][threadID]
+	return ok
+}
 
 // MigrateChat makes the group from a supergroup, as Telegram does when a group is upgraded: the
 // supergroup to is added (it has a new id), and every send to from answers 400 "Bad Request:

@@ -423,6 +423,15 @@ func TestForumTopics(t *testing.T) {
 			t.Fatalf("thread %s: %d %+v", bad, code, r)
 		}
 	}
+	s.AddTopic(group, 43)
+	s.CloseTopic(group, 43)
+	if code, r := send("43"); code != 400 || r.Description != "Bad Request: TOPIC_CLOSED" {
+		t.Fatalf("closed topic: %d %+v", code, r)
+	}
+	s.DeleteTopic(group, 43)
+	if code, r := send("43"); code != 400 || r.Description != "Bad Request: message thread not found" {
+		t.Fatalf("deleted topic: %d %+v", code, r)
+	}
 	// A chat without topics has none.
 	if code, r := postForm(t, s, DefaultToken, "sendMessage", url.Values{"chat_id": {chatID()}, "text": {"hi"}, "message_thread_id": {"42"}}); code != 400 ||
 		r.Description != "Bad Request: message thread not found" {
