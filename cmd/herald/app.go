@@ -134,13 +134,24 @@ func openRedis(ctx context.Context, url string) (*redis.Client, error) {
 // platformClient is the HTTP client channels post with. Go's default transport keeps only 2 idle
 // connections per host, so with more sends in flight to one platform (every Telegram channel
 // posts to api.telegram.org) all but two of them would open a new connection, and TLS session,
-// per post. Keep as many idle as the worker can have in flight.
+// per post. Keep as many idle as the worker can have in flight, for platformIdleTimeout.
 func platformClient(cfg *config.Config, timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.IdleConnTimeout = platformIdleTimeout
 	t.MaxIdleConnsPerHost = platformIdlePerHost(cfg)
 	t.MaxIdleConns = max(t.MaxIdleConns, 2*t.MaxIdleConnsPerHost)
 	return &http.Client{Timeout: timeout, Transport: t}
 }
+
+// platformIdleTimeout is how long an idle connection to a platform is kept: less than the
+// shortest keep-alive servers commonly have (Node's and Apache's 5 s: WAHA, webhook receivers;
+// nginx 75 s), so herald closes it before the server does. Go's default, 90 s, outlived them: a
+// post sent as the server closed the connection was cut off after it was written, which Go's
+// transport does not retry for a POST (golang/go#22158) and the channels rightly record as an
+// unknown outcome, parked for an admin although the server never took it. A backlog (posts 3 s
+// apart on a Telegram channel, or in flight together) still reuses its connections; a post after
+// a quiet spell opens a new one, a round trip or two.
+const platformIdleTimeout = 4 * time.Second
 
 // platformIdlePerHost is how many sends can be in flight at once to one host: every channel's
 // in-flight cap added up (channels of one platform share its host).

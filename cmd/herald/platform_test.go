@@ -1,15 +1,21 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"herald/channels"
+	"herald/channels/httpsend"
 	"herald/config"
 	"herald/queue"
 )
@@ -87,4 +93,98 @@ func TestPlatformIdlePerHostAddsUpChannels(t *testing.T) {
 	if got := platformIdlePerHost(cfg); got != 1+3+10 {
 		t.Fatalf("idle connections per host = %d, want 14", got)
 	}
+}
+
+// A post after a quiet spell to a server that keeps idle connections 5 s (Node's and Apache's
+// default: WAHA, many webhook receivers) must not go out on the connection the server is
+// closing. Go's transport does not retry a POST that failed that way, and the channels rightly
+// record a request written and then cut off as an unknown outcome: with Go's 90 s idle timeout
+// such a post was parked unknown for an admin although the server never took it.
+func TestPlatformClientDoesNotReuseAConnectionTheServerIsClosing(t *testing.T) {
+	const serverKeepAlive = 5 * time.Second
+	srv := newKeepAliveServer(t, serverKeepAlive)
+	client := &httpsend.Client{HTTP: platformClient(&config.Config{}, 5*time.Second), Timeout: 5 * time.Second, Prefix: "webhook"}
+	post := func() error {
+		req, _ := http.NewRequest(http.MethodPost, srv.url, strings.NewReader(`{"text":"خبر"}`))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(context.Background(), "posting", req)
+		if err == nil && resp.Status != http.StatusOK {
+			err = fmt.Errorf("status %d", resp.Status)
+		}
+		return err
+	}
+	if err := post(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 2*serverKeepAlive, "the connection to be idle as long as the server keeps it", func() bool {
+		return srv.idleFor() > serverKeepAlive
+	})
+	if err := post(); err != nil {
+		t.Fatalf("a post after %s of quiet: %v (unknown outcome: %v); the client reused a connection the server was closing",
+			serverKeepAlive, err, channels.IsUnknownOutcome(err))
+	}
+	if srv.cut.Load() != 0 {
+		t.Fatalf("%d request(s) came on a connection idle past the server's keep-alive", srv.cut.Load())
+	}
+}
+
+// keepAliveServer is an HTTP/1.1 server that keeps an idle connection for keepAlive, whose close
+// of it crosses the client's next request on the wire (the race the client loses whenever its
+// request leaves before the server's FIN arrives): a request that comes on a connection idle
+// longer than that is read, and the connection closed unanswered.
+type keepAliveServer struct {
+	url       string
+	keepAlive time.Duration
+	mu        sync.Mutex
+	last      time.Time // when the last answer was written
+	cut       atomic.Int64
+}
+
+func newKeepAliveServer(t *testing.T, keepAlive time.Duration) *keepAliveServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := &keepAliveServer{url: "http://" + ln.Addr().String() + "/hook", keepAlive: keepAlive}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(conn)
+		}
+	}()
+	return s
+}
+
+func (s *keepAliveServer) serve(conn net.Conn) {
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	var answered time.Time
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, req.Body)
+		if !answered.IsZero() && time.Since(answered) > s.keepAlive {
+			s.cut.Add(1)
+			return
+		}
+		if _, err := io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"); err != nil {
+			return
+		}
+		answered = time.Now()
+		s.mu.Lock()
+		s.last = answered
+		s.mu.Unlock()
+	}
+}
+
+func (s *keepAliveServer) idleFor() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Since(s.last)
 }
