@@ -60,6 +60,7 @@ func TestFirstErrorsSayWhatToDo(t *testing.T) {
 	downRedis := writeConfig(t, "redis: {url: \"redis://"+closedAddr(t)+"/0\"}\n"+channels)
 	badYAML := writeConfig(t, "channels:\n  - name: tg\n   kind: telegram\n")
 	article := `{"url":"https://news.example.com/a/1","title":"عنوان"}`
+	missing := filepath.Join(t.TempDir(), "no-such-article.json")
 
 	for _, tc := range []struct {
 		name  string
@@ -85,6 +86,14 @@ func TestFirstErrorsSayWhatToDo(t *testing.T) {
 			[]string{"stdin: article: decoding JSON", "(nothing was queued)"}},
 		{"misspelt article field", `{"url":"https://news.example.com/a/1","title":"t","chanels":["tg"]}`, []string{"publish", "--config", noRedis, "-"}, 2,
 			[]string{`unknown field "chanels"`, "(nothing was queued)"}},
+		// A file that is not there is input to fix (2), not a failure to run again (1), as for
+		// herald correct and herald format: a script that retries on 1 retried it for ever.
+		{"publish a missing file", "", []string{"publish", "--config", noRedis, missing}, 2,
+			[]string{"open " + missing + ": no such file or directory"}},
+		{"publish a directory", "", []string{"publish", "--config", noRedis, filepath.Dir(missing)}, 2,
+			[]string{"reading " + filepath.Dir(missing) + ": ", "is a directory"}},
+		{"route a missing file", "", []string{"route", "--config", noRedis, missing}, 2,
+			[]string{"open " + missing + ": no such file or directory"}},
 		{"--server not running", article, []string{"publish", "--server", "http://" + closedAddr(t), "-"}, 1,
 			[]string{"is herald serve (or herald demo) running at http://127.0.0.1:"}},
 	} {

@@ -177,13 +177,14 @@ func resolveFormatChannel(channel, configPath string) (channels.Kind, formatter.
 	return "", formatter.Options{}, "", errors.New(msg)
 }
 
-// readArticle decodes, normalises and validates the article from the file argument or stdin.
+// readArticle decodes, normalises and validates the article from the file argument or stdin. A
+// file that cannot be opened is an *exitError with status 2 (input to fix).
 func readArticle(cmd *cobra.Command, args []string) (article.Article, error) {
 	var in io.Reader = cmd.InOrStdin()
 	if len(args) == 1 && args[0] != "-" {
 		f, err := os.Open(args[0])
 		if err != nil {
-			return article.Article{}, err
+			return article.Article{}, &exitError{code: 2, err: err}
 		}
 		defer f.Close()
 		in = f

@@ -45,14 +45,16 @@ API (token from HERALD_API_TOKEN). Invalid input prints every field error and qu
 --channel sends it to the named channels only, as the article's "channels" field does.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A file that cannot be read is input to fix (2), as for herald correct: 1 says "run
+			// it again", which a script retrying on it would do for ever.
 			in, name, err := openInput(cmd, args)
 			if err != nil {
-				return err
+				return &exitError{code: 2, err: err}
 			}
 			defer in.Close()
 			data, err := io.ReadAll(io.LimitReader(in, article.MaxPayloadBytes+1))
 			if err != nil {
-				return fmt.Errorf("reading %s: %w", name, err)
+				return &exitError{code: 2, err: fmt.Errorf("reading %s: %w", name, err)}
 			}
 			if len(data) > article.MaxPayloadBytes {
 				return &exitError{code: 2, err: fmt.Errorf("%s: article larger than 4 MiB", name)}
