@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"herald/channels"
+	"herald/config"
 	"herald/queue"
 )
 
@@ -27,6 +30,9 @@ func remoteLog(ctx context.Context, cmd *cobra.Command, rf remoteFlags, q queue.
 	}
 	if !q.Since.IsZero() {
 		params.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if err := remoteKnownLogChannel(cmd, rf, q.Channel); err != nil {
+		return err
 	}
 	start := time.Now()
 	entries, err := remoteLogPages(cmd, rf, params, limit, "")
@@ -63,6 +69,37 @@ func remoteLog(ctx context.Context, cmd *cobra.Command, rf remoteFlags, q queue.
 			return err
 		}
 	}
+}
+
+// remoteKnownLogChannel is knownLogChannel through --server: a --channel the server has not
+// configured and whose log has no change (a typo) exits 2, naming the configured channels. The
+// API answers such a query with no entries, so the log printed nothing, and --follow waited for
+// ever. A channel removed from the config still shows its history.
+func remoteKnownLogChannel(cmd *cobra.Command, rf remoteFlags, name string) error {
+	if name == "" {
+		return nil
+	}
+	var res struct {
+		Channels []queue.ChannelInfo `json:"channels"`
+	}
+	if err := remoteGet(cmd, rf, "/v1/channels", &res); err != nil {
+		return err
+	}
+	var cfg config.Config // the server's channels, for the message knownLogChannel gives
+	for _, c := range res.Channels {
+		if string(c.Channel) == name {
+			return nil
+		}
+		cfg.Channels = append(cfg.Channels, config.Channel{Spec: channels.Spec{Name: c.Channel, Kind: c.Kind}})
+	}
+	var page queue.LogPage
+	if err := remoteGet(cmd, rf, "/v1/deliveries?"+url.Values{"channel": {name}, "limit": {"1"}}.Encode(), &page); err != nil {
+		return err
+	}
+	if len(page.Entries) > 0 {
+		return nil
+	}
+	return &exitError{code: 2, err: fmt.Errorf("--channel: %s, and the delivery log has no change for it", cfg.UnknownChannel(name))}
 }
 
 // remoteLogPages reads pages of the log, newest first, until most entries (0: all), the last

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"herald/article"
 	"herald/config"
 	"herald/ingest"
 	"herald/internal/redistest"
@@ -158,5 +160,42 @@ func TestRemoteRetryAllUnknownOfAnUnknownChannelExits2(t *testing.T) {
 		if _, errOut, code := runCLI(t, "", args...); code != 2 || !strings.Contains(errOut, "nope") {
 			t.Errorf("%v: exit %d %s, want 2", args, code, errOut)
 		}
+	}
+}
+
+// herald log --server --channel with a name the server has neither configured nor in its log (a
+// typo) exits 2 and names the configured channels, as it does against Redis; it printed nothing
+// and exited 0, and with --follow waited for ever while the real channel's deliveries went by.
+// A channel removed from the config still shows its history.
+func TestRemoteLogRefusesAnUnknownChannel(t *testing.T) {
+	rdb, _ := redistest.Start(t)
+	old, err := config.Parse([]byte("channels:\n  - {name: tg, kind: telegram}\n  - {name: tg-old, kind: telegram}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := queue.NewBroker(rdb, queue.Options{})
+	a := article.Article{ID: "gone-1", URL: "https://news.example.com/gone-1", Title: "خبر قديم", Channels: []string{"tg-old"}}
+	if _, err := (&ingest.Publisher{Config: old, Broker: b}).Publish(context.Background(), &a); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]byte("channels:\n  - {name: tg, kind: telegram}\n  - {name: tg2, kind: telegram}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &web.Server{Publisher: &ingest.Publisher{Config: cfg, Broker: b}, Broker: b, Token: testToken, Logger: zap.NewNop(), Channels: cfgChannels(cfg)}
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	t.Setenv("HERALD_API_TOKEN", testToken)
+
+	out, errOut, code := runCLI(t, "", "log", "--server", srv.URL, "--channel", "tg-mian")
+	if code != 2 || !strings.Contains(errOut, `"tg-mian" is not a configured channel (configured: tg, tg2)`) || out != "" {
+		t.Errorf("log --server --channel tg-mian: exit %d, stdout %q, stderr %q; want 2 naming the configured channels", code, out, errOut)
+	}
+	out, errOut, code = runCLI(t, "", "log", "--server", srv.URL, "--channel", "tg-old")
+	if code != 0 || !strings.Contains(out, "gone-1") {
+		t.Errorf("log --server --channel tg-old (removed, with history): exit %d %q %s", code, out, errOut)
+	}
+	if out, errOut, code = runCLI(t, "", "log", "--server", srv.URL, "--channel", "tg2"); code != 0 || out != "" {
+		t.Errorf("log --server --channel tg2 (configured, no history): exit %d %q %s", code, out, errOut)
 	}
 }
