@@ -48,6 +48,8 @@ type wpPost struct {
 
 type wpRendered struct {
 	Rendered string `json:"rendered"`
+	// Protected: the post has a password (content and excerpt say so).
+	Protected bool `json:"protected"`
 }
 
 // WordPressPost is a WordPress REST post mapped to the article contract.
@@ -64,6 +66,9 @@ type WordPressPost struct {
 	// answers a forced delete; the plugin sends it when a site with EMPTY_TRASH_DAYS 0 deletes
 	// instead of trashing): herald takes it back as a trashed post.
 	Deleted bool
+	// Protected: a password-protected post ("protected": true on its content or excerpt), which
+	// is never published, whatever its status.
+	Protected bool
 }
 
 // WordPressArticle maps a WordPress REST post (as GET /wp-json/wp/v2/posts/<id>?_embed returns
@@ -120,7 +125,8 @@ func WordPressArticle(body []byte, site string) (*WordPressPost, error) {
 		ts = ts.UTC()
 		a.PublishedAt = &ts
 	}
-	return &WordPressPost{Article: a, Status: p.Status, GUID: strings.TrimSpace(p.GUID.Rendered), Deleted: deleted}, nil
+	return &WordPressPost{Article: a, Status: p.Status, GUID: strings.TrimSpace(p.GUID.Rendered), Deleted: deleted,
+		Protected: p.Content.Protected || p.Excerpt.Protected}, nil
 }
 
 // GUIDAddress is a GUID that is another address of the story besides its link: an absolute

@@ -137,6 +137,13 @@ func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body [
 		writeJSON(w, http.StatusOK, map[string]string{"id": post.Article.ID, "ignored": "post status is " + strings.TrimSpace(post.Status+" (only publish is sent)")})
 		return http.StatusOK
 	}
+	if post.Protected {
+		// Public in name only: its readers need the password, and its title went out to every
+		// channel with a link to a password form.
+		s.Logger.Info("wordpress post password-protected, not published", zap.String("article_id", post.Article.ID))
+		writeJSON(w, http.StatusOK, map[string]string{"id": post.Article.ID, "ignored": "the post is password-protected (not sent)"})
+		return http.StatusOK
+	}
 	if err := s.sameWordPressStory(r, &post.Article, guid); err != nil {
 		s.Logger.Error("looking up a wordpress post", zap.String("article_id", post.Article.ID), zap.Error(err))
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not look the post up; it is safe to retry"})

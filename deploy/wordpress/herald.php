@@ -197,7 +197,9 @@ add_action(
 		if ( 'publish' !== $post->post_status || ! in_array( $post->post_type, herald_post_types(), true ) ) {
 			return;
 		}
-		if ( wp_is_post_revision( $post_id ) || wp_is_post_autosave( $post_id ) || post_password_required( $post ) ) {
+		// A password-protected post is never news: post_password_required() answers false to an
+		// editor whose browser holds the password (after viewing the post), so ask the post.
+		if ( wp_is_post_revision( $post_id ) || wp_is_post_autosave( $post_id ) || '' !== (string) $post->post_password ) {
 			return;
 		}
 		$was_published = $post_before && 'publish' === $post_before->post_status;
