@@ -93,6 +93,11 @@ func (b *Bot) finish(text string) []string {
 	if b.cfg.Telegram.Language == "ar" {
 		// A <pre> table keeps its left-to-right columns.
 		head, pre, _ := strings.Cut(text, "<pre>")
+		// Ids, channels and URLs quoted in <code> are isolated: in a right-to-left line an id
+		// such as 20241013-1234-story shows as "story-20241013-1234" (UAX #9: the "-" between
+		// its number and its letters takes the line's direction). Outside the tag, so that a
+		// tap on it (Telegram copies a code span) copies the id alone.
+		head = strings.ReplaceAll(strings.ReplaceAll(head, "<code>", "\u2068<code>"), "</code>", "</code>\u2069")
 		text = formatter.RTLLines(head)
 		if pre != "" {
 			text += "<pre>" + pre
