@@ -107,9 +107,10 @@ func (c *Channel) sendPost(ctx context.Context, post channels.Post) (string, err
 	// A post this send makes is published after this moment (lost.go).
 	started := c.now()
 	id, err := c.createContainer(ctx, post, image)
-	if image != "" && channels.IsPermanent(err) {
-		// Threads refused the IMAGE container (an image_url it will not take): the text can
-		// still go out. Were the text at fault, the TEXT container is refused the same way.
+	if image != "" && (channels.IsPermanent(err) || mediaTimeout(err)) {
+		// Threads refused the IMAGE container (an image_url it will not take, or one it could
+		// not download in time): the text can still go out. Were the text at fault, the TEXT
+		// container is refused the same way.
 		c.log.Warn("threads: the image could not be used; posting the text with its link",
 			zap.String("image_url", image), zap.Error(err))
 		image = ""
@@ -259,6 +260,14 @@ func (c *Channel) post(ctx context.Context, action, path string, form url.Values
 func notReady(err error) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && (ae.Code == codeNotReady || ae.Subcode == subcodeNotReady)
+}
+
+// mediaTimeout reports the publishing API's timeout (code -2: 2207003 "It takes too long to
+// download the media", 2207020 the media expired) on a container: about the image, which a
+// retry would most likely wait for again, post after post at the channel's pace.
+func mediaTimeout(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == -2
 }
 
 // mediaNotFound reports Threads' refusal to publish a container it cannot find yet (code 24,

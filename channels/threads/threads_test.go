@@ -171,6 +171,22 @@ func TestImageThreadsRefusesGoesOutAsText(t *testing.T) {
 	}
 }
 
+// TestImageDownloadTimeoutGoesOutAsText: Threads answers an IMAGE container whose image it
+// could not download in time with code -2, subcode 2207003 ("It takes too long to download the
+// media", HTTP 400). A retry would wait on the same image again, each at the channel's pace, so
+// the text goes out at once as a TEXT post with its card, as for an image Threads refuses.
+func TestImageDownloadTimeoutGoesOutAsText(t *testing.T) {
+	h := newHarness(t, nil)
+	h.fake.FailNext(threadsfake.StepContainer, 400, -2, 2207003, "It takes too long to download the media.")
+	posts := render(t, "https://slow.example.com/media/story.jpg")
+	if _, err := h.ch.Send(testCtx(t), msgOf(posts...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.fake.Posts(); len(got) != 1 || got[0].MediaType != "TEXT" || got[0].Text != posts[0].Text || got[0].LinkAttachment == "" {
+		t.Fatalf("fake got %+v: want the text with its link card", got)
+	}
+}
+
 func TestImageNotReadyInTimePostsNothingAndIsRetryable(t *testing.T) {
 	h := newHarness(t, nil, "image_wait: 150ms")
 	h.fake.SetImagePolls(1 << 20)
