@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -363,6 +364,28 @@ func (s *Server) dashChannelAction(w http.ResponseWriter, r *http.Request, sess 
 	var err error
 	switch action {
 	case "pause":
+		// A pause of a paused channel keeps the first pause (who, why, since): say so, as the
+		// API's "already" and the bot's reply do, rather than "Paused" over a reason dropped.
+		// The button went stale: another admin, or herald itself, paused it after the page
+		// was drawn.
+		if ps, perr := s.Broker.Paused(r.Context()); perr == nil {
+			if i := slices.IndexFunc(ps, func(p queue.PauseInfo) bool { return string(p.Channel) == name }); i >= 0 {
+				p := ps[i]
+				s.auditDash(r, sess, action, strings.TrimSpace(name+" "+r.PostFormValue("reason")), errors.New("already paused by "+p.By))
+				msg := name + " was already paused"
+				if p.By != "" {
+					msg += " by " + formatter.Isolate(p.By)
+				}
+				if !p.Since.IsZero() {
+					msg += " " + ago(p.Since)
+				}
+				if p.Reason != "" {
+					msg += ": " + formatter.Isolate(p.Reason)
+				}
+				s.done(w, r, sess, msg+". That pause stays (resume first to pause it with your reason).")
+				return
+			}
+		}
 		err = s.Broker.PauseBy(r.Context(), channels.Name(name), strings.TrimSpace(r.PostFormValue("reason")), sess.Role+" via dashboard")
 	case "resume":
 		err = s.Broker.Resume(r.Context(), channels.Name(name))

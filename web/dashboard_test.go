@@ -745,3 +745,32 @@ func TestDashboardAuditSaysWhereAndSurvivesAHangUp(t *testing.T) {
 		t.Fatalf("an action whose request hung up is not audited: %+v %v", es, err)
 	}
 }
+
+// TestDashboardPauseOfAPausedChannelSaysSo: the pause button of a page drawn before another
+// admin (or herald itself) paused the channel answered "Paused tg-main." while the first pause
+// was kept and the reason typed was dropped. The message now says who paused it, when and why,
+// and that the pause stays, as the API's "already" and the bot's reply do.
+func TestDashboardPauseOfAPausedChannelSaysSo(t *testing.T) {
+	e := newDashEnv(t)
+	c := e.login(dashAdminToken)
+	token := c.csrf() // the page shows tg-main active, with its pause button
+	if err := e.broker.PauseBy(context.Background(), "tg-main", "صيانة المزوّد", "@ops via Telegram"); err != nil {
+		t.Fatal(err)
+	}
+	rec := c.do(http.MethodPost, "/dashboard/channels/tg-main/pause", url.Values{"csrf": {token}, "reason": {"late desk"}}, nil)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("pause: %d %s", rec.Code, rec.Body)
+	}
+	page := c.page("/dashboard/")
+	if strings.Contains(page, "Paused tg-main.") || !strings.Contains(page, "tg-main was already paused by \u2068@ops via Telegram\u2069") ||
+		!strings.Contains(page, "\u2068صيانة المزوّد\u2069") || !strings.Contains(page, "That pause stays") {
+		t.Errorf("the pause of a paused channel does not say the first pause stays:\n%s", page)
+	}
+	if p, ok := e.paused("tg-main"); !ok || p.By != "@ops via Telegram" || p.Reason != "صيانة المزوّد" {
+		t.Errorf("the first pause was not kept: %+v", p)
+	}
+	es, err := e.broker.Audit(context.Background(), 1)
+	if err != nil || len(es) != 1 || es[0].Action != "pause" || !strings.Contains(es[0].Result, "already paused by @ops via Telegram") {
+		t.Errorf("audit: %+v %v", es, err)
+	}
+}
