@@ -186,7 +186,7 @@ func (s *Server) dashPage(h func(w http.ResponseWriter, r *http.Request, sess *s
 			http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
 		case err != nil:
 			s.Logger.Error("dashboard: reading the session", zap.Error(err))
-			http.Error(w, "Redis is unavailable; try again shortly", http.StatusServiceUnavailable)
+			dashUnavailable(w, "Redis is unavailable; try again shortly")
 		default:
 			h(w, r, sess)
 		}
@@ -210,7 +210,7 @@ func (s *Server) dashPost(adminOnly bool, h func(w http.ResponseWriter, r *http.
 			return
 		case err != nil:
 			s.Logger.Error("dashboard: reading the session", zap.Error(err))
-			http.Error(w, "Redis is unavailable; try again shortly", http.StatusServiceUnavailable)
+			dashUnavailable(w, "Redis is unavailable; try again shortly")
 			return
 		}
 		if !sess.checkCSRF(r.PostFormValue("csrf")) {
@@ -223,6 +223,13 @@ func (s *Server) dashPost(adminOnly bool, h func(w http.ResponseWriter, r *http.
 		}
 		h(w, r, sess)
 	})).ServeHTTP
+}
+
+// dashUnavailable answers a dashboard request Redis could not serve: 503 with the API's
+// Retry-After, so a proxy, a monitor or the page's script knows it is worth trying again soon.
+func dashUnavailable(w http.ResponseWriter, msg string) {
+	w.Header().Set("Retry-After", RetryAfter)
+	http.Error(w, msg, http.StatusServiceUnavailable)
 }
 
 func (s *Server) render(w http.ResponseWriter, name string, status int, data any) {
@@ -267,6 +274,7 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 			// Not counted, so not checked: a wrong token's 401 beside a right one's 503 would
 			// let guessing go on unlimited while Redis is down.
 			s.Logger.Error("dashboard: counting a login attempt", zap.Error(err))
+			w.Header().Set("Retry-After", RetryAfter)
 			s.render(w, "login.html", http.StatusServiceUnavailable, pageView{Error: "Redis is unavailable; try again shortly."})
 			return
 		}
@@ -285,6 +293,7 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 		id, err := newSession(r.Context(), s.Broker.Client(), role, token)
 		if err != nil {
 			s.Logger.Error("dashboard: logging in", zap.Error(err))
+			w.Header().Set("Retry-After", RetryAfter)
 			s.render(w, "login.html", http.StatusServiceUnavailable, pageView{Error: "Redis is unavailable; try again shortly."})
 			return
 		}
@@ -333,7 +342,7 @@ func clientAddr(r *http.Request) string {
 func (s *Server) dashLogout(w http.ResponseWriter, r *http.Request, sess *session) {
 	if err := sess.end(r.Context(), s.Broker.Client()); err != nil {
 		s.Logger.Error("dashboard: logging out", zap.Error(err))
-		http.Error(w, "Redis is unavailable; try again shortly", http.StatusServiceUnavailable)
+		dashUnavailable(w, "Redis is unavailable; try again shortly")
 		return
 	}
 	setSessionCookie(w, "", s.secure(r), -1)

@@ -774,3 +774,32 @@ func TestDashboardPauseOfAPausedChannelSaysSo(t *testing.T) {
 		t.Errorf("audit: %+v %v", es, err)
 	}
 }
+
+// TestDashboardRedisDownIs503WithRetryAfter: with Redis gone the dashboard's pages, its live
+// fragment, its buttons and its login form answer 503, and, like every API 503, with
+// Retry-After (they had none).
+func TestDashboardRedisDownIs503WithRetryAfter(t *testing.T) {
+	e := newDashEnv(t)
+	c := e.login(dashAdminToken)
+	token := c.csrf()
+	_ = e.broker.Client().Shutdown(context.Background()).Err() // the server stops; the reply is lost
+	for _, r := range []struct {
+		method, path string
+		form         url.Values
+	}{
+		{http.MethodGet, "/dashboard/", nil},
+		{http.MethodGet, "/dashboard/live", nil},
+		{http.MethodGet, "/dashboard/articles/" + e.id, nil},
+		{http.MethodPost, "/dashboard/channels/tg-main/pause", url.Values{"csrf": {token}}},
+		{http.MethodPost, "/dashboard/logout", url.Values{"csrf": {token}}},
+	} {
+		rec := c.do(r.method, r.path, r.form, nil)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != RetryAfter {
+			t.Errorf("%s %s with Redis down: %d Retry-After %q; want 503 with Retry-After %s", r.method, r.path, rec.Code, rec.Header().Get("Retry-After"), RetryAfter)
+		}
+	}
+	rec := (&client{e: e}).do(http.MethodPost, "/dashboard/login", url.Values{"token": {dashAdminToken}}, nil)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != RetryAfter {
+		t.Errorf("login with Redis down: %d Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+}

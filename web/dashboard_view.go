@@ -155,7 +155,7 @@ func (s *Server) view(r *http.Request, sess *session) pageView {
 
 func (s *Server) unavailable(w http.ResponseWriter, what string, err error) {
 	s.Logger.Error("dashboard: "+what, zap.Error(err))
-	http.Error(w, "could not read the delivery state (Redis unavailable?); try again shortly", http.StatusServiceUnavailable)
+	dashUnavailable(w, "could not read the delivery state (Redis unavailable?); try again shortly")
 }
 
 func (s *Server) dashHome(w http.ResponseWriter, r *http.Request, sess *session) {
