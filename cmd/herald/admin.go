@@ -25,9 +25,21 @@ import (
 
 // withBroker loads the config, connects to Redis and runs f with a broker.
 func withBroker(cmd *cobra.Command, g *globalFlags, f func(ctx context.Context, cfg *config.Config, b *queue.Broker) error) error {
+	return withCheckedBroker(cmd, g, nil, f)
+}
+
+// withCheckedBroker is withBroker for a command that needs something of the config (its
+// channels, its feeds): check refuses it before Redis is asked, so the error names what is
+// missing rather than "redis.url is not set" (without a config, it usually is not either).
+func withCheckedBroker(cmd *cobra.Command, g *globalFlags, check func(*config.Config) error, f func(ctx context.Context, cfg *config.Config, b *queue.Broker) error) error {
 	cfg, err := loadConfig(g)
 	if err != nil {
 		return err
+	}
+	if check != nil {
+		if err := check(cfg); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 	defer cancel()
@@ -228,10 +240,7 @@ func newChannelsCmd(g *globalFlags) *cobra.Command {
 					return err
 				}
 				infos, unconfigured = res.Channels, res.Unconfigured
-			} else if err := withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
-				if len(cfg.Channels) == 0 {
-					return errNoChannels
-				}
+			} else if err := withCheckedBroker(cmd, g, needChannels, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 				var err error
 				if infos, err = queue.ChannelInfos(ctx, b, cfgChannels(cfg)); err != nil {
 					return err
@@ -313,6 +322,14 @@ func unconfiguredText(u queue.ChannelStats) (detail, advice string) {
 // channel with deliveries shown as "not in the config", would send the operator looking for a
 // channel removed from a config they never passed.
 var errNoChannels = &exitError{code: 2, err: errors.New("no channels are configured: pass --config FILE (or set HERALD_CONFIG), or ask a running herald with --server URL")}
+
+// needChannels is withCheckedBroker's check for herald channels and herald stats.
+func needChannels(cfg *config.Config) error {
+	if len(cfg.Channels) == 0 {
+		return errNoChannels
+	}
+	return nil
+}
 
 func cfgChannels(cfg *config.Config) []queue.ChannelConfig {
 	out := make([]queue.ChannelConfig, 0, len(cfg.Channels))

@@ -31,12 +31,14 @@ func newFeedsCmd(g *globalFlags) *cobra.Command {
 					return err
 				}
 				sts = res.Feeds
-			} else if err := withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
+			} else if err := withCheckedBroker(cmd, g, func(*config.Config) error {
 				if g.configPath == "" {
 					// Feeds live only in the config file: without one the empty table read as
 					// "no feeds are polled".
 					return &exitError{code: 2, err: errors.New("no config file: herald feeds lists the config's feeds; pass --config FILE (or set HERALD_CONFIG), or ask a running herald with --server URL")}
 				}
+				return nil
+			}, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 				var err error
 				sts, err = ingest.FeedStatuses(ctx, b.Client(), cfg.Feeds)
 				return err

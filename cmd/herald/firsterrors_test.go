@@ -94,6 +94,14 @@ func TestFirstErrorsSayWhatToDo(t *testing.T) {
 			[]string{"reading " + filepath.Dir(missing) + ": ", "is a directory"}},
 		{"route a missing file", "", []string{"route", "--config", noRedis, missing}, 2,
 			[]string{"open " + missing + ": no such file or directory"}},
+		// What is missing is the config, not Redis (README: without a config they exit 2 saying
+		// so); they said "redis.url is not set", exit 1, where REDIS_URL was not set either.
+		{"channels without a config", "", []string{"channels"}, 2,
+			[]string{"no channels are configured: pass --config FILE (or set HERALD_CONFIG)"}},
+		{"stats without a config", "", []string{"stats"}, 2,
+			[]string{"no channels are configured: pass --config FILE (or set HERALD_CONFIG)"}},
+		{"feeds without a config", "", []string{"feeds"}, 2,
+			[]string{"no config file: herald feeds lists the config's feeds"}},
 		{"--server not running", article, []string{"publish", "--server", "http://" + closedAddr(t), "-"}, 1,
 			[]string{"is herald serve (or herald demo) running at http://127.0.0.1:"}},
 	} {

@@ -28,10 +28,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 				if err := remoteGet(cmd, rf, "/v1/stats", st); err != nil {
 					return err
 				}
-			} else if err := withBroker(cmd, g, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
-				if len(cfg.Channels) == 0 {
-					return errNoChannels
-				}
+			} else if err := withCheckedBroker(cmd, g, needChannels, func(ctx context.Context, cfg *config.Config, b *queue.Broker) error {
 				var feeds func(context.Context) ([]ingest.FeedStatus, error)
 				if len(cfg.Feeds) > 0 {
 					feeds = func(ctx context.Context) ([]ingest.FeedStatus, error) {
