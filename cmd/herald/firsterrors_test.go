@@ -102,11 +102,22 @@ func TestFirstErrorsSayWhatToDo(t *testing.T) {
 			[]string{"no channels are configured: pass --config FILE (or set HERALD_CONFIG)"}},
 		{"feeds without a config", "", []string{"feeds"}, 2,
 			[]string{"no config file: herald feeds lists the config's feeds"}},
+		// A --server without its scheme is a usage mistake (2) said plainly; it was exit 1 with
+		// a URL parser's message or "is herald serve running at ://?".
+		{"--server without a scheme", "", []string{"status", "--server", "127.0.0.1:8080", "a1"}, 2,
+			[]string{"--server (or HERALD_SERVER) is not a URL like http://127.0.0.1:8080"}},
+		{"--server a bare host", "", []string{"log", "--server", "herald.example.com"}, 2,
+			[]string{"--server (or HERALD_SERVER) is not a URL like http://127.0.0.1:8080"}},
+		{"--server a token pasted by mistake", article, []string{"publish", "--server", "tok-3f9a1c0e7b2d", "-"}, 2,
+			[]string{"--server (or HERALD_SERVER) is not a URL like http://127.0.0.1:8080"}},
 		{"--server not running", article, []string{"publish", "--server", "http://" + closedAddr(t), "-"}, 1,
 			[]string{"is herald serve (or herald demo) running at http://127.0.0.1:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut, exit := runCLI(t, tc.stdin, tc.args...)
+			if strings.Contains(errOut, "tok-3f9a1c0e7b2d") {
+				t.Errorf("the error repeats what --server was given (it may be a token): %s", errOut)
+			}
 			if exit != tc.exit {
 				t.Errorf("exit %d, want %d: %s", exit, tc.exit, errOut)
 			}

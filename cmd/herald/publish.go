@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -30,6 +31,22 @@ func (r *remoteFlags) add(cmd *cobra.Command) {
 	// A token from a Kubernetes secret or an env file often ends in a newline, which Go's HTTP
 	// client refuses in a header ("invalid header field value"); the server trims tokens too.
 	r.token = strings.TrimSpace(os.Getenv("HERALD_API_TOKEN"))
+	cmd.PreRunE = func(*cobra.Command, []string) error { return r.check() }
+}
+
+// check refuses a --server that is not an http(s) URL with a host (127.0.0.1:8080 without its
+// scheme): a usage mistake, exit 2, said plainly rather than as a URL parser's complaint or
+// "is herald serve running at ://?". The value is not repeated: it may be the API token,
+// pasted into HERALD_SERVER for HERALD_API_TOKEN.
+func (r *remoteFlags) check() error {
+	if r.server == "" {
+		return nil
+	}
+	u, err := url.Parse(r.server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &exitError{code: 2, err: errors.New("--server (or HERALD_SERVER) is not a URL like http://127.0.0.1:8080: give the scheme and host of a running herald's API (the value is not repeated: it may be a token)")}
+	}
+	return nil
 }
 
 func newPublishCmd(g *globalFlags) *cobra.Command {
