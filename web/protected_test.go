@@ -25,7 +25,7 @@ function do_action($hook, ...$args) { foreach ($GLOBALS['hooks'][$hook] ?? [] as
 function wp_is_post_revision($id) { return false; }
 function wp_is_post_autosave($id) { return false; }
 function post_password_required($p) { return false; } // the editor's cookie holds the password
-function get_post_type_object($t) { return (object) ['rest_base' => 'posts']; }
+function get_post_type_object($t) { return (object) ['show_in_rest' => true, 'rest_base' => 'posts']; }
 class WP_REST_Request { function __construct($m, $r) {} function set_query_params($q) {} }
 class Herald_Response { function is_error() { return false; } }
 class Herald_Server { function response_to_data($r, $embed) { return ['id' => 4720, 'status' => 'publish', 'link' => 'https://news.example.com/p/', 'title' => ['rendered' => 'x']]; } }

@@ -75,18 +75,63 @@ function herald_blog_fields( $data ) {
 	return $data;
 }
 
-/** The post as GET /wp/v2/posts/<id>?_embed shows it: title, excerpt, content, link, terms, featured image. */
+/**
+ * The post as GET /wp/v2/posts/<id>?_embed shows it: title, excerpt, content, link, terms,
+ * featured image. A post type the REST API does not serve (register_post_type's show_in_rest is
+ * false by default) is sent as herald_post_fields() builds it: that post was never sent at all.
+ */
 function herald_post_payload( $post ) {
 	$type_object = get_post_type_object( $post->post_type );
-	$base        = ( $type_object && ! empty( $type_object->rest_base ) ) ? $type_object->rest_base : $post->post_type;
-	$request     = new WP_REST_Request( 'GET', '/wp/v2/' . $base . '/' . $post->ID );
+	if ( ! $type_object || empty( $type_object->show_in_rest ) ) {
+		return herald_post_fields( $post );
+	}
+	$base      = ! empty( $type_object->rest_base ) ? $type_object->rest_base : $post->post_type;
+	$namespace = ! empty( $type_object->rest_namespace ) ? $type_object->rest_namespace : 'wp/v2';
+	$request   = new WP_REST_Request( 'GET', '/' . $namespace . '/' . $base . '/' . $post->ID );
 	$request->set_query_params( array( '_embed' => 'wp:featuredmedia,wp:term' ) );
 	$response = rest_do_request( $request );
 	if ( $response->is_error() ) {
-		return null;
+		// A plugin that refuses REST requests (rest_pre_dispatch) must not silence herald.
+		return herald_post_fields( $post );
 	}
 	// Embed only what herald reads: the featured image and the terms (WordPress 5.4+).
 	return herald_blog_fields( rest_get_server()->response_to_data( $response, array( 'wp:featuredmedia', 'wp:term' ) ) );
+}
+
+/** The fields of the REST post object that herald reads, built from the post itself. */
+function herald_post_fields( $post ) {
+	$embedded = array();
+	$thumb    = (int) get_post_thumbnail_id( $post );
+	$image    = $thumb ? wp_get_attachment_url( $thumb ) : false;
+	if ( $image ) {
+		$embedded['wp:featuredmedia'] = array( array( 'id' => $thumb, 'source_url' => $image ) );
+	}
+	foreach ( array( 'category', 'post_tag' ) as $taxonomy ) {
+		$terms = get_the_terms( $post, $taxonomy );
+		if ( is_array( $terms ) ) {
+			$group = array();
+			foreach ( $terms as $term ) {
+				$group[] = array( 'id' => $term->term_id, 'name' => $term->name, 'taxonomy' => $term->taxonomy );
+			}
+			$embedded['wp:term'][] = $group;
+		}
+	}
+	$data = array(
+		'id'             => $post->ID,
+		'status'         => $post->post_status,
+		'guid'           => array( 'rendered' => get_the_guid( $post ) ),
+		'link'           => get_permalink( $post ),
+		'title'          => array( 'rendered' => get_the_title( $post ) ),
+		'content'        => array( 'rendered' => apply_filters( 'the_content', $post->post_content ) ),
+		'excerpt'        => array( 'rendered' => apply_filters( 'the_excerpt', get_the_excerpt( $post ) ) ),
+		'featured_media' => $thumb,
+		'_embedded'      => (object) $embedded,
+	);
+	$date = mysql2date( 'Y-m-d\TH:i:s', $post->post_date_gmt, false ); // false for a zero date
+	if ( $date ) {
+		$data['date_gmt'] = $date;
+	}
+	return herald_blog_fields( $data );
 }
 
 /**
