@@ -59,6 +59,15 @@ const codeBlocked = 368
 // due to missing permissions, or does not support this operation".
 const subcodeNoObject = 33
 
+// authCode reports Graph's codes for a token or an app that cannot make the call, which no
+// retry fixes: 190 (OAuthException: token invalid or expired), 102 (API Session: "the login
+// status or access token has expired, been revoked, or is otherwise invalid. Get a new access
+// token"), 3 (API Method: "capability or permissions issue"), 10 and 200–299 (permission).
+// Specs: https://developers.facebook.com/docs/graph-api/guides/error-handling#errorcodes
+func authCode(code int) bool {
+	return code == 190 || code == 102 || code == 3 || code == 10 || code >= 200 && code < 300
+}
+
 // DefaultRateLimitWait is used when a throttled answer does not say when access comes back.
 const DefaultRateLimitWait = 5 * time.Minute
 
@@ -70,7 +79,8 @@ var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 341: true, 613: t
 
 // classify turns a Graph error into an error of the right kind (channels/errors.go):
 //
-//	190 (token invalid or expired), 10 and 200–299 (permission) → channels.Auth: the channel pauses
+//	190 (token invalid or expired), 102 (API session: the token's login no longer valid),
+//	3 (capability), 10 and 200–299 (permission) → channels.Auth: the channel pauses
 //	4, 17, 32, 341, 613, 80001 (throttled) → channels.RateLimited (estimated_time_to_regain_access, else 5 min)
 //	100 subcode 33 on a post (page_id names no Page the token can see) → channels.Pause
 //	368 on a post (the Page is temporarily blocked from posting: "wait and retry", Meta says)
@@ -83,7 +93,7 @@ func (c *Channel) classify(action string, resp *httpsend.Response, posting bool)
 	ae := parseError(resp, c.send)
 	err := fmt.Errorf("facebook: %s: %w", action, ae)
 	switch {
-	case ae.Code == 190, ae.Code == 10, ae.Code >= 200 && ae.Code < 300:
+	case authCode(ae.Code):
 		return channels.Auth(err)
 	case rateLimitCodes[ae.Code] || resp.Status == http.StatusTooManyRequests:
 		return channels.RateLimited(err, c.now().Add(regainWait(resp.Header)))

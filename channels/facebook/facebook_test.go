@@ -199,6 +199,24 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("%v: want an auth pause with code 190", err)
 			}
 		}},
+		// Graph's error-handling guide: 102 (API Session) "the login status or access token has
+		// expired, been revoked, or is otherwise invalid. Get a new access token"; 3 (API
+		// Method) a capability or permissions issue. Every post would be refused alike.
+		{"102 API session pauses", func(f *facebookfake.Server) {
+			f.FailNext(400, 102, 0, "Session key invalid. This could be because the session key has an incorrect format, or because the user has revoked this session", nil)
+		}, func(t *testing.T, err error) {
+			var ae *APIError
+			if p, ok := channels.AsPause(err); !ok || !strings.HasPrefix(p.Reason, "auth: ") || channels.IsPermanent(err) || !errors.As(err, &ae) || ae.Code != 102 {
+				t.Fatalf("%v: want an auth pause with code 102", err)
+			}
+		}},
+		{"3 capability pauses", func(f *facebookfake.Server) {
+			f.FailNext(400, 3, 0, "(#3) Application does not have the capability to make this API call.", nil)
+		}, func(t *testing.T, err error) {
+			if p, ok := channels.AsPause(err); !ok || !strings.HasPrefix(p.Reason, "auth: ") || channels.IsPermanent(err) {
+				t.Fatalf("%v: want an auth pause", err)
+			}
+		}},
 		{"32 page rate limit waits for estimated_time_to_regain_access", func(f *facebookfake.Server) { f.RateLimitNext(7) }, func(t *testing.T, err error) {
 			rl, ok := channels.AsRateLimited(err)
 			if !ok || time.Until(rl.RetryAt) < 6*time.Minute || time.Until(rl.RetryAt) > 8*time.Minute {
