@@ -45,8 +45,11 @@ const (
 )
 
 var (
-	// cloudAuth: the token or the app's permissions: every later post fails the same way.
-	cloudAuth = map[int]bool{0: true, 190: true, 10: true, 200: true, 131005: true, 131031: true}
+	// cloudAuth: the token or the app's permissions: every later post fails the same way — 0
+	// AuthException, 3 API Method (capability or permissions; sent with HTTP 500), 10
+	// permission denied, 190 token expired, 131005 access denied, 131031 account locked; and
+	// 200–299 API Permission (cloudAuthCode).
+	cloudAuth = map[int]bool{0: true, 3: true, 190: true, 10: true, 131005: true, 131031: true}
 	// cloudRate: throughput, pair and spam rate limits.
 	cloudRate = map[int]bool{4: true, 80007: true, 130429: true, 131048: true, 131056: true}
 	// cloudAccount: the business account cannot send at all until its owner acts in Meta
@@ -58,10 +61,15 @@ var (
 	cloudRetry = map[int]bool{1: true, 2: true, 131000: true, 131016: true, 133004: true}
 )
 
+// cloudAuthCode reports the Cloud API's authorization errors.
+// Specs: https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes#authorization-errors
+func cloudAuthCode(code int) bool { return cloudAuth[code] || code >= 200 && code < 300 }
+
 // classify for the Cloud API reads {"error":{"message","type","code","error_subcode",
 // "error_data":{"details"},"fbtrace_id"}}:
 //
-//	HTTP 401, or code 0/190 (token), 10/200 (permission), 131005, 131031 → channels.Auth (pause)
+//	HTTP 401, or code 0/190 (token), 3 (capability, even with HTTP 500), 10/200–299
+//	(permission), 131005, 131031 → channels.Auth (pause)
 //	code 100 subcode 33 (phone_number_id names no number the token sees) → channels.Pause
 //	code 131042 (payment), 131045/133010 (number not registered), 368 (blocked)
 //	                                                → channels.Pause: the account cannot send
@@ -91,7 +99,7 @@ func (cloud) classify(c *Channel, action string, resp *httpsend.Response) error 
 	}
 	err := c.http.Errorf("%s: %w", action, ae)
 	switch {
-	case resp.Status == 401 || (graph && cloudAuth[ae.Code]):
+	case resp.Status == 401 || (graph && cloudAuthCode(ae.Code)):
 		return channels.Auth(err)
 	case graph && ae.Code == 100 && ae.Subcode == 33:
 		// Every Cloud API call is under /{phone-number-id}: the object Graph cannot load is it.

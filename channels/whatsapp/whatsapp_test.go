@@ -195,6 +195,10 @@ func TestErrorClasses(t *testing.T) {
 	}{
 		{Cloud, whatsappfake.Answer{Status: 401, Code: 190, Message: "Error validating access token: Session has expired"}, pause, "auth pause"},
 		{Cloud, whatsappfake.Answer{Status: 403, Code: 10, Message: "(#10) Application does not have permission for this action"}, pause, "auth pause"},
+		// The Cloud API's authorization errors (error-codes page): 3 "API Method, capability or
+		// permissions issue" comes with HTTP 500, and all of 200–299 are "API Permission".
+		{Cloud, whatsappfake.Answer{Status: 500, Code: 3, Message: "(#3) Application does not have the capability to make this API call."}, pause, "auth pause"},
+		{Cloud, whatsappfake.Answer{Status: 403, Code: 299, Message: "(#299) Permission is either not granted or has been removed"}, pause, "auth pause"},
 		{Cloud, whatsappfake.Answer{Status: 429, Code: 130429, Message: "Rate limit hit", RetryAfter: "12"}, rate(12 * time.Second), "rate limited 12s"},
 		{Cloud, whatsappfake.Answer{Status: 400, Code: 80007, Message: "Rate limit issues"}, rate(DefaultRetryAfter), "rate limited, default wait"},
 		{Cloud, whatsappfake.Answer{Status: 500, Code: 131000, Message: "Something went wrong"}, retryable, "retryable"},
