@@ -161,7 +161,12 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, thread int
 			entry.Action, entry.Args = "message", cut(text, 100)
 		}
 		if b.refuse(ctx, entry) {
-			b.reply(ctx, to, reply{text: b.tx.f("refused")})
+			text := b.tx.f("refused")
+			if m.SenderChat != nil {
+				// An admin writing anonymously (or as a channel): Telegram does not say who.
+				text = b.tx.f("refused.anon")
+			}
+			b.reply(ctx, to, reply{text: text})
 		}
 		return
 	}

@@ -79,6 +79,15 @@ type AlertsConfig struct {
 	FeedFailures int `yaml:"feed_failures"`
 }
 
+// standInUsers are the accounts Telegram puts in a message's from when someone writes on
+// behalf of a chat (an anonymous group admin, a channel) or forwards a channel's post.
+// Specs: https://core.telegram.org/bots/api#message (from, sender_chat)
+var standInUsers = map[int64]string{
+	1087968824: "@GroupAnonymousBot",
+	136817688:  "@Channel_Bot",
+	777000:     "Telegram's service account",
+}
+
 // Defaults.
 const (
 	DefaultTokenEnv         = "HERALD_ADMIN_BOT_TOKEN"
@@ -113,6 +122,14 @@ func (c *Config) Resolve(getenv func(string) string, readFile func(string) ([]by
 	}
 	if slices.ContainsFunc(t.AllowedUserIDs, func(id int64) bool { return id <= 0 }) {
 		bad("telegram.allowed_user_ids: user ids are positive numbers (ask @userinfobot)")
+	}
+	for _, id := range t.AllowedUserIDs {
+		if name, ok := standInUsers[id]; ok {
+			// The from.id of a refused anonymous admin, read in herald audit: allowing it would
+			// let anyone who adds the bot to a group of their own and writes there anonymously
+			// (or as a channel) command it.
+			bad("telegram.allowed_user_ids: %d is %s, Telegram's stand-in for whoever writes on behalf of a group or channel, not a person: allow the people (with \"Remain anonymous\" off), or make the group admin_chat_id", id, name)
+		}
 	}
 	switch {
 	case t.AlertThreadID < 0:
