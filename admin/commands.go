@@ -658,7 +658,7 @@ func (b *Bot) cmdChannels(ctx context.Context, r request) (reply, string) {
 		lines = append(lines, "", fmt.Sprintf("<b>%s</b> (%s) · %s · %s", esc(string(c.Channel)), esc(string(c.Kind)), esc(c.Rate), state),
 			"    "+b.tx.f("channel.queue", c.Pending, c.Urgent, c.Scheduled, c.Retry, c.Active))
 		if !c.NotBefore.IsZero() {
-			lines = append(lines, "    "+b.tx.f("channel.nb", c.NotBefore.UTC().Format("15:04:05")))
+			lines = append(lines, "    "+b.tx.f("channel.nb", c.NotBefore.UTC().Format("15:04:05 UTC")))
 		}
 		if sp := c.Spend; sp != nil {
 			s := b.tx.f("channel.spend", esc(sp.Month), sp.USD)
