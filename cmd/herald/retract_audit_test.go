@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -44,5 +45,30 @@ func TestRetractAndCorrectAuditSaysWhatEachChannelAnswered(t *testing.T) {
 		if e["source"] != "cli" || e["action"] != want.action || e["result"] != want.result || !strings.HasSuffix(e["args"].(string), " by desk") {
 			t.Errorf("audit entry %d %v: want %s by desk with result %q", i, e, want.action, want.result)
 		}
+	}
+}
+
+// herald status says who took a post back and when, as it says who corrected it: the table
+// showed "retracted" and nothing of who asked (only --json had retracted_by), directly and
+// through --server alike.
+func TestStatusSaysWhoRetractedAndWhen(t *testing.T) {
+	s := newStack(t)
+	s.serve()
+	if code, body := s.post(sampleArticle, nil); code != http.StatusAccepted {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	waitUntil(t, 15*time.Second, "sent", func() bool { return deliveryStatus(s.status("zel-2024-10-13")) == "sent" })
+	if out, errOut, code := runCLI(t, "", "retract", "--config", s.config, "--by", "desk", "zel-2024-10-13"); code != 0 {
+		t.Fatalf("retract: exit %d\n%s\n%s", code, out, errOut)
+	}
+	want := regexp.MustCompile(`tg +telegram +retracted .* retracted 20\d\d-\d\d-\d\dT\d\d:\d\dZ by desk`)
+	out, errOut, code := runCLI(t, "", "status", "--config", s.config, "zel-2024-10-13")
+	if code != 0 || !want.MatchString(out) {
+		t.Fatalf("status: exit %d\n%s\n%s", code, out, errOut)
+	}
+	t.Setenv("HERALD_API_TOKEN", testToken)
+	out, errOut, code = runCLI(t, "", "status", "--server", "http://"+s.addr, "zel-2024-10-13")
+	if code != 0 || !want.MatchString(out) {
+		t.Fatalf("status --server: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -81,11 +81,14 @@ func printStatus(cmd *cobra.Command, st *queue.ArticleStatus) {
 	_ = tw.Flush()
 }
 
-// correctionCell says whether a correction in place changed the delivery's post: "edited <time>
-// by <who>", "cannot-edit <time> by <who>" (the post keeps the old text), or "-".
+// correctionCell says what a retract or a correction in place did to the delivery's post:
+// "retracted <time> by <who>" (taken back: deleted, or cancelled before it went out), "edited
+// <time> by <who>", "cannot-edit <time> by <who>" (the post keeps the old text), or "-".
 func correctionCell(d queue.Delivery) string {
 	const layout = "2006-01-02T15:04Z"
 	switch {
+	case d.State == queue.StateRetracted && !d.RetractedAt.IsZero():
+		return "retracted " + d.RetractedAt.UTC().Format(layout) + " by " + d.RetractedBy
 	case !d.NotEditedAt.IsZero():
 		return "cannot-edit " + d.NotEditedAt.UTC().Format(layout) + " by " + d.NotEditedBy
 	case !d.EditedAt.IsZero():
