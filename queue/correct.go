@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -207,21 +208,14 @@ func (b *Broker) Correct(ctx context.Context, a *article.Article, ch channels.Na
 		return nil, fmt.Errorf("queue: article %s: %w", a.ID, ErrNotFound)
 	}
 	out := &Correction{ArticleID: a.ID, By: by}
-	// One budget for every edit of the call, so an API call answers within its write timeout.
+	// One budget for every edit of the call, so an API call answers within its write timeout;
+	// the edits run side by side (eachDelivery), so a platform that hangs delays no other.
 	dctx, cancel := context.WithTimeout(ctx, retractBudget)
 	defer cancel()
-	for _, d := range dels {
-		if ch != "" && d.Channel != ch {
-			continue
-		}
-		r, err := b.correctOne(ctx, dctx, a, d, by, routes)
-		if err != nil {
-			return out, err
-		}
-		out.Results = append(out.Results, r)
-	}
+	dels = slices.DeleteFunc(dels, func(d Delivery) bool { return ch != "" && d.Channel != ch })
+	out.Results, err = eachDelivery(dels, func(d Delivery) (CorrectResult, error) { return b.correctOne(ctx, dctx, a, d, by, routes) })
 	sort.Slice(out.Results, func(i, j int) bool { return out.Results[i].Channel < out.Results[j].Channel })
-	return out, nil
+	return out, err
 }
 
 func hasChannel(dels []Delivery, ch channels.Name) bool {

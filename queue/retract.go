@@ -8,8 +8,10 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"herald/channels"
@@ -29,7 +31,8 @@ const retractLease = time.Minute
 
 // retractBudget bounds the deletes of one Retract, retries included, so an API call (30 s write
 // timeout) answers in time; what is left undone is reported and a later Retract resumes it.
-const retractBudget = 20 * time.Second
+// (A variable for the tests.)
+var retractBudget = 20 * time.Second
 
 // retractAttempts bounds the delete attempts of one delivery in one Retract.
 const retractAttempts = 4
@@ -194,27 +197,43 @@ func (b *Broker) Retract(ctx context.Context, articleID string, ch channels.Name
 	if len(dels) == 0 {
 		return nil, fmt.Errorf("queue: article %s: %w", articleID, ErrNotFound)
 	}
+	dels = slices.DeleteFunc(dels, func(d Delivery) bool { return ch != "" && d.Channel != ch })
+	if len(dels) == 0 {
+		return nil, fmt.Errorf("queue: delivery %s: %w", deliveryMember(articleID, ch), ErrNotFound)
+	}
 	out := &Retraction{ArticleID: articleID, By: by}
 	// One budget for every delete of the call, so an API call answers within its write timeout.
 	dctx, cancel := context.WithTimeout(ctx, retractBudget)
 	defer cancel()
-	found := false
-	for _, d := range dels {
-		if ch != "" && d.Channel != ch {
+	out.Results, err = eachDelivery(dels, func(d Delivery) (RetractResult, error) { return b.retractOne(ctx, dctx, d, by, chans) })
+	sort.Slice(out.Results, func(i, j int) bool { return out.Results[i].Channel < out.Results[j].Channel })
+	return out, err
+}
+
+// eachDelivery runs one, for every delivery at once: each channel's delete or edit waits on
+// its own platform only, so a platform that hangs does not spend the call's budget for the
+// others (one after another, the channels after it failed without a request, call after call).
+// It returns the results of the calls that did not fail, and the first error (Redis).
+func eachDelivery[R any](dels []Delivery, one func(Delivery) (R, error)) ([]R, error) {
+	res := make([]R, len(dels))
+	errs := make([]error, len(dels))
+	var wg sync.WaitGroup
+	for i, d := range dels {
+		wg.Go(func() { res[i], errs[i] = one(d) })
+	}
+	wg.Wait()
+	out := make([]R, 0, len(dels))
+	var first error
+	for i := range dels {
+		if errs[i] != nil {
+			if first == nil {
+				first = errs[i]
+			}
 			continue
 		}
-		found = true
-		r, err := b.retractOne(ctx, dctx, d, by, chans)
-		if err != nil {
-			return out, err
-		}
-		out.Results = append(out.Results, r)
+		out = append(out, res[i])
 	}
-	if !found {
-		return nil, fmt.Errorf("queue: delivery %s: %w", deliveryMember(articleID, ch), ErrNotFound)
-	}
-	sort.Slice(out.Results, func(i, j int) bool { return out.Results[i].Channel < out.Results[j].Channel })
-	return out, nil
+	return out, first
 }
 
 func (b *Broker) retractOne(ctx, dctx context.Context, d Delivery, by string, chans map[channels.Name]channels.Channel) (RetractResult, error) {
