@@ -139,21 +139,24 @@ return {"edit", rid}
 `)
 
 // editFinishScript records the outcome of an edit taken by editBeginScript (only under the
-// same token): "ok" → edited_at / edited_by on the record and an "edited" log entry with who
-// asked; anything else → the error on the record (it stays sent, with the old text).
+// same token): "ok" → edited_at / edited_by on the record (an earlier edit's error cleared) and
+// an "edited" log entry with who asked; anything else → the error on the record (it stays sent,
+// with the old text).
 //
 //	KEYS[1] ledger key, KEYS[2] log stream
 //	ARGV[1] now ms, ARGV[2] log max len, ARGV[3] by, ARGV[4] token, ARGV[5] "ok" or the error text
 //
 // Returns "ok" or "lost".
 var editFinishScript = logScript(`
-local f = redis.call("HMGET", KEYS[1], "state", "attempt", "remote_id", "edit_token")
+local f = redis.call("HMGET", KEYS[1], "state", "attempt", "remote_id", "edit_token", "error")
 if f[4] ~= ARGV[4] then return "lost" end
 local article_id, channel = ledger_ids(KEYS[1])
 redis.call("HDEL", KEYS[1], "edit_token", "edit_until")
 if ARGV[5] == "ok" then
   redis.call("HSET", KEYS[1], "edited_at", ARGV[1], "edited_by", ARGV[3], "updated_at", ARGV[1])
   redis.call("HDEL", KEYS[1], "not_edited_at", "not_edited_by")
+  -- An earlier edit's error is over now; a retract's is not (the post it left still stands).
+  if f[5] and string.sub(f[5], 1, 13) == "edit failed: " then redis.call("HDEL", KEYS[1], "error") end
   log_append(KEYS[2], ARGV[2], {article_id = article_id, channel = channel, status = "` + LogEdited + `",
     attempt = f[2], remote_id = f[3], error = "edited on the platform", by = ARGV[3]})
   return "ok"

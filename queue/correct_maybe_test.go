@@ -57,3 +57,39 @@ func TestCorrectOfARetryAfterALostAnswerSaysTheOldTextMayBeOut(t *testing.T) {
 		t.Fatalf("correct of a fresh pending delivery %+v %v: want will-post-corrected, no note", c, err)
 	}
 }
+
+// TestCorrectThatSucceedsClearsTheEarlierEditError: a correction Telegram refused left "edit
+// failed: …" on the record; the next correction edited the post, but the error stayed, so
+// herald status, the API and the dashboard showed the post edited and its edit failed at once.
+// A successful edit clears an edit's error (and only that: a retract's stays, the post stands).
+func TestCorrectThatSucceedsClearsTheEarlierEditError(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	e.start()
+	e.publish("e9", correctTargets[:1])
+	e.waitAll("e9", StateSent)
+	e.tg.FailEditNext(1, 400, "Bad Request: message can't be edited", 0)
+	if c, err := e.broker.Correct(ctx, corrected("e9", "تصحيح أول"), "", "desk", e.routes); err != nil || correctResults(c)["tg"].Result != "failed" {
+		t.Fatalf("correct %+v %v: want failed", c, err)
+	}
+	if d, _ := e.broker.Delivery(ctx, "e9", "tg"); !strings.Contains(d.Error, "edit failed") {
+		t.Fatalf("record %+v: want the edit's error", d)
+	}
+	if c, err := e.broker.Correct(ctx, corrected("e9", "تصحيح أول"), "", "desk", e.routes); err != nil || correctResults(c)["tg"].Result != "edited" {
+		t.Fatalf("correct again %+v %v: want edited", c, err)
+	}
+	if d, _ := e.broker.Delivery(ctx, "e9", "tg"); d.Error != "" || d.EditedBy != "desk" {
+		t.Fatalf("record %+v: want edited by desk, no error left", d)
+	}
+	// A retract's error is not the edit's to clear: the post it could not delete still stands.
+	e.tg.FailDeleteNext(1, 400, "Bad Request: message can't be deleted", 0)
+	if r, err := e.broker.Retract(ctx, "e9", "", "desk", e.chans); err != nil || results(r)["tg"].Result != "failed" {
+		t.Fatalf("retract %+v %v: want failed", r, err)
+	}
+	if c, err := e.broker.Correct(ctx, corrected("e9", "تصحيح ثان"), "", "desk", e.routes); err != nil || correctResults(c)["tg"].Result != "edited" {
+		t.Fatalf("correct after the failed retract %+v %v: want edited", c, err)
+	}
+	if d, _ := e.broker.Delivery(ctx, "e9", "tg"); !strings.HasPrefix(d.Error, "retract failed") {
+		t.Fatalf("record %+v: want the retract's error kept", d)
+	}
+}
