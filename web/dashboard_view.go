@@ -41,6 +41,9 @@ type liveView struct {
 	Recent   []queue.ArticleStatus
 	// Configured are the configured channels: a delivery of any other gets no buttons.
 	Configured configuredSet
+	// Unconfigured are channels not in the config whose queues still hold deliveries (removed
+	// or renamed while a backlog waited): no worker sends them (GET /v1/channels' unconfigured).
+	Unconfigured []queue.ChannelStats
 }
 
 type channelView struct {
@@ -131,7 +134,12 @@ func (s *Server) liveData(ctx context.Context, sess *session) (*liveView, error)
 	if err != nil {
 		return nil, err
 	}
-	v := &liveView{Admin: sess.admin(), CSRF: sess.CSRF, Now: time.Now().UTC(), Recent: recent, Configured: s.configuredSet()}
+	unconfigured, err := s.Broker.Unconfigured(ctx, s.Channels)
+	if err != nil {
+		return nil, err
+	}
+	v := &liveView{Admin: sess.admin(), CSRF: sess.CSRF, Now: time.Now().UTC(), Recent: recent, Configured: s.configuredSet(),
+		Unconfigured: unconfigured}
 	for _, info := range infos {
 		cv := channelView{ChannelInfo: info, State: "active", Chart: buildChart(start, hourly[info.Channel])}
 		switch {

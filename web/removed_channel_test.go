@@ -98,3 +98,35 @@ func TestDashboardOffersNoRequeueForARemovedChannel(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardNamesARemovedChannelsBacklog: deliveries queued for a channel removed from the
+// config (or renamed) wait for ever, no worker serving their queue; GET /v1/channels and
+// herald doctor said so, the dashboard — the page an operator watches — did not. It now names
+// the channel and how many wait, on the page and in its live part, to viewers too; with no
+// such backlog it says nothing.
+func TestDashboardNamesARemovedChannelsBacklog(t *testing.T) {
+	e := newDashEnv(t)
+	if page := e.login(dashAdminToken).page("/dashboard/"); strings.Contains(page, `id="unconfigured"`) {
+		t.Fatal("a warning with every channel configured")
+	}
+	ctx := context.Background()
+	for _, id := range []string{"rm-3", "rm-4"} {
+		art := &article.Article{ID: id, URL: "https://news.example.com/" + id, Title: "خبر"}
+		art.Normalize()
+		if _, err := e.broker.Publish(ctx, art, []queue.Target{{Name: "tg-old", Kind: channels.KindTelegram}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, role := range []string{roleAdmin, roleViewer} {
+		c := e.loginAs(role)
+		for _, path := range []string{"/dashboard/", "/dashboard/live"} {
+			page := c.page(path)
+			if !strings.Contains(page, `id="unconfigured"`) || !strings.Contains(page, `data-unconfigured-channel="tg-old">tg-old</b> 2 waiting`) {
+				t.Errorf("%s %s does not name tg-old's backlog of 2", role, path)
+			}
+			if strings.Contains(page, `data-unconfigured-channel="tg-main"`) {
+				t.Errorf("%s %s names a configured channel", role, path)
+			}
+		}
+	}
+}
