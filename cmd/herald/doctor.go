@@ -34,8 +34,9 @@ func newDoctorCmd(g *globalFlags) *cobra.Command {
 		Short: "Check the config, Redis (version, AOF, eviction) and each channel's credentials, and say what to fix",
 		Long: `doctor checks what herald needs, without posting anything: the config file, Redis (reachable,
 version 6.2 or newer, AOF persistence on, maxmemory-policy noeviction) and every channel's
-credentials and destination against its platform (Telegram: getMe and getChat). Each problem
-comes with what to do. It exits 1 when something must be fixed, 0 otherwise (warnings
+credentials and destination against its platform (Telegram: getMe and getChat), and warns of
+a paused channel (paused, it sends nothing whatever its credentials). Each problem comes with
+what to do. It exits 1 when something must be fixed, 0 otherwise (warnings
 included).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -165,6 +166,11 @@ func doctorSenders(ctx context.Context, cfg *config.Config, rdb redis.UniversalC
 	}
 	for _, p := range paused {
 		if _, ok := cfg.Channel(string(p.Channel)); ok {
+			// Paused, it sends nothing whatever its credentials: after a new token (herald
+			// paused it on the revoked one) every check below passes and the backlog waits on.
+			fs = append(fs, finding{Level: "warn", Area: "channel " + string(p.Channel),
+				Detail: fmt.Sprintf("paused by %s since %s%s; nothing is sent for it until it is resumed", pausedBy(p.By), p.Since.Format(time.RFC3339), reasonText(p.Reason)),
+				Advice: fmt.Sprintf("once the cause is fixed (the check of the channel below says whether its credentials work), herald resume %s", p.Channel)})
 			continue
 		}
 		fs = append(fs, finding{Level: "warn", Area: "channel " + string(p.Channel),
@@ -188,6 +194,22 @@ func doctorSenders(ctx context.Context, cfg *config.Config, rdb redis.UniversalC
 		}
 	}
 	return fs
+}
+
+// pausedBy is who paused a channel, for doctor: "?" for a pause recorded without a name.
+func pausedBy(by string) string {
+	if by == "" {
+		return "?"
+	}
+	return by
+}
+
+// reasonText is ": reason", or nothing for a pause given no reason.
+func reasonText(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + reason
 }
 
 func doctorChannels(ctx context.Context, cfg *config.Config) []finding {
