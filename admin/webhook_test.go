@@ -78,6 +78,25 @@ func TestWebhookModeChecksTheSecretAndAnswersOnce(t *testing.T) {
 	if n := len(e.replies(adminID, "")); n != 1 {
 		t.Fatalf("%d replies, want 1 (unauthorised requests do nothing)", n)
 	}
+	// A command written in a forum topic is answered there (the update's message_thread_id,
+	// which tgbotapi.Update cannot carry: the body as Telegram sends it).
+	group := int64(-1007770000077)
+	e.botTG.AddChat(telegramfake.Chat{ID: group, Type: "supergroup", Title: "newsroom admins"})
+	e.botTG.AddTopic(group, 42)
+	raw := `{"update_id":8,"message":{"message_id":2,"date":1,"message_thread_id":42,"is_topic_message":true,` +
+		`"from":{"id":1001,"is_bot":false,"first_name":"editor","username":"editor"},` +
+		`"chat":{"id":-1007770000077,"type":"supergroup","title":"newsroom admins","is_forum":true},"text":"/status hook-2"}}`
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/telegram/admin", bytes.NewReader([]byte(raw)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_hook-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if m := e.waitReply(group, "No article hook-2"); m.ThreadID != 42 {
+		t.Fatalf("answered in thread %d, want the topic 42 it was asked in", m.ThreadID)
+	}
 }
 
 // TestWebhookUpdateIsRetriedWhileRedisIsDown: an update that cannot be claimed because Redis
