@@ -70,16 +70,20 @@ func retractSummary(res *queue.Retraction, err error) string {
 // article was indexed under the GUID). An article herald never had is 200 with nothing done.
 func (s *Server) retractWordPress(w http.ResponseWriter, r *http.Request, articleID, source string, addrs ...string) int {
 	by := "wordpress:" + source
-	res, err := s.Broker.Retract(r.Context(), articleID, "", by, s.Built)
+	// Not cancelled when the plugin stops waiting (HERALD_TIMEOUT, 5 s) while deletes are under
+	// way (a 429 waited out, many channels): they stopped half-way, and the rest waited for the
+	// plugin's retry, minutes later, or for good after its last. Retract's own budget bounds it.
+	ctx := context.WithoutCancel(r.Context())
+	res, err := s.Broker.Retract(ctx, articleID, "", by, s.Built)
 	for _, addr := range addrs {
 		if !errors.Is(err, queue.ErrNotFound) || addr == "" {
 			continue
 		}
-		id, lerr := s.Broker.ArticleIDByURL(r.Context(), addr)
+		id, lerr := s.Broker.ArticleIDByURL(ctx, addr)
 		switch {
 		case lerr == nil:
 			articleID = id
-			res, err = s.Broker.Retract(r.Context(), id, "", by, s.Built)
+			res, err = s.Broker.Retract(ctx, id, "", by, s.Built)
 		case !errors.Is(lerr, queue.ErrNotFound) && !errors.Is(lerr, queue.ErrInvalidURL):
 			err = lerr // Redis: 503, the plugin sends the event again
 		}
