@@ -49,14 +49,14 @@ reads a running herald's GET /v1/deliveries instead of Redis, and --follow asks 
 			if q.Status != "" && !slices.Contains([]string{"pending", "sent", "failed", "unknown", "retracted", "edited"}, q.Status) {
 				return &exitError{code: 2, err: fmt.Errorf("--status %q: want pending, sent, failed, unknown, retracted or edited", q.Status)}
 			}
-			ctx := cmd.Context()
+			// Caught, not left to the default action: herald may be PID 1 in a container, which
+			// ignores a signal it has no handler for.
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
 			if follow {
 				// Ctrl-C is how --follow ends: quietly, exit 0, even in the middle of a read or of a
 				// --server request (which took cmd's context and ran on until its 30s timeout, a
 				// hung server's Ctrl-C then ending in "context deadline exceeded", exit 1).
-				var stop context.CancelFunc
-				ctx, stop = signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-				defer stop()
 				cmd.SetContext(ctx)
 			}
 			err = logCmd(ctx, cmd, g, rf, q, since != "", limit, follow, asJSON)
