@@ -97,8 +97,16 @@ type Message struct {
 	// that deduplicate (Mastodon Idempotency-Key, webhook-id) use it.
 	Key     string
 	Attempt int
-	Posts   []Post
+	// AfterUnknown: an admin retried this delivery after an unknown outcome, so an attempt
+	// before the retry may have made the post although Attempt starts again at 1. A platform
+	// that refuses a repeated text (X, Facebook) is then most likely refusing that post.
+	AfterUnknown bool
+	Posts        []Post
 }
+
+// MayHavePosted reports whether an earlier attempt of this delivery may have made the post: a
+// retry (Attempt > 1), or the first attempt after an admin's retry of an unknown outcome.
+func (m Message) MayHavePosted() bool { return m.Attempt > 1 || m.AfterUnknown }
 
 // Receipt is what the platform said about an accepted post.
 type Receipt struct {

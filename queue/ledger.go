@@ -236,15 +236,15 @@ end
 //	ARGV[6] record TTL seconds, ARGV[7] channel, ARGV[8] owner (process, for operators),
 //	ARGV[9] the Redis clock's time now as the caller knows it (ms; "0" = unknown: read TIME)
 //
-// Returns {result, attempt, lease_until, article JSON, created_at ms}: result is "claimed", "missing", "stale"
+// Returns {result, attempt, lease_until, article JSON, created_at ms, after_unknown}: result is "claimed", "missing", "stale"
 // (another revision), "paused", "busy" (another claim holds a live lease; the third value is
 // the ms it has left), "expired" (a lease ran out mid-send: the record is now unknown), or the
-// final state name. The article and the record's creation time (for the publish→post latency)
-// come with "claimed", so a delivery costs no round trip to read them. Leases are on the Redis
+// final state name. The article, the record's creation time (for the publish→post latency) and
+// ledgerAfterUnknown come with "claimed", so a delivery costs no round trip to read them. Leases are on the Redis
 // clock, as slotScript's: a process whose clock is off neither takes a lease that others see as
 // run out nor sees a live one as run out.
 var claimScript = logScript(luaExpireLease + `
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token", "created_at", "requeued_at")
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "attempt", "lease_until", "article_id", "channel", "token", "created_at", "requeued_at", "` + ledgerAfterUnknown + `")
 -- The latency counts from the publish, or from an admin's retry or repost (requeued_at).
 f[8] = f[9] or f[8]
 f[5], f[6] = ledger_ids(KEYS[1])
@@ -252,7 +252,7 @@ if not f[1] then return {"missing", 0, 0} end
 local state, rev, attempt, lease = f[1], tonumber(f[2]), tonumber(f[3]), tonumber(f[4] or "0")
 if rev ~= tonumber(ARGV[1]) then return {"stale", attempt, 0} end
 if state == "sending" and f[7] == ARGV[3] then
-  return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8]}
+  return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8], f[10] or ""}
 end
 -- A claim after a wait for a slot knows the Redis time: the slot's (from slotScript) plus the
 -- wait on the caller's monotonic clock, off by a round trip at most. That saves a TIME call per
@@ -273,7 +273,7 @@ attempt = attempt + 1
 lease = now + tonumber(ARGV[2])
 redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until", lease,
   "owner", ARGV[8], "token", ARGV[3], "expired", "", "updated_at", now)
-return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8]}
+return {"claimed", attempt, lease, redis.call("GET", KEYS[5]), f[8], f[10] or ""}
 `)
 
 // frontScript moves a pending delivery to the head of its lane (Worker.toFront): the next task
@@ -302,6 +302,12 @@ return gen + 1
 // field says where its task is, not that the article is urgent (Delivery.Urgent is false), and
 // an admin's requeue puts it back in the normal lane.
 const ledgerFront = "front"
+
+// ledgerAfterUnknown marks a delivery an admin retried after an unknown outcome, until its next
+// requeue: channels.Message.AfterUnknown tells the channel an earlier attempt may have posted,
+// so a duplicate refusal on the first attempt after the retry reads as that post, not as
+// another story's text.
+const ledgerAfterUnknown = "after_unknown"
 
 // ledgerMaybePosted is the ledger field holding when an attempt of a pending delivery may have
 // posted (ms): a deduplicating channel retries such an attempt, but not past its platform's
@@ -412,6 +418,13 @@ redis.call("HDEL", KEYS[1], "` + ledgerMaybePosted + `")
 if f[8] == "1" then
   redis.call("HDEL", KEYS[1], "urgent", "` + ledgerFront + `")
   f[5] = "0"
+end
+-- An admin's retry of an unknown outcome: the earlier attempt may have made the post, which the
+-- platform may now refuse as a duplicate (ledgerAfterUnknown). Any other requeue starts clean.
+if ARGV[1] == "retry" and state == "unknown" then
+  redis.call("HSET", KEYS[1], "` + ledgerAfterUnknown + `", "1")
+else
+  redis.call("HDEL", KEYS[1], "` + ledgerAfterUnknown + `")
 end
 redis.call("PERSIST", KEYS[1])
 -- A repost is a new post: the old one's id and link, its correction (correct.go) and its

@@ -84,7 +84,7 @@ func (l Limit) burst() int { return max(l.Burst, 1) }
 //	ARGV[8] lease ms, ARGV[9] claim token, ARGV[10] log max len, ARGV[11] member,
 //	ARGV[12] record TTL seconds, ARGV[13] owner
 //
-// Returns {result, n, lease_until, article JSON, created_at ms}: "claimed" (n = attempt; a re-run that finds
+// Returns {result, n, lease_until, article JSON, created_at ms, after_unknown}: "claimed" (n = attempt; a re-run that finds
 // its own token answers this too, taking no second slot), "ok" (slot taken, n = ms to wait for
 // it, then the slot's time on the Redis clock; a re-run of the same claim token answers with the slot the first run took, kept in the
 // channel's schedule key, taking no second one), "later" (not taken: n = the wait, longer than
@@ -92,7 +92,7 @@ func (l Limit) burst() int { return max(l.Burst, 1) }
 // "stale", "paused", "busy" (n = lease left), "expired" (a lease ran out mid-send: the record is
 // now unknown), or the final state name. Time is the Redis server's, the same for every process.
 var slotScript = logScript(luaExpireLease + `
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until", "attempt", "token", "article_id", "channel", "created_at", "requeued_at")
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "lease_until", "attempt", "token", "article_id", "channel", "created_at", "requeued_at", "` + ledgerAfterUnknown + `")
 -- The latency counts from the publish, or from an admin's retry or repost (requeued_at).
 f[8] = f[9] or f[8]
 f[6], f[7] = ledger_ids(KEYS[1])
@@ -103,7 +103,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local attempt = tonumber(f[4] or "0")
 if f[1] == "sending" then
   local lease = tonumber(f[3] or "0")
-  if f[5] == ARGV[9] then return {"claimed", attempt, lease, redis.call("GET", KEYS[8]), f[8]} end
+  if f[5] == ARGV[9] then return {"claimed", attempt, lease, redis.call("GET", KEYS[8]), f[8], f[10] or ""} end
   if lease > now then return {"busy", lease - now} end
   expire_lease(KEYS[1], KEYS[6], KEYS[7], KEYS[9], ARGV[11], now, ARGV[10], ARGV[12], f[6], f[7], attempt)
   return {"expired", attempt}
@@ -149,7 +149,7 @@ attempt = attempt + 1
 local lease = now + tonumber(ARGV[8])
 redis.call("HSET", KEYS[1], "state", "sending", "attempt", attempt, "lease_until", lease,
   "owner", ARGV[13], "token", ARGV[9], "expired", "", "updated_at", now)
-return {"claimed", attempt, lease, redis.call("GET", KEYS[8]), f[8]}
+return {"claimed", attempt, lease, redis.call("GET", KEYS[8]), f[8], f[10] or ""}
 `)
 
 // setNotBefore records a platform's retry-after (wait from now) for every worker; it only moves

@@ -679,6 +679,8 @@ type claim struct {
 	// TIME call (redisNowMS).
 	slotMS int64
 	slotAt time.Time
+	// afterUnknown: an admin retried the delivery after an unknown outcome (ledgerAfterUnknown).
+	afterUnknown bool
 	// maybePosted is when this claim's send ended in an unknown outcome that a deduplicating
 	// channel retries (ms, this process's clock); finish records it as the record's maybe_at
 	// unless an earlier attempt's is there (see pastDedupWindow).
@@ -749,13 +751,14 @@ func createdAt(res []any) time.Time {
 }
 
 // claimed formats and sends a delivery the claim c now holds; res is the claiming script's
-// answer {"claimed", attempt, lease_until, article JSON, created_at ms}.
+// answer {"claimed", attempt, lease_until, article JSON, created_at ms, after_unknown}.
 func (w *Worker) claimed(ctx context.Context, c *claim, route Route, res []any) (out Outcome) {
 	// Every outcome of a claimed delivery carries its publish time (metrics' latency).
 	defer func() { out.QueuedAt = createdAt(res) }()
 	p := c.p
 	attempt := int(toInt64(res[1]))
 	c.attempt = attempt
+	c.afterUnknown = len(res) > 5 && fmt.Sprint(res[5]) == "1"
 	// From here on nothing has been posted until Send: every path that ends without a post
 	// hands the claim back (or fails it) under its token, retrying until the lease ends. A
 	// stopping worker hands its claim back, except on a lane with one sender at a time: its slot
@@ -845,7 +848,7 @@ func (w *Worker) send(ctx context.Context, c *claim, route Route, posts []channe
 	p, attempt := c.p, c.attempt
 	sctx, cancel := context.WithTimeout(ctx, w.opts.SendTimeout)
 	start := time.Now()
-	rcpt, err := route.Channel.Send(sctx, channels.Message{ArticleID: p.ArticleID, Key: TaskID(p.ArticleID, p.Channel, p.Revision), Attempt: attempt, Posts: posts})
+	rcpt, err := route.Channel.Send(sctx, channels.Message{ArticleID: p.ArticleID, Key: TaskID(p.ArticleID, p.Channel, p.Revision), Attempt: attempt, AfterUnknown: c.afterUnknown, Posts: posts})
 	cancel()
 	took := time.Since(start)
 	platformErr := err

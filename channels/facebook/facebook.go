@@ -75,14 +75,15 @@ func PostURL(postID string) string { return "https://www.facebook.com/" + url.Pa
 // holds the post id (several, comma-joined) and the link to the first. When a later post fails
 // after an earlier one was accepted, the error is UnknownOutcome.
 //
-// On a retry (msg.Attempt > 1), Graph's 506 "Duplicate status message" is not a plain failure:
+// On a retry (msg.MayHavePosted: a later attempt, or the first after an admin retried an unknown
+// outcome), Graph's 506 "Duplicate status message" is not a plain failure:
 // Graph has no idempotency key and sometimes answers a 5xx (code 1 or 2, retried as Meta asks)
 // for a post it made. The duplicate then most likely names the earlier attempt's post, so the
 // delivery is UnknownOutcome, parked for an admin who checks the Page (and marks it sent), not
 // failed, which would say nothing went out.
 func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Receipt, error) {
 	rcpt, err := channels.SendEach(ctx, "facebook", "post", msg.Posts, c.sendPost, PostURL)
-	if err != nil && msg.Attempt > 1 && channels.IsDuplicateContent(err) {
+	if err != nil && msg.MayHavePosted() && channels.IsDuplicateContent(err) {
 		// %v, not %w: the duplicate's permanence must not decide for the unknown.
 		return rcpt, channels.UnknownOutcome(fmt.Errorf("%v (attempt %d: an earlier attempt may have made this post)", err, msg.Attempt))
 	}

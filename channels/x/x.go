@@ -76,14 +76,15 @@ func PostURL(id string) string { return "https://x.com/i/web/status/" + url.Path
 // first. When a later post fails after an earlier one was accepted, the error is
 // UnknownOutcome: retrying would post the accepted ones again.
 //
-// On a retry (msg.Attempt > 1), X's 403 "duplicate content" is not a plain failure: X has no
+// On a retry (msg.MayHavePosted: a later attempt, or the first after an admin retried an unknown
+// outcome), X's 403 "duplicate content" is not a plain failure: X has no
 // idempotency key, and a 5xx after the request was written (retried, as most 5xx are a front
 // end's) can come for a post X made. The duplicate then most likely names the earlier
 // attempt's post, so the delivery is UnknownOutcome, parked for an admin who checks the
 // account (and marks it sent with the post's id), not failed, which would say nothing went out.
 func (c *Channel) Send(ctx context.Context, msg channels.Message) (channels.Receipt, error) {
 	rcpt, err := channels.SendEach(ctx, "x", "post", msg.Posts, c.sendPost, PostURL)
-	if err != nil && msg.Attempt > 1 && channels.IsDuplicateContent(err) {
+	if err != nil && msg.MayHavePosted() && channels.IsDuplicateContent(err) {
 		// %v, not %w: the duplicate's permanence must not decide for the unknown.
 		return rcpt, channels.UnknownOutcome(fmt.Errorf("%v (attempt %d: an earlier attempt may have made this post)", err, msg.Attempt))
 	}
