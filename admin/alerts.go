@@ -89,7 +89,9 @@ func (b *Bot) runAlerts(ctx context.Context) {
 		}
 		if err := b.flushDigest(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("admin alerts: sending the digest", zap.Error(err))
-			retryAt = time.Now().Add(min(time.Minute, b.cfg.Alerts.Interval))
+			// Telegram's flood control (a 429 longer than send waits) says when to come back:
+			// asking sooner only meets another 429.
+			retryAt = time.Now().Add(max(min(time.Minute, b.cfg.Alerts.Interval), retryAfter(err)))
 		}
 	}
 }
