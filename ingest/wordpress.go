@@ -102,6 +102,13 @@ func WordPressArticle(body []byte, site string) (*WordPressPost, error) {
 		Language: p.Lang,
 		Tags:     []string{},
 	}
+	// Content over the body limit — a photo pasted from a word processor stays in the post as a
+	// data: URI of megabytes — made the post an invalid article (422), which the plugin does not
+	// send again: the story was never posted. It goes out without the body; the excerpt is
+	// its summary (as a feed item's description stands in for such content).
+	if len(a.Body) > article.MaxBodyBytes {
+		a.Body = ""
+	}
 	for _, m := range p.Embedded.FeaturedMedia {
 		if m.SourceURL != "" && (p.FeaturedMedia == 0 || m.ID == p.FeaturedMedia) {
 			a.ImageURL = m.SourceURL

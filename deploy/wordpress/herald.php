@@ -28,6 +28,9 @@ if ( ! defined( 'HERALD_URL' ) || ! defined( 'HERALD_WEBHOOK_SECRET' ) ) {
 	return; // Not configured: do nothing rather than fail a save.
 }
 
+/** The largest request body herald reads: 4 MiB. */
+const HERALD_MAX_BODY = 4194304;
+
 /** Post types herald hears about. */
 function herald_post_types() {
 	$types = defined( 'HERALD_POST_TYPES' ) ? HERALD_POST_TYPES : 'post';
@@ -166,6 +169,12 @@ function herald_trash_payload( $post ) {
 function herald_queue_event( $event, $payload ) {
 	static $queued = array();
 	$body = wp_json_encode( $payload, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES );
+	if ( false !== $body && strlen( $body ) > HERALD_MAX_BODY && isset( $payload['content'] ) ) {
+		// herald refuses a request over 4 MiB (413, not retried): a photo pasted into the
+		// content as a data: URI. herald posts such a story without its content anyway.
+		$payload['content'] = array( 'rendered' => '' );
+		$body               = wp_json_encode( $payload, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES );
+	}
 	if ( false === $body ) {
 		return;
 	}
