@@ -58,6 +58,8 @@ var dashFuncs = template.FuncMap{
 	"short":   func(t time.Time) string { return t.UTC().Format("15:04:05") },
 	"path":    url.PathEscape,
 	"buttons": newDeliveryButtons,
+	// formkey is a form's own idempotency key (dashOnce).
+	"formkey": randomToken,
 	// headline is a title as the posts show it: a CMS may send one with entities and tags.
 	"headline": formatter.PlainTitle,
 }
@@ -370,6 +372,17 @@ func (s *Server) dashChannelAction(w http.ResponseWriter, r *http.Request, sess 
 		http.Error(w, "no configured channel "+name, http.StatusNotFound)
 		return
 	}
+	if action != "pause" && action != "resume" && action != "retry-unknown" {
+		http.Error(w, "unknown action "+action+" (pause, resume or retry-unknown)", http.StatusNotFound)
+		return
+	}
+	s.dashOnce(w, r, sess, action+" of "+name, func(ctx context.Context) idemAnswer {
+		return s.channelAction(r.WithContext(ctx), sess, name, action)
+	})
+}
+
+// channelAction does a channel button's action and says what happened.
+func (s *Server) channelAction(r *http.Request, sess *session, name, action string) idemAnswer {
 	var err error
 	switch action {
 	case "pause":
@@ -391,8 +404,7 @@ func (s *Server) dashChannelAction(w http.ResponseWriter, r *http.Request, sess 
 				if p.Reason != "" {
 					msg += ": " + formatter.Isolate(p.Reason)
 				}
-				s.done(w, r, sess, msg+". That pause stays (resume first to pause it with your reason).")
-				return
+				return idemAnswer{Status: http.StatusConflict, Body: msg + ". That pause stays (resume first to pause it with your reason)."}
 			}
 		}
 		err = s.Broker.PauseBy(r.Context(), channels.Name(name), strings.TrimSpace(r.PostFormValue("reason")), sess.Role+" via dashboard")
@@ -406,22 +418,16 @@ func (s *Server) dashChannelAction(w http.ResponseWriter, r *http.Request, sess 
 		s.auditDash(r, sess, action, fmt.Sprintf("%s (requeued %d)", name, n), err)
 		if err != nil {
 			s.Logger.Error("dashboard: retrying unknown deliveries", zap.String("channel", name), zap.Int("requeued", n), zap.Error(err))
-			s.done(w, r, sess, fmt.Sprintf("Retrying %d unknown deliveries of %s, then Redis failed: the rest are still unknown; press the button again to send them.", n, name))
-			return
+			return idemAnswer{Status: http.StatusServiceUnavailable, Body: fmt.Sprintf("Retrying %d unknown deliveries of %s, then Redis failed: the rest are still unknown; press the button again to send them.", n, name)}
 		}
-		s.done(w, r, sess, fmt.Sprintf("Retrying %d unknown deliveries of %s.", n, name))
-		return
-	default:
-		http.Error(w, "unknown action "+action+" (pause, resume or retry-unknown)", http.StatusNotFound)
-		return
+		return idemAnswer{Status: http.StatusAccepted, Body: fmt.Sprintf("Retrying %d unknown deliveries of %s.", n, name)}
 	}
 	s.auditDash(r, sess, action, name, err)
 	if err != nil {
 		s.Logger.Error("dashboard: pausing or resuming", zap.String("channel", name), zap.Error(err))
-		s.done(w, r, sess, "Could not "+action+" "+name+": Redis is unavailable.")
-		return
+		return idemAnswer{Status: http.StatusServiceUnavailable, Body: "Could not " + action + " " + name + ": Redis is unavailable."}
 	}
-	s.done(w, r, sess, map[string]string{"pause": "Paused ", "resume": "Resumed "}[action]+name+".")
+	return idemAnswer{Status: http.StatusOK, Body: map[string]string{"pause": "Paused ", "resume": "Resumed "}[action] + name + "."}
 }
 
 // dashDeliveryAction serves the retry and repost buttons (the rules are queue.Broker.Requeue's).
@@ -433,7 +439,7 @@ func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess
 	}
 	// An Arabic id ("خبر-12") in the English message, isolated: its digits stay after its letters.
 	shown := formatter.Isolate(id)
-	do := func(ctx context.Context) idemAnswer {
+	s.dashOnce(w, r, sess, action+" of "+shown+" on "+ch, func(ctx context.Context) idemAnswer {
 		r := r.WithContext(ctx)
 		_, err := s.requeueConfigured(r, id, ch, action, sess.Role+" via dashboard")
 		s.auditDash(r, sess, action, id+" "+ch, err)
@@ -446,8 +452,14 @@ func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess
 			return idemAnswer{Status: http.StatusConflict, Body: "Could not " + action + " " + shown + " on " + ch + ": " + why}
 		}
 		return idemAnswer{Status: http.StatusAccepted, Body: map[string]string{"retry": "Retrying ", "repost": "Reposting "}[action] + shown + " on " + ch + "."}
-	}
-	// The form's key (deliveryAction.Key): the second submit of one form does nothing again.
+	})
+}
+
+// dashOnce does a button's action once per rendered form — its idem field, a key of its own
+// (deliveryAction.Key, formkey) — and shows what it did: a form submitted twice (a double
+// click, a reload that posts again) does nothing the second time and shows the first answer
+// (web/idempotency.go). A form without a key (a page from an older herald) just runs.
+func (s *Server) dashOnce(w http.ResponseWriter, r *http.Request, sess *session, what string, do func(context.Context) idemAnswer) {
 	key, err := checkIdemKey(r.PostFormValue("idem"))
 	if err != nil {
 		s.done(w, r, sess, do(r.Context()).Body)
@@ -456,12 +468,12 @@ func (s *Server) dashDeliveryAction(w http.ResponseWriter, r *http.Request, sess
 	ans, _, err := s.once(r.Context(), key, "dashboard "+r.URL.Path, do)
 	switch {
 	case errors.Is(err, errIdemRunning):
-		s.done(w, r, sess, "That "+action+" of "+shown+" on "+ch+" is already being done (the button was pressed twice).")
+		s.done(w, r, sess, "That "+what+" is already being done (the button was pressed twice).")
 	case errors.Is(err, errIdemOther):
 		s.done(w, r, sess, "That form was already used for another action: reload the page and press the button again.")
 	case err != nil:
 		s.Logger.Error("dashboard: checking a form's idempotency key", zap.Error(err))
-		s.done(w, r, sess, "Could not "+action+" "+shown+" on "+ch+": Redis is unavailable.")
+		s.done(w, r, sess, "Could not do the "+what+": Redis is unavailable.")
 	default:
 		s.done(w, r, sess, ans.Body)
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"herald/channels"
 	"herald/formatter"
 	"herald/queue"
 )
@@ -267,4 +269,45 @@ func TestKeyedRepostCutOffByAHangUpIsKept(t *testing.T) {
 	if d, _ := a.broker.Delivery(context.Background(), "idem-3", "tg"); d.Revision != 2 {
 		t.Fatalf("the retry of a repost cut off by a hang-up reposted again: revision %d", d.Revision)
 	}
+}
+
+var retryUnknownFormRE = regexp.MustCompile(`(?s)action="/dashboard/channels/tg/retry-unknown" class="retry-unknown">\s*<input type="hidden" name="csrf" value="([^"]+)"><input type="hidden" name="idem" value="([^"]+)">`)
+
+// TestDashboardChannelButtonSubmittedTwiceShowsTheFirstAnswer: "Retry 2 unknown" pressed twice
+// requeued both the first time and none the second, whose "Retrying 0 unknown deliveries of
+// tg." replaced the first message, so the operator read that nothing went. The channel forms
+// now carry their own key too: the second submit does nothing and shows the first answer.
+func TestDashboardChannelButtonSubmittedTwiceShowsTheFirstAnswer(t *testing.T) {
+	a := newTestAPI(t, nil)
+	for _, id := range []string{"idem-4", "idem-5"} {
+		a.ch.failNext(channels.UnknownOutcome(errors.New("timeout after the request left")))
+		a.publish(id)
+		a.waitStatus(id, queue.StateUnknown)
+	}
+	hs := httptest.NewServer(a.h)
+	t.Cleanup(hs.Close)
+	c, _ := browserLogin(t, hs.URL, adminToken, "/dashboard/")
+	resp, err := c.Get(hs.URL + "/dashboard/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := retryUnknownFormRE.FindStringSubmatch(string(page))
+	if m == nil {
+		t.Fatalf("no retry-unknown form with a key:\n%s", page)
+	}
+	for i := range 2 {
+		resp, err := c.PostForm(hs.URL+"/dashboard/channels/tg/retry-unknown", url.Values{"csrf": {m[1]}, "idem": {m[2]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "Retrying 2 unknown deliveries of tg.") {
+			t.Errorf("submit %d does not say 2 went:\n%s", i+1, body)
+		}
+	}
+	a.waitStatus("idem-4", queue.StateSent)
+	a.waitStatus("idem-5", queue.StateSent)
 }
