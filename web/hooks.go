@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -171,6 +172,9 @@ func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body [
 		// publish that indexes it again.
 		err = s.Broker.IndexURL(r.Context(), guid, res.ArticleID)
 	}
+	if err == nil && r.Header.Get("X-Herald-Event") == "publish" {
+		err = s.repostRestored(r.Context(), res, "wordpress:"+claim.Source.Name)
+	}
 	if err != nil {
 		s.Logger.Error("publishing wordpress post", zap.String("article_id", post.Article.ID), zap.Error(err))
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not queue the article; it is safe to retry"})
@@ -256,6 +260,36 @@ func (s *Server) sameWordPressStory(r *http.Request, a *article.Article, guid st
 	default:
 		return err
 	}
+}
+
+// repostRestored posts again, under a new revision, the deliveries of a post that WordPress
+// trashed and an editor then published again (trashed by mistake, restored and published: the
+// plugin's publish event, the post was not public before this save). The trash event had
+// retracted them, and the publish found them retracted, a duplicate that posted nothing, so the
+// story stayed off every channel without a word. Only what a WordPress event of this source
+// retracted: an admin's takedown (herald retract) stays taken down.
+func (s *Server) repostRestored(ctx context.Context, res *queue.Published, by string) error {
+	for i, e := range res.Deliveries {
+		if e.Status != queue.StateRetracted {
+			continue
+		}
+		d, err := s.Broker.Delivery(ctx, res.ArticleID, e.Channel)
+		if err != nil {
+			return err
+		}
+		if d.RetractedBy != by {
+			continue
+		}
+		d, err = s.Broker.Requeue(ctx, res.ArticleID, e.Channel, "repost", by)
+		if errors.Is(err, queue.ErrConflict) {
+			continue // taken by another request this moment
+		}
+		if err != nil {
+			return err
+		}
+		res.Deliveries[i].Status = d.State
+	}
+	return nil
 }
 
 // oldPostAge is how long after its publication an edited post herald never had is taken for one
