@@ -207,7 +207,35 @@ func (b *Broker) Retract(ctx context.Context, articleID string, ch channels.Name
 	defer cancel()
 	out.Results, err = eachDelivery(dels, func(d Delivery) (RetractResult, error) { return b.retractOne(ctx, dctx, d, by, chans) })
 	sort.Slice(out.Results, func(i, j int) bool { return out.Results[i].Channel < out.Results[j].Channel })
+	b.alertPostsLeft(ctx, out)
 	return out, err
+}
+
+// alertPostsLeft raises an alert (kind "retract", for the admin bot's digest) for each post the
+// retraction left up: a trashed WordPress post is retracted with no one reading the answer, and a
+// takedown that did not reach a platform must not go unheard. Best effort: the retraction's
+// answer says the same.
+func (b *Broker) alertPostsLeft(ctx context.Context, out *Retraction) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for _, r := range out.Results {
+		var why string
+		switch {
+		case r.Result == "failed":
+			why = "the delete failed; the post is still up (retract again, or remove it by hand): " + r.Error
+		case r.Result == "cannot-delete":
+			why = "the platform cannot delete a post; it is still up: remove it by hand"
+		case r.Result == "no-remote-id":
+			why = "herald has no id of the post; it is still up: remove it by hand"
+		case r.Result == "not-configured":
+			why = "the channel is not in this process's config; the post is still up: remove it by hand"
+		case r.Result == "cancelled" && r.Note != "":
+			why = r.Note
+		default:
+			continue
+		}
+		_ = b.RaiseAlert(actx, Alert{Kind: "retract", Subject: out.ArticleID + " on " + string(r.Channel), Text: "retract by " + out.By + ": " + why})
+	}
 }
 
 // eachDelivery runs one, for every delivery at once: each channel's delete or edit waits on

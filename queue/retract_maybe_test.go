@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"herald/channels"
+	"herald/channels/telegram/telegramfake"
 )
 
 // TestRetractOfALostAnswerSaysThePostMayBeOut: Mastodon made the status but its answer was lost,
@@ -118,5 +119,44 @@ func TestRetractThatLeavesAPostSaysSoOnTheRecord(t *testing.T) {
 	}
 	if d, _ := e.broker.Delivery(ctx, "r8", "plain"); d.State != StateSent || !strings.Contains(d.Error, "remove it by hand") {
 		t.Fatalf("record %+v: want sent, saying the retract left the post", d)
+	}
+}
+
+// TestRetractThatLeavesAPostRaisesAnAlert: a takedown that leaves a post up — a delete Telegram
+// refuses (48 hours), a platform without deletes — raises an alert for the admin bot's digest, one
+// per post left, naming the article and the channel and saying what to do. A trashed WordPress
+// post retracts with no one reading the answer, so the newsroom heard nothing of the posts its
+// takedown did not reach. Posts taken back raise nothing, and neither does a delivery busy
+// right now (the call is to be made again).
+func TestRetractThatLeavesAPostRaisesAnAlert(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	e.start()
+	e.publish("r9", retractTargets)
+	e.waitAll("r9", StateSent)
+	e.tg.Age(telegramfake.DefaultChat.ID, e.tg.Messages()[0].MessageID, telegramfake.DeleteLimit)
+	if _, err := e.broker.Retract(ctx, "r9", "", "wordpress:site", e.chans); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := e.broker.rdb.XRange(ctx, alertsKey, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range msgs {
+		if m.Values["kind"] != "retract" {
+			t.Errorf("alert %v: want kind retract", m.Values)
+			continue
+		}
+		got[m.Values["subject"].(string)] = m.Values["text"].(string)
+	}
+	if len(got) != 2 {
+		t.Fatalf("alerts %v: want one for tg and one for plain", got)
+	}
+	if s := got["r9 on tg"]; !strings.Contains(s, "wordpress:site") || !strings.Contains(s, "failed") || !strings.Contains(s, "by hand") {
+		t.Errorf("tg alert %q: want who asked, failed, and what to do", s)
+	}
+	if s := got["r9 on plain"]; !strings.Contains(s, "cannot delete") || !strings.Contains(s, "by hand") {
+		t.Errorf("plain alert %q: want cannot delete and what to do", s)
 	}
 }
