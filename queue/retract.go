@@ -102,9 +102,11 @@ func (r *Retraction) Summary() string {
 // the post may be out: an unknown outcome without a remote id, or a pending retry of a
 // deduplicating channel whose earlier answer was lost, maybe_at), "already", "busy",
 // "cannot-delete", "no-remote-id" or "delete" (the caller deletes, then calls retractFinishScript).
+// "busy" also answers a post a correction is editing (edit_token with a live edit_until).
 var retractBeginScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", ""} end
-local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt", "remote_id", "token", "lease_until", "` + ledgerMaybePosted + `")
+local f = redis.call("HMGET", KEYS[1], "state", "article_id", "channel", "attempt", "remote_id", "token", "lease_until", "` + ledgerMaybePosted + `",
+  "edit_token", "edit_until")
 f[2], f[3] = ledger_ids(KEYS[1])
 local state, rid = f[1], f[5] or ""
 local function take_back(note)
@@ -146,6 +148,9 @@ if ARGV[8] ~= "1" then
   left("the platform cannot delete a post")
   return {"cannot-delete", rid}
 end
+-- A correction editing the post right now (correct.go's lease): the delete waits for it, as an
+-- edit waits for a retract, so neither acts on a post the other is changing.
+if f[9] and f[9] ~= "" and tonumber(f[10] or "0") > tonumber(ARGV[1]) then return {"busy", rid} end
 redis.call("HSET", KEYS[1], "state", "retracting", "token", ARGV[6], "lease_until", ARGV[7],
   "retract_from", (state == "retracting") and (redis.call("HGET", KEYS[1], "retract_from") or "sent") or state,
   "updated_at", ARGV[1])

@@ -107,3 +107,49 @@ func TestCorrectOfAPlatformThatHangsStillEditsTheOthers(t *testing.T) {
 		t.Fatalf("Facebook posts %+v: want the corrected title", p)
 	}
 }
+
+// TestRetractWaitsForAnEditInFlight: a correction is editing the Telegram message (Telegram slow
+// to answer) when a takedown comes. The retract deleted the message under the edit, which then
+// failed and wrote "edit failed: …" on the retracted record (or, had it gone through, "edited"
+// on a post deleted a moment later). A correction already waits for a retract in flight (busy);
+// a retract now waits for an edit in flight the same way: busy, run it again.
+func TestRetractWaitsForAnEditInFlight(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	e.hangingTelegram("editmessagetext", "editmessagecaption")
+	e.start()
+	e.publish("h3", []Target{{Name: "a-tg", Kind: channels.KindTelegram}})
+	e.waitAll("h3", StateSent)
+	done := make(chan *Correction, 1)
+	go func() {
+		c, err := e.broker.Correct(ctx, corrected("h3", "العنوان المصحح h3"), "", "desk", e.routes)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- c
+	}()
+	waitFor(t, 10*time.Second, func() bool {
+		v, err := e.broker.rdb.HGet(ctx, ledgerKey("h3", "a-tg"), "edit_token").Result()
+		return err == nil && v != ""
+	})
+	r, err := e.broker.Retract(ctx, "h3", "", "desk", e.chans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := results(r)["a-tg"]; got.Result != "busy" {
+		t.Errorf("retract during the edit: %+v, want busy", got)
+	}
+	if c := <-done; correctResults(c)["a-tg"].Result != "failed" {
+		t.Fatalf("correct %+v: want failed (Telegram never answered)", c)
+	}
+	if len(e.tg.Messages()) != 1 {
+		t.Fatal("the message was deleted under the edit")
+	}
+	r, err = e.broker.Retract(ctx, "h3", "", "desk", e.chans)
+	if err != nil || results(r)["a-tg"].Result != "retracted" {
+		t.Fatalf("retract after the edit: %+v %v, want retracted", r, err)
+	}
+	if d, _ := e.broker.Delivery(ctx, "h3", "a-tg"); d.State != StateRetracted || d.Error != "" {
+		t.Fatalf("record %+v: want retracted, no error", d)
+	}
+}
