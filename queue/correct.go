@@ -180,15 +180,18 @@ func (b *Broker) Correct(ctx context.Context, a *article.Article, ch channels.Na
 		return nil, err
 	}
 	old, err := b.Article(ctx, a.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, b.NoRecord(a.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
 	dels, err := b.Deliveries(ctx, a.ID)
+	if errors.Is(err, ErrNotFound) || err == nil && len(dels) == 0 {
+		return nil, b.NoRecord(a.ID)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if len(dels) == 0 {
-		return nil, fmt.Errorf("queue: article %s: %w", a.ID, ErrNotFound)
 	}
 	if ch != "" && !hasChannel(dels, ch) {
 		return nil, fmt.Errorf("queue: delivery %s: %w", deliveryMember(a.ID, ch), ErrNotFound)

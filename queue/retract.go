@@ -7,6 +7,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -196,11 +197,11 @@ return "ok"
 // or Redis, never for one channel's delete.
 func (b *Broker) Retract(ctx context.Context, articleID string, ch channels.Name, by string, chans map[channels.Name]channels.Channel) (*Retraction, error) {
 	dels, err := b.Deliveries(ctx, articleID)
+	if errors.Is(err, ErrNotFound) || err == nil && len(dels) == 0 {
+		return nil, b.NoRecord(articleID)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if len(dels) == 0 {
-		return nil, fmt.Errorf("queue: article %s: %w", articleID, ErrNotFound)
 	}
 	dels = slices.DeleteFunc(dels, func(d Delivery) bool { return ch != "" && d.Channel != ch })
 	if len(dels) == 0 {
@@ -241,6 +242,18 @@ func (b *Broker) alertPostsLeft(ctx context.Context, out *Retraction) {
 		}
 		_ = b.RaiseAlert(actx, Alert{Kind: "retract", Subject: out.ArticleID + " on " + string(r.Channel), Text: "retract by " + out.By + ": " + why})
 	}
+}
+
+// NoRecord is the error (ErrNotFound) of a retract or a correction of an article herald has no
+// delivery record of: never published, or published longer ago than the retention, whose posts
+// are still up although herald no longer knows them. "Not found" alone read as "never posted".
+func (b *Broker) NoRecord(articleID string) error {
+	keep := b.opts.Retention.String()
+	if b.opts.Retention%(24*time.Hour) == 0 {
+		keep = fmt.Sprintf("%d days", b.opts.Retention/(24*time.Hour))
+	}
+	return fmt.Errorf("queue: article %s: %w: herald has no record of it (never published, or longer ago than the %s herald keeps records: "+
+		"remove such posts by hand)", articleID, ErrNotFound, keep)
 }
 
 // eachDelivery runs one, for every delivery at once: each channel's delete or edit waits on

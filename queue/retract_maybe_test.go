@@ -160,3 +160,20 @@ func TestRetractThatLeavesAPostRaisesAnAlert(t *testing.T) {
 		t.Errorf("plain alert %q: want cannot delete and what to do", s)
 	}
 }
+
+// TestRetractOfAnArticleHeraldHasNoRecordOfSaysWhy: herald keeps an article's delivery records
+// for the retention (90 days by default); a takedown of an older story found nothing and said
+// "not found", which reads as "never posted" while its posts are still up. The error (still
+// ErrNotFound: 404, exit 3) says why there may be nothing and what to do; a correction alike.
+func TestRetractOfAnArticleHeraldHasNoRecordOfSaysWhy(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	_, err := e.broker.Retract(ctx, "old-story", "", "desk", e.chans)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "90 days") || !strings.Contains(err.Error(), "by hand") {
+		t.Fatalf("retract of an article herald has no record of: %v", err)
+	}
+	_, err = e.broker.Correct(ctx, corrected("old-story", "عنوان"), "", "desk", e.routes)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "90 days") {
+		t.Fatalf("correct of an article herald has no record of: %v", err)
+	}
+}

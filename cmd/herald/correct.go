@@ -99,7 +99,7 @@ Exit status: 0 done, 1 an edit failed or a delivery was busy (run it again), 2 b
 				}
 				// As retract: an unknown article is exit 3 before any channel is built.
 				if _, err := b.Status(ctx, a.ID); errors.Is(err, queue.ErrNotFound) {
-					return &exitError{code: 3, err: err}
+					return &exitError{code: 3, err: b.NoRecord(a.ID)}
 				}
 				routes, err := buildRoutesFor(cfg, channel, log)
 				if err != nil {

@@ -82,7 +82,7 @@ Exit status: 0 done, 1 a delete failed or a delivery was busy (run it again), 2 
 				// An unknown article is exit 3 before any channel is built: a typo of the id
 				// ended as a channel's missing credential (exit 1) on a machine without them.
 				if _, err := b.Status(ctx, id); errors.Is(err, queue.ErrNotFound) {
-					return &exitError{code: 3, err: err}
+					return &exitError{code: 3, err: b.NoRecord(id)}
 				}
 				routes, err := buildRoutesFor(cfg, channel, log)
 				if err != nil {

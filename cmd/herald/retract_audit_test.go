@@ -72,3 +72,22 @@ func TestStatusSaysWhoRetractedAndWhen(t *testing.T) {
 		t.Fatalf("status --server: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// herald retract and herald correct of an article herald has no record of say why there may be
+// none (never published, or older than the retention) and to remove such posts by hand: exit 3
+// with "not found" read as "never posted".
+func TestRetractOfAnArticleHeraldHasNoRecordOfSaysWhy(t *testing.T) {
+	s := newStack(t)
+	for _, c := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"", []string{"retract", "--config", s.config, "old-story"}},
+		{`{"id":"old-story","url":"https://news.example.com/old","title":"عنوان"}`, []string{"correct", "--config", s.config, "-"}},
+	} {
+		out, errOut, code := runCLI(t, c.stdin, c.args...)
+		if code != 3 || !strings.Contains(errOut, "90 days") || !strings.Contains(errOut, "by hand") {
+			t.Errorf("%s: exit %d\n%s\n%s", c.args[0], code, out, errOut)
+		}
+	}
+}
