@@ -208,6 +208,9 @@ func (s *Server) websubVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	status, body := s.Feeds.VerifyIntent(r.Context(), r.PathValue("feed"), r.URL.Query())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", RetryAfter) // as every 503 of the API
+	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 }

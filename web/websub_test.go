@@ -289,3 +289,22 @@ func TestWebSubForgedVerificationKeepsTheLease(t *testing.T) {
 		t.Fatalf("an unsolicited verification moved the lease's end from %s to %s", before, after)
 	}
 }
+
+// TestWebSubVerifyWithRedisDownIsDocumented503: the hub's verification of intent answers 503
+// when Redis cannot say whether herald asked for the subscription — an answer web/openapi.yaml
+// did not list for GET /websub/{feed} — and, like every other 503, with Retry-After.
+func TestWebSubVerifyWithRedisDownIsDocumented503(t *testing.T) {
+	e := newWebSubEnv(t, 3600)
+	_ = e.broker.Client().Shutdown(context.Background()).Err() // the server stops; the reply is lost
+	resp, err := http.Get(e.herald.URL + "/websub/atom?hub.mode=subscribe&hub.topic=" + url.QueryEscape(e.feed.URL+"/atom") + "&hub.challenge=c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != RetryAfter {
+		t.Fatalf("verification with Redis down: %d Retry-After %q; want 503 with Retry-After %s", resp.StatusCode, resp.Header.Get("Retry-After"), RetryAfter)
+	}
+	if _, ok := loadOpenAPI(t).Paths["/websub/{feed}"]["get"].Responses["503"]; !ok {
+		t.Error("web/openapi.yaml does not list GET /websub/{feed}'s 503")
+	}
+}
