@@ -209,10 +209,16 @@ func (b *Bot) watchFeeds(ctx context.Context) error {
 
 // flushDigest sends the pending items as one digest when it is time, holding the digest lease.
 func (b *Bot) flushDigest(ctx context.Context) error {
-	held, err := b.holdLease(ctx, digestLeaseKey, 30*time.Second+b.alertTick())
+	ttl := digestLease + b.alertTick()
+	held, err := b.holdLease(ctx, digestLeaseKey, ttl)
 	if err != nil || !held {
 		return err
 	}
+	// Sending can outlast the lease (a slow Telegram: each request may take the client's
+	// timeout, 40 s by default, and 429s are waited out): renewed meanwhile, or another process
+	// would send the same digest, and both would trim the list, the second dropping items
+	// never sent.
+	defer b.keepLease(ctx, digestLeaseKey, ttl)()
 	now := b.d.Now().UnixMilli()
 	first, err := b.d.Redis.Get(ctx, digestFirstKey).Int64()
 	if errors.Is(err, redis.Nil) {
@@ -254,6 +260,33 @@ func (b *Bot) flushDigest(ctx context.Context) error {
 		}
 	}
 	return digestSentScript.Run(ctx, b.d.Redis, []string{digestKey, digestFirstKey, digestLastKey}, len(raws), now).Err()
+}
+
+// digestLease is how long the digest sender's lease lasts between renewals.
+var digestLease = 30 * time.Second
+
+// keepLease renews a held lease every third of ttl until the returned stop is called.
+func (b *Bot) keepLease(ctx context.Context, key string, ttl time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if held, err := b.holdLease(ctx, key, ttl); err != nil || !held {
+				b.log.Warn("admin: renewing a lease", zap.String("key", key), zap.Bool("held", held), zap.Error(err))
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // digestSentScript drops the items just sent and restarts the clocks.
