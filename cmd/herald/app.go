@@ -106,29 +106,52 @@ func openRedis(ctx context.Context, url string) (*redis.Client, error) {
 		return nil, errors.New("redis.url (env REDIS_URL) is not set: this command needs a real Redis (REDIS_URL=redis://127.0.0.1:6379/0); " +
 			"`herald demo` runs the embedded sandbox instead, and commands with --server talk to a running herald's API (HERALD_API_TOKEN holds its token)")
 	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("redis.url (env REDIS_URL): %s; the form is redis://[:password@]host:port/db", redisURLError(err))
+	network, addr, what := "", "", "redis"
+	var newClient func() *redis.Client
+	if sentinelURL(url) {
+		// One primary with Sentinel for failover (README, deploy/): the URL names a sentinel
+		// (more with addr=host:port) and the primary's master_name; the client asks the
+		// sentinels for the primary and follows a failover. A plain redis:// URL of the primary
+		// kept writing to it after a failover had made it a replica.
+		fo, err := redis.ParseFailoverURL(url)
+		if err != nil {
+			return nil, fmt.Errorf("redis.url (env REDIS_URL): %s; the form is redis://[:sentinel-password@]sentinel:26379/db?master_name=NAME[&addr=sentinel2:26379][&password=PASSWORD]", redisURLError(err))
+		}
+		network, addr, what = "tcp", fo.SentinelAddrs[0], "redis sentinel"
+		newClient = func() *redis.Client { return redis.NewFailoverClient(fo) }
+	} else {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			return nil, fmt.Errorf("redis.url (env REDIS_URL): %s; the form is redis://[:password@]host:port/db", redisURLError(err))
+		}
+		network, addr = opt.Network, opt.Addr
+		newClient = func() *redis.Client { return redis.NewClient(opt) }
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	// One plain dial first: nobody listening is said once, plainly, instead of after the pool's
 	// retries (and their log lines).
-	conn, err := (&net.Dialer{}).DialContext(pctx, opt.Network, opt.Addr)
+	conn, err := (&net.Dialer{}).DialContext(pctx, network, addr)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to redis at %s (redis.url, env REDIS_URL): %w: is redis-server running there?", opt.Addr, err)
+		return nil, fmt.Errorf("connecting to %s at %s (redis.url, env REDIS_URL): %w: is redis-server running there?", what, addr, err)
 	}
 	_ = conn.Close()
-	rdb := redis.NewClient(opt)
+	rdb := newClient()
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		_ = rdb.Close()
 		hint := ""
 		if msg := err.Error(); strings.Contains(msg, "NOAUTH") || strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "invalid password") {
 			hint = ": the password in redis.url (redis://:password@host:port/db) is missing or wrong"
 		}
-		return nil, fmt.Errorf("connecting to redis at %s (redis.url, env REDIS_URL): %w%s", opt.Addr, err, hint)
+		return nil, fmt.Errorf("connecting to %s at %s (redis.url, env REDIS_URL): %w%s", what, addr, err, hint)
 	}
 	return rdb, nil
+}
+
+// sentinelURL reports whether a redis.url names a Sentinel setup: a master_name parameter.
+func sentinelURL(u string) bool {
+	p, err := neturl.Parse(u)
+	return err == nil && p.Query().Has("master_name")
 }
 
 // platformClient is the HTTP client channels post with. Go's default transport keeps only 2 idle
