@@ -99,7 +99,7 @@ func WordPressArticle(body []byte, site string) (*WordPressPost, error) {
 		Title:    article.PlainText(p.Title.Rendered),
 		Summary:  strings.TrimSpace(strings.TrimSuffix(article.PlainText(p.Excerpt.Rendered), "[…]")),
 		Body:     p.Content.Rendered,
-		Language: p.Lang,
+		Language: primaryLanguage(p.Lang),
 		Tags:     []string{},
 	}
 	// Content over the body limit — a photo pasted from a word processor stays in the post as a
@@ -158,4 +158,13 @@ func GUIDAddress(guid, link string) string {
 		return ""
 	}
 	return guid
+}
+
+// primaryLanguage is a language tag's primary subtag, as a feed's language is read: the site
+// language WordPress gives is "en-US" or "fa-IR" as often as "ar", and a route's languages
+// name the language ("en").
+func primaryLanguage(tag string) string {
+	lang, _, _ := strings.Cut(strings.TrimSpace(tag), "-")
+	lang, _, _ = strings.Cut(lang, "_")
+	return strings.ToLower(lang)
 }

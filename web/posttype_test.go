@@ -39,6 +39,7 @@ function get_the_guid($p) { return 'https://news.example.com/?post_type=news&p='
 function get_permalink($p) { return 'https://news.example.com/news/' . $p->post_name . '/'; }
 function get_the_title($p) { return $p->post_title; }
 function get_the_excerpt($p) { return $p->post_excerpt; }
+function get_bloginfo($what) { return $what === 'language' ? (getenv('HERALD_SITE_LANG') ?: 'ar') : ''; }
 function is_multisite() { return false; }
 function get_current_blog_id() { return 1; }
 function wp_json_encode($v, $flags) { return json_encode($v, $flags); }

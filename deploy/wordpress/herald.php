@@ -165,6 +165,26 @@ function herald_trash_payload( $post ) {
 	);
 }
 
+/**
+ * The post's language, for herald's routes (languages:) and formatters, when the REST API gives
+ * none (only Polylang Pro adds "lang"): Polylang's or WPML's language of the post, else the
+ * site's (Settings, General), which the site's feed gives as its <language> too. Without it a
+ * post the plugin sent missed every route by language that the same story from the feed took.
+ */
+function herald_post_language( $post ) {
+	if ( function_exists( 'pll_get_post_language' ) ) {
+		$lang = pll_get_post_language( $post->ID );
+		if ( $lang ) {
+			return $lang;
+		}
+	}
+	$details = apply_filters( 'wpml_post_language_details', null, $post->ID );
+	if ( is_array( $details ) && ! empty( $details['language_code'] ) ) {
+		return $details['language_code'];
+	}
+	return get_bloginfo( 'language' );
+}
+
 /** Queue one event to send when the request ends, so saving a post never waits for herald. */
 function herald_queue_event( $event, $payload ) {
 	static $queued = array();
@@ -258,6 +278,9 @@ add_action(
 		}
 		$was_published = $post_before && 'publish' === $post_before->post_status;
 		$payload       = herald_post_payload( $post );
+		if ( null !== $payload && empty( $payload['lang'] ) ) {
+			$payload['lang'] = herald_post_language( $post );
+		}
 		if ( null !== $payload ) {
 			herald_queue_event( $was_published ? 'update' : 'publish', $payload );
 		}
