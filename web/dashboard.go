@@ -465,7 +465,7 @@ func (s *Server) dashOnce(w http.ResponseWriter, r *http.Request, sess *session,
 		s.done(w, r, sess, do(r.Context()).Body)
 		return
 	}
-	ans, _, err := s.once(r.Context(), key, "dashboard "+r.URL.Path, do)
+	ans, replayed, err := s.once(r.Context(), key, "dashboard "+r.URL.Path, do)
 	switch {
 	case errors.Is(err, errIdemRunning):
 		s.done(w, r, sess, "That "+what+" is already being done (the button was pressed twice).")
@@ -474,6 +474,9 @@ func (s *Server) dashOnce(w http.ResponseWriter, r *http.Request, sess *session,
 	case err != nil:
 		s.Logger.Error("dashboard: checking a form's idempotency key", zap.Error(err))
 		s.done(w, r, sess, "Could not do the "+what+": Redis is unavailable.")
+	case replayed:
+		// Say so: nothing was done now (a stale form's second submit must not read as news).
+		s.done(w, r, sess, ans.Body+" (The button was pressed twice: done once.)")
 	default:
 		s.done(w, r, sess, ans.Body)
 	}

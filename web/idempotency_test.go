@@ -180,8 +180,8 @@ func TestDashboardRepostSubmittedTwicePostsOnce(t *testing.T) {
 		t.Fatalf("first submit: %s", out)
 	}
 	a.waitRevisionSent("idem-2", 2)
-	if out := submit(); !strings.Contains(out, "Reposting "+formatter.Isolate("idem-2")+" on tg.") {
-		t.Errorf("second submit does not say what the first did: %s", out)
+	if out := submit(); !strings.Contains(out, "Reposting "+formatter.Isolate("idem-2")+" on tg. (The button was pressed twice: done once.)") {
+		t.Errorf("second submit does not say what the first did, and that it did nothing now: %s", out)
 	}
 	if d, _ := a.broker.Delivery(context.Background(), "idem-2", "tg"); d.Revision != 2 || d.State != queue.StateSent {
 		t.Fatalf("the second submit of one form reposted again: %+v", d)
