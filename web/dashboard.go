@@ -185,7 +185,13 @@ func (s *Server) dashPage(h func(w http.ResponseWriter, r *http.Request, sess *s
 		case errors.Is(err, errNoSession) && r.URL.Path == "/dashboard/live":
 			http.Error(w, "log in again", http.StatusUnauthorized)
 		case errors.Is(err, errNoSession):
-			http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
+			// Back to this page once logged in: an article page's link passed to a colleague
+			// (or a session that ended) should not land on the home page.
+			login := "/dashboard/login"
+			if r.URL.Path != "/dashboard/" {
+				login += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, login, http.StatusSeeOther)
 		case err != nil:
 			s.Logger.Error("dashboard: reading the session", zap.Error(err))
 			dashUnavailable(w, "Redis is unavailable; try again shortly")
@@ -249,11 +255,12 @@ func (s *Server) render(w http.ResponseWriter, name string, status int, data any
 
 func (s *Server) dashLoginForm(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next := dashPath(r.URL.Query().Get("next"))
 		if _, err := s.session(r); err == nil {
-			http.Redirect(w, r, "/dashboard/", http.StatusSeeOther)
+			http.Redirect(w, r, next, http.StatusSeeOther)
 			return
 		}
-		s.render(w, "login.html", http.StatusOK, pageView{})
+		s.render(w, "login.html", http.StatusOK, pageView{Next: next})
 	})).ServeHTTP(w, r)
 }
 
@@ -277,18 +284,18 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 			// let guessing go on unlimited while Redis is down.
 			s.Logger.Error("dashboard: counting a login attempt", zap.Error(err))
 			w.Header().Set("Retry-After", RetryAfter)
-			s.render(w, "login.html", http.StatusServiceUnavailable, pageView{Error: "Redis is unavailable; try again shortly."})
+			s.render(w, "login.html", http.StatusServiceUnavailable, pageView{Error: "Redis is unavailable; try again shortly.", Next: back(r)})
 			return
 		}
 		if n > MaxLoginFailures {
 			w.Header().Set("Retry-After", strconv.Itoa(int(loginFailWindow/time.Second)))
-			s.render(w, "login.html", http.StatusTooManyRequests, pageView{Error: "Too many wrong tokens from this address; try again in 15 minutes."})
+			s.render(w, "login.html", http.StatusTooManyRequests, pageView{Error: "Too many wrong tokens from this address; try again in 15 minutes.", Next: back(r)})
 			return
 		}
 		token := r.PostFormValue("token")
 		role, ok := s.dashboardRole(token)
 		if !ok {
-			s.render(w, "login.html", http.StatusUnauthorized, pageView{Error: "That token is not an admin or viewer token."})
+			s.render(w, "login.html", http.StatusUnauthorized, pageView{Error: "That token is not an admin or viewer token.", Next: back(r)})
 			return
 		}
 		_ = uncountScript.Run(r.Context(), rdb, []string{failKey}).Err()
@@ -296,11 +303,11 @@ func (s *Server) dashLogin(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			s.Logger.Error("dashboard: logging in", zap.Error(err))
 			w.Header().Set("Retry-After", RetryAfter)
-			s.render(w, "login.html", http.StatusServiceUnavailable, pageView{Error: "Redis is unavailable; try again shortly."})
+			s.render(w, "login.html", http.StatusServiceUnavailable, pageView{Error: "Redis is unavailable; try again shortly.", Next: back(r)})
 			return
 		}
 		setSessionCookie(w, id, s.secure(r), int(SessionTTL/time.Second))
-		http.Redirect(w, r, "/dashboard/", http.StatusSeeOther)
+		http.Redirect(w, r, back(r), http.StatusSeeOther)
 	})).ServeHTTP(w, r)
 }
 
@@ -352,8 +359,11 @@ func (s *Server) dashLogout(w http.ResponseWriter, r *http.Request, sess *sessio
 }
 
 // back returns the page a form came from, only ever a dashboard path on this site.
-func back(r *http.Request) string {
-	next := r.PostFormValue("next")
+func back(r *http.Request) string { return dashPath(r.PostFormValue("next")) }
+
+// dashPath is next if it is a dashboard path on this site, else the home page: a redirect never
+// leaves the dashboard.
+func dashPath(next string) string {
 	if strings.HasPrefix(next, "/dashboard/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
 		return next
 	}

@@ -803,3 +803,37 @@ func TestDashboardRedisDownIs503WithRetryAfter(t *testing.T) {
 		t.Errorf("login with Redis down: %d Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
 }
+
+// TestDashboardLoginReturnsToThePageAsked: an article page's link opened without a session (a
+// link passed to a colleague, a session that ended) went to the login form and from there to
+// the home page, the article lost. The login now returns to the page asked for — only ever a
+// dashboard page of this site.
+func TestDashboardLoginReturnsToThePageAsked(t *testing.T) {
+	e := newDashEnv(t)
+	anon := &client{e: e}
+	page := "/dashboard/articles/" + url.PathEscape("خبر-12")
+	rec := anon.do(http.MethodGet, page, nil, nil)
+	loc := rec.Header().Get("Location")
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/dashboard/login?next=") {
+		t.Fatalf("article page without a session: %d %q", rec.Code, loc)
+	}
+	form := anon.do(http.MethodGet, loc, nil, nil).Body.String()
+	m := regexp.MustCompile(`name="next" value="([^"]+)"`).FindStringSubmatch(form)
+	if m == nil {
+		t.Fatalf("the login form does not carry the page asked for:\n%s", form)
+	}
+	next := strings.ReplaceAll(m[1], "&#43;", "+")
+	if next != page {
+		t.Fatalf("the login form's next is %q; want %q", next, page)
+	}
+	rec = anon.do(http.MethodPost, "/dashboard/login", url.Values{"token": {dashAdminToken}, "next": {next}}, nil)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != page {
+		t.Errorf("login: %d to %q; want the article page %q", rec.Code, rec.Header().Get("Location"), page)
+	}
+	for _, evil := range []string{"//evil.example/x", "https://evil.example/", "/v1/stats"} {
+		rec = anon.do(http.MethodPost, "/dashboard/login", url.Values{"token": {dashAdminToken}, "next": {evil}}, nil)
+		if rec.Header().Get("Location") != "/dashboard/" {
+			t.Errorf("login with next %q went to %q", evil, rec.Header().Get("Location"))
+		}
+	}
+}

@@ -29,6 +29,7 @@ type pageView struct {
 	Live    *liveView
 	Article *articleView
 	Error   string // login form
+	Next    string // login form: the dashboard page to go to once logged in
 	ID      string // not found
 }
 
