@@ -34,7 +34,6 @@ func remoteLog(ctx context.Context, cmd *cobra.Command, rf remoteFlags, q queue.
 	if err := remoteKnownLogChannel(cmd, rf, q.Channel); err != nil {
 		return err
 	}
-	start := time.Now()
 	entries, err := remoteLogPages(cmd, rf, params, limit, "")
 	if err != nil {
 		return err
@@ -45,7 +44,11 @@ func remoteLog(ctx context.Context, cmd *cobra.Command, rf remoteFlags, q queue.
 	if !follow {
 		return nil
 	}
-	lastID, lastTime := "", start
+	// With nothing printed yet the follow-up asks from where the history asked (its --since, or
+	// the whole log: nothing in it matched), never from this machine's clock: one running ahead
+	// of the server's hid every change stamped before it.
+	var lastID string
+	var lastTime time.Time
 	if len(entries) > 0 {
 		lastID, lastTime = entries[0].ID, entries[0].Time
 	}
@@ -57,7 +60,9 @@ func remoteLog(ctx context.Context, cmd *cobra.Command, rf remoteFlags, q queue.
 			return nil
 		case <-tick.C:
 		}
-		params.Set("since", lastTime.UTC().Format(time.RFC3339Nano))
+		if !lastTime.IsZero() {
+			params.Set("since", lastTime.UTC().Format(time.RFC3339Nano))
+		}
 		entries, err := remoteLogPages(cmd, rf, params, 0, lastID)
 		if err != nil {
 			return err

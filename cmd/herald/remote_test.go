@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,5 +203,65 @@ func TestRemoteLogRefusesAnUnknownChannel(t *testing.T) {
 	}
 	if out, errOut, code = runCLI(t, "", "log", "--server", srv.URL, "--channel", "tg2"); code != 0 || out != "" {
 		t.Errorf("log --server --channel tg2 (configured, no history): exit %d %q %s", code, out, errOut)
+	}
+}
+
+// herald log --follow --server with nothing printed yet asked for the changes since this
+// machine's clock: a server whose clock is behind (or a laptop's ahead) stamps the first
+// changes before it, and they never showed. It now asks from where the history asked.
+func TestRemoteLogFollowDoesNotUseTheLocalClock(t *testing.T) {
+	const behind = 30 * time.Second // the server's clock behind this machine's
+	var calls atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/deliveries" {
+			http.NotFound(w, r)
+			return
+		}
+		entries := []queue.LogEntry{}
+		if calls.Add(1) > 1 { // a change made after herald log started, on the server's clock
+			e := queue.LogEntry{ID: "1-0", Time: time.Now().Add(-behind).UTC(), ArticleID: "skew-1", Channel: "tg", Kind: "telegram", Status: "sent", Attempt: 1}
+			since, err := time.Parse(time.RFC3339Nano, r.URL.Query().Get("since"))
+			if err != nil || !e.Time.Before(since) { // the API's since: inclusive
+				entries = append(entries, e)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(queue.LogPage{Entries: entries})
+	}))
+	t.Cleanup(api.Close)
+	cmd := exec.Command(heraldBinary(t), "log", "--follow", "--json", "--server", api.URL)
+	cmd.Env = append(filterEnv(os.Environ()), "HERALD_API_TOKEN="+testToken)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedWriter
+	stderr.w = &bytes.Buffer{}
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 10)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("herald log --follow ended: %s", stderr.String())
+			}
+			if strings.Contains(l, `"article_id":"skew-1"`) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("the change made after herald log --follow started never showed (%d requests); stderr: %s", calls.Load(), stderr.String())
+		}
 	}
 }
