@@ -219,8 +219,23 @@ function herald_queue_event( $event, $payload ) {
 	);
 }
 
-/** Sign and POST one event; on failure schedule a retry with the same message id. */
+/**
+ * Sign and POST one event; on failure schedule a retry with the same message id. A retry's body
+ * waits in an option of its own, not autoloaded, and the cron event carries '' in its place:
+ * WP-Cron keeps every event in one autoloaded option, read on every request, and a post of
+ * megabytes there (a photo pasted as a data: URI) weighed on every page while herald was away,
+ * or made that option larger than MySQL takes (max_allowed_packet), after which no cron event
+ * was saved at all, the publication of scheduled posts included.
+ */
 function herald_send( $event, $body, $msg_id, $attempt ) {
+	$stored      = 'herald_retry_' . $msg_id;
+	$from_option = '' === $body;
+	if ( $from_option ) {
+		$body = get_option( $stored );
+		if ( ! is_string( $body ) || '' === $body ) {
+			return;
+		}
+	}
 	$keys = herald_signing_keys();
 	if ( ! $keys ) {
 		error_log( 'herald: HERALD_WEBHOOK_SECRET is not whsec_ followed by base64' );
@@ -248,6 +263,9 @@ function herald_send( $event, $body, $msg_id, $attempt ) {
 	);
 	$code = is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response );
 	if ( $code >= 200 && $code < 300 ) {
+		if ( $from_option ) {
+			delete_option( $stored );
+		}
 		return;
 	}
 	// 4xx other than 429 will not get better by retrying (bad secret, invalid post).
@@ -256,7 +274,12 @@ function herald_send( $event, $body, $msg_id, $attempt ) {
 	$why       = is_wp_error( $response ) ? $response->get_error_message() : 'HTTP ' . $code;
 	error_log( sprintf( 'herald: sending %s %s failed (%s), attempt %d', $event, $msg_id, $why, $attempt + 1 ) );
 	if ( $retryable && $attempt < count( $delays ) ) {
-		wp_schedule_single_event( time() + $delays[ $attempt ], 'herald_retry', array( $event, $body, $msg_id, $attempt + 1 ) );
+		if ( ! $from_option ) {
+			update_option( $stored, $body, false );
+		}
+		wp_schedule_single_event( time() + $delays[ $attempt ], 'herald_retry', array( $event, '', $msg_id, $attempt + 1 ) );
+	} elseif ( $from_option ) {
+		delete_option( $stored );
 	}
 }
 add_action( 'herald_retry', 'herald_send', 10, 4 );
