@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -161,6 +162,12 @@ func sentinelURL(u string) bool {
 func platformClient(cfg *config.Config, timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.IdleConnTimeout = platformIdleTimeout
+	// A new connection (after a quiet spell) resumes the last TLS session with the host rather
+	// than a full handshake, its certificate chain sent and verified again.
+	if t.TLSClientConfig == nil {
+		t.TLSClientConfig = &tls.Config{}
+	}
+	t.TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(0)
 	t.MaxIdleConnsPerHost = platformIdlePerHost(cfg)
 	t.MaxIdleConns = max(t.MaxIdleConns, 2*t.MaxIdleConnsPerHost)
 	return &http.Client{Timeout: timeout, Transport: t}

@@ -188,3 +188,36 @@ func (s *keepAliveServer) idleFor() time.Duration {
 	defer s.mu.Unlock()
 	return time.Since(s.last)
 }
+
+// A new connection to a platform (after the idle timeout, 4 s) resumes the TLS session of the
+// last one instead of a full handshake (certificate chain sent and verified again): the
+// transport had no session cache, so no connection ever resumed one.
+func TestPlatformClientResumesTLSSessions(t *testing.T) {
+	var resumed, full atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS.DidResume {
+			resumed.Add(1)
+		} else {
+			full.Add(1)
+		}
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	srv.StartTLS()
+	defer srv.Close()
+	client := platformClient(&config.Config{}, 5*time.Second)
+	tr := client.Transport.(*http.Transport)
+	// Trust the test server's certificate, as the system's roots trust a platform's.
+	tr.TLSClientConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	for range 3 {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		client.CloseIdleConnections() // as the idle timeout does between posts
+	}
+	if full.Load() != 1 || resumed.Load() != 2 {
+		t.Fatalf("3 connections: %d full handshakes, %d resumed; want 1 and 2", full.Load(), resumed.Load())
+	}
+}
