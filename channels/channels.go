@@ -162,6 +162,16 @@ type Editor interface {
 	Edit(ctx context.Context, remoteID string, msg Message) error
 }
 
+// EditKeeper is implemented by an Editor whose platform cannot change every part of a sent post
+// (LinkedIn: an article post's link card). EditKeeps compares the posts as they were sent (the
+// article before the correction, rendered; nil when that is no longer known: an earlier
+// correction edited them) with the corrected ones and says what an edit leaves as it was posted,
+// "" when that part does not change; a correction's result carries it as its note, so "edited"
+// does not read as "fully corrected".
+type EditKeeper interface {
+	EditKeeps(sent, corrected []Post) string
+}
+
 // Previewer is implemented by channels that can show the HTTP requests Send would make for a
 // message without sending them, credentials hidden (`herald format` with a configured channel).
 type Previewer interface {

@@ -219,7 +219,7 @@ func (b *Broker) Correct(ctx context.Context, a *article.Article, ch channels.Na
 	dctx, cancel := context.WithTimeout(ctx, retractBudget)
 	defer cancel()
 	dels = slices.DeleteFunc(dels, func(d Delivery) bool { return ch != "" && d.Channel != ch })
-	out.Results, err = eachDelivery(dels, func(d Delivery) (CorrectResult, error) { return b.correctOne(ctx, dctx, a, d, by, routes) })
+	out.Results, err = eachDelivery(dels, func(d Delivery) (CorrectResult, error) { return b.correctOne(ctx, dctx, old, a, d, by, routes) })
 	sort.Slice(out.Results, func(i, j int) bool { return out.Results[i].Channel < out.Results[j].Channel })
 	return out, err
 }
@@ -233,7 +233,7 @@ func hasChannel(dels []Delivery, ch channels.Name) bool {
 	return false
 }
 
-func (b *Broker) correctOne(ctx, dctx context.Context, a *article.Article, d Delivery, by string, routes map[channels.Name]Route) (CorrectResult, error) {
+func (b *Broker) correctOne(ctx, dctx context.Context, old, a *article.Article, d Delivery, by string, routes map[channels.Name]Route) (CorrectResult, error) {
 	r := CorrectResult{Channel: d.Channel, Kind: d.Kind}
 	route, configured := routes[d.Channel]
 	ed, canEdit := route.Channel.(channels.Editor)
@@ -307,6 +307,19 @@ func (b *Broker) correctOne(ctx, dctx context.Context, a *article.Article, d Del
 		r.Result, r.Error = "failed", eerr.Error()
 	default:
 		r.Result = "edited"
+		// What the platform's edit could not change (LinkedIn's link card) is said, so an edited
+		// post does not pass for a fully corrected one.
+		if k, ok := ed.(channels.EditKeeper); ok {
+			// The posts as sent are the stored article's rendering until a correction edits
+			// them; after one, what they were sent with is no longer known (nil).
+			var sent []channels.Post
+			if d.EditedAt.IsZero() {
+				if before, err := route.Renderer.Render(old); err == nil {
+					sent = before
+				}
+			}
+			r.Note = k.EditKeeps(sent, posts)
+		}
 	}
 	return r, nil
 }

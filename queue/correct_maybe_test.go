@@ -2,11 +2,14 @@ package queue
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"herald/channels"
+	"herald/channels/linkedin"
+	"herald/channels/linkedin/linkedinfake"
 )
 
 // TestCorrectOfARetryAfterALostAnswerSaysTheOldTextMayBeOut: Mastodon made the status but its
@@ -91,5 +94,50 @@ func TestCorrectThatSucceedsClearsTheEarlierEditError(t *testing.T) {
 	}
 	if d, _ := e.broker.Delivery(ctx, "e9", "tg"); !strings.HasPrefix(d.Error, "retract failed") {
 		t.Fatalf("record %+v: want the retract's error kept", d)
+	}
+}
+
+// TestLinkedInCorrectionSaysTheCardKeepsTheOldTitle: LinkedIn edits only a published post's
+// commentary; its article card keeps the title and description herald posted it with. A
+// correction of a wrong name in the title answered a bare "edited" while the card still showed
+// the wrong name in large type; the result's note now says the card keeps the old text and how
+// to replace it. A first correction that leaves the card's text as it was has no note; one after
+// a correction has it still (the card kept the text from before both).
+func TestLinkedInCorrectionSaysTheCardKeepsTheOldTitle(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	fake := linkedinfake.New()
+	t.Cleanup(fake.Close)
+	e.routes["li"] = buildChannel(t, "li", channels.KindLinkedIn, fmt.Sprintf("organization_id: %q\naccess_token: %q\napi_base: %q\ntimeout: 1s\n",
+		linkedinfake.DefaultOrganization, linkedinfake.DefaultToken, fake.APIBase()), linkedin.New)
+	e.chans["li"] = e.routes["li"].Channel
+	e.start()
+	e.publish("lcard", []Target{{Name: "li", Kind: channels.KindLinkedIn}})
+	e.waitAll("lcard", StateSent)
+
+	bodyOnly := corrected("lcard", "عنوان الخبر lcard")
+	bodyOnly.Body = "<p>نص مصحح</p>"
+	c, err := e.broker.Correct(ctx, bodyOnly, "", "desk", e.routes)
+	if err != nil || correctResults(c)["li"].Result != "edited" || correctResults(c)["li"].Note != "" {
+		t.Fatalf("a first correction leaving the card's text: %+v %v, want edited, no note", c, err)
+	}
+	fixed := corrected("lcard", "العنوان المصحح lcard")
+	c, err = e.broker.Correct(ctx, fixed, "", "desk", e.routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := correctResults(c)["li"]
+	p := fake.Posts()
+	if r.Result != "edited" || len(p) != 1 || !strings.Contains(p[0].Shown, "العنوان المصحح") || strings.Contains(p[0].Title, "المصحح") {
+		t.Fatalf("result %+v, posts %+v: want the commentary edited, the card as posted", r, p)
+	}
+	if !strings.Contains(r.Note, "card") || !strings.Contains(r.Note, "retract") {
+		t.Fatalf("result %+v: want a note that the card keeps the old title", r)
+	}
+	again := corrected("lcard", "العنوان المصحح lcard")
+	again.Body = "<p>نص مصحح مرة أخرى</p>"
+	c, err = e.broker.Correct(ctx, again, "", "desk", e.routes)
+	if err != nil || !strings.Contains(correctResults(c)["li"].Note, "card") {
+		t.Fatalf("a correction after the title's: %+v %v, want the note still (the card has the first title)", c, err)
 	}
 }

@@ -60,6 +60,32 @@ func (c *Channel) Edit(ctx context.Context, remoteID string, msg channels.Messag
 	return nil
 }
 
+var _ channels.EditKeeper = (*Channel)(nil)
+
+// EditKeeps implements channels.EditKeeper: LinkedIn edits only a published post's commentary,
+// so a correction of the title or the summary leaves them as posted on the article card (and so
+// may any correction after an earlier one: sent is then nil, the card's text unknown).
+func (c *Channel) EditKeeps(sent, corrected []channels.Post) string {
+	const note = "LinkedIn cannot change a published post's link card: it keeps the title and description it was posted with; retract and repost to replace it"
+	card := func(p channels.Post) (title, desc string) {
+		m, _ := p.Extra["article"].(map[string]any)
+		title, _ = m["title"].(string)
+		desc, _ = m["description"].(string)
+		return title, desc
+	}
+	if sent == nil {
+		return note
+	}
+	for i := range min(len(sent), len(corrected)) {
+		t0, d0 := card(sent[i])
+		t1, d1 := card(corrected[i])
+		if t0 != t1 || d0 != d1 {
+			return note
+		}
+	}
+	return ""
+}
+
 // editPost sets one post's commentary: POST /rest/posts/{urn} with X-RestLi-Method
 // PARTIAL_UPDATE and {"patch":{"$set":{"commentary":…}}}, answered 204. Setting the same text
 // twice is harmless, so a lost answer is plainly retryable.
