@@ -162,15 +162,38 @@ type Editor interface {
 	Edit(ctx context.Context, remoteID string, msg Message) error
 }
 
-// EditKeeper is implemented by an Editor whose platform cannot change every part of a sent post
-// (LinkedIn: an article post's link card). EditKeeps compares the posts as they were sent (the
-// article before the correction, rendered; nil when that is no longer known: an earlier
-// correction edited them) with the corrected ones and says what an edit leaves as it was posted,
-// "" when that part does not change; a correction's result carries it as its note, so "edited"
-// does not read as "fully corrected".
+// EditKeeper is implemented by an Editor whose platform, or herald's edit, cannot change every
+// part of a sent post (LinkedIn: an article post's link card; Telegram, Facebook, Mastodon: the
+// photo). EditKeeps compares the posts before the correction (the stored article's rendering)
+// with the corrected ones — edited reports that an earlier correction already edited the post,
+// so what it was sent with may differ from before — and says what the edit leaves as it was
+// posted, "" when nothing the correction changes; a correction's result carries it as its note,
+// so "edited" does not read as "fully corrected".
 type EditKeeper interface {
-	EditKeeps(sent, corrected []Post) string
+	EditKeeps(before, corrected []Post, edited bool) string
 }
+
+// PhotoChanged reports whether a correction changes the photo of a post (the first media URL
+// of each post, none counting as one): an edit that changes only the text leaves it as posted.
+func PhotoChanged(before, corrected []Post) bool {
+	first := func(p Post) string {
+		for _, m := range p.Media {
+			if m.URL != "" {
+				return m.URL
+			}
+		}
+		return ""
+	}
+	for i := range min(len(before), len(corrected)) {
+		if first(before[i]) != first(corrected[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// NotePhotoKept is the note of an edit that leaves the photo as posted.
+const NotePhotoKept = "the post keeps the photo it was posted with (or none): the edit changes only its text; retract and repost to replace it"
 
 // Previewer is implemented by channels that can show the HTTP requests Send would make for a
 // message without sending them, credentials hidden (`herald format` with a configured channel).

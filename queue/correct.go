@@ -310,15 +310,9 @@ func (b *Broker) correctOne(ctx, dctx context.Context, old, a *article.Article, 
 		// What the platform's edit could not change (LinkedIn's link card) is said, so an edited
 		// post does not pass for a fully corrected one.
 		if k, ok := ed.(channels.EditKeeper); ok {
-			// The posts as sent are the stored article's rendering until a correction edits
-			// them; after one, what they were sent with is no longer known (nil).
-			var sent []channels.Post
-			if d.EditedAt.IsZero() {
-				if before, err := route.Renderer.Render(old); err == nil {
-					sent = before
-				}
+			if before, err := route.Renderer.Render(old); err == nil {
+				r.Note = k.EditKeeps(before, posts, !d.EditedAt.IsZero())
 			}
-			r.Note = k.EditKeeps(sent, posts)
 		}
 	}
 	return r, nil

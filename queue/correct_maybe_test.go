@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"herald/article"
 	"herald/channels"
 	"herald/channels/linkedin"
 	"herald/channels/linkedin/linkedinfake"
@@ -139,5 +140,41 @@ func TestLinkedInCorrectionSaysTheCardKeepsTheOldTitle(t *testing.T) {
 	c, err = e.broker.Correct(ctx, again, "", "desk", e.routes)
 	if err != nil || !strings.Contains(correctResults(c)["li"].Note, "card") {
 		t.Fatalf("a correction after the title's: %+v %v, want the note still (the card has the first title)", c, err)
+	}
+}
+
+// TestCorrectOfThePhotoSaysThePhotoStays: a wrong picture is a common correction, but an edit
+// changes a Telegram photo post's caption only (Facebook's and Mastodon's edits likewise keep the
+// photo): the result said a bare "edited" while the wrong picture stayed. Its note now says the
+// post keeps the photo it was posted with and to retract and repost to replace it; a correction
+// that keeps the photo has no note.
+func TestCorrectOfThePhotoSaysThePhotoStays(t *testing.T) {
+	ctx := context.Background()
+	e := newRetractEnv(t)
+	e.start()
+	a := &article.Article{ID: "ph1", URL: "https://example.com/news/ph1", Title: "عنوان الخبر ph1", ImageURL: "https://example.com/media/wrong.jpg"}
+	a.Normalize()
+	if _, err := e.broker.Publish(ctx, a, []Target{{Name: "tg", Kind: channels.KindTelegram}}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitAll("ph1", StateSent)
+	if m := e.tg.Messages(); len(m) != 1 || m[0].PhotoURL != a.ImageURL {
+		t.Fatalf("sent %+v: want a photo post", m)
+	}
+	title := corrected("ph1", "العنوان المصحح ph1")
+	title.ImageURL = a.ImageURL
+	c, err := e.broker.Correct(ctx, title, "", "desk", e.routes)
+	if r := correctResults(c)["tg"]; err != nil || r.Result != "edited" || r.Note != "" {
+		t.Fatalf("correct of the title: %+v %v, want edited, no note", r, err)
+	}
+	photo := corrected("ph1", "العنوان المصحح ph1")
+	photo.ImageURL = "https://example.com/media/right.jpg"
+	c, err = e.broker.Correct(ctx, photo, "", "desk", e.routes)
+	r := correctResults(c)["tg"]
+	if err != nil || r.Result != "edited" || !strings.Contains(r.Note, "photo") || !strings.Contains(r.Note, "retract and repost") {
+		t.Fatalf("correct of the photo: %+v %v, want edited with a note that the photo stays", r, err)
+	}
+	if m := e.tg.Messages(); len(m) != 1 || m[0].PhotoURL != a.ImageURL {
+		t.Fatalf("Telegram holds %+v: the photo it was posted with stays", m)
 	}
 }

@@ -77,3 +77,14 @@ func (c *Channel) editPost(ctx context.Context, id, text string) error {
 	}
 	return nil
 }
+
+var _ channels.EditKeeper = (*Channel)(nil)
+
+// EditKeeps implements channels.EditKeeper: Edit changes a post's text, never its photo, so a
+// correction of the photo (a wrong picture) leaves the one it was posted with.
+func (c *Channel) EditKeeps(before, corrected []channels.Post, _ bool) string {
+	if channels.PhotoChanged(before, corrected) {
+		return channels.NotePhotoKept
+	}
+	return ""
+}

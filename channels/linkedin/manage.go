@@ -64,8 +64,8 @@ var _ channels.EditKeeper = (*Channel)(nil)
 
 // EditKeeps implements channels.EditKeeper: LinkedIn edits only a published post's commentary,
 // so a correction of the title or the summary leaves them as posted on the article card (and so
-// may any correction after an earlier one: sent is then nil, the card's text unknown).
-func (c *Channel) EditKeeps(sent, corrected []channels.Post) string {
+// may any correction after an earlier one, which may have changed them).
+func (c *Channel) EditKeeps(before, corrected []channels.Post, edited bool) string {
 	const note = "LinkedIn cannot change a published post's link card: it keeps the title and description it was posted with; retract and repost to replace it"
 	card := func(p channels.Post) (title, desc string) {
 		m, _ := p.Extra["article"].(map[string]any)
@@ -73,11 +73,11 @@ func (c *Channel) EditKeeps(sent, corrected []channels.Post) string {
 		desc, _ = m["description"].(string)
 		return title, desc
 	}
-	if sent == nil {
+	if edited {
 		return note
 	}
-	for i := range min(len(sent), len(corrected)) {
-		t0, d0 := card(sent[i])
+	for i := range min(len(before), len(corrected)) {
+		t0, d0 := card(before[i])
 		t1, d1 := card(corrected[i])
 		if t0 != t1 || d0 != d1 {
 			return note

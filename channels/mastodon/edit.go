@@ -75,3 +75,14 @@ func (c *Channel) editStatus(ctx context.Context, id string, post channels.Post)
 	// Specs: https://docs.joinmastodon.org/methods/statuses/#edit
 	return c.call(ctx, action, req, nil, false)
 }
+
+var _ channels.EditKeeper = (*Channel)(nil)
+
+// EditKeeps implements channels.EditKeeper: Edit changes a post's text, never its photo, so a
+// correction of the photo (a wrong picture) leaves the one it was posted with.
+func (c *Channel) EditKeeps(before, corrected []channels.Post, _ bool) string {
+	if channels.PhotoChanged(before, corrected) {
+		return channels.NotePhotoKept
+	}
+	return ""
+}
