@@ -110,8 +110,8 @@ return 1
 //	ARGV[5] who corrects, to record on a sent post its channel cannot edit ("" = record nothing:
 //	this process does not have the channel)
 //
-// Returns {result, remote id}: "missing", "retracted", "pending" (pending or failed: it will
-// post the stored article), "pending-maybe-posted" (a pending retry of a deduplicating channel
+// Returns {result, remote id}: "missing", "retracted", "pending" (it will post the stored
+// article), "failed" (it will, if an admin retries it), "pending-maybe-posted" (a pending retry of a deduplicating channel
 // whose earlier attempt's answer was lost, maybe_at: that attempt may have made the post, with
 // the old text, which the retry gets back), "unknown", "busy", "no-remote-id", "cannot-edit" or
 // "edit" (the caller edits, then calls editFinishScript).
@@ -121,7 +121,8 @@ local f = redis.call("HMGET", KEYS[1], "state", "remote_id", "edit_token", "edit
 local state, rid = f[1], f[2] or ""
 if state == "retracted" then return {"retracted", rid} end
 if state == "pending" and f[5] then return {"pending-maybe-posted", rid} end
-if state == "pending" or state == "failed" then return {"pending", rid} end
+if state == "pending" then return {"pending", rid} end
+if state == "failed" then return {"failed", rid} end
 if state == "unknown" then return {"unknown", rid} end
 if state ~= "sent" then return {"busy", rid} end
 if rid == "" then return {"no-remote-id", ""} end
@@ -256,6 +257,11 @@ func (b *Broker) correctOne(ctx, dctx context.Context, old, a *article.Article, 
 	switch r.Result {
 	case "pending":
 		r.Result = "will-post-corrected"
+		return r, nil
+	case "failed":
+		// A failed delivery posts nothing more on its own: only an admin's retry sends it.
+		r.Result = "will-post-corrected"
+		r.Note = "its send failed: it posts the corrected text only when retried (herald retry, or the bot's or the dashboard's retry)"
 		return r, nil
 	case "unknown":
 		r.Result = "will-post-corrected"

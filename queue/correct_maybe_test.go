@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -176,5 +177,32 @@ func TestCorrectOfThePhotoSaysThePhotoStays(t *testing.T) {
 	}
 	if m := e.tg.Messages(); len(m) != 1 || m[0].PhotoURL != a.ImageURL {
 		t.Fatalf("Telegram holds %+v: the photo it was posted with stays", m)
+	}
+}
+
+// TestCorrectOfAFailedDeliverySaysItPostsOnlyIfRetried: a delivery whose send failed for good
+// posts nothing more unless an admin retries it, yet a correction answered will-post-corrected
+// as for one still queued. The note says it posts the corrected text only when retried.
+func TestCorrectOfAFailedDeliverySaysItPostsOnlyIfRetried(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.ch.script(fail(channels.Permanent(errors.New("400 Bad Request: chat not found"))))
+	e.publish("f1")
+	e.start(testOpts(t), nil)
+	e.waitState("f1", StateFailed, 15*time.Second)
+	routes := map[channels.Name]Route{e.ch.name: e.route}
+	c, err := e.broker.Correct(ctx, corrected("f1", "العنوان المصحح f1"), "", "desk", routes)
+	if err != nil || len(c.Results) != 1 {
+		t.Fatalf("correct %+v %v", c, err)
+	}
+	if r := c.Results[0]; r.Result != "will-post-corrected" || !strings.Contains(r.Note, "retried") {
+		t.Fatalf("result %+v: want will-post-corrected, noting it posts only when retried", r)
+	}
+	if _, err := e.broker.Requeue(ctx, "f1", e.ch.name, "retry", "desk"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState("f1", StateSent, 15*time.Second)
+	if s := e.ch.sent(); len(s) != 2 || !strings.Contains(s[1].text, "المصحح") {
+		t.Fatalf("sends %+v: want the retry to post the corrected text", s)
 	}
 }
