@@ -212,3 +212,23 @@ func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 		}
 	}
 }
+
+// TestDecisionWithRedisDownIsLogged: mark-sent and drop with Redis gone answered 503 and logged
+// nothing, unlike every other 503 of the API, so the operator had no line saying why. Now the
+// failure is logged (with the action and the delivery) and the answer says it is safe to retry.
+func TestDecisionWithRedisDownIsLogged(t *testing.T) {
+	a := newTestAPI(t, nil)
+	a.publish("dec-1")
+	a.waitStatus("dec-1", queue.StateSent)
+	_ = a.broker.Client().Shutdown(context.Background()).Err() // the server stops; the reply is lost
+	for _, action := range []string{"mark-sent", "drop"} {
+		code, body := a.do(adminToken, http.MethodPost, "/v1/articles/dec-1/deliveries/tg/"+action, "")
+		if code != http.StatusServiceUnavailable || !strings.Contains(string(body), "safe to retry") {
+			t.Errorf("%s with Redis down: %d %s", action, code, body)
+		}
+		logged := a.logs.FilterMessage("recording a decision").FilterField(zap.String("action", action)).Len()
+		if logged != 1 {
+			t.Errorf("%s with Redis down: %d log lines; want 1 saying why", action, logged)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"herald/channels"
 	"herald/queue"
 )
@@ -45,7 +47,9 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, action string) {
 	case errors.Is(err, queue.ErrConflict):
 		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
 	case err != nil:
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not record the decision"})
+		// Redis failed: logged, as every other 503 of the API is (the answer keeps its address out).
+		s.Logger.Error("recording a decision", zap.String("action", action), zap.String("article_id", id), zap.String("channel", string(ch)), zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "could not record the decision; it is safe to retry"})
 	default:
 		writeJSON(w, http.StatusOK, d)
 	}
