@@ -80,6 +80,11 @@ type Claim struct {
 	window time.Duration
 }
 
+// ReplayProtected reports whether the request was signed with Standard Webhooks, whose message
+// id is accepted once and whose timestamp expires: a copy of it cannot be sent again. A GitHub
+// style signature covers the body alone, which anyone who saw it can send again at any time.
+func (c *Claim) ReplayProtected() bool { return c != nil && c.key != "" }
+
 // Confirm keeps the message id for the whole replay window, marked processed: the request was
 // answered with success, and a retry with the same id is answered as such.
 func (c *Claim) Confirm(ctx context.Context) {

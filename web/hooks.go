@@ -172,7 +172,10 @@ func (s *Server) publishWordPress(w http.ResponseWriter, r *http.Request, body [
 		// publish that indexes it again.
 		err = s.Broker.IndexURL(r.Context(), guid, res.ArticleID)
 	}
-	if err == nil && r.Header.Get("X-Herald-Event") == "publish" {
+	// Only a request that cannot be a copy (Standard Webhooks): the event header is not signed,
+	// and a GitHub-style body seen once could be sent again after the trash, to bring back a
+	// story the newsroom took down.
+	if err == nil && r.Header.Get("X-Herald-Event") == "publish" && claim.ReplayProtected() {
 		err = s.repostRestored(r.Context(), res, "wordpress:"+claim.Source.Name)
 	}
 	if err != nil {

@@ -5,6 +5,9 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"testing"
@@ -47,6 +50,20 @@ func TestWordPressPostRestoredFromTheTrashIsPostedAgain(t *testing.T) {
 	}
 	if n := len(e.fake.Messages()); n != 0 {
 		t.Fatalf("%d messages after the trash, want 0", n)
+	}
+	// A copy of the first publish, signed GitHub style (the body alone, no message id), sent
+	// again after the trash: not the editor's publish, nothing comes back.
+	first := []byte(`{"id":4760,"status":"publish","link":"https://news.example.com/world/restored-4760/","title":{"rendered":"خبر أعيد نشره"}}`)
+	mac := hmac.New(sha256.New, []byte(wpSecret))
+	mac.Write(first)
+	if code, out := e.do("/v1/hooks/wordpress", first, http.Header{"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(mac.Sum(nil))},
+		"X-Herald-Event": {"publish"}}); code != http.StatusAccepted {
+		t.Fatalf("GitHub-style copy: %d %v", code, out)
+	}
+	for _, ch := range []channels.Name{"tg-a", "tg-b"} {
+		if d, err := e.broker.Delivery(ctx, "wp-news.example.com-4760", ch); err != nil || d.State != queue.StateRetracted {
+			t.Fatalf("after a GitHub-style copy of the publish, %s: %+v %v, want still retracted", ch, d, err)
+		}
 	}
 	// Restored (a draft), then published: the plugin's publish event.
 	if code, out := send(4760, "publish", "publish", "msg_4760_republish"); code != http.StatusAccepted {
