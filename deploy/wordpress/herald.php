@@ -3,6 +3,7 @@
  * Plugin Name: herald publisher
  * Description: Tells herald (https://github.com/ — see deploy/wordpress/README.md) the moment a post is published, updated, trashed or deleted, signed with Standard Webhooks.
  * Version:     1.0.0
+ * Requires at least: 5.6
  * License:     MIT
  *
  * A must-use plugin: copy this file to wp-content/mu-plugins/herald.php. Settings are constants
