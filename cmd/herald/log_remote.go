@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -54,6 +55,7 @@ func remoteLog(ctx context.Context, cmd *cobra.Command, rf remoteFlags, q queue.
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -64,8 +66,22 @@ func remoteLog(ctx context.Context, cmd *cobra.Command, rf remoteFlags, q queue.
 			params.Set("since", lastTime.UTC().Format(time.RFC3339Nano))
 		}
 		entries, err := remoteLogPages(cmd, rf, params, 0, lastID)
+		if err != nil && ctx.Err() == nil && passing(err) {
+			// A 5xx (the API's 503 while its Redis fails over: safe to retry) or no answer (a
+			// restart): following goes on from where it was, as it does on Redis through
+			// go-redis's retries, instead of ending at the first one.
+			if !failing {
+				fmt.Fprintf(cmd.ErrOrStderr(), "herald log: %v; trying again every second\n", err)
+				failing = true
+			}
+			continue
+		}
 		if err != nil {
 			return err
+		}
+		if failing {
+			fmt.Fprintln(cmd.ErrOrStderr(), "herald log: the API answers again")
+			failing = false
 		}
 		if len(entries) > 0 {
 			lastID, lastTime = entries[0].ID, entries[0].Time
@@ -74,6 +90,13 @@ func remoteLog(ctx context.Context, cmd *cobra.Command, rf remoteFlags, q queue.
 			return err
 		}
 	}
+}
+
+// passing tells a failure --follow outlasts (a 5xx, no answer) from one that a retry cannot
+// mend: a 4xx (a revoked token, a bad parameter).
+func passing(err error) bool {
+	var ae *apiStatusError
+	return !errors.As(err, &ae) || ae.status >= 500
 }
 
 // remoteKnownLogChannel is knownLogChannel through --server: a --channel the server has not

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -262,6 +263,66 @@ func TestRemoteLogFollowDoesNotUseTheLocalClock(t *testing.T) {
 			}
 		case <-deadline:
 			t.Fatalf("the change made after herald log --follow started never showed (%d requests); stderr: %s", calls.Load(), stderr.String())
+		}
+	}
+}
+
+// herald log --follow --server keeps following through a passing failure of the API (a 503
+// while its Redis fails over, a proxy's 502 during a rolling restart): it ended, exit 1, at the
+// first one, though the API says a 503 is safe to retry. It says so on stderr and goes on.
+func TestRemoteLogFollowOutlastsA503(t *testing.T) {
+	var calls atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch n := calls.Add(1); {
+		case n == 1:
+			_ = json.NewEncoder(w).Encode(queue.LogPage{Entries: []queue.LogEntry{}})
+		case n == 2:
+			w.Header().Set("Retry-After", "2")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `{"error":"could not read the delivery log"}`)
+		default:
+			e := queue.LogEntry{ID: "1-0", Time: time.Now().UTC(), ArticleID: "after-503", Channel: "tg", Kind: "telegram", Status: "sent", Attempt: 1}
+			_ = json.NewEncoder(w).Encode(queue.LogPage{Entries: []queue.LogEntry{e}})
+		}
+	}))
+	t.Cleanup(api.Close)
+	cmd := exec.Command(heraldBinary(t), "log", "--follow", "--json", "--server", api.URL)
+	cmd.Env = append(filterEnv(os.Environ()), "HERALD_API_TOKEN="+testToken)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedWriter
+	stderr.w = &bytes.Buffer{}
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 10)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("herald log --follow ended at the API's 503: %s", stderr.String())
+			}
+			if strings.Contains(l, `"article_id":"after-503"`) {
+				if s := stderr.String(); !strings.Contains(s, "503") || !strings.Contains(s, "trying again") {
+					t.Errorf("stderr does not say the 503 was passed over: %q", s)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no line after the 503 (%d requests); stderr: %s", calls.Load(), stderr.String())
 		}
 	}
 }
