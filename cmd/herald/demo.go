@@ -102,7 +102,7 @@ func runDemo(cmd *cobra.Command, g *globalFlags, asJSON bool, addr string, wait 
 		return err
 	}
 
-	ctx, stop := stopOnSignal(cmd.Context(), log, os.Exit)
+	ctx, stop := stopOnSignal(cmd.Context(), log, "the sandbox keeps nothing: its in-memory Redis and the deliveries in it end with the process", os.Exit)
 	defer stop()
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()

@@ -60,7 +60,7 @@ scale out; rate limits, pauses and the ledger are shared through Redis.`,
 				return err
 			}
 			defer stopPprof()
-			ctx, stop := stopOnSignal(cmd.Context(), log, os.Exit)
+			ctx, stop := stopOnSignal(cmd.Context(), log, leftInRedis, os.Exit)
 			defer stop()
 			rdb, err := openRedis(ctx, cfg.Redis.URL)
 			if err != nil {

@@ -14,12 +14,15 @@ import (
 // since sends in flight were abandoned.
 const exitForced = 1
 
+// leftInRedis is what a forced stop of herald serve leaves behind, for stopOnSignal's line.
+const leftInRedis = "a delivery being sent stays sending until its lease runs out, then turns unknown for an admin to check (herald retry or mark-sent); queued deliveries wait in Redis for the next start"
+
 // stopOnSignal returns a context cancelled by the first SIGINT or SIGTERM, which starts the
 // graceful stop (it may wait send_timeout for a send in flight). A second signal during that
 // stop ends the process at once through exit(exitForced), after a line saying what is left
-// behind: signal.NotifyContext kept catching signals until its stop, so an operator's second
+// behind (left): signal.NotifyContext kept catching signals until its stop, so an operator's second
 // Ctrl-C did nothing while the drain ran. stop releases the signals.
-func stopOnSignal(parent context.Context, log *zap.Logger, exit func(int)) (ctx context.Context, stop func()) {
+func stopOnSignal(parent context.Context, log *zap.Logger, left string, exit func(int)) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancel(parent)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -35,7 +38,7 @@ func stopOnSignal(parent context.Context, log *zap.Logger, exit func(int)) (ctx 
 		case s := <-sigs:
 			log.Error("second signal: stopping at once without waiting for sends in flight",
 				zap.String("signal", s.String()),
-				zap.String("abandoned", "a delivery being sent stays sending until its lease runs out, then turns unknown for an admin to check (herald retry or mark-sent); queued deliveries wait in Redis for the next start"))
+				zap.String("abandoned", left))
 			_ = log.Sync()
 			exit(exitForced)
 		case <-done:

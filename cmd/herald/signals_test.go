@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // A second SIGINT while herald serve drains (a send in flight that may take send_timeout) ends
@@ -124,5 +129,43 @@ func TestLogFollowServerEndsOnCtrlCDuringARequest(t *testing.T) {
 	}
 	if s := out.String(); s != "" {
 		t.Fatalf("herald log --follow printed on Ctrl-C: %q", s)
+	}
+}
+
+// stopOnSignal, as serve and demo use it: the first signal cancels, the second exits 1 with the
+// caller's account of what is left behind (demo's sandbox keeps nothing, unlike serve's Redis);
+// after stop the signals are no longer caught.
+func TestStopOnSignalSaysWhatIsLeft(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	exits := make(chan int, 1)
+	ctx, stop := stopOnSignal(context.Background(), zap.New(core), "the sandbox keeps nothing", func(code int) { exits <- code })
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first SIGINT did not cancel the context")
+	}
+	select {
+	case code := <-exits:
+		t.Fatalf("exit(%d) after one signal", code)
+	default:
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-exits:
+		if code != exitForced {
+			t.Fatalf("exit(%d) after a second signal, want %d", code, exitForced)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second signal did not exit")
+	}
+	es := logs.FilterMessageSnippet("second signal").All()
+	if len(es) != 1 || es[0].ContextMap()["abandoned"] != "the sandbox keeps nothing" || es[0].ContextMap()["signal"] != "terminated" {
+		t.Fatalf("the forced stop's line: %+v", es)
 	}
 }
