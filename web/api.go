@@ -313,21 +313,24 @@ func (s *Server) retryUnknown(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no configured channel " + name})
 		return
 	}
-	n, err := s.Broker.RetryUnknown(r.Context(), channels.Name(name), apiBy(r))
-	result := fmt.Sprintf("requeued %d", n)
-	if err != nil {
-		result += ", error: " + err.Error()
-	}
-	s.auditAPI(r, "retry-unknown", name, result)
-	if err != nil {
-		s.Logger.Error("retrying unknown deliveries", zap.String("channel", name), zap.Int("requeued", n), zap.Error(err))
-		// The count in the message too: a client that shows only "error" (herald retry
-		// --all-unknown --server) must not read "none went" while n are being sent again.
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"requeued": n,
-			"error": fmt.Sprintf("could not retry every unknown delivery: %d requeued before Redis failed, the rest are still unknown; call again to send them", n)})
-		return
-	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"channel": name, "requeued": n})
+	// With an Idempotency-Key, the call sent again after a timeout gets the first count back
+	// ("requeued 3"), not "requeued 0" for deliveries the first call already sent on their way.
+	s.idempotent(w, r, func(r *http.Request) idemAnswer {
+		n, err := s.Broker.RetryUnknown(r.Context(), channels.Name(name), apiBy(r))
+		result := fmt.Sprintf("requeued %d", n)
+		if err != nil {
+			result += ", error: " + err.Error()
+		}
+		s.auditAPI(r, "retry-unknown", name, result)
+		if err != nil {
+			s.Logger.Error("retrying unknown deliveries", zap.String("channel", name), zap.Int("requeued", n), zap.Error(err))
+			// The count in the message too: a client that shows only "error" (herald retry
+			// --all-unknown --server) must not read "none went" while n are being sent again.
+			return idemAnswer{Status: http.StatusServiceUnavailable, Body: string(encodeJSON(map[string]any{"requeued": n,
+				"error": fmt.Sprintf("could not retry every unknown delivery: %d requeued before Redis failed, the rest are still unknown; call again to send them", n)}))}
+		}
+		return idemAnswer{Status: http.StatusAccepted, Body: string(encodeJSON(map[string]any{"channel": name, "requeued": n}))}
+	})
 }
 
 // requeue serves POST /v1/articles/{id}/deliveries/{channel}/retry and …/repost.
@@ -343,18 +346,24 @@ func (s *Server) requeue(w http.ResponseWriter, r *http.Request) {
 	}
 	// With an Idempotency-Key the call posts at most once (web/idempotency.go): a client that
 	// sends it again after a timeout gets the first answer back.
+	s.idempotent(w, r, func(r *http.Request) idemAnswer { return s.requeueAnswer(r, action) })
+}
+
+// idempotent answers do's answer, once per Idempotency-Key when the request has one (see
+// web/idempotency.go): the same request with the same key gets the first 2xx answer again.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, do func(*http.Request) idemAnswer) {
 	key, err := idempotencyKey(r.Header)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
 		return
 	}
 	if key == "" {
-		ans := s.requeueAnswer(r, action)
+		ans := do(r)
 		writeJSONBody(w, ans.Status, []byte(ans.Body))
 		return
 	}
 	ans, replayed, err := s.once(r.Context(), key, r.Method+" "+r.URL.Path+"?"+r.URL.Query().Encode(), func(ctx context.Context) idemAnswer {
-		return s.requeueAnswer(r.WithContext(ctx), action)
+		return do(r.WithContext(ctx))
 	})
 	switch {
 	case errors.Is(err, errIdemOther):

@@ -311,3 +311,40 @@ func TestDashboardChannelButtonSubmittedTwiceShowsTheFirstAnswer(t *testing.T) {
 	a.waitStatus("idem-4", queue.StateSent)
 	a.waitStatus("idem-5", queue.StateSent)
 }
+
+// TestRetryUnknownWithIdempotencyKeyAnswersTheFirstCount: POST /v1/channels/{name}/retry-unknown
+// sent again after a timeout answered "requeued 0" — the first call had already sent every
+// unknown delivery on its way — so the tool (herald retry --all-unknown --server, a newsroom
+// script) reported that nothing went. With an Idempotency-Key the second call gets the first
+// count back; without one it is still a new bulk retry.
+func TestRetryUnknownWithIdempotencyKeyAnswersTheFirstCount(t *testing.T) {
+	a := newTestAPI(t, nil)
+	for _, id := range []string{"idem-6", "idem-7"} {
+		a.ch.failNext(channels.UnknownOutcome(errors.New("timeout after the request left")))
+		a.publish(id)
+		a.waitStatus(id, queue.StateUnknown)
+	}
+	key := map[string]string{"Idempotency-Key": "bulk-1"}
+	code, _, first := a.doWith(adminToken, "POST", "/v1/channels/tg/retry-unknown?by=desk", key)
+	if code != http.StatusAccepted || !strings.Contains(string(first), `"requeued":2`) {
+		t.Fatalf("retry-unknown: %d %s", code, first)
+	}
+	a.waitStatus("idem-6", queue.StateSent)
+	a.waitStatus("idem-7", queue.StateSent)
+	code, h, again := a.doWith(adminToken, "POST", "/v1/channels/tg/retry-unknown?by=desk", key)
+	if code != http.StatusAccepted || string(again) != string(first) || h.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the same call with its key: %d %q %s; want the first answer (requeued 2) replayed", code, h.Get("Idempotent-Replayed"), again)
+	}
+	if code, _, out := a.doWith(adminToken, "POST", "/v1/channels/tg/retry-unknown?by=other", key); code != http.StatusUnprocessableEntity {
+		t.Errorf("the key with another request: %d %s; want 422", code, out)
+	}
+	if code, _, out := a.doWith(adminToken, "POST", "/v1/channels/tg/retry-unknown", nil); code != http.StatusAccepted || !strings.Contains(string(out), `"requeued":0`) {
+		t.Errorf("without a key: %d %s; want a new bulk retry, requeued 0", code, out)
+	}
+	doc := loadOpenAPI(t)
+	for _, status := range []string{"400", "409", "422"} {
+		if _, ok := doc.Paths["/v1/channels/{name}/retry-unknown"]["post"].Responses[status]; !ok {
+			t.Errorf("web/openapi.yaml does not list retry-unknown's %s", status)
+		}
+	}
+}
