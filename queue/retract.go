@@ -100,8 +100,8 @@ func (r *Retraction) Summary() string {
 //	says who asked and that the post stays)
 //
 // Returns {result, remote id}: "missing", "cancelled", "cancelled-maybe-posted" (cancelled, but
-// the post may be out: an unknown outcome without a remote id, or a pending retry of a
-// deduplicating channel whose earlier answer was lost, maybe_at), "already", "busy",
+// the post may be out: an unknown outcome without a remote id, a pending retry of a
+// deduplicating channel whose earlier answer was lost, maybe_at, or a send whose lease ran out), "already", "busy",
 // "cannot-delete", "no-remote-id" or "delete" (the caller deletes, then calls retractFinishScript).
 // "busy" also answers a post a correction is editing (edit_token with a live edit_until).
 var retractBeginScript = logScript(`
@@ -128,7 +128,16 @@ if state == "pending" or state == "failed" then
   take_back("cancelled before it was posted")
   return {"cancelled", ""}
 end
-if state == "sending" then return {"busy", rid} end
+if state == "sending" then
+  -- A send whose lease ran out (on the Redis clock, as leases are) left no worker behind: none
+  -- runs to turn it unknown (herald down, the takedown made with the CLI). Its outcome is
+  -- unknown: cancelled, saying to check by hand, instead of busy at every call.
+  local t = redis.call("TIME")
+  local rnow = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if rid ~= "" or tonumber(f[7] or "0") > rnow then return {"busy", rid} end
+  take_back("` + noteMaybePosted + `")
+  return {"cancelled-maybe-posted", ""}
+end
 if state == "retracting" and f[6] ~= ARGV[6] and tonumber(f[7] or "0") > tonumber(ARGV[1]) then
   return {"busy", rid}
 end

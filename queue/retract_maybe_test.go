@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,5 +176,46 @@ func TestRetractOfAnArticleHeraldHasNoRecordOfSaysWhy(t *testing.T) {
 	_, err = e.broker.Correct(ctx, corrected("old-story", "عنوان"), "", "desk", e.routes)
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "90 days") {
 		t.Fatalf("correct of an article herald has no record of: %v", err)
+	}
+}
+
+// TestRetractOfASendWhoseWorkerDied: the worker died between the platform's answer and its
+// commit, and no worker runs (herald down: the takedown is made with the CLI on Redis). The
+// record stays sending after its lease ran out — nothing turns it unknown until a worker runs —
+// and a retract answered busy, "run it again", every time. A lease that ran out is a send whose
+// outcome is unknown: the retract cancels it, saying to check the platform by hand.
+func TestRetractOfASendWhoseWorkerDied(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.publish("d1")
+	opts := testOpts(t)
+	opts.LeaseDuration = 5 * time.Second // long enough for the retract within it to find it running
+	crashed := make(chan struct{})
+	var once sync.Once
+	stop := e.start(opts, func(Delivery) {
+		once.Do(func() { close(crashed) })
+		panic("injected crash between the platform's answer and the ledger commit")
+	})
+	select {
+	case <-crashed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the send never happened")
+	}
+	stop()
+	d, _ := e.broker.Delivery(ctx, "d1", e.ch.name)
+	if d.State != StateSending {
+		t.Fatalf("record %+v: want sending, left by the dead worker", d)
+	}
+	chans := map[channels.Name]channels.Channel{e.ch.name: e.ch}
+	if r, err := e.broker.Retract(ctx, "d1", "", "desk", chans); err != nil || r.Results[0].Result != "busy" {
+		t.Fatalf("retract within the lease: %+v %v, want busy", r, err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return time.Now().After(d.LeaseUntil.Add(100 * time.Millisecond)) })
+	r, err := e.broker.Retract(ctx, "d1", "", "desk", chans)
+	if err != nil || r.Results[0].Result != "cancelled" || !strings.Contains(r.Results[0].Note, "by hand") {
+		t.Fatalf("retract after the lease: %+v %v, want cancelled with a note to check by hand", r, err)
+	}
+	if d, _ := e.broker.Delivery(ctx, "d1", e.ch.name); d.State != StateRetracted {
+		t.Fatalf("record %+v: want retracted", d)
 	}
 }
