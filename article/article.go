@@ -31,14 +31,17 @@ const (
 // Article is the contract shared by the API, the CLI and every later issue. Fields are named as
 // in the JSON; extend it, do not rename.
 type Article struct {
-	ID          string     `json:"id"`
-	URL         string     `json:"url"`
-	Title       string     `json:"title"`
-	Summary     string     `json:"summary,omitempty"`
-	Body        string     `json:"body,omitempty"`
-	ImageURL    string     `json:"image_url,omitempty"`
-	Tags        []string   `json:"tags"`
-	Category    string     `json:"category,omitempty"`
+	ID       string   `json:"id"`
+	URL      string   `json:"url"`
+	Title    string   `json:"title"`
+	Summary  string   `json:"summary,omitempty"`
+	Body     string   `json:"body,omitempty"`
+	ImageURL string   `json:"image_url,omitempty"`
+	Tags     []string `json:"tags"`
+	Category string   `json:"category,omitempty"`
+	// Categories are all the categories the source filed the story under, category among them
+	// (a WordPress post's, a feed item's); routes by category match any of them.
+	Categories  []string   `json:"categories,omitempty"`
 	Language    string     `json:"language,omitempty"`
 	PublishedAt *time.Time `json:"published_at,omitempty"`
 	Priority    int        `json:"priority,omitempty"`
@@ -179,6 +182,9 @@ func (a *Article) Normalize() {
 	a.ID = strings.TrimSpace(a.ID)
 	a.Language = strings.ToLower(strings.TrimSpace(a.Language))
 	a.Category = strings.TrimSpace(a.Category)
+	for i, c := range a.Categories {
+		a.Categories[i] = strings.TrimSpace(c)
+	}
 	if a.Tags == nil {
 		a.Tags = []string{}
 	}
@@ -252,6 +258,12 @@ func (a *Article) Validate() error {
 	}
 	for i, t := range a.Tags {
 		checkUTF8(fmt.Sprintf("tags[%d]", i), t)
+	}
+	if len(a.Categories) > MaxTags {
+		ve.add("categories", "%d categories, at most %d allowed", len(a.Categories), MaxTags)
+	}
+	for i, c := range a.Categories {
+		checkUTF8(fmt.Sprintf("categories[%d]", i), c)
 	}
 	for i, c := range a.Channels {
 		if c == "" {
@@ -387,4 +399,12 @@ func unhex(c byte) byte {
 func IDFromURL(canonical string) string {
 	sum := sha256.Sum256([]byte(canonical))
 	return "u" + hex.EncodeToString(sum[:12])
+}
+
+// AllCategories is the category and every further one of Categories.
+func (a *Article) AllCategories() []string {
+	if a.Category == "" {
+		return a.Categories
+	}
+	return append([]string{a.Category}, a.Categories...)
 }

@@ -152,7 +152,7 @@ func (c *Config) TargetsFrom(a *article.Article, source string) ([]queue.Target,
 func (r Route) matches(a *article.Article, source string, text *matchText) (string, bool) {
 	var why []string
 	if len(r.Categories) > 0 {
-		v, ok := anyFold(r.Categories, a.Category)
+		v, ok := anyFold(r.Categories, a.AllCategories()...)
 		if !ok {
 			return "", false
 		}
@@ -200,7 +200,7 @@ func (r Route) matches(a *article.Article, source string, text *matchText) (stri
 
 // anyHolds reports the first condition of m that holds.
 func (m *Match) anyHolds(a *article.Article, source string, text *matchText) (string, bool) {
-	if v, ok := anyFold(m.Categories, a.Category); ok {
+	if v, ok := anyFold(m.Categories, a.AllCategories()...); ok {
 		return "category " + v, true
 	}
 	if v, ok := anyFold(m.Tags, a.Tags...); ok {

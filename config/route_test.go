@@ -17,6 +17,7 @@ channels:
   - {name: tg-gaza, kind: telegram}
   - {name: tg-breaking, kind: telegram}
   - {name: tg-site, kind: telegram}
+  - {name: tg-sport, kind: telegram}
   - name: tg-en
     kind: telegram
     route:
@@ -35,6 +36,8 @@ routes:
     min_priority: 8
   - channels: [tg-site]
     sources: [site]
+  - channels: [tg-sport]
+    categories: [رياضة]
 feeds: [{name: site, url: "https://news.example.com/feed/"}]
 `
 
@@ -74,6 +77,10 @@ func TestRoutingTable(t *testing.T) {
 		{"exclude by keyword", article.Article{Title: "هذا محتوى مدفوع", Language: "ar"}, "api", nil},
 		{"exclude vetoes only its own route", article.Article{Title: "محتوى مدفوع عن غزة", Language: "ar"}, "api", []string{"tg-gaza"}},
 		{"priority", article.Article{Title: "x", Priority: 9}, "api", []string{"tg-breaking"}},
+		// WordPress lists a post's categories by name: أخبار comes before رياضة, and the route
+		// by category must see the second too.
+		{"category among several", article.Article{Title: "x", Category: "أخبار", Categories: []string{"أخبار", "رياضة"}}, "api", []string{"tg-sport"}},
+		{"exclude by a further category", article.Article{Title: "x", Language: "ar", Category: "أخبار", Categories: []string{"أخبار", "إعلانات"}}, "api", nil},
 		{"source", article.Article{Title: "x"}, "site", []string{"tg-site"}},
 		{"per-channel route", article.Article{Title: "war news", Language: "en"}, "api", []string{"tg-en"}},
 		{"per-channel exclude", article.Article{Title: "Sponsored: a war", Language: "en"}, "api", nil},

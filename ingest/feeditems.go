@@ -290,6 +290,11 @@ func ItemArticle(feed *gofeed.Feed, it *gofeed.Item) article.Article {
 			a.Tags = append(a.Tags, c)
 		}
 	}
+	// A feed does not tell categories from tags (WordPress lists both as <category>): a route
+	// by category sees every one, not only the first.
+	if len(a.Tags) > 1 {
+		a.Categories = slices.Clone(a.Tags)
+	}
 	if len(a.Tags) > 0 {
 		a.Category = a.Tags[0]
 	}

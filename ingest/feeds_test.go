@@ -309,6 +309,7 @@ feeds: [{name: ar-site, url: %q, first_run: "newest:2"}]
 		t.Fatalf("articles %v, want the two newest", arts)
 	}
 	if z.Language != "ar" || z.Category != "الدفاع و الامن" || !slices.Equal(z.Tags, []string{"الدفاع و الامن", "أوكرانيا"}) ||
+		!slices.Equal(z.Categories, []string{"الدفاع و الامن", "أوكرانيا"}) ||
 		z.Summary != "قال الرئيس الأوكراني إن كوريا الشمالية أرسلت قوات" || !strings.Contains(z.Body, "فولوديمير زيلينسكي") ||
 		z.ImageURL != "" || z.URL != "https://ar.example.com/2026/11/25/%d8%b2%d9%8a%d9%84%d9%8a%d9%86%d8%b3%d9%83%d9%8a/" {
 		t.Fatalf("mapped %+v (the tracking pixel in the body is not the image)", z)

@@ -192,6 +192,10 @@ func TestWordPressArticle(t *testing.T) {
 	if !reflect.DeepEqual(a.Tags, []string{"دولي", "أوكرانيا", "كوريا الشمالية"}) {
 		t.Errorf("tags %q", a.Tags)
 	}
+	// Every category, for routes: WordPress lists them by name, not by the editor's choice.
+	if !reflect.DeepEqual(a.Categories, []string{"الدفاع و الامن", "دولي"}) {
+		t.Errorf("categories %q", a.Categories)
+	}
 	if a.PublishedAt == nil || !a.PublishedAt.Equal(time.Date(2026, 11, 25, 9, 15, 0, 0, time.UTC)) {
 		t.Errorf("published_at %v", a.PublishedAt)
 	}

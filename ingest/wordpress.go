@@ -122,7 +122,13 @@ func WordPressArticle(body []byte, site string) (*WordPressPost, error) {
 			case name == "":
 			case t.Taxonomy == "category" && a.Category == "":
 				a.Category = name
-			case t.Taxonomy == "category" || t.Taxonomy == "post_tag":
+				a.Categories = append(a.Categories, name)
+			case t.Taxonomy == "category":
+				// WordPress lists a post's categories by name, not by the editor's choice: a
+				// route by category must see them all (article.AllCategories).
+				a.Categories = append(a.Categories, name)
+				a.Tags = append(a.Tags, name)
+			case t.Taxonomy == "post_tag":
 				a.Tags = append(a.Tags, name)
 			}
 		}
