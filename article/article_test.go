@@ -510,7 +510,7 @@ func TestDecodeErrorsSayWhereAndWhat(t *testing.T) {
 		`{"tags":"a"}`:                    `article: decoding JSON: line 1, column 11: "tags" must be a list of strings, not a JSON string`,
 		`{"published_at":"27 Nov"}`: `article: decoding JSON: "published_at" must be an RFC 3339 time string such as "2026-11-25T09:15:00Z": ` +
 			`parsing time "27 Nov" as "2006-01-02T15:04:05Z07:00": cannot parse "27 Nov" as "2006"`,
-		`{"titel":"x"}`: `article: decoding JSON: json: unknown field "titel"; the fields are id, url, title, summary, body, image_url, tags, category, language, published_at, priority, channels`,
+		`{"titel":"x"}`: `article: decoding JSON: json: unknown field "titel"; the fields are id, url, title, summary, body, image_url, tags, category, categories, language, published_at, priority, channels`,
 	} {
 		_, err := article.DecodeBytes([]byte(in))
 		if err == nil || err.Error() != want {
