@@ -114,16 +114,23 @@ return 1
 // article), "failed" (it will, if an admin retries it), "pending-maybe-posted" (a pending retry of a deduplicating channel
 // whose earlier attempt's answer was lost, maybe_at: that attempt may have made the post, with
 // the old text, which the retry gets back), "unknown", "busy", "no-remote-id", "cannot-edit" or
-// "edit" (the caller edits, then calls editFinishScript).
+// "edit" (the caller edits, then calls editFinishScript). A send whose lease ran out answers
+// "unknown".
 var editBeginScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", ""} end
-local f = redis.call("HMGET", KEYS[1], "state", "remote_id", "edit_token", "edit_until", "` + ledgerMaybePosted + `")
+local f = redis.call("HMGET", KEYS[1], "state", "remote_id", "edit_token", "edit_until", "` + ledgerMaybePosted + `", "lease_until")
 local state, rid = f[1], f[2] or ""
 if state == "retracted" then return {"retracted", rid} end
 if state == "pending" and f[5] then return {"pending-maybe-posted", rid} end
 if state == "pending" then return {"pending", rid} end
 if state == "failed" then return {"failed", rid} end
 if state == "unknown" then return {"unknown", rid} end
+if state == "sending" then
+  -- A send whose lease ran out (Redis clock) left no worker behind to turn it unknown (herald
+  -- down, the correction made with the CLI): its outcome is unknown, not busy at every call.
+  local t = redis.call("TIME")
+  if tonumber(f[6] or "0") <= tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) then return {"unknown", rid} end
+end
 if state ~= "sent" then return {"busy", rid} end
 if rid == "" then return {"no-remote-id", ""} end
 if ARGV[4] ~= "1" then

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,5 +205,39 @@ func TestCorrectOfAFailedDeliverySaysItPostsOnlyIfRetried(t *testing.T) {
 	e.waitState("f1", StateSent, 15*time.Second)
 	if s := e.ch.sent(); len(s) != 2 || !strings.Contains(s[1].text, "المصحح") {
 		t.Fatalf("sends %+v: want the retry to post the corrected text", s)
+	}
+}
+
+// TestCorrectOfASendWhoseWorkerDied: the worker died mid-send and none runs (herald down, the
+// correction made with the CLI on Redis): the record stays sending past its lease, and a
+// correction answered busy, "run it again", at every call. A lease run out is an unknown outcome:
+// the correction is stored and the result says so, as for an unknown delivery.
+func TestCorrectOfASendWhoseWorkerDied(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.publish("d2")
+	opts := testOpts(t)
+	opts.LeaseDuration = 5 * time.Second
+	crashed := make(chan struct{})
+	var once sync.Once
+	stop := e.start(opts, func(Delivery) {
+		once.Do(func() { close(crashed) })
+		panic("injected crash between the platform's answer and the ledger commit")
+	})
+	select {
+	case <-crashed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the send never happened")
+	}
+	stop()
+	d, _ := e.broker.Delivery(ctx, "d2", e.ch.name)
+	routes := map[channels.Name]Route{e.ch.name: e.route}
+	if c, err := e.broker.Correct(ctx, corrected("d2", "العنوان المصحح d2"), "", "desk", routes); err != nil || c.Results[0].Result != "busy" {
+		t.Fatalf("correct within the lease: %+v %v, want busy", c, err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return time.Now().After(d.LeaseUntil.Add(100 * time.Millisecond)) })
+	c, err := e.broker.Correct(ctx, corrected("d2", "العنوان المصحح d2"), "", "desk", routes)
+	if err != nil || c.Results[0].Result != "will-post-corrected" || !strings.Contains(c.Results[0].Note, "check by hand") {
+		t.Fatalf("correct after the lease: %+v %v, want will-post-corrected with a note to check by hand", c, err)
 	}
 }
