@@ -39,6 +39,7 @@ type roundTrip struct {
 	writeFailed atomic.Bool
 	status      atomic.Int32 // HTTP status of the answer, 0 when none arrived
 	retryAfter  atomic.Value // the answer's Retry-After header, if any
+	location    atomic.Value // the answer's Location header (a redirect, handed back unfollowed)
 	// head keeps the start of the answer's body, for an error that quotes what the platform
 	// said when it was not a Bot API answer.
 	head *bodyHead
@@ -93,6 +94,7 @@ func (rt *roundTrip) Do(req *http.Request) (*http.Response, error) {
 	if resp != nil {
 		rt.status.Store(int32(resp.StatusCode))
 		rt.retryAfter.Store(resp.Header.Get("Retry-After"))
+		rt.location.Store(resp.Header.Get("Location"))
 		rt.head = &bodyHead{ReadCloser: resp.Body}
 		resp.Body = rt.head
 	}

@@ -101,6 +101,7 @@ func errorf(format string, args ...any) error {
 //	                                        → channels.Auth
 //	400 group upgraded to a supergroup      → channels.Pause, naming migrate_to_chat_id
 //	400 chat not found                      → channels.Pause: chat_id names no chat the bot sees
+//	3xx (a redirect, not followed)          → channels.Pause: api_endpoint must be fixed
 //	400, 404, other 4xx, a 403 page that is not a Bot API answer → channels.Permanent
 //	409                                     → retryable
 //	502, 503 not a Bot API answer           → retryable: Telegram's front end answered, the Bot
@@ -153,6 +154,14 @@ func (c *Channel) classify(action string, err error, rt *roundTrip) error {
 		ae := &APIError{Code: status, Description: "not a Bot API answer"}
 		if ex := c.excerpt(rt.head.bytes()); ex != "" {
 			ae.Description += ": " + ex
+		}
+		if status >= 300 && status < 400 {
+			// api_endpoint names an address that redirects (http:// for https://, a moved
+			// local Bot API server): every send would be answered alike until it is fixed.
+			loc, _ := rt.location.Load().(string)
+			ae.Description = "not a Bot API answer: a redirect to " + c.redactString(loc)
+			return channels.Pause(fmt.Sprintf("telegram: api_endpoint redirects (HTTP %d) to %s: set it to that address", status, c.redactString(loc)),
+				errorf("%s: %w", action, ae))
 		}
 		return c.kindOf(status, rt.retryAfterHeader(), "", false, errorf("%s: %w", action, ae))
 	case rt.mayHaveArrived():

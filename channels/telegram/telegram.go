@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"herald/channels"
+	"herald/channels/httpsend"
 )
 
 // Channel posts to one Telegram chat. It is safe for concurrent use.
@@ -50,12 +51,14 @@ func newChannel(name channels.Name, cfg Config, env channels.Env) *Channel {
 	env = env.WithDefaults()
 	id, username, _ := cfg.ChatID.Parse() // validated by LoadConfig
 	return &Channel{
-		name:      name,
-		cfg:       cfg,
-		chatID:    id,
-		username:  username,
-		bot:       newBot(cfg),
-		http:      env.HTTPClient,
+		name:     name,
+		cfg:      cfg,
+		chatID:   id,
+		username: username,
+		bot:      newBot(cfg),
+		// A redirect is handed back, not followed: Go would turn the POST into a GET without
+		// its body (301, 302), or send it, token and all, wherever the answer points (307, 308).
+		http:      httpsend.NoRedirects(env.HTTPClient),
 		photoHTTP: newPhotoClient(cfg),
 		log:       env.Logger,
 		now:       time.Now,

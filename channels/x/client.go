@@ -14,6 +14,7 @@ import (
 	"github.com/dghubble/oauth1"
 
 	"herald/channels"
+	"herald/channels/httpsend"
 )
 
 // newSignedClient returns a client that signs every request with OAuth 1.0a user context
@@ -23,7 +24,9 @@ import (
 func newSignedClient(cfg Config, base *http.Client) *http.Client {
 	ctx := context.WithValue(context.Background(), oauth1.HTTPClient, base)
 	signed := oauth1.NewClient(ctx, oauth1.NewConfig(cfg.ConsumerKey, cfg.ConsumerSecret), oauth1.NewToken(cfg.AccessToken, cfg.AccessSecret))
-	return &http.Client{Transport: signed.Transport, Timeout: cfg.Timeout, CheckRedirect: base.CheckRedirect}
+	// A redirect is handed back, not followed (httpsend.NoRedirects): a POST turned into a GET
+	// elsewhere is a lost post.
+	return &http.Client{Transport: signed.Transport, Timeout: cfg.Timeout, CheckRedirect: httpsend.NoRedirects(base).CheckRedirect}
 }
 
 // call runs one X API request through the shared round trip (httpsend: timeout, context,
