@@ -90,9 +90,20 @@ func (b *Broker) MarkSent(ctx context.Context, articleID string, ch channels.Nam
 }
 
 // Drop gives a pending, failed or unknown delivery up: it becomes a final failed with the reason
-// "dropped by <by>", and a queued task for it is acknowledged without posting.
+// "dropped by <by>", and its queued task is deleted (one running at that moment is acknowledged
+// without posting). Left queued, the task of a channel removed from the config would be counted
+// as that channel's backlog until the channel came back.
 func (b *Broker) Drop(ctx context.Context, articleID string, ch channels.Name, by string) (Delivery, error) {
-	return b.adminSet(ctx, "drop", articleID, ch, by, "", "", "dropped by "+by)
+	d, err := b.adminSet(ctx, "drop", articleID, ch, by, "", "", "dropped by "+by)
+	if err == nil {
+		id := taskID(articleID, ch, d.Revision, d.Gen)
+		for _, q := range asynqQueues(ch) {
+			// Not found (no such task, or in the other queue) and "running" are both fine: the
+			// record is final, and a task that runs finds it so.
+			_ = b.insp.DeleteTask(q, id)
+		}
+	}
+	return d, err
 }
 
 func (b *Broker) adminSet(ctx context.Context, mode, articleID string, ch channels.Name, by, remoteID, postURL, note string) (Delivery, error) {

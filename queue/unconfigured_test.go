@@ -51,3 +51,25 @@ func TestChannelOfQueue(t *testing.T) {
 		}
 	}
 }
+
+// Dropping a removed channel's deliveries empties its backlog: the drop deletes each one's
+// queued task, urgent lane included. (Before, the tasks stayed, so the dashboard, the API and
+// herald doctor went on counting the dropped deliveries until the channel was configured again.)
+func TestDropEmptiesARemovedChannelsBacklog(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.publishTo("d1", "old-tg")
+	urgent := &article.Article{ID: "d2", URL: "https://example.com/news/d2", Title: "عاجل", Priority: 10}
+	urgent.Normalize()
+	if _, err := e.broker.Publish(ctx, urgent, []Target{{Name: "old-tg", Kind: channels.KindTelegram}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"d1", "d2"} {
+		if d, err := e.broker.Drop(ctx, id, "old-tg", "@desk"); err != nil || d.State != StateFailed {
+			t.Fatalf("drop %s: %+v %v", id, d, err)
+		}
+	}
+	if got, err := e.broker.Unconfigured(ctx, []ChannelConfig{{Name: "tg"}}); err != nil || len(got) != 0 {
+		t.Fatalf("after dropping every delivery of old-tg: %+v %v, want no backlog", got, err)
+	}
+}

@@ -121,10 +121,9 @@ func TestDashboardNamesARemovedChannelsBacklog(t *testing.T) {
 		c := e.loginAs(role)
 		for _, path := range []string{"/dashboard/", "/dashboard/live"} {
 			page := c.page(path)
-			// herald drop gives a delivery up, but its task stays in the queue (and counted) until
-			// the channel is back: the advice must not promise the warning goes away.
+			// herald drop gives a delivery up and deletes its task: the advice says so.
 			if !strings.Contains(page, `id="unconfigured"`) || !strings.Contains(page, `data-unconfigured-channel="tg-old">tg-old</b> 2 waiting`) ||
-				!strings.Contains(page, "stays counted here until the channel is back") {
+				!strings.Contains(page, "<code>herald drop</code> gives one up (it leaves the count)") {
 				t.Errorf("%s %s does not name tg-old's backlog of 2", role, path)
 			}
 			if strings.Contains(page, `data-unconfigured-channel="tg-main"`) {
