@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -59,7 +60,13 @@ type Delivery struct {
 	// before it until a retract and a repost (which clears them) replace it.
 	NotEditedBy string    `json:"not_edited_by,omitempty"`
 	NotEditedAt time.Time `json:"not_edited_at,omitzero"`
+	// EarlierIDs are the remote ids of posts a repost left up (the delivery was sent, then
+	// reposted without a retract): a retract deletes them with the current post (retract.go).
+	EarlierIDs []string `json:"earlier_remote_ids,omitempty"`
 }
+
+// ledgerEarlierIDs holds Delivery.EarlierIDs, one per line.
+const ledgerEarlierIDs = "earlier_ids"
 
 // TaskID returns the asynq task id of the delivery's current revision and generation.
 func (d Delivery) TaskID() string { return taskID(d.ArticleID, d.Channel, d.Revision, d.Gen) }
@@ -104,6 +111,7 @@ func parseDelivery(m map[string]string, articleID string, ch channels.Name) (Del
 		EditedAt:    ms("edited_at"),
 		NotEditedBy: m["not_edited_by"],
 		NotEditedAt: ms("not_edited_at"),
+		EarlierIDs:  strings.Fields(m[ledgerEarlierIDs]),
 	}, true
 }
 
@@ -431,6 +439,13 @@ redis.call("PERSIST", KEYS[1])
 -- retraction (retract.go) are not its. A retract of a repost whose outcome is unknown must not
 -- delete the old post's id and call the new one deleted.
 if ARGV[1] == "repost" then
+  -- The post a repost leaves up (sent, not retracted) is still the story's: its id is kept for
+  -- a retract to delete with the new one (ledgerEarlierIDs), or a takedown would miss it.
+  local old = redis.call("HGET", KEYS[1], "remote_id")
+  if old and old ~= "" and state ~= "retracted" then
+    local ids = redis.call("HGET", KEYS[1], "` + ledgerEarlierIDs + `")
+    redis.call("HSET", KEYS[1], "` + ledgerEarlierIDs + `", ((ids and ids ~= "") and (ids .. "\n") or "") .. old)
+  end
   redis.call("HDEL", KEYS[1], "remote_id", "post_url", "edited_at", "edited_by", "not_edited_at", "not_edited_by", "retracted_at", "retracted_by")
 end
 redis.call("ZADD", KEYS[2], ARGV[2], ARGV[4])

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"herald/channels"
 )
 
@@ -292,6 +294,70 @@ func eachDelivery[R any](dels []Delivery, one func(Delivery) (R, error)) ([]R, e
 }
 
 func (b *Broker) retractOne(ctx, dctx context.Context, d Delivery, by string, chans map[channels.Name]channels.Channel) (RetractResult, error) {
+	r, err := b.retractCurrent(ctx, dctx, d, by, chans)
+	if err != nil || len(d.EarlierIDs) == 0 || r.Result == "busy" || r.Result == "not-configured" {
+		return r, err
+	}
+	return b.retractEarlier(ctx, dctx, d, chans[d.Channel], r), nil
+}
+
+// retractEarlier deletes the posts a repost left up (Delivery.EarlierIDs) once the current one
+// is dealt with, and forgets each one deleted (already gone counts). One that is not deleted
+// makes the result "failed" (a channel that cannot delete: "cannot-delete"), with why, and
+// stays on the record for the next retract.
+func (b *Broker) retractEarlier(ctx, dctx context.Context, d Delivery, c channels.Channel, r RetractResult) RetractResult {
+	del, canDelete := c.(channels.Deleter)
+	var gone, left []string
+	for _, id := range d.EarlierIDs {
+		if !canDelete {
+			left = append(left, id)
+			continue
+		}
+		n, err := deleteWithRetries(dctx, del, id)
+		r.Attempts += n
+		if err != nil {
+			left = append(left, id)
+			r.Result, r.Error = "failed", fmt.Sprintf("an earlier post (before a repost), %s, was not deleted: %v", id, err)
+			continue
+		}
+		gone = append(gone, id)
+	}
+	if len(gone) > 0 {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := forgetEarlierScript.Run(fctx, b.rdb, []string{ledgerKey(d.ArticleID, d.Channel)}, gone).Err(); err != nil {
+			r.Result, r.Error = "failed", fmt.Sprintf("recording the delete of an earlier post: %v", err)
+		}
+	}
+	if len(gone) > 0 && (r.Result == "already" || r.Result == "cancelled" && r.Note == "") {
+		r.Result = "retracted" // a post of the story was taken down now
+	}
+	if len(left) > 0 && !canDelete {
+		r.Result = "cannot-delete"
+		r.Note = "an earlier post of this delivery (before a repost) is still up: remove it by hand: " + strings.Join(left, ", ")
+	}
+	return r
+}
+
+// forgetEarlierScript removes deleted ids (ARGV) from a record's ledgerEarlierIDs.
+var forgetEarlierScript = redis.NewScript(`
+local ids = redis.call("HGET", KEYS[1], "` + ledgerEarlierIDs + `")
+if not ids then return 0 end
+local gone, keep = {}, {}
+for _, id in ipairs(ARGV) do gone[id] = true end
+for id in string.gmatch(ids, "%S+") do
+  if not gone[id] then table.insert(keep, id) end
+end
+if #keep == 0 then
+  redis.call("HDEL", KEYS[1], "` + ledgerEarlierIDs + `")
+else
+  redis.call("HSET", KEYS[1], "` + ledgerEarlierIDs + `", table.concat(keep, "\n"))
+end
+return #keep
+`)
+
+// retractCurrent retracts the delivery's current post (or cancels its send).
+func (b *Broker) retractCurrent(ctx, dctx context.Context, d Delivery, by string, chans map[channels.Name]channels.Channel) (RetractResult, error) {
 	r := RetractResult{Channel: d.Channel, Kind: d.Kind}
 	c, configured := chans[d.Channel]
 	del, canDelete := c.(channels.Deleter)
