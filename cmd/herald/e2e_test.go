@@ -297,7 +297,10 @@ func (s *stack) dataKeys() []string {
 		switch {
 		case k == "asynq:queues", k == "asynq:servers", k == "asynq:workers",
 			strings.HasPrefix(k, "asynq:servers:"), strings.HasPrefix(k, "asynq:workers:"),
-			strings.Contains(k, ":bell}"), strings.HasPrefix(k, "herald:alive:"):
+			strings.Contains(k, ":bell}"), strings.HasPrefix(k, "herald:alive:"),
+			// A paced channel's sender lease, which the running process takes and renews on
+			// its own clock: process state like herald:alive, not work anyone enqueued.
+			strings.HasPrefix(k, "herald:sender:"):
 			continue
 		}
 		out = append(out, k)
