@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"mime"
 	"net/http"
@@ -52,7 +53,8 @@ func (s *Server) correct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.ID = id
-	res, err := s.Broker.Correct(r.Context(), &a, ch, by, s.Routes)
+	// As a retract: a client that stops waiting does not stop the edits half-way.
+	res, err := s.Broker.Correct(context.WithoutCancel(r.Context()), &a, ch, by, s.Routes)
 	args := id + " by " + by
 	if ch != "" {
 		args = id + " " + string(ch) + " by " + by

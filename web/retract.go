@@ -28,7 +28,9 @@ func (s *Server) retract(w http.ResponseWriter, r *http.Request) {
 	if by == "" {
 		by = "api"
 	}
-	res, err := s.Broker.Retract(r.Context(), id, ch, by, s.Built)
+	// A client that stops waiting (a CMS's short timeout) must not stop a takedown half-way:
+	// the deletes run to the end of their own budget (retractBudget), and it retries anyway.
+	res, err := s.Broker.Retract(context.WithoutCancel(r.Context()), id, ch, by, s.Built)
 	args := id + " by " + by
 	if ch != "" {
 		args = id + " " + string(ch) + " by " + by
