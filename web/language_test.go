@@ -6,10 +6,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,25 +56,8 @@ func TestWordPressPostLanguageRoutesIt(t *testing.T) {
 		t.Fatalf("an en-US post: %d %v, want 202 to tg-b", code, out)
 	}
 
-	php, err := exec.LookPath("php")
-	if err != nil {
-		t.Skip("php is not installed (apt-get install php-cli): the plugin is not exercised")
-	}
 	// The plugin on an Arabic site without Polylang Pro: the REST post has no lang.
-	srv := httptest.NewServer(e.h)
-	defer srv.Close()
-	harness := filepath.Join(t.TempDir(), "cpt.php")
-	if err := os.WriteFile(harness, []byte(cptHarness), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	plugin, _ := filepath.Abs("../deploy/wordpress/herald.php")
-	cmd := exec.Command(php, harness)
-	cmd.Env = append(os.Environ(), "HERALD_URL="+srv.URL+"/v1/hooks/wordpress", "HERALD_SECRET="+wpSecret, "HERALD_PLUGIN="+plugin,
-		"HERALD_SITE_LANG=ar")
-	outp, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("php: %v\n%s", err, outp)
-	}
+	outp := runPlugin(t, e, "cpt.php", cptHarness, "HERALD_SITE_LANG=ar")
 	if !strings.Contains(string(outp), "status 202") || !strings.Contains(string(outp), `"channel":"tg-a"`) {
 		t.Fatalf("the plugin's post on an Arabic site: %s, want 202 to tg-a (the Arabic route)", outp)
 	}

@@ -5,10 +5,6 @@ package web
 
 import (
 	"context"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,24 +68,8 @@ do_action('shutdown');
 `
 
 func TestWordPressCustomPostTypeWithoutRESTIsSent(t *testing.T) {
-	php, err := exec.LookPath("php")
-	if err != nil {
-		t.Skip("php is not installed (apt-get install php-cli): the plugin is not exercised")
-	}
 	e := newHookEnv(t)
-	srv := httptest.NewServer(e.h)
-	defer srv.Close()
-	harness := filepath.Join(t.TempDir(), "cpt.php")
-	if err := os.WriteFile(harness, []byte(cptHarness), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	plugin, _ := filepath.Abs("../deploy/wordpress/herald.php")
-	cmd := exec.Command(php, harness)
-	cmd.Env = append(os.Environ(), "HERALD_URL="+srv.URL+"/v1/hooks/wordpress", "HERALD_SECRET="+wpSecret, "HERALD_PLUGIN="+plugin)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("php: %v\n%s", err, out)
-	}
+	out := runPlugin(t, e, "cpt.php", cptHarness)
 	if !strings.Contains(string(out), "status 202") {
 		t.Fatalf("a published post of a type the REST API does not serve: %q, want it sent and queued (202)", out)
 	}

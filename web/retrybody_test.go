@@ -4,10 +4,6 @@ package web
 
 import (
 	"fmt"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -49,24 +45,8 @@ echo "options left " . count($GLOBALS['options']) . "\n";
 `
 
 func TestWordPressPluginRetryKeepsTheBodyOutOfWPCron(t *testing.T) {
-	php, err := exec.LookPath("php")
-	if err != nil {
-		t.Skip("php is not installed (apt-get install php-cli): the plugin is not exercised")
-	}
 	e := newHookEnv(t)
-	srv := httptest.NewServer(e.h)
-	defer srv.Close()
-	harness := filepath.Join(t.TempDir(), "retry.php")
-	if err := os.WriteFile(harness, []byte(retryHarness), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	plugin, _ := filepath.Abs("../deploy/wordpress/herald.php")
-	cmd := exec.Command(php, harness)
-	cmd.Env = append(os.Environ(), "HERALD_URL="+srv.URL+"/v1/hooks/wordpress", "HERALD_SECRET="+wpSecret, "HERALD_PLUGIN="+plugin)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("php: %v\n%.500s", err, out)
-	}
+	out := runPlugin(t, e, "retry.php", retryHarness)
 	cronBytes := -1
 	for _, line := range strings.Split(string(out), "\n") {
 		if rest, ok := strings.CutPrefix(line, "cron args "); ok {
