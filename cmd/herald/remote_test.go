@@ -230,27 +230,7 @@ func TestRemoteLogFollowDoesNotUseTheLocalClock(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(queue.LogPage{Entries: entries})
 	}))
 	t.Cleanup(api.Close)
-	cmd := exec.Command(heraldBinary(t), "log", "--follow", "--json", "--server", api.URL)
-	cmd.Env = append(filterEnv(os.Environ()), "HERALD_API_TOKEN="+testToken)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr lockedWriter
-	stderr.w = &bytes.Buffer{}
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := make(chan string, 10)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines, stderr := followRemoteLog(t, api.URL)
 	deadline := time.After(15 * time.Second)
 	for {
 		select {
@@ -287,27 +267,7 @@ func TestRemoteLogFollowOutlastsA503(t *testing.T) {
 		}
 	}))
 	t.Cleanup(api.Close)
-	cmd := exec.Command(heraldBinary(t), "log", "--follow", "--json", "--server", api.URL)
-	cmd.Env = append(filterEnv(os.Environ()), "HERALD_API_TOKEN="+testToken)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr lockedWriter
-	stderr.w = &bytes.Buffer{}
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := make(chan string, 10)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines, stderr := followRemoteLog(t, api.URL)
 	deadline := time.After(15 * time.Second)
 	for {
 		select {
@@ -325,4 +285,31 @@ func TestRemoteLogFollowOutlastsA503(t *testing.T) {
 			t.Fatalf("no line after the 503 (%d requests); stderr: %s", calls.Load(), stderr.String())
 		}
 	}
+}
+
+// followRemoteLog starts herald log --follow --json --server url, killed at the test's end, and
+// returns its output lines (closed when it ends) and its stderr.
+func followRemoteLog(t *testing.T, url string) (<-chan string, *lockedWriter) {
+	t.Helper()
+	cmd := exec.Command(heraldBinary(t), "log", "--follow", "--json", "--server", url)
+	cmd.Env = append(filterEnv(os.Environ()), "HERALD_API_TOKEN="+testToken)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &lockedWriter{w: &bytes.Buffer{}}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 10)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	return lines, stderr
 }
