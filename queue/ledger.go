@@ -403,16 +403,21 @@ return "ok"
 //	ARGV[6] "unknown" to act only on an unknown delivery (bulk retry), else "", ARGV[7] who asked
 //	(the log entry's by, as mark sent and drop have it; "" when unknown)
 //
-// Returns {result, revision, urgent, generation}: "ok", "missing", "not-final", "sent" (retry
+// Returns {result, revision, urgent, generation}: "ok", "missing", "not-final", "editing" (a
+// correction is editing the post), "sent" (retry
 // refused) or "not-unknown".
 var requeueScript = logScript(`
 if redis.call("EXISTS", KEYS[1]) == 0 then return {"missing", 0, "0", 0} end
-local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "channel", "urgent", "gen", "token", "` + ledgerFront + `")
+local f = redis.call("HMGET", KEYS[1], "state", "revision", "article_id", "channel", "urgent", "gen", "token", "` + ledgerFront + `",
+  "edit_token", "edit_until")
 f[3], f[4] = ledger_ids(KEYS[1])
 local state, rev, gen = f[1], tonumber(f[2]), tonumber(f[6] or "0")
 if state == "pending" and f[7] == ARGV[5] then return {"ok", rev, f[5] or "0", gen} end
 if ARGV[6] == "unknown" and state ~= "unknown" then return {"not-unknown", rev, f[5] or "0", gen} end
 if state == "pending" or state == "sending" or state == "retracting" then return {"not-final", rev, f[5] or "0", gen} end
+-- A correction editing the sent post right now (correct.go's lease): a repost now would take the
+-- record from under it, and the edit's outcome would land on the new revision's.
+if f[9] and f[9] ~= "" and tonumber(f[10] or "0") > tonumber(ARGV[2]) then return {"editing", rev, f[5] or "0", gen} end
 if ARGV[1] == "retry" and (state == "sent" or state == "retracted") then return {state, rev, f[5] or "0", gen} end
 if ARGV[1] == "repost" then rev = rev + 1 end
 gen = gen + 1

@@ -274,6 +274,8 @@ func (b *Broker) requeue(ctx context.Context, articleID string, ch channels.Name
 		return Delivery{}, conflictf("queue: delivery %s was retracted; use repost to post it again", member)
 	case "not-unknown":
 		return Delivery{}, fmt.Errorf("queue: delivery %s: %w", member, errNotUnknown)
+	case "editing":
+		return Delivery{}, conflictf("queue: delivery %s is being corrected right now; try again when the correction has answered", member)
 	default:
 		return Delivery{}, conflictf("queue: delivery %s is still in progress", member)
 	}
