@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -215,22 +214,7 @@ func TestCorrectOfAFailedDeliverySaysItPostsOnlyIfRetried(t *testing.T) {
 func TestCorrectOfASendWhoseWorkerDied(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	e.publish("d2")
-	opts := testOpts(t)
-	opts.LeaseDuration = 5 * time.Second
-	crashed := make(chan struct{})
-	var once sync.Once
-	stop := e.start(opts, func(Delivery) {
-		once.Do(func() { close(crashed) })
-		panic("injected crash between the platform's answer and the ledger commit")
-	})
-	select {
-	case <-crashed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the send never happened")
-	}
-	stop()
-	d, _ := e.broker.Delivery(ctx, "d2", e.ch.name)
+	d := crashMidSend(t, e, "d2")
 	routes := map[channels.Name]Route{e.ch.name: e.route}
 	if c, err := e.broker.Correct(ctx, corrected("d2", "العنوان المصحح d2"), "", "desk", routes); err != nil || c.Results[0].Result != "busy" {
 		t.Fatalf("correct within the lease: %+v %v, want busy", c, err)

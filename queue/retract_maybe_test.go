@@ -187,25 +187,7 @@ func TestRetractOfAnArticleHeraldHasNoRecordOfSaysWhy(t *testing.T) {
 func TestRetractOfASendWhoseWorkerDied(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	e.publish("d1")
-	opts := testOpts(t)
-	opts.LeaseDuration = 5 * time.Second // long enough for the retract within it to find it running
-	crashed := make(chan struct{})
-	var once sync.Once
-	stop := e.start(opts, func(Delivery) {
-		once.Do(func() { close(crashed) })
-		panic("injected crash between the platform's answer and the ledger commit")
-	})
-	select {
-	case <-crashed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the send never happened")
-	}
-	stop()
-	d, _ := e.broker.Delivery(ctx, "d1", e.ch.name)
-	if d.State != StateSending {
-		t.Fatalf("record %+v: want sending, left by the dead worker", d)
-	}
+	d := crashMidSend(t, e, "d1")
 	chans := map[channels.Name]channels.Channel{e.ch.name: e.ch}
 	if r, err := e.broker.Retract(ctx, "d1", "", "desk", chans); err != nil || r.Results[0].Result != "busy" {
 		t.Fatalf("retract within the lease: %+v %v, want busy", r, err)
@@ -218,4 +200,31 @@ func TestRetractOfASendWhoseWorkerDied(t *testing.T) {
 	if d, _ := e.broker.Delivery(ctx, "d1", e.ch.name); d.State != StateRetracted {
 		t.Fatalf("record %+v: want retracted", d)
 	}
+}
+
+// crashMidSend publishes id and lets a worker send it and die between the platform's answer and
+// the ledger commit, no worker left running; it returns the record the dead worker left, sending
+// under a lease of 5 s (long enough for a call within it to find the send running).
+func crashMidSend(t *testing.T, e *env, id string) Delivery {
+	t.Helper()
+	e.publish(id)
+	opts := testOpts(t)
+	opts.LeaseDuration = 5 * time.Second
+	crashed := make(chan struct{})
+	var once sync.Once
+	stop := e.start(opts, func(Delivery) {
+		once.Do(func() { close(crashed) })
+		panic("injected crash between the platform's answer and the ledger commit")
+	})
+	select {
+	case <-crashed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the send never happened")
+	}
+	stop()
+	d, _ := e.broker.Delivery(context.Background(), id, e.ch.name)
+	if d.State != StateSending {
+		t.Fatalf("record %+v: want sending, left by the dead worker", d)
+	}
+	return d
 }
