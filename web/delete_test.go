@@ -22,11 +22,7 @@ import (
 // deleteHarness loads the plugin with WordPress's action API (add_action, do_action) and the
 // few functions its delete path calls, then runs what wp_delete_post does to a post: the
 // before_delete_post action, and the request's end (shutdown), when the plugin sends.
-const deleteHarness = `<?php
-define('ABSPATH', '/');
-define('HERALD_URL', getenv('HERALD_URL'));
-define('HERALD_WEBHOOK_SECRET', getenv('HERALD_SECRET'));
-$GLOBALS['hooks'] = [];
+const deleteHarness = phpHead + `$GLOBALS['hooks'] = [];
 function add_action($hook, $cb, $prio = 10, $n = 1) { $GLOBALS['hooks'][$hook][] = $cb; }
 function do_action($hook, ...$args) { foreach ($GLOBALS['hooks'][$hook] ?? [] as $cb) { $cb(...$args); } }
 function is_wp_error($x) { return $x === false; }

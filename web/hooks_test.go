@@ -300,17 +300,16 @@ func TestWordPressNonPublishedAndUnsigned(t *testing.T) {
 	}
 }
 
-// phpHarness loads the must-use plugin with the few WordPress functions herald_send calls,
-// wp_remote_post done with PHP's own HTTP stream.
-const phpHarness = `<?php
+// phpHead starts a PHP harness: what the must-use plugin reads from wp-config.php.
+const phpHead = `<?php
 define('ABSPATH', '/');
 define('HERALD_URL', getenv('HERALD_URL'));
 define('HERALD_WEBHOOK_SECRET', getenv('HERALD_SECRET'));
-function add_action() {}
-function is_wp_error($x) { return $x === false; }
-function wp_remote_retrieve_response_code($r) { return $r['code']; }
-function wp_schedule_single_event() { echo "retry scheduled\n"; }
-function wp_remote_post($url, $args) {
+`
+
+// phpRemotePost is WordPress's wp_remote_post done with PHP's own HTTP stream; it prints the
+// answer's status ("status 202").
+const phpRemotePost = `function wp_remote_post($url, $args) {
 	$h = '';
 	foreach ($args['headers'] as $k => $v) { $h .= "$k: $v\r\n"; }
 	$ctx = stream_context_create(['http' => ['method' => 'POST', 'header' => $h, 'content' => $args['body'], 'ignore_errors' => true]]);
@@ -319,7 +318,15 @@ function wp_remote_post($url, $args) {
 	echo "status " . $m[1] . "\n";
 	return ['code' => (int) $m[1]];
 }
-require getenv('HERALD_PLUGIN');
+`
+
+// phpHarness loads the must-use plugin with the few WordPress functions herald_send calls,
+// wp_remote_post done with PHP's own HTTP stream.
+const phpHarness = phpHead + `function add_action() {}
+function is_wp_error($x) { return $x === false; }
+function wp_remote_retrieve_response_code($r) { return $r['code']; }
+function wp_schedule_single_event() { echo "retry scheduled\n"; }
+` + phpRemotePost + `require getenv('HERALD_PLUGIN');
 herald_send('publish', file_get_contents(getenv('HERALD_BODY')), getenv('HERALD_MSG_ID') ?: 'msg_php_1', 0);
 `
 

@@ -11,11 +11,7 @@ import (
 
 // cptHarness runs the plugin's wp_after_insert_post action on a published post of the type
 // "news", which the REST API does not serve, then the request's end (shutdown), when it sends.
-const cptHarness = `<?php
-define('ABSPATH', '/');
-define('HERALD_URL', getenv('HERALD_URL'));
-define('HERALD_WEBHOOK_SECRET', getenv('HERALD_SECRET'));
-define('HERALD_POST_TYPES', 'post, news');
+const cptHarness = phpHead + `define('HERALD_POST_TYPES', 'post, news');
 $GLOBALS['hooks'] = [];
 function add_action($hook, $cb, $prio = 10, $n = 1) { $GLOBALS['hooks'][$hook][] = $cb; }
 function do_action($hook, ...$args) { foreach ($GLOBALS['hooks'][$hook] ?? [] as $cb) { $cb(...$args); } }

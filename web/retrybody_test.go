@@ -11,11 +11,7 @@ import (
 // retryHarness sends a publish whose first attempt fails (503, herald restarting), then runs
 // the retry WP-Cron scheduled, with WordPress's options kept in memory. It prints the size of
 // the cron event's arguments, the retry's status and the options left.
-const retryHarness = `<?php
-define('ABSPATH', '/');
-define('HERALD_URL', getenv('HERALD_URL'));
-define('HERALD_WEBHOOK_SECRET', getenv('HERALD_SECRET'));
-$GLOBALS['options'] = [];
+const retryHarness = phpHead + `$GLOBALS['options'] = [];
 $GLOBALS['cron'] = [];
 $GLOBALS['fail'] = 1;
 function add_action() {}
