@@ -388,7 +388,10 @@ func (b *bench) asynqRuns(handle func(context.Context) error) ([]float64, [3]flo
 	var cpu [3]float64
 	start := true
 	mark := func() {
-		sign := map[bool]float64{true: -1, false: 1}[start]
+		sign := 1.0 // the end of a run adds its reading, the start subtracts its own
+		if start {
+			sign = -1
+		}
 		cpu[0] += sign * stack.CPUSeconds(os.Getpid())
 		cpu[1] += sign * stack.CPUSeconds(b.redis.Pid())
 		cpu[2] += sign * stack.CPUSeconds(b.fakes.Pid())
